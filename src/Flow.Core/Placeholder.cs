@@ -1,0 +1,1 @@
+namespace Flow.Core; internal static class Placeholder { }

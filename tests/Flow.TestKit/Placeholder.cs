@@ -1,0 +1,1 @@
+namespace Flow.TestKit; internal static class Placeholder { }
