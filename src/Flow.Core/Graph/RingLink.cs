@@ -1,0 +1,86 @@
+using System.Runtime.CompilerServices;
+
+namespace Flow;
+
+/// <summary>
+/// A port leading to a stage on another worker, through an SPSC ring. The producing worker
+/// stages packets in <see cref="OutputLink.Buffer"/> and enqueues them in bulk at the end of
+/// each pass; a full ring drops the rest with the ring's <c>ring_full</c> count (never blocks,
+/// never loses a packet silently). The consuming worker drains the ring onto the target's input.
+/// </summary>
+internal sealed class RingLink : OutputLink
+{
+    private long _enqueued;
+    private long _dequeued;
+    private long _dropped;
+
+    public RingLink(string name, StageNode source, int sourcePort, StageNode target, int capacity)
+        : base(new PacketBatch())
+    {
+        Name = name;
+        Source = source;
+        SourcePort = sourcePort;
+        Target = target;
+        Ring = new SpscRing<Packet>(capacity);
+    }
+
+    public string Name { get; }
+
+    public StageNode Source { get; }
+
+    public int SourcePort { get; }
+
+    public StageNode Target { get; }
+
+    public SpscRing<Packet> Ring { get; }
+
+    /// <summary>The consuming worker, to wake when it sleeps on its event.</summary>
+    public Worker? Consumer { get; set; }
+
+    public long Enqueued => Volatile.Read(ref _enqueued);
+
+    public long Dequeued => Volatile.Read(ref _dequeued);
+
+    public long Dropped => Volatile.Read(ref _dropped);
+
+    public override void Overflow() => Flush();
+
+    /// <summary>Producer: moves staged packets onto the ring; drops and counts what does not fit.</summary>
+    public void Flush()
+    {
+        PacketBatch staged = Buffer;
+        int n = staged.Count;
+        if (n == 0)
+        {
+            return;
+        }
+        int sent = Ring.Enqueue(staged.Packets);
+        Publish(ref _enqueued, sent);
+        if (sent < n)
+        {
+            Publish(ref _dropped, n - sent);
+            PacketPools.Free(staged.Packets.Slice(sent));
+        }
+        staged.Clear();
+        if (sent != 0)
+        {
+            Consumer?.WakeIfSleeping();
+        }
+    }
+
+    /// <summary>Consumer: moves ring contents onto the target's input; returns how many.</summary>
+    public int Drain()
+    {
+        PacketBatch input = Target.Input;
+        int n = Ring.Dequeue(input.FreeSpace);
+        if (n != 0)
+        {
+            input.Commit(n);
+            Publish(ref _dequeued, n);
+        }
+        return n;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Publish(ref long counter, long delta) => Volatile.Write(ref counter, counter + delta);
+}

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace Flow;
+
+/// <summary>
+/// The runtime side of one placed stage: its input batch, where each port leads, the scratch
+/// for nexts and drops, and its counters. Owned by one worker thread; counters are published
+/// with Volatile writes once per batch for readers on other threads.
+/// </summary>
+internal sealed class StageNode
+{
+    /// <summary>Time one batch in this many per stage: two clock reads per batch cost ~4 ns/packet at 32-packet batches.</summary>
+    private const int TimingSampleMask = 7;
+
+    private readonly Next[] _nexts;
+    private readonly PacketBatch _toFree;
+    private readonly long[] _outByPort;
+    private readonly long[] _dropsByReason;
+    private long _in;
+    private long _emitted;
+    private long _consumed;
+    private long _batches;
+    private long _sampledNanoseconds;
+    private long _sampledPackets;
+
+    public StageNode(string name, Stage stage, int worker)
+    {
+        Name = name;
+        Stage = stage;
+        Worker = worker;
+        Descriptor = stage.Descriptor;
+        Input = new PacketBatch();
+        _nexts = new Next[PacketBatch.DefaultCapacity];
+        _toFree = new PacketBatch();
+        Ports = new OutputLink[Descriptor.Ports.Count];
+        _outByPort = new long[Descriptor.Ports.Count];
+        _dropsByReason = new long[Descriptor.DropReasons.Count];
+    }
+
+    public string Name { get; }
+
+    public Stage Stage { get; }
+
+    public StageDescriptor Descriptor { get; }
+
+    public int Worker { get; }
+
+    /// <summary>Packets waiting for this stage; upstream stages on the same worker append here.</summary>
+    public PacketBatch Input { get; }
+
+    public OutputLink[] Ports { get; }
+
+    /// <summary>Position in its worker's run order (topological over same-worker edges).</summary>
+    public int Order { get; set; }
+
+    public long In => Volatile.Read(ref _in);
+
+    public long Emitted => Volatile.Read(ref _emitted);
+
+    public long Consumed => Volatile.Read(ref _consumed);
+
+    public long Batches => Volatile.Read(ref _batches);
+
+    public long OutOn(int port) => Volatile.Read(ref _outByPort[port]);
+
+    public long DropsFor(int reason) => Volatile.Read(ref _dropsByReason[reason]);
+
+    public double NanosecondsPerPacket
+    {
+        get
+        {
+            long packets = Volatile.Read(ref _sampledPackets);
+            return packets == 0 ? 0 : (double)Volatile.Read(ref _sampledNanoseconds) / packets;
+        }
+    }
+
+    /// <summary>Processes everything waiting on the input; returns how many packets it took.</summary>
+    public int RunPending()
+    {
+        int total = 0;
+        PacketBatch input = Input;
+        while (input.Count > 0)
+        {
+            int n = input.Count;
+            Span<Next> nexts = _nexts.AsSpan(0, n);
+            bool timed = (_batches & TimingSampleMask) == 0;
+            long start = timed ? Stopwatch.GetTimestamp() : 0;
+            Stage.InvokeProcess(input.Packets, nexts);
+            if (timed)
+            {
+                RecordTiming(start, n);
+            }
+            Publish(ref _in, n);
+            Publish(ref _batches, 1);
+            // Downstream stages on this worker cannot append to our input (no cycles within a worker),
+            // so the input is still exactly the batch we processed.
+            Scatter(input.Packets, nexts);
+            input.Clear();
+            total += n;
+        }
+        return total;
+    }
+
+    /// <summary>Polls a source stage once; returns how many packets it produced.</summary>
+    public int Poll(int burst)
+    {
+        Span<Packet> packets = Input.FreeSpace;
+        if (packets.Length > burst)
+        {
+            packets = packets.Slice(0, burst);
+        }
+        Span<Next> nexts = _nexts.AsSpan(0, packets.Length);
+        bool timed = (_batches & TimingSampleMask) == 0;
+        long start = timed ? Stopwatch.GetTimestamp() : 0;
+        int n = Stage.InvokePoll(packets, nexts);
+        if (n == 0)
+        {
+            return 0;
+        }
+        if (timed)
+        {
+            RecordTiming(start, n);
+        }
+        Publish(ref _in, n);
+        Publish(ref _batches, 1);
+        Scatter(packets.Slice(0, n), nexts.Slice(0, n));
+        return n;
+    }
+
+    /// <summary>Sends every packet to its next; drops are freed with their reasons counted.</summary>
+    private void Scatter(ReadOnlySpan<Packet> packets, ReadOnlySpan<Next> nexts)
+    {
+        OutputLink[] ports = Ports;
+        int portCount = ports.Length;
+        int reasonCount = _dropsByReason.Length;
+        Span<int> outCounts = stackalloc int[portCount];
+        outCounts.Clear();
+        int consumed = 0;
+        PacketBatch toFree = _toFree;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            ushort next = nexts[i].Value;
+            Packet packet = packets[i];
+            if (next < (uint)portCount)
+            {
+                OutputLink link = ports[next];
+                if (!link.Buffer.TryAdd(packet))
+                {
+                    link.Overflow();
+                    link.Buffer.Add(packet);
+                }
+                outCounts[next]++;
+            }
+            else if (next == Next.ConsumedValue)
+            {
+                consumed++;
+            }
+            else
+            {
+                int reason = next & ~Next.DropBit;
+                if ((next & Next.DropBit) == 0 || reason >= reasonCount)
+                {
+                    reason = Descriptor.InvalidNextReason;
+                }
+                Publish(ref _dropsByReason[reason], 1);
+                if (!toFree.TryAdd(packet))
+                {
+                    toFree.FreeAll();
+                    toFree.Add(packet);
+                }
+            }
+        }
+        for (int port = 0; port < portCount; port++)
+        {
+            if (outCounts[port] != 0)
+            {
+                Publish(ref _outByPort[port], outCounts[port]);
+            }
+        }
+        if (consumed != 0)
+        {
+            Publish(ref _consumed, consumed);
+        }
+        if (toFree.Count != 0)
+        {
+            toFree.FreeAll();
+        }
+    }
+
+    /// <summary>An extra packet a stage made (a flood copy) sent out of a port now.</summary>
+    public void Emit(Packet packet, int port)
+    {
+        if ((uint)port >= (uint)Ports.Length)
+        {
+            Publish(ref _dropsByReason[Descriptor.InvalidNextReason], 1);
+            Publish(ref _emitted, 1);
+            PacketPools.Free(packet);
+            return;
+        }
+        OutputLink link = Ports[port];
+        if (!link.Buffer.TryAdd(packet))
+        {
+            link.Overflow();
+            link.Buffer.Add(packet);
+        }
+        Publish(ref _emitted, 1);
+        Publish(ref _outByPort[port], 1);
+    }
+
+    /// <summary>Counts as arrived-and-dropped something that never became a packet here (an rx error).</summary>
+    public void CountDropWithoutPacket(int reason, int count)
+    {
+        if ((uint)reason >= (uint)_dropsByReason.Length)
+        {
+            reason = Descriptor.InvalidNextReason;
+        }
+        Publish(ref _in, count);
+        Publish(ref _dropsByReason[reason], count);
+    }
+
+    /// <summary>A stage threw: its pending input is dropped as <c>stage_fault</c>.</summary>
+    public void DropInputAsFault()
+    {
+        int n = Input.Count;
+        Publish(ref _in, n);
+        Publish(ref _dropsByReason[Descriptor.StageFaultReason], n);
+        Input.FreeAll();
+    }
+
+    private void RecordTiming(long start, int packets)
+    {
+        long elapsed = Stopwatch.GetTimestamp() - start;
+        Publish(ref _sampledNanoseconds, (long)(elapsed * s_nanosecondsPerTick));
+        Publish(ref _sampledPackets, packets);
+    }
+
+    private static readonly double s_nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
+
+    /// <summary>Owner-thread increment published for readers on other threads (a plain store on x64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Publish(ref long counter, long delta) => Volatile.Write(ref counter, counter + delta);
+}

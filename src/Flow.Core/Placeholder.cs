@@ -1,1 +1,0 @@
-namespace Flow.Core; internal static class Placeholder { }

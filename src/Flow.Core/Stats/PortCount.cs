@@ -1,0 +1,4 @@
+namespace Flow;
+
+/// <summary>Packets sent out of one port.</summary>
+public readonly record struct PortCount(string Port, long Packets);

@@ -1,0 +1,308 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace Flow;
+
+/// <summary>
+/// A dedicated OS thread, pinned to a CPU when asked, that runs its stages to completion:
+/// poll sources, drain inbound rings, run every stage with pending input in topological
+/// order (direct calls), flush outbound rings, serve control messages, run timers, idle.
+/// </summary>
+/// <remarks>
+/// Lifecycle: Running → (drain) Draining: sources are no longer polled, everything in
+/// flight is processed → Stopping: the loop ends and stages get <see cref="Stage.OnStop"/>.
+/// An exception from a stage ends the worker with a <see cref="StageFaultException"/> naming
+/// the stage, and the graph stops: a worker never dies silently.
+/// </remarks>
+internal sealed class Worker
+{
+    private const int TickEveryPasses = 64;
+
+    private FlowGraph _graph = null!;
+    private readonly IFlowClock _clock;
+    private readonly int _burst;
+    private StageNode[] _sources = [];
+    private StageNode[] _nodes = [];
+    private RingLink[] _inbound = [];
+    private RingLink[] _outbound = [];
+    private Thread? _thread;
+    private StageNode? _current;
+    private int _sleeping;
+    private long _passes;
+    private long _busyPasses;
+    private long _idleStreak;
+
+    public Worker(int id, int? cpu, IdlePolicy idle, IFlowClock clock, int burst)
+    {
+        Id = id;
+        Cpu = cpu;
+        Idle = idle;
+        _clock = clock;
+        _burst = burst;
+        Wakeup = new EventFd();
+    }
+
+    public int Id { get; }
+
+    public int? Cpu { get; }
+
+    public IdlePolicy Idle { get; set; }
+
+    public ControlQueue Control { get; } = new();
+
+    /// <summary>Signalled to wake the worker from an event-mode sleep (rings, control, stop).</summary>
+    public EventFd Wakeup { get; }
+
+    public IReadOnlyList<StageNode> Sources => _sources;
+
+    public IReadOnlyList<StageNode> Nodes => _nodes;
+
+    public long Passes => Volatile.Read(ref _passes);
+
+    public long BusyPasses => Volatile.Read(ref _busyPasses);
+
+    /// <summary>Consecutive passes that found no work (drain detection reads it).</summary>
+    public long IdleStreak => Volatile.Read(ref _idleStreak);
+
+    public bool IsAlive => _thread is { IsAlive: true };
+
+    /// <summary>Set when pinning failed; the worker runs unpinned and the graph reports it.</summary>
+    public string? PinningProblem { get; private set; }
+
+    public void Assign(StageNode[] sources, StageNode[] nodesInOrder, RingLink[] inbound, RingLink[] outbound)
+    {
+        _sources = sources;
+        _nodes = nodesInOrder;
+        _inbound = inbound;
+        _outbound = outbound;
+    }
+
+    /// <summary>Called once by the graph that owns the worker.</summary>
+    public void AttachTo(FlowGraph graph) => _graph = graph;
+
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = $"flow-worker-{Id}" };
+        _thread.UnsafeStart();
+    }
+
+    public void Join() => _thread?.Join();
+
+    /// <summary>Producer side of a ring or control post: wakes the worker if it sleeps in poll(2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void WakeIfSleeping()
+    {
+        if (Idle.Kind != IdleKind.Event)
+        {
+            return;
+        }
+        // StoreLoad: our ring index store must be visible before we read the sleeping flag;
+        // the sleeper stores the flag before it re-reads the rings (Dekker).
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleeping) != 0)
+        {
+            Wakeup.Signal();
+        }
+    }
+
+    private void Run()
+    {
+        if (Cpu is int cpu)
+        {
+            int errno = Interop.Sys.PinCurrentThread(cpu);
+            if (errno != 0)
+            {
+                PinningProblem = $"worker {Id}: sched_setaffinity to cpu {cpu} failed with errno {errno}; running unpinned";
+            }
+        }
+        try
+        {
+            foreach (StageNode node in _sources)
+            {
+                _current = node;
+                node.Stage.OnStart();
+            }
+            foreach (StageNode node in _nodes)
+            {
+                _current = node;
+                node.Stage.OnStart();
+            }
+            _current = null;
+            Loop();
+            foreach (StageNode node in _sources)
+            {
+                _current = node;
+                node.Stage.OnStop();
+            }
+            foreach (StageNode node in _nodes)
+            {
+                _current = node;
+                node.Stage.OnStop();
+            }
+        }
+        catch (Exception e)
+        {
+            StageNode? culprit = _current;
+            culprit?.DropInputAsFault();
+            _graph.ReportFault(new StageFaultException(culprit?.Name ?? $"worker {Id}", Id, e));
+        }
+        finally
+        {
+            Control.Close(new InvalidOperationException($"worker {Id} has stopped"));
+            _graph.WorkerExited(this);
+        }
+    }
+
+    private void Loop()
+    {
+        long spins = 0;
+        while (true)
+        {
+            GraphState state = _graph.State;
+            if (state == GraphState.Stopping)
+            {
+                return;
+            }
+            int work = 0;
+            if (state == GraphState.Running)
+            {
+                StageNode[] sources = _sources;
+                for (int i = 0; i < sources.Length; i++)
+                {
+                    _current = sources[i];
+                    work += sources[i].Poll(_burst);
+                }
+            }
+            RingLink[] inbound = _inbound;
+            for (int i = 0; i < inbound.Length; i++)
+            {
+                work += inbound[i].Drain();
+            }
+            StageNode[] nodes = _nodes;
+            for (int i = 0; i < nodes.Length; i++)
+            {
+                if (nodes[i].Input.Count != 0)
+                {
+                    _current = nodes[i];
+                    work += nodes[i].RunPending();
+                }
+            }
+            _current = null;
+            RingLink[] outbound = _outbound;
+            for (int i = 0; i < outbound.Length; i++)
+            {
+                outbound[i].Flush();
+            }
+            if (Control.HasPending)
+            {
+                _current = null;
+                work += Control.Drain();
+            }
+            long pass = _passes + 1;
+            Volatile.Write(ref _passes, pass);
+            if (pass % TickEveryPasses == 0)
+            {
+                RunTimers();
+            }
+            if (work != 0)
+            {
+                Volatile.Write(ref _busyPasses, _busyPasses + 1);
+                Volatile.Write(ref _idleStreak, 0);
+                spins = 0;
+                continue;
+            }
+            Volatile.Write(ref _idleStreak, _idleStreak + 1);
+            spins++;
+            WaitForWork(spins);
+        }
+    }
+
+    private void RunTimers()
+    {
+        long now = _clock.NowNanoseconds;
+        foreach (StageNode node in _sources)
+        {
+            _current = node;
+            node.Stage.Tick(now);
+        }
+        foreach (StageNode node in _nodes)
+        {
+            _current = node;
+            node.Stage.Tick(now);
+        }
+        _current = null;
+    }
+
+    private void WaitForWork(long spins)
+    {
+        IdlePolicy idle = Idle;
+        switch (idle.Kind)
+        {
+            case IdleKind.BusyPoll:
+                Thread.SpinWait(4);
+                break;
+            case IdleKind.SpinThenSleep:
+                if (spins < idle.Spins)
+                {
+                    Thread.SpinWait(4);
+                }
+                else if (idle.Sleep <= TimeSpan.Zero)
+                {
+                    Thread.Yield();
+                }
+                else
+                {
+                    Thread.Sleep(idle.Sleep);
+                }
+                break;
+            case IdleKind.Event:
+                SleepOnEvents(idle.Sleep);
+                RunTimers();
+                break;
+        }
+    }
+
+    private unsafe void SleepOnEvents(TimeSpan timeout)
+    {
+        Volatile.Write(ref _sleeping, 1);
+        // StoreLoad against producers' WakeIfSleeping: the flag is visible before we look at the rings again.
+        Interlocked.MemoryBarrier();
+        if (HasInboundWork() || Control.HasPending || _graph.State != GraphState.Running && _graph.State != GraphState.Draining)
+        {
+            Volatile.Write(ref _sleeping, 0);
+            return;
+        }
+        int count = 1 + _sources.Length;
+        Interop.Sys.PollFd* fds = stackalloc Interop.Sys.PollFd[count];
+        int used = 0;
+        fds[used++] = new Interop.Sys.PollFd { Fd = Wakeup.Fd, Events = Interop.Sys.POLLIN };
+        foreach (StageNode source in _sources)
+        {
+            int fd = source.Stage.WakeupFd;
+            if (fd >= 0)
+            {
+                fds[used++] = new Interop.Sys.PollFd { Fd = fd, Events = Interop.Sys.POLLIN };
+            }
+        }
+        int timeoutMs = (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue);
+        Interop.Sys.Poll(fds, (nuint)used, timeoutMs);
+        Volatile.Write(ref _sleeping, 0);
+        Wakeup.Consume();
+    }
+
+    private bool HasInboundWork()
+    {
+        foreach (RingLink ring in _inbound)
+        {
+            if (!ring.Ring.IsEmpty)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    [Conditional("DEBUG")]
+    internal void AssertOwnedByCurrentThread() =>
+        Debug.Assert(_thread is null || Thread.CurrentThread == _thread, "stage state touched off its worker thread");
+}

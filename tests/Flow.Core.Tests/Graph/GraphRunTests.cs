@@ -1,0 +1,263 @@
+using Flow.TestKit;
+using Xunit;
+
+namespace Flow.Core.Tests.Graph;
+
+[Collection(nameof(CoreBoundCollection))]
+public class GraphRunTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task OneWorkerDeliversEveryTaggedPacketOnceInOrderAndBalances()
+    {
+        var capture = new CaptureSink();
+        using FlowGraph graph = new GraphBuilder()
+            .Add("source", new TaggedSource(new TaggedSourceOptions { SourceId = 1, Count = 10_000 }))
+            .Add("count", new Counter())
+            .Add("capture", capture)
+            .Connect("source", "count")
+            .Connect("count", "capture")
+            .Build();
+        await graph.RunAsync().WaitAsync(Limit);
+
+        capture.AssertExactlyOnceInOrder(new Dictionary<uint, long> { [1] = 10_000 });
+        GraphStats stats = graph.GetStats();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+        Assert.Equal(10_000, stats.Stage("count").In);
+        Assert.Equal(10_000, stats.Stage("count").OutOn("out"));
+        Assert.Equal(10_000, stats.Stage("capture").Consumed);
+        Assert.Equal(GraphState.Stopped, graph.State);
+    }
+
+    [Fact]
+    public async Task StagesOnTwoWorkersAreJoinedByARingAndNothingIsLost()
+    {
+        var capture = new CaptureSink();
+        var source = new TaggedSource(new TaggedSourceOptions { SourceId = 7, Count = 200_000 });
+        using FlowGraph graph = new GraphBuilder()
+            .Worker(0, idle: IdlePolicy.Yielding).Worker(1, idle: IdlePolicy.Yielding)
+            .Add("source", source, worker: 0)
+            .Add("count", new Counter(), worker: 1)
+            .Add("capture", capture, worker: 1)
+            .Connect("source", "count", ringCapacity: 64 * 1024)
+            .Connect("count", "capture")
+            .Build();
+        await graph.RunAsync().WaitAsync(Limit);
+
+        GraphStats stats = graph.GetStats();
+        RingStats ring = Assert.Single(stats.Rings);
+        Assert.Equal("source:out", ring.From);
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages.Concat<object>(stats.Rings)));
+        Assert.Equal(200_000, ring.Enqueued + ring.Dropped);
+        Assert.Equal(ring.Enqueued, capture.Count);
+        if (ring.Dropped == 0)
+        {
+            capture.AssertExactlyOnceInOrder(new Dictionary<uint, long> { [7] = 200_000 });
+        }
+        Assert.Equal(0, source.Pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task AFullRingDropsAndCountsNeverBlocks()
+    {
+        var gate = new ManualResetEventSlim(false);
+        var capture = new CaptureSink();
+        var source = new TaggedSource(new TaggedSourceOptions { SourceId = 1, Count = 5_000 });
+        using FlowGraph graph = new GraphBuilder()
+            .Worker(0, idle: IdlePolicy.Yielding).Worker(1, idle: IdlePolicy.Yielding)
+            .Add("source", source, 0)
+            .Add("settable", new Settable(), 1)
+            .Add("capture", capture, 1)
+            .Connect("source", "settable", ringCapacity: 16)
+            .Connect("settable", "capture")
+            .Build();
+        graph.Start();
+        // Block worker 1 inside a control message so the ring fills up.
+        Task blocked = graph.InvokeAsync<Settable>("settable", _ => gate.Wait(Limit));
+        while (!source.IsExhausted)
+        {
+            await Task.Delay(5);
+        }
+        gate.Set();
+        await blocked.WaitAsync(Limit);
+        await graph.Completion.WaitAsync(Limit);
+
+        RingStats ring = graph.GetStats().Rings.Single();
+        Assert.True(ring.Dropped > 0, "the ring never filled");
+        Assert.Equal(5_000, ring.Enqueued + ring.Dropped);
+        Assert.Equal(ring.Enqueued, capture.Count);
+        Assert.Equal(0, source.Pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task ShardedWorkersEachRunTheWholeGraph()
+    {
+        var captures = new[] { new CaptureSink(), new CaptureSink() };
+        var builder = new GraphBuilder();
+        for (int w = 0; w < 2; w++)
+        {
+            builder.Worker(w, idle: IdlePolicy.Yielding)
+                .Add($"source{w}", new TaggedSource(new TaggedSourceOptions { SourceId = (uint)w, Count = 50_000 }), w)
+                .Add($"split{w}", new ParitySplitter(), w)
+                .Add($"even{w}", captures[w], w)
+                .Add($"odd{w}", new Dropper(), w)
+                .Connect($"source{w}", $"split{w}").Connect($"split{w}:even", $"even{w}").Connect($"split{w}:odd", $"odd{w}");
+        }
+        using FlowGraph graph = builder.Build();
+        await graph.RunAsync().WaitAsync(Limit);
+
+        GraphStats stats = graph.GetStats();
+        Assert.Empty(stats.Rings);
+        Assert.True(stats.IsBalanced);
+        for (int w = 0; w < 2; w++)
+        {
+            Assert.Equal(25_000, captures[w].Count);
+            Assert.Equal(25_000, stats.Stage($"odd{w}").DroppedFor("dropped"));
+        }
+    }
+
+    [Fact]
+    public async Task AThrowingStageStopsTheGraphWithAnErrorNamingIt()
+    {
+        using FlowGraph graph = new GraphBuilder()
+            .Add("source", new TaggedSource(new TaggedSourceOptions { Count = 1_000_000 }))
+            .Add("faulty", new Thrower(throwOnBatch: 3))
+            .Add("sink", new NullSink())
+            .Connect("source", "faulty").Connect("faulty", "sink")
+            .Build();
+        graph.Start();
+        var e = await Assert.ThrowsAsync<StageFaultException>(() => graph.Completion.WaitAsync(Limit));
+        Assert.Equal("faulty", e.Stage);
+        Assert.Contains("stage 'faulty' on worker 0 threw InvalidOperationException: boom", e.Message);
+        Assert.Equal(GraphState.Faulted, graph.State);
+        Assert.True(graph.GetStats().Stage("faulty").DroppedFor(StageDescriptor.StageFault) > 0);
+    }
+
+    [Fact]
+    public async Task FloodCopiesAreCountedAsEmittedAndBalance()
+    {
+        using var copies = new LeakCheckingPool(4096);
+        var a = new CaptureSink();
+        var b = new CaptureSink();
+        using (FlowGraph graph = new GraphBuilder()
+            .Add("source", new TaggedSource(new TaggedSourceOptions { SourceId = 3, Count = 3_000 }))
+            .Add("dup", new Duplicator(copies.Pool))
+            .Add("a", a).Add("b", b)
+            .Connect("source", "dup").Connect("dup:a", "a").Connect("dup:b", "b")
+            .Build())
+        {
+            await graph.RunAsync().WaitAsync(Limit);
+            StageStats dup = graph.GetStats().Stage("dup");
+            Assert.Equal(3_000, dup.Emitted);
+            Assert.True(dup.IsBalanced, dup.ToString());
+        }
+        a.AssertExactlyOnceInOrder(new Dictionary<uint, long> { [3] = 3_000 });
+        b.AssertExactlyOnceInOrder(new Dictionary<uint, long> { [3] = 3_000 });
+    }
+
+    [Fact]
+    public async Task AnInvalidNextIsADropNotACrash()
+    {
+        using FlowGraph graph = new GraphBuilder()
+            .Add("source", new TaggedSource(new TaggedSourceOptions { Count = 100 }))
+            .Add("liar", new Liar()).Add("sink", new NullSink())
+            .Connect("source", "liar").Connect("liar", "sink")
+            .Build();
+        await graph.RunAsync().WaitAsync(Limit);
+        StageStats liar = graph.GetStats().Stage("liar");
+        Assert.Equal(100, liar.DroppedFor(StageDescriptor.InvalidNext));
+        Assert.True(liar.IsBalanced);
+    }
+
+    [Fact]
+    public async Task StopWithDrainProcessesEverythingInFlight()
+    {
+        var capture = new CaptureSink();
+        var source = new TaggedSource(new TaggedSourceOptions { SourceId = 2, Count = long.MaxValue, PoolFrames = 8192 });
+        using FlowGraph graph = new GraphBuilder()
+            .Worker(0, idle: IdlePolicy.Yielding).Worker(1, idle: IdlePolicy.Yielding)
+            .Add("source", source, 0).Add("capture", capture, 1)
+            .Connect("source", "capture", ringCapacity: 8192)
+            .Build();
+        graph.Start();
+        while (capture.Count < 10_000)
+        {
+            await Task.Delay(2);
+        }
+        await graph.StopAsync(drain: true).WaitAsync(Limit);
+
+        GraphStats stats = graph.GetStats();
+        RingStats ring = stats.Rings.Single();
+        Assert.Equal(0, ring.Occupancy);
+        Assert.Equal(source.Sent, ring.Enqueued + ring.Dropped);
+        Assert.Equal(ring.Enqueued, capture.Count);
+        Assert.Equal(0, source.Pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task EventIdleWorkersSleepAndWakeForRingTraffic()
+    {
+        var capture = new CaptureSink();
+        using FlowGraph graph = new GraphBuilder()
+            .Worker(0, idle: IdlePolicy.Yielding).Worker(1, idle: IdlePolicy.Event(TimeSpan.FromSeconds(10)))
+            .Add("source", new TaggedSource(new TaggedSourceOptions { SourceId = 5, Count = 20_000 }), 0)
+            .Add("capture", capture, 1)
+            .Connect("source", "capture", ringCapacity: 32 * 1024)
+            .Build();
+        await graph.RunAsync().WaitAsync(Limit);
+        capture.AssertExactlyOnceInOrder(new Dictionary<uint, long> { [5] = 20_000 });
+        WorkerStats consumer = graph.GetStats().Workers[1];
+        // A worker that blocked in poll(2) did far fewer passes than a spinning one would.
+        Assert.True(consumer.Passes < 1_000_000, $"event worker made {consumer.Passes} passes");
+    }
+
+    [Fact]
+    public async Task ControlMessagesRunOnTheStagesWorkerBetweenBatches()
+    {
+        var source = new TaggedSource(new TaggedSourceOptions { Count = long.MaxValue });
+        using FlowGraph graph = new GraphBuilder()
+            .Worker(0, idle: IdlePolicy.Yielding)
+            .Add("source", source).Add("settable", new Settable()).Add("sink", new NullSink())
+            .Connect("source", "settable").Connect("settable", "sink")
+            .Build();
+        graph.Start();
+        int workerThread = 0;
+        while (workerThread == 0)
+        {
+            workerThread = await graph.InvokeAsync<Settable, int>("settable", s => s.LastThread).WaitAsync(Limit);
+        }
+        int ranOn = await graph.InvokeAsync<Settable, int>("settable", s =>
+        {
+            s.Setting = 1;
+            return Environment.CurrentManagedThreadId;
+        }).WaitAsync(Limit);
+        Assert.Equal(workerThread, ranOn);
+        int seen = 0;
+        while (seen == 0)
+        {
+            seen = await graph.InvokeAsync<Settable, int>("settable", s => s.SeenWithSetting).WaitAsync(Limit);
+        }
+        var failure = await Assert.ThrowsAsync<ArgumentException>(() =>
+            graph.InvokeAsync<Settable, int>("settable", _ => throw new ArgumentException("bad value 7")).WaitAsync(Limit));
+        Assert.Equal("bad value 7", failure.Message);
+        Assert.Equal(GraphState.Running, graph.State);
+        await graph.StopAsync().WaitAsync(Limit);
+        Assert.Equal(1, await graph.InvokeAsync<Settable, int>("settable", s => s.Setting));
+    }
+
+    [Fact]
+    public async Task PinnedWorkerRunsOnItsCpu()
+    {
+        int cpu = Environment.ProcessorCount - 1;
+        var capture = new CaptureSink();
+        using FlowGraph graph = new GraphBuilder()
+            .Worker(0, cpu: cpu, idle: IdlePolicy.Yielding)
+            .Add("source", new TaggedSource(new TaggedSourceOptions { Count = 1000 })).Add("capture", capture)
+            .Connect("source", "capture")
+            .Build();
+        await graph.RunAsync().WaitAsync(Limit);
+        Assert.Equal(1000, capture.Count);
+        Assert.Equal(cpu, graph.GetStats().Workers[0].Cpu);
+    }
+}

@@ -1,1 +1,0 @@
-namespace Flow.Core.Tests; public class PlaceholderTests { [Xunit.Fact] public void Runs() { } }

@@ -1,1 +1,0 @@
-namespace Flow.TestKit; internal static class Placeholder { }
