@@ -8,12 +8,12 @@ namespace Flow.Samples.GeneratorDemo;
 /// Output <c>out</c>: forwarded IPv4 frames.
 /// Drop reasons: <c>not_ipv4</c>, <c>ttl_expired</c>, <c>truncated</c>.
 /// </summary>
-[Stage("ttl_filter", "Sample stage: decrements the IPv4 TTL, drops expired packets.", Accepts = typeof(EthernetFrame))]
+[Stage("ttl_filter", "Sample stage: decrements the IPv4 TTL, drops expired packets.", Accepts = typeof(Carries.Ethernet))]
 public sealed class TtlFilter : Stage<TtlFilter.Output, TtlFilter.Reason>
 {
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "IPv4 frames with TTL decremented")]
+        [Port(typeof(Carries.Ethernet), "IPv4 frames with TTL decremented")]
         Out,
     }
 

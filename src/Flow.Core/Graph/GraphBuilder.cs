@@ -363,7 +363,7 @@ public sealed class GraphBuilder
 
     /// <summary>
     /// Checks each edge's carried type against what its target accepts. Pass-through ports
-    /// (<see cref="SameAsInput"/>) carry the common type of every edge into their stage, found
+    /// (<see cref="Carries.SameAsInput"/>) carry the common type of every edge into their stage, found
     /// by iterating to a fixed point; a pass-through stage in a loop falls back to what it accepts.
     /// </summary>
     private static void CheckPortTypes(Dictionary<(StageNode Node, int Port), (StageNode Target, int RingCapacity)> links, List<string> errors)
@@ -372,7 +372,7 @@ public sealed class GraphBuilder
         Type? Carried(StageNode node, int port)
         {
             Type declared = node.Descriptor.Ports[port].Carries;
-            if (declared != typeof(SameAsInput))
+            if (declared != typeof(Carries.SameAsInput))
             {
                 return declared;
             }
@@ -424,7 +424,7 @@ public sealed class GraphBuilder
         {
             candidate = candidate.BaseType;
         }
-        return candidate ?? typeof(AnyPacket);
+        return candidate ?? typeof(Carries.Any);
     }
 
     private static List<StageNode>? TopologicalOrder(List<StageNode> group,

@@ -32,7 +32,7 @@ public class GraphAllocationTests
 
         public enum Output : byte
         {
-            [Port(typeof(EthernetFrame), "frames")]
+            [Port(typeof(Carries.Ethernet), "frames")]
             Out,
         }
 

@@ -23,7 +23,7 @@ public class StageDescriptorTests
     {
         StageDescriptor d = StageDescriptor.Of(typeof(ParitySplitter));
         Assert.Equal("parity_splitter", d.TypeName);
-        Assert.Equal(typeof(EthernetFrame), d.Accepts);
+        Assert.Equal(typeof(Carries.Ethernet), d.Accepts);
         Assert.Equal(["even", "odd"], d.Ports.Select(p => p.Name));
         Assert.Equal("even sequences", d.Ports[0].Description);
         Assert.Equal(["truncated", StageDescriptor.StageFault, StageDescriptor.InvalidNext], d.DropReasons.Select(r => r.Symbol));

@@ -13,7 +13,7 @@ internal sealed class BenchRx : SourceStage<BenchRx.Output, BenchRx.Reason>, IDi
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "received frames")]
+        [Port(typeof(Carries.Ethernet), "received frames")]
         Out,
     }
 

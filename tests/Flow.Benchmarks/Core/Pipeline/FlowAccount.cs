@@ -1,12 +1,12 @@
 namespace Flow.Benchmarks.Core.Pipeline;
 
 /// <summary>Heavy benchmark stage: per-destination counters in a large preallocated hash table.</summary>
-[Stage("bench_flow_account", "Benchmark stage: hash-table update per packet.", Accepts = typeof(Ipv4Packet))]
+[Stage("bench_flow_account", "Benchmark stage: hash-table update per packet.", Accepts = typeof(Carries.Ipv4))]
 internal sealed class FlowAccount(FlowTable table) : Stage<FlowAccount.Output, FlowAccount.Reason>
 {
     public enum Output : byte
     {
-        [Port(typeof(Ipv4Packet), "accounted")]
+        [Port(typeof(Carries.Ipv4), "accounted")]
         Out,
     }
 

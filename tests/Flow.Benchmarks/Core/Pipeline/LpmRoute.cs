@@ -1,12 +1,12 @@
 namespace Flow.Benchmarks.Core.Pipeline;
 
 /// <summary>Heavy benchmark stage: DIR-24-8 lookup of the destination in a table of a million routes.</summary>
-[Stage("bench_lpm", "Benchmark stage: LPM lookup.", Accepts = typeof(Ipv4Packet))]
+[Stage("bench_lpm", "Benchmark stage: LPM lookup.", Accepts = typeof(Carries.Ipv4))]
 internal sealed class LpmRoute(Dir24Lpm table) : Stage<LpmRoute.Output, LpmRoute.Reason>
 {
     public enum Output : byte
     {
-        [Port(typeof(Ipv4Packet), "routed; next hop in the metadata")]
+        [Port(typeof(Carries.Ipv4), "routed; next hop in the metadata")]
         Out,
     }
 

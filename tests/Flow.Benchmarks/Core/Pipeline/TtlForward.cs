@@ -1,12 +1,12 @@
 namespace Flow.Benchmarks.Core.Pipeline;
 
 /// <summary>Benchmark stage: TTL decrement with incremental checksum and MAC rewrite.</summary>
-[Stage("bench_forward", "Benchmark stage: TTL, checksum, MAC rewrite.", Accepts = typeof(Ipv4Packet))]
+[Stage("bench_forward", "Benchmark stage: TTL, checksum, MAC rewrite.", Accepts = typeof(Carries.Ipv4))]
 internal sealed class TtlForward : Stage<TtlForward.Output, TtlForward.Reason>
 {
     public enum Output : byte
     {
-        [Port(typeof(Ipv4Packet), "forwarded")]
+        [Port(typeof(Carries.Ipv4), "forwarded")]
         Out,
     }
 
