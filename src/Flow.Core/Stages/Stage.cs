@@ -16,6 +16,9 @@ public abstract class Stage
 {
     internal StageNode? Node;
 
+    // Set once, from the constructor, by stages whose output ports are configuration (NamePorts).
+    private StageDescriptor? _instanceDescriptor;
+
     private protected Stage()
     {
     }
@@ -23,8 +26,12 @@ public abstract class Stage
     /// <summary>Instance name in the graph, or the type name before the stage is placed.</summary>
     public string Name => Node?.Name ?? Descriptor.TypeName;
 
-    /// <summary>Ports, drop reasons and type name, read once from the stage's declarations.</summary>
-    public StageDescriptor Descriptor => StageDescriptor.Of(GetType());
+    /// <summary>
+    /// Ports, drop reasons and type name, read once from the stage's declarations — or, for a stage
+    /// that named its ports per instance (<see cref="Stage{TOutput, TDrop}.NamePorts"/>), the
+    /// same with this instance's ports.
+    /// </summary>
+    public StageDescriptor Descriptor => _instanceDescriptor ?? StageDescriptor.Of(GetType());
 
     /// <summary>True for stages that produce packets (polled by their worker) rather than take them.</summary>
     public abstract bool IsSource { get; }
@@ -54,6 +61,39 @@ public abstract class Stage
     /// </summary>
     public virtual void Tick(long nowNanoseconds)
     {
+    }
+
+    /// <summary>Replaces this instance's ports with one per name, each a copy of the declared port <paramref name="template"/>.</summary>
+    private protected void UseInstancePorts(int template, IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        if (Node is not null)
+        {
+            ThrowHelper.ThrowInvalidOperation($"stage '{Name}' is already placed in a graph; name its ports before adding it");
+        }
+        StageDescriptor declared = StageDescriptor.Of(GetType());
+        PortDescriptor model = declared.Ports[template];
+        if (names.Count == 0 || names.Count > Next.DropBit)
+        {
+            ThrowHelper.ThrowArgument(nameof(names), $"stage type '{declared.TypeName}': {names.Count} port names given; between 1 and {Next.DropBit} are allowed");
+        }
+        var ports = new PortDescriptor[names.Count];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < names.Count; i++)
+        {
+            string name = names[i];
+            if (!StageDescriptor.IsValidPortName(name))
+            {
+                ThrowHelper.ThrowArgument(nameof(names),
+                    $"stage type '{declared.TypeName}': port name '{name}' is not valid; use lower-case letters, digits and '_', starting with a letter");
+            }
+            if (!seen.Add(name))
+            {
+                ThrowHelper.ThrowArgument(nameof(names), $"stage type '{declared.TypeName}': port name '{name}' is given twice");
+            }
+            ports[i] = new PortDescriptor(name, i, model.Carries, model.Description);
+        }
+        _instanceDescriptor = declared.WithPorts(ports);
     }
 
     internal abstract void InvokeProcess(ReadOnlySpan<Packet> packets, Span<Next> nexts);

@@ -74,6 +74,27 @@ public sealed class StageDescriptor
         return null;
     }
 
+    /// <summary>The same declarations with other output ports (a stage's per-instance ports).</summary>
+    internal StageDescriptor WithPorts(IReadOnlyList<PortDescriptor> ports) =>
+        new(ClrType, TypeName, Help, Accepts, IsSource, ports, DropReasons, OutputEnum, DropEnum);
+
+    /// <summary>lower_snake: a lower-case letter, then lower-case letters, digits and '_'.</summary>
+    internal static bool IsValidPortName(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || name[0] is < 'a' or > 'z')
+        {
+            return false;
+        }
+        foreach (char c in name)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static StageDescriptor Of(Type stageType) => s_cache.GetOrAdd(stageType, Describe);
 
     private static StageDescriptor Describe(Type stageType)

@@ -32,6 +32,17 @@ public abstract class Stage<TOutput, TDrop> : Stage
     /// </summary>
     protected void Emit(Packet packet, TOutput port) => EmitTo(packet, Unsafe.As<TOutput, byte>(ref port));
 
+    /// <summary>
+    /// Gives this instance its own output ports, one per name, each carrying what the declared
+    /// port <paramref name="template"/> carries. For stages whose ports are configuration — a
+    /// switch has one per member port — so graphs connect <c>"forward:uplink"</c> rather than a
+    /// numbered port (STYLE D9). Port <c>i</c> is <see cref="Next.ToPort"/>(<c>i</c>); the
+    /// declared ports no longer exist on this instance. Call it from the constructor: names are
+    /// lower_snake and unique, and the stage must not be in a graph yet.
+    /// </summary>
+    protected void NamePorts(TOutput template, IReadOnlyList<string> names) =>
+        UseInstancePorts(Unsafe.As<TOutput, byte>(ref template), names);
+
     /// <summary>Counts drops of things that never reached this stage as packets.</summary>
     protected void CountDrop(TDrop reason, int count = 1) => CountDropWithoutPacket(Unsafe.As<TDrop, byte>(ref reason), count);
 
