@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Flow.Stages.Switching.Internal;
+
+/// <summary>
+/// (VLAN, MAC) → input-port id, preallocated, no growth, no allocation after construction.
+/// </summary>
+/// <remarks>
+/// Design: set-associative, <see cref="Ways"/> slots per bucket; a bucket's eight keys are one
+/// 64-byte cache line, so a lookup reads one line of keys and, on a hit, one slot of ports.
+/// Buckets are twice the entry limit over the ways, so a bucket fills before the table only
+/// under adversarial addresses; either way a refused insert is counted, never thrown.
+/// Deletion clears the slot (no tombstones: a key is found only within its own bucket).
+/// <code>
+///  key (64 bits): | 1 (occupied) | 000 | VLAN (12) | MAC (48, wire bytes little-endian) |
+/// </code>
+/// Single-threaded: owned by the <see cref="MacLearner"/>'s worker.
+/// </remarks>
+internal sealed class MacTable
+{
+    public const int Ways = 8;
+
+    private const ulong Occupied = 1UL << 63;
+    private const ulong MacMask = (1UL << 48) - 1;
+
+    private readonly ulong[] _keys;
+    private readonly ushort[] _ports;
+    private readonly long[] _lastSeen;
+    private readonly bool[] _static;
+    private readonly int _shift;
+
+    public MacTable(int maxEntries)
+    {
+        Debug.Assert(maxEntries > 0, "validated by the options");
+        MaxEntries = maxEntries;
+        int buckets = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, (2L * maxEntries + Ways - 1) / Ways));
+        _shift = 64 - BitOperations.Log2((uint)buckets);
+        _keys = new ulong[buckets * Ways];
+        _ports = new ushort[buckets * Ways];
+        _lastSeen = new long[buckets * Ways];
+        _static = new bool[buckets * Ways];
+    }
+
+    public int MaxEntries { get; }
+
+    public int Count { get; private set; }
+
+    public int Slots => _keys.Length;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Key(int vlan, ulong mac48) => Occupied | ((ulong)(vlan & 0xFFF) << 48) | (mac48 & MacMask);
+
+    public static int VlanOf(ulong key) => (int)(key >> 48) & 0xFFF;
+
+    public static ulong MacOf(ulong key) => key & MacMask;
+
+    public ulong KeyAt(int slot) => _keys[slot];
+
+    public ushort PortAt(int slot) => _ports[slot];
+
+    public long LastSeenAt(int slot) => _lastSeen[slot];
+
+    public bool IsStaticAt(int slot) => _static[slot];
+
+    /// <summary>Slot holding <paramref name="key"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(ulong key)
+    {
+        int first = BucketOf(key);
+        ref ulong keys = ref _keys[first];
+        for (int w = 0; w < Ways; w++)
+        {
+            if (Unsafe.Add(ref keys, w) == key)
+            {
+                return first + w;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Stores a port and time into an existing slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Refresh(int slot, ushort port, long now)
+    {
+        _ports[slot] = port;
+        _lastSeen[slot] = now;
+    }
+
+    /// <summary>
+    /// Inserts a key known to be absent. Returns the slot, or -1 when the table or the bucket is
+    /// full and <paramref name="evictOldest"/> is false or there is no dynamic entry to evict;
+    /// <paramref name="evicted"/> tells whether an entry gave way.
+    /// </summary>
+    public int Insert(ulong key, ushort port, long now, bool isStatic, bool evictOldest, out bool evicted)
+    {
+        evicted = false;
+        int first = BucketOf(key);
+        int free = -1;
+        int oldest = -1;
+        for (int w = 0; w < Ways; w++)
+        {
+            int slot = first + w;
+            if (_keys[slot] == 0)
+            {
+                free = free < 0 ? slot : free;
+            }
+            else if (!_static[slot] && (oldest < 0 || _lastSeen[slot] < _lastSeen[oldest]))
+            {
+                oldest = slot;
+            }
+        }
+        int target = free >= 0 && Count < MaxEntries ? free : -1;
+        if (target < 0)
+        {
+            if (!evictOldest || oldest < 0)
+            {
+                return -1;
+            }
+            target = oldest;
+            evicted = true;
+            Count--;
+        }
+        _keys[target] = key;
+        _ports[target] = port;
+        _lastSeen[target] = now;
+        _static[target] = isStatic;
+        Count++;
+        return target;
+    }
+
+    public void RemoveAt(int slot)
+    {
+        Debug.Assert(_keys[slot] != 0, "removing an empty slot");
+        _keys[slot] = 0;
+        _static[slot] = false;
+        Count--;
+    }
+
+    /// <summary>First slot of <paramref name="key"/>'s bucket.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int BucketOf(ulong key) => (int)((key * 0x9E3779B97F4A7C15UL) >> _shift) * Ways;
+}

@@ -1,0 +1,134 @@
+using System.Runtime.CompilerServices;
+using Flow.Protocols.Ethernet;
+using Flow.Stages.Switching.Internal;
+
+namespace Flow.Stages.Switching;
+
+// Control messages: run by the owning worker between batches (FlowGraph.InvokeAsync).
+public sealed partial class MacLearner
+{
+    /// <summary>Entries in the table now.</summary>
+    public int Count => _table.Count;
+
+    /// <summary>The MAC table, sorted by VLAN then address; ages are relative to the last tick.</summary>
+    public IReadOnlyList<MacEntry> GetEntries()
+    {
+        var entries = new List<MacEntry>(_table.Count);
+        for (int slot = 0; slot < _table.Slots; slot++)
+        {
+            ulong key = _table.KeyAt(slot);
+            if (key == 0)
+            {
+                continue;
+            }
+            bool isStatic = _table.IsStaticAt(slot);
+            TimeSpan age = isStatic ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Max(0, _now - _table.LastSeenAt(slot)) / 100);
+            entries.Add(new MacEntry((ushort)MacTable.VlanOf(key), ToMac(MacTable.MacOf(key)), _table.PortAt(slot), isStatic, age));
+        }
+        entries.Sort((a, b) => a.Vlan != b.Vlan ? a.Vlan.CompareTo(b.Vlan) : string.CompareOrdinal(a.Mac.ToString(), b.Mac.ToString()));
+        return entries;
+    }
+
+    /// <summary>The port id <paramref name="mac"/> is known on in <paramref name="vlan"/>, or null.</summary>
+    public ushort? Lookup(ushort vlan, MacAddress mac)
+    {
+        int slot = _table.Find(MacTable.Key(vlan, FromMac(mac)));
+        return slot < 0 ? null : _table.PortAt(slot);
+    }
+
+    /// <summary>
+    /// Removes dynamic entries — all, or those of <paramref name="vlan"/> and/or port id
+    /// <paramref name="portId"/> — and returns how many. Static entries stay (remove them with
+    /// <see cref="Remove"/>).
+    /// </summary>
+    public int Flush(ushort? vlan = null, ushort? portId = null)
+    {
+        if (vlan is ushort v && !SwitchPortTable.IsUsableVlan(v) && v != 0)
+        {
+            throw new SwitchConfigurationException($"VLAN {v} is out of range {SwitchPortTable.MinVlan} to {SwitchPortTable.MaxVlan}");
+        }
+        int removed = 0;
+        for (int slot = 0; slot < _table.Slots; slot++)
+        {
+            ulong key = _table.KeyAt(slot);
+            if (key != 0 && !_table.IsStaticAt(slot) &&
+                (vlan is null || MacTable.VlanOf(key) == vlan) && (portId is null || _table.PortAt(slot) == portId))
+            {
+                _table.RemoveAt(slot);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Places <paramref name="mac"/> in <paramref name="vlan"/> on port id <paramref name="portId"/>
+    /// for good: it never ages and never moves. Replaces a dynamic entry for the address.
+    /// Throws <see cref="SwitchConfigurationException"/> naming a bad VLAN, a group address or a
+    /// full table.
+    /// </summary>
+    public void AddStatic(ushort vlan, MacAddress mac, ushort portId)
+    {
+        var errors = new List<string>();
+        if (!SwitchPortTable.IsUsableVlan(vlan) && vlan != 0)
+        {
+            errors.Add($"VLAN {vlan} is out of range {SwitchPortTable.MinVlan} to {SwitchPortTable.MaxVlan}");
+        }
+        if (mac.IsMulticast)
+        {
+            errors.Add($"MAC {mac} is a group address; only unicast addresses are learned or placed");
+        }
+        if (errors.Count > 0)
+        {
+            throw new SwitchConfigurationException(errors);
+        }
+        ulong key = MacTable.Key(vlan, FromMac(mac));
+        int slot = _table.Find(key);
+        if (slot >= 0)
+        {
+            _table.RemoveAt(slot);
+        }
+        if (_table.Insert(key, portId, _now, isStatic: true, evictOldest: true, out bool evicted) < 0)
+        {
+            throw new SwitchConfigurationException(
+                $"MAC {mac} in VLAN {vlan}: the table has no room ({_table.Count} of {_table.MaxEntries} entries, none in its bucket can give way)");
+        }
+        if (evicted)
+        {
+            _evictions++;
+        }
+    }
+
+    /// <summary>Removes the entry (static or dynamic) for <paramref name="mac"/> in <paramref name="vlan"/>; false when there is none.</summary>
+    public bool Remove(ushort vlan, MacAddress mac)
+    {
+        int slot = _table.Find(MacTable.Key(vlan, FromMac(mac)));
+        if (slot < 0)
+        {
+            return false;
+        }
+        _table.RemoveAt(slot);
+        return true;
+    }
+
+    /// <summary>The table, for tests that need addresses sharing a bucket.</summary>
+    internal MacTable Table => _table;
+
+    public MacLearnerCounters GetCounters() =>
+        new(_table.Count, _learned, _moves, _staticConflicts, _overflows, _evictions, _aged, _hits, _misses);
+
+    internal static ulong FromMac(MacAddress mac)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        bytes.Clear();
+        mac.CopyTo(bytes);
+        return Unsafe.ReadUnaligned<ulong>(ref bytes[0]) & ((1UL << 48) - 1);
+    }
+
+    private static MacAddress ToMac(ulong mac48)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        Unsafe.WriteUnaligned(ref bytes[0], mac48);
+        return new MacAddress(bytes);
+    }
+}

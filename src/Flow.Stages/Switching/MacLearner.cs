@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using Flow.Stages.Switching.Internal;
+
+namespace Flow.Stages.Switching;
+
+/// <summary>
+/// MAC learning and lookup of a VLAN-aware switch (IEEE 802.1Q-2018 8.7 learning, 8.8
+/// filtering database): for each frame, learns (VLAN, source MAC) → the input-port id it
+/// arrived on, then looks up (VLAN, destination MAC) and writes the result into
+/// <see cref="PacketMeta.NextHop"/>: the destination's input-port id, or <see cref="Flood"/>
+/// for group addresses and unknown unicast. The <see cref="L2Forwarder"/> acts on it.
+/// </summary>
+/// <remarks>
+/// Output <c>resolved</c>: every frame, destination in <see cref="PacketMeta.NextHop"/>.
+/// Drop <c>runt</c>: shorter than an Ethernet header (only without a classifier before it).
+/// The VLAN is <see cref="PacketMeta.VlanTci"/>'s id when <see cref="PacketFlags.VlanStripped"/>
+/// is set (a <c>vlan_classifier</c> ran), else 0 (one shared table).
+/// Batch semantics: learning and lookup happen per frame in order, so a frame's lookup sees
+/// every address learned from the frames before it in the same batch.
+/// A known address seen on another port moves there (counted as a move) unless its entry is
+/// static, which stays (counted as a static conflict). Group source addresses are never
+/// learned. Aging runs in <see cref="Tick"/>: dynamic entries not seen for
+/// <see cref="MacLearnerOptions.AgingTime"/> are removed, checked at least once a second.
+/// Learning stamps entries with the time of the last tick.
+/// </remarks>
+[Stage("mac_learner", "Switch MAC table: learns source addresses per VLAN and resolves destinations; ages entries.",
+    Accepts = typeof(Carries.Ethernet))]
+public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Reason>
+{
+    /// <summary><see cref="PacketMeta.NextHop"/> for frames that must flood (group or unknown destination).</summary>
+    public const uint Flood = uint.MaxValue;
+
+    private const long MaxScanIntervalNanoseconds = 1_000_000_000;
+
+    private readonly MacTable _table;
+    private readonly MacTableOverflow _overflow;
+    private readonly long _agingNanoseconds;
+    private readonly long _scanIntervalNanoseconds;
+    private long _now;
+    private long _lastScan;
+
+    // Worker-owned counters; read through the control mailbox.
+    private long _learned;
+    private long _moves;
+    private long _staticConflicts;
+    private long _overflows;
+    private long _evictions;
+    private long _aged;
+    private long _hits;
+    private long _misses;
+
+    public MacLearner(MacLearnerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (options.MaxEntries is < 1 or > 1 << 24)
+        {
+            errors.Add($"MaxEntries {options.MaxEntries} is out of range 1 to {1 << 24}");
+        }
+        if (options.AgingTime < TimeSpan.Zero)
+        {
+            errors.Add($"AgingTime {options.AgingTime} is negative; use zero for entries that never age");
+        }
+        if (!Enum.IsDefined(options.Overflow))
+        {
+            errors.Add($"Overflow {(int)options.Overflow} is neither keep_existing nor replace_oldest");
+        }
+        if (errors.Count > 0)
+        {
+            throw new SwitchConfigurationException(errors);
+        }
+        _table = new MacTable(options.MaxEntries);
+        _overflow = options.Overflow;
+        _agingNanoseconds = options.AgingTime.Ticks * 100;
+        _scanIntervalNanoseconds = _agingNanoseconds == 0 ? long.MaxValue : Math.Min(MaxScanIntervalNanoseconds, Math.Max(1, _agingNanoseconds / 8));
+    }
+
+    public enum Output : byte
+    {
+        [Port(typeof(Carries.Ethernet), "every frame, its destination's input-port id (or Flood) in NextHop")]
+        Resolved,
+    }
+
+    public enum Reason : byte
+    {
+        [DropReason("frame shorter than an Ethernet header")]
+        Runt,
+    }
+
+    public override unsafe void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
+    {
+        MacTable table = _table;
+        bool evict = _overflow == MacTableOverflow.ReplaceOldest;
+        long now = _now;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            Packet packet = packets[i];
+            ref PacketMeta meta = ref packet.Meta;
+            if (meta.Length < 14)
+            {
+                nexts[i] = Drop(Reason.Runt);
+                continue;
+            }
+            byte* data = packet.DataPointer;
+            int vlan = (meta.Flags & PacketFlags.VlanStripped) != 0 ? meta.VlanTci & 0x0FFF : 0;
+            if ((data[6] & 1) == 0)
+            {
+                Learn(table, MacTable.Key(vlan, ReadMac(data + 6)), meta.InputPort, now, evict);
+            }
+            if ((data[0] & 1) != 0)
+            {
+                meta.NextHop = Flood;
+            }
+            else
+            {
+                int slot = table.Find(MacTable.Key(vlan, ReadMac(data)));
+                if (slot >= 0)
+                {
+                    meta.NextHop = table.PortAt(slot);
+                    _hits++;
+                }
+                else
+                {
+                    meta.NextHop = Flood;
+                    _misses++;
+                }
+            }
+            nexts[i] = To(Output.Resolved);
+        }
+    }
+
+    /// <summary>Learns or refreshes one source (VPP l2learn_process: refresh is the common case, kept first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Learn(MacTable table, ulong key, ushort port, long now, bool evict)
+    {
+        int slot = table.Find(key);
+        if (slot >= 0)
+        {
+            if (table.PortAt(slot) == port)
+            {
+                if (!table.IsStaticAt(slot))
+                {
+                    table.Refresh(slot, port, now);
+                }
+                return;
+            }
+            LearnMoved(table, slot, port, now);
+            return;
+        }
+        LearnNew(table, key, port, now, evict);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LearnMoved(MacTable table, int slot, ushort port, long now)
+    {
+        if (table.IsStaticAt(slot))
+        {
+            _staticConflicts++;
+            return;
+        }
+        table.Refresh(slot, port, now);
+        _moves++;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LearnNew(MacTable table, ulong key, ushort port, long now, bool evict)
+    {
+        if (table.Insert(key, port, now, isStatic: false, evict, out bool evicted) < 0)
+        {
+            _overflows++;
+            return;
+        }
+        _learned++;
+        if (evicted)
+        {
+            _evictions++;
+        }
+    }
+
+    /// <summary>Remembers the time for learning and removes dynamic entries idle for the aging time.</summary>
+    public override void Tick(long nowNanoseconds)
+    {
+        _now = nowNanoseconds;
+        if (nowNanoseconds - _lastScan < _scanIntervalNanoseconds)
+        {
+            return;
+        }
+        _lastScan = nowNanoseconds;
+        MacTable table = _table;
+        long aged = 0;
+        for (int slot = 0; slot < table.Slots; slot++)
+        {
+            if (table.KeyAt(slot) != 0 && !table.IsStaticAt(slot) && nowNanoseconds - table.LastSeenAt(slot) >= _agingNanoseconds)
+            {
+                table.RemoveAt(slot);
+                aged++;
+            }
+        }
+        _aged += aged;
+    }
+
+    /// <summary>The 6 MAC bytes as a 48-bit number (wire bytes in little-endian order: only equality matters).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe ulong ReadMac(byte* mac) =>
+        Unsafe.ReadUnaligned<uint>(mac) | ((ulong)Unsafe.ReadUnaligned<ushort>(mac + 4) << 32);
+}

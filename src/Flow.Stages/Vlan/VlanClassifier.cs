@@ -1,0 +1,202 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using Flow.Protocols.Ethernet;
+using Flow.Stages.Switching;
+
+namespace Flow.Stages.Vlan;
+
+/// <summary>
+/// Ingress of a VLAN-aware switch (IEEE 802.1Q-2018 8.6.1, 8.6.2): decides each frame's VLAN
+/// from the port it arrived on and its 802.1Q tag, and moves the tag into metadata, so the
+/// stages after it see untagged frames with <see cref="PacketMeta.VlanTci"/> set and
+/// <see cref="PacketFlags.VlanStripped"/> on — the same contract as a NIC's VLAN-strip offload
+/// (a frame a backend already stripped is taken as it is).
+/// </summary>
+/// <remarks>
+/// Output <c>classified</c>: untagged frames, VLAN and priority in <see cref="PacketMeta.VlanTci"/>.
+/// Access ports accept untagged and priority-tagged (VLAN 0) frames into their VLAN. Trunk
+/// ports accept tagged frames of their allowed VLANs, and untagged frames into their native
+/// VLAN. Only TPID 0x8100 is a tag here: a C-VLAN bridge forwards 802.1ad (0x88A8) frames as
+/// untagged frames of that EtherType.
+/// Drops: <c>unknown_port</c> (input-port id of no switch port), <c>runt</c>, <c>oversize</c>,
+/// <c>bad_tag</c> (truncated tag, reserved VLAN 4095), <c>group_source</c> (source MAC is a
+/// group address, IEEE 802-2014 8.2), <c>tagged_on_access</c>, <c>untagged_on_trunk</c> (trunk
+/// without a native VLAN), <c>vlan_not_allowed</c> (tag of a VLAN the trunk does not carry).
+/// Counts per port (received, dropped) and per VLAN (received); read them with
+/// <see cref="GetPortCounters"/> and <see cref="GetVlanCounters"/>.
+/// </remarks>
+[Stage("vlan_classifier", "Switch ingress: assigns each frame its VLAN from port mode and 802.1Q tag; moves the tag into metadata.",
+    Accepts = typeof(Carries.Ethernet))]
+public sealed partial class VlanClassifier : Stage<VlanClassifier.Output, VlanClassifier.Reason>
+{
+    private const int HeaderLength = 14;
+    private const int TagLength = 4;
+    private const int MacsLength = 12;
+
+    // Replaced only by control messages, between batches (VlanClassifier.Control.cs).
+    private SwitchPortTable _ports;
+    private readonly int _mtu;
+    private readonly int _minLength;
+
+    // Worker-owned counters; read through the control mailbox.
+    private readonly long[] _receivedByPort;
+    private readonly long[] _droppedByPort;
+    private readonly long[] _receivedByVlan = new long[4096];
+
+    public VlanClassifier(VlanClassifierOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _ports = SwitchPortTable.Create(options.Ports);
+        var errors = new List<string>();
+        if (options.Mtu is < 46 or > 65000)
+        {
+            errors.Add($"Mtu {options.Mtu} is out of range 46 to 65000");
+        }
+        if (options.MinFrameLength is < HeaderLength or > 64)
+        {
+            errors.Add($"MinFrameLength {options.MinFrameLength} is out of range {HeaderLength} to 64");
+        }
+        if (errors.Count > 0)
+        {
+            throw new SwitchConfigurationException(errors);
+        }
+        _mtu = options.Mtu;
+        _minLength = options.MinFrameLength;
+        _receivedByPort = new long[_ports.Count];
+        _droppedByPort = new long[_ports.Count];
+    }
+
+    public enum Output : byte
+    {
+        [Port(typeof(Carries.Ethernet), "untagged frames with their VLAN in metadata (VlanTci, VlanStripped)")]
+        Classified,
+    }
+
+    public enum Reason : byte
+    {
+        [DropReason("arrived with an input-port id that is no switch port", Severity.Error)]
+        UnknownPort,
+        [DropReason("frame shorter than the minimum frame length")]
+        Runt,
+        [DropReason("frame longer than the MTU allows")]
+        Oversize,
+        [DropReason("802.1Q tag truncated or carrying the reserved VLAN 4095")]
+        BadTag,
+        [DropReason("source MAC is a group address")]
+        GroupSource,
+        [DropReason("tagged frame on an access port", Severity.Info)]
+        TaggedOnAccess,
+        [DropReason("untagged frame on a trunk port without a native VLAN", Severity.Info)]
+        UntaggedOnTrunk,
+        [DropReason("tagged with a VLAN the trunk port does not carry", Severity.Info)]
+        VlanNotAllowed,
+    }
+
+    public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
+    {
+        SwitchPortTable ports = _ports;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            nexts[i] = Classify(packets[i], ports);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Next Classify(Packet packet, SwitchPortTable ports)
+    {
+        ref PacketMeta meta = ref packet.Meta;
+        int port = ports.IndexOfId(meta.InputPort);
+        if (port < 0)
+        {
+            return Drop(Reason.UnknownPort);
+        }
+        Reason reason = ClassifyOnPort(packet, ref meta, port, ports, out int vlan);
+        if (reason != Passed)
+        {
+            _droppedByPort[port]++;
+            return Drop(reason);
+        }
+        _receivedByPort[port]++;
+        _receivedByVlan[vlan]++;
+        return To(Output.Classified);
+    }
+
+    /// <summary>Not a drop reason: the frame passed.</summary>
+    private const Reason Passed = (Reason)0xFF;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe Reason ClassifyOnPort(Packet packet, ref PacketMeta meta, int port, SwitchPortTable ports, out int vlan)
+    {
+        vlan = 0;
+        int length = meta.Length;
+        if (length < _minLength)
+        {
+            return Reason.Runt;
+        }
+        byte* data = packet.DataPointer;
+        if ((data[6] & 1) != 0)
+        {
+            return Reason.GroupSource;
+        }
+
+        // Where is the tag: already in metadata (stripped by the backend), in the frame, or none.
+        bool stripped = (meta.Flags & PacketFlags.VlanStripped) != 0;
+        bool inFrame = !stripped && BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(data + MacsLength, 2)) == EtherType.Vlan;
+        ushort tci = 0;
+        if (inFrame)
+        {
+            if (length < HeaderLength + TagLength)
+            {
+                return Reason.BadTag;
+            }
+            tci = BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(data + HeaderLength, 2));
+        }
+        else if (stripped)
+        {
+            tci = meta.VlanTci;
+        }
+        if (length - HeaderLength - (inFrame ? TagLength : 0) > _mtu)
+        {
+            return Reason.Oversize;
+        }
+
+        int vid = tci & 0x0FFF;
+        if (vid == 0x0FFF)
+        {
+            return Reason.BadTag;
+        }
+        if (vid != 0)
+        {
+            // A VLAN tag (IEEE 802.1Q-2018 6.9.1 b): only trunks take it, and only for their VLANs.
+            if (ports.ModeOf(port) == VlanPortMode.Access)
+            {
+                return Reason.TaggedOnAccess;
+            }
+            if (!ports.IsMember(port, vid))
+            {
+                return Reason.VlanNotAllowed;
+            }
+        }
+        else
+        {
+            // Untagged or priority-tagged: the port's VLAN (PVID, 6.9.1 a), priority kept.
+            vid = ports.UntaggedVlan(port);
+            if (vid == 0)
+            {
+                return Reason.UntaggedOnTrunk;
+            }
+        }
+
+        if (inFrame)
+        {
+            // Close the gap: MACs move 4 bytes on and the data starts at them (memmove semantics).
+            new ReadOnlySpan<byte>(data, MacsLength).CopyTo(new Span<byte>(data + TagLength, MacsLength));
+            packet.TryTrimFront(TagLength);
+        }
+        meta.VlanTci = (ushort)((tci & 0xF000) | vid);
+        meta.Flags |= PacketFlags.VlanStripped | PacketFlags.L2Valid;
+        meta.L2Offset = 0;
+        vlan = vid;
+        return Passed;
+    }
+}

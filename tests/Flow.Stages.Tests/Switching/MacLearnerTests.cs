@@ -1,0 +1,279 @@
+using Flow.Protocols.Ethernet;
+using Flow.Stages.Switching;
+using Flow.Stages.Switching.Internal;
+using Flow.TestKit;
+using Xunit;
+using static Flow.Stages.Tests.Frames;
+
+namespace Flow.Stages.Tests.Switching;
+
+public sealed class MacLearnerTests : IDisposable
+{
+    private readonly LeakCheckingPool _pool = new(1024);
+    private readonly ManualClock _clock = new();
+    private StageHarness _harness;
+
+    public MacLearnerTests()
+    {
+        _harness = Make(new MacLearnerOptions());
+    }
+
+    private MacLearner Learner => (MacLearner)_harness.Stage;
+
+    private StageHarness Make(MacLearnerOptions options)
+    {
+        var harness = new StageHarness(new MacLearner(options), "learn");
+        harness.Tick(_clock.NowNanoseconds);
+        return harness;
+    }
+
+    public void Dispose()
+    {
+        Assert.True(_harness.Stats.IsBalanced, _harness.Stats.ToString());
+        _harness.Dispose();
+        _pool.Dispose();
+    }
+
+    /// <summary>Sends one classified frame src → dst in <paramref name="vlan"/> from port id <paramref name="port"/>; returns its NextHop.</summary>
+    private uint Send(ushort port, ushort vlan, MacAddress src, MacAddress dst)
+    {
+        _harness.Process([_pool.Classified(port, vlan, dst, src, nextHop: 12345)]);
+        Packet[] taken = _harness.Take("resolved");
+        uint nextHop = Assert.Single(taken).Meta.NextHop;
+        _pool.Pool.FreeBulk(taken);
+        return nextHop;
+    }
+
+    private void Advance(TimeSpan by)
+    {
+        _clock.Advance(by);
+        _harness.Tick(_clock.NowNanoseconds);
+    }
+
+    [Fact]
+    public void UnknownUnicastIsMarkedForFlooding() => Assert.Equal(MacLearner.Flood, Send(0, 10, Host(1), Host(2)));
+
+    [Fact]
+    public void ALearnedSourceResolvesAsADestination()
+    {
+        Send(4, 10, Host(2), Host(1));
+        Assert.Equal(4u, Send(0, 10, Host(1), Host(2)));
+        Assert.Equal(new MacLearnerCounters(2, 2, 0, 0, 0, 0, 0, 1, 1), Learner.GetCounters());
+    }
+
+    [Theory]
+    [InlineData("ff:ff:ff:ff:ff:ff")]
+    [InlineData("01:00:5e:00:00:01")]
+    [InlineData("33:33:00:00:00:01")]
+    public void GroupDestinationsAreMarkedForFloodingEvenWhenLearnedLookalikesExist(string group)
+    {
+        byte[] mac = Convert.FromHexString(group.Replace(":", ""));
+        Assert.Equal(MacLearner.Flood, Send(0, 10, Host(1), new MacAddress(mac)));
+    }
+
+    [Fact]
+    public void LearningIsPerVlan()
+    {
+        Send(1, 10, Host(2), Host(9));
+        Send(2, 20, Host(2), Host(9));
+        Assert.Equal(1u, Send(0, 10, Host(1), Host(2)));
+        Assert.Equal(2u, Send(0, 20, Host(1), Host(2)));
+        Assert.Equal(MacLearner.Flood, Send(0, 30, Host(1), Host(2)));
+    }
+
+    [Fact]
+    public void AnAddressSeenOnAnotherPortMovesThereAndIsCounted()
+    {
+        Send(1, 10, Host(2), Host(9));
+        Send(3, 10, Host(2), Host(9));
+        Assert.Equal(3u, Send(0, 10, Host(1), Host(2)));
+        Assert.Equal(1, Learner.GetCounters().Moves);
+    }
+
+    [Fact]
+    public void AStaticEntryNeitherMovesNorAges()
+    {
+        Learner.AddStatic(10, Host(2), 1);
+        Send(3, 10, Host(2), Host(9));
+        Advance(TimeSpan.FromHours(1));
+        Assert.Equal(1u, Send(0, 10, Host(1), Host(2)));
+        Assert.Equal(1, Learner.GetCounters().StaticConflicts);
+        Assert.True(Assert.Single(Learner.GetEntries(), e => e.Mac == Host(2)).IsStatic);
+    }
+
+    [Fact]
+    public void GroupSourcesAreNeverLearned()
+    {
+        Send(1, 10, MacAddress.Broadcast, Host(9));
+        Assert.Equal(0, Learner.Count);
+    }
+
+    [Fact]
+    public void FramesWithoutAVlanShareVlanZero()
+    {
+        Packet packet = _pool.On(5, Frame(Host(9), Host(2)));
+        _harness.Process([packet]);
+        Assert.Equal(0, Assert.Single(Learner.GetEntries()).Vlan);
+    }
+
+    [Fact]
+    public void DropsRuntFrames()
+    {
+        _harness.Process([_pool.On(0, new byte[13])]);
+        Assert.Equal(1, _harness.Stats.DroppedFor("runt"));
+        Assert.Empty(_harness.Output("resolved"));
+    }
+
+    [Fact]
+    public void EntriesAgeOutAfterTheDefault300Seconds()
+    {
+        Send(1, 10, Host(2), Host(9));
+        Advance(TimeSpan.FromSeconds(299));
+        Assert.Equal(1, Learner.Count);
+        Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, Learner.Count);
+        Assert.Equal(1, Learner.GetCounters().Aged);
+        Assert.Equal(MacLearner.Flood, Send(0, 10, Host(1), Host(2)));
+    }
+
+    [Fact]
+    public void TrafficKeepsAnEntryAlive()
+    {
+        Send(1, 10, Host(2), Host(9));
+        for (int i = 0; i < 5; i++)
+        {
+            Advance(TimeSpan.FromSeconds(200));
+            Send(1, 10, Host(2), Host(9));
+        }
+        Assert.Equal(1u, Send(0, 10, Host(1), Host(2)));
+    }
+
+    [Fact]
+    public void TheAgingTimeIsConfigurable()
+    {
+        _harness.Dispose();
+        _harness = Make(new MacLearnerOptions { AgingTime = TimeSpan.FromSeconds(10) });
+        Send(1, 10, Host(2), Host(9));
+        Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(1, Learner.Count);
+        Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, Learner.Count);
+    }
+
+    [Fact]
+    public void AZeroAgingTimeNeverAges()
+    {
+        _harness.Dispose();
+        _harness = Make(new MacLearnerOptions { AgingTime = TimeSpan.Zero });
+        Send(1, 10, Host(2), Host(9));
+        Advance(TimeSpan.FromDays(30));
+        Assert.Equal(1, Learner.Count);
+    }
+
+    [Fact]
+    public void AFullTableKeepsItsEntriesCountsTheOverflowAndFloods()
+    {
+        _harness.Dispose();
+        _harness = Make(new MacLearnerOptions { MaxEntries = 4 });
+        for (int h = 1; h <= 6; h++)
+        {
+            Send((ushort)h, 10, Host(h), MacAddress.Broadcast);
+        }
+        Assert.Equal(4, Learner.Count);
+        Assert.Equal(2, Learner.GetCounters().Overflows);
+        Assert.Equal(MacLearner.Flood, Send(0, 10, Host(100), Host(6)));
+        Assert.Equal(1u, Send(0, 10, Host(100), Host(1)));
+    }
+
+    [Fact]
+    public void ReplaceOldestEvictsTheLeastRecentlySeenEntryOfTheBucket()
+    {
+        _harness.Dispose();
+        _harness = Make(new MacLearnerOptions { MaxEntries = 4, Overflow = MacTableOverflow.ReplaceOldest });
+        // Twelve addresses of one bucket, so bucket-local eviction is least-recently-seen overall.
+        int bucket = Learner.Table.BucketOf(MacTable.Key(10, MacLearner.FromMac(Host(1))));
+        List<int> hosts = Enumerable.Range(1, 10_000)
+            .Where(h => Learner.Table.BucketOf(MacTable.Key(10, MacLearner.FromMac(Host(h)))) == bucket).Take(12).ToList();
+        foreach (int h in hosts)
+        {
+            Advance(TimeSpan.FromSeconds(1));
+            Send((ushort)h, 10, Host(h), MacAddress.Broadcast);
+        }
+        MacLearnerCounters counters = Learner.GetCounters();
+        Assert.Equal(4, Learner.Count);
+        Assert.Equal(0, counters.Overflows);
+        Assert.Equal(8, counters.Evictions);
+        Assert.Equal((uint)hosts[11], Send(0, 10, Multicast, Host(hosts[11])));
+        Assert.Equal((uint)hosts[8], Send(0, 10, Multicast, Host(hosts[8])));
+        Assert.Equal(MacLearner.Flood, Send(0, 10, Multicast, Host(hosts[7])));
+    }
+
+    [Fact]
+    public void TheTableShowsEntriesWithPortAndAge()
+    {
+        Send(1, 20, Host(2), Host(9));
+        Send(3, 10, Host(4), Host(9));
+        Advance(TimeSpan.FromSeconds(5));
+        IReadOnlyList<MacEntry> entries = Learner.GetEntries();
+        Assert.Equal(2, entries.Count);
+        Assert.Equal((10, Host(4), (ushort)3), (entries[0].Vlan, entries[0].Mac, entries[0].PortId));
+        Assert.Equal(TimeSpan.FromSeconds(5), entries[1].Age);
+    }
+
+    [Fact]
+    public void FlushRemovesDynamicEntriesByVlanPortOrAll()
+    {
+        Send(1, 10, Host(1), Host(9));
+        Send(2, 10, Host(2), Host(9));
+        Send(2, 20, Host(3), Host(9));
+        Learner.AddStatic(10, Host(4), 2);
+        Assert.Equal(1, Learner.Flush(vlan: 20));
+        Assert.Equal(1, Learner.Flush(portId: 2));
+        Assert.Equal(1, Learner.Flush());
+        Assert.Equal(Host(4), Assert.Single(Learner.GetEntries()).Mac);
+        Assert.True(Learner.Remove(10, Host(4)));
+        Assert.False(Learner.Remove(10, Host(4)));
+    }
+
+    [Fact]
+    public void BadStaticEntriesAreRefusedWithTheValuesNamed()
+    {
+        var e = Assert.Throws<SwitchConfigurationException>(() => Learner.AddStatic(4095, MacAddress.Broadcast, 1));
+        Assert.Contains("VLAN 4095 is out of range 1 to 4094", e.Message);
+        Assert.Contains("MAC ff:ff:ff:ff:ff:ff is a group address", e.Message);
+        Assert.Equal(0, Learner.Count);
+    }
+
+    [Fact]
+    public void BadOptionsAreRefusedWithTheValuesNamed()
+    {
+        var e = Assert.Throws<SwitchConfigurationException>(() =>
+            new MacLearner(new MacLearnerOptions { MaxEntries = 0, AgingTime = TimeSpan.FromSeconds(-1) }));
+        Assert.Contains("MaxEntries 0 is out of range", e.Message);
+        Assert.Contains("AgingTime -00:00:01 is negative", e.Message);
+    }
+
+    [Fact]
+    public void TheTableMatchesADictionaryModelUnderRandomTraffic()
+    {
+        _harness.Dispose();
+        _harness = Make(new MacLearnerOptions { MaxEntries = 100_000 });
+        var model = new Dictionary<(ushort, MacAddress), ushort>();
+        var random = new Random(8);
+        for (int i = 0; i < 20_000; i++)
+        {
+            ushort vlan = (ushort)random.Next(1, 4);
+            ushort port = (ushort)random.Next(0, 8);
+            MacAddress src = Host(random.Next(1, 500));
+            MacAddress dst = Host(random.Next(1, 500));
+            uint expected = model.TryGetValue((vlan, dst), out ushort known) ? known : MacLearner.Flood;
+            if (src == dst)
+            {
+                expected = port;
+            }
+            model[(vlan, src)] = port;
+            Assert.Equal(expected, Send(port, vlan, src, dst));
+        }
+        Assert.Equal(model.Count, Learner.Count);
+    }
+}

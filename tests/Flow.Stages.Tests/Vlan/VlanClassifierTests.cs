@@ -1,0 +1,242 @@
+using Flow.Stages.Switching;
+using Flow.Stages.Vlan;
+using Flow.TestKit;
+using Xunit;
+using static Flow.Stages.Tests.Frames;
+
+namespace Flow.Stages.Tests.Vlan;
+
+/// <summary>Ports: host_a (0) and host_b (1) access 10, host_c (2) access 20, uplink (3) trunk 10/20/30 native 99.</summary>
+public sealed class VlanClassifierTests : IDisposable
+{
+    private readonly LeakCheckingPool _pool = new(1024);
+    private readonly StageHarness _harness;
+
+    public VlanClassifierTests()
+    {
+        _harness = new StageHarness(new VlanClassifier(new VlanClassifierOptions { Ports = FourPorts() }), "classify");
+    }
+
+    private VlanClassifier Classifier => (VlanClassifier)_harness.Stage;
+
+    public void Dispose()
+    {
+        Assert.True(_harness.Stats.IsBalanced, _harness.Stats.ToString());
+        _harness.Dispose();
+        _pool.Dispose();
+    }
+
+    private Packet Classify(ushort port, byte[] frame)
+    {
+        _harness.Process([_pool.On(port, frame)]);
+        IReadOnlyList<Packet> output = _harness.Output("classified");
+        Assert.Single(output);
+        return output[0];
+    }
+
+    private void AssertDropped(string reason, ushort port, byte[] frame)
+    {
+        _harness.Process([_pool.On(port, frame)]);
+        Assert.Empty(_harness.Output("classified"));
+        Assert.Equal(1, _harness.Stats.DroppedFor(reason));
+        Assert.Equal(1, _harness.Stats.DroppedTotal);
+    }
+
+    [Fact]
+    public void UntaggedFrameOnAnAccessPortJoinsThePortsVlan()
+    {
+        Packet packet = Classify(0, Frame(Host(2), Host(1)));
+        Assert.Equal(10, packet.Meta.VlanTci);
+        Assert.True((packet.Meta.Flags & PacketFlags.VlanStripped) != 0);
+        Assert.Equal(64, packet.Length);
+        Assert.Equal(TestEtherType, TpidAt12(packet));
+    }
+
+    [Fact]
+    public void PriorityTaggedFrameOnAnAccessPortKeepsItsPriorityAndLosesTheTag()
+    {
+        Packet packet = Classify(2, Frame(Host(2), Host(1), tci: 0xA000)); // PCP 5, VID 0
+        Assert.Equal(0xA000 | 20, packet.Meta.VlanTci);
+        Assert.Equal(60, packet.Length);
+        Assert.Equal(TestEtherType, TpidAt12(packet));
+    }
+
+    [Fact]
+    public void TaggedFrameOnATrunkIsStrippedIntoMetadataWithMacsIntact()
+    {
+        byte[] frame = Frame(Host(2), Host(1), tci: 0x6000 | 20, length: 100, fill: 0x5A);
+        Packet packet = Classify(3, frame);
+        Assert.Equal(0x6000 | 20, packet.Meta.VlanTci);
+        Assert.Equal(96, packet.Length);
+        Assert.Equal(Host(2), new Flow.Protocols.Ethernet.MacAddress(packet.Data));
+        Assert.Equal(Host(1), new Flow.Protocols.Ethernet.MacAddress(packet.Data[6..]));
+        Assert.Equal(TestEtherType, TpidAt12(packet));
+        Assert.True(packet.Data[14..].SequenceEqual(frame.AsSpan(18)));
+    }
+
+    [Fact]
+    public void UntaggedFrameOnATrunkJoinsTheNativeVlan()
+    {
+        Packet packet = Classify(3, Frame(Host(2), Host(1)));
+        Assert.Equal(99, packet.Meta.VlanTci);
+    }
+
+    [Fact]
+    public void FrameAlreadyStrippedByTheBackendIsTakenAsTagged()
+    {
+        Packet packet = _pool.On(3, Frame(Host(2), Host(1)));
+        packet.Meta.VlanTci = 30;
+        packet.Meta.Flags |= PacketFlags.VlanStripped;
+        _harness.Process([packet]);
+        Assert.Equal(30, Assert.Single(_harness.Output("classified")).Meta.VlanTci);
+        Assert.Equal(64, packet.Length);
+    }
+
+    [Fact]
+    public void QinQOuterTagIsAnEtherTypeToACustomerBridge()
+    {
+        Packet packet = Classify(0, Frame(Host(2), Host(1), tci: 30, tpid: 0x88A8));
+        Assert.Equal(10, packet.Meta.VlanTci);
+        Assert.Equal(0x88A8, TpidAt12(packet));
+    }
+
+    [Theory]
+    [InlineData(1514, false)] // untagged maximum for MTU 1500
+    [InlineData(1518, true)]  // tagged maximum
+    public void MaximumSizedFramesPass(int length, bool tagged)
+    {
+        Packet packet = Classify(3, Frame(Host(2), Host(1), tci: tagged ? (ushort)10 : null, length: length));
+        Assert.Equal(1514, packet.Length);
+    }
+
+    [Fact]
+    public void ShortestFrameAnEthernetHeaderPasses()
+    {
+        Assert.Equal(14, Classify(0, Frame(Host(2), Host(1), length: 14)).Length);
+    }
+
+    [Fact]
+    public void DropsFramesFromAnUnknownInputPort() => AssertDropped("unknown_port", 7, Frame(Host(2), Host(1)));
+
+    [Fact]
+    public void DropsRuntFrames() => AssertDropped("runt", 0, Frame(Host(2), Host(1), length: 13));
+
+    [Theory]
+    [InlineData(1515, false)]
+    [InlineData(1519, true)]
+    public void DropsOversizeFrames(int length, bool tagged) =>
+        AssertDropped("oversize", 3, Frame(Host(2), Host(1), tci: tagged ? (ushort)10 : null, length: length));
+
+    [Fact]
+    public void DropsATruncatedTagAsBadTag() => AssertDropped("bad_tag", 3, Frame(Host(2), Host(1), tci: 10, length: 16));
+
+    [Fact]
+    public void DropsTheReservedVlan4095AsBadTag() => AssertDropped("bad_tag", 3, Frame(Host(2), Host(1), tci: 0x0FFF));
+
+    [Fact]
+    public void DropsFramesWithAGroupSourceAddress() => AssertDropped("group_source", 0, Frame(Host(2), Multicast));
+
+    [Fact]
+    public void DropsTaggedFramesOnAnAccessPort() => AssertDropped("tagged_on_access", 0, Frame(Host(2), Host(1), tci: 10));
+
+    [Fact]
+    public void DropsUntaggedFramesOnATrunkWithoutNativeVlan()
+    {
+        using var harness = new StageHarness(new VlanClassifier(new VlanClassifierOptions
+        {
+            Ports = [SwitchPortOptions.Trunk("uplink", [10])],
+        }));
+        harness.Process([_pool.On(0, Frame(Host(2), Host(1)))]);
+        Assert.Equal(1, harness.Stats.DroppedFor("untagged_on_trunk"));
+        Assert.True(harness.Stats.IsBalanced);
+    }
+
+    [Fact]
+    public void DropsTagsOfVlansTheTrunkDoesNotCarry() => AssertDropped("vlan_not_allowed", 3, Frame(Host(2), Host(1), tci: 40));
+
+    [Fact]
+    public void ATrunkWithoutAnAllowedListCarriesEveryVlan()
+    {
+        using var harness = new StageHarness(new VlanClassifier(new VlanClassifierOptions
+        {
+            Ports = [SwitchPortOptions.Trunk("uplink", [])],
+        }));
+        harness.Process([_pool.On(0, Frame(Host(2), Host(1), tci: 1)), _pool.On(0, Frame(Host(2), Host(1), tci: 4094))]);
+        Assert.Equal(2, harness.Output("classified").Count);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(Burst.Max - 1)]
+    [InlineData(Burst.Max)]
+    [InlineData(Burst.Max + 1)]
+    public void EveryFrameOfABatchIsClassifiedInOrder(int count)
+    {
+        var batch = new Packet[count];
+        for (int i = 0; i < count; i++)
+        {
+            batch[i] = _pool.On((ushort)(i % 4), Frame(Host(2), Host(1), tci: i % 4 == 3 ? (ushort)30 : null));
+        }
+        _harness.Process(batch);
+        Assert.Equal(batch, _harness.Output("classified"));
+        Assert.Equal(count, _harness.Stats.In);
+    }
+
+    [Fact]
+    public void CountsPerPortAndPerVlan()
+    {
+        _harness.Process([
+            _pool.On(0, Frame(Host(2), Host(1))),
+            _pool.On(1, Frame(Host(1), Host(2))),
+            _pool.On(3, Frame(Host(1), Host(9), tci: 20)),
+            _pool.On(3, Frame(Host(1), Host(9), tci: 40)),
+        ]);
+        IReadOnlyList<SwitchPortCounters> ports = Classifier.GetPortCounters();
+        Assert.Equal(new SwitchPortCounters("host_a", 1, 0, 0, 0), ports[0]);
+        Assert.Equal(new SwitchPortCounters("uplink", 1, 1, 0, 0), ports[3]);
+        Assert.Equal([(ushort)10, (ushort)20], Classifier.GetVlanCounters().Select(v => v.Vlan));
+        Assert.Equal(2, Classifier.GetVlanCounters()[0].Received);
+    }
+
+    [Fact]
+    public void APortsModeChangesThroughTheControlPath()
+    {
+        Classifier.SetPort(SwitchPortOptions.Trunk("host_a", [10, 50]));
+        Packet packet = Classify(0, Frame(Host(2), Host(1), tci: 50));
+        Assert.Equal(50, packet.Meta.VlanTci);
+    }
+
+    [Fact]
+    public void AModeChangeWithBadValuesNamesThemAndChangesNothing()
+    {
+        var e = Assert.Throws<SwitchConfigurationException>(() => Classifier.SetPort(SwitchPortOptions.Trunk("host_a", [10, 4095], native: 0)));
+        Assert.Contains("port 'host_a': native VLAN 0 is out of range 1 to 4094", e.Message);
+        Assert.Contains("port 'host_a': allowed VLAN 4095 is out of range 1 to 4094", e.Message);
+        var unknown = Assert.Throws<SwitchConfigurationException>(() => Classifier.SetPort(SwitchPortOptions.Access("eth9", 10)));
+        Assert.Contains("no switch port is named 'eth9'; the ports are host_a, host_b, host_c, uplink", unknown.Message);
+        Assert.Equal(VlanPortMode.Access, Classifier.Ports.ModeOf(0));
+    }
+
+    [Fact]
+    public void BadOptionsAreRefusedWithEveryProblemNamed()
+    {
+        var e = Assert.Throws<SwitchConfigurationException>(() => new VlanClassifier(new VlanClassifierOptions
+        {
+            Ports =
+            [
+                SwitchPortOptions.Access("Host A", 10),
+                SwitchPortOptions.Access("b", 0),
+                SwitchPortOptions.Access("b", 5, id: 1),
+                new SwitchPortOptions { Name = "c", Vlan = 10, NativeVlan = 3 },
+            ],
+        }));
+        Assert.Contains("port 0 ('Host A'): name 'Host A' is not valid", e.Message);
+        Assert.Contains("port 1 ('b'): access VLAN 0 is out of range 1 to 4094", e.Message);
+        Assert.Contains("port 2 ('b'): name 'b' is used by another port", e.Message);
+        Assert.Contains("port 2 ('b'): id 1 is also the id of port 'b'", e.Message);
+        Assert.Contains("port 3 ('c'): NativeVlan and AllowedVlans apply to trunk ports", e.Message);
+        Assert.Contains("a switch needs at least one port",
+            Assert.Throws<SwitchConfigurationException>(() => new VlanClassifier(new VlanClassifierOptions())).Message);
+    }
+}
