@@ -21,6 +21,7 @@ internal sealed class StageNode
     private readonly PacketBatch _toFree;
     private readonly long[] _outByPort;
     private readonly long[] _dropsByReason;
+    private readonly long[] _burstSizes = new long[BurstHistogram.Buckets];
     private long _in;
     private long _emitted;
     private long _consumed;
@@ -70,6 +71,17 @@ internal sealed class StageNode
 
     public long DropsFor(int reason) => Volatile.Read(ref _dropsByReason[reason]);
 
+    /// <summary>Polls per burst-size bucket (sources only; see <see cref="BurstHistogram"/>).</summary>
+    public long[] BurstSizes()
+    {
+        var copy = new long[_burstSizes.Length];
+        for (int i = 0; i < copy.Length; i++)
+        {
+            copy[i] = Volatile.Read(ref _burstSizes[i]);
+        }
+        return copy;
+    }
+
     public double NanosecondsPerPacket
     {
         get
@@ -118,6 +130,8 @@ internal sealed class StageNode
         bool timed = (_batches & TimingSampleMask) == 0;
         long start = timed ? Stopwatch.GetTimestamp() : 0;
         int n = Stage.InvokePoll(packets, nexts);
+        int bucket = BurstHistogram.BucketOf(n);
+        Publish(ref _burstSizes[bucket], 1);
         if (n == 0)
         {
             return 0;

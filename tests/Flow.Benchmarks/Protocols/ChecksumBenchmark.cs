@@ -9,7 +9,7 @@ namespace Flow.Benchmarks.Protocols;
 /// tail against the RFC 1071 word-at-a-time loop. Per buffer; GB/s = Size / ns.
 /// Inputs: 16 buffers in one 64-byte-aligned native region, set up once (STYLE D8).
 /// </summary>
-[MemoryDiagnoser]
+[Config(typeof(Flow.Benchmarks.Infrastructure.FlowBenchmarkConfig))]
 public unsafe class ChecksumBenchmark
 {
     private const int Buffers = 16;

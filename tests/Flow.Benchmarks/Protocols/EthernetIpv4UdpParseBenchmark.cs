@@ -13,7 +13,7 @@ namespace Flow.Benchmarks.Protocols;
 /// different 64-byte frames in a 2 KiB-strided native region (as frames sit in a pool).
 /// Baseline: the same checks written inline with BinaryPrimitives on a span.
 /// </summary>
-[MemoryDiagnoser]
+[Config(typeof(Flow.Benchmarks.Infrastructure.FlowBenchmarkConfig))]
 public unsafe class EthernetIpv4UdpParseBenchmark
 {
     private const int Packets = 32;

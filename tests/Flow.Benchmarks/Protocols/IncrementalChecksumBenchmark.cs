@@ -11,7 +11,7 @@ namespace Flow.Benchmarks.Protocols;
 /// (a plain store, so the incremental variant's checksum drifts then; the work per call is
 /// unchanged, and correctness is the tests' job, not this benchmark's).
 /// </summary>
-[MemoryDiagnoser]
+[Config(typeof(Flow.Benchmarks.Infrastructure.FlowBenchmarkConfig))]
 public unsafe class IncrementalChecksumBenchmark
 {
     private const int Headers = 32;

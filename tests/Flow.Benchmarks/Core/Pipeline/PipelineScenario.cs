@@ -35,10 +35,10 @@ internal static class PipelineScenario
         var warm = TimeSpan.FromMilliseconds(300);
         var window = TimeSpan.FromSeconds(seconds);
         Console.WriteLine($"pipeline: {rounds} rounds, {seconds:F1} s window, 64-byte frames, {Environment.ProcessorCount} cpus");
-        Console.Write("building 1M-route LPM table and 2M-slot flow table ... ");
+        Console.Write("building 1M-route LPM table and 4M-slot flow table ... ");
         using var lpm = new Dir24Lpm();
         uint[] destinations = BuildRoutes(lpm);
-        using var flows = new FlowTable(2 * Routes);
+        using var flows = new FlowTable(4 * Routes);
         Console.WriteLine("done");
 
         var variants = new (string Name, Func<Task<Run>> Run)[]
@@ -52,7 +52,14 @@ internal static class PipelineScenario
             ("heavy_flow_1w", () => Heavy(lpm, flows, destinations, twoWorkers: false, window, warm)),
             ("heavy_flow_2w", () => Heavy(lpm, flows, destinations, twoWorkers: true, window, warm)),
         };
-        var pps = variants.ToDictionary(v => v.Name, _ => new Samples());
+        string? only = StringArg(args, "--only");
+        if (only is not null)
+        {
+            var chosen = only.Split(',');
+            variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
+        }
+        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w" }
+            .ToDictionary(name => name, _ => new Samples());
         var latency = new Samples();
         var bytesPerPacket = new Samples();
         for (int round = 1; round <= rounds; round++)
@@ -307,6 +314,12 @@ internal static class PipelineScenario
             destinations[i] = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(prefix | (uint)random.Next(256));
         }
         return destinations;
+    }
+
+    private static string? StringArg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private static int IntArg(string[] args, string name, int fallback)
