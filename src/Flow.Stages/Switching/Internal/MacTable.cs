@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Flow.Stages.Switching.Internal;
 
@@ -25,7 +26,10 @@ internal sealed class MacTable
     private const ulong Occupied = 1UL << 63;
     private const ulong MacMask = (1UL << 48) - 1;
 
+    // Keys live in a pinned array at a 64-byte aligned offset, so each bucket is exactly one
+    // cache line; _keys[_base + slot] is slot's key.
     private readonly ulong[] _keys;
+    private readonly int _base;
     private readonly ushort[] _ports;
     private readonly long[] _lastSeen;
     private readonly bool[] _static;
@@ -37,7 +41,8 @@ internal sealed class MacTable
         MaxEntries = maxEntries;
         int buckets = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, (2L * maxEntries + Ways - 1) / Ways));
         _shift = 64 - BitOperations.Log2((uint)buckets);
-        _keys = new ulong[buckets * Ways];
+        _keys = GC.AllocateArray<ulong>((buckets * Ways) + Ways, pinned: true);
+        _base = AlignedBase(_keys);
         _ports = new ushort[buckets * Ways];
         _lastSeen = new long[buckets * Ways];
         _static = new bool[buckets * Ways];
@@ -47,7 +52,7 @@ internal sealed class MacTable
 
     public int Count { get; private set; }
 
-    public int Slots => _keys.Length;
+    public int Slots => _ports.Length;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Key(int vlan, ulong mac48) => Occupied | ((ulong)(vlan & 0xFFF) << 48) | (mac48 & MacMask);
@@ -56,7 +61,7 @@ internal sealed class MacTable
 
     public static ulong MacOf(ulong key) => key & MacMask;
 
-    public ulong KeyAt(int slot) => _keys[slot];
+    public ulong KeyAt(int slot) => _keys[_base + slot];
 
     public ushort PortAt(int slot) => _ports[slot];
 
@@ -69,15 +74,32 @@ internal sealed class MacTable
     public int Find(ulong key)
     {
         int first = BucketOf(key);
-        ref ulong keys = ref _keys[first];
-        for (int w = 0; w < Ways; w++)
+        ref ulong keys = ref _keys[_base + first];
+        // The bucket's eight keys are one cache line: compare them at once where the hardware
+        // can (one 512-bit or two 256-bit compares), else one by one.
+        uint matches;
+        if (Vector512.IsHardwareAccelerated)
         {
-            if (Unsafe.Add(ref keys, w) == key)
-            {
-                return first + w;
-            }
+            matches = (uint)Vector512.Equals(Vector512.LoadUnsafe(ref keys), Vector512.Create(key)).ExtractMostSignificantBits();
         }
-        return -1;
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<ulong> wanted = Vector256.Create(key);
+            matches = Vector256.Equals(Vector256.LoadUnsafe(ref keys), wanted).ExtractMostSignificantBits() |
+                (Vector256.Equals(Vector256.LoadUnsafe(ref keys, 4), wanted).ExtractMostSignificantBits() << 4);
+        }
+        else
+        {
+            for (int w = 0; w < Ways; w++)
+            {
+                if (Unsafe.Add(ref keys, w) == key)
+                {
+                    return first + w;
+                }
+            }
+            return -1;
+        }
+        return matches == 0 ? -1 : first + BitOperations.TrailingZeroCount(matches);
     }
 
     /// <summary>Stores a port and time into an existing slot.</summary>
@@ -102,7 +124,7 @@ internal sealed class MacTable
         for (int w = 0; w < Ways; w++)
         {
             int slot = first + w;
-            if (_keys[slot] == 0)
+            if (_keys[_base + slot] == 0)
             {
                 free = free < 0 ? slot : free;
             }
@@ -122,7 +144,7 @@ internal sealed class MacTable
             evicted = true;
             Count--;
         }
-        _keys[target] = key;
+        _keys[_base + target] = key;
         _ports[target] = port;
         _lastSeen[target] = now;
         _static[target] = isStatic;
@@ -132,10 +154,16 @@ internal sealed class MacTable
 
     public void RemoveAt(int slot)
     {
-        Debug.Assert(_keys[slot] != 0, "removing an empty slot");
-        _keys[slot] = 0;
+        Debug.Assert(_keys[_base + slot] != 0, "removing an empty slot");
+        _keys[_base + slot] = 0;
         _static[slot] = false;
         Count--;
+    }
+
+    private static unsafe int AlignedBase(ulong[] pinned)
+    {
+        nint address = (nint)Unsafe.AsPointer(ref pinned[0]);
+        return (int)((64 - (address & 63)) & 63) / sizeof(ulong);
     }
 
     /// <summary>First slot of <paramref name="key"/>'s bucket.</summary>
