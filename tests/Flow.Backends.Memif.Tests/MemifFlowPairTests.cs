@@ -127,18 +127,21 @@ public class MemifFlowPairTests
         var txBuilder = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding);
         var sources = new List<PacedTaggedSource>();
         var expected = new Dictionary<uint, long>();
-        for (int q = 0; q < queues; q++)
-        {
-            rxBuilder.Add($"rx{q}", new MemifRx(receiver, q)).Connect($"rx{q}", "capture");
-            var source = new PacedTaggedSource((uint)(100 + q), count, frameSize, ratePps: frameSize > 2000 ? 4_000 : 100_000);
-            sources.Add(source);
-            expected[(uint)(100 + q)] = count;
-            txBuilder.Add($"source{q}", source).Add($"tx{q}", new MemifTx(sender, q)).Connect($"source{q}", $"tx{q}");
-        }
         long[] before = new long[queues];
         for (int q = 0; q < queues; q++)
         {
             before[q] = receiver.GetRxStats(q).Packets;
+        }
+        for (int q = 0; q < queues; q++)
+        {
+            rxBuilder.Add($"rx{q}", new MemifRx(receiver, q)).Connect($"rx{q}", "capture");
+            uint id = (uint)(100 + q);
+            int queue = q;
+            var source = new PacedTaggedSource(id, count, frameSize, ratePps: frameSize > 2000 ? 20_000 : 200_000,
+                () => receiver.GetRxStats(queue).Packets - before[queue], window: frameSize > 2000 ? 64 : 256);
+            sources.Add(source);
+            expected[(uint)(100 + q)] = count;
+            txBuilder.Add($"source{q}", source).Add($"tx{q}", new MemifTx(sender, q)).Connect($"source{q}", $"tx{q}");
         }
         using FlowGraph rx = rxBuilder.Build();
         using FlowGraph tx = txBuilder.Build();

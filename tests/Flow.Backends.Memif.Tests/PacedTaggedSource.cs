@@ -26,8 +26,16 @@ public sealed class PacedTaggedSource : SourceStage<PacedTaggedSource.Output, No
         Out,
     }
 
-    public PacedTaggedSource(uint sourceId, long count, int frameSize, long ratePps)
+    private readonly Func<long>? _delivered;
+    private readonly int _window;
+
+    /// <param name="delivered">How many of this source's frames the receiver has so far; with
+    /// <paramref name="window"/>, the source keeps at most that many in flight (a test-level
+    /// credit loop, so a loaded machine slows the test instead of overflowing the ring).</param>
+    public PacedTaggedSource(uint sourceId, long count, int frameSize, long ratePps, Func<long>? delivered = null, int window = 0)
     {
+        _delivered = delivered;
+        _window = window;
         _sourceId = sourceId;
         _count = count;
         _frameSize = frameSize;
@@ -48,6 +56,10 @@ public sealed class PacedTaggedSource : SourceStage<PacedTaggedSource.Output, No
     {
         long due = (long)((Stopwatch.GetTimestamp() - _start) / _ticksPerPacket) + 1;
         int want = (int)Math.Min(packets.Length, Math.Min(_count, due) - _next);
+        if (_delivered is not null)
+        {
+            want = (int)Math.Min(want, _delivered() + _window - _next);
+        }
         if (want <= 0)
         {
             return 0;
