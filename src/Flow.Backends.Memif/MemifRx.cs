@@ -137,6 +137,13 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         {
             int slot = cursor & mask;
             MemifDescriptor d = ring.Descriptors[slot]; // one copy: the peer may rewrite it under us
+            if (ring.SkippingChain)
+            {
+                ring.SkippingChain = (d.Flags & MemifConstants.DescriptorFlagNext) != 0;
+                cursor++;
+                available--;
+                continue;
+            }
             if ((d.Flags & MemifConstants.DescriptorFlagNext) == 0)
             {
                 Packet packet = slots[slot];
@@ -278,6 +285,13 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         while (available > 0 && n < got)
         {
             MemifDescriptor d = ring.Descriptors[cursor & mask];
+            if (ring.SkippingChain)
+            {
+                ring.SkippingChain = (d.Flags & MemifConstants.DescriptorFlagNext) != 0;
+                cursor++;
+                available--;
+                continue;
+            }
             if ((d.Flags & MemifConstants.DescriptorFlagNext) == 0)
             {
                 byte* source = d.Length <= (uint)capacity ? ring.Resolve(d.Region, d.Offset, d.Length) : null;
@@ -369,26 +383,27 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
 
     /// <summary>
     /// Descriptors in the chain starting at <paramref name="cursor"/>: positive when complete,
-    /// 0 when its end has not arrived yet, negative (segments to skip) when longer than allowed.
+    /// 0 when its end has not arrived yet, negative (segments to skip, the chain counted once as
+    /// invalid) when longer than allowed. An over-long chain whose end has not arrived yet is
+    /// skipped as far as it goes, and the rest of it when it comes (<see cref="RingBinding.SkippingChain"/>).
     /// </summary>
     private int ChainLength(RingBinding ring, ushort cursor, int available)
     {
         int limit = Math.Min(_maxChain, ring.Size);
         for (int i = 0; i < available; i++)
         {
-            if (i >= limit)
-            {
-                // Too long: skip what has arrived so far of it; the rest (if any) is skipped as
-                // it arrives, each segment counted once as invalid at its head.
-                return -i;
-            }
             ushort flags = ring.Descriptors[(cursor + i) & ring.Mask].Flags;
             if ((flags & MemifConstants.DescriptorFlagNext) == 0)
             {
-                return i + 1;
+                return i < limit ? i + 1 : -(i + 1);
             }
         }
-        return available >= ring.Size ? -available : 0;
+        if (available >= limit)
+        {
+            ring.SkippingChain = true;
+            return -available;
+        }
+        return 0;
     }
 
     /// <summary>Client: copies a chain of our posted buffers into one jumbo frame. 0 ok, 1 invalid, 2 too long, 3 pool empty.</summary>

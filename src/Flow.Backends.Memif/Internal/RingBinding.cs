@@ -27,6 +27,8 @@ internal sealed unsafe class RingBinding
     public ushort Tail;
     /// <summary>Client rx: the ring was filled with buffers at least once.</summary>
     public bool Primed;
+    /// <summary>Rx: inside an over-long chain whose end has not arrived; skip up to its last segment.</summary>
+    public bool SkippingChain;
 
     public RingBinding(MemifRingHeader* ring, int log2Size, int eventFd, MemifRegion[] regions)
     {
