@@ -106,8 +106,13 @@ public sealed unsafe partial class MemifInterface
             bindings[q] = new RingBinding((MemifRingHeader*)(_ringRegion!.Base + RingOffset(true, q)), log2, _ringEventFds![q], regions);
             bindings[queuePairs + q] = new RingBinding((MemifRingHeader*)(_ringRegion.Base + RingOffset(false, q)), log2,
                 _ringEventFds[Options.QueuePairs + q], regions);
+            // Post the rx buffers now (the worker has not seen this ring yet), so the server can
+            // send as soon as it reads CONNECTED's effect rather than after our first poll.
+            RingBinding rx = bindings[queuePairs + q];
+            rx.RefillClient(_rx[q].Slots, _bufferPool!, _bufferRegion!.Base, PacketPool.DefaultDataOffset, Options.BufferSize);
+            rx.Primed = true;
             _tx[q].Attach(bindings[q]);
-            _rx[q].Attach(bindings[queuePairs + q]);
+            _rx[q].Attach(rx);
         }
         OnConnected(queuePairs, 1 << log2, PeerName);
 

@@ -112,7 +112,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         if (!ring.Primed)
         {
             ring.Primed = true;
-            Refill(ring, slots, pool, regionBase);
+            ring.RefillClient(slots, pool, regionBase, _dataOffset, _bufferCapacity);
         }
         // Acquire: the server's descriptor writes are visible once we see its tail.
         ushort tail = Volatile.Read(ref ring.Ring->Tail);
@@ -203,55 +203,9 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         }
         ring.Tail = cursor;
         // A short refill is no drop: the ring just holds fewer buffers until frames come back.
-        Refill(ring, slots, pool, regionBase);
+        ring.RefillClient(slots, pool, regionBase, _dataOffset, _bufferCapacity);
         CountAll(n, bytes, invalid, poolEmpty, tooLong);
         return n;
-    }
-
-    /// <summary>Posts a fresh frame in every free slot and publishes head (stops at the first frame it cannot get).</summary>
-    private void Refill(RingBinding ring, Packet[] slots, PacketPool pool, byte* regionBase)
-    {
-        ushort head = ring.Head;
-        int free = ring.Size - (ushort)(head - ring.Tail);
-        if (free <= 0)
-        {
-            return;
-        }
-        int mask = ring.Mask;
-        Span<Packet> fresh = stackalloc Packet[64];
-        int freshCount = 0;
-        int freshUsed = 0;
-        int posted = 0;
-        for (; posted < free; posted++)
-        {
-            int slot = (head + posted) & mask;
-            if (slots[slot].IsNull)
-            {
-                if (freshUsed == freshCount)
-                {
-                    freshCount = pool.AllocateBulk(fresh.Slice(0, Math.Min(fresh.Length, free - posted)));
-                    freshUsed = 0;
-                    if (freshCount == 0)
-                    {
-                        break;
-                    }
-                }
-                slots[slot] = fresh[freshUsed++];
-            }
-            ref MemifDescriptor d = ref ring.Descriptors[slot];
-            d.Flags = 0;
-            d.Region = 1;
-            d.Offset = (uint)(slots[slot].Frame + _dataOffset - regionBase);
-            d.Length = (uint)_bufferCapacity;
-        }
-        // Frames allocated but not posted (only when a later allocation came up short) go back.
-        if (freshUsed < freshCount)
-        {
-            pool.FreeBulk(fresh.Slice(freshUsed, freshCount - freshUsed));
-        }
-        ring.Head = (ushort)(head + posted);
-        // Release: descriptors are written before the server can see the new head.
-        Volatile.Write(ref ring.Ring->Head, ring.Head);
     }
 
     /// <summary>

@@ -72,4 +72,51 @@ internal sealed unsafe class RingBinding
             Interop.Sys.SignalEventFd(EventFd);
         }
     }
+
+    /// <summary>Posts a fresh frame in every free slot and publishes head (stops at the first frame it cannot get).</summary>
+    public void RefillClient(Packet[] slots, PacketPool pool, byte* regionBase, int dataOffset, int capacity)
+    {
+        ushort head = Head;
+        int free = Size - (ushort)(head - Tail);
+        if (free <= 0)
+        {
+            return;
+        }
+        int mask = Mask;
+        Span<Packet> fresh = stackalloc Packet[64];
+        int freshCount = 0;
+        int freshUsed = 0;
+        int posted = 0;
+        for (; posted < free; posted++)
+        {
+            int slot = (head + posted) & mask;
+            if (slots[slot].IsNull)
+            {
+                if (freshUsed == freshCount)
+                {
+                    freshCount = pool.AllocateBulk(fresh.Slice(0, Math.Min(fresh.Length, free - posted)));
+                    freshUsed = 0;
+                    if (freshCount == 0)
+                    {
+                        break;
+                    }
+                }
+                slots[slot] = fresh[freshUsed++];
+            }
+            ref MemifDescriptor d = ref Descriptors[slot];
+            d.Flags = 0;
+            d.Region = 1;
+            d.Offset = (uint)(slots[slot].Frame + dataOffset - regionBase);
+            d.Length = (uint)capacity;
+        }
+        // Frames allocated but not posted (only when a later allocation came up short) go back.
+        if (freshUsed < freshCount)
+        {
+            pool.FreeBulk(fresh.Slice(freshUsed, freshCount - freshUsed));
+        }
+        Head = (ushort)(head + posted);
+        // Release: descriptors are written before the server can see the new head.
+        Volatile.Write(ref Ring->Head, Head);
+    }
+
 }
