@@ -31,7 +31,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "received frames")]
+        [Port(typeof(Carries.Ethernet), "received frames")]
         Out,
     }
 

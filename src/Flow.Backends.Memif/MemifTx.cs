@@ -16,7 +16,7 @@ namespace Flow.Backends.Memif;
 /// the client posted. One eventfd signal per burst, only when the peer asked for interrupts.
 /// </summary>
 [Stage("memif_tx", "Transmits packets on a memif queue (client: zero-copy from the shared pool; server: copy).",
-    Accepts = typeof(EthernetFrame))]
+    Accepts = typeof(Carries.Ethernet))]
 public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposable
 {
     private readonly MemifInterface _interface;

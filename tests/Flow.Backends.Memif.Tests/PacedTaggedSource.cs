@@ -22,7 +22,7 @@ public sealed class PacedTaggedSource : SourceStage<PacedTaggedSource.Output, No
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "tagged frames")]
+        [Port(typeof(Carries.Ethernet), "tagged frames")]
         Out,
     }
 
