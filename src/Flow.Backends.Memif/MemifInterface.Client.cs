@@ -17,6 +17,12 @@ public sealed unsafe partial class MemifInterface
     /// <summary>Client role: the pool whose frames are the shared buffers (region 1).</summary>
     internal PacketPool? BufferPool => _bufferPool;
 
+    /// <summary>
+    /// Client role: the pool whose frames are the shared memory. Packets allocated from it are
+    /// transmitted without a copy (received packets already come from it); null in server role.
+    /// </summary>
+    public PacketPool? SharedPool => _bufferPool;
+
     internal byte* BufferRegionBase => _bufferRegion is null ? null : _bufferRegion.Base;
 
     /// <summary>Bytes of one shared buffer (a frame's data room).</summary>
