@@ -31,6 +31,9 @@ public sealed unsafe partial class MemifInterface
     /// <summary>Client role: the stable eventfd of rx ring <paramref name="queue"/>.</summary>
     internal int ClientRxEventFd(int queue) => _ringEventFds is null ? -1 : _ringEventFds[Options.QueuePairs + queue];
 
+    /// <summary>Client role: ring header of queue <paramref name="queue"/> in region 0 (tests play a hostile server with it).</summary>
+    internal MemifRingHeader* ClientRing(bool s2m, int queue) => (MemifRingHeader*)(_ringRegion!.Base + RingOffset(s2m, queue));
+
     private int RingStride => MemifRingHeader.SizeOf(_maxLog2);
 
     private uint RingOffset(bool s2m, int queue) => (uint)(((s2m ? 0 : Options.QueuePairs) + queue) * RingStride);

@@ -152,3 +152,60 @@ public class MemifHostilePeerTests
         Assert.True(good.WaitConnected(MemifTestNames.Limit), good.LastDisconnectReason);
     }
 }
+
+/// <summary>
+/// A server that lies to a Flow client: the test writes the M2S ring (the server's side) of a
+/// connected Flow client directly, as a malicious server process could through the shared memory.
+/// </summary>
+[Collection(nameof(MemifCollection))]
+public class MemifHostileServerTests
+{
+    [Fact]
+    public async Task BadFilledDescriptorsAreCountedAndATailPastHeadDisconnectsAndTheClientReconnects()
+    {
+        string socket = MemifTestNames.Socket("bad-server");
+        using MemifInterface server = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Server });
+        using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client });
+        int disconnects = 0;
+        client.Disconnected += (_, _) => Interlocked.Increment(ref disconnects);
+        Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
+        var capture = new CaptureSink();
+        using FlowGraph graph = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding)
+            .Add("rx", new MemifRx(client, 0)).Add("capture", capture).Connect("rx", "capture").Build();
+        graph.Start();
+
+        Lie(client, step: 1);
+        Assert.True(MemifTestNames.WaitUntil(() => capture.Count == 1 && client.GetRxStats(0).InvalidDescriptors == 3),
+            $"captured {capture.Count}, invalid {client.GetRxStats(0).InvalidDescriptors}");
+        Lie(client, step: 2);
+        Assert.True(MemifTestNames.WaitUntil(() => disconnects == 1), "a tail past head must end the connection");
+        Assert.Contains("ran past the head", client.LastDisconnectReason);
+        Assert.Equal(1, client.ProtocolErrors);
+        Assert.True(client.WaitConnections(2, MemifTestNames.Limit), client.LastDisconnectReason);
+        await graph.StopAsync();
+        GraphStats stats = graph.GetStats();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+
+        await MemifFlowPairTests.Transfer(server, client, 64, count: 500, queues: 1);
+    }
+
+    private static unsafe void Lie(MemifInterface client, int step)
+    {
+        var ring = client.ClientRing(s2m: false, 0);
+        var descriptors = (MemifDescriptor*)((byte*)ring + MemifConstants.RingHeaderSize);
+        if (step == 1)
+        {
+            descriptors[0].Length = 5000;      // longer than the 2048-byte buffer posted
+            descriptors[1].Region = 0;         // the rings' region, not the buffers'
+            descriptors[1].Length = 64;
+            descriptors[2].Offset += 4096;     // not the buffer that was posted in that slot
+            descriptors[2].Length = 64;
+            descriptors[3].Length = 64;        // honest
+            Volatile.Write(ref ring->Tail, (ushort)4);
+        }
+        else
+        {
+            Volatile.Write(ref ring->Tail, (ushort)(4 + 5000));
+        }
+    }
+}
