@@ -287,6 +287,11 @@ public sealed partial class MemifInterface : IDisposable
         }
     }
 
+    /// <summary>
+    /// Disconnects (DISCONNECT "interface closed"), stops the control thread and frees the
+    /// memory. Stop the graphs whose stages use this interface first: in client role their
+    /// packets live in this interface's shared memory.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

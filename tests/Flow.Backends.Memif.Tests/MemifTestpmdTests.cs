@@ -35,6 +35,29 @@ public class MemifTestpmdTests
     }
 
     [Fact]
+    public async Task FlowClientReceivesOnTwoQueuePairsFromATwoQueueTestpmdServer()
+    {
+        string socket = MemifTestNames.Socket("pmd-mq");
+        using TestpmdProcess testpmd = TestpmdProcess.Start($"role=server,id=0,socket={socket}", "txonly", queues: 2);
+        using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client, QueuePairs = 2 });
+        Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
+        Assert.Equal(2, client.ConnectedQueuePairs);
+        using FlowGraph graph = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding)
+            .Add("rx0", new MemifRx(client, 0)).Add("rx1", new MemifRx(client, 1)).Add("sink", new NullSink())
+            .Connect("rx0", "sink").Connect("rx1", "sink").Build();
+        graph.Start();
+        testpmd.Send("start");
+        Assert.True(MemifTestNames.WaitUntil(() => client.GetRxStats(0).Packets > 10_000 && client.GetRxStats(1).Packets > 10_000),
+            $"queue 0: {client.GetRxStats(0).Packets}, queue 1: {client.GetRxStats(1).Packets}");
+        testpmd.Send("stop");
+        long sent = testpmd.SettledPortStats().Tx;
+        Assert.True(MemifTestNames.WaitUntil(() => client.GetRxStats(0).Packets + client.GetRxStats(1).Packets == sent),
+            $"testpmd sent {sent}, Flow received {client.GetRxStats(0).Packets} + {client.GetRxStats(1).Packets}");
+        await graph.StopAsync();
+        Assert.True(graph.GetStats().IsBalanced);
+    }
+
+    [Fact]
     public async Task TestpmdServerReceivesExactlyWhatFlowClientSends()
     {
         string socket = MemifTestNames.Socket("pmd-srv-rx");
