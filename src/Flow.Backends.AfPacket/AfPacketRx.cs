@@ -48,7 +48,7 @@ public sealed unsafe class AfPacketRx : SourceStage<AfPacketRx.Output, AfPacketR
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "received frames")]
+        [Port(typeof(Carries.Ethernet), "received frames")]
         Out,
     }
 

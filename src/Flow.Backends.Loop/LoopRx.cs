@@ -13,7 +13,7 @@ public sealed class LoopRx : SourceStage<LoopRx.Output, NoDrop>
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "frames from the other end")]
+        [Port(typeof(Carries.Ethernet), "frames from the other end")]
         Out,
     }
 

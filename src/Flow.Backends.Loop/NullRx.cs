@@ -9,7 +9,7 @@ public sealed class NullRx : SourceStage<NullRx.Output, NoDrop>
 {
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "nothing")]
+        [Port(typeof(Carries.Ethernet), "nothing")]
         Out,
     }
 

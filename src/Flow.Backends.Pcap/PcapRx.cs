@@ -53,7 +53,7 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "frames read from the file")]
+        [Port(typeof(Carries.Ethernet), "frames read from the file")]
         Out,
     }
 

@@ -15,7 +15,7 @@ public sealed unsafe class PcapTap : Stage<PcapTap.Output, NoDrop>, IDisposable
 
     public enum Output : byte
     {
-        [Port(typeof(SameAsInput), "every packet, unchanged")]
+        [Port(typeof(Carries.SameAsInput), "every packet, unchanged")]
         Out,
     }
 

@@ -28,7 +28,7 @@ public sealed unsafe class TapRx : SourceStage<TapRx.Output, TapRx.Reason>, IDis
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "frames from the kernel")]
+        [Port(typeof(Carries.Ethernet), "frames from the kernel")]
         Out,
     }
 

@@ -6,7 +6,7 @@ public sealed class MetaRecorder(List<(ushort Tci, bool Stripped)> seen) : Stage
 {
     public enum Output : byte
     {
-        [Port(typeof(SameAsInput), "every packet")]
+        [Port(typeof(Carries.SameAsInput), "every packet")]
         Out,
     }
 

@@ -17,7 +17,7 @@ public sealed class PatternSource : SourceStage<PatternSource.Output, NoDrop>, I
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "frames")]
+        [Port(typeof(Carries.Ethernet), "frames")]
         Out,
     }
 

@@ -6,7 +6,7 @@ public sealed class TimestampRecorder(List<long> timestamps) : Stage<TimestampRe
 {
     public enum Output : byte
     {
-        [Port(typeof(SameAsInput), "every packet")]
+        [Port(typeof(Carries.SameAsInput), "every packet")]
         Out,
     }
 

@@ -13,7 +13,7 @@ public sealed class GatedFrameSource(byte[][] first, byte[][] second) : SourceSt
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "the frames")]
+        [Port(typeof(Carries.Ethernet), "the frames")]
         Out,
     }
 
