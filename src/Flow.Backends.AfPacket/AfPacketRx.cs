@@ -13,7 +13,8 @@ namespace Flow.Backends.AfPacket;
 /// is off, in which case the tag is in <see cref="PacketMeta.VlanTci"/> with
 /// <see cref="PacketFlags.VlanStripped"/>. Timestamp and RSS hash come from the ring header.
 /// Drop reasons: <c>kernel_drop</c> (the ring was full and the kernel lost the frame; read from
-/// PACKET_STATISTICS every 100 ms and at stop), <c>too_big</c> (frame longer than a pool frame).
+/// PACKET_STATISTICS every 100 ms and at stop), <c>too_big</c> (frame longer than a pool frame),
+/// <c>runt</c> (shorter than two MACs, so no tag can be put back).
 /// </summary>
 /// <remarks>
 /// Memory ordering: a block belongs to user space once its <c>block_status</c> has
@@ -58,6 +59,8 @@ public sealed unsafe class AfPacketRx : SourceStage<AfPacketRx.Output, AfPacketR
         KernelDrop,
         [DropReason("the frame is longer than a pool frame", Severity.Warning)]
         TooBig,
+        [DropReason("the frame is shorter than two MAC addresses", Severity.Warning)]
+        Runt,
     }
 
     public AfPacketRx(AfPacketOptions options)
@@ -134,7 +137,9 @@ public sealed unsafe class AfPacketRx : SourceStage<AfPacketRx.Output, AfPacketR
         {
             return 0;
         }
-        int allocated = _pool.AllocateBulk(packets);
+        // Only as many frames as the open block still holds: a poll never allocates frames it
+        // would free again unused, and the next block is opened by the next poll.
+        int allocated = _pool.AllocateBulk(packets.Slice(0, (int)Math.Min((uint)packets.Length, _packetsLeft)));
         if (allocated == 0)
         {
             Volatile.Write(ref _poolEmptyPolls, _poolEmptyPolls + 1);
@@ -142,13 +147,10 @@ public sealed unsafe class AfPacketRx : SourceStage<AfPacketRx.Output, AfPacketR
         }
         int n = 0;
         int tooBig = 0;
+        int runts = 0;
         int maxData = _maxData;
         while (n < allocated)
         {
-            if (_packetsLeft == 0 && !TryOpenBlock())
-            {
-                break;
-            }
             Tpacket3Header* header = (Tpacket3Header*)_next;
             uint status = header->Status;
             int snap = (int)header->SnapLength;
@@ -156,9 +158,13 @@ public sealed unsafe class AfPacketRx : SourceStage<AfPacketRx.Output, AfPacketR
             bool tagged = (status & TpacketStatus.VlanValid) != 0;
             bool restore = tagged & _restoreVlan;
             int length = restore ? snap + 4 : snap;
-            if (length > maxData || snap < 12)
+            if (length > maxData)
             {
                 tooBig++;
+            }
+            else if (snap < 12)
+            {
+                runts++;
             }
             else
             {
@@ -190,19 +196,18 @@ public sealed unsafe class AfPacketRx : SourceStage<AfPacketRx.Output, AfPacketR
             if (--_packetsLeft == 0)
             {
                 ReleaseBlock();
+                break;
             }
-            else
-            {
-                _next += header->NextOffset;
-            }
+            _next += header->NextOffset;
         }
         if (n < allocated)
         {
             _pool.FreeBulk(packets.Slice(n, allocated - n));
         }
-        if (tooBig != 0)
+        if ((tooBig | runts) != 0)
         {
             CountDrop(Reason.TooBig, tooBig);
+            CountDrop(Reason.Runt, runts);
         }
         Volatile.Write(ref _received, _received + n);
         return n;

@@ -172,6 +172,27 @@ public sealed class AfPacketRxVethTests : IDisposable
     }
 
     [Fact]
+    public async Task AFrameLongerThanAPoolFrameIsDroppedAsTooBigAndTheNextOneStillArrives()
+    {
+        Shell.Run("ip", "link", "set", _veth.HostName, "mtu", "4000");
+        _ns.Exec("ip", "link", "set", _veth.PeerName, "mtu", "4000");
+        var rx = new AfPacketRx(new AfPacketOptions { Interface = _veth.HostName });
+        var capture = new CaptureSink();
+        using FlowGraph graph = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding)
+            .Add("rx", rx).Add("sink", capture).Connect("rx", "sink").Build();
+        graph.Start();
+        string[] sent = Scapy.Send(_ns, _veth.PeerName, $$"""
+            [Ether(src='02:00:00:00:0a:01', dst='02:00:00:00:0b:01', type={{TestEtherType}})/Raw(b'J' * n) for n in (3000, 100)]
+            """);
+        await Waits.Until(() => OfType(capture, TestEtherType).Count == 1, "the small frame after the jumbo one");
+        await graph.StopAsync().WaitAsync(Waits.Limit);
+
+        Assert.Equal(sent[1], Convert.ToHexStringLower(OfType(capture, TestEtherType)[0]));
+        Assert.Equal(1, graph.GetStats().Stage("rx").DroppedFor("too_big"));
+        Assert.True(graph.GetStats().IsBalanced);
+    }
+
+    [Fact]
     public void PromiscuousModeLastsAsLongAsTheStage()
     {
         static bool Promiscuous(string name) => Shell.Run("ip", "-d", "link", "show", name).Contains("promiscuity 1");
