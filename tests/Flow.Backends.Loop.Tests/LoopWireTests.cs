@@ -4,11 +4,6 @@ using Xunit;
 
 namespace Flow.Backends.Loop.Tests;
 
-[CollectionDefinition(nameof(LoopCollection), DisableParallelization = true)]
-public sealed class LoopCollection
-{
-}
-
 [Collection(nameof(LoopCollection))]
 public class LoopWireTests
 {
