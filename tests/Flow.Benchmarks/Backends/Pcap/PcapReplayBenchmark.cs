@@ -6,7 +6,7 @@ namespace Flow.Benchmarks.Backends.Pcap;
 
 /// <summary>
 /// Scenario <c>pcap_replay</c>: how fast <c>pcap_rx</c> replays a file (as fast as possible,
-/// looped) into a null sink, on one pinned worker.
+/// looped) into a null sink, on one pinned worker; and how fast <c>pcap_tx</c> writes one.
 /// <code>
 ///   [ pcap_rx (100 000 x 64 B records, looped) → null_sink ]   worker 0, cpu 1, busy poll
 /// </code>
@@ -29,22 +29,43 @@ public static class PcapReplayBenchmark
             await GenerateAsync(Records * 20L);
             var replay = new List<double>();
             var generator = new List<double>();
+            var write = new List<double>();
             for (int round = 0; round < rounds; round++)
             {
                 replay.Add(await ReplayAsync(path, Records, loops));
                 generator.Add(await GenerateAsync((long)Records * loops));
-                Console.WriteLine($"  round {round}: pcap_rx {replay[^1]:N0} pps, generator {generator[^1]:N0} pps");
+                write.Add(await WriteRateAsync(path + ".w", 5_000_000));
+                Console.WriteLine($"  round {round}: pcap_rx {replay[^1]:N0} pps, generator {generator[^1]:N0} pps, pcap_tx {write[^1]:N0} pps");
             }
-            double r = Median(replay), g = Median(generator);
+            double r = Median(replay), g = Median(generator), w = Median(write);
             Console.WriteLine($"pcap replay median {r:N0} pps ({r / g:F2} x generator {g:N0} pps), {Records:N0} records x {loops} loops, 64 B");
+            Console.WriteLine($"pcap write median {w:N0} pps (generator → pcap_tx, 64 B, to {Path.GetTempPath()})");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"scenario\":\"pcap_replay\",\"flow_replay_pps\":{r:F0},\"generator_pps\":{g:F0}}}"));
+                $"{{\"scenario\":\"pcap_replay\",\"flow_replay_pps\":{r:F0},\"generator_pps\":{g:F0},\"flow_write_pps\":{w:F0}}}"));
             return 0;
         }
         finally
         {
             File.Delete(path);
+            File.Delete(path + ".w");
         }
+    }
+
+    private static async Task<double> WriteRateAsync(string path, long count)
+    {
+        var tx = new PcapTx(new PcapOptions { Path = path });
+        using FlowGraph graph = new GraphBuilder().Worker(0, cpu: 1, idle: IdlePolicy.BusyPoll)
+            .Add("gen", new Generator(new GeneratorOptions { FrameSize = 64, Count = count }))
+            .Add("pcap", tx).Connect("gen", "pcap").Build();
+        var clock = Stopwatch.StartNew();
+        await graph.RunAsync();
+        double elapsed = clock.Elapsed.TotalSeconds;
+        long expectedBytes = PcapFileHeader.Size + count * (PcapRecordHeader.Size + 64);
+        if (tx.Records != count || tx.LostRecords != 0 || new FileInfo(path).Length != expectedBytes)
+        {
+            throw new InvalidOperationException($"pcap write kept {tx.Records} of {count} records ({tx.LastError})");
+        }
+        return count / elapsed;
     }
 
     private static async Task WriteFileAsync(string path, int records)
