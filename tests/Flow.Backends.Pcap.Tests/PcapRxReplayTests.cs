@@ -65,6 +65,38 @@ public class PcapRxReplayTests
         Assert.Null(rx.Problem);
     }
 
+    [Theory]
+    [InlineData("pcap")]
+    [InlineData("nsecpcap")]
+    public async Task FilesWiresharkToolsWroteReplayThroughFlowUnchanged(string format)
+    {
+        Shell.RequireRootAnd("editcap");
+        using var dir = new TempDirectory();
+        string original = dir.File("scapy.pcap");
+        string[] expected = WriteWithScapy(original, $"wrpcap('{original}', pkts)");
+        string converted = dir.File($"editcap.{format}");
+        Shell.Run("editcap", "-F", format, original, converted);
+
+        (CaptureSink capture, _, PcapRx rx) = await ReplayAsync(new PcapOptions { Path = converted });
+
+        Assert.Equal(expected, capture.Frames.Select(Convert.ToHexStringLower));
+        Assert.Null(rx.Problem);
+    }
+
+    [Fact]
+    public void ARealPcapngFileIsRefusedWithAHint()
+    {
+        Shell.RequireRootAnd("editcap");
+        using var dir = new TempDirectory();
+        string original = dir.File("scapy.pcap");
+        WriteWithScapy(original, $"wrpcap('{original}', pkts)");
+        string pcapng = dir.File("x.pcapng");
+        Shell.Run("editcap", "-F", "pcapng", original, pcapng);
+
+        PcapFormatException e = Assert.Throws<PcapFormatException>(() => new PcapRx(new PcapOptions { Path = pcapng }));
+        Assert.Contains("editcap -F pcap", e.Message);
+    }
+
     [Fact]
     public async Task AFileFlowWroteReplaysWithTheSameBytesAndTimestamps()
     {
