@@ -66,6 +66,27 @@ public sealed class SwitchNetnsTests
     }
 
     [Fact]
+    public async Task EntriesAgeOutAndAMovedHostIsRelearnedOnItsNewPort()
+    {
+        using var hosts = new SwitchedHosts(new MacLearnerOptions { AgingTime = TimeSpan.FromSeconds(2) });
+        Assert.True(SwitchedHosts.Ping(hosts.A, "198.18.10.2"), "a could not ping b");
+        string a = hosts.MacOf(0);
+        async Task<string?> PortOfA() => (await hosts.Control.ShowMacTableAsync()).FirstOrDefault(e => e.Mac.ToString() == a)?.Port;
+        Assert.Equal("host_a", await PortOfA());
+
+        // a's address shows up behind host_b (the host moved): the switch follows it there.
+        SwitchedHosts.SendWithScapy(hosts.B, hosts.Veths[1].PeerName,
+            $"[Ether(src='{a}', dst='ff:ff:ff:ff:ff:ff', type=0x88b5)/Raw(b'\\x00'*46)]");
+        await WaitUntil(async () => await PortOfA() == "host_b", "a's address to move to host_b");
+        Assert.True((await hosts.Control.LearnerCountersAsync()).Moves >= 1);
+
+        // Silence: every dynamic entry ages out on the graph clock (aging 2 s, checked each 250 ms).
+        await WaitUntil(async () => (await hosts.Control.ShowMacTableAsync()).Count == 0, "the entries to age out");
+        Assert.True((await hosts.Control.LearnerCountersAsync()).Aged >= 2);
+        await StopAndCheckAsync(hosts);
+    }
+
+    [Fact]
     public async Task HostsInDifferentVlansCannotReachEachOther()
     {
         using var hosts = new SwitchedHosts();
