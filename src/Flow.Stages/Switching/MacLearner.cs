@@ -92,6 +92,8 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         MacTable table = _table;
         bool evict = _overflow == MacTableOverflow.ReplaceOldest;
         long now = _now;
+        long hits = 0;
+        long misses = 0;
         for (int i = 0; i < packets.Length; i++)
         {
             Packet packet = packets[i];
@@ -117,16 +119,19 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
                 if (slot >= 0)
                 {
                     meta.NextHop = table.PortAt(slot);
-                    _hits++;
+                    hits++;
                 }
                 else
                 {
                     meta.NextHop = Flood;
-                    _misses++;
+                    misses++;
                 }
             }
             nexts[i] = To(Output.Resolved);
         }
+        // Counted in locals and added once: a field increment per packet is a store-to-load chain.
+        _hits += hits;
+        _misses += misses;
     }
 
     /// <summary>Learns or refreshes one source (VPP l2learn_process: refresh is the common case, kept first).</summary>
