@@ -1,0 +1,410 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Flow.Backends.AfXdp.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Flow.Backends.AfXdp.Internal;
+
+/// <summary>
+/// One AF_XDP socket bound to one queue, with its own UMEM wrapped as a <see cref="PacketPool"/>
+/// and its four rings mapped into this process.
+/// </summary>
+/// <remarks>
+/// Chunk layout (aligned mode, chunk = frame):
+/// <code>
+///  0            64 (Headroom)      Headroom + 256                                FrameSize
+///  +------------+------------------+---------------------------------------------+
+///  | PacketMeta | XDP_PACKET_HEAD- | received data ...                           |
+///  | (Flow)     | ROOM (kernel)    |                                             |
+///  +------------+------------------+---------------------------------------------+
+/// </code>
+/// The kernel never writes the UMEM headroom, so the metadata the pool keeps there survives a
+/// trip through the fill and rx rings: a received frame is a packet of <see cref="Pool"/>
+/// without a copy. Threads: the rx stage owns <see cref="Fill"/> and <see cref="Rx"/>, the tx
+/// stage owns <see cref="Tx"/> and <see cref="Completion"/>; the pool between them is MPMC.
+/// <see cref="_inKernel"/> marks frames lent to the kernel (fill or tx ring) so they return to
+/// the pool when the socket closes — each frame is in one place at a time, so the two threads
+/// never write the same byte.
+/// </remarks>
+internal sealed unsafe class XskSocket : IDisposable
+{
+    public XskProducerRing Fill;
+    public XskProducerRing Tx;
+    public XskConsumerRing Rx;
+    public XskConsumerRing Completion;
+
+    // Counters: rx-side fields are written only by the rx worker, tx-side only by the tx worker,
+    // each with Volatile.Write once per batch; readers (stats) use Volatile.Read.
+    public long RxPackets;
+    public long RxBytes;
+    public long RxWakeups;
+    public long TxPackets;
+    public long TxBytes;
+    public long TxCopies;
+    public long TxCompleted;
+    public long TxKicks;
+    public long TxKickErrors;
+
+    private readonly byte[] _inKernel;
+    private readonly int _frameShift;
+    private readonly ulong _chunkMask;
+    private byte* _umem;
+    private nuint _umemLength;
+    private int _fd = -1;
+    private RingMap _rxMap;
+    private RingMap _txMap;
+    private RingMap _fillMap;
+    private RingMap _completionMap;
+    private PacketPool? _pool;
+    private int _disposed;
+
+    private XskSocket(AfXdpOptions options, int queue)
+    {
+        Queue = queue;
+        FrameSize = options.FrameSize;
+        FrameCount = options.FrameCount;
+        _frameShift = BitOperations.Log2((uint)options.FrameSize);
+        _chunkMask = ~((ulong)options.FrameSize - 1);
+        _inKernel = new byte[options.FrameCount];
+    }
+
+    public int Queue { get; }
+
+    public int Fd => _fd;
+
+    public int FrameSize { get; }
+
+    public int FrameCount { get; }
+
+    public byte* Umem => _umem;
+
+    public nuint UmemLength => _umemLength;
+
+    public PacketPool Pool => _pool!;
+
+    public bool IsZeroCopy { get; private set; }
+
+    public bool NeedWakeup { get; private set; }
+
+    /// <summary>
+    /// Creates, maps and binds a socket for <paramref name="queue"/>; tries zero-copy then copy
+    /// when the bind mode is Auto and logs the fallback; retries EBUSY for a bounded time.
+    /// </summary>
+    public static XskSocket Open(AfXdpOptions options, uint ifindex, int queue, ILogger logger)
+    {
+        ReadOnlySpan<ushort> auto = [XdpConstants.XdpZeroCopy, XdpConstants.XdpCopy];
+        ReadOnlySpan<ushort> copy = [XdpConstants.XdpCopy];
+        ReadOnlySpan<ushort> zeroCopy = [XdpConstants.XdpZeroCopy];
+        ReadOnlySpan<ushort> attempts = options.BindMode switch
+        {
+            AfXdpBindMode.Copy => copy,
+            AfXdpBindMode.ZeroCopy => zeroCopy,
+            _ => auto,
+        };
+        for (int i = 0; ; i++)
+        {
+            var socket = new XskSocket(options, queue);
+            try
+            {
+                socket.Setup(options);
+                int errno = socket.BindWithRetry(options, ifindex, attempts[i], logger);
+                if (errno == 0)
+                {
+                    socket.PrimeFillRing(Math.Min(options.EffectiveFillRingSize, options.FrameCount / 2));
+                    AfXdpLog.SocketBound(logger, options.Interface, queue, socket.IsZeroCopy ? "zero-copy" : "copy", socket.NeedWakeup);
+                    return socket;
+                }
+                if (i + 1 < attempts.Length && IsZeroCopyRefusal(errno))
+                {
+                    AfXdpLog.ZeroCopyFallback(logger, options.Interface, queue, Marshal.GetPInvokeErrorMessage(errno));
+                    socket.Dispose();
+                    continue;
+                }
+                ThrowHelper.ThrowAfXdp(DescribeBindFailure(options, queue, attempts[i], errno), errno);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+    }
+
+    // A driver without zero-copy support answers EOPNOTSUPP (or EINVAL on some older drivers);
+    // those are the only answers that make a copy-mode retry worthwhile.
+    private static bool IsZeroCopyRefusal(int errno) => errno is Interop.Errno.EOPNOTSUPP or Interop.Errno.EINVAL;
+
+    private static string DescribeBindFailure(AfXdpOptions options, int queue, ushort mode, int errno)
+    {
+        string modeName = mode == XdpConstants.XdpZeroCopy ? "zero-copy" : "copy";
+        string hint = errno switch
+        {
+            Interop.Errno.EBUSY => $" after retrying for {options.BindBusyTimeoutMs} ms: another AF_XDP socket (maybe a process of an earlier run that is still alive) holds this queue",
+            Interop.Errno.EINVAL => ": the queue does not exist on this interface, or the UMEM geometry was refused",
+            Interop.Errno.EOPNOTSUPP => ": the driver does not support this bind mode",
+            _ => "",
+        };
+        return $"AF_XDP bind of {options.Interface} queue {queue} in {modeName} mode failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}){hint}.";
+    }
+
+    private void Setup(AfXdpOptions options)
+    {
+        _fd = Interop.Sys.Socket(XdpConstants.AfXdp, Interop.Sys.SOCK_RAW | Interop.Sys.SOCK_CLOEXEC, 0);
+        if (_fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            ThrowHelper.ThrowAfXdp($"socket(AF_XDP) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); AF_XDP needs CAP_NET_RAW and a kernel built with CONFIG_XDP_SOCKETS.", errno);
+        }
+
+        _umemLength = (nuint)options.FrameCount * (nuint)options.FrameSize;
+        void* umem = Interop.Sys.MMap(null, _umemLength, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
+            Interop.Sys.MAP_PRIVATE | Interop.Sys.MAP_ANONYMOUS | Interop.Sys.MAP_POPULATE, -1, 0);
+        if (umem == Interop.Sys.MAP_FAILED)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            _umemLength = 0;
+            ThrowHelper.ThrowAfXdp($"mmap of a {options.FrameCount} x {options.FrameSize} B UMEM failed: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
+        }
+        _umem = (byte*)umem;
+
+        XdpUmemReg reg = default; // zeroed: the kernel refuses unknown non-zero bytes (TxMetadataLen, padding)
+        reg.Addr = (ulong)_umem;
+        reg.Len = _umemLength;
+        reg.ChunkSize = (uint)options.FrameSize;
+        reg.Headroom = (uint)options.Headroom;
+        SetOption(XdpConstants.XdpUmemReg, &reg, XdpUmemReg.Size, "XDP_UMEM_REG");
+
+        uint fillSize = (uint)options.EffectiveFillRingSize;
+        uint completionSize = (uint)options.EffectiveCompletionRingSize;
+        uint rxSize = (uint)options.EffectiveRxRingSize;
+        uint txSize = (uint)options.EffectiveTxRingSize;
+        SetOption(XdpConstants.XdpUmemFillRing, &fillSize, sizeof(uint), "XDP_UMEM_FILL_RING");
+        SetOption(XdpConstants.XdpUmemCompletionRing, &completionSize, sizeof(uint), "XDP_UMEM_COMPLETION_RING");
+        SetOption(XdpConstants.XdpRxRing, &rxSize, sizeof(uint), "XDP_RX_RING");
+        SetOption(XdpConstants.XdpTxRing, &txSize, sizeof(uint), "XDP_TX_RING");
+
+        XdpMmapOffsets offsets = default;
+        uint length = XdpMmapOffsets.Size;
+        if (Interop.Sys.GetSockOpt(_fd, XdpConstants.SolXdp, XdpConstants.XdpMmapOffsets, &offsets, &length) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            ThrowHelper.ThrowAfXdp($"getsockopt(XDP_MMAP_OFFSETS) failed: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
+        }
+        if (length < XdpMmapOffsets.Size)
+        {
+            ThrowHelper.ThrowAfXdp($"the kernel's XDP_MMAP_OFFSETS answer has {length} bytes, without ring flags; Flow needs Linux 5.4 or newer.");
+        }
+
+        _fillMap = MapRing(offsets.Fill, fillSize, sizeof(ulong), XdpConstants.UmemPgoffFillRing, "fill");
+        Fill.Initialize(_fillMap.Address, offsets.Fill.Producer, offsets.Fill.Consumer, offsets.Fill.Flags, offsets.Fill.Desc, fillSize);
+        _completionMap = MapRing(offsets.Completion, completionSize, sizeof(ulong), XdpConstants.UmemPgoffCompletionRing, "completion");
+        Completion.Initialize(_completionMap.Address, offsets.Completion.Producer, offsets.Completion.Consumer, offsets.Completion.Flags, offsets.Completion.Desc, completionSize);
+        _rxMap = MapRing(offsets.Rx, rxSize, XdpDesc.Size, XdpConstants.PgoffRxRing, "rx");
+        Rx.Initialize(_rxMap.Address, offsets.Rx.Producer, offsets.Rx.Consumer, offsets.Rx.Flags, offsets.Rx.Desc, rxSize);
+        _txMap = MapRing(offsets.Tx, txSize, XdpDesc.Size, XdpConstants.PgoffTxRing, "tx");
+        Tx.Initialize(_txMap.Address, offsets.Tx.Producer, offsets.Tx.Consumer, offsets.Tx.Flags, offsets.Tx.Desc, txSize);
+
+        byte* region = _umem;
+        nuint regionLength = _umemLength;
+        _pool = PacketPool.Wrap(region, regionLength, options.FrameSize, options.Headroom + XdpConstants.XdpPacketHeadroom,
+            $"af_xdp.{options.Interface}.{Queue}", () => Interop.Sys.MUnmap(region, regionLength));
+    }
+
+    private void SetOption(int name, void* value, int length, string what)
+    {
+        if (Interop.Sys.SetSockOpt(_fd, XdpConstants.SolXdp, name, value, (uint)length) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            ThrowHelper.ThrowAfXdp($"setsockopt({what}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).", errno);
+        }
+    }
+
+    private RingMap MapRing(in XdpRingOffset offset, uint entries, int entrySize, long pageOffset, string what)
+    {
+        nuint length = (nuint)(offset.Desc + (ulong)entries * (ulong)entrySize);
+        void* map = Interop.Sys.MMap(null, length, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
+            Interop.Sys.MAP_SHARED | Interop.Sys.MAP_POPULATE, _fd, pageOffset);
+        if (map == Interop.Sys.MAP_FAILED)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            ThrowHelper.ThrowAfXdp($"mmap of the {what} ring failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).", errno);
+        }
+        return new RingMap((byte*)map, length);
+    }
+
+    private int BindWithRetry(AfXdpOptions options, uint ifindex, ushort mode, ILogger logger)
+    {
+        SockaddrXdp address = default; // zeroed: SharedUmemFd and padding must read 0
+        address.Family = XdpConstants.AfXdp;
+        address.Flags = (ushort)(mode | (options.NeedWakeup ? XdpConstants.XdpUseNeedWakeup : 0));
+        address.Ifindex = ifindex;
+        address.QueueId = (uint)Queue;
+
+        long deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * options.BindBusyTimeoutMs / 1000;
+        bool warned = false;
+        while (true)
+        {
+            if (Interop.Sys.Bind(_fd, &address, SockaddrXdp.Size) == 0)
+            {
+                break;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            // EBUSY: the queue still has a socket — usually one of a run that just ended, whose
+            // release the kernel finishes asynchronously (xsk_release defers the UMEM teardown).
+            if (errno != Interop.Errno.EBUSY || Stopwatch.GetTimestamp() > deadline)
+            {
+                return errno;
+            }
+            if (!warned)
+            {
+                AfXdpLog.BindBusy(logger, options.Interface, Queue);
+                warned = true;
+            }
+            Thread.Sleep(20); // setup path only: waits for the kernel, bounded by BindBusyTimeoutMs
+        }
+
+        uint flags = 0;
+        uint length = sizeof(uint);
+        IsZeroCopy = Interop.Sys.GetSockOpt(_fd, XdpConstants.SolXdp, XdpConstants.XdpOptions, &flags, &length) == 0
+            && (flags & XdpConstants.XdpOptionsZeroCopy) != 0;
+        NeedWakeup = options.NeedWakeup;
+        return 0;
+    }
+
+    /// <summary>Lends up to <paramref name="count"/> frames to the kernel through the fill ring.</summary>
+    public void PrimeFillRing(int count)
+    {
+        while (count > 0)
+        {
+            int done = Refill(Math.Min(count, 256));
+            if (done == 0)
+            {
+                break;
+            }
+            count -= done;
+        }
+    }
+
+    /// <summary>
+    /// Moves up to <paramref name="max"/> free frames of the pool into the fill ring; returns how
+    /// many. Never asks the pool for more than it has, so a drained pool is not counted as an
+    /// allocation failure on every poll.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Refill(int max)
+    {
+        uint free = Fill.FreeEntries((uint)max);
+        int want = (int)Math.Min(free, (uint)max);
+        int available = _pool!.Available;
+        if (want > available)
+        {
+            want = available;
+        }
+        if (want <= 0)
+        {
+            return 0;
+        }
+        return RefillSlow(want);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int RefillSlow(int want)
+    {
+        Span<Packet> frames = stackalloc Packet[256];
+        int got = _pool!.AllocateBulk(frames.Slice(0, Math.Min(want, frames.Length)));
+        uint reserved = Fill.Reserve((uint)got, out uint index);
+        Debug.Assert(reserved == (uint)got, "the fill ring had fewer free slots than it reported");
+        byte* umem = _umem;
+        for (int i = 0; i < got; i++)
+        {
+            byte* frame = frames[i].Frame;
+            ulong chunk = (ulong)(frame - umem);
+            _inKernel[chunk >> _frameShift] = 1;
+            Fill.Address(index + (uint)i) = chunk;
+        }
+        Fill.Submit();
+        return got;
+    }
+
+    /// <summary>Turns a kernel descriptor address into the frame (chunk start) holding it, or null when outside the UMEM.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* ChunkOf(ulong address, out ulong chunk)
+    {
+        chunk = address & _chunkMask;
+        return chunk < _umemLength ? _umem + chunk : null;
+    }
+
+    /// <summary>Marks the frame at <paramref name="chunk"/> as back from the kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Returned(ulong chunk) => _inKernel[chunk >> _frameShift] = 0;
+
+    /// <summary>Marks the frame at <paramref name="chunk"/> as lent to the kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Lent(ulong chunk) => _inKernel[chunk >> _frameShift] = 1;
+
+    /// <summary>The kernel's XDP_STATISTICS for this socket.</summary>
+    public XdpStatistics KernelStatistics()
+    {
+        XdpStatistics stats = default; // zeroed: older kernels fill only the first 24 bytes
+        uint length = XdpStatistics.Size;
+        if (Interop.Sys.GetSockOpt(_fd, XdpConstants.SolXdp, XdpConstants.XdpStatistics, &stats, &length) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            ThrowHelper.ThrowAfXdp($"getsockopt(XDP_STATISTICS) on queue {Queue} failed: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
+        }
+        return stats;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        if (_fd >= 0)
+        {
+            // Closing unbinds the socket and drops it from the XSKMAP; the kernel stops using the
+            // rings and the UMEM (which stays pinned until its deferred release).
+            Interop.Sys.Close(_fd);
+            _fd = -1;
+        }
+        _rxMap.Unmap();
+        _txMap.Unmap();
+        _fillMap.Unmap();
+        _completionMap.Unmap();
+        if (_pool is not null)
+        {
+            // Frames the kernel held in the fill and tx rings come back to the pool, so its
+            // Outstanding count shows only what the application still holds.
+            for (uint i = 0; i < (uint)_inKernel.Length; i++)
+            {
+                if (_inKernel[i] != 0)
+                {
+                    _inKernel[i] = 0;
+                    _pool.Free(new Packet(_pool.FrameAddress(i)));
+                }
+            }
+            _pool.Dispose(); // unmaps the UMEM
+        }
+        else if (_umem != null)
+        {
+            Interop.Sys.MUnmap(_umem, _umemLength);
+        }
+        _umem = null;
+    }
+
+    private readonly struct RingMap(byte* address, nuint length)
+    {
+        public byte* Address { get; } = address;
+
+        public void Unmap()
+        {
+            if (Address != null)
+            {
+                Interop.Sys.MUnmap(Address, length);
+            }
+        }
+    }
+}
