@@ -16,10 +16,13 @@ import time
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SO_RCVBUFFORCE = 33
 
 
 def sniff(iface, count, timeout):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    # Root may exceed rmem_max: a burst of thousands of frames must not overflow the socket.
+    s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
     s.bind((iface, 0))
     print("ready", flush=True)
     deadline = time.monotonic() + timeout
