@@ -28,7 +28,7 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "frames received on the queue")]
+        [Port(typeof(Carries.Ethernet), "frames received on the queue")]
         Out,
     }
 
