@@ -6,12 +6,12 @@ namespace Flow.Benchmarks.Backends.AfXdp;
 
 /// <summary>
 /// dpdk-testpmd with net_af_xdp on one veth end, lcores pinned to one CPU, stats every second;
-/// bounded by `timeout`, stopped with SIGINT. Collects the per-second Rx-pps / Tx-pps figures.
+/// bounded by `timeout`, stopped with SIGINT. Collects the cumulative RX/TX packet counters it prints.
 /// </summary>
 internal sealed partial class BenchTestpmd : IDisposable
 {
     private readonly Process _process;
-    private readonly List<(long Ticks, long RxPps, long TxPps)> _samples = [];
+    private readonly List<(long Ticks, long Rx, long Tx)> _samples = [];
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _pendingRx = -1;
 
@@ -45,7 +45,7 @@ internal sealed partial class BenchTestpmd : IDisposable
         {
             _started.TrySetResult();
         }
-        Match m = Pps().Match(line);
+        Match m = Packets().Match(line);
         if (!m.Success)
         {
             return;
@@ -53,7 +53,7 @@ internal sealed partial class BenchTestpmd : IDisposable
         long value = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
         lock (_samples)
         {
-            if (m.Groups[1].Value == "Rx")
+            if (m.Groups[1].Value == "RX")
             {
                 _pendingRx = value;
             }
@@ -65,24 +65,35 @@ internal sealed partial class BenchTestpmd : IDisposable
         }
     }
 
-    /// <summary>Mean of the per-second figures whose interval lies inside [from, to] (timestamps).</summary>
+    /// <summary>
+    /// Rates from testpmd's cumulative NIC counters (printed every second), between the first
+    /// sample at or after <paramref name="from"/> and the last at or before <paramref name="to"/>
+    /// (timestamps of when the lines arrived); falls back to the samples around the window when a
+    /// loaded machine delayed the prints.
+    /// </summary>
     public (double Rx, double Tx) MeanPps(long from, long to)
     {
         lock (_samples)
         {
-            // A sample printed at time t covers (t - 1 s, t].
-            long second = Stopwatch.Frequency;
-            var inside = _samples.Where(s => s.Ticks - second >= from && s.Ticks <= to + second / 10).ToList();
-            if (inside.Count == 0)
+            var inside = _samples.Where(s => s.Ticks >= from && s.Ticks <= to).ToList();
+            if (inside.Count < 2)
+            {
+                inside = _samples.Where(s => s.Ticks >= from - Stopwatch.Frequency).ToList();
+            }
+            if (inside.Count < 2)
             {
                 return (0, 0);
             }
-            return (inside.Average(s => (double)s.RxPps), inside.Average(s => (double)s.TxPps));
+            (long t0, long rx0, long tx0) = inside[0];
+            (long t1, long rx1, long tx1) = inside[^1];
+            double seconds = (double)(t1 - t0) / Stopwatch.Frequency;
+            return ((rx1 - rx0) / seconds, (tx1 - tx0) / seconds);
         }
     }
 
-    [GeneratedRegex(@"(Rx|Tx)-pps:\s+(\d+)")]
-    private static partial Regex Pps();
+    // NIC statistics lines: "  RX-packets: 123   RX-missed: 0 ..." then "  TX-packets: 456   TX-errors: 0 ...".
+    [GeneratedRegex(@"^\s+(RX|TX)-packets:\s+(\d+)\s+(?:RX-missed|TX-errors)")]
+    private static partial Regex Packets();
 
     public void Dispose()
     {
