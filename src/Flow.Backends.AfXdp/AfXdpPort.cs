@@ -146,6 +146,8 @@ public sealed class AfXdpPort : IDisposable
             ThrowHelper.ThrowAfXdp($"no network interface named '{options.Interface}' in this namespace.", errno);
         }
 
+        NativeLog.Install(logger);
+
         // The map is indexed by rx queue; 64 entries cover the common case at 8 bytes each.
         uint mapEntries = (uint)Math.Max(64, options.QueueCount);
         XdpProgram program = XdpProgram.Attach(options.Interface, (int)ifindex, options.AttachMode, mapEntries,

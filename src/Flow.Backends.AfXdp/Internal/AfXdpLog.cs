@@ -25,4 +25,7 @@ internal static partial class AfXdpLog
 
     [LoggerMessage(7, LogLevel.Warning, "AF_XDP on {Interface}: {AttachMode} attach failed ({Error}); fell back to skb mode.")]
     public static partial void AttachFallback(ILogger logger, string @interface, string attachMode, string error);
+
+    [LoggerMessage(8, LogLevel.Debug, "{Library}: {Message}")]
+    public static partial void NativeMessage(ILogger logger, string library, string message);
 }
