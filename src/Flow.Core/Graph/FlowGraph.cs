@@ -182,7 +182,7 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
         }
         var rings = _rings.Select(r => new RingStats(r.Name, $"{r.Source.Name}:{r.Source.Descriptor.Ports[r.SourcePort].Name}",
             r.Target.Name, r.Ring.Capacity, r.Ring.Count, r.Enqueued, r.Dequeued, r.Dropped)).ToList();
-        var workers = _workers.Select(w => new WorkerStats(w.Id, w.Cpu, w.Idle.ToString(), w.Passes, w.BusyPasses)).ToList();
+        var workers = _workers.Select(w => new WorkerStats(w.Id, w.Cpu, w.Idle.ToString(), w.Passes, w.BusyPasses, w.OsThreadId)).ToList();
         return new GraphStats(stages, rings, workers);
     }
 

@@ -66,6 +66,9 @@ internal sealed class Worker
 
     public bool IsAlive => _thread is { IsAlive: true };
 
+    /// <summary>The kernel's id of the worker thread once it runs (0 before): for /proc/self/task/&lt;tid&gt;/schedstat.</summary>
+    public int OsThreadId { get; private set; }
+
     /// <summary>Set when pinning failed; the worker runs unpinned and the graph reports it.</summary>
     public string? PinningProblem { get; private set; }
 
@@ -107,6 +110,8 @@ internal sealed class Worker
 
     private void Run()
     {
+        PacketPool.EnableThreadCaches();
+        OsThreadId = Interop.Sys.GetTid();
         if (Cpu is int cpu)
         {
             int errno = Interop.Sys.PinCurrentThread(cpu);
@@ -148,6 +153,7 @@ internal sealed class Worker
         }
         finally
         {
+            PacketPool.ReleaseThreadCaches();
             Control.Close(new InvalidOperationException($"worker {Id} has stopped"));
             _graph.WorkerExited(this);
         }
