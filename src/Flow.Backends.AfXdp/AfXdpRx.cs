@@ -24,6 +24,8 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
     private readonly ushort _inputPort;
     private readonly bool _blocking;
     private readonly bool _needWakeup;
+    private readonly int _refillBatch;
+    private bool _starved;
     private int _disposed;
 
     public enum Output : byte
@@ -46,6 +48,7 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
         _inputPort = (ushort)options.Queue;
         _blocking = options.Blocking;
         _needWakeup = _socket.NeedWakeup;
+        _refillBatch = Math.Max(1, Math.Min(Burst.Default, options.EffectiveFillRingSize / 4));
     }
 
     public AfXdpPort Port => _port;
@@ -63,7 +66,12 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
     public override int Poll(Span<Packet> packets, Span<Next> nexts)
     {
         XskSocket socket = _socket;
-        socket.Refill(packets.Length);
+        if (!_starved)
+        {
+            // A pool that ran dry (frames held downstream) is asked again on the next tick, not
+            // on every poll, so its shortfall counter means something.
+            socket.Refill(_refillBatch, Math.Max(packets.Length, _refillBatch), out _starved);
+        }
 
         uint n = socket.Rx.Peek((uint)packets.Length, out uint index);
         if (n == 0)
@@ -108,6 +116,9 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
         }
         return count;
     }
+
+    /// <summary>Retries a refill the pool could not serve in full.</summary>
+    public override void Tick(long nowNanoseconds) => _starved = false;
 
     /// <summary>Pokes the kernel to process the fill ring (need-wakeup); a non-blocking recvfrom with no buffer.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

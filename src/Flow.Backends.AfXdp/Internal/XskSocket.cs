@@ -278,8 +278,8 @@ internal sealed unsafe class XskSocket : IDisposable
     {
         while (count > 0)
         {
-            int done = Refill(Math.Min(count, 256));
-            if (done == 0)
+            int done = Refill(1, Math.Min(count, 256), out bool starved);
+            if (done == 0 || starved)
             {
                 break;
             }
@@ -288,25 +288,23 @@ internal sealed unsafe class XskSocket : IDisposable
     }
 
     /// <summary>
-    /// Moves up to <paramref name="max"/> free frames of the pool into the fill ring; returns how
-    /// many. Never asks the pool for more than it has, so a drained pool is not counted as an
-    /// allocation failure on every poll.
+    /// Moves up to <paramref name="max"/> free frames of the pool into the fill ring when at least
+    /// <paramref name="min"/> slots are free (batching the pool call); returns how many frames
+    /// went in, and sets <paramref name="starved"/> when the pool gave fewer than asked for.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Refill(int max)
+    public int Refill(int min, int max, out bool starved)
     {
-        uint free = Fill.FreeEntries((uint)max);
-        int want = (int)Math.Min(free, (uint)max);
-        int available = _pool!.Available;
-        if (want > available)
-        {
-            want = available;
-        }
-        if (want <= 0)
+        starved = false;
+        uint free = Fill.FreeEntries((uint)min);
+        if (free < (uint)min)
         {
             return 0;
         }
-        return RefillSlow(want);
+        int want = (int)Math.Min(free, (uint)max);
+        int got = RefillSlow(want);
+        starved = got < want;
+        return got;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
