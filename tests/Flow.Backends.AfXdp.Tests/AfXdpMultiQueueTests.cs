@@ -64,4 +64,36 @@ public sealed class AfXdpMultiQueueTests
         GraphStats stats = graph.GetStats();
         Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
     }
+
+    [Fact]
+    public void EachQueuesTxStageSendsThroughItsOwnSocket()
+    {
+        using var veth = new VethPair(queues: 2);
+        var options = new AfXdpOptions { Interface = veth.Local, QueueCount = 2, AttachMode = AfXdpAttachMode.Skb, FrameCount = 1024, RingSize = 256 };
+        using var tx0 = new AfXdpTx(options with { Queue = 0 });
+        using var tx1 = new AfXdpTx(options with { Queue = 1 });
+        byte[] first = Frames.Make(veth.PeerMac, veth.LocalMac, 100, 7);
+        byte[] second = Frames.Make(veth.PeerMac, veth.LocalMac, 200, 8);
+
+        using KernelPeer.Sniffer sniffer = KernelPeer.StartSniffer(veth, 2, TimeSpan.FromSeconds(15));
+        var nexts = new Next[1];
+        tx0.Process([Make(tx0.Pool, first)], nexts);
+        Assert.Equal(Next.Consumed, nexts[0]);
+        tx1.Process([Make(tx1.Pool, second)], nexts);
+        Assert.Equal(Next.Consumed, nexts[0]);
+        IReadOnlyList<byte[]> seen = sniffer.Wait();
+
+        Assert.Equal([first, second], seen);
+        Assert.Equal(1, tx0.GetStatistics().TxPackets);
+        Assert.Equal(1, tx1.GetStatistics().TxPackets);
+        Assert.Equal(0, tx1.GetStatistics().TxCopies);
+    }
+
+    private static Packet Make(PacketPool pool, byte[] bytes)
+    {
+        Assert.True(pool.TryAllocate(out Packet packet));
+        Assert.True(packet.TrySetLength(bytes.Length));
+        bytes.CopyTo(packet.Data);
+        return packet;
+    }
 }
