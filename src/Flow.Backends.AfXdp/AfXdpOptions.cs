@@ -53,10 +53,11 @@ public sealed record AfXdpOptions
     /// Blocking mode: the rx stage exposes the socket as its wakeup fd, so a worker with the event
     /// idle policy sleeps in poll(2) on it; a tx stage whose ring is full waits up to
     /// <see cref="PollTimeoutMs"/> for room before dropping. Non-blocking (default): never waits.
+    /// Stage-level: an rx and a tx stage of one port may differ.
     /// </summary>
     public bool Blocking { get; init; }
 
-    /// <summary>Longest wait of a blocking tx for ring room, in milliseconds.</summary>
+    /// <summary>Longest wait of a blocking tx for ring room, in milliseconds. Stage-level.</summary>
     public int PollTimeoutMs { get; init; } = 100;
 
     /// <summary>Replace an AF_XDP redirect program a crashed run left on the interface (on by default). A foreign program is never replaced.</summary>
@@ -74,5 +75,5 @@ public sealed record AfXdpOptions
     internal int EffectiveTxRingSize => TxRingSize > 0 ? TxRingSize : RingSize;
 
     /// <summary>The same options with the stage-level fields cleared: what stages sharing a port must agree on.</summary>
-    internal AfXdpOptions PortLevel => this with { Queue = 0 };
+    internal AfXdpOptions PortLevel => this with { Queue = 0, Blocking = false, PollTimeoutMs = 0 };
 }
