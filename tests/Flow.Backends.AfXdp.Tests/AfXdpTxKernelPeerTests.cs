@@ -68,11 +68,13 @@ public sealed class AfXdpTxKernelPeerTests
     }
 
     [Fact]
-    public void ThousandsOfFramesThroughASmallTxRingAllArriveBecauseCompletionsAreReaped()
+    public void ManyTimesTheRingSizeThroughASmallTxRingAllArriveBecauseCompletionsAreReaped()
     {
         using var veth = new VethPair();
         using var source = new LeakCheckingPool(256);
-        const int Count = 3000;
+        // 14 times the tx ring and 3.5 times the UMEM, yet below the peer's backlog
+        // (netdev_max_backlog, 1000) should softirqs be deferred on a loaded machine.
+        const int Count = 900;
         using var tx = new AfXdpTx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb, RingSize = 64, FrameCount = 256 });
         byte[] template = Frames.Make(veth.PeerMac, veth.LocalMac, 64, 3);
 
@@ -86,7 +88,6 @@ public sealed class AfXdpTxKernelPeerTests
             int n = Math.Min(32, Count - sent - dropped);
             for (int i = 0; i < n; i++)
             {
-                template.AsSpan().CopyTo(template);
                 System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(template.AsSpan(14), sent + dropped + i);
                 packets[i] = source.Make(template);
             }
