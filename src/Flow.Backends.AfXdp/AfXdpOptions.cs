@@ -17,8 +17,15 @@ public sealed record AfXdpOptions
     /// <summary>Queues 0..QueueCount-1 each get a socket and a UMEM; one rx/tx stage pair per queue.</summary>
     public int QueueCount { get; init; } = 1;
 
-    /// <summary>UMEM frames per queue (Go: NumFrames). Half or more serve rx through the fill ring.</summary>
+    /// <summary>UMEM frames per queue (Go: NumFrames). Up to half of them are lent to the kernel's fill ring.</summary>
     public int FrameCount { get; init; } = 4096;
+
+    /// <summary>
+    /// One UMEM (and pool) for every queue, FrameCount frames per queue, bound with
+    /// XDP_SHARED_UMEM: a frame received on one queue is transmitted on another without a copy.
+    /// The other queues inherit queue 0's bind mode and need-wakeup. Needs Linux 5.10+.
+    /// </summary>
+    public bool SharedUmem { get; init; }
 
     /// <summary>UMEM chunk size: 2048 or 4096 (Go: FrameSize).</summary>
     public int FrameSize { get; init; } = 2048;

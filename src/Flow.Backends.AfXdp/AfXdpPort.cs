@@ -20,16 +20,18 @@ public sealed class AfXdpPort : IDisposable
     private static readonly Lazy<string?> s_notSupportedReason = new(ProbeSupport);
 
     private readonly XskSocket[] _sockets;
+    private readonly Umem[] _umems;
     private readonly XdpProgram _program;
     private readonly AfXdpOptions _options;
     private int _references;
 
-    private AfXdpPort(AfXdpOptions options, int ifindex, XdpProgram program, XskSocket[] sockets)
+    private AfXdpPort(AfXdpOptions options, int ifindex, XdpProgram program, XskSocket[] sockets, Umem[] umems)
     {
         _options = options;
         Ifindex = ifindex;
         _program = program;
         _sockets = sockets;
+        _umems = umems;
         BindModes = Array.ConvertAll(sockets, s => s.IsZeroCopy ? AfXdpBindMode.ZeroCopy : AfXdpBindMode.Copy);
     }
 
@@ -50,6 +52,9 @@ public sealed class AfXdpPort : IDisposable
 
     /// <summary>The bind mode each queue's socket got (Copy or ZeroCopy), after any Auto fallback.</summary>
     public IReadOnlyList<AfXdpBindMode> BindModes { get; }
+
+    /// <summary>True when every queue shares one UMEM (and so one pool): frames move between queues without a copy.</summary>
+    public bool SharesUmem => _umems.Length == 1 && _sockets.Length > 1;
 
     /// <summary>The packet pool over queue <paramref name="queue"/>'s UMEM: allocate from it to transmit without a copy.</summary>
     public PacketPool Pool(int queue) => Socket(queue).Pool;
@@ -153,36 +158,58 @@ public sealed class AfXdpPort : IDisposable
         XdpProgram program = XdpProgram.Attach(options.Interface, (int)ifindex, options.AttachMode, mapEntries,
             options.ReplaceLeftoverProgram, logger);
         var sockets = new List<XskSocket>(options.QueueCount);
+        var umems = new List<Umem>(options.QueueCount);
         try
         {
             for (int q = 0; q < options.QueueCount; q++)
             {
-                XskSocket socket = XskSocket.Open(options, ifindex, q, logger);
+                // Shared: one UMEM of FrameCount frames per queue, registered by queue 0's socket.
+                Umem umem;
+                if (options.SharedUmem && q > 0)
+                {
+                    umem = umems[0];
+                }
+                else
+                {
+                    int frames = options.SharedUmem ? options.FrameCount * options.QueueCount : options.FrameCount;
+                    umem = Umem.Create(frames, options.FrameSize, options.Headroom,
+                        options.SharedUmem ? $"af_xdp.{options.Interface}" : $"af_xdp.{options.Interface}.{q}");
+                    umems.Add(umem);
+                }
+                XskSocket socket = XskSocket.Open(options, ifindex, q, umem, options.SharedUmem && q > 0 ? sockets[0] : null, logger);
                 sockets.Add(socket);
                 program.Register(q, socket.Fd);
             }
         }
         catch
         {
+            program.Dispose();
             foreach (XskSocket socket in sockets)
             {
                 socket.Dispose();
             }
-            program.Dispose();
+            foreach (Umem umem in umems)
+            {
+                umem.Dispose();
+            }
             throw;
         }
         AfXdpLog.ProgramAttached(logger, options.Interface, program.Mode.ToString(), options.QueueCount);
-        return new AfXdpPort(options, (int)ifindex, program, sockets.ToArray());
+        return new AfXdpPort(options, (int)ifindex, program, sockets.ToArray(), umems.ToArray());
     }
 
     private void Close()
     {
         // Program first, so nothing is redirected to sockets that are going away; then the
-        // sockets, which return the frames the kernel held and unmap rings and UMEMs.
+        // sockets (rings unmapped); then the UMEMs, which take back the frames the kernel held.
         _program.Dispose();
         foreach (XskSocket socket in _sockets)
         {
             socket.Dispose();
+        }
+        foreach (Umem umem in _umems)
+        {
+            umem.Dispose();
         }
     }
 

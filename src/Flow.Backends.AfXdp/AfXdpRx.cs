@@ -83,6 +83,7 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
             return 0;
         }
 
+        Umem umem = socket.Umem;
         int count = 0;
         long bytes = 0;
         int invalid = 0;
@@ -90,13 +91,13 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
         for (uint i = 0; i < n; i++)
         {
             ref readonly XdpDesc desc = ref socket.Rx.Descriptor(index + i);
-            byte* frame = socket.ChunkOf(desc.Addr, out ulong chunk);
+            byte* frame = umem.ChunkOf(desc.Addr, out ulong chunk);
             if (frame == null)
             {
                 invalid++;
                 continue;
             }
-            socket.Returned(chunk);
+            umem.Returned(chunk);
             PacketMeta* meta = (PacketMeta*)frame;
             meta->DataOffset = (ushort)(desc.Addr - chunk);
             meta->Length = (ushort)desc.Len;

@@ -99,7 +99,8 @@ public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDisposabl
         int copiedCount = 0;
         uint used = 0;
         long bytes = 0;
-        byte* umem = socket.Umem;
+        Umem umemMap = socket.Umem;
+        byte* umem = umemMap.Region;
         for (int i = 0; i < (int)reserved; i++)
         {
             Packet packet = packets[i];
@@ -133,7 +134,7 @@ public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDisposabl
                 desc.Options = 0;
                 copied[copiedCount++] = packet;
             }
-            socket.Lent((ulong)(frame - umem));
+            umemMap.Lent((ulong)(frame - umem));
             nexts[i] = Next.Consumed;
             bytes += length;
             used++;
@@ -188,16 +189,17 @@ public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDisposabl
     private static void ReapSlow(XskSocket socket, uint n, uint index)
     {
         Span<Packet> done = stackalloc Packet[256];
+        Umem umem = socket.Umem;
         long total = 0;
         while (n != 0)
         {
             int count = 0;
             for (uint i = 0; i < n; i++)
             {
-                byte* frame = socket.ChunkOf(socket.Completion.Address(index + i), out ulong chunk);
+                byte* frame = umem.ChunkOf(socket.Completion.Address(index + i), out ulong chunk);
                 if (frame != null)
                 {
-                    socket.Returned(chunk);
+                    umem.Returned(chunk);
                     done[count++] = new Packet(frame);
                 }
             }

@@ -89,6 +89,45 @@ public sealed class AfXdpMultiQueueTests
         Assert.Equal(0, tx1.GetStatistics().TxCopies);
     }
 
+    [Fact]
+    public void WithASharedUmemAFrameReceivedOnOneQueueIsSentOnAnotherWithoutACopy()
+    {
+        using var veth = new VethPair(queues: 2);
+        veth.InNamespace("sh", $"-c \"echo 1 > /sys/class/net/{veth.Peer}/queues/tx-0/xps_cpus && echo 2 > /sys/class/net/{veth.Peer}/queues/tx-1/xps_cpus\"");
+        var options = new AfXdpOptions { Interface = veth.Local, QueueCount = 2, AttachMode = AfXdpAttachMode.Native, SharedUmem = true, FrameCount = 1024, RingSize = 256 };
+        using var rx1 = new AfXdpRx(options with { Queue = 1 });
+        using var tx0 = new AfXdpTx(options with { Queue = 0 });
+        Assert.True(rx1.Port.SharesUmem);
+        Assert.Same(rx1.Pool, tx0.Pool);
+        Assert.Equal(2048, rx1.Pool.FrameCount);
+        byte[] frame = Frames.Make(veth.LocalMac, veth.PeerMac, 300, 6);
+
+        KernelPeer.Send(veth, cpu: 1, count: 1, frame);
+        Span<Packet> packets = stackalloc Packet[32];
+        Span<Next> nexts = stackalloc Next[32];
+        int n = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (n == 0 && clock.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            n = rx1.Poll(packets, nexts);
+        }
+        Assert.Equal(1, n);
+        Packet packet = packets[0];
+        Assert.Equal(frame.Length, packet.Length);
+        // Turn it around in place: swap the MAC addresses and send it back out of queue 0.
+        veth.PeerMac.CopyTo(packet.Data);
+        veth.LocalMac.CopyTo(packet.Data[6..]);
+        byte[] expected = packet.Data.ToArray();
+        using KernelPeer.Sniffer sniffer = KernelPeer.StartSniffer(veth, 1, TimeSpan.FromSeconds(15));
+        tx0.Process(packets[..1], nexts[..1]);
+        IReadOnlyList<byte[]> seen = sniffer.Wait();
+
+        Assert.Equal(Next.Consumed, nexts[0]);
+        Assert.Equal(expected, Assert.Single(seen));
+        Assert.Equal(0, tx0.GetStatistics().TxCopies);
+        Assert.Equal(1, rx1.GetStatistics().RxPackets);
+    }
+
     private static Packet Make(PacketPool pool, byte[] bytes)
     {
         Assert.True(pool.TryAllocate(out Packet packet));

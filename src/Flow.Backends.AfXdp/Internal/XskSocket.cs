@@ -8,25 +8,14 @@ using Microsoft.Extensions.Logging;
 namespace Flow.Backends.AfXdp.Internal;
 
 /// <summary>
-/// One AF_XDP socket bound to one queue, with its own UMEM wrapped as a <see cref="PacketPool"/>
-/// and its four rings mapped into this process.
+/// One AF_XDP socket bound to one queue, with its four rings mapped into this process, over a
+/// <see cref="Internal.Umem"/> it registered itself or shares with the port's first socket.
 /// </summary>
 /// <remarks>
-/// Chunk layout (aligned mode, chunk = frame):
-/// <code>
-///  0            64 (Headroom)      Headroom + 256                                FrameSize
-///  +------------+------------------+---------------------------------------------+
-///  | PacketMeta | XDP_PACKET_HEAD- | received data ...                           |
-///  | (Flow)     | ROOM (kernel)    |                                             |
-///  +------------+------------------+---------------------------------------------+
-/// </code>
-/// The kernel never writes the UMEM headroom, so the metadata the pool keeps there survives a
-/// trip through the fill and rx rings: a received frame is a packet of <see cref="Pool"/>
-/// without a copy. Threads: the rx stage owns <see cref="Fill"/> and <see cref="Rx"/>, the tx
-/// stage owns <see cref="Tx"/> and <see cref="Completion"/>; the pool between them is MPMC.
-/// <see cref="_inKernel"/> marks frames lent to the kernel (fill or tx ring) so they return to
-/// the pool when the socket closes — each frame is in one place at a time, so the two threads
-/// never write the same byte.
+/// Threads: the rx stage owns <see cref="Fill"/> and <see cref="Rx"/>, the tx stage owns
+/// <see cref="Tx"/> and <see cref="Completion"/>; the pool between them is MPMC. Each socket has
+/// its own fill and completion ring even when the UMEM is shared (Linux 5.10+ for sockets on
+/// different queues).
 /// </remarks>
 internal sealed unsafe class XskSocket : IDisposable
 {
@@ -47,42 +36,29 @@ internal sealed unsafe class XskSocket : IDisposable
     public long TxKicks;
     public long TxKickErrors;
 
-    private readonly byte[] _inKernel;
-    private readonly int _frameShift;
-    private readonly ulong _chunkMask;
-    private byte* _umem;
-    private nuint _umemLength;
+    private readonly Umem _umem;
     private int _fd = -1;
     private RingMap _rxMap;
     private RingMap _txMap;
     private RingMap _fillMap;
     private RingMap _completionMap;
-    private PacketPool? _pool;
     private int _disposed;
 
-    private XskSocket(AfXdpOptions options, int queue)
+    private XskSocket(int queue, Umem umem)
     {
         Queue = queue;
-        FrameSize = options.FrameSize;
-        FrameCount = options.FrameCount;
-        _frameShift = BitOperations.Log2((uint)options.FrameSize);
-        _chunkMask = ~((ulong)options.FrameSize - 1);
-        _inKernel = new byte[options.FrameCount];
+        _umem = umem;
     }
 
     public int Queue { get; }
 
     public int Fd => _fd;
 
-    public int FrameSize { get; }
+    public int FrameSize => _umem.FrameSize;
 
-    public int FrameCount { get; }
+    public Umem Umem => _umem;
 
-    public byte* Umem => _umem;
-
-    public nuint UmemLength => _umemLength;
-
-    public PacketPool Pool => _pool!;
+    public PacketPool Pool => _umem.Pool;
 
     public bool IsZeroCopy { get; private set; }
 
@@ -92,12 +68,17 @@ internal sealed unsafe class XskSocket : IDisposable
     /// Creates, maps and binds a socket for <paramref name="queue"/>; tries zero-copy then copy
     /// when the bind mode is Auto and logs the fallback; retries EBUSY for a bounded time.
     /// </summary>
-    public static XskSocket Open(AfXdpOptions options, uint ifindex, int queue, ILogger logger)
+    /// <remarks>
+    /// With <paramref name="shareWith"/> the socket binds with XDP_SHARED_UMEM to that socket's
+    /// UMEM and inherits its bind mode and need-wakeup (the kernel refuses those flags then).
+    /// </remarks>
+    public static XskSocket Open(AfXdpOptions options, uint ifindex, int queue, Umem umem, XskSocket? shareWith, ILogger logger)
     {
         ReadOnlySpan<ushort> auto = [XdpConstants.XdpZeroCopy, XdpConstants.XdpCopy];
         ReadOnlySpan<ushort> copy = [XdpConstants.XdpCopy];
         ReadOnlySpan<ushort> zeroCopy = [XdpConstants.XdpZeroCopy];
-        ReadOnlySpan<ushort> attempts = options.BindMode switch
+        ReadOnlySpan<ushort> shared = [XdpConstants.XdpSharedUmem];
+        ReadOnlySpan<ushort> attempts = shareWith is not null ? shared : options.BindMode switch
         {
             AfXdpBindMode.Copy => copy,
             AfXdpBindMode.ZeroCopy => zeroCopy,
@@ -105,11 +86,11 @@ internal sealed unsafe class XskSocket : IDisposable
         };
         for (int i = 0; ; i++)
         {
-            var socket = new XskSocket(options, queue);
+            var socket = new XskSocket(queue, umem);
             try
             {
-                socket.Setup(options);
-                int errno = socket.BindWithRetry(options, ifindex, attempts[i], logger);
+                socket.Setup(options, registerUmem: shareWith is null);
+                int errno = socket.BindWithRetry(options, ifindex, attempts[i], shareWith, logger);
                 if (errno == 0)
                 {
                     socket.PrimeFillRing(Math.Min(options.EffectiveFillRingSize, options.FrameCount / 2));
@@ -138,7 +119,12 @@ internal sealed unsafe class XskSocket : IDisposable
 
     private static string DescribeBindFailure(AfXdpOptions options, int queue, ushort mode, int errno)
     {
-        string modeName = mode == XdpConstants.XdpZeroCopy ? "zero-copy" : "copy";
+        string modeName = mode switch
+        {
+            XdpConstants.XdpZeroCopy => "zero-copy",
+            XdpConstants.XdpSharedUmem => "shared-UMEM",
+            _ => "copy",
+        };
         string hint = errno switch
         {
             Interop.Errno.EBUSY => $" after retrying for {options.BindBusyTimeoutMs} ms: another AF_XDP socket (maybe a process of an earlier run that is still alive) holds this queue",
@@ -149,7 +135,7 @@ internal sealed unsafe class XskSocket : IDisposable
         return $"AF_XDP bind of {options.Interface} queue {queue} in {modeName} mode failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}){hint}.";
     }
 
-    private void Setup(AfXdpOptions options)
+    private void Setup(AfXdpOptions options, bool registerUmem)
     {
         _fd = Interop.Sys.Socket(XdpConstants.AfXdp, Interop.Sys.SOCK_RAW | Interop.Sys.SOCK_CLOEXEC, 0);
         if (_fd < 0)
@@ -158,23 +144,15 @@ internal sealed unsafe class XskSocket : IDisposable
             ThrowHelper.ThrowAfXdp($"socket(AF_XDP) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); AF_XDP needs CAP_NET_RAW and a kernel built with CONFIG_XDP_SOCKETS.", errno);
         }
 
-        _umemLength = (nuint)options.FrameCount * (nuint)options.FrameSize;
-        void* umem = Interop.Sys.MMap(null, _umemLength, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
-            Interop.Sys.MAP_PRIVATE | Interop.Sys.MAP_ANONYMOUS | Interop.Sys.MAP_POPULATE, -1, 0);
-        if (umem == Interop.Sys.MAP_FAILED)
+        if (registerUmem)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            _umemLength = 0;
-            ThrowHelper.ThrowAfXdp($"mmap of a {options.FrameCount} x {options.FrameSize} B UMEM failed: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
+            XdpUmemReg reg = default; // zeroed: the kernel refuses unknown non-zero bytes (TxMetadataLen, padding)
+            reg.Addr = (ulong)_umem.Region;
+            reg.Len = _umem.Length;
+            reg.ChunkSize = (uint)_umem.FrameSize;
+            reg.Headroom = (uint)_umem.Headroom;
+            SetOption(XdpConstants.XdpUmemReg, &reg, XdpUmemReg.Size, "XDP_UMEM_REG");
         }
-        _umem = (byte*)umem;
-
-        XdpUmemReg reg = default; // zeroed: the kernel refuses unknown non-zero bytes (TxMetadataLen, padding)
-        reg.Addr = (ulong)_umem;
-        reg.Len = _umemLength;
-        reg.ChunkSize = (uint)options.FrameSize;
-        reg.Headroom = (uint)options.Headroom;
-        SetOption(XdpConstants.XdpUmemReg, &reg, XdpUmemReg.Size, "XDP_UMEM_REG");
 
         uint fillSize = (uint)options.EffectiveFillRingSize;
         uint completionSize = (uint)options.EffectiveCompletionRingSize;
@@ -206,10 +184,6 @@ internal sealed unsafe class XskSocket : IDisposable
         _txMap = MapRing(offsets.Tx, txSize, XdpDesc.Size, XdpConstants.PgoffTxRing, "tx");
         Tx.Initialize(_txMap.Address, offsets.Tx.Producer, offsets.Tx.Consumer, offsets.Tx.Flags, offsets.Tx.Desc, txSize);
 
-        byte* region = _umem;
-        nuint regionLength = _umemLength;
-        _pool = PacketPool.Wrap(region, regionLength, options.FrameSize, options.Headroom + XdpConstants.XdpPacketHeadroom,
-            $"af_xdp.{options.Interface}.{Queue}", () => Interop.Sys.MUnmap(region, regionLength));
     }
 
     private void SetOption(int name, void* value, int length, string what)
@@ -234,13 +208,14 @@ internal sealed unsafe class XskSocket : IDisposable
         return new RingMap((byte*)map, length);
     }
 
-    private int BindWithRetry(AfXdpOptions options, uint ifindex, ushort mode, ILogger logger)
+    private int BindWithRetry(AfXdpOptions options, uint ifindex, ushort mode, XskSocket? shareWith, ILogger logger)
     {
         SockaddrXdp address = default; // zeroed: SharedUmemFd and padding must read 0
         address.Family = XdpConstants.AfXdp;
-        address.Flags = (ushort)(mode | (options.NeedWakeup ? XdpConstants.XdpUseNeedWakeup : 0));
+        address.Flags = shareWith is not null ? mode : (ushort)(mode | (options.NeedWakeup ? XdpConstants.XdpUseNeedWakeup : 0));
         address.Ifindex = ifindex;
         address.QueueId = (uint)Queue;
+        address.SharedUmemFd = shareWith is not null ? (uint)shareWith.Fd : 0;
 
         long deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * options.BindBusyTimeoutMs / 1000;
         bool warned = false;
@@ -269,7 +244,7 @@ internal sealed unsafe class XskSocket : IDisposable
         uint length = sizeof(uint);
         IsZeroCopy = Interop.Sys.GetSockOpt(_fd, XdpConstants.SolXdp, XdpConstants.XdpOptions, &flags, &length) == 0
             && (flags & XdpConstants.XdpOptionsZeroCopy) != 0;
-        NeedWakeup = options.NeedWakeup;
+        NeedWakeup = shareWith?.NeedWakeup ?? options.NeedWakeup;
         return 0;
     }
 
@@ -311,36 +286,19 @@ internal sealed unsafe class XskSocket : IDisposable
     private int RefillSlow(int want)
     {
         Span<Packet> frames = stackalloc Packet[256];
-        int got = _pool!.AllocateBulk(frames.Slice(0, Math.Min(want, frames.Length)));
+        int got = _umem.Pool.AllocateBulk(frames.Slice(0, Math.Min(want, frames.Length)));
         uint reserved = Fill.Reserve((uint)got, out uint index);
         Debug.Assert(reserved == (uint)got, "the fill ring had fewer free slots than it reported");
-        byte* umem = _umem;
+        byte* region = _umem.Region;
         for (int i = 0; i < got; i++)
         {
-            byte* frame = frames[i].Frame;
-            ulong chunk = (ulong)(frame - umem);
-            _inKernel[chunk >> _frameShift] = 1;
+            ulong chunk = (ulong)(frames[i].Frame - region);
+            _umem.Lent(chunk);
             Fill.Address(index + (uint)i) = chunk;
         }
         Fill.Submit();
         return got;
     }
-
-    /// <summary>Turns a kernel descriptor address into the frame (chunk start) holding it, or null when outside the UMEM.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte* ChunkOf(ulong address, out ulong chunk)
-    {
-        chunk = address & _chunkMask;
-        return chunk < _umemLength ? _umem + chunk : null;
-    }
-
-    /// <summary>Marks the frame at <paramref name="chunk"/> as back from the kernel.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Returned(ulong chunk) => _inKernel[chunk >> _frameShift] = 0;
-
-    /// <summary>Marks the frame at <paramref name="chunk"/> as lent to the kernel.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Lent(ulong chunk) => _inKernel[chunk >> _frameShift] = 1;
 
     /// <summary>The kernel's XDP_STATISTICS for this socket.</summary>
     public XdpStatistics KernelStatistics()
@@ -364,7 +322,8 @@ internal sealed unsafe class XskSocket : IDisposable
         if (_fd >= 0)
         {
             // Closing unbinds the socket and drops it from the XSKMAP; the kernel stops using the
-            // rings and the UMEM (which stays pinned until its deferred release).
+            // rings and the UMEM (which stays pinned until its deferred release). The frames it
+            // held go back to the pool when the port disposes the UMEM.
             Interop.Sys.Close(_fd);
             _fd = -1;
         }
@@ -372,25 +331,6 @@ internal sealed unsafe class XskSocket : IDisposable
         _txMap.Unmap();
         _fillMap.Unmap();
         _completionMap.Unmap();
-        if (_pool is not null)
-        {
-            // Frames the kernel held in the fill and tx rings come back to the pool, so its
-            // Outstanding count shows only what the application still holds.
-            for (uint i = 0; i < (uint)_inKernel.Length; i++)
-            {
-                if (_inKernel[i] != 0)
-                {
-                    _inKernel[i] = 0;
-                    _pool.Free(new Packet(_pool.FrameAddress(i)));
-                }
-            }
-            _pool.Dispose(); // unmaps the UMEM
-        }
-        else if (_umem != null)
-        {
-            Interop.Sys.MUnmap(_umem, _umemLength);
-        }
-        _umem = null;
     }
 
     private readonly struct RingMap(byte* address, nuint length)
