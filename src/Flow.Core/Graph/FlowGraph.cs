@@ -186,6 +186,19 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
         return new GraphStats(stages, rings, workers);
     }
 
+    /// <summary>
+    /// Runs one pass of worker <paramref name="worker"/> on the calling thread, for a graph that
+    /// was built but not started: benchmarks measure the runtime this way without threads.
+    /// </summary>
+    internal int RunPassOnCallingThread(int worker)
+    {
+        if (State != GraphState.Built)
+        {
+            ThrowHelper.ThrowInvalidOperation("passes can be run by hand only on a graph that was not started");
+        }
+        return _workers[worker].RunPass(pollSources: true);
+    }
+
     internal void ReportFault(StageFaultException fault)
     {
         if (Interlocked.CompareExchange(ref _fault, fault, null) is null)

@@ -297,8 +297,13 @@ internal static class PipelineScenario
             double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             long cpu = ThreadCpuTime.Nanoseconds(workerThreads) - cpuBefore;
+            WorkerStats[] workersAtEnd = graph.GetStats().Workers.ToArray();
             await graph.StopAsync(drain: true);
             GraphStats stats = graph.GetStats();
+            if (Environment.GetEnvironmentVariable("FLOW_BENCH_VERBOSE") == "1")
+            {
+                Console.Write($" [busy {string.Join("/", workersAtEnd.Select(w => $"{w.BusyRatio:P0} of {w.Passes}"))}]");
+            }
             if (!stats.IsBalanced)
             {
                 throw new InvalidOperationException("conservation broken: " + string.Join("; ", stats.Stages.Where(s => !s.IsBalanced)));
