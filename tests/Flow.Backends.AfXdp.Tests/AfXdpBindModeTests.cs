@@ -10,7 +10,7 @@ public sealed class AfXdpBindModeTests
     [Fact]
     public void AutoBindFallsBackToCopyOnVethAndSaysSo()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         var logger = new RecordingLogger<AfXdpPort>();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb, BindMode = AfXdpBindMode.Auto }, logger);
 
@@ -22,7 +22,7 @@ public sealed class AfXdpBindModeTests
     [Fact]
     public void ForcedZeroCopyOnVethFailsNamingTheModeAndTheDriver()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
 
         var error = Assert.Throws<AfXdpException>(() => new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb, BindMode = AfXdpBindMode.ZeroCopy }));
 
@@ -33,7 +33,7 @@ public sealed class AfXdpBindModeTests
     [Fact]
     public void AutoAttachUsesNativeModeOnVeth()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local });
 
         Assert.Equal(AfXdpAttachMode.Native, rx.Port.AttachMode);
@@ -43,7 +43,7 @@ public sealed class AfXdpBindModeTests
     [Fact]
     public void WithoutNeedWakeupFramesStillFlowBothWays()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         var options = new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Native, NeedWakeup = false };
         using var rx = new AfXdpRx(options);
         using var tx = new AfXdpTx(options);

@@ -15,7 +15,7 @@ public sealed class AfXdpFillRingTests
     [Fact]
     public void HeldFramesStarveTheFillRingTheKernelCountsItAndATickAfterTheirReturnResumesDelivery()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb, FrameCount = 64, RingSize = 32 });
         byte[] frame = Frames.Make(veth.LocalMac, veth.PeerMac, 64, 4);
         var held = new List<Packet>();

@@ -13,7 +13,7 @@ public sealed class AfXdpLifecycleTests
     [Fact]
     public void StagesOfOneInterfaceShareAPortAndTheLastDisposeDetachesTheProgram()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         var options = new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb };
         var rx = new AfXdpRx(options);
         var tx = new AfXdpTx(options);
@@ -29,7 +29,7 @@ public sealed class AfXdpLifecycleTests
     [Fact]
     public void AStageWithOtherPortSettingsForAnOpenInterfaceIsRefusedWithBothSettingsNamed()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb });
 
         var error = Assert.Throws<ArgumentException>(() => new AfXdpTx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb, FrameCount = 8192 }));
@@ -40,7 +40,7 @@ public sealed class AfXdpLifecycleTests
     [Fact]
     public void AProgramLeftByARunKilledWithSigkillIsReplacedOnTheNextStart()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using (Process child = StartHolder(veth.Local))
         {
             child.Kill(); // SIGKILL: no Dispose, the program stays attached
@@ -60,7 +60,7 @@ public sealed class AfXdpLifecycleTests
     [Fact]
     public void WhileAnotherProcessHoldsTheQueueBindRetriesAndThenFailsWithAClearMessage()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using Process child = StartHolder(veth.Local);
         try
         {
@@ -87,9 +87,9 @@ public sealed class AfXdpLifecycleTests
     [Fact]
     public void AForeignXdpProgramIsNeverReplaced()
     {
-        Shell.Require("xdp-loader", "xdp-tools");
-        using var veth = new VethPair();
-        Shell.Check("xdp-loader", $"load -m skb {veth.Local} /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o");
+        Command.Require("xdp-loader", "xdp-tools");
+        using var veth = new PeerVeth();
+        Command.Check("xdp-loader", $"load -m skb {veth.Local} /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o");
         try
         {
             var error = Assert.Throws<AfXdpException>(() => new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb }));
@@ -99,7 +99,7 @@ public sealed class AfXdpLifecycleTests
         }
         finally
         {
-            Shell.Run("xdp-loader", $"unload {veth.Local} --all");
+            Command.Run("xdp-loader", $"unload {veth.Local} --all");
         }
     }
 
@@ -122,7 +122,7 @@ public sealed class AfXdpLifecycleTests
     private static Process StartHolder(string iface)
     {
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        Process child = Shell.Start(host, $"exec {typeof(AfXdpLifecycleTests).Assembly.Location} --hold-port {iface}");
+        Process child = Command.Start(host, $"exec {typeof(AfXdpLifecycleTests).Assembly.Location} --hold-port {iface}");
         Task<string?> line = child.StandardOutput.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result != "ready")
         {

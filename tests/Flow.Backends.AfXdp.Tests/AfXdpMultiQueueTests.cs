@@ -21,7 +21,7 @@ public sealed class AfXdpMultiQueueTests
     [Fact]
     public async Task EachQueueHasItsOwnSocketAndReceivesTheFramesSteeredToIt()
     {
-        using var veth = new VethPair(queues: 2);
+        using var veth = new PeerVeth(queues: 2);
         veth.InNamespace("sh", $"-c \"echo 1 > /sys/class/net/{veth.Peer}/queues/tx-0/xps_cpus && echo 2 > /sys/class/net/{veth.Peer}/queues/tx-1/xps_cpus\"");
         var options = new AfXdpOptions { Interface = veth.Local, QueueCount = 2, AttachMode = AfXdpAttachMode.Native, FrameCount = 2048, RingSize = 1024 };
         var rx0 = new AfXdpRx(options with { Queue = 0 });
@@ -68,7 +68,7 @@ public sealed class AfXdpMultiQueueTests
     [Fact]
     public void EachQueuesTxStageSendsThroughItsOwnSocket()
     {
-        using var veth = new VethPair(queues: 2);
+        using var veth = new PeerVeth(queues: 2);
         var options = new AfXdpOptions { Interface = veth.Local, QueueCount = 2, AttachMode = AfXdpAttachMode.Skb, FrameCount = 1024, RingSize = 256 };
         using var tx0 = new AfXdpTx(options with { Queue = 0 });
         using var tx1 = new AfXdpTx(options with { Queue = 1 });
@@ -92,7 +92,7 @@ public sealed class AfXdpMultiQueueTests
     [Fact]
     public void WithASharedUmemAFrameReceivedOnOneQueueIsSentOnAnotherWithoutACopy()
     {
-        using var veth = new VethPair(queues: 2);
+        using var veth = new PeerVeth(queues: 2);
         veth.InNamespace("sh", $"-c \"echo 1 > /sys/class/net/{veth.Peer}/queues/tx-0/xps_cpus && echo 2 > /sys/class/net/{veth.Peer}/queues/tx-1/xps_cpus\"");
         var options = new AfXdpOptions { Interface = veth.Local, QueueCount = 2, AttachMode = AfXdpAttachMode.Native, SharedUmem = true, FrameCount = 1024, RingSize = 256 };
         using var rx1 = new AfXdpRx(options with { Queue = 1 });

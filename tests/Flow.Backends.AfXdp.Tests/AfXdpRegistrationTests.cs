@@ -25,7 +25,7 @@ public sealed class AfXdpRegistrationTests
     [Fact]
     public void AStageBuiltThroughTheRegistryOpensTheInterface()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using ServiceProvider services = new ServiceCollection().AddFlow().AddFlowAfXdp().BuildServiceProvider();
         StageRegistration registration = services.GetRequiredService<StageRegistry>().All.Single(r => r.TypeName == "af_xdp_rx");
 

@@ -18,7 +18,7 @@ public sealed class AfXdpRxKernelPeerTests
     [Fact]
     public void FramesSentWithScapyArriveByteForByte()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb });
         Assert.Equal(AfXdpAttachMode.Skb, rx.Port.AttachMode);
         Assert.Equal("xdpgeneric", veth.LocalXdpMode());
@@ -41,7 +41,7 @@ public sealed class AfXdpRxKernelPeerTests
     [Fact]
     public void ReceivedFramesArePacketsOfTheUmemPoolWithTheirMetadataIntact()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb, FrameSize = 4096, Headroom = 128 });
         KernelPeer.ScapySend(veth, [Frames.Make(veth.LocalMac, veth.PeerMac, 200, 9)]);
 
@@ -71,14 +71,14 @@ public sealed class AfXdpRxKernelPeerTests
     [Fact]
     public void PingRequestsFromTheNamespaceArrive()
     {
-        Shell.Require("busybox", "busybox");
-        using var veth = new VethPair();
+        Command.Require("busybox", "busybox");
+        using var veth = new PeerVeth();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb });
         veth.InNamespace("ip", $"addr add 10.231.7.2/24 dev {veth.Peer}");
         veth.InNamespace("ip", $"neigh add 10.231.7.1 lladdr {Convert.ToHexString(veth.LocalMac).ToLowerInvariant().Chunk(2).Select(c => new string(c)).Aggregate((a, b) => a + ":" + b)} dev {veth.Peer}");
 
         // Nobody answers (the XDP program takes every frame), so ping exits non-zero; it bounds itself.
-        Shell.Run("ip", $"netns exec {veth.Namespace} busybox ping -c 3 -i 0.2 -W 1 10.231.7.1", TimeSpan.FromSeconds(20));
+        Command.Run("ip", $"netns exec {veth.Namespace} busybox ping -c 3 -i 0.2 -W 1 10.231.7.1", TimeSpan.FromSeconds(20));
         List<byte[]> received = Receiver.Receive(rx, 3, Limit, f => f.Length > 34 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 1);
 
         Assert.Equal(3, received.Count);
@@ -94,7 +94,7 @@ public sealed class AfXdpRxKernelPeerTests
     [Fact]
     public async Task AGraphWithABlockingRxOnAnEventWorkerDeliversEveryFrameAndBalances()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         var capture = new CaptureSink();
         var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb, Blocking = true });
         Assert.Equal(rx.Port.Ifindex > 0 ? rx.WakeupFd : -2, rx.WakeupFd);

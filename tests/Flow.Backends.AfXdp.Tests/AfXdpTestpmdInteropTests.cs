@@ -18,7 +18,7 @@ public sealed class AfXdpTestpmdInteropTests
     [Fact]
     public void FramesFromTestpmdTxonlyArriveAtFlow()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb });
         string mac = string.Join(':', veth.LocalMac.Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
         using var testpmd = new Testpmd(veth, $"--forward-mode=txonly --eth-peer=0,{mac} --txpkts=64");
@@ -39,7 +39,7 @@ public sealed class AfXdpTestpmdInteropTests
     [Fact]
     public void FramesFlowSendsAreCountedByTestpmdRxonly()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using var source = new LeakCheckingPool(256);
         using var tx = new AfXdpTx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb });
         using var testpmd = new Testpmd(veth, "--forward-mode=rxonly");

@@ -18,7 +18,7 @@ public sealed class AfXdpTxKernelPeerTests
     [Fact]
     public void UmemPacketsAndForeignPacketsAreSeenByTheSnifferByteForByte()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using var foreignPool = new LeakCheckingPool(64);
         using var tx = new AfXdpTx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb });
         byte[][] frames = [.. new[] { 60, 64, 1514, 1000, 61, 333 }.Select((length, i) => Frames.Make(veth.PeerMac, veth.LocalMac, length, i))];
@@ -70,7 +70,7 @@ public sealed class AfXdpTxKernelPeerTests
     [Fact]
     public void ManyTimesTheRingSizeThroughASmallTxRingAllArriveBecauseCompletionsAreReaped()
     {
-        using var veth = new VethPair();
+        using var veth = new PeerVeth();
         using var source = new LeakCheckingPool(256);
         // 14 times the tx ring and 3.5 times the UMEM, yet below the peer's backlog
         // (netdev_max_backlog, 1000) should softirqs be deferred on a loaded machine.

@@ -2,25 +2,25 @@ using System.Diagnostics;
 
 namespace Flow.Backends.AfXdp.Tests.Infrastructure;
 
-/// <summary>Drives peer.py (scapy and raw AF_PACKET) inside a <see cref="VethPair"/>'s namespace.</summary>
+/// <summary>Drives peer.py (scapy and raw AF_PACKET) inside a <see cref="PeerVeth"/>'s namespace.</summary>
 internal static class KernelPeer
 {
     private static string Script => Path.Combine(AppContext.BaseDirectory, "Infrastructure", "peer.py");
 
     /// <summary>Sends <paramref name="frames"/> from the peer end with scapy's sendp.</summary>
-    public static void ScapySend(VethPair veth, IEnumerable<byte[]> frames)
+    public static void ScapySend(PeerVeth veth, IEnumerable<byte[]> frames)
     {
-        Shell.Require("python3", "python3-scapy"); // /usr/bin/python3 is the one Debian's scapy is installed for
+        Command.Require("python3", "python3-scapy"); // /usr/bin/python3 is the one Debian's scapy is installed for
         string hex = string.Join(' ', frames.Select(Convert.ToHexString));
         veth.InNamespace("/usr/bin/python3", $"{Script} scapy-send {veth.Peer} {hex}", TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Sends <paramref name="count"/> copies of <paramref name="frame"/> (sequence at 14..21) from a process pinned to <paramref name="cpu"/>.</summary>
-    public static void Send(VethPair veth, int cpu, int count, byte[] frame) =>
+    public static void Send(PeerVeth veth, int cpu, int count, byte[] frame) =>
         veth.InNamespace("/usr/bin/python3", $"{Script} send {veth.Peer} {cpu} {count} {Convert.ToHexString(frame)}", TimeSpan.FromSeconds(60));
 
     /// <summary>Starts a raw-socket sniffer on the peer end and returns once it is listening.</summary>
-    public static Sniffer StartSniffer(VethPair veth, int count, TimeSpan timeout) => new(veth, count, timeout);
+    public static Sniffer StartSniffer(PeerVeth veth, int count, TimeSpan timeout) => new(veth, count, timeout);
 
     public sealed class Sniffer : IDisposable
     {
@@ -30,10 +30,10 @@ internal static class KernelPeer
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TimeSpan _timeout;
 
-        public Sniffer(VethPair veth, int count, TimeSpan timeout)
+        public Sniffer(PeerVeth veth, int count, TimeSpan timeout)
         {
             _timeout = timeout;
-            _process = Shell.Start("ip", $"netns exec {veth.Namespace} /usr/bin/python3 {Script} sniff {veth.Peer} {count} {timeout.TotalSeconds}");
+            _process = Command.Start("ip", $"netns exec {veth.Namespace} /usr/bin/python3 {Script} sniff {veth.Peer} {count} {timeout.TotalSeconds}");
             _process.OutputDataReceived += (_, e) =>
             {
                 if (e.Data is null)

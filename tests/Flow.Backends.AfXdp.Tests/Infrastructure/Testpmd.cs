@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace Flow.Backends.AfXdp.Tests.Infrastructure;
 
 /// <summary>
-/// dpdk-testpmd with the net_af_xdp PMD on the peer end of a <see cref="VethPair"/>, run inside
+/// dpdk-testpmd with the net_af_xdp PMD on the peer end of a <see cref="PeerVeth"/>, run inside
 /// its namespace with no hugepages and its lcores on CPU 1; bounded by `timeout` and stopped with SIGINT.
 /// </summary>
 internal sealed partial class Testpmd : IDisposable
@@ -15,10 +15,10 @@ internal sealed partial class Testpmd : IDisposable
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Testpmd(VethPair veth, string forwardArguments, int maxSeconds = 60)
+    public Testpmd(PeerVeth veth, string forwardArguments, int maxSeconds = 60)
     {
-        Shell.Require("dpdk-testpmd", "dpdk");
-        _process = Shell.Start("ip",
+        Command.Require("dpdk-testpmd", "dpdk");
+        _process = Command.Start("ip",
             $"netns exec {veth.Namespace} timeout -s INT {maxSeconds} dpdk-testpmd --no-huge --no-pci -m 512 --lcores=0@1,1@1 " +
             $"--file-prefix=flowxdp{Environment.ProcessId} --vdev=net_af_xdp0,iface={veth.Peer} -- " +
             $"--total-num-mbufs=8192 --rxd=1024 --txd=1024 --stats-period=1 {forwardArguments}");
@@ -66,7 +66,7 @@ internal sealed partial class Testpmd : IDisposable
     {
         if (!_process.HasExited)
         {
-            Shell.Run("kill", $"-INT {_process.Id}");
+            Command.Run("kill", $"-INT {_process.Id}");
         }
         if (!_process.WaitForExit(20_000))
         {
@@ -96,7 +96,7 @@ internal sealed partial class Testpmd : IDisposable
     {
         if (!_process.HasExited)
         {
-            Shell.Run("kill", $"-INT {_process.Id}");
+            Command.Run("kill", $"-INT {_process.Id}");
             if (!_process.WaitForExit(20_000))
             {
                 _process.Kill(entireProcessTree: true);

@@ -4,7 +4,7 @@ using System.Text;
 namespace Flow.Backends.AfXdp.Tests.Infrastructure;
 
 /// <summary>Runs a command with a bounded wait and hands back its exit code and output.</summary>
-internal static class Shell
+internal static class Command
 {
     public sealed record Result(int ExitCode, string StandardOutput, string StandardError);
 
