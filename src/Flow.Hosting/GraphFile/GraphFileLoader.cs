@@ -178,7 +178,7 @@ public sealed partial class GraphFileLoader
             string path = Path.GetFullPath(Path.Combine(baseDirectory, item.Text));
             if (!File.Exists(path))
             {
-                errors.Add(item, $"assembly '{item.Text}' not found (looked for {path})");
+                errors.Add(item, $"assembly '{item.Text}' not found; paths are relative to the folder of the graph file");
                 continue;
             }
             Assembly assembly;
@@ -186,7 +186,12 @@ public sealed partial class GraphFileLoader
             {
                 assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(path);
             }
-            catch (Exception e) when (e is BadImageFormatException or FileLoadException)
+            catch (BadImageFormatException)
+            {
+                errors.Add(item, $"assembly '{item.Text}' is not a .NET assembly");
+                continue;
+            }
+            catch (FileLoadException e)
             {
                 errors.Add(item, $"assembly '{item.Text}' could not be loaded: {FirstLine(e.Message)}");
                 continue;
@@ -223,6 +228,7 @@ public sealed partial class GraphFileLoader
     private static List<WorkerEntry> ReadWorkers(SourceNode? node, ErrorList errors)
     {
         var workers = new List<WorkerEntry>();
+        var declared = new Dictionary<int, SourcePosition>();
         if (node is null)
         {
             return workers;
@@ -244,9 +250,9 @@ public sealed partial class GraphFileLoader
             int? id = ReadInt(item, "id", 0, 1023, errors, required: true);
             int? cpu = ReadInt(item, "cpu", 0, 4095, errors, required: false);
             IdlePolicy idle = ReadIdle(item, errors);
-            if (id is int i && workers.Any(w => w.Id == i))
+            if (id is int i && !declared.TryAdd(i, item.Position))
             {
-                errors.Add(item["id"]!, $"worker {i} is declared twice (first at {workers.First(w => w.Id == i).Node.Position})");
+                errors.Add(item["id"]!, $"worker {i} is declared twice (first at {declared[i]})");
                 continue;
             }
             if (errors.Count == before && id is int workerId)
@@ -340,6 +346,7 @@ public sealed partial class GraphFileLoader
             if (worker is int w && workers.Count > 0 && !workers.Any(x => x.Id == w))
             {
                 errors.Add(value["worker"]!, $"worker {w} is not declared in 'workers' (declared: {string.Join(", ", workers.Select(x => x.Id))})");
+                worker = null;
             }
             entry.Worker = worker ?? 0;
             entry.Config = value["config"];
@@ -382,7 +389,7 @@ public sealed partial class GraphFileLoader
                 }
                 continue;
             }
-            entry.Options = OptionsBinder.Bind(registration.OptionsType, entry.Config, type.Text, errors);
+            entry.Options = OptionsBinder.Bind(registration.OptionsType, entry.Config, value, type.Text, errors);
             entry.ConfigOk = entry.Options is not null;
         }
         return stages;
@@ -620,11 +627,16 @@ public sealed partial class GraphFileLoader
         return previous[b.Length];
     }
 
+    /// <summary>The first line of an exception message, without .NET's " (Parameter 'x')" suffix.</summary>
     private static string FirstLine(string message)
     {
         int end = message.IndexOfAny(['\r', '\n']);
-        return end < 0 ? message : message[..end];
+        string line = end < 0 ? message : message[..end];
+        return ParameterSuffix().Replace(line, "");
     }
+
+    [GeneratedRegex(@" \(Parameter '[^']*'\)$")]
+    private static partial Regex ParameterSuffix();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
     private static partial Regex StageNamePattern();

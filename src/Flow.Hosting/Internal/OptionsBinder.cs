@@ -18,7 +18,8 @@ internal static class OptionsBinder
 {
     private static readonly NullabilityInfoContext s_nullability = new();
 
-    public static object? Bind(Type optionsType, SourceNode? config, string stageType, ErrorList errors)
+    /// <summary>Binds <paramref name="config"/> (absent: defaults); missing-key errors point at <paramref name="stage"/> when there is no config.</summary>
+    public static object? Bind(Type optionsType, SourceNode? config, SourceNode stage, string stageType, ErrorList errors)
     {
         int before = errors.Count;
         if (config is not null && config.Kind != SourceKind.Object && config.Kind != SourceKind.Null)
@@ -26,7 +27,7 @@ internal static class OptionsBinder
             errors.Add(config, $"expected an object with the config of stage type '{stageType}', found {config.Describe()}");
             return null;
         }
-        object instance = BindObject(optionsType, config is { Kind: SourceKind.Object } ? config : null, config, $"stage type '{stageType}'", errors);
+        object instance = BindObject(optionsType, config is { Kind: SourceKind.Object } ? config : null, config ?? stage, $"stage type '{stageType}'", errors);
         return errors.Count == before ? instance : null;
     }
 
@@ -306,7 +307,7 @@ internal static class OptionsBinder
             {
                 return $"an integer from {range.Minimum} to {range.Maximum}";
             }
-            return $"an integer from {min} to {max}";
+            return type == typeof(long) ? "an integer" : type == typeof(ulong) ? "an integer ≥ 0" : $"an integer from {min} to {max}";
         }
         if (type == typeof(double) || type == typeof(float) || type == typeof(decimal))
         {
