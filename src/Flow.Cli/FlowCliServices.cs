@@ -1,0 +1,32 @@
+using Flow.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Flow.Cli;
+
+/// <summary>
+/// The one place that decides which stage types the <c>flow</c> command knows: the built-in
+/// stages, the channel bridges and every backend and stage library built with it. Adding a
+/// backend is one line here (its <c>AddFlow&lt;Name&gt;()</c> extension) plus a project reference.
+/// </summary>
+internal static class FlowCliServices
+{
+    public static ServiceProvider Create(bool verbose = false)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging =>
+        {
+            logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Warning);
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = null;
+            });
+            logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        });
+        services.AddFlowHosting();
+
+        // Backends and stage libraries: one line each.
+        return services.BuildServiceProvider();
+    }
+}
