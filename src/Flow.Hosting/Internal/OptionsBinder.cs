@@ -172,10 +172,15 @@ internal static class OptionsBinder
         {
             if (node.Kind == SourceKind.Number &&
                 decimal.TryParse(node.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal d) &&
-                decimal.Truncate(d) == d && d >= min && d <= max)
+                decimal.Truncate(d) == d)
             {
-                value = Convert.ChangeType(d, type, CultureInfo.InvariantCulture);
-                return true;
+                if (d >= min && d <= max)
+                {
+                    value = Convert.ChangeType(d, type, CultureInfo.InvariantCulture);
+                    return true;
+                }
+                errors.Add(node, $"expected an integer from {min} to {max}, found {node.Describe()}");
+                return false;
             }
         }
         else if (type == typeof(double) || type == typeof(float) || type == typeof(decimal))
@@ -307,7 +312,7 @@ internal static class OptionsBinder
             {
                 return $"an integer from {range.Minimum} to {range.Maximum}";
             }
-            return type == typeof(long) ? "an integer" : type == typeof(ulong) ? "an integer ≥ 0" : $"an integer from {min} to {max}";
+            return type == typeof(long) || type == typeof(int) ? "an integer" : $"an integer from {min} to {max}";
         }
         if (type == typeof(double) || type == typeof(float) || type == typeof(decimal))
         {
