@@ -1,6 +1,7 @@
 using Flow.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Flow.Cli;
 
@@ -14,15 +15,16 @@ internal static class FlowCliServices
     public static ServiceProvider Create(bool verbose = false)
     {
         var services = new ServiceCollection();
+        CliLogFormatter.ShowStackTraces = verbose;
         services.AddLogging(logging =>
         {
             logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Warning);
-            logging.AddSimpleConsole(o =>
+            logging.AddConsole(o =>
             {
-                o.SingleLine = true;
-                o.TimestampFormat = null;
+                o.FormatterName = CliLogFormatter.FormatterName;
+                o.LogToStandardErrorThreshold = LogLevel.Trace;
             });
-            logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            logging.AddConsoleFormatter<CliLogFormatter, ConsoleFormatterOptions>();
         });
         services.AddFlowHosting();
 
