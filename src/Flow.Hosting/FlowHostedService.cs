@@ -15,11 +15,14 @@ public sealed class FlowHostedService : IHostedService, IAsyncDisposable
     private readonly FlowGraphHostOptions _options;
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly ILogger _logger;
+    private readonly FlowMetrics? _metrics;
     private FlowGraph? _graph;
     private Task? _watch;
 
-    public FlowHostedService(Func<FlowGraph> build, FlowGraphHostOptions options, ILogger<FlowHostedService> logger, IHostApplicationLifetime? lifetime = null)
+    public FlowHostedService(Func<FlowGraph> build, FlowGraphHostOptions options, ILogger<FlowHostedService> logger,
+        IHostApplicationLifetime? lifetime = null, FlowMetrics? metrics = null)
     {
+        _metrics = metrics;
         _build = build;
         _options = options;
         _logger = logger;
@@ -51,6 +54,7 @@ public sealed class FlowHostedService : IHostedService, IAsyncDisposable
             FlowHostingLog.GraphWarning(_logger, Name, warning);
         }
         _graph = graph;
+        _metrics?.Track(graph);
         graph.Start();
         FlowHostingLog.GraphStarted(_logger, Name, graph.Stages.Count, graph.Workers.Count);
         _watch = WatchAsync(graph);
@@ -98,6 +102,7 @@ public sealed class FlowHostedService : IHostedService, IAsyncDisposable
     {
         if (_graph is not null)
         {
+            _metrics?.Untrack(_graph);
             await _graph.DisposeAsync().ConfigureAwait(false);
         }
     }

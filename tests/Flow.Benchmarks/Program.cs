@@ -1,1 +1,20 @@
-System.Console.WriteLine("x");
+using BenchmarkDotNet.Running;
+using Flow.Benchmarks.Core.Pipeline;
+
+// Whole-path scenarios by name; "micro" hands the rest of the arguments to BenchmarkDotNet.
+//   dotnet run -c Release --project tests/Flow.Benchmarks -- pipeline [--rounds N] [--seconds S]
+//   dotnet run -c Release --project tests/Flow.Benchmarks -- micro [--filter *Ring*]
+string scenario = args.Length > 0 ? args[0] : "";
+string[] rest = args.Skip(1).ToArray();
+switch (scenario)
+{
+    case "pipeline":
+        return await PipelineScenario.RunAsync(rest);
+    case "micro":
+        BenchmarkSwitcher.FromAssembly(typeof(PipelineScenario).Assembly).Run(rest.Length > 0 ? rest : ["--filter", "*"]);
+        return 0;
+    default:
+        Console.Error.WriteLine("usage: Flow.Benchmarks <scenario> [options]");
+        Console.Error.WriteLine("scenarios: pipeline, micro");
+        return 2;
+}

@@ -19,7 +19,7 @@ public sealed class TaggedSource : SourceStage<TaggedSource.Output, NoDrop>, IDi
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "tagged frames")]
+        [Port(typeof(Carries.Ethernet), "tagged frames")]
         Out,
     }
 

@@ -65,6 +65,9 @@ internal static class RunCommand
             return loaded;
         }
         await using FlowGraph graph = loadedGraph!;
+        // The 'Flow' meter: dotnet-counters monitor --counters Flow -p <pid>.
+        FlowMetrics meter = services.GetRequiredService<FlowMetrics>();
+        meter.Track(graph);
         foreach (string warning in graph.Warnings)
         {
             CliOutput.Error("warning: " + warning);
@@ -139,6 +142,7 @@ internal static class RunCommand
         }
         finally
         {
+            meter.Untrack(graph);
             Console.CancelKeyPress -= onCancel;
             if (endpoint is not null)
             {

@@ -59,14 +59,14 @@ internal static class StagesCommand
         foreach (StageCatalogEntry entry in entries.OrderBy(e => e.TypeName, StringComparer.Ordinal))
         {
             output.WriteLine($"{entry.TypeName}  —  {entry.Help}");
-            output.WriteLine($"  input:  {(entry.IsSource ? "none (source)" : entry.Accepts)}");
+            output.WriteLine($"  input:  {(entry.IsSource ? "none (source)" : PacketType(entry.Accepts ?? typeof(Carries.Any)))}");
             if (entry.Ports.Count == 0)
             {
                 output.WriteLine("  ports:  none (sink)");
             }
             foreach (PortDescriptor port in entry.Ports)
             {
-                string carries = port.Carries == typeof(SameAsInput) ? "same as input" : port.Carries.Name;
+                string carries = port.Carries == typeof(Carries.SameAsInput) ? "same as input" : PacketType(port.Carries);
                 output.WriteLine($"  port    {port.Name}: {carries}{(port.Description.Length > 0 ? " — " + port.Description : "")}");
             }
             foreach (DropReasonDescriptor reason in entry.DropReasons.Where(r => r.Symbol is not StageDescriptor.StageFault and not StageDescriptor.InvalidNext))
@@ -84,7 +84,12 @@ internal static class StagesCommand
             }
             output.WriteLine();
         }
+        output.WriteLine("Packet types: any > ethernet > ipv4 | ipv6 | arp; a stage accepting a type takes its subtypes too.");
         output.WriteLine("Every stage also counts the implicit drop reasons stage_fault and invalid_next (bugs).");
         return ExitCodes.Success;
     }
+
+    /// <summary><c>Carries.Ipv4</c> → <c>ipv4</c>; user packet types by their snake_case name.</summary>
+    private static string PacketType(Type type) =>
+        System.Text.RegularExpressions.Regex.Replace(type.Name, "(?<=[a-z0-9])([A-Z])", "_$1").ToLowerInvariant();
 }

@@ -89,6 +89,17 @@ public sealed class PacketBatch
         _count += added;
     }
 
+    /// <summary>Forgets the first <paramref name="count"/> packets and moves the rest to the front.</summary>
+    public void RemoveFront(int count)
+    {
+        if ((uint)count > (uint)_count)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(count), count, "more packets than the batch holds");
+        }
+        _packets.AsSpan(count, _count - count).CopyTo(_packets);
+        _count -= count;
+    }
+
     /// <summary>Forgets the packets (does not free them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Clear() => _count = 0;

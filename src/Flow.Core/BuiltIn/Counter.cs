@@ -13,7 +13,7 @@ public sealed class Counter : Stage<Counter.Output, NoDrop>
 
     public enum Output : byte
     {
-        [Port(typeof(SameAsInput), "every packet, unchanged")]
+        [Port(typeof(Carries.SameAsInput), "every packet, unchanged")]
         Out,
     }
 

@@ -26,7 +26,7 @@ public sealed class Generator : SourceStage<Generator.Output, Generator.Reason>,
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "generated frames")]
+        [Port(typeof(Carries.Ethernet), "generated frames")]
         Out,
     }
 

@@ -11,6 +11,7 @@ public static class FlowServiceCollectionExtensions
     {
         services.TryAddSingleton<StageRegistry>();
         services.TryAddSingleton<IFlowClock>(MonotonicClock.Instance);
+        services.TryAddSingleton<FlowMetrics>();
         services.AddFlowStage<Generator, GeneratorOptions>();
         services.AddFlowStage<NullSink>();
         services.AddFlowStage<Counter>();

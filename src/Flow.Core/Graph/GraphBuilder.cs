@@ -29,7 +29,7 @@ public sealed class GraphBuilder
     public const int DefaultRingCapacity = 1024;
 
     private readonly List<(string Name, Stage Stage, int Worker)> _stages = [];
-    private readonly List<(string From, string To, int RingCapacity)> _edges = [];
+    private readonly List<(string From, string To, int RingCapacity, bool BackPressure)> _edges = [];
     private readonly Dictionary<int, (int? Cpu, IdlePolicy Idle)> _workers = [];
     private readonly List<string> _errors = [];
     private IFlowClock _clock = MonotonicClock.Instance;
@@ -67,11 +67,13 @@ public sealed class GraphBuilder
     /// <summary>
     /// Connects <c>"stage:port"</c> (or <c>"stage"</c> when it has exactly one port) to the
     /// input of <paramref name="to"/>. Across workers the edge becomes an SPSC ring of
-    /// <paramref name="ringCapacity"/> slots.
+    /// <paramref name="ringCapacity"/> slots; when it is full the producer drops and counts
+    /// (<c>ring_full</c>), or with <paramref name="backPressure"/> stops taking packets from its
+    /// sources until the ring has room.
     /// </summary>
-    public GraphBuilder Connect(string from, string to, int ringCapacity = DefaultRingCapacity)
+    public GraphBuilder Connect(string from, string to, int ringCapacity = DefaultRingCapacity, bool backPressure = false)
     {
-        _edges.Add((from, to, ringCapacity));
+        _edges.Add((from, to, ringCapacity, backPressure));
         return this;
     }
 
@@ -182,9 +184,10 @@ public sealed class GraphBuilder
 
         // Edges.
         var links = new Dictionary<(StageNode Node, int Port), (StageNode Target, int RingCapacity)>();
+        var backPressured = new HashSet<(StageNode Node, int Port)>();
         var inputs = new HashSet<StageNode>();
         var edges = new List<EdgeInfo>();
-        foreach ((string from, string to, int ringCapacity) in _edges)
+        foreach ((string from, string to, int ringCapacity, bool backPressure) in _edges)
         {
             string edge = $"edge {from} -> {to}";
             string fromStage = from.Split(':')[0];
@@ -239,8 +242,12 @@ public sealed class GraphBuilder
                 continue;
             }
             links.Add((source, port.Index), (target, ringCapacity));
+            if (backPressure)
+            {
+                backPressured.Add((source, port.Index));
+            }
             inputs.Add(target);
-            edges.Add(new EdgeInfo(fromStage, port.Name, to, crossesWorkers ? ringCapacity : 0));
+            edges.Add(new EdgeInfo(fromStage, port.Name, to, crossesWorkers ? ringCapacity : 0, crossesWorkers && backPressure));
         }
         CheckPortTypes(links, errors);
         foreach (StageNode node in nodes.Values)
@@ -295,12 +302,12 @@ public sealed class GraphBuilder
             warnings.Add($"{busy.Count} busy-polling workers ({string.Join(", ", busy)}) would share {allowedCpus.Count} cpus; they were switched to the yielding idle policy");
         }
 
-        return Assemble(configs, nodes, order, links, edges, warnings);
+        return Assemble(configs, nodes, order, links, backPressured, edges, warnings);
     }
 
     private FlowGraph Assemble(Dictionary<int, (int? Cpu, IdlePolicy Idle)> configs, Dictionary<string, StageNode> nodes,
         Dictionary<int, List<StageNode>> order, Dictionary<(StageNode Node, int Port), (StageNode Target, int RingCapacity)> links,
-        List<EdgeInfo> edges, List<string> warnings)
+        HashSet<(StageNode Node, int Port)> backPressured, List<EdgeInfo> edges, List<string> warnings)
     {
         var rings = new List<RingLink>();
         foreach (((StageNode source, int port), (StageNode target, int capacity)) in links)
@@ -311,7 +318,8 @@ public sealed class GraphBuilder
             }
             else
             {
-                var ring = new RingLink($"{source.Name}:{source.Descriptor.Ports[port].Name}->{target.Name}", source, port, target, capacity);
+                var ring = new RingLink($"{source.Name}:{source.Descriptor.Ports[port].Name}->{target.Name}", source, port, target, capacity,
+                    backPressured.Contains((source, port)));
                 source.Ports[port] = ring;
                 rings.Add(ring);
             }
@@ -355,7 +363,7 @@ public sealed class GraphBuilder
 
     /// <summary>
     /// Checks each edge's carried type against what its target accepts. Pass-through ports
-    /// (<see cref="SameAsInput"/>) carry the common type of every edge into their stage, found
+    /// (<see cref="Carries.SameAsInput"/>) carry the common type of every edge into their stage, found
     /// by iterating to a fixed point; a pass-through stage in a loop falls back to what it accepts.
     /// </summary>
     private static void CheckPortTypes(Dictionary<(StageNode Node, int Port), (StageNode Target, int RingCapacity)> links, List<string> errors)
@@ -364,7 +372,7 @@ public sealed class GraphBuilder
         Type? Carried(StageNode node, int port)
         {
             Type declared = node.Descriptor.Ports[port].Carries;
-            if (declared != typeof(SameAsInput))
+            if (declared != typeof(Carries.SameAsInput))
             {
                 return declared;
             }
@@ -416,7 +424,7 @@ public sealed class GraphBuilder
         {
             candidate = candidate.BaseType;
         }
-        return candidate ?? typeof(AnyPacket);
+        return candidate ?? typeof(Carries.Any);
     }
 
     private static List<StageNode>? TopologicalOrder(List<StageNode> group,

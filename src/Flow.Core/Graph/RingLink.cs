@@ -6,7 +6,10 @@ namespace Flow;
 /// A port leading to a stage on another worker, through an SPSC ring. The producing worker
 /// stages packets in <see cref="OutputLink.Buffer"/> and enqueues them in bulk at the end of
 /// each pass; a full ring drops the rest with the ring's <c>ring_full</c> count (never blocks,
-/// never loses a packet silently). The consuming worker drains the ring onto the target's input.
+/// never loses a packet silently). With back-pressure, what does not fit stays staged and the
+/// producing worker stops polling its sources until the ring has room; only a staging batch
+/// that overflows even so drops (counted). The consuming worker drains the ring onto the
+/// target's input.
 /// </summary>
 internal sealed class RingLink : OutputLink
 {
@@ -14,7 +17,7 @@ internal sealed class RingLink : OutputLink
     private long _dequeued;
     private long _dropped;
 
-    public RingLink(string name, StageNode source, int sourcePort, StageNode target, int capacity)
+    public RingLink(string name, StageNode source, int sourcePort, StageNode target, int capacity, bool backPressure)
         : base(new PacketBatch())
     {
         Name = name;
@@ -22,6 +25,7 @@ internal sealed class RingLink : OutputLink
         SourcePort = sourcePort;
         Target = target;
         Ring = new SpscRing<Packet>(capacity);
+        BackPressure = backPressure;
     }
 
     public string Name { get; }
@@ -34,6 +38,11 @@ internal sealed class RingLink : OutputLink
 
     public SpscRing<Packet> Ring { get; }
 
+    public bool BackPressure { get; }
+
+    /// <summary>True when staged packets are waiting for room on the ring (back-pressure).</summary>
+    public bool IsCongested => Buffer.Count != 0;
+
     /// <summary>The consuming worker, to wake when it sleeps on its event.</summary>
     public Worker? Consumer { get; set; }
 
@@ -43,7 +52,16 @@ internal sealed class RingLink : OutputLink
 
     public long Dropped => Volatile.Read(ref _dropped);
 
-    public override void Overflow() => Flush();
+    public override void Overflow()
+    {
+        Flush();
+        if (Buffer.IsFull)
+        {
+            // Back-pressure could not hold more: drop what is staged, counted, to make room.
+            Publish(ref _dropped, Buffer.Count);
+            Buffer.FreeAll();
+        }
+    }
 
     /// <summary>Producer: moves staged packets onto the ring; drops and counts what does not fit.</summary>
     public void Flush()
@@ -56,12 +74,20 @@ internal sealed class RingLink : OutputLink
         }
         int sent = Ring.Enqueue(staged.Packets);
         Publish(ref _enqueued, sent);
-        if (sent < n)
+        if (sent == n)
+        {
+            staged.Clear();
+        }
+        else if (BackPressure)
+        {
+            staged.RemoveFront(sent);
+        }
+        else
         {
             Publish(ref _dropped, n - sent);
             PacketPools.Free(staged.Packets.Slice(sent));
+            staged.Clear();
         }
-        staged.Clear();
         if (sent != 0)
         {
             Consumer?.WakeIfSleeping();

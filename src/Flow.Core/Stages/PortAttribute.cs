@@ -2,7 +2,7 @@ namespace Flow;
 
 /// <summary>
 /// Declares what an output port carries, on a member of a stage's <c>Output</c> enum. A member
-/// without it carries <see cref="AnyPacket"/>. The port's wire name is the member name in
+/// without it carries <see cref="Carries.Any"/>. The port's wire name is the member name in
 /// lower_snake case (<c>ToHost</c> → <c>to_host</c>).
 /// </summary>
 [AttributeUsage(AttributeTargets.Field)]

@@ -17,6 +17,6 @@ public sealed class StageAttribute : Attribute
 
     public string Help { get; }
 
-    /// <summary>Packet type the stage's input accepts; <see cref="AnyPacket"/> unless set.</summary>
-    public Type Accepts { get; init; } = typeof(AnyPacket);
+    /// <summary>Packet type the stage's input accepts; <see cref="Carries.Any"/> unless set.</summary>
+    public Type Accepts { get; init; } = typeof(Carries.Any);
 }

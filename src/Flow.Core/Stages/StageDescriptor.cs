@@ -101,7 +101,7 @@ public sealed class StageDescriptor
         {
             PortAttribute? port = field.GetCustomAttribute<PortAttribute>();
             ports.Add(new PortDescriptor(Naming.ToSnakeCase(field.Name), ports.Count,
-                port?.Carries ?? typeof(AnyPacket), port?.Description ?? ""));
+                port?.Carries ?? typeof(Carries.Any), port?.Description ?? ""));
         }
 
         var reasons = new List<DropReasonDescriptor>();
@@ -116,7 +116,7 @@ public sealed class StageDescriptor
 
         StageAttribute? stage = stageType.GetCustomAttribute<StageAttribute>(inherit: false);
         string typeName = stage?.TypeName ?? Naming.ToSnakeCase(stageType.Name);
-        return new StageDescriptor(stageType, typeName, stage?.Help ?? "", stage?.Accepts ?? typeof(AnyPacket), isSource,
+        return new StageDescriptor(stageType, typeName, stage?.Help ?? "", stage?.Accepts ?? typeof(Carries.Any), isSource,
             ports, reasons, outputEnum, dropEnum);
     }
 

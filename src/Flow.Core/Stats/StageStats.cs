@@ -17,7 +17,8 @@ public sealed record StageStats(
     long Batches,
     double NanosecondsPerPacket,
     IReadOnlyList<PortCount> Out,
-    IReadOnlyList<DropCount> Drops)
+    IReadOnlyList<DropCount> Drops,
+    BurstHistogram? Bursts = null)
 {
     public long OutTotal => Out.Sum(p => p.Packets);
 

@@ -164,7 +164,7 @@ internal sealed class Worker
                 return;
             }
             int work = 0;
-            if (state == GraphState.Running)
+            if (state == GraphState.Running && !IsCongested())
             {
                 StageNode[] sources = _sources;
                 for (int i = 0; i < sources.Length; i++)
@@ -215,6 +215,20 @@ internal sealed class Worker
             spins++;
             WaitForWork(spins);
         }
+    }
+
+    /// <summary>A back-pressured ring out of this worker is full: take no new packets in until it drains.</summary>
+    private bool IsCongested()
+    {
+        RingLink[] outbound = _outbound;
+        for (int i = 0; i < outbound.Length; i++)
+        {
+            if (outbound[i].IsCongested)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void RunTimers()

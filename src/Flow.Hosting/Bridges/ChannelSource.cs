@@ -27,7 +27,7 @@ public sealed class ChannelSource : SourceStage<ChannelSource.Output, ChannelSou
 
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "frames written by the application")]
+        [Port(typeof(Carries.Ethernet), "frames written by the application")]
         Out,
     }
 

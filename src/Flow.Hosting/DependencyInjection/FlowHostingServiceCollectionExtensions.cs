@@ -56,7 +56,8 @@ public static class FlowHostingServiceCollectionExtensions
     {
         services.AddFlowHosting();
         services.AddKeyedSingleton(options.Name, (sp, _) => new FlowHostedService(() => build(sp), options,
-            sp.GetService<ILogger<FlowHostedService>>() ?? NullLogger<FlowHostedService>.Instance, sp.GetService<IHostApplicationLifetime>()));
+            sp.GetService<ILogger<FlowHostedService>>() ?? NullLogger<FlowHostedService>.Instance, sp.GetService<IHostApplicationLifetime>(),
+            sp.GetService<FlowMetrics>()));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredKeyedService<FlowHostedService>(options.Name));
         return services;
     }

@@ -14,7 +14,7 @@ public sealed class StagesCommandTests
         {
             Assert.Contains($"\n{type}  —  ", "\n" + stdout);
         }
-        Assert.Contains("  port    out: EthernetFrame — generated frames\n", stdout);
+        Assert.Contains("  port    out: ethernet — generated frames\n", stdout);
         Assert.Contains("  drop    consumer_slow (warning): the application did not read the channel fast enough; its queue was full\n", stdout);
         Assert.Contains("  config  frame_size: an integer; default 64\n", stdout);
         Assert.Contains("  config  channel: a string; required", stdout);
@@ -27,6 +27,6 @@ public sealed class StagesCommandTests
             Path.Combine(AppContext.BaseDirectory, "Flow.Cli.Tests.dll"));
 
         Assert.True(code == 0, stderr);
-        Assert.StartsWith("faulty  —  Test stage that throws on the first batch.\n  input:  AnyPacket\n  ports:  none (sink)\n", stdout);
+        Assert.StartsWith("faulty  —  Test stage that throws on the first batch.\n  input:  any\n  ports:  none (sink)\n", stdout);
     }
 }

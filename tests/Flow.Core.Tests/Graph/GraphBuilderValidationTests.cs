@@ -40,7 +40,7 @@ public class GraphBuilderValidationTests
     {
         var e = Fails(new GraphBuilder().Add("source", Source()).Add("v4", new Ipv4Only()).Add("sink", new NullSink())
             .Connect("source", "v4").Connect("v4", "sink"));
-        Assert.Contains("edge source:out -> v4: port 'source:out' carries EthernetFrame but stage 'v4' (ipv4_only) accepts Ipv4Packet", e.Message);
+        Assert.Contains("edge source:out -> v4: port 'source:out' carries Ethernet but stage 'v4' (ipv4_only) accepts Ipv4", e.Message);
     }
 
     [Fact]

@@ -1,14 +1,14 @@
 namespace Flow.Core.Tests.Graph;
 
 /// <summary>Splits tagged frames by sequence parity: even to <c>even</c>, odd to <c>odd</c>.</summary>
-[Stage("parity_splitter", "Test stage: splits by the low bit of the sequence tag.", Accepts = typeof(EthernetFrame))]
+[Stage("parity_splitter", "Test stage: splits by the low bit of the sequence tag.", Accepts = typeof(Carries.Ethernet))]
 public sealed class ParitySplitter : Stage<ParitySplitter.Output, ParitySplitter.Reason>
 {
     public enum Output : byte
     {
-        [Port(typeof(EthernetFrame), "even sequences")]
+        [Port(typeof(Carries.Ethernet), "even sequences")]
         Even,
-        [Port(typeof(EthernetFrame), "odd sequences")]
+        [Port(typeof(Carries.Ethernet), "odd sequences")]
         Odd,
     }
 
@@ -29,12 +29,12 @@ public sealed class ParitySplitter : Stage<ParitySplitter.Output, ParitySplitter
 }
 
 /// <summary>Accepts only IPv4: used to provoke type mismatches.</summary>
-[Stage("ipv4_only", "Test stage accepting IPv4 packets.", Accepts = typeof(Ipv4Packet))]
+[Stage("ipv4_only", "Test stage accepting IPv4 packets.", Accepts = typeof(Carries.Ipv4))]
 public sealed class Ipv4Only : Stage<Ipv4Only.Output, NoDrop>
 {
     public enum Output : byte
     {
-        [Port(typeof(Ipv4Packet), "unchanged")]
+        [Port(typeof(Carries.Ipv4), "unchanged")]
         Out,
     }
 

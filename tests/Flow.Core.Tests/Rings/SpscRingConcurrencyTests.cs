@@ -11,7 +11,7 @@ public class SpscRingConcurrencyTests
 {
     [Theory]
     [InlineData(1024, 32, 20_000_000)]
-    [InlineData(2, 1, 1_000_000)]
+    [InlineData(2, 1, 200_000)]
     [InlineData(64, 63, 5_000_000)]
     public void TwoThreadsMoveHandlesWithNothingLostDuplicatedOrReordered(int capacity, int burst, long total)
     {
@@ -34,7 +34,7 @@ public class SpscRingConcurrencyTests
                     int k = ring.Enqueue(batch.AsSpan(sent, n - sent));
                     if (k == 0)
                     {
-                        Thread.SpinWait(1);
+                        Thread.Yield();
                     }
                     sent += k;
                 }
@@ -50,7 +50,7 @@ public class SpscRingConcurrencyTests
                 int n = ring.Dequeue(batch);
                 if (n == 0)
                 {
-                    Thread.SpinWait(1);
+                    Thread.Yield();
                 }
                 for (int i = 0; i < n; i++)
                 {

@@ -11,7 +11,7 @@ public sealed class AssemblyOnlyStage(AssemblyOnlyStageOptions options) : Stage<
 {
     public enum Output : byte
     {
-        [Port(typeof(SameAsInput), "packets of even length")]
+        [Port(typeof(Carries.SameAsInput), "packets of even length")]
         Out,
     }
 

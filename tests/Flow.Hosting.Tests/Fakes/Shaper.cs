@@ -6,7 +6,7 @@ public sealed class Shaper(ShaperOptions options) : Stage<Shaper.Output, NoDrop>
 {
     public enum Output : byte
     {
-        [Port(typeof(SameAsInput), "every packet")]
+        [Port(typeof(Carries.SameAsInput), "every packet")]
         Out,
     }
 

@@ -7,7 +7,7 @@ public sealed record StageCatalogEntry(
     string TypeName,
     string Help,
     bool IsSource,
-    string? Accepts,
+    Type? Accepts,
     IReadOnlyList<PortDescriptor> Ports,
     IReadOnlyList<DropReasonDescriptor> DropReasons,
     IReadOnlyList<ConfigKey> ConfigKeys,
@@ -17,7 +17,7 @@ public sealed record StageCatalogEntry(
     public static StageCatalogEntry Of(StageRegistration registration)
     {
         StageDescriptor d = registration.Descriptor;
-        return new StageCatalogEntry(d.TypeName, d.Help, d.IsSource, d.IsSource ? null : d.Accepts.Name, d.Ports,
+        return new StageCatalogEntry(d.TypeName, d.Help, d.IsSource, d.IsSource ? null : d.Accepts, d.Ports,
             d.DropReasons, registration.OptionsType is null ? [] : OptionsBinder.Describe(registration.OptionsType), d.ClrType);
     }
 }

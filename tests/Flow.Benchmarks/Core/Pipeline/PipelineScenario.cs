@@ -1,0 +1,336 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Flow.Benchmarks.Infrastructure;
+
+namespace Flow.Benchmarks.Core.Pipeline;
+
+/// <summary>
+/// Scenario <c>pipeline</c>: one workload — classify (ethertype, IPv4 destination); forward
+/// (TTL decrement with incremental checksum, MAC rewrite); count — on 64-byte frames, run by:
+/// <code>
+///  hand_rtc          one thread: for each burst of 32: rx, classify, forward, count   (the limit)
+///  flow_1w           [rx → classify → forward → count → sink]                      worker 0 @ cpu 1
+///  flow_2w           [rx → classify] ══ring══> [forward → count → sink]            cpu 0 ══> cpu 1
+///  flow_sharded_2w   [rx → classify → forward → count → sink] × 2                  cpu 0 and cpu 1
+///  dataflow          producer → TransformBlock → TransformBlock → ActionBlock      batches of 32
+///  channels          producer → Channel → task → Channel → task → Channel → task   batches of 32
+///  heavy_flow_1w     [rx → classify → lpm(1M routes) → flow table → forward → count → sink]  cpu 1
+///  heavy_flow_2w     [rx → classify → lpm] ══ring══> [flow table → forward → count → sink]
+/// </code>
+/// Variants run interleaved (A B C … A B C …) for several rounds; each run warms up, then
+/// counts packets delivered in a fixed window. Figures are medians with min–max; the cross-core
+/// latency is measured in every round. Every Flow run verifies itself before its figure counts:
+/// conservation holds for every stage and ring and every frame went back to its pool.
+/// </summary>
+internal static class PipelineScenario
+{
+    private const int PoolFrames = 2048;
+    private const int Routes = 1 << 20;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int rounds = IntArg(args, "--rounds", 5);
+        double seconds = DoubleArg(args, "--seconds", 1.0);
+        var warm = TimeSpan.FromMilliseconds(300);
+        var window = TimeSpan.FromSeconds(seconds);
+        Console.WriteLine($"pipeline: {rounds} rounds, {seconds:F1} s window, 64-byte frames, {Environment.ProcessorCount} cpus");
+        Console.Write("building 1M-route LPM table and 4M-slot flow table ... ");
+        using var lpm = new Dir24Lpm();
+        uint[] destinations = BuildRoutes(lpm);
+        using var flows = new FlowTable(4 * Routes);
+        Console.WriteLine("done");
+
+        var variants = new (string Name, Func<Task<Run>> Run)[]
+        {
+            ("hand_rtc", () => Task.FromResult(HandLoop(window, warm))),
+            ("flow_1w", () => Flow1Worker(window, warm)),
+            ("flow_2w", () => Flow2Workers(window, warm)),
+            ("flow_sharded_2w", () => FlowSharded(window, warm)),
+            ("dataflow", () => Reference(ReferencePipelines.StartDataflow, window, warm)),
+            ("channels", () => Reference(ReferencePipelines.StartChannels, window, warm)),
+            ("heavy_flow_1w", () => Heavy(lpm, flows, destinations, twoWorkers: false, window, warm)),
+            ("heavy_flow_2w", () => Heavy(lpm, flows, destinations, twoWorkers: true, window, warm)),
+        };
+        string? only = StringArg(args, "--only");
+        if (only is not null)
+        {
+            var chosen = only.Split(',');
+            variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
+        }
+        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w" }
+            .ToDictionary(name => name, _ => new Samples());
+        var latency = new Samples();
+        var bytesPerPacket = new Samples();
+        for (int round = 1; round <= rounds; round++)
+        {
+            double ns = CrossCoreLatency.MeasureNanoseconds();
+            latency.Add(ns);
+            Console.Write($"round {round}: cross-core {ns:F0} ns |");
+            foreach ((string name, Func<Task<Run>> run) in variants)
+            {
+                Run result = await run();
+                pps[name].Add(result.PacketsPerSecond);
+                if (name == "flow_1w")
+                {
+                    bytesPerPacket.Add(result.AllocatedBytesPerPacket);
+                }
+                Console.Write($" {name} {result.PacketsPerSecond / 1e6:F1}");
+            }
+            Console.WriteLine();
+        }
+
+        double hand = pps["hand_rtc"].Median;
+        Console.WriteLine();
+        Console.WriteLine($"{"variant",-18} {"Mpps median",12} {"min–max",16} {"× hand_rtc",11}");
+        foreach ((string name, _) in variants)
+        {
+            Samples s = pps[name];
+            Console.WriteLine($"{name,-18} {s.Median / 1e6,12:F2} {$"{s.Min / 1e6:F1}–{s.Max / 1e6:F1}",16} {s.Median / hand,11:F2}");
+        }
+        Console.WriteLine($"cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
+        Console.WriteLine($"flow_1w allocation: {bytesPerPacket.Max:F4} bytes per packet (worst round)");
+        Console.WriteLine();
+        Target("flow_1w ≥ 0.8 × hand_rtc", pps["flow_1w"].Median / hand, 0.8);
+        Target("flow_1w ≥ 1.2 × dataflow", pps["flow_1w"].Median / pps["dataflow"].Median, 1.2);
+        Target("flow_1w ≥ 3 × channels", pps["flow_1w"].Median / pps["channels"].Median, 3.0);
+        Target("flow_sharded_2w ≥ 1.5 × flow_1w", pps["flow_sharded_2w"].Median / pps["flow_1w"].Median, 1.5);
+        Target("heavy_flow_2w ≥ 1.5 × heavy_flow_1w", pps["heavy_flow_2w"].Median / pps["heavy_flow_1w"].Median, 1.5);
+
+        var json = new Dictionary<string, object>
+        {
+            ["scenario"] = "pipeline",
+            ["hand_rtc_pps"] = Math.Round(hand),
+            ["flow_1w_pps"] = Math.Round(pps["flow_1w"].Median),
+            ["flow_2w_pps"] = Math.Round(pps["flow_2w"].Median),
+            ["flow_sharded_2w_pps"] = Math.Round(pps["flow_sharded_2w"].Median),
+            ["cross_core_latency_ns"] = Math.Round(latency.Median, 1),
+            ["dataflow_pps"] = Math.Round(pps["dataflow"].Median),
+            ["channels_pps"] = Math.Round(pps["channels"].Median),
+            ["heavy_flow_1w_pps"] = Math.Round(pps["heavy_flow_1w"].Median),
+            ["heavy_flow_2w_pps"] = Math.Round(pps["heavy_flow_2w"].Median),
+            ["flow_bytes_per_packet"] = Math.Round(bytesPerPacket.Max, 4),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(json));
+        return 0;
+    }
+
+    private static void Target(string name, double ratio, double goal) =>
+        Console.WriteLine($"target {name}: {ratio:F2} → {(ratio >= goal ? "met" : $"MISSED by {(1 - ratio / goal) * 100:F0} %")}");
+
+    private sealed record Run(double PacketsPerSecond, double AllocatedBytesPerPacket);
+
+    private static unsafe Run HandLoop(TimeSpan window, TimeSpan warm)
+    {
+        using var rx = new BenchRx(PoolFrames, []);
+        var frames = new Packet[PoolFrames];
+        rx.Pool.AllocateBulk(frames);
+        long delivered = 0;
+        long bytes = 0;
+        long measuredPackets = 0;
+        double measuredSeconds = 0;
+        var thread = new Thread(() =>
+        {
+            Interop.Sys.PinCurrentThread(Environment.ProcessorCount - 1);
+            long warmEnd = Stopwatch.GetTimestamp() + (long)(warm.TotalSeconds * Stopwatch.Frequency);
+            long start = 0;
+            long startCount = 0;
+            long end = long.MaxValue;
+            int next = 0;
+            while (true)
+            {
+                for (int i = 0; i < 32; i++)
+                {
+                    Packet packet = frames[next + i];
+                    PacketWork.Receive(packet, 0);
+                    if (PacketWork.Classify(packet) && PacketWork.Forward(packet))
+                    {
+                        delivered++;
+                        bytes += packet.Length;
+                    }
+                }
+                next = (next + 32) & (PoolFrames - 1);
+                if ((delivered & 0xFFFF) < 32)
+                {
+                    long now = Stopwatch.GetTimestamp();
+                    if (start == 0 && now >= warmEnd)
+                    {
+                        start = now;
+                        startCount = delivered;
+                        end = now + (long)(window.TotalSeconds * Stopwatch.Frequency);
+                    }
+                    else if (now >= end)
+                    {
+                        measuredPackets = delivered - startCount;
+                        measuredSeconds = (double)(now - start) / Stopwatch.Frequency;
+                        return;
+                    }
+                }
+            }
+        });
+        thread.Start();
+        thread.Join();
+        rx.Pool.FreeBulk(frames);
+        GC.KeepAlive(bytes);
+        return new Run(measuredPackets / measuredSeconds, 0);
+    }
+
+    private static Task<Run> Flow1Worker(TimeSpan window, TimeSpan warm)
+    {
+        var rx = new BenchRx(PoolFrames, []);
+        var count = new Counter();
+        FlowGraph graph = new GraphBuilder()
+            .Worker(0, cpu: Environment.ProcessorCount - 1, idle: IdlePolicy.BusyPoll)
+            .Add("rx", rx).Add("classify", new Ipv4Classify()).Add("forward", new TtlForward())
+            .Add("count", count).Add("sink", new NullSink()).Add("other", new Dropper())
+            .Connect("rx", "classify").Connect("classify:ipv4", "forward").Connect("classify:other", "other")
+            .Connect("forward", "count").Connect("count", "sink")
+            .Build();
+        return Measure(graph, () => count.Packets, [rx.Pool], window, warm);
+    }
+
+    private static Task<Run> Flow2Workers(TimeSpan window, TimeSpan warm)
+    {
+        var rx = new BenchRx(PoolFrames, []);
+        var count = new Counter();
+        FlowGraph graph = new GraphBuilder()
+            .Worker(0, cpu: 0, idle: IdlePolicy.BusyPoll).Worker(1, cpu: 1, idle: IdlePolicy.BusyPoll)
+            .Add("rx", rx, 0).Add("classify", new Ipv4Classify(), 0).Add("other", new Dropper(), 0)
+            .Add("forward", new TtlForward(), 1).Add("count", count, 1).Add("sink", new NullSink(), 1)
+            .Connect("rx", "classify").Connect("classify:ipv4", "forward").Connect("classify:other", "other")
+            .Connect("forward", "count").Connect("count", "sink")
+            .Build();
+        return Measure(graph, () => count.Packets, [rx.Pool], window, warm);
+    }
+
+    private static Task<Run> FlowSharded(TimeSpan window, TimeSpan warm)
+    {
+        var builder = new GraphBuilder();
+        var counters = new Counter[2];
+        var pools = new PacketPool[2];
+        for (int w = 0; w < 2; w++)
+        {
+            var rx = new BenchRx(PoolFrames, []);
+            pools[w] = rx.Pool;
+            counters[w] = new Counter();
+            builder.Worker(w, cpu: w, idle: IdlePolicy.BusyPoll)
+                .Add($"rx{w}", rx, w).Add($"classify{w}", new Ipv4Classify(), w).Add($"other{w}", new Dropper(), w)
+                .Add($"forward{w}", new TtlForward(), w).Add($"count{w}", counters[w], w).Add($"sink{w}", new NullSink(), w)
+                .Connect($"rx{w}", $"classify{w}").Connect($"classify{w}:ipv4", $"forward{w}").Connect($"classify{w}:other", $"other{w}")
+                .Connect($"forward{w}", $"count{w}").Connect($"count{w}", $"sink{w}");
+        }
+        return Measure(builder.Build(), () => counters[0].Packets + counters[1].Packets, pools, window, warm);
+    }
+
+    private static Task<Run> Heavy(Dir24Lpm lpm, FlowTable flows, uint[] destinations, bool twoWorkers, TimeSpan window, TimeSpan warm)
+    {
+        var rx = new BenchRx(PoolFrames, destinations);
+        var count = new Counter();
+        int second = twoWorkers ? 1 : 0;
+        var builder = new GraphBuilder();
+        if (twoWorkers)
+        {
+            builder.Worker(0, cpu: 0, idle: IdlePolicy.BusyPoll).Worker(1, cpu: 1, idle: IdlePolicy.BusyPoll);
+        }
+        else
+        {
+            builder.Worker(0, cpu: Environment.ProcessorCount - 1, idle: IdlePolicy.BusyPoll);
+        }
+        FlowGraph graph = builder
+            .Add("rx", rx, 0).Add("classify", new Ipv4Classify(), 0).Add("other", new Dropper(), 0)
+            .Add("lpm", new LpmRoute(lpm), 0)
+            .Add("flows", new FlowAccount(flows), second).Add("forward", new TtlForward(), second)
+            .Add("count", count, second).Add("sink", new NullSink(), second)
+            .Connect("rx", "classify").Connect("classify:ipv4", "lpm").Connect("classify:other", "other")
+            .Connect("lpm", "flows").Connect("flows", "forward").Connect("forward", "count").Connect("count", "sink")
+            .Build();
+        return Measure(graph, () => count.Packets, [rx.Pool], window, warm);
+    }
+
+    private static async Task<Run> Measure(FlowGraph graph, Func<long> delivered, PacketPool[] pools, TimeSpan window, TimeSpan warm)
+    {
+        using (graph)
+        {
+            graph.Start();
+            Thread.Sleep(warm);
+            long before = delivered();
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            long start = Stopwatch.GetTimestamp();
+            Thread.Sleep(window);
+            long after = delivered();
+            double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            await graph.StopAsync(drain: true);
+            GraphStats stats = graph.GetStats();
+            if (!stats.IsBalanced)
+            {
+                throw new InvalidOperationException("conservation broken: " + string.Join("; ", stats.Stages.Where(s => !s.IsBalanced)));
+            }
+            if (stats.Stages.Any(s => s.Drops.Any(d => d.Packets > 0)))
+            {
+                throw new InvalidOperationException("unexpected drops: " + string.Join("; ", stats.Stages.SelectMany(s => s.Drops.Where(d => d.Packets > 0).Select(d => $"{s.Name}:{d.Reason}={d.Packets}"))));
+            }
+            int outstanding = pools.Sum(p => p.Outstanding);
+            if (outstanding != 0)
+            {
+                throw new InvalidOperationException($"{outstanding} frames never returned to their pool");
+            }
+            long packets = after - before;
+            return new Run(packets / elapsed, packets == 0 ? 0 : (double)allocated / packets);
+        }
+    }
+
+    private static async Task<Run> Reference(Func<PacketPool, CancellationToken, (Task Completion, Func<long> Delivered)> start,
+        TimeSpan window, TimeSpan warm)
+    {
+        using var rx = new BenchRx(PoolFrames, []);
+        using var stop = new CancellationTokenSource();
+        (Task completion, Func<long> delivered) = start(rx.Pool, stop.Token);
+        await Task.Delay(warm);
+        long before = delivered();
+        long t0 = Stopwatch.GetTimestamp();
+        await Task.Delay(window);
+        long after = delivered();
+        double elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        stop.Cancel();
+        await completion;
+        if (rx.Pool.Outstanding != 0)
+        {
+            throw new InvalidOperationException($"{rx.Pool.Outstanding} frames never returned to their pool");
+        }
+        return new Run((after - before) / elapsed, double.NaN);
+    }
+
+    /// <summary>A million random /24 routes plus a default route; destinations drawn inside them.</summary>
+    private static uint[] BuildRoutes(Dir24Lpm lpm)
+    {
+        var random = new Random(20261123);
+        lpm.Add(0, 0, 1);
+        var destinations = new uint[Routes];
+        for (int i = 0; i < Routes; i++)
+        {
+            uint prefix = (uint)random.Next(1 << 24) << 8;
+            lpm.Add(prefix, 24, (uint)(2 + (i & 0xFF)));
+            destinations[i] = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(prefix | (uint)random.Next(256));
+        }
+        return destinations;
+    }
+
+    private static string? StringArg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static double DoubleArg(string[] args, string name, double fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}
