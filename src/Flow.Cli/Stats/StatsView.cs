@@ -30,7 +30,9 @@ internal static class StatsView
         }
         foreach (RingStats ring in current.Rings)
         {
-            table.AddRow($"[grey]ring[/] {Markup.Escape(ring.Name)}", "", "", "", "", $"occupancy {ring.Occupancy}/{ring.Capacity}, ring_full {ring.Dropped}");
+            long droppedBefore = previous.Rings.FirstOrDefault(r => r.Name == ring.Name)?.Dropped ?? 0;
+            table.AddRow($"[grey]ring[/] {Markup.Escape(ring.Name)}", "", "", "", "",
+                $"occupancy {ring.Occupancy}/{ring.Capacity}, ring_full {Rate(ring.Dropped - droppedBefore, seconds)}");
         }
         foreach (WorkerStats worker in current.Workers)
         {
@@ -54,7 +56,8 @@ internal static class StatsView
         }
         foreach (RingStats ring in current.Rings)
         {
-            output.WriteLine($"{t} ring={ring.Name} occupancy={ring.Occupancy} capacity={ring.Capacity} ring_full={ring.Dropped}");
+            long droppedBefore = previous.Rings.FirstOrDefault(r => r.Name == ring.Name)?.Dropped ?? 0;
+            output.WriteLine($"{t} ring={ring.Name} occupancy={ring.Occupancy} capacity={ring.Capacity} ring_full_per_s={Rate(ring.Dropped - droppedBefore, seconds)}");
         }
         foreach (WorkerStats worker in current.Workers)
         {

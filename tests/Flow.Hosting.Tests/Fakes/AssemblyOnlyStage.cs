@@ -1,10 +1,5 @@
 namespace Flow.Hosting.Tests;
 
-public sealed record AssemblyOnlyStageOptions
-{
-    public int Tag { get; init; }
-}
-
 /// <summary>Registered nowhere in DI: reachable only through a graph file's "assemblies".</summary>
 [Stage("assembly_only", "Test stage found by scanning an assembly; drops packets whose length is odd.")]
 public sealed class AssemblyOnlyStage(AssemblyOnlyStageOptions options) : Stage<AssemblyOnlyStage.Output, AssemblyOnlyStage.Reason>

@@ -2,12 +2,6 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Flow.Hosting.Tests;
 
-public enum ShaperMode
-{
-    Strict,
-    BestEffort,
-}
-
 /// <summary>Options exercising every binder path: required key, range, enum, arrays, nested object, nullable.</summary>
 public sealed record ShaperOptions
 {
@@ -26,10 +20,4 @@ public sealed record ShaperOptions
     public double? Ratio { get; init; }
 
     public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(1);
-}
-
-public sealed record ShaperLimits
-{
-    [Range(0, 1000)]
-    public int Burst { get; init; } = 10;
 }
