@@ -53,12 +53,15 @@ internal sealed class FlowProcess : IDisposable
         }
     }
 
-    public static FlowProcess Start(params string[] args)
+    public static FlowProcess Start(params string[] args) => StartDll(Path.Combine(AppContext.BaseDirectory, "flow.dll"), args);
+
+    /// <summary>Starts <c>dotnet &lt;dll&gt; args</c> (a sample, say) in the repository root.</summary>
+    public static FlowProcess StartDll(string dll, params string[] args)
     {
-        string flow = Path.Combine(AppContext.BaseDirectory, "flow.dll");
+        string flow = dll;
         if (!File.Exists(flow))
         {
-            throw new InvalidOperationException($"flow.dll not found at {flow}: the Flow.Cli project reference did not copy it");
+            throw new InvalidOperationException($"{flow} not found: its project reference did not build or copy it");
         }
         var info = new ProcessStartInfo("dotnet")
         {
