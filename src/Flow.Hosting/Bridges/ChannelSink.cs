@@ -53,8 +53,13 @@ public sealed class ChannelSink : Stage<NoOutput, ChannelSink.Reason>
             ref PacketMeta meta = ref packet.Meta;
             _bridge.Add(new PacketRecord(data.Slice(0, length).ToArray(), meta.InputPort, meta.Sequence, now, data.Length));
             room--;
-            _delivered[delivered++] = packet;
             nexts[i] = Next.Consumed;
+            if (delivered == _delivered.Length)
+            {
+                PacketPools.Free(_delivered);
+                delivered = 0;
+            }
+            _delivered[delivered++] = packet;
         }
         if (delivered > 0)
         {

@@ -84,10 +84,14 @@ public sealed partial class GraphFileLoader
             {
                 created.Add((entry, entry.Registration.Create(_services, entry.Options)));
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or TargetInvocationException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // A constructor that validates its options throws ArgumentException; a backend that
+                // cannot open its device throws something else. Either way: this stage, this config.
                 Exception cause = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
-                errors.Add(entry.Config ?? entry.Node, $"stage type '{entry.TypeName}' refused this config: {FirstLine(cause.Message)}");
+                errors.Add(entry.Config ?? entry.Node, cause is ArgumentException or FormatException
+                    ? $"stage type '{entry.TypeName}' refused this config: {FirstLine(cause.Message)}"
+                    : $"stage type '{entry.TypeName}' could not be created: {cause.GetType().Name}: {FirstLine(cause.Message)}");
             }
         }
         var present = new HashSet<string>(created.Select(c => c.Entry.Name), StringComparer.Ordinal);

@@ -33,13 +33,25 @@ public sealed class GraphFileFixtureTests
         {
             // Regenerates the checked-in .expected files; review the diff before committing.
             string source = Path.Combine(TestServices.RepositoryRoot, "tests", "Flow.Hosting.Tests", "GraphFiles", name + ".expected");
-            File.WriteAllText(source, await OutcomeAsync(name) + "\n");
+            File.WriteAllText(source, (await OutcomeAsync(name)).Replace($"(available: {AvailableCpus()})", "(available: {available_cpus})", StringComparison.Ordinal) + "\n");
             return;
         }
         Assert.True(File.Exists(expectedPath), $"fixture {name}.json has no {name}.expected beside it");
-        string expected = File.ReadAllText(expectedPath).ReplaceLineEndings("\n").TrimEnd();
+        string expected = File.ReadAllText(expectedPath).ReplaceLineEndings("\n").TrimEnd()
+            .Replace("{available_cpus}", AvailableCpus(), StringComparison.Ordinal);
         string actual = await OutcomeAsync(name);
         Assert.Equal(expected, actual);
+    }
+
+    /// <summary>The CPUs this process may run on, as the builder lists them; fixtures say <c>{available_cpus}</c>.</summary>
+    private static string AvailableCpus()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Flow runs on Linux");
+        }
+        long mask = (long)System.Diagnostics.Process.GetCurrentProcess().ProcessorAffinity;
+        return string.Join(", ", Enumerable.Range(0, 64).Where(cpu => (mask & (1L << cpu)) != 0));
     }
 
     /// <summary>What a fixture does, in the .expected format (also used to write new fixtures).</summary>
