@@ -24,8 +24,13 @@ internal static class StatsView
             StageStats? before = previous.Stages.FirstOrDefault(s => s.Name == stage.Name);
             string drops = string.Join(", ", stage.Drops.Where(d => d.Packets > 0)
                 .Select(d => $"{Markup.Escape(d.Reason)} {Rate(d.Packets - (before?.DroppedFor(d.Reason) ?? 0), seconds)}"));
+            string outRate = Rate(stage.OutTotal - (before?.OutTotal ?? 0), seconds);
+            if (stage.Out.Count > 1)
+            {
+                outRate += " (" + string.Join(", ", stage.Out.Select(p => $"{Markup.Escape(p.Port)} {Rate(p.Packets - (before?.OutOn(p.Port) ?? 0), seconds)}")) + ")";
+            }
             table.AddRow(Markup.Escape(stage.Name), Markup.Escape(stage.Type),
-                Rate(stage.In - (before?.In ?? 0), seconds), Rate(stage.OutTotal - (before?.OutTotal ?? 0), seconds),
+                Rate(stage.In - (before?.In ?? 0), seconds), outRate,
                 stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture), drops.Length == 0 ? "-" : drops);
         }
         foreach (RingStats ring in current.Rings)
@@ -52,6 +57,7 @@ internal static class StatsView
                 .Select(d => $"{d.Reason}:{Rate(d.Packets - (before?.DroppedFor(d.Reason) ?? 0), seconds)}"));
             output.WriteLine($"{t} stage={stage.Name} type={stage.Type} in_pps={Rate(stage.In - (before?.In ?? 0), seconds)} " +
                 $"out_pps={Rate(stage.OutTotal - (before?.OutTotal ?? 0), seconds)} ns_per_packet={stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture)}" +
+                (stage.Out.Count > 1 ? " port_pps=" + string.Join(",", stage.Out.Select(p => $"{p.Port}:{Rate(p.Packets - (before?.OutOn(p.Port) ?? 0), seconds)}")) : "") +
                 (drops.Length > 0 ? $" drops_per_s={drops}" : ""));
         }
         foreach (RingStats ring in current.Rings)
