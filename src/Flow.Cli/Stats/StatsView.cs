@@ -106,7 +106,10 @@ internal static class StatsView
         output.WriteLine($"final elapsed_s={elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)}");
         foreach (StageStats stage in stats.Stages)
         {
-            string drops = string.Join(" ", stage.Drops.Where(d => d.Packets > 0).Select(d => $"drop.{d.Reason}={d.Packets}"));
+            string drops = string.Join(" ", stage.Out.Count > 1 ? stage.Out.Select(p => $"out.{p.Port}={p.Packets}") : [])
+                + (stage.Out.Count > 1 ? " " : "")
+                + string.Join(" ", stage.Drops.Where(d => d.Packets > 0).Select(d => $"drop.{d.Reason}={d.Packets}"));
+            drops = drops.Trim();
             output.WriteLine($"final stage={stage.Name} type={stage.Type} in={stage.In} out={stage.OutTotal} dropped={stage.DroppedTotal} " +
                 $"consumed={stage.Consumed} queued={stage.Queued} ns_per_packet={stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture)}" +
                 (drops.Length > 0 ? " " + drops : ""));
