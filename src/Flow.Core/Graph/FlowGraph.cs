@@ -182,8 +182,21 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
         }
         var rings = _rings.Select(r => new RingStats(r.Name, $"{r.Source.Name}:{r.Source.Descriptor.Ports[r.SourcePort].Name}",
             r.Target.Name, r.Ring.Capacity, r.Ring.Count, r.Enqueued, r.Dequeued, r.Dropped)).ToList();
-        var workers = _workers.Select(w => new WorkerStats(w.Id, w.Cpu, w.Idle.ToString(), w.Passes, w.BusyPasses)).ToList();
+        var workers = _workers.Select(w => new WorkerStats(w.Id, w.Cpu, w.Idle.ToString(), w.Passes, w.BusyPasses, w.OsThreadId)).ToList();
         return new GraphStats(stages, rings, workers);
+    }
+
+    /// <summary>
+    /// Runs one pass of worker <paramref name="worker"/> on the calling thread, for a graph that
+    /// was built but not started: benchmarks measure the runtime this way without threads.
+    /// </summary>
+    internal int RunPassOnCallingThread(int worker)
+    {
+        if (State != GraphState.Built)
+        {
+            ThrowHelper.ThrowInvalidOperation("passes can be run by hand only on a graph that was not started");
+        }
+        return _workers[worker].RunPass(pollSources: true);
     }
 
     internal void ReportFault(StageFaultException fault)

@@ -36,6 +36,14 @@ public sealed unsafe class PacketPool : IDisposable
     private readonly int _dataOffset;
     private readonly int _frameCount;
     private readonly FrameIndexRing _free;
+    private readonly List<FrameCache> _caches = [];
+    private readonly int _cacheLimit;
+    private readonly Lock _cachesLock = new();
+
+    // Frame caches belong to worker threads only (DPDK gives caches to lcores only): a cache on an
+    // arbitrary thread could strand frames when the thread ends. Workers flush theirs on exit.
+    [ThreadStatic]
+    private static FrameCache?[]? t_caches;
     private long _allocationFailures;
     private long _invalidFrees;
     private int _disposed;
@@ -52,6 +60,11 @@ public sealed unsafe class PacketPool : IDisposable
         _frameSize = frameSize;
         _dataOffset = dataOffset;
         _free = new FrameIndexRing((int)BitOperations.RoundUpToPowerOf2((uint)frameCount));
+        // A cache may hold an eighth of the pool (DPDK advises cache size ≤ n / 1.5 across all
+        // lcores), so a thread that only frees cannot starve one that only allocates; pools too
+        // small for a useful cache get none.
+        int limit = Math.Min(FrameCache.Capacity, frameCount / 8);
+        _cacheLimit = limit < 32 ? 0 : (int)BitOperations.RoundUpToPowerOf2((uint)limit + 1) / 2;
         Id = PacketPools.Register(this);
 
         Span<uint> indices = stackalloc uint[256];
@@ -112,11 +125,25 @@ public sealed unsafe class PacketPool : IDisposable
 
     public nuint RegionLength => _regionLength;
 
-    /// <summary>Frames free now (racy snapshot).</summary>
-    public int Available => _free.Count;
+    /// <summary>Frames free now, in the shared ring or in workers' caches (racy snapshot).</summary>
+    public int Available
+    {
+        get
+        {
+            int available = _free.Count;
+            lock (_cachesLock)
+            {
+                foreach (FrameCache cache in _caches)
+                {
+                    available += Volatile.Read(ref cache.Count);
+                }
+            }
+            return available;
+        }
+    }
 
     /// <summary>Frames handed out and not yet returned (racy snapshot).</summary>
-    public int Outstanding => _frameCount - _free.Count;
+    public int Outstanding => _frameCount - Available;
 
     /// <summary>Frames asked for and not given because the pool was empty.</summary>
     public long AllocationFailures => Volatile.Read(ref _allocationFailures);
@@ -137,6 +164,11 @@ public sealed unsafe class PacketPool : IDisposable
     /// </summary>
     public int AllocateBulk(Span<Packet> destination)
     {
+        FrameCache? cache = CacheOfThisThread();
+        if (cache is not null)
+        {
+            return AllocateFromCache(cache, destination);
+        }
         Span<uint> indices = stackalloc uint[256];
         int total = 0;
         while (total < destination.Length)
@@ -154,6 +186,33 @@ public sealed unsafe class PacketPool : IDisposable
                 break;
             }
         }
+        return total;
+    }
+
+    private int AllocateFromCache(FrameCache cache, Span<Packet> destination)
+    {
+        uint[] items = cache.Items;
+        int count = cache.Count;
+        int total = 0;
+        while (total < destination.Length)
+        {
+            if (count == 0)
+            {
+                count = _free.Dequeue(items.AsSpan(0, _cacheLimit / 2));
+                if (count == 0)
+                {
+                    Interlocked.Add(ref _allocationFailures, destination.Length - total);
+                    break;
+                }
+            }
+            int take = Math.Min(count, destination.Length - total);
+            for (int i = 0; i < take; i++)
+            {
+                destination[total + i] = new Packet(Reset(items[--count]));
+            }
+            total += take;
+        }
+        Volatile.Write(ref cache.Count, count);
         return total;
     }
 
@@ -176,30 +235,115 @@ public sealed unsafe class PacketPool : IDisposable
     /// </summary>
     public void FreeBulk(ReadOnlySpan<Packet> packets)
     {
-        Span<uint> indices = stackalloc uint[256];
-        int pending = 0;
+        FrameCache? cache = CacheOfThisThread();
+        Span<uint> scratch = stackalloc uint[256];
+        uint[]? cached = cache?.Items;
+        Span<uint> indices = cached is null ? scratch : cached;
+        int pending = cache?.Count ?? 0;
+        int spillAt = cached is null ? scratch.Length : _cacheLimit;
         int invalid = 0;
+        // Locals, not fields: stores through frame pointers would otherwise make the JIT reload them per packet.
+        byte* region = _region;
+        nuint frameSize = (nuint)_frameSize;
+        nuint regionBytes = (nuint)_frameCount * frameSize;
         for (int i = 0; i < packets.Length; i++)
         {
             byte* frame = packets[i].Frame;
             PacketMeta* meta = (PacketMeta*)frame;
-            if (!Contains(frame) || meta->Owner != AllocatedCanary || FrameAddress(meta->FrameIndex) != frame)
+            // One unsigned compare checks both ends of the region; the canary and the index
+            // refuse double frees and pointers into the middle of a frame.
+            if ((nuint)(frame - region) >= regionBytes || meta->Owner != AllocatedCanary ||
+                region + meta->FrameIndex * frameSize != frame)
             {
                 invalid++;
                 continue;
             }
             meta->Owner = FreeCanary;
             indices[pending++] = meta->FrameIndex;
-            if (pending == indices.Length)
+            if (pending == spillAt)
             {
-                _free.Enqueue(indices);
-                pending = 0;
+                // A full cache gives back its older half; the scratch path gives back everything.
+                int spill = cached is null ? pending : _cacheLimit / 2;
+                _free.Enqueue(indices.Slice(0, spill));
+                indices.Slice(spill, pending - spill).CopyTo(indices);
+                pending -= spill;
             }
         }
-        _free.Enqueue(indices.Slice(0, pending));
+        if (cache is null)
+        {
+            _free.Enqueue(indices.Slice(0, pending));
+        }
+        else
+        {
+            Volatile.Write(ref cache.Count, pending);
+        }
         if (invalid != 0)
         {
             Interlocked.Add(ref _invalidFrees, invalid);
+        }
+    }
+
+    /// <summary>
+    /// Gives this thread a private frame cache for every pool it allocates from or frees to.
+    /// Called by Flow's workers when they start; the thread must call
+    /// <see cref="ReleaseThreadCaches"/> before it ends.
+    /// </summary>
+    internal static void EnableThreadCaches() => t_caches ??= new FrameCache?[PacketPools.MaxPools];
+
+    /// <summary>Returns every frame this thread's caches hold to their pools and turns caching off.</summary>
+    internal static void ReleaseThreadCaches()
+    {
+        FrameCache?[]? caches = t_caches;
+        if (caches is null)
+        {
+            return;
+        }
+        t_caches = null;
+        foreach (FrameCache? cache in caches)
+        {
+            cache?.Pool.ReleaseCache(cache);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private FrameCache? CacheOfThisThread()
+    {
+        FrameCache?[]? caches = t_caches;
+        if (caches is null || _cacheLimit == 0)
+        {
+            return null;
+        }
+        FrameCache? cache = caches[Id];
+        return cache is not null && ReferenceEquals(cache.Pool, this) ? cache : AddCache(caches);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private FrameCache? AddCache(FrameCache?[] caches)
+    {
+        if (_disposed != 0)
+        {
+            return null;
+        }
+        var cache = new FrameCache(this);
+        lock (_cachesLock)
+        {
+            _caches.Add(cache);
+        }
+        caches[Id] = cache;
+        return cache;
+    }
+
+    private void ReleaseCache(FrameCache cache)
+    {
+        int count = Volatile.Read(ref cache.Count);
+        if (_disposed == 0)
+        {
+            _free.Enqueue(cache.Items.AsSpan(0, count));
+        }
+        Volatile.Write(ref cache.Count, 0);
+        lock (_cachesLock)
+        {
+            _caches.Remove(cache);
         }
     }
 

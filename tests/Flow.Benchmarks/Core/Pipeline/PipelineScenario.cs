@@ -9,7 +9,7 @@ namespace Flow.Benchmarks.Core.Pipeline;
 /// Scenario <c>pipeline</c>: one workload — classify (ethertype, IPv4 destination); forward
 /// (TTL decrement with incremental checksum, MAC rewrite); count — on 64-byte frames, run by:
 /// <code>
-///  hand_rtc          one thread: for each burst of 32: rx, classify, forward, count   (the limit)
+///  hand_rtc          one thread: one burst of 32 frames, again and again: rx, classify, forward, count (the limit)
 ///  flow_1w           [rx → classify → forward → count → sink]                      worker 0 @ cpu 1
 ///  flow_2w           [rx → classify] ══ring══> [forward → count → sink]            cpu 0 ══> cpu 1
 ///  flow_sharded_2w   [rx → classify → forward → count → sink] × 2                  cpu 0 and cpu 1
@@ -27,10 +27,12 @@ internal static class PipelineScenario
 {
     private const int PoolFrames = 2048;
     private const int Routes = 1 << 20;
+    private static int s_burst = 32;
 
     public static async Task<int> RunAsync(string[] args)
     {
         int rounds = IntArg(args, "--rounds", 5);
+        s_burst = IntArg(args, "--burst", 32);
         double seconds = DoubleArg(args, "--seconds", 1.0);
         var warm = TimeSpan.FromMilliseconds(300);
         var window = TimeSpan.FromSeconds(seconds);
@@ -41,6 +43,8 @@ internal static class PipelineScenario
         using var flows = new FlowTable(4 * Routes);
         Console.WriteLine("done");
 
+        // flow_rx_sink and flow_1w_4_counters are diagnostics: the cost of a packet's trip from
+        // pool to pool through the runtime, and the marginal cost of a trivial stage.
         var variants = new (string Name, Func<Task<Run>> Run)[]
         {
             ("hand_rtc", () => Task.FromResult(HandLoop(window, warm))),
@@ -50,6 +54,8 @@ internal static class PipelineScenario
             ("dataflow", () => Reference(ReferencePipelines.StartDataflow, window, warm)),
             ("channels", () => Reference(ReferencePipelines.StartChannels, window, warm)),
             ("heavy_flow_1w", () => Heavy(lpm, flows, destinations, twoWorkers: false, window, warm)),
+            ("flow_rx_sink", () => FlowRxSink(window, warm)),
+            ("flow_1w_4_counters", () => Flow1Worker(window, warm, extraCounters: 4)),
             ("heavy_flow_2w", () => Heavy(lpm, flows, destinations, twoWorkers: true, window, warm)),
         };
         string? only = StringArg(args, "--only");
@@ -58,8 +64,9 @@ internal static class PipelineScenario
             var chosen = only.Split(',');
             variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
         }
-        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w" }
+        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w", "flow_rx_sink", "flow_1w_4_counters" }
             .ToDictionary(name => name, _ => new Samples());
+        var cpuPps = pps.Keys.ToDictionary(name => name, _ => new Samples());
         var latency = new Samples();
         var bytesPerPacket = new Samples();
         for (int round = 1; round <= rounds; round++)
@@ -71,6 +78,7 @@ internal static class PipelineScenario
             {
                 Run result = await run();
                 pps[name].Add(result.PacketsPerSecond);
+                cpuPps[name].Add(result.PacketsPerCpuSecond);
                 if (name == "flow_1w")
                 {
                     bytesPerPacket.Add(result.AllocatedBytesPerPacket);
@@ -82,12 +90,15 @@ internal static class PipelineScenario
 
         double hand = pps["hand_rtc"].Median;
         Console.WriteLine();
-        Console.WriteLine($"{"variant",-18} {"Mpps median",12} {"min–max",16} {"× hand_rtc",11}");
+        double handCpu = cpuPps["hand_rtc"].Median;
+        Console.WriteLine($"{"variant",-18} {"Mpps median",12} {"min–max",16} {"× hand_rtc",11} {"Mpkt per cpu-s",15} {"× hand_rtc",11}");
         foreach ((string name, _) in variants)
         {
             Samples s = pps[name];
-            Console.WriteLine($"{name,-18} {s.Median / 1e6,12:F2} {$"{s.Min / 1e6:F1}–{s.Max / 1e6:F1}",16} {s.Median / hand,11:F2}");
+            Samples c = cpuPps[name];
+            Console.WriteLine($"{name,-18} {s.Median / 1e6,12:F2} {$"{s.Min / 1e6:F1}–{s.Max / 1e6:F1}",16} {s.Median / hand,11:F2} {c.Median / 1e6,15:F2} {c.Median / handCpu,11:F2}");
         }
+        Console.WriteLine("(per cpu-second: packets divided by the CPU time the worker threads actually ran; the cost figure that survives a busy machine)");
         Console.WriteLine($"cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
         Console.WriteLine($"flow_1w allocation: {bytesPerPacket.Max:F4} bytes per packet (worst round)");
         Console.WriteLine();
@@ -97,19 +108,20 @@ internal static class PipelineScenario
         Target("flow_sharded_2w ≥ 1.5 × flow_1w", pps["flow_sharded_2w"].Median / pps["flow_1w"].Median, 1.5);
         Target("heavy_flow_2w ≥ 1.5 × heavy_flow_1w", pps["heavy_flow_2w"].Median / pps["heavy_flow_1w"].Median, 1.5);
 
+        static double Finite(double value) => double.IsFinite(value) ? value : 0;
         var json = new Dictionary<string, object>
         {
             ["scenario"] = "pipeline",
-            ["hand_rtc_pps"] = Math.Round(hand),
-            ["flow_1w_pps"] = Math.Round(pps["flow_1w"].Median),
-            ["flow_2w_pps"] = Math.Round(pps["flow_2w"].Median),
-            ["flow_sharded_2w_pps"] = Math.Round(pps["flow_sharded_2w"].Median),
-            ["cross_core_latency_ns"] = Math.Round(latency.Median, 1),
-            ["dataflow_pps"] = Math.Round(pps["dataflow"].Median),
-            ["channels_pps"] = Math.Round(pps["channels"].Median),
-            ["heavy_flow_1w_pps"] = Math.Round(pps["heavy_flow_1w"].Median),
-            ["heavy_flow_2w_pps"] = Math.Round(pps["heavy_flow_2w"].Median),
-            ["flow_bytes_per_packet"] = Math.Round(bytesPerPacket.Max, 4),
+            ["hand_rtc_pps"] = Math.Round(Finite(hand)),
+            ["flow_1w_pps"] = Math.Round(Finite(pps["flow_1w"].Median)),
+            ["flow_2w_pps"] = Math.Round(Finite(pps["flow_2w"].Median)),
+            ["flow_sharded_2w_pps"] = Math.Round(Finite(pps["flow_sharded_2w"].Median)),
+            ["cross_core_latency_ns"] = Math.Round(Finite(latency.Median), 1),
+            ["dataflow_pps"] = Math.Round(Finite(pps["dataflow"].Median)),
+            ["channels_pps"] = Math.Round(Finite(pps["channels"].Median)),
+            ["heavy_flow_1w_pps"] = Math.Round(Finite(pps["heavy_flow_1w"].Median)),
+            ["heavy_flow_2w_pps"] = Math.Round(Finite(pps["heavy_flow_2w"].Median)),
+            ["flow_bytes_per_packet"] = Math.Round(Finite(bytesPerPacket.Max), 4),
         };
         Console.WriteLine(JsonSerializer.Serialize(json));
         return 0;
@@ -118,30 +130,34 @@ internal static class PipelineScenario
     private static void Target(string name, double ratio, double goal) =>
         Console.WriteLine($"target {name}: {ratio:F2} → {(ratio >= goal ? "met" : $"MISSED by {(1 - ratio / goal) * 100:F0} %")}");
 
-    private sealed record Run(double PacketsPerSecond, double AllocatedBytesPerPacket);
+    private sealed record Run(double PacketsPerSecond, double AllocatedBytesPerPacket, double PacketsPerCpuSecond = double.NaN);
 
     private static unsafe Run HandLoop(TimeSpan window, TimeSpan warm)
     {
+        // The limit: one burst of frames, prepared once and processed again and again, so the
+        // loop runs from L1 like Flow's workers do with their LIFO frame caches.
         using var rx = new BenchRx(PoolFrames, []);
-        var frames = new Packet[PoolFrames];
+        var frames = new Packet[32];
         rx.Pool.AllocateBulk(frames);
         long delivered = 0;
         long bytes = 0;
         long measuredPackets = 0;
         double measuredSeconds = 0;
+        long cpuNanoseconds = 0;
         var thread = new Thread(() =>
         {
             Interop.Sys.PinCurrentThread(Environment.ProcessorCount - 1);
+            int tid = Interop.Sys.GetTid();
+            long cpuStart = 0;
             long warmEnd = Stopwatch.GetTimestamp() + (long)(warm.TotalSeconds * Stopwatch.Frequency);
             long start = 0;
             long startCount = 0;
             long end = long.MaxValue;
-            int next = 0;
             while (true)
             {
                 for (int i = 0; i < 32; i++)
                 {
-                    Packet packet = frames[next + i];
+                    Packet packet = frames[i];
                     PacketWork.Receive(packet, 0);
                     if (PacketWork.Classify(packet) && PacketWork.Forward(packet))
                     {
@@ -149,7 +165,6 @@ internal static class PipelineScenario
                         bytes += packet.Length;
                     }
                 }
-                next = (next + 32) & (PoolFrames - 1);
                 if ((delivered & 0xFFFF) < 32)
                 {
                     long now = Stopwatch.GetTimestamp();
@@ -157,12 +172,14 @@ internal static class PipelineScenario
                     {
                         start = now;
                         startCount = delivered;
+                        cpuStart = ThreadCpuTime.Nanoseconds(tid);
                         end = now + (long)(window.TotalSeconds * Stopwatch.Frequency);
                     }
                     else if (now >= end)
                     {
                         measuredPackets = delivered - startCount;
                         measuredSeconds = (double)(now - start) / Stopwatch.Frequency;
+                        cpuNanoseconds = ThreadCpuTime.Nanoseconds(tid) - cpuStart;
                         return;
                     }
                 }
@@ -172,19 +189,36 @@ internal static class PipelineScenario
         thread.Join();
         rx.Pool.FreeBulk(frames);
         GC.KeepAlive(bytes);
-        return new Run(measuredPackets / measuredSeconds, 0);
+        return new Run(measuredPackets / measuredSeconds, 0, measuredPackets / (cpuNanoseconds / 1e9));
     }
 
-    private static Task<Run> Flow1Worker(TimeSpan window, TimeSpan warm)
+    private static Task<Run> Flow1Worker(TimeSpan window, TimeSpan warm, int extraCounters = 0)
     {
         var rx = new BenchRx(PoolFrames, []);
         var count = new Counter();
-        FlowGraph graph = new GraphBuilder()
+        GraphBuilder builder = new GraphBuilder().WithBurst(s_burst)
             .Worker(0, cpu: Environment.ProcessorCount - 1, idle: IdlePolicy.BusyPoll)
             .Add("rx", rx).Add("classify", new Ipv4Classify()).Add("forward", new TtlForward())
             .Add("count", count).Add("sink", new NullSink()).Add("other", new Dropper())
-            .Connect("rx", "classify").Connect("classify:ipv4", "forward").Connect("classify:other", "other")
-            .Connect("forward", "count").Connect("count", "sink")
+            .Connect("rx", "classify").Connect("classify:ipv4", "forward").Connect("classify:other", "other");
+        string last = "forward";
+        for (int i = 0; i < extraCounters; i++)
+        {
+            builder.Add($"extra{i}", new Counter()).Connect(last, $"extra{i}");
+            last = $"extra{i}";
+        }
+        FlowGraph graph = builder.Connect(last, "count").Connect("count", "sink").Build();
+        return Measure(graph, () => count.Packets, [rx.Pool], window, warm);
+    }
+
+    private static Task<Run> FlowRxSink(TimeSpan window, TimeSpan warm)
+    {
+        var rx = new BenchRx(PoolFrames, []);
+        var count = new Counter();
+        FlowGraph graph = new GraphBuilder().WithBurst(s_burst)
+            .Worker(0, cpu: Environment.ProcessorCount - 1, idle: IdlePolicy.BusyPoll)
+            .Add("rx", rx).Add("count", count).Add("sink", new NullSink())
+            .Connect("rx", "count").Connect("count", "sink")
             .Build();
         return Measure(graph, () => count.Packets, [rx.Pool], window, warm);
     }
@@ -193,7 +227,7 @@ internal static class PipelineScenario
     {
         var rx = new BenchRx(PoolFrames, []);
         var count = new Counter();
-        FlowGraph graph = new GraphBuilder()
+        FlowGraph graph = new GraphBuilder().WithBurst(s_burst)
             .Worker(0, cpu: 0, idle: IdlePolicy.BusyPoll).Worker(1, cpu: 1, idle: IdlePolicy.BusyPoll)
             .Add("rx", rx, 0).Add("classify", new Ipv4Classify(), 0).Add("other", new Dropper(), 0)
             .Add("forward", new TtlForward(), 1).Add("count", count, 1).Add("sink", new NullSink(), 1)
@@ -205,7 +239,7 @@ internal static class PipelineScenario
 
     private static Task<Run> FlowSharded(TimeSpan window, TimeSpan warm)
     {
-        var builder = new GraphBuilder();
+        var builder = new GraphBuilder().WithBurst(s_burst);
         var counters = new Counter[2];
         var pools = new PacketPool[2];
         for (int w = 0; w < 2; w++)
@@ -227,7 +261,7 @@ internal static class PipelineScenario
         var rx = new BenchRx(PoolFrames, destinations);
         var count = new Counter();
         int second = twoWorkers ? 1 : 0;
-        var builder = new GraphBuilder();
+        var builder = new GraphBuilder().WithBurst(s_burst);
         if (twoWorkers)
         {
             builder.Worker(0, cpu: 0, idle: IdlePolicy.BusyPoll).Worker(1, cpu: 1, idle: IdlePolicy.BusyPoll);
@@ -253,15 +287,23 @@ internal static class PipelineScenario
         {
             graph.Start();
             Thread.Sleep(warm);
+            int[] workerThreads = graph.GetStats().Workers.Select(w => w.OsThreadId).ToArray();
             long before = delivered();
+            long cpuBefore = ThreadCpuTime.Nanoseconds(workerThreads);
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             long start = Stopwatch.GetTimestamp();
             Thread.Sleep(window);
             long after = delivered();
             double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            long cpu = ThreadCpuTime.Nanoseconds(workerThreads) - cpuBefore;
+            WorkerStats[] workersAtEnd = graph.GetStats().Workers.ToArray();
             await graph.StopAsync(drain: true);
             GraphStats stats = graph.GetStats();
+            if (Environment.GetEnvironmentVariable("FLOW_BENCH_VERBOSE") == "1")
+            {
+                Console.Write($" [busy {string.Join("/", workersAtEnd.Select(w => $"{w.BusyRatio:P0} of {w.Passes}"))}]");
+            }
             if (!stats.IsBalanced)
             {
                 throw new InvalidOperationException("conservation broken: " + string.Join("; ", stats.Stages.Where(s => !s.IsBalanced)));
@@ -276,7 +318,7 @@ internal static class PipelineScenario
                 throw new InvalidOperationException($"{outstanding} frames never returned to their pool");
             }
             long packets = after - before;
-            return new Run(packets / elapsed, packets == 0 ? 0 : (double)allocated / packets);
+            return new Run(packets / elapsed, packets == 0 ? 0 : (double)allocated / packets, packets / (cpu / 1e9));
         }
     }
 
