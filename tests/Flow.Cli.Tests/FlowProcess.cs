@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Flow.Cli.Tests;
 
 /// <summary>Runs the built <c>flow</c> command as a child process, capturing stdout and stderr, with a bounded wait.</summary>
-internal sealed class FlowProcess : IDisposable
+internal sealed partial class FlowProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
@@ -144,8 +145,10 @@ internal sealed class FlowProcess : IDisposable
     /// <summary>Sends SIGTERM to this child (and only it).</summary>
     public void Terminate()
     {
-        using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
+        if (Interop.Kill(_process.Id, Interop.SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
     }
 
     public void Dispose()
@@ -155,5 +158,13 @@ internal sealed class FlowProcess : IDisposable
             _process.Kill(entireProcessTree: true);
         }
         _process.Dispose();
+    }
+
+    private static partial class Interop
+    {
+        public const int SigTerm = 15;
+
+        [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+        public static partial int Kill(int pid, int signal);
     }
 }
