@@ -10,6 +10,7 @@ internal static class TestServices
         var services = new ServiceCollection();
         services.AddFlowHosting();
         services.AddFlowStage<Ipv4Counter>();
+        services.AddFlowStage<UnopenableDevice>();
         services.AddSingleton(StageAssemblyScanner.Register(typeof(Shaper)));
         return services.BuildServiceProvider();
     }
