@@ -132,6 +132,32 @@ public sealed class ChannelBridgeTests
         Assert.Equal(100, stats.Stage("sink").Consumed);
     }
 
+    [Fact]
+    public async Task SourceDropsWithPoolEmptyWhenItsFramesAreAllInFlight()
+    {
+        var channels = new FlowChannels();
+        ChannelWriter<byte[]> writer = channels.Writer("burst");
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.True(writer.TryWrite(new byte[64]));
+        }
+        writer.Complete();
+        var source = new ChannelSource(new ChannelSourceOptions { Channel = "burst", Capacity = 1000, PoolFrames = 64 }, channels);
+        await using FlowGraph graph = new GraphBuilder()
+            .Worker(0, idle: IdlePolicy.SpinThenSleep())
+            .Add("app", source)
+            .Add("hold", new Hoarder())
+            .Connect("app", "hold")
+            .Build();
+
+        await graph.RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        GraphStats stats = graph.GetStats();
+        Assert.True(stats.IsBalanced);
+        Assert.Equal(64, stats.Stage("hold").Consumed);
+        Assert.Equal(36, stats.Stage("app").DroppedFor("pool_empty"));
+    }
+
     private static async Task<List<PacketRecord>> ReadAllAsync(ChannelReader<PacketRecord> reader)
     {
         var records = new List<PacketRecord>();
