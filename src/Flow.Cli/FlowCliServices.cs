@@ -1,3 +1,8 @@
+using Flow.Backends.AfPacket;
+using Flow.Backends.Loop;
+using Flow.Backends.Memif;
+using Flow.Backends.Pcap;
+using Flow.Backends.Tap;
 using Flow.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -28,7 +33,12 @@ internal static class FlowCliServices
         });
         services.AddFlowHosting();
 
-        // Backends and stage libraries: one line each.
+        // Backends and stage libraries: one line each (and a project reference in Flow.Cli.csproj).
+        services.AddFlowAfPacket();
+        services.AddFlowLoop();
+        services.AddFlowMemif();
+        services.AddFlowPcap();
+        services.AddFlowTap();
         return services.BuildServiceProvider();
     }
 }

@@ -418,6 +418,7 @@ internal static class OptionsBinder
         string s => $"\"{s}\"",
         bool b => b ? "true" : "false",
         Enum e => $"\"{Naming.ToSnakeCase(e.ToString())}\"",
+        TimeSpan t => $"\"{t.ToString("c", CultureInfo.InvariantCulture)}\"",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         IEnumerable sequence => "[" + string.Join(", ", sequence.Cast<object?>().Select(FormatDefault)) + "]",
         _ => value.ToString(),

@@ -1,0 +1,49 @@
+namespace Flow.Backends.AfPacket;
+
+/// <summary>Options of <c>af_packet_rx</c> and <c>af_packet_tx</c>.</summary>
+public sealed record AfPacketOptions
+{
+    /// <summary>Interface to bind to (for example eth0 or a veth end).</summary>
+    public string Interface { get; init; } = "";
+
+    /// <summary>Receive every frame on the wire, not only those addressed to the interface (rx).</summary>
+    public bool Promiscuous { get; init; } = true;
+
+    /// <summary>
+    /// PACKET_FANOUT group id (0..65535) to spread the interface over several rx stages, one per
+    /// worker, each with the same group; -1 = no fanout.
+    /// </summary>
+    public int FanoutGroup { get; init; } = -1;
+
+    public AfPacketFanoutMode FanoutMode { get; init; } = AfPacketFanoutMode.Hash;
+
+    /// <summary>Bytes per TPACKET_V3 receive block (a power of two, multiple of the page size).</summary>
+    public int BlockSize { get; init; } = 1 << 18;
+
+    /// <summary>Blocks in the receive ring.</summary>
+    public int BlockCount { get; init; } = 32;
+
+    /// <summary>Milliseconds after which the kernel hands over a block that is not full (TPACKET_V3 retire timeout).</summary>
+    public int BlockTimeoutMs { get; init; } = 1;
+
+    /// <summary>Put the 802.1Q tag the kernel took out (PACKET_AUXDATA values) back into received frames.</summary>
+    public bool RestoreVlan { get; init; } = true;
+
+    /// <summary>Do not receive frames this host sends on the interface (PACKET_IGNORE_OUTGOING).</summary>
+    public bool IgnoreOutgoing { get; init; } = true;
+
+    /// <summary>Frames in the rx stage's packet pool.</summary>
+    public int PoolFrames { get; init; } = 8192;
+
+    /// <summary>Slots in the TPACKET_V2 transmit ring (tx).</summary>
+    public int TxFrames { get; init; } = 1024;
+
+    /// <summary>Bytes per transmit slot, header included (tx; frames longer than this minus 32 are dropped as too_big).</summary>
+    public int TxFrameSize { get; init; } = 2048;
+
+    /// <summary>Hand frames straight to the driver, skipping the qdisc (PACKET_QDISC_BYPASS; tx).</summary>
+    public bool QdiscBypass { get; init; }
+
+    /// <summary>Input port written into received packets' metadata.</summary>
+    public ushort InputPort { get; init; }
+}

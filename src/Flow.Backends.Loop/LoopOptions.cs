@@ -1,0 +1,14 @@
+namespace Flow.Backends.Loop;
+
+/// <summary>Options of <c>loop_rx</c> and <c>loop_tx</c> made from a graph file: which wire (by name, shared in the process) and which end.</summary>
+public sealed record LoopOptions
+{
+    /// <summary>Wire name; stages naming the same wire are joined (see <see cref="LoopWires"/>).</summary>
+    public string Wire { get; init; } = "loop";
+
+    /// <summary>"a" or "b".</summary>
+    public string End { get; init; } = "a";
+
+    /// <summary>Ring capacity per direction, used by whichever stage creates the wire first.</summary>
+    public int Capacity { get; init; } = LoopWire.DefaultCapacity;
+}

@@ -1,0 +1,563 @@
+using Flow.Backends.Memif.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Flow.Backends.Memif.Internal;
+
+/// <summary>
+/// A listening memif socket shared by every server-role interface on it (one socket, many
+/// interfaces by id, many clients). One control thread runs every connection's handshake as a
+/// small state machine; hostile input ends that connection with a DISCONNECT naming the
+/// reason and never affects the others.
+/// </summary>
+internal sealed unsafe class MemifListener
+{
+    /// <summary>Highest region index a client may add (16 regions).</summary>
+    private const int MaxRegionIndex = 15;
+
+    /// <summary>Largest region accepted (bounds our address-space use per peer).</summary>
+    private const ulong MaxRegionSize = 1UL << 36;
+
+    private static readonly Dictionary<(string, bool), MemifListener> s_listeners = new();
+
+    private readonly string _socket;
+    private readonly bool _abstract;
+    private readonly ILogger _logger;
+    private readonly List<MemifInterface> _interfaces = new();
+    private readonly List<Connection> _connections = new();
+    private readonly Thread _thread;
+    private readonly int _stopFd;
+    private int _listenFd;
+    private int _references;
+    private volatile bool _stopping;
+
+    internal struct RingRequest
+    {
+        public bool Present;
+        public int EventFd;
+        public ushort Region;
+        public uint Offset;
+        public int Log2Size;
+    }
+
+    private sealed class Connection
+    {
+        public required MemifControlChannel Channel;
+        public MemifInterface? Interface;
+        public string PeerName = "";
+        public readonly List<(int Fd, ulong Size)> Regions = new();
+        public RingRequest[] S2M = [];
+        public RingRequest[] M2S = [];
+        public bool Up;
+    }
+
+    private MemifListener(string socket, bool isAbstract, ILogger logger)
+    {
+        _socket = socket;
+        _abstract = isAbstract;
+        _logger = logger;
+        _listenFd = Interop.Sys.Socket(Interop.Sys.AF_UNIX, Interop.Sys.SOCK_SEQPACKET | Interop.Sys.SOCK_CLOEXEC, 0);
+        if (_listenFd < 0)
+        {
+            throw new IOException($"memif socket failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+        Interop.Sys.SockAddrUn address;
+        int length = Interop.Sys.MakeAddress(socket, isAbstract, &address);
+        if (length < 0)
+        {
+            Interop.Sys.Close(_listenFd);
+            throw new ArgumentException($"memif socket name '{socket}' is longer than {Interop.Sys.SunPathSize - 2} bytes");
+        }
+        if (!isAbstract)
+        {
+            Interop.Sys.Unlink(socket); // a stale file from a previous run would make bind fail (DPDK's guide says remove it)
+        }
+        if (Interop.Sys.Bind(_listenFd, &address, (uint)length) != 0 || Interop.Sys.Listen(_listenFd, 16) != 0)
+        {
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            Interop.Sys.Close(_listenFd);
+            throw new IOException($"memif socket '{(isAbstract ? "@" : "")}{socket}': bind/listen failed: errno {errno}");
+        }
+        _stopFd = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
+        _thread = new Thread(Run) { IsBackground = true, Name = $"memif-server {socket}" };
+        _thread.Start();
+    }
+
+    public static MemifListener Acquire(string socket, bool isAbstract, ILogger logger)
+    {
+        lock (s_listeners)
+        {
+            if (!s_listeners.TryGetValue((socket, isAbstract), out MemifListener? listener))
+            {
+                listener = new MemifListener(socket, isAbstract, logger);
+                s_listeners[(socket, isAbstract)] = listener;
+            }
+            listener._references++;
+            return listener;
+        }
+    }
+
+    public void Release()
+    {
+        lock (s_listeners)
+        {
+            if (--_references > 0)
+            {
+                return;
+            }
+            s_listeners.Remove((_socket, _abstract));
+        }
+        _stopping = true;
+        Interop.Sys.SignalEventFd(_stopFd);
+        _thread.Join();
+        Interop.Sys.Close(_listenFd);
+        Interop.Sys.Close(_stopFd);
+        if (!_abstract)
+        {
+            Interop.Sys.Unlink(_socket);
+        }
+    }
+
+    public void Register(MemifInterface memif)
+    {
+        lock (_interfaces)
+        {
+            foreach (MemifInterface other in _interfaces)
+            {
+                if (other.Options.InterfaceId == memif.Options.InterfaceId)
+                {
+                    throw new InvalidOperationException(
+                        $"memif socket '{_socket}' already has a server interface with id {memif.Options.InterfaceId}");
+                }
+            }
+            _interfaces.Add(memif);
+        }
+    }
+
+    /// <summary>Removes an interface; its live connection is ended by the listener thread first.</summary>
+    public void Unregister(MemifInterface memif)
+    {
+        lock (_interfaces)
+        {
+            _interfaces.Remove(memif);
+        }
+        // The listener thread notices the interface is gone on its next pass (≤ 100 ms) and
+        // closes its connection; wait for that so regions are unmapped before we return.
+        Interop.Sys.SignalEventFd(_stopFd);
+        SpinWait spin = default;
+        long deadline = Environment.TickCount64 + 5000;
+        while (Volatile.Read(ref memif.IsClaimed) && Environment.TickCount64 < deadline && !_stopping)
+        {
+            spin.SpinOnce();
+            Thread.Sleep(1);
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            Loop();
+        }
+        catch (Exception exception)
+        {
+            MemifLog.ControlLoopFailed(_logger, _socket, exception);
+        }
+        finally
+        {
+            foreach (Connection connection in _connections.ToArray())
+            {
+                Close(connection, "server closing", protocolError: false, tellPeer: true);
+            }
+        }
+    }
+
+    private void Loop()
+    {
+        var fds = new Interop.Sys.PollFd[2 + 64];
+        while (!_stopping)
+        {
+            int count = 0;
+            fds[count++] = new Interop.Sys.PollFd { Fd = _stopFd, Events = Interop.Sys.POLLIN };
+            fds[count++] = new Interop.Sys.PollFd { Fd = _listenFd, Events = Interop.Sys.POLLIN };
+            int watched = Math.Min(_connections.Count, fds.Length - 2);
+            for (int i = 0; i < watched; i++)
+            {
+                fds[count++] = new Interop.Sys.PollFd { Fd = _connections[i].Channel.Fd, Events = Interop.Sys.POLLIN };
+            }
+            fixed (Interop.Sys.PollFd* p = fds)
+            {
+                Interop.Sys.Poll(p, (nuint)count, 100);
+            }
+            if (_stopping)
+            {
+                return;
+            }
+            Interop.Sys.ConsumeEventFd(_stopFd);
+            if ((fds[1].Revents & Interop.Sys.POLLIN) != 0)
+            {
+                Accept();
+            }
+            for (int i = watched - 1; i >= 0; i--)
+            {
+                if ((fds[2 + i].Revents & (Interop.Sys.POLLIN | Interop.Sys.POLLHUP | Interop.Sys.POLLERR)) != 0)
+                {
+                    Handle(_connections[i]);
+                }
+            }
+            CheckLiveConnections();
+        }
+    }
+
+    private void Accept()
+    {
+        int fd = Interop.Sys.Accept4(_listenFd, null, null, Interop.Sys.SOCK_CLOEXEC);
+        if (fd < 0)
+        {
+            return;
+        }
+        var connection = new Connection { Channel = new MemifControlChannel(fd) };
+        if (_connections.Count >= 64)
+        {
+            connection.Channel.SendDisconnect("too many connections");
+            connection.Channel.Dispose();
+            return;
+        }
+        int maxQueues;
+        int maxLog2;
+        lock (_interfaces)
+        {
+            maxQueues = 1;
+            maxLog2 = 1;
+            foreach (MemifInterface memif in _interfaces)
+            {
+                maxQueues = Math.Max(maxQueues, memif.Options.QueuePairs);
+                maxLog2 = Math.Max(maxLog2, memif.MaxLog2RingSize);
+            }
+        }
+        MemifMessage hello = default; // zeroed: unused bytes go to the peer
+        hello.Type = MemifMessageType.Hello;
+        hello.Hello.MinVersion = MemifConstants.Version;
+        hello.Hello.MaxVersion = MemifConstants.Version;
+        hello.Hello.MaxRegion = MaxRegionIndex;
+        hello.Hello.MaxS2MRing = (ushort)(maxQueues - 1);
+        hello.Hello.MaxM2SRing = (ushort)(maxQueues - 1);
+        hello.Hello.MaxLog2RingSize = (byte)maxLog2;
+        MemifControlChannel.WriteString("flow", hello.Hello.Name, MemifConstants.NameSize);
+        if (connection.Channel.Send(ref hello) != 0)
+        {
+            connection.Channel.Dispose();
+            return;
+        }
+        _connections.Add(connection);
+    }
+
+    private void Handle(Connection connection)
+    {
+        ReceiveStatus status = connection.Channel.ReceiveNow(out MemifMessage message, out int fd);
+        if (status == ReceiveStatus.Timeout)
+        {
+            return;
+        }
+        if (status == ReceiveStatus.Closed)
+        {
+            Close(connection, "peer closed the control channel", protocolError: false, tellPeer: false);
+            return;
+        }
+        if (status == ReceiveStatus.Malformed)
+        {
+            Close(connection, "malformed message (not one 128-byte record)", protocolError: true, tellPeer: true);
+            return;
+        }
+        string? problem = Dispatch(connection, ref message, ref fd, out bool byPeer);
+        MemifControlChannel.CloseFd(ref fd); // any fd a message did not consume
+        if (problem is not null)
+        {
+            Close(connection, problem, protocolError: !byPeer, tellPeer: !byPeer);
+        }
+    }
+
+    /// <summary>One message of the server state machine; null when fine, else why the connection ends.</summary>
+    private string? Dispatch(Connection c, ref MemifMessage message, ref int fd, out bool byPeer)
+    {
+        byPeer = false;
+        if (message.Type == MemifMessageType.Disconnect)
+        {
+            byPeer = true;
+            return "peer disconnected: " + MemifControlChannel.DisconnectReason(message);
+        }
+        if (c.Up)
+        {
+            return $"unexpected message {(ushort)message.Type} while connected";
+        }
+        if (c.Interface is null && message.Type != MemifMessageType.Init)
+        {
+            return $"unexpected message {(ushort)message.Type} before INIT";
+        }
+        switch (message.Type)
+        {
+            case MemifMessageType.Init:
+                return OnInit(c, ref message);
+            case MemifMessageType.AddRegion:
+                return OnAddRegion(c, ref message, ref fd);
+            case MemifMessageType.AddRing:
+                return OnAddRing(c, ref message, ref fd);
+            case MemifMessageType.Connect:
+                return OnConnect(c, ref message);
+            default:
+                return $"unexpected message type {(ushort)message.Type}";
+        }
+    }
+
+    private string? OnInit(Connection c, ref MemifMessage message)
+    {
+        if (c.Interface is not null)
+        {
+            return "INIT sent twice";
+        }
+        MemifInit init = message.Init;
+        if (init.Version != MemifConstants.Version)
+        {
+            return $"incompatible memif version {init.Version:x}";
+        }
+        MemifInterface? memif = null;
+        lock (_interfaces)
+        {
+            foreach (MemifInterface candidate in _interfaces)
+            {
+                if (candidate.Options.InterfaceId == init.InterfaceId)
+                {
+                    memif = candidate;
+                }
+            }
+        }
+        if (memif is null)
+        {
+            return "ID not found";
+        }
+        if (Volatile.Read(ref memif.IsClaimed))
+        {
+            return "already connected";
+        }
+        if (init.Mode != MemifConstants.ModeEthernet)
+        {
+            memif.ServerRefused($"mode {init.Mode} requested; only ethernet is supported", protocolError: true);
+            return "only ethernet mode supported";
+        }
+        if (!SecretMatches(memif.Options.Secret, init.Secret))
+        {
+            memif.ServerRefused("incorrect secret", protocolError: true);
+            return "incorrect secret";
+        }
+        c.Interface = memif;
+        c.PeerName = MemifControlChannel.ReadString(init.Name, MemifConstants.NameSize);
+        c.S2M = new RingRequest[memif.Options.QueuePairs];
+        c.M2S = new RingRequest[memif.Options.QueuePairs];
+        Volatile.Write(ref memif.IsClaimed, true);
+        return c.Channel.SendEmpty(MemifMessageType.Ack) == 0 ? null : "send failed";
+    }
+
+    private static bool SecretMatches(string expected, byte* received)
+    {
+        Span<byte> mine = stackalloc byte[MemifConstants.SecretSize];
+        mine.Clear();
+        System.Text.Encoding.UTF8.GetBytes(expected, mine);
+        var theirs = new ReadOnlySpan<byte>(received, MemifConstants.SecretSize);
+        int theirLength = theirs.IndexOf((byte)0);
+        theirs = theirLength < 0 ? theirs : theirs.Slice(0, theirLength);
+        int myLength = mine.IndexOf((byte)0);
+        return mine.Slice(0, myLength < 0 ? mine.Length : myLength).SequenceEqual(theirs);
+    }
+
+    private string? OnAddRegion(Connection c, ref MemifMessage message, ref int fd)
+    {
+        MemifAddRegion region = message.AddRegion;
+        if (fd < 0)
+        {
+            return "missing region fd";
+        }
+        if (region.Index != c.Regions.Count || region.Index > MaxRegionIndex)
+        {
+            return $"invalid region index {region.Index}";
+        }
+        if (region.Size == 0 || region.Size > MaxRegionSize)
+        {
+            return $"invalid region size {region.Size}";
+        }
+        // The file must really be that long, and stay so: touching a mapping past the end of
+        // its file raises SIGBUS, which would take the whole process down.
+        long actual = Interop.Sys.Lseek(fd, 0, Interop.Sys.SEEK_END);
+        if (actual < 0 || (ulong)actual < region.Size)
+        {
+            return $"region {region.Index} fd is {actual} bytes, shorter than the {region.Size} announced";
+        }
+        int seals = Interop.Sys.Fcntl(fd, Interop.Sys.F_GET_SEALS, 0);
+        if (!c.Interface!.Options.AllowUnsealedRegions && (seals < 0 || (seals & Interop.Sys.F_SEAL_SHRINK) == 0))
+        {
+            return $"region {region.Index} is not sealed against shrinking";
+        }
+        c.Regions.Add((fd, region.Size));
+        fd = -1;
+        return c.Channel.SendEmpty(MemifMessageType.Ack) == 0 ? null : "send failed";
+    }
+
+    private string? OnAddRing(Connection c, ref MemifMessage message, ref int fd)
+    {
+        MemifAddRing ring = message.AddRing;
+        if (fd < 0)
+        {
+            return "missing interrupt fd";
+        }
+        bool s2m = (ring.Flags & MemifConstants.AddRingFlagS2M) != 0;
+        RingRequest[] rings = s2m ? c.S2M : c.M2S;
+        if (ring.Index >= rings.Length || rings[ring.Index].Present)
+        {
+            return $"invalid ring index {ring.Index}";
+        }
+        if (ring.Region >= c.Regions.Count)
+        {
+            return $"ring {ring.Index} in unknown region {ring.Region}";
+        }
+        if (ring.Log2RingSize < 1 || ring.Log2RingSize > c.Interface!.MaxLog2RingSize)
+        {
+            return $"ring size 2^{ring.Log2RingSize} outside 2^1..2^{c.Interface!.MaxLog2RingSize}";
+        }
+        if ((ring.Offset & 63) != 0 ||
+            (ulong)ring.Offset + (ulong)MemifRingHeader.SizeOf(ring.Log2RingSize) > c.Regions[ring.Region].Size)
+        {
+            return $"ring {ring.Index} at offset {ring.Offset} does not fit region {ring.Region}";
+        }
+        // A blocking fd would stall a worker reading it in interrupt mode: force non-blocking.
+        int flags = Interop.Sys.Fcntl(fd, Interop.Sys.F_GETFL, 0);
+        if (flags < 0 || Interop.Sys.Fcntl(fd, Interop.Sys.F_SETFL, flags | Interop.Sys.O_NONBLOCK) < 0)
+        {
+            return "interrupt fd is not usable";
+        }
+        rings[ring.Index] = new RingRequest
+        {
+            Present = true, EventFd = fd, Region = ring.Region, Offset = ring.Offset, Log2Size = ring.Log2RingSize,
+        };
+        fd = -1;
+        return c.Channel.SendEmpty(MemifMessageType.Ack) == 0 ? null : "send failed";
+    }
+
+    private string? OnConnect(Connection c, ref MemifMessage message)
+    {
+        int pairs = 0;
+        while (pairs < c.S2M.Length && c.S2M[pairs].Present && c.M2S[pairs].Present)
+        {
+            pairs++;
+        }
+        for (int q = pairs; q < c.S2M.Length; q++)
+        {
+            if (c.S2M[q].Present || c.M2S[q].Present)
+            {
+                return $"rings are not paired from index 0 (queue {q})";
+            }
+        }
+        if (pairs == 0)
+        {
+            return "CONNECT without rings";
+        }
+        for (int q = 1; q < pairs; q++)
+        {
+            if (c.S2M[q].Log2Size != c.S2M[0].Log2Size || c.M2S[q].Log2Size != c.S2M[0].Log2Size)
+            {
+                return "rings of different sizes";
+            }
+        }
+        if (c.M2S[0].Log2Size != c.S2M[0].Log2Size)
+        {
+            return "rings of different sizes";
+        }
+        string peer = $"{c.PeerName}/{MemifControlChannel.ConnectName(message)}";
+        var regions = new List<(int, ulong)>(c.Regions);
+        c.Regions.Clear(); // ServerConnect owns them now, success or not
+        var s2m = (RingRequest[])c.S2M.Clone();
+        var m2s = (RingRequest[])c.M2S.Clone();
+        for (int q = 0; q < pairs; q++)
+        {
+            c.S2M[q].Present = false;
+            c.M2S[q].Present = false;
+        }
+        string? problem = c.Interface!.ServerConnect(regions, s2m, m2s, pairs, peer);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        c.Up = true;
+        MemifMessage connected = default;
+        connected.Type = MemifMessageType.Connected;
+        MemifControlChannel.WriteString(c.Interface.Options.Name, connected.Connect.InterfaceName, MemifConstants.NameSize);
+        return c.Channel.Send(ref connected) == 0 ? null : "send failed";
+    }
+
+    private void CheckLiveConnections()
+    {
+        for (int i = _connections.Count - 1; i >= 0; i--)
+        {
+            Connection c = _connections[i];
+            if (c.Interface is null)
+            {
+                continue;
+            }
+            bool registered;
+            lock (_interfaces)
+            {
+                registered = _interfaces.Contains(c.Interface);
+            }
+            if (!registered)
+            {
+                Close(c, "interface deleted", protocolError: false, tellPeer: true);
+                continue;
+            }
+            if (c.Up && c.Interface.ServerFault() is { } fault)
+            {
+                Close(c, fault, protocolError: true, tellPeer: true);
+            }
+        }
+    }
+
+    private void Close(Connection c, string reason, bool protocolError, bool tellPeer)
+    {
+        if (tellPeer)
+        {
+            c.Channel.SendDisconnect(reason);
+        }
+        c.Channel.Dispose();
+        _connections.Remove(c);
+        foreach ((int fd, _) in c.Regions)
+        {
+            Interop.Sys.Close(fd);
+        }
+        foreach (RingRequest ring in c.S2M)
+        {
+            if (ring.Present)
+            {
+                Interop.Sys.Close(ring.EventFd);
+            }
+        }
+        foreach (RingRequest ring in c.M2S)
+        {
+            if (ring.Present)
+            {
+                Interop.Sys.Close(ring.EventFd);
+            }
+        }
+        if (c.Interface is { } memif)
+        {
+            if (c.Up)
+            {
+                memif.ServerDisconnect(reason, protocolError);
+            }
+            else
+            {
+                memif.ServerRefused(reason, protocolError);
+            }
+            Volatile.Write(ref memif.IsClaimed, false);
+        }
+        else
+        {
+            MemifLog.Refused(_logger, _socket, reason);
+        }
+    }
+}

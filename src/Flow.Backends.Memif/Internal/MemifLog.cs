@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Flow.Backends.Memif.Internal;
+
+/// <summary>memif log events (control plane only; the data path never logs).</summary>
+internal static partial class MemifLog
+{
+    [LoggerMessage(1, LogLevel.Information, "memif {Interface}: connected to '{Peer}' ({Queues} queue pair(s), {RingSize} slots).")]
+    public static partial void Connected(ILogger logger, string @interface, string peer, int queues, int ringSize);
+
+    [LoggerMessage(2, LogLevel.Warning, "memif {Interface}: disconnected: {Reason}.")]
+    public static partial void Disconnected(ILogger logger, string @interface, string reason);
+
+    [LoggerMessage(3, LogLevel.Debug, "memif {Interface}: connect attempt failed: {Reason}.")]
+    public static partial void ConnectFailed(ILogger logger, string @interface, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "memif socket {Socket}: refused a connection: {Reason}.")]
+    public static partial void Refused(ILogger logger, string socket, string reason);
+
+    [LoggerMessage(5, LogLevel.Error, "memif {Interface}: control loop failed.")]
+    public static partial void ControlLoopFailed(ILogger logger, string @interface, Exception exception);
+}

@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+using Flow.Backends.Memif.Protocol;
+
+namespace Flow.Backends.Memif.Internal;
+
+/// <summary>
+/// One ring of one connection as the data path sees it: the header, the descriptors, the
+/// regions descriptors may point into, and the worker's own cursors. Made by the control
+/// thread when a connection comes up, published to the queue, and withdrawn (after the worker
+/// left it) when the connection goes down. Fields other than the cursors never change.
+/// </summary>
+internal sealed unsafe class RingBinding
+{
+    public readonly MemifRingHeader* Ring;
+    public readonly MemifDescriptor* Descriptors;
+    public readonly int Size;
+    public readonly int Mask;
+    /// <summary>The ring's eventfd (the client made it; both sides use the same one).</summary>
+    public readonly int EventFd;
+    private readonly byte*[] _regionBase;
+    private readonly ulong[] _regionSize;
+
+    // Worker-owned cursors (free-running 16-bit indices), no other thread reads them.
+    /// <summary>Client: the head this side published. Server: unused.</summary>
+    public ushort Head;
+    /// <summary>Client: last tail consumed from the server. Server: the tail this side published.</summary>
+    public ushort Tail;
+    /// <summary>Client rx: the ring was filled with buffers at least once.</summary>
+    public bool Primed;
+    /// <summary>Rx: inside an over-long chain whose end has not arrived; skip up to its last segment.</summary>
+    public bool SkippingChain;
+
+    public RingBinding(MemifRingHeader* ring, int log2Size, int eventFd, MemifRegion[] regions)
+    {
+        Ring = ring;
+        Descriptors = (MemifDescriptor*)((byte*)ring + MemifConstants.RingHeaderSize);
+        Size = 1 << log2Size;
+        Mask = Size - 1;
+        EventFd = eventFd;
+        _regionBase = new byte*[regions.Length];
+        _regionSize = new ulong[regions.Length];
+        for (int i = 0; i < regions.Length; i++)
+        {
+            _regionBase[i] = regions[i].Base;
+            _regionSize[i] = regions[i].Size;
+        }
+    }
+
+    /// <summary>
+    /// The buffer a peer's descriptor names, or null when region or offset + length fall
+    /// outside the mapped regions. <paramref name="length"/> is what will be touched.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* Resolve(uint region, uint offset, uint length)
+    {
+        byte*[] bases = _regionBase;
+        if (region >= (uint)bases.Length || (ulong)offset + length > _regionSize[region])
+        {
+            return null;
+        }
+        return bases[region] + offset;
+    }
+
+    /// <summary>Signals the peer after a burst unless it asked not to be interrupted (it polls).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void NotifyPeer()
+    {
+        // Read after the index store that published the burst (Volatile.Write); the peer sets
+        // the flag before it starts polling, so a clear flag means it may be asleep on the fd.
+        if ((Volatile.Read(ref Ring->Flags) & MemifConstants.RingFlagMaskInterrupt) == 0 && EventFd >= 0)
+        {
+            Interop.Sys.SignalEventFd(EventFd);
+        }
+    }
+
+    /// <summary>Posts a fresh frame in every free slot and publishes head (stops at the first frame it cannot get).</summary>
+    public void RefillClient(Packet[] slots, PacketPool pool, byte* regionBase, int dataOffset, int capacity)
+    {
+        ushort head = Head;
+        int free = Size - (ushort)(head - Tail);
+        if (free <= 0)
+        {
+            return;
+        }
+        int mask = Mask;
+        Span<Packet> fresh = stackalloc Packet[64];
+        int freshCount = 0;
+        int freshUsed = 0;
+        int posted = 0;
+        for (; posted < free; posted++)
+        {
+            int slot = (head + posted) & mask;
+            if (slots[slot].IsNull)
+            {
+                if (freshUsed == freshCount)
+                {
+                    freshCount = pool.AllocateBulk(fresh.Slice(0, Math.Min(fresh.Length, free - posted)));
+                    freshUsed = 0;
+                    if (freshCount == 0)
+                    {
+                        break;
+                    }
+                }
+                slots[slot] = fresh[freshUsed++];
+            }
+            ref MemifDescriptor d = ref Descriptors[slot];
+            d.Flags = 0;
+            d.Region = 1;
+            d.Offset = (uint)(slots[slot].Frame + dataOffset - regionBase);
+            d.Length = (uint)capacity;
+        }
+        // Frames allocated but not posted (only when a later allocation came up short) go back.
+        if (freshUsed < freshCount)
+        {
+            pool.FreeBulk(fresh.Slice(freshUsed, freshCount - freshUsed));
+        }
+        Head = (ushort)(head + posted);
+        // Release: descriptors are written before the server can see the new head.
+        Volatile.Write(ref Ring->Head, Head);
+    }
+
+}

@@ -1,0 +1,39 @@
+using System.Runtime.InteropServices;
+
+namespace Flow.Backends.Memif;
+
+internal static partial class Interop
+{
+    internal static unsafe partial class Sys
+    {
+        public const int EFD_NONBLOCK = 0x800;
+        public const int EFD_CLOEXEC = 0x80000;
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "eventfd", SetLastError = true)]
+        public static partial int EventFd(uint initialValue, int flags);
+
+        /// <summary>read(2) of an eventfd we made non-blocking: never blocks, under a microsecond.</summary>
+        [LibraryImport(Libraries.Libc, EntryPoint = "read", SetLastError = true)]
+        public static partial nint Read(int fd, void* buffer, nuint count);
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "write", SetLastError = true)]
+        public static partial nint Write(int fd, void* buffer, nuint count);
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "close", SetLastError = true)]
+        public static partial int Close(int fd);
+
+        /// <summary>Adds one to an eventfd (the memif interrupt: "ring has new work").</summary>
+        public static void SignalEventFd(int fd)
+        {
+            ulong one = 1;
+            Write(fd, &one, sizeof(ulong));
+        }
+
+        /// <summary>Clears a non-blocking eventfd; returns the count it held (0 when none).</summary>
+        public static ulong ConsumeEventFd(int fd)
+        {
+            ulong value = 0;
+            return Read(fd, &value, sizeof(ulong)) == sizeof(ulong) ? value : 0;
+        }
+    }
+}

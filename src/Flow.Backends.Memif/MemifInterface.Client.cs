@@ -1,0 +1,383 @@
+using Flow.Backends.Memif.Internal;
+using Flow.Backends.Memif.Protocol;
+
+namespace Flow.Backends.Memif;
+
+/// <summary>Client role: owns the memory, connects, negotiates, reconnects with backoff.</summary>
+public sealed unsafe partial class MemifInterface
+{
+    private MemifRegion? _ringRegion;
+    private MemifRegion? _bufferRegion;
+    private PacketPool? _bufferPool;
+    private int[]? _ringEventFds;
+    private Thread? _clientThread;
+    private int _stopFd = -1;
+    private volatile bool _stopping;
+
+    /// <summary>Client role: the pool whose frames are the shared buffers (region 1).</summary>
+    internal PacketPool? BufferPool => _bufferPool;
+
+    /// <summary>
+    /// Client role: the pool whose frames are the shared memory. Packets allocated from it are
+    /// transmitted without a copy (received packets already come from it); null in server role.
+    /// </summary>
+    public PacketPool? SharedPool => _bufferPool;
+
+    internal byte* BufferRegionBase => _bufferRegion is null ? null : _bufferRegion.Base;
+
+    /// <summary>Bytes of one shared buffer (a frame's data room).</summary>
+    internal int BufferCapacity => Options.BufferSize;
+
+    /// <summary>Client role: the stable eventfd of rx ring <paramref name="queue"/>.</summary>
+    internal int ClientRxEventFd(int queue) => _ringEventFds is null ? -1 : _ringEventFds[Options.QueuePairs + queue];
+
+    /// <summary>Client role: ring header of queue <paramref name="queue"/> in region 0 (tests play a hostile server with it).</summary>
+    internal MemifRingHeader* ClientRing(bool s2m, int queue) => (MemifRingHeader*)(_ringRegion!.Base + RingOffset(s2m, queue));
+
+    private int RingStride => MemifRingHeader.SizeOf(_maxLog2);
+
+    private uint RingOffset(bool s2m, int queue) => (uint)(((s2m ? 0 : Options.QueuePairs) + queue) * RingStride);
+
+    private void StartClient()
+    {
+        int queues = Options.QueuePairs;
+        int slots = 2 * queues * (1 << _maxLog2);
+        int frames = Options.PoolFrames > 0 ? Options.PoolFrames : 2 * slots + 1024;
+        int frameSize = RoundUp64(Options.BufferSize + PacketPool.DefaultDataOffset);
+        _ringRegion = MemifRegion.Create("flow-memif-rings", (ulong)(2 * queues * RingStride));
+        _bufferRegion = MemifRegion.Create("flow-memif-buffers", (ulong)frames * (ulong)frameSize);
+        _bufferPool = PacketPool.Wrap(_bufferRegion.Base, (nuint)_bufferRegion.Size, frameSize, PacketPool.DefaultDataOffset,
+            $"memif-{Options.InterfaceId}-shared");
+        _ringEventFds = new int[2 * queues];
+        for (int i = 0; i < _ringEventFds.Length; i++)
+        {
+            _ringEventFds[i] = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
+        }
+        _stopFd = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
+        _clientThread = new Thread(RunClient) { IsBackground = true, Name = $"memif-client-{Options.InterfaceId}" };
+        _clientThread.Start();
+    }
+
+    /// <summary>Outer loop (Kestrel's split): connect, serve, classify the end, back off, repeat.</summary>
+    private void RunClient()
+    {
+        TimeSpan delay = Options.ReconnectMinDelay;
+        while (!_stopping)
+        {
+            bool wasUp = false;
+            try
+            {
+                MemifControlChannel? channel = MemifControlChannel.Connect(Options.Socket, Options.Abstract, out int errno);
+                if (channel is null)
+                {
+                    OnRefused($"connect failed: errno {errno}", protocolError: false);
+                }
+                else
+                {
+                    using (channel)
+                    {
+                        wasUp = ServeClientConnection(channel);
+                    }
+                }
+            }
+            catch (Exception exception)
+            {
+                // A bug, not a peer problem: log it and keep the interface alive.
+                MemifLog.ControlLoopFailed(_logger, DisplayName, exception);
+            }
+            delay = wasUp ? Options.ReconnectMinDelay : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Options.ReconnectMaxDelay.Ticks));
+            WaitStop(wasUp ? Options.ReconnectMinDelay : delay);
+        }
+    }
+
+    private void WaitStop(TimeSpan delay)
+    {
+        Interop.Sys.PollFd pfd = new() { Fd = _stopFd, Events = Interop.Sys.POLLIN };
+        Interop.Sys.Poll(&pfd, 1, (int)Math.Max(1, delay.TotalMilliseconds));
+    }
+
+    /// <summary>Handshake and serve one connection; true when the link was up.</summary>
+    private bool ServeClientConnection(MemifControlChannel channel)
+    {
+        int timeout = (int)Options.HandshakeTimeout.TotalMilliseconds;
+        string? refusal = ClientHandshake(channel, timeout, out int queuePairs, out int log2, out bool protocolError);
+        if (refusal is not null)
+        {
+            channel.SendDisconnect(refusal);
+            OnRefused(refusal, protocolError);
+            return false;
+        }
+
+        MemifRegion[] regions = [_ringRegion!, _bufferRegion!];
+        var bindings = new RingBinding[2 * queuePairs];
+        for (int q = 0; q < queuePairs; q++)
+        {
+            bindings[q] = new RingBinding((MemifRingHeader*)(_ringRegion!.Base + RingOffset(true, q)), log2, _ringEventFds![q], regions);
+            bindings[queuePairs + q] = new RingBinding((MemifRingHeader*)(_ringRegion.Base + RingOffset(false, q)), log2,
+                _ringEventFds[Options.QueuePairs + q], regions);
+            // Post the rx buffers now (the worker has not seen this ring yet), so the server can
+            // send as soon as it reads CONNECTED's effect rather than after our first poll.
+            RingBinding rx = bindings[queuePairs + q];
+            rx.RefillClient(_rx[q].Slots, _bufferPool!, _bufferRegion!.Base, PacketPool.DefaultDataOffset, Options.BufferSize);
+            rx.Primed = true;
+            _tx[q].Attach(bindings[q]);
+            _rx[q].Attach(rx);
+        }
+        OnConnected(queuePairs, 1 << log2, PeerName);
+
+        string reason;
+        bool byPeer;
+        bool isProtocolError = false;
+        while (true)
+        {
+            Interop.Sys.PollFd* fds = stackalloc Interop.Sys.PollFd[2];
+            fds[0] = new Interop.Sys.PollFd { Fd = channel.Fd, Events = Interop.Sys.POLLIN };
+            fds[1] = new Interop.Sys.PollFd { Fd = _stopFd, Events = Interop.Sys.POLLIN };
+            Interop.Sys.Poll(fds, 2, 100);
+            if (_stopping)
+            {
+                reason = "interface closed";
+                byPeer = false;
+                break;
+            }
+            string? fault = TakeQueueFault(queuePairs);
+            if (fault is not null)
+            {
+                reason = fault;
+                byPeer = false;
+                isProtocolError = true;
+                break;
+            }
+            if ((fds[0].Revents & (Interop.Sys.POLLIN | Interop.Sys.POLLHUP | Interop.Sys.POLLERR)) == 0)
+            {
+                continue;
+            }
+            ReceiveStatus status = channel.ReceiveNow(out MemifMessage message, out int fd);
+            MemifControlChannel.CloseFd(ref fd);
+            if (status == ReceiveStatus.Timeout)
+            {
+                continue;
+            }
+            byPeer = true;
+            if (status == ReceiveStatus.Closed)
+            {
+                reason = "peer closed the control channel";
+            }
+            else if (status == ReceiveStatus.Malformed)
+            {
+                reason = "peer sent a malformed message";
+                isProtocolError = true;
+                byPeer = false;
+            }
+            else if (message.Type == MemifMessageType.Disconnect)
+            {
+                reason = "peer disconnected: " + MemifControlChannel.DisconnectReason(message);
+            }
+            else
+            {
+                reason = $"unexpected message {(ushort)message.Type} while connected";
+                isProtocolError = true;
+                byPeer = false;
+            }
+            break;
+        }
+        if (!byPeer)
+        {
+            channel.SendDisconnect(reason);
+        }
+        DetachClientQueues(queuePairs);
+        OnDisconnected(reason, isProtocolError);
+        return true;
+    }
+
+    /// <summary>HELLO → INIT/ACK → ADD_REGION/ACK ×2 → ADD_RING/ACK ×2n → CONNECT → CONNECTED. Null on success, else the reason.</summary>
+    private string? ClientHandshake(MemifControlChannel channel, int timeout, out int queuePairs, out int log2, out bool protocolError)
+    {
+        queuePairs = 0;
+        log2 = 0;
+        protocolError = true;
+        string? problem = Expect(channel, MemifMessageType.Hello, timeout, out MemifMessage hello);
+        if (problem is not null)
+        {
+            protocolError = !problem.StartsWith("peer", StringComparison.Ordinal);
+            return problem;
+        }
+        if (hello.Hello.MinVersion > MemifConstants.Version || hello.Hello.MaxVersion < MemifConstants.Version)
+        {
+            return $"incompatible memif version {hello.Hello.MinVersion:x}..{hello.Hello.MaxVersion:x}";
+        }
+        if (hello.Hello.MaxRegion < 1)
+        {
+            return "peer accepts only one region; Flow needs two (rings, buffers)";
+        }
+        Volatile.Write(ref _peerName, MemifControlChannel.ReadString(hello.Hello.Name, MemifConstants.NameSize));
+        queuePairs = Math.Min(Options.QueuePairs, Math.Min(hello.Hello.MaxS2MRing + 1, hello.Hello.MaxM2SRing + 1));
+        log2 = Math.Min(_maxLog2, (int)hello.Hello.MaxLog2RingSize);
+        if (log2 < 1)
+        {
+            log2 = 1;
+        }
+        InitRings(queuePairs, log2);
+
+        MemifMessage init = default; // zeroed: unused bytes go to the peer
+        init.Type = MemifMessageType.Init;
+        init.Init.Version = MemifConstants.Version;
+        init.Init.InterfaceId = Options.InterfaceId;
+        init.Init.Mode = MemifConstants.ModeEthernet;
+        MemifControlChannel.WriteString(Options.Secret, init.Init.Secret, MemifConstants.SecretSize);
+        MemifControlChannel.WriteString(Options.Name, init.Init.Name, MemifConstants.NameSize);
+        if ((problem = Request(channel, ref init, -1, timeout)) is not null)
+        {
+            return problem;
+        }
+        MemifRegion[] regions = [_ringRegion!, _bufferRegion!];
+        for (int r = 0; r < regions.Length; r++)
+        {
+            MemifMessage region = default;
+            region.Type = MemifMessageType.AddRegion;
+            region.AddRegion.Index = (ushort)r;
+            region.AddRegion.Size = regions[r].Size;
+            if ((problem = Request(channel, ref region, regions[r].Fd, timeout)) is not null)
+            {
+                return problem;
+            }
+        }
+        for (int direction = 0; direction < 2; direction++)
+        {
+            bool s2m = direction == 0;
+            for (int q = 0; q < queuePairs; q++)
+            {
+                MemifMessage ring = default;
+                ring.Type = MemifMessageType.AddRing;
+                ring.AddRing.Flags = s2m ? MemifConstants.AddRingFlagS2M : (ushort)0;
+                ring.AddRing.Index = (ushort)q;
+                ring.AddRing.Region = 0;
+                ring.AddRing.Offset = RingOffset(s2m, q);
+                ring.AddRing.Log2RingSize = (byte)log2;
+                int eventFd = _ringEventFds![(s2m ? 0 : Options.QueuePairs) + q];
+                if ((problem = Request(channel, ref ring, eventFd, timeout)) is not null)
+                {
+                    return problem;
+                }
+            }
+        }
+        MemifMessage connect = default;
+        connect.Type = MemifMessageType.Connect;
+        MemifControlChannel.WriteString(Options.Name, connect.Connect.InterfaceName, MemifConstants.NameSize);
+        if (channel.Send(ref connect) != 0)
+        {
+            protocolError = false;
+            return "peer closed the control channel during the handshake";
+        }
+        problem = Expect(channel, MemifMessageType.Connected, timeout, out MemifMessage connected);
+        if (problem is not null)
+        {
+            protocolError = !problem.StartsWith("peer", StringComparison.Ordinal);
+            return problem;
+        }
+        string peerInterface = MemifControlChannel.ConnectName(connected);
+        Volatile.Write(ref _peerName, $"{PeerName}/{peerInterface}");
+        protocolError = false;
+        return null;
+    }
+
+    /// <summary>Writes every ring header (cookie, indices, interrupt mask) before the server sees them.</summary>
+    private void InitRings(int queuePairs, int log2)
+    {
+        for (int direction = 0; direction < 2; direction++)
+        {
+            bool s2m = direction == 0;
+            for (int q = 0; q < queuePairs; q++)
+            {
+                var ring = (MemifRingHeader*)(_ringRegion!.Base + RingOffset(s2m, q));
+                new Span<byte>(ring, MemifRingHeader.SizeOf(log2)).Clear();
+                ring->Cookie = MemifConstants.Cookie;
+                // Our rx ring (M2S): ask the server not to signal when we poll.
+                ring->Flags = !s2m && !Options.Interrupt ? MemifConstants.RingFlagMaskInterrupt : (ushort)0;
+            }
+        }
+    }
+
+    private static string? Request(MemifControlChannel channel, ref MemifMessage message, int fd, int timeout)
+    {
+        MemifMessageType type = message.Type;
+        if (channel.Send(ref message, fd) != 0)
+        {
+            return "peer closed the control channel during the handshake";
+        }
+        string? problem = Expect(channel, MemifMessageType.Ack, timeout, out _);
+        return problem is null ? null : $"{problem} (after {type})";
+    }
+
+    private static string? Expect(MemifControlChannel channel, MemifMessageType type, int timeout, out MemifMessage message)
+    {
+        ReceiveStatus status = channel.Receive(out message, out int fd, timeout);
+        MemifControlChannel.CloseFd(ref fd);
+        return status switch
+        {
+            ReceiveStatus.Timeout => $"no {type} within {timeout} ms",
+            ReceiveStatus.Closed => "peer closed the control channel during the handshake",
+            ReceiveStatus.Malformed => "malformed message during the handshake",
+            _ when message.Type == MemifMessageType.Disconnect =>
+                "peer refused: " + MemifControlChannel.DisconnectReason(message),
+            _ when message.Type != type => $"expected {type}, got message type {(ushort)message.Type}",
+            _ => null,
+        };
+    }
+
+    /// <summary>Withdraws the rings from the workers, then returns the frames the rings held to the pool.</summary>
+    private void DetachClientQueues(int queuePairs)
+    {
+        for (int q = 0; q < queuePairs; q++)
+        {
+            RingBinding? tx = _tx[q].Detach(null);
+            if (tx is not null)
+            {
+                // In flight on the S2M ring (head - tail): the server will never return them now.
+                int inFlight = (ushort)(tx.Head - tx.Tail);
+                for (int i = 0; i < inFlight && i < tx.Size; i++)
+                {
+                    int slot = (tx.Tail + i) & tx.Mask;
+                    _bufferPool!.Free(_tx[q].Slots[slot]);
+                    _tx[q].Slots[slot] = default;
+                }
+            }
+            _rx[q].Detach(null);
+            Packet[] slots = _rx[q].Slots;
+            for (int i = 0; i < slots.Length; i++)
+            {
+                if (!slots[i].IsNull)
+                {
+                    _bufferPool!.Free(slots[i]);
+                    slots[i] = default;
+                }
+            }
+        }
+    }
+
+    private void StopClient()
+    {
+        _stopping = true;
+        if (_stopFd >= 0)
+        {
+            Interop.Sys.SignalEventFd(_stopFd);
+        }
+        _clientThread?.Join();
+        // Queues were detached by the control thread on its way out; the pool can go.
+        _bufferPool?.Dispose();
+        _bufferRegion?.Dispose();
+        _ringRegion?.Dispose();
+        if (_ringEventFds is not null)
+        {
+            foreach (int fd in _ringEventFds)
+            {
+                Interop.Sys.Close(fd);
+            }
+        }
+        if (_stopFd >= 0)
+        {
+            Interop.Sys.Close(_stopFd);
+            _stopFd = -1;
+        }
+    }
+}

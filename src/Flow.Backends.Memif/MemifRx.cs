@@ -1,0 +1,489 @@
+using System.Runtime.CompilerServices;
+using Flow.Backends.Memif.Internal;
+using Flow.Backends.Memif.Protocol;
+
+namespace Flow.Backends.Memif;
+
+/// <summary>
+/// Receives the packets of one memif queue.
+/// Output <c>out</c>: received Ethernet frames.
+/// Drop reasons (counted, never packets): <c>invalid_descriptor</c> — a descriptor from the
+/// peer pointed outside its region, was longer than its buffer, or chained too long;
+/// <c>pool_empty</c> — no frame to receive into; <c>too_long</c> — a chain longer than
+/// <see cref="MemifOptions.MaxFrameSize"/>.
+/// Client role: zero-copy — the ring's buffers are frames of Flow's pool and become packets;
+/// fresh frames refill the ring. Server role and chained frames: copied into Flow frames.
+/// While the link is down the source yields nothing; it never blocks.
+/// </summary>
+[Stage("memif_rx", "Receives packets from a memif queue (client: zero-copy; server: copy).")]
+public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>, IDisposable
+{
+    private readonly MemifInterface _interface;
+    private readonly MemifQueue _queue;
+    private readonly bool _ownsInterface;
+    private readonly bool _isClient;
+    private readonly bool _interrupt;
+    private readonly ushort _inputPort;
+    private readonly int _bufferCapacity;
+    private readonly int _dataOffset;
+    private readonly int _maxChain;
+    private readonly int _maxFrame;
+
+    public enum Output : byte
+    {
+        [Port(typeof(Carries.Ethernet), "received frames")]
+        Out,
+    }
+
+    public enum Reason : byte
+    {
+        [DropReason("a descriptor from the peer was outside its region, longer than its buffer or chained too long", Severity.Error)]
+        InvalidDescriptor,
+        [DropReason("no free frame to receive into", Severity.Warning)]
+        PoolEmpty,
+        [DropReason("a chained frame longer than the configured maximum", Severity.Warning)]
+        TooLong,
+    }
+
+    /// <summary>Creates the stage for queue <see cref="MemifOptions.Queue"/> of the shared interface these options name.</summary>
+    public MemifRx(MemifOptions options)
+        : this(MemifInterface.AcquireShared(options), options.Queue, ownsInterface: true)
+    {
+    }
+
+    /// <summary>Creates the stage for <paramref name="queue"/> of an interface the caller owns.</summary>
+    public MemifRx(MemifInterface memif, int queue)
+        : this(memif, queue, ownsInterface: false)
+    {
+    }
+
+    private MemifRx(MemifInterface memif, int queue, bool ownsInterface)
+    {
+        _interface = memif;
+        _queue = memif.RxQueue(queue);
+        _ownsInterface = ownsInterface;
+        _isClient = memif.Role == MemifRole.Client;
+        _interrupt = memif.Options.Interrupt;
+        _inputPort = (ushort)queue;
+        _bufferCapacity = memif.Options.BufferSize;
+        _dataOffset = PacketPool.DefaultDataOffset;
+        _maxChain = memif.Options.MaxChainLength;
+        _maxFrame = memif.Options.MaxFrameSize;
+    }
+
+    public MemifInterface Interface => _interface;
+
+    /// <summary>
+    /// Interrupt mode: the ring's eventfd (readable when the peer signalled a burst), so a worker
+    /// with the event idle policy sleeps until traffic comes. Polling mode: -1.
+    /// </summary>
+    public override int WakeupFd => !_interrupt ? -1 : _isClient ? _interface.ClientRxEventFd(_queue.Index) : _queue.EventFd;
+
+    public MemifQueueStats Stats => _interface.GetRxStats(_queue.Index);
+
+    public override int Poll(Span<Packet> packets, Span<Next> nexts)
+    {
+        RingBinding? ring = _queue.Enter();
+        if (ring is null)
+        {
+            return 0;
+        }
+        int n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
+        if (n == 0 && _interrupt)
+        {
+            // Clear the eventfd, then look once more: a burst published between the first look
+            // and the clear is seen now; one published later signals again (the fd stays readable).
+            Interop.Sys.ConsumeEventFd(ring.EventFd);
+            n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
+        }
+        _queue.Exit();
+        return n;
+    }
+
+    /// <summary>
+    /// Client, M2S ring: the server filled buffers we posted, up to <c>tail</c>. Take them as
+    /// packets, then post fresh frames and publish <c>head</c>.
+    /// </summary>
+    private int ReceiveAsClient(RingBinding ring, Span<Packet> packets, Span<Next> nexts)
+    {
+        Packet[] slots = _queue.Slots;
+        PacketPool pool = _interface.BufferPool!;
+        byte* regionBase = _interface.BufferRegionBase;
+        if (!ring.Primed)
+        {
+            ring.Primed = true;
+            ring.RefillClient(slots, pool, regionBase, _dataOffset, _bufferCapacity);
+        }
+        // Acquire: the server's descriptor writes are visible once we see its tail.
+        ushort tail = Volatile.Read(ref ring.Ring->Tail);
+        ushort cursor = ring.Tail;
+        int available = (ushort)(tail - cursor);
+        if (available == 0)
+        {
+            return 0;
+        }
+        if (available > (ushort)(ring.Head - cursor))
+        {
+            _queue.RaiseFault($"M2S tail {tail} ran past the head {ring.Head} we posted");
+            return 0;
+        }
+        int n = 0;
+        long bytes = 0;
+        long invalid = 0;
+        long poolEmpty = 0;
+        long tooLong = 0;
+        int mask = ring.Mask;
+        while (available > 0 && n < packets.Length)
+        {
+            int slot = cursor & mask;
+            MemifDescriptor d = ring.Descriptors[slot]; // one copy: the peer may rewrite it under us
+            if (ring.SkippingChain)
+            {
+                ring.SkippingChain = (d.Flags & MemifConstants.DescriptorFlagNext) != 0;
+                cursor++;
+                available--;
+                continue;
+            }
+            if ((d.Flags & MemifConstants.DescriptorFlagNext) == 0)
+            {
+                Packet packet = slots[slot];
+                if (d.Length > (uint)_bufferCapacity || d.Region != 1 ||
+                    d.Offset != (uint)(packet.Frame + _dataOffset - regionBase))
+                {
+                    invalid++; // the buffer stays in its slot and is posted again
+                }
+                else
+                {
+                    ResetMeta(packet, pool, (int)d.Length);
+                    packets[n] = packet;
+                    nexts[n] = To(Output.Out);
+                    slots[slot] = default;
+                    bytes += d.Length;
+                    n++;
+                }
+                cursor++;
+                available--;
+                continue;
+            }
+            int segments = ChainLength(ring, cursor, available);
+            if (segments == 0)
+            {
+                break; // the chain is not complete yet
+            }
+            if (segments < 0)
+            {
+                invalid++;
+                segments = -segments;
+            }
+            else
+            {
+                int outcome = CopyChainFromSlots(ring, slots, cursor, segments, out Packet copy);
+                if (outcome == 0)
+                {
+                    packets[n] = copy;
+                    nexts[n] = To(Output.Out);
+                    bytes += copy.Length;
+                    n++;
+                }
+                else if (outcome == 1)
+                {
+                    invalid++;
+                }
+                else if (outcome == 2)
+                {
+                    tooLong++;
+                }
+                else
+                {
+                    poolEmpty++;
+                }
+            }
+            cursor += (ushort)segments;
+            available -= segments;
+        }
+        ring.Tail = cursor;
+        // A short refill is no drop: the ring just holds fewer buffers until frames come back.
+        ring.RefillClient(slots, pool, regionBase, _dataOffset, _bufferCapacity);
+        CountAll(n, bytes, invalid, poolEmpty, tooLong);
+        return n;
+    }
+
+    /// <summary>
+    /// Server, S2M ring: the client filled buffers up to <c>head</c>. Validate each descriptor,
+    /// copy it into a Flow frame, then publish <c>tail</c> to give the slots back.
+    /// </summary>
+    private int ReceiveAsServer(RingBinding ring, Span<Packet> packets, Span<Next> nexts)
+    {
+        ushort head = Volatile.Read(ref ring.Ring->Head); // acquire: descriptors and data are visible
+        ushort cursor = ring.Tail;
+        int available = (ushort)(head - cursor);
+        if (available == 0)
+        {
+            return 0;
+        }
+        if (available > ring.Size)
+        {
+            _queue.RaiseFault($"S2M head {head} is more than a ring ahead of tail {cursor}");
+            return 0;
+        }
+        PacketPool pool = _interface.CopyPool!;
+        int want = Math.Min(available, packets.Length);
+        int got = pool.AllocateBulk(packets.Slice(0, want));
+        int n = 0;
+        long bytes = 0;
+        long invalid = 0;
+        long poolEmpty = 0; // a short allocation leaves the rest on the ring for the next poll
+        long tooLong = 0;
+        int mask = ring.Mask;
+        int capacity = pool.FrameSize - pool.DataOffset;
+        while (available > 0 && n < got)
+        {
+            MemifDescriptor d = ring.Descriptors[cursor & mask];
+            if (ring.SkippingChain)
+            {
+                ring.SkippingChain = (d.Flags & MemifConstants.DescriptorFlagNext) != 0;
+                cursor++;
+                available--;
+                continue;
+            }
+            if ((d.Flags & MemifConstants.DescriptorFlagNext) == 0)
+            {
+                byte* source = d.Length <= (uint)capacity ? ring.Resolve(d.Region, d.Offset, d.Length) : null;
+                if (source == null)
+                {
+                    if (d.Length > (uint)capacity && d.Length <= (uint)_maxFrame && ring.Resolve(d.Region, d.Offset, d.Length) != null)
+                    {
+                        // One big buffer (a peer with a large bsize): copy through the jumbo pool.
+                        if (CopySegments(ring, cursor, 1, out Packet big) == 0)
+                        {
+                            pool.Free(packets[n]);
+                            packets[n] = big;
+                            nexts[n] = To(Output.Out);
+                            bytes += big.Length;
+                            n++;
+                        }
+                        else
+                        {
+                            poolEmpty++;
+                        }
+                    }
+                    else
+                    {
+                        invalid++;
+                    }
+                }
+                else
+                {
+                    Packet packet = packets[n];
+                    packet.Meta.Length = (ushort)d.Length;
+                    packet.Meta.InputPort = _inputPort;
+                    packet.Meta.Flags = PacketFlags.L2Valid;
+                    Buffer.MemoryCopy(source, packet.DataPointer, capacity, d.Length);
+                    nexts[n] = To(Output.Out);
+                    bytes += d.Length;
+                    n++;
+                }
+                cursor++;
+                available--;
+                continue;
+            }
+            int segments = ChainLength(ring, cursor, available);
+            if (segments == 0)
+            {
+                break;
+            }
+            if (segments < 0)
+            {
+                invalid++;
+                segments = -segments;
+            }
+            else
+            {
+                int outcome = CopySegments(ring, cursor, segments, out Packet copy);
+                if (outcome == 0)
+                {
+                    pool.Free(packets[n]);
+                    packets[n] = copy;
+                    nexts[n] = To(Output.Out);
+                    bytes += copy.Length;
+                    n++;
+                }
+                else if (outcome == 1)
+                {
+                    invalid++;
+                }
+                else if (outcome == 2)
+                {
+                    tooLong++;
+                }
+                else
+                {
+                    poolEmpty++;
+                }
+            }
+            cursor += (ushort)segments;
+            available -= segments;
+        }
+        if (n < got)
+        {
+            pool.FreeBulk(packets.Slice(n, got - n));
+        }
+        ring.Tail = cursor;
+        // Release: we are done reading the buffers before the client may reuse them.
+        Volatile.Write(ref ring.Ring->Tail, cursor);
+        CountAll(n, bytes, invalid, poolEmpty, tooLong);
+        return n;
+    }
+
+    /// <summary>
+    /// Descriptors in the chain starting at <paramref name="cursor"/>: positive when complete,
+    /// 0 when its end has not arrived yet, negative (segments to skip, the chain counted once as
+    /// invalid) when longer than allowed. An over-long chain whose end has not arrived yet is
+    /// skipped as far as it goes, and the rest of it when it comes (<see cref="RingBinding.SkippingChain"/>).
+    /// </summary>
+    private int ChainLength(RingBinding ring, ushort cursor, int available)
+    {
+        int limit = Math.Min(_maxChain, ring.Size);
+        for (int i = 0; i < available; i++)
+        {
+            ushort flags = ring.Descriptors[(cursor + i) & ring.Mask].Flags;
+            if ((flags & MemifConstants.DescriptorFlagNext) == 0)
+            {
+                return i < limit ? i + 1 : -(i + 1);
+            }
+        }
+        if (available >= limit)
+        {
+            ring.SkippingChain = true;
+            return -available;
+        }
+        return 0;
+    }
+
+    /// <summary>Client: copies a chain of our posted buffers into one jumbo frame. 0 ok, 1 invalid, 2 too long, 3 pool empty.</summary>
+    private int CopyChainFromSlots(RingBinding ring, Packet[] slots, ushort cursor, int segments, out Packet copy)
+    {
+        copy = default;
+        PacketPool? jumbo = _interface.JumboPool;
+        long total = 0;
+        for (int i = 0; i < segments; i++)
+        {
+            uint length = ring.Descriptors[(cursor + i) & ring.Mask].Length;
+            if (length > (uint)_bufferCapacity)
+            {
+                return 1;
+            }
+            total += length;
+        }
+        if (total > _maxFrame || jumbo is null || total > jumbo.FrameSize - jumbo.DataOffset)
+        {
+            return 2;
+        }
+        if (!jumbo.TryAllocate(out copy))
+        {
+            return 3;
+        }
+        byte* destination = copy.DataPointer;
+        long written = 0;
+        for (int i = 0; i < segments; i++)
+        {
+            int slot = (cursor + i) & ring.Mask;
+            // Length re-read could differ from the validated one: clamp with the validated total.
+            uint length = Math.Min(ring.Descriptors[slot].Length, (uint)_bufferCapacity);
+            length = (uint)Math.Min(length, total - written);
+            Buffer.MemoryCopy(slots[slot].Frame + _dataOffset, destination + written, total - written, length);
+            written += length;
+        }
+        copy.Meta.Length = (ushort)written;
+        copy.Meta.InputPort = _inputPort;
+        copy.Meta.Flags = PacketFlags.L2Valid;
+        return 0;
+    }
+
+    /// <summary>Server: validates and copies peer buffers into one jumbo frame. 0 ok, 1 invalid, 2 too long, 3 pool empty.</summary>
+    private int CopySegments(RingBinding ring, ushort cursor, int segments, out Packet copy)
+    {
+        copy = default;
+        PacketPool? jumbo = _interface.JumboPool;
+        Span<MemifDescriptor> chain = stackalloc MemifDescriptor[Math.Min(segments, 64)];
+        if (segments > chain.Length)
+        {
+            return 1;
+        }
+        long total = 0;
+        for (int i = 0; i < segments; i++)
+        {
+            chain[i] = ring.Descriptors[(cursor + i) & ring.Mask];
+            if (ring.Resolve(chain[i].Region, chain[i].Offset, chain[i].Length) == null)
+            {
+                return 1;
+            }
+            total += chain[i].Length;
+        }
+        if (total > _maxFrame || jumbo is null || total > jumbo.FrameSize - jumbo.DataOffset)
+        {
+            return 2;
+        }
+        if (!jumbo.TryAllocate(out copy))
+        {
+            return 3;
+        }
+        byte* destination = copy.DataPointer;
+        long written = 0;
+        for (int i = 0; i < segments; i++)
+        {
+            byte* source = ring.Resolve(chain[i].Region, chain[i].Offset, chain[i].Length);
+            Buffer.MemoryCopy(source, destination + written, total - written, chain[i].Length);
+            written += chain[i].Length;
+        }
+        copy.Meta.Length = (ushort)written;
+        copy.Meta.InputPort = _inputPort;
+        copy.Meta.Flags = PacketFlags.L2Valid;
+        return 0;
+    }
+
+    /// <summary>
+    /// Rewrites the metadata of a frame the peer could write to (it is shared memory): offsets
+    /// and identity come from what we know, not from the frame.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ResetMeta(Packet packet, PacketPool pool, int length)
+    {
+        ref PacketMeta meta = ref packet.Meta;
+        meta.DataOffset = (ushort)_dataOffset;
+        meta.Length = (ushort)length;
+        meta.InputPort = _inputPort;
+        meta.Flags = PacketFlags.L2Valid;
+        meta.L2Offset = 0;
+        meta.L3Offset = 0;
+        meta.L4Offset = 0;
+        meta.PoolId = pool.Id;
+        meta.FrameIndex = (uint)((packet.Frame - pool.Region) / pool.FrameSize);
+        meta.FrameSize = (ushort)pool.FrameSize;
+    }
+
+    private void CountAll(int packets, long bytes, long invalid, long poolEmpty, long tooLong)
+    {
+        _queue.AddCounters(packets, bytes, 0, invalid, poolEmpty);
+        if (invalid != 0)
+        {
+            CountDrop(Reason.InvalidDescriptor, (int)invalid);
+        }
+        if (poolEmpty != 0)
+        {
+            CountDrop(Reason.PoolEmpty, (int)poolEmpty);
+        }
+        if (tooLong != 0)
+        {
+            CountDrop(Reason.TooLong, (int)tooLong);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsInterface)
+        {
+            _interface.ReleaseShared();
+        }
+    }
+}

@@ -1,0 +1,313 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
+
+namespace Flow.Backends.Pcap;
+
+/// <summary>
+/// Replays a classic pcap file (microsecond or nanosecond magic, either byte order, Ethernet
+/// link type) as fast as possible, at the recorded pace or at a given rate, once or looped.
+/// Output <c>out</c>: the recorded frames, with <see cref="PacketMeta.Timestamp"/> set to the
+/// recorded time (nanoseconds since the Unix epoch, shifted by whole replays when looping).
+/// Drop reasons: <c>truncated</c> (the file ends inside a record; replay stops there),
+/// <c>bad_length</c> (a record claims more than 262144 bytes or more than it is on the wire;
+/// nothing after it can be trusted, replay stops), <c>too_big</c> (record longer than a pool
+/// frame; skipped), <c>pool_empty</c> (no free frame; the record is retried on the next poll,
+/// counted once per refusal).
+/// </summary>
+/// <remarks>
+/// The file is memory-mapped and parsed in place: one copy per packet, from the page cache
+/// into the frame. A file that is not pcap (bad magic, header cut short, not Ethernet) is
+/// refused when the stage is made, with a <see cref="PcapFormatException"/> naming the file.
+/// A problem inside the file never throws: it is a counted drop plus <see cref="Problem"/>.
+/// </remarks>
+[Stage("pcap_rx", "Replays a pcap file: fastest, recorded pace or fixed rate; once or looped.")]
+public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, IDisposable
+{
+    private readonly string _path;
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly byte* _file;
+    private readonly long _fileLength;
+    private readonly bool _swapped;
+    private readonly bool _nanoseconds;
+    private readonly PacketPool _pool;
+    private readonly PcapPace _pace;
+    private readonly double _speed;
+    private readonly long _ratePps;
+    private readonly int _loops;
+    private readonly ushort _inputPort;
+    private readonly int _maxData;
+    private long _offset = PcapFileHeader.Size;
+    private long _sent;
+    private int _loop;
+    private long _sentAtLoopStart;
+    private long _firstTimestampNs = -1;
+    private long _lastTimestampNs;
+    private long _loopShiftNs;
+    private long _startTicks;
+    private int _done;
+    private string? _problem;
+    private int _released;
+
+    public enum Output : byte
+    {
+        [Port(typeof(Carries.Ethernet), "frames read from the file")]
+        Out,
+    }
+
+    public enum Reason : byte
+    {
+        [DropReason("the file ends inside a record", Severity.Error)]
+        Truncated,
+        [DropReason("a record claims an impossible length", Severity.Error)]
+        BadLength,
+        [DropReason("a record is longer than a pool frame", Severity.Warning)]
+        TooBig,
+        [DropReason("the replay pool had no free frame", Severity.Warning)]
+        PoolEmpty,
+    }
+
+    public PcapRx(PcapOptions options)
+    {
+        _path = options.Path;
+        if (string.IsNullOrEmpty(_path))
+        {
+            ThrowHelper.ThrowArgument(nameof(options), "pcap_rx needs a Path");
+        }
+        if (options.Pace == PcapPace.Rate && options.RatePps <= 0)
+        {
+            ThrowHelper.ThrowArgument(nameof(options), "Pace Rate needs RatePps > 0");
+        }
+        if (options.Pace == PcapPace.Recorded && !(options.Speed > 0))
+        {
+            ThrowHelper.ThrowArgument(nameof(options), "Pace Recorded needs Speed > 0");
+        }
+        if (options.Loops < 0)
+        {
+            ThrowHelper.ThrowArgument(nameof(options), "Loops must be 0 (forever) or more");
+        }
+        var info = new FileInfo(_path);
+        if (!info.Exists)
+        {
+            ThrowHelper.ThrowFormat(_path, "file not found");
+        }
+        _fileLength = info.Length;
+        if (_fileLength < PcapFileHeader.Size)
+        {
+            ThrowHelper.ThrowFormat(_path, $"{_fileLength} bytes is shorter than the 24-byte pcap file header");
+        }
+        _map = MemoryMappedFile.CreateFromFile(_path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        byte* pointer = null;
+        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        _file = pointer + _view.PointerOffset;
+        try
+        {
+            PcapFileHeader header = *(PcapFileHeader*)_file;
+            switch (header.Magic)
+            {
+                case PcapFileHeader.MagicMicroseconds:
+                    break;
+                case PcapFileHeader.MagicNanoseconds:
+                    _nanoseconds = true;
+                    break;
+                case 0xD4C3B2A1:
+                    _swapped = true;
+                    break;
+                case 0x4D3CB2A1:
+                    _swapped = true;
+                    _nanoseconds = true;
+                    break;
+                case 0x0A0D0D0A:
+                    ThrowHelper.ThrowFormat(_path, "this is a pcapng file; only classic pcap is supported (convert with 'editcap -F pcap')");
+                    break;
+                default:
+                    ThrowHelper.ThrowFormat(_path, $"not a pcap file: magic 0x{header.Magic:x8} is none of a1b2c3d4, a1b23c4d or their byte swaps");
+                    break;
+            }
+            uint linkType = Read(header.LinkType) & 0x0FFF_FFFF;
+            if (linkType != PcapFileHeader.LinkTypeEthernet)
+            {
+                ThrowHelper.ThrowFormat(_path, $"link type {linkType} is not Ethernet (1)");
+            }
+            ushort major = _swapped ? BinaryPrimitives.ReverseEndianness(header.VersionMajor) : header.VersionMajor;
+            if (major != 2)
+            {
+                ThrowHelper.ThrowFormat(_path, $"pcap version {major} is not 2");
+            }
+        }
+        catch
+        {
+            ReleaseMap();
+            throw;
+        }
+        _pool = PacketPool.Create(options.PoolFrames, options.FrameSize, name: "pcap_rx");
+        _maxData = _pool.FrameSize - _pool.DataOffset;
+        _pace = options.Pace;
+        _speed = options.Speed;
+        _ratePps = options.RatePps;
+        _loops = options.Loops;
+        _inputPort = options.InputPort;
+    }
+
+    /// <summary>Packets handed on so far.</summary>
+    public long Sent => Volatile.Read(ref _sent);
+
+    /// <summary>What stopped the replay early (a truncated or corrupt record), or null.</summary>
+    public string? Problem => Volatile.Read(ref _problem);
+
+    public PacketPool Pool => _pool;
+
+    public override bool IsExhausted => Volatile.Read(ref _done) != 0;
+
+    public override void OnStart() => _startTicks = Stopwatch.GetTimestamp();
+
+    public override int Poll(Span<Packet> packets, Span<Next> nexts)
+    {
+        if (_done != 0)
+        {
+            return 0;
+        }
+        int want = packets.Length;
+        long elapsedNs = 0;
+        if (_pace != PcapPace.Fastest)
+        {
+            elapsedNs = (long)((Stopwatch.GetTimestamp() - _startTicks) * (1_000_000_000.0 / Stopwatch.Frequency));
+            if (_pace == PcapPace.Rate)
+            {
+                long due = (long)(elapsedNs / 1e9 * _ratePps) + 1 - _sent;
+                want = (int)Math.Clamp(due, 0, want);
+            }
+        }
+        if (want == 0)
+        {
+            return 0;
+        }
+        int allocated = _pool.AllocateBulk(packets.Slice(0, want));
+        if (allocated == 0)
+        {
+            CountDrop(Reason.PoolEmpty);
+            return 0;
+        }
+        int n = 0;
+        long offset = _offset;
+        byte* file = _file;
+        while (n < allocated)
+        {
+            if (offset == _fileLength)
+            {
+                if (!NextLoop())
+                {
+                    break;
+                }
+                offset = _offset;
+                continue;
+            }
+            if (_fileLength - offset < PcapRecordHeader.Size)
+            {
+                Stop(Reason.Truncated, $"record {Sent + n} at offset {offset}: {_fileLength - offset} bytes left, a record header needs 16");
+                break;
+            }
+            PcapRecordHeader* header = (PcapRecordHeader*)(file + offset);
+            uint captured = Read(header->CapturedLength);
+            uint original = Read(header->OriginalLength);
+            if (captured > PcapRecordHeader.MaxCapturedLength || captured > original)
+            {
+                Stop(Reason.BadLength, $"record {Sent + n} at offset {offset}: captured length {captured}, original length {original}");
+                break;
+            }
+            if (captured > _fileLength - offset - PcapRecordHeader.Size)
+            {
+                Stop(Reason.Truncated, $"record {Sent + n} at offset {offset}: claims {captured} bytes, the file has {_fileLength - offset - PcapRecordHeader.Size} left");
+                break;
+            }
+            long timestampNs = Read(header->Seconds) * 1_000_000_000L + (_nanoseconds ? Read(header->Fraction) : Read(header->Fraction) * 1000L);
+            if (_firstTimestampNs < 0)
+            {
+                _firstTimestampNs = timestampNs;
+            }
+            if (_pace == PcapPace.Recorded &&
+                (timestampNs - _firstTimestampNs + _loopShiftNs) > elapsedNs * _speed)
+            {
+                break; // Not due yet; this record is read again on a later poll.
+            }
+            long recordEnd = offset + PcapRecordHeader.Size + captured;
+            if (captured > (uint)_maxData)
+            {
+                CountDrop(Reason.TooBig);
+                offset = recordEnd;
+                _offset = offset;
+                continue;
+            }
+            Packet packet = packets[n];
+            ref PacketMeta meta = ref packet.Meta;
+            meta.Length = (ushort)captured;
+            meta.InputPort = _inputPort;
+            meta.Flags = PacketFlags.L2Valid;
+            meta.Timestamp = timestampNs + _loopShiftNs;
+            Unsafe.CopyBlockUnaligned(packet.DataPointer, file + offset + PcapRecordHeader.Size, captured);
+            nexts[n] = To(Output.Out);
+            _lastTimestampNs = timestampNs;
+            n++;
+            offset = recordEnd;
+            _offset = offset;
+        }
+        if (n < allocated)
+        {
+            _pool.FreeBulk(packets.Slice(n, allocated - n));
+        }
+        Volatile.Write(ref _sent, _sent + n);
+        return n;
+    }
+
+    /// <summary>Rewinds for the next replay; false when the last one is done (or a whole pass produced nothing).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool NextLoop()
+    {
+        _loop++;
+        long sent = _sent;
+        bool progress = sent > _sentAtLoopStart;
+        if ((_loops != 0 && _loop >= _loops) || !progress)
+        {
+            Volatile.Write(ref _done, 1);
+            return false;
+        }
+        _sentAtLoopStart = sent;
+        // The next pass starts one average gap after this one ended, so the recorded pace holds across the seam.
+        long span = _lastTimestampNs - _firstTimestampNs;
+        long packetsInPass = Math.Max(1, sent / _loop);
+        _loopShiftNs += span + span / packetsInPass;
+        _offset = PcapFileHeader.Size;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Stop(Reason reason, string problem)
+    {
+        CountDrop(reason);
+        Volatile.Write(ref _problem, $"'{_path}': {problem}");
+        Volatile.Write(ref _done, 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint Read(uint value) => _swapped ? BinaryPrimitives.ReverseEndianness(value) : value;
+
+    private void ReleaseMap()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+        _view?.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view?.Dispose();
+        _map?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        ReleaseMap();
+        _pool.Dispose();
+    }
+}

@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+
+namespace Flow.Backends.Tap;
+
+internal static partial class Interop
+{
+    internal static unsafe partial class Sys
+    {
+        public const nuint TUNSETIFF = 0x400454CA;
+        public const short IFF_TAP = 0x0002;
+        public const short IFF_MULTI_QUEUE = 0x0100;
+        public const short IFF_NO_PI = 0x1000;
+
+        public const nuint SIOCGIFFLAGS = 0x8913;
+        public const nuint SIOCSIFFLAGS = 0x8914;
+        public const nuint SIOCSIFMTU = 0x8922;
+        public const nuint SIOCSIFHWADDR = 0x8924;
+        public const short IFF_UP = 0x1;
+        public const ushort ARPHRD_ETHER = 1;
+
+        /// <summary>
+        /// ioctl(2) with a pointer argument. ioctl is variadic in C; on x86-64 and arm64 Linux a
+        /// pointer third argument is passed the same way as in a fixed-argument call.
+        /// </summary>
+        [LibraryImport(Libraries.Libc, EntryPoint = "ioctl", SetLastError = true)]
+        public static partial int Ioctl(int fd, nuint request, void* argument);
+    }
+}

@@ -1,0 +1,29 @@
+namespace Flow.Backends.Tap;
+
+/// <summary>Options of <c>tap_rx</c> and <c>tap_tx</c>. Both stages with the same interface and queue share one fd.</summary>
+public sealed record TapOptions
+{
+    /// <summary>Interface name (up to 15 characters); created if it does not exist, attached to if it does (it must be a tap we may open).</summary>
+    public string Interface { get; init; } = "";
+
+    /// <summary>Open with IFF_MULTI_QUEUE: each distinct <see cref="Queue"/> is one more fd (one per worker).</summary>
+    public bool MultiQueue { get; init; }
+
+    /// <summary>Queue index when <see cref="MultiQueue"/> is on (each index is one open of the interface).</summary>
+    public int Queue { get; init; }
+
+    /// <summary>MTU to set; 0 leaves the kernel's (1500).</summary>
+    public int Mtu { get; init; }
+
+    /// <summary>MAC address to set (aa:bb:cc:dd:ee:ff); empty leaves the random one the kernel chose.</summary>
+    public string Mac { get; init; } = "";
+
+    /// <summary>Bring the interface up.</summary>
+    public bool Up { get; init; } = true;
+
+    /// <summary>Frames in the rx stage's pool.</summary>
+    public int PoolFrames { get; init; } = 4096;
+
+    /// <summary>Input port written into received packets' metadata.</summary>
+    public ushort InputPort { get; init; }
+}

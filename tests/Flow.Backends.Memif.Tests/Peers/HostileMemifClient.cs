@@ -1,0 +1,172 @@
+using Flow.Backends.Memif.Internal;
+using Flow.Backends.Memif.Protocol;
+using Xunit;
+
+namespace Flow.Backends.Memif.Tests.Peers;
+
+/// <summary>
+/// A memif client written by hand (raw SOCK_SEQPACKET socket, memfd regions) that can follow
+/// the protocol or break it on purpose: garbage messages, missing fds, descriptors outside
+/// the region, lengths beyond buffers, endless chains, ring indices that jump.
+/// </summary>
+internal sealed unsafe class HostileMemifClient : IDisposable
+{
+    public const int Log2RingSize = 6;
+    public const int RingSlots = 1 << Log2RingSize;
+    public const int BufferSize = 2048;
+
+    private readonly MemifControlChannel _channel;
+    private readonly List<MemifRegion> _regions = new();
+    private readonly int _eventS2M;
+    private readonly int _eventM2S;
+
+    private HostileMemifClient(MemifControlChannel channel)
+    {
+        _channel = channel;
+        _eventS2M = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
+        _eventM2S = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
+    }
+
+    public MemifControlChannel Channel => _channel;
+
+    public MemifRingHeader* S2M { get; private set; }
+
+    public MemifDescriptor* S2MDescriptors => (MemifDescriptor*)((byte*)S2M + MemifConstants.RingHeaderSize);
+
+    /// <summary>Bytes of the one region (rings then buffers).</summary>
+    public uint RegionSize { get; private set; }
+
+    public uint BufferOffset(int index) => (uint)(2 * MemifRingHeader.SizeOf(Log2RingSize) + index * BufferSize);
+
+    public byte* Buffer(int index) => _regions[0].Base + BufferOffset(index);
+
+    public void Fill(int buffer, int length, byte value) => new Span<byte>(Buffer(buffer), length).Fill(value);
+
+    public static HostileMemifClient Connect(string socket)
+    {
+        MemifControlChannel? channel = null;
+        Assert.True(MemifTestNames.WaitUntil(() => (channel = MemifControlChannel.Connect(socket, true, out _)) is not null),
+            "could not connect to the Flow server");
+        var client = new HostileMemifClient(channel!);
+        Assert.Equal(MemifMessageType.Hello, client.Receive().Type);
+        return client;
+    }
+
+    public MemifMessage Receive()
+    {
+        ReceiveStatus status = _channel.Receive(out MemifMessage message, out int fd, 5000);
+        MemifControlChannel.CloseFd(ref fd);
+        Assert.Equal(ReceiveStatus.Message, status);
+        return message;
+    }
+
+    /// <summary>The DISCONNECT reason Flow answered with (after which it closes the channel).</summary>
+    public string ExpectDisconnect()
+    {
+        MemifMessage message = Receive();
+        Assert.Equal(MemifMessageType.Disconnect, message.Type);
+        string reason = MemifControlChannel.DisconnectReason(message);
+        ReceiveStatus status = _channel.Receive(out _, out int fd, 5000);
+        MemifControlChannel.CloseFd(ref fd);
+        Assert.Equal(ReceiveStatus.Closed, status);
+        return reason;
+    }
+
+    public void Send(MemifMessage message, int fd = -1) => Assert.Equal(0, _channel.Send(ref message, fd));
+
+    public void SendRaw(byte[] record)
+    {
+        fixed (byte* p = record)
+        {
+            Interop.Sys.IoVec iov = new() { Base = p, Length = (nuint)record.Length };
+            Interop.Sys.MsgHdr header = default;
+            header.Iov = &iov;
+            header.IovLength = 1;
+            Interop.Sys.SendMsg(_channel.Fd, &header, Interop.Sys.MSG_NOSIGNAL);
+        }
+    }
+
+    public static MemifMessage Init(uint id)
+    {
+        MemifMessage m = default;
+        m.Type = MemifMessageType.Init;
+        m.Init.Version = MemifConstants.Version;
+        m.Init.InterfaceId = id;
+        return m;
+    }
+
+    /// <summary>INIT, one region (rings + 2×ring buffers), one ring pair, CONNECT — all by the book.</summary>
+    public void Handshake(uint id, bool sealRegion = true)
+    {
+        Send(Init(id));
+        Assert.Equal(MemifMessageType.Ack, Receive().Type);
+        int ringBytes = MemifRingHeader.SizeOf(Log2RingSize);
+        RegionSize = (uint)(2 * ringBytes + 2 * RingSlots * BufferSize);
+        MemifRegion region = sealRegion ? MemifRegion.Create("hostile", RegionSize) : CreateUnsealed(RegionSize);
+        _regions.Add(region);
+        for (int r = 0; r < 2; r++)
+        {
+            var ring = (MemifRingHeader*)(region.Base + r * ringBytes);
+            ring->Cookie = MemifConstants.Cookie;
+        }
+        S2M = (MemifRingHeader*)region.Base;
+        MemifMessage addRegion = default;
+        addRegion.Type = MemifMessageType.AddRegion;
+        addRegion.AddRegion.Size = RegionSize;
+        Send(addRegion, region.Fd);
+        MemifMessage reply = Receive();
+        if (reply.Type == MemifMessageType.Disconnect)
+        {
+            throw new RefusedException(MemifControlChannel.DisconnectReason(reply));
+        }
+        for (int direction = 0; direction < 2; direction++)
+        {
+            MemifMessage ring = default;
+            ring.Type = MemifMessageType.AddRing;
+            ring.AddRing.Flags = direction == 0 ? MemifConstants.AddRingFlagS2M : (ushort)0;
+            ring.AddRing.Offset = (uint)(direction * ringBytes);
+            ring.AddRing.Log2RingSize = Log2RingSize;
+            Send(ring, direction == 0 ? _eventS2M : _eventM2S);
+            Assert.Equal(MemifMessageType.Ack, Receive().Type);
+        }
+        MemifMessage connect = default;
+        connect.Type = MemifMessageType.Connect;
+        Send(connect);
+        Assert.Equal(MemifMessageType.Connected, Receive().Type);
+    }
+
+    /// <summary>Writes descriptor <paramref name="slot"/> of the S2M ring.</summary>
+    public void Put(int slot, ushort region, uint offset, uint length, bool next = false)
+    {
+        MemifDescriptor* d = S2MDescriptors + (slot & (RingSlots - 1));
+        d->Region = region;
+        d->Offset = offset;
+        d->Length = length;
+        d->Flags = next ? MemifConstants.DescriptorFlagNext : (ushort)0;
+    }
+
+    /// <summary>Publishes head (the client's index) on the S2M ring.</summary>
+    public void PublishHead(ushort head) => Volatile.Write(ref S2M->Head, head);
+
+    public ushort Tail => Volatile.Read(ref S2M->Tail);
+
+    private static MemifRegion CreateUnsealed(ulong size)
+    {
+        int fd = Interop.Sys.MemfdCreate("hostile-unsealed", Interop.Sys.MFD_CLOEXEC);
+        Assert.Equal(0, Interop.Sys.Ftruncate(fd, (long)size));
+        return MemifRegion.Map(fd, size)!;
+    }
+
+    public void Dispose()
+    {
+        _channel.Dispose();
+        foreach (MemifRegion region in _regions)
+        {
+            region.Dispose();
+        }
+        Interop.Sys.Close(_eventS2M);
+        Interop.Sys.Close(_eventM2S);
+    }
+
+    public sealed class RefusedException(string reason) : Exception(reason);
+}

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Flow.Backends.AfPacket;
+
+namespace Flow.Benchmarks.Backends.AfPacket;
+
+/// <summary>
+/// Scenario <c>afpacket</c>: Flow's AF_PACKET rx and tx against DPDK's <c>net_af_packet</c>
+/// (dpdk-testpmd) on the same veth, in the same run, rounds interleaved, medians reported.
+/// <code>
+///  rx:  [ns: testpmd txonly, cpu 0] peer ==veth== host [ Flow af_packet_rx → null_sink, cpu 1 ]
+///                                                      [ or testpmd rxonly, cpu 1             ]
+///  tx:  [ns: (kernel drops)]         peer ==veth== host [ Flow generator → af_packet_tx, cpu 1 ]
+///                                                      [ or testpmd txonly, cpu 1             ]
+/// </code>
+/// Rx rates are what each receiver counted per second (Flow: frames handed on; testpmd: its
+/// Rx-pps samples). Tx rates are the host end's tx_packets counter per second for both (the
+/// kernel's count of frames that reached the peer). 64-byte frames; both transmitters bypass
+/// the qdisc (testpmd's net_af_packet default); both rings hold 8192 x 2 KiB. Needs root, dpdk-testpmd and 2 cores.
+/// The last line is one JSON object.
+/// </summary>
+public static class AfPacketBenchmark
+{
+    private static readonly Regex s_rxPps = new(@"Rx-pps:\s+(\d+)", RegexOptions.Compiled);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int rounds = ArgInt(args, "--rounds", 3);
+        int seconds = ArgInt(args, "--seconds", 3);
+        if (Environment.ProcessorCount < 2)
+        {
+            Console.Error.WriteLine("afpacket: needs 2 CPUs (generator and receiver on separate cores)");
+            return 2;
+        }
+        using var topology = new BenchTopology();
+        Console.WriteLine($"afpacket: veth {topology.HostEnd} <-> {topology.Namespace}/{topology.PeerEnd}, {rounds} rounds of {seconds} s, 64-byte frames");
+
+        var flowRx = new List<double>();
+        var testpmdRx = new List<double>();
+        int generatorSeconds = rounds * (2 * seconds + 16) + 20;
+        Process generator = topology.StartTestpmd(topology.PeerEnd, inNamespace: true, "txonly", cpu: 0, generatorSeconds, "flbgen");
+        try
+        {
+            await WaitForCounter(topology, "rx_packets");
+            for (int round = 0; round < rounds; round++)
+            {
+                bool flowFirst = round % 2 == 0;
+                for (int k = 0; k < 2; k++)
+                {
+                    if ((k == 0) == flowFirst)
+                    {
+                        flowRx.Add(await FlowRxAsync(topology, seconds));
+                    }
+                    else
+                    {
+                        testpmdRx.Add(TestpmdRx(topology, seconds));
+                    }
+                }
+                Console.WriteLine($"  rx round {round}: flow {flowRx[^1]:N0} pps, testpmd {testpmdRx[^1]:N0} pps");
+            }
+        }
+        finally
+        {
+            BenchTopology.Stop(generator);
+        }
+
+        var flowTx = new List<double>();
+        var testpmdTx = new List<double>();
+        for (int round = 0; round < rounds; round++)
+        {
+            bool flowFirst = round % 2 == 0;
+            for (int k = 0; k < 2; k++)
+            {
+                if ((k == 0) == flowFirst)
+                {
+                    flowTx.Add(await FlowTxAsync(topology, seconds));
+                }
+                else
+                {
+                    testpmdTx.Add(await TestpmdTxAsync(topology, seconds));
+                }
+            }
+            Console.WriteLine($"  tx round {round}: flow {flowTx[^1]:N0} pps, testpmd {testpmdTx[^1]:N0} pps");
+        }
+
+        double fr = Median(flowRx), tr = Median(testpmdRx), ft = Median(flowTx), tt = Median(testpmdTx);
+        Console.WriteLine($"rx median: flow {fr:N0} pps, testpmd {tr:N0} pps, ratio {fr / tr:F2}");
+        Console.WriteLine($"tx median: flow {ft:N0} pps, testpmd {tt:N0} pps, ratio {ft / tt:F2}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"scenario\":\"afpacket\",\"testpmd_rx_pps\":{tr:F0},\"flow_rx_pps\":{fr:F0},\"testpmd_tx_pps\":{tt:F0},\"flow_tx_pps\":{ft:F0}}}"));
+        return 0;
+    }
+
+    private static async Task<double> FlowRxAsync(BenchTopology topology, int seconds)
+    {
+        var rx = new AfPacketRx(new AfPacketOptions { Interface = topology.HostEnd, BlockSize = 1 << 18, BlockCount = BenchTopology.RingFrames * 2048 / (1 << 18) });
+        using FlowGraph graph = new GraphBuilder().Worker(0, cpu: 1, idle: IdlePolicy.BusyPoll)
+            .Add("rx", rx).Add("sink", new NullSink()).Connect("rx", "sink").Build();
+        graph.Start();
+        await Task.Delay(1000);
+        long start = rx.Received;
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(seconds * 1000);
+        long received = rx.Received - start;
+        double elapsed = clock.Elapsed.TotalSeconds;
+        await graph.StopAsync();
+        GraphStats stats = graph.GetStats();
+        Verify(stats.IsBalanced, "flow rx graph is not balanced");
+        Verify(rx.Pool.Outstanding == 0, $"flow rx leaked {rx.Pool.Outstanding} frames");
+        Verify(received > 0, "flow rx received nothing");
+        Console.WriteLine($"    flow rx: kernel saw {rx.Statistics.Packets:N0}, ring drops {rx.Statistics.Drops:N0}");
+        return received / elapsed;
+    }
+
+    private static double TestpmdRx(BenchTopology topology, int seconds)
+    {
+        Process process = topology.StartTestpmd(topology.HostEnd, inNamespace: false, "rxonly", cpu: 1, seconds + 6, "flbrx");
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        // Samples once a second; the first non-zero one covers start-up, so it is left out.
+        List<double> samples = [.. s_rxPps.Matches(output).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).SkipWhile(v => v == 0).Skip(1)];
+        Verify(samples.Count > 0, $"testpmd printed no Rx-pps samples: {process.StandardError.ReadToEnd()}");
+        Console.WriteLine($"    testpmd rx samples: {string.Join(", ", samples.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))}");
+        return Median(samples);
+    }
+
+    private static async Task<double> FlowTxAsync(BenchTopology topology, int seconds)
+    {
+        var generator = new Generator(new GeneratorOptions { FrameSize = 64 });
+        var tx = new AfPacketTx(new AfPacketOptions { Interface = topology.HostEnd, QdiscBypass = true, TxFrames = BenchTopology.RingFrames });
+        using FlowGraph graph = new GraphBuilder().Worker(0, cpu: 1, idle: IdlePolicy.BusyPoll)
+            .Add("gen", generator).Add("tx", tx).Connect("gen", "tx").Build();
+        graph.Start();
+        await Task.Delay(1000);
+        double pps = await CounterRate(topology, "tx_packets", seconds);
+        await graph.StopAsync();
+        GraphStats stats = graph.GetStats();
+        Verify(stats.IsBalanced, "flow tx graph is not balanced");
+        Verify(tx.KickErrors == 0, $"flow tx: sendto failed with errno {tx.LastKickErrno}");
+        StageStats stage = stats.Stage("tx");
+        Console.WriteLine($"    flow tx: sent {tx.Sent:N0}, ring_full {stage.DroppedFor("ring_full"):N0}");
+        return pps;
+    }
+
+    private static async Task<double> TestpmdTxAsync(BenchTopology topology, int seconds)
+    {
+        Process process = topology.StartTestpmd(topology.HostEnd, inNamespace: false, "txonly", cpu: 1, seconds + 20, "flbtx");
+        try
+        {
+            await WaitForCounter(topology, "tx_packets");
+            await Task.Delay(1000);
+            return await CounterRate(topology, "tx_packets", seconds);
+        }
+        finally
+        {
+            BenchTopology.Stop(process);
+        }
+    }
+
+    private static async Task<double> CounterRate(BenchTopology topology, string counter, int seconds)
+    {
+        long start = topology.HostCounter(counter);
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(seconds * 1000);
+        long end = topology.HostCounter(counter);
+        return (end - start) / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Waits (at most 20 s) until a host-end counter moves: the traffic has started.</summary>
+    private static async Task WaitForCounter(BenchTopology topology, string counter)
+    {
+        long first = topology.HostCounter(counter);
+        var clock = Stopwatch.StartNew();
+        while (topology.HostCounter(counter) - first < 1000)
+        {
+            Verify(clock.Elapsed < TimeSpan.FromSeconds(20), $"{counter} on {topology.HostEnd} did not move in 20 s");
+            await Task.Delay(50);
+        }
+    }
+
+    private static void Verify(bool condition, string problem)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException($"afpacket benchmark: {problem}");
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        List<double> sorted = [.. values.Order()];
+        int n = sorted.Count;
+        return n == 0 ? 0 : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static int ArgInt(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}

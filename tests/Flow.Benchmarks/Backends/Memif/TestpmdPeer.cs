@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Flow.Benchmarks.Backends.Memif;
+
+/// <summary>A <c>dpdk-testpmd</c> with one net_memif port, driven through its prompt, pinned to one CPU, killed by pid.</summary>
+internal sealed partial class TestpmdPeer : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private TestpmdPeer(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static TestpmdPeer Start(string vdev, string mode, int cpu)
+    {
+        string prefix = $"flowbench{Environment.ProcessId}{Random.Shared.Next(1_000_000)}";
+        // stdbuf: stdout is a pipe; unbuffered so the prompt's answers arrive as they are printed.
+        var info = new ProcessStartInfo("/usr/bin/stdbuf",
+            $"-o0 -e0 /usr/bin/dpdk-testpmd --no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu},1@{cpu} " +
+            $"--vdev=net_memif0,{vdev} -- --total-num-mbufs=8192 --forward-mode={mode} -i")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var peer = new TestpmdPeer(Process.Start(info) ?? throw new InvalidOperationException("dpdk-testpmd did not start"));
+        if (!Wait(() => Regex.IsMatch(peer.Output, @"Checking link statuses\.\.\.[\s\S]*\bDone\b") || peer._process.HasExited, 20))
+        {
+            peer.Dispose();
+            throw new InvalidOperationException("testpmd did not start: " + peer.Output);
+        }
+        return peer;
+    }
+
+    public void Send(string command)
+    {
+        _process.StandardInput.WriteLine(command);
+        _process.StandardInput.Flush();
+    }
+
+    public bool WaitLinkUp() => Wait(() =>
+    {
+        int mark = Output.Length;
+        Send("show port info 0");
+        return Wait(() => Output.Length > mark && Output[mark..].Contains("Link status"), 5) &&
+            Regex.IsMatch(Output[mark..], @"Link status:\s+up");
+    }, 20);
+
+    /// <summary>Port 0 NIC counters: packets received, packets sent.</summary>
+    public (long Rx, long Tx) PortStats()
+    {
+        int mark = Output.Length;
+        Send("show port stats 0");
+        if (!Wait(() => Output.Length > mark && Output[mark..].Contains("Tx-bps"), 10))
+        {
+            throw new InvalidOperationException("testpmd printed no port stats");
+        }
+        string text = Output[mark..];
+        return (long.Parse(RxPackets().Match(text).Groups[1].Value), long.Parse(TxPackets().Match(text).Groups[1].Value));
+    }
+
+    public (long Rx, long Tx) SettledPortStats()
+    {
+        (long, long) last = PortStats();
+        for (int i = 0; i < 100; i++)
+        {
+            Thread.Sleep(20);
+            (long, long) now = PortStats();
+            if (now == last)
+            {
+                return now;
+            }
+            last = now;
+        }
+        return last;
+    }
+
+    public static bool Wait(Func<bool> condition, double seconds)
+    {
+        long deadline = Environment.TickCount64 + (long)(seconds * 1000);
+        while (!condition())
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                return false;
+            }
+            Thread.Sleep(5);
+        }
+        return true;
+    }
+
+    [GeneratedRegex(@"RX-packets:\s+(\d+)")]
+    private static partial Regex RxPackets();
+
+    [GeneratedRegex(@"TX-packets:\s+(\d+)")]
+    private static partial Regex TxPackets();
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            try
+            {
+                Send("quit");
+            }
+            catch (IOException)
+            {
+                // stdin closed already; the signal below ends it
+            }
+            if (!_process.WaitForExit(10_000))
+            {
+                Kill(_process.Id, 9);
+                _process.WaitForExit(10_000);
+            }
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,4 @@
+namespace Flow.TestKit;
+
+/// <summary>Exit code and output of a finished command (-1 when it was killed for running too long).</summary>
+public readonly record struct ShellResult(int ExitCode, string StandardOutput, string StandardError);
