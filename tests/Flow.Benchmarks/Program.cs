@@ -10,11 +10,17 @@ switch (scenario)
 {
     case "pipeline":
         return await PipelineScenario.RunAsync(rest);
+    case "memif":
+        return await Flow.Benchmarks.Backends.Memif.MemifScenario.RunAsync(rest);
+    case "afpacket":
+        return await Flow.Benchmarks.Backends.AfPacket.AfPacketBenchmark.RunAsync(rest);
+    case "pcap_replay":
+        return await Flow.Benchmarks.Backends.Pcap.PcapReplayBenchmark.RunAsync(rest);
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(PipelineScenario).Assembly).Run(rest.Length > 0 ? rest : ["--filter", "*"]);
         return 0;
     default:
         Console.Error.WriteLine("usage: Flow.Benchmarks <scenario> [options]");
-        Console.Error.WriteLine("scenarios: pipeline, micro");
+        Console.Error.WriteLine("scenarios: pipeline, memif, afpacket, pcap_replay, micro");
         return 2;
 }
