@@ -1,4 +1,5 @@
 using Flow.Backends.AfPacket;
+using Flow.Backends.AfXdp;
 using Flow.Backends.Loop;
 using Flow.Backends.Memif;
 using Flow.Backends.Pcap;
@@ -35,6 +36,7 @@ internal static class FlowCliServices
 
         // Backends and stage libraries: one line each (and a project reference in Flow.Cli.csproj).
         services.AddFlowAfPacket();
+        services.AddFlowAfXdp();
         services.AddFlowLoop();
         services.AddFlowMemif();
         services.AddFlowPcap();
