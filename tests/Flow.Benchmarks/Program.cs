@@ -12,6 +12,8 @@ switch (scenario)
         return await PipelineScenario.RunAsync(rest);
     case "memif":
         return await Flow.Benchmarks.Backends.Memif.MemifScenario.RunAsync(rest);
+    case "afxdp":
+        return await Flow.Benchmarks.Backends.AfXdp.AfXdpScenario.RunAsync(rest);
     case "afpacket":
         return await Flow.Benchmarks.Backends.AfPacket.AfPacketBenchmark.RunAsync(rest);
     case "pcap_replay":
@@ -21,6 +23,6 @@ switch (scenario)
         return 0;
     default:
         Console.Error.WriteLine("usage: Flow.Benchmarks <scenario> [options]");
-        Console.Error.WriteLine("scenarios: pipeline, memif, afpacket, pcap_replay, micro");
+        Console.Error.WriteLine("scenarios: pipeline, memif, afxdp, afpacket, pcap_replay, micro");
         return 2;
 }

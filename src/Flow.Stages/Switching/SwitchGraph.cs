@@ -4,7 +4,7 @@ namespace Flow.Stages.Switching;
 
 /// <summary>
 /// Adds a VLAN-aware learning switch to a graph in code — the code-built equivalent of
-/// <c>pipelines/switch.json</c> (docs/adr/004-switch-stages.md):
+/// <c>pipelines/switch.json</c> (docs/adr/005-switch-stages.md):
 /// <code>
 ///  (rx of each port) ──> classify ──> learn ──> forward ─:&lt;port&gt;──> tag_&lt;port&gt; ──> (tx of that port)
 /// </code>

@@ -1,0 +1,86 @@
+namespace Flow.Backends.AfXdp;
+
+/// <summary>
+/// Configuration of an AF_XDP port (one interface, <see cref="QueueCount"/> sockets) and of the
+/// rx or tx stage of one of its queues. Named like the Go AF_XDP libraries' options
+/// (NumFrames, FrameSize, ring sizes, XDP flags, bind flags). Stages of the same interface in
+/// one process share the port, so every port-level value must match between them.
+/// </summary>
+public sealed record AfXdpOptions
+{
+    /// <summary>Interface name (for example a veth end).</summary>
+    public string Interface { get; init; } = "";
+
+    /// <summary>The queue this stage serves, 0 ≤ Queue &lt; <see cref="QueueCount"/>. Stage-level.</summary>
+    public int Queue { get; init; }
+
+    /// <summary>Queues 0..QueueCount-1 each get a socket and a UMEM; one rx/tx stage pair per queue.</summary>
+    public int QueueCount { get; init; } = 1;
+
+    /// <summary>UMEM frames per queue (Go: NumFrames). Up to half of them are lent to the kernel's fill ring.</summary>
+    public int FrameCount { get; init; } = 4096;
+
+    /// <summary>
+    /// One UMEM (and pool) for every queue, FrameCount frames per queue, bound with
+    /// XDP_SHARED_UMEM: a frame received on one queue is transmitted on another without a copy.
+    /// The other queues inherit queue 0's bind mode and need-wakeup. Needs Linux 5.10+.
+    /// </summary>
+    public bool SharedUmem { get; init; }
+
+    /// <summary>UMEM chunk size: 2048 or 4096 (Go: FrameSize).</summary>
+    public int FrameSize { get; init; } = 2048;
+
+    /// <summary>
+    /// UMEM headroom at the front of every chunk; Flow's 64-byte packet metadata lives there, so
+    /// at least 64. Received data starts at Headroom + 256 (the kernel's XDP_PACKET_HEADROOM).
+    /// </summary>
+    public int Headroom { get; init; } = PacketMeta.Size;
+
+    /// <summary>Entries of each of the four rings (power of two), unless a ring's own size is set.</summary>
+    public int RingSize { get; init; } = 2048;
+
+    public int FillRingSize { get; init; }
+
+    public int CompletionRingSize { get; init; }
+
+    public int RxRingSize { get; init; }
+
+    public int TxRingSize { get; init; }
+
+    /// <summary>XDP attach mode (Go: XDP flags skb/drv).</summary>
+    public AfXdpAttachMode AttachMode { get; init; } = AfXdpAttachMode.Auto;
+
+    /// <summary>Copy or zero-copy bind (Go: bind flags XDP_COPY / XDP_ZEROCOPY).</summary>
+    public AfXdpBindMode BindMode { get; init; } = AfXdpBindMode.Auto;
+
+    /// <summary>Bind with XDP_USE_NEED_WAKEUP so the kernel sleeps until poked; Flow pokes only when the ring flag asks.</summary>
+    public bool NeedWakeup { get; init; } = true;
+
+    /// <summary>
+    /// Blocking mode: the rx stage exposes the socket as its wakeup fd, so a worker with the event
+    /// idle policy sleeps in poll(2) on it; a tx stage whose ring is full waits up to
+    /// <see cref="PollTimeoutMs"/> for room before dropping. Non-blocking (default): never waits.
+    /// Stage-level: an rx and a tx stage of one port may differ.
+    /// </summary>
+    public bool Blocking { get; init; }
+
+    /// <summary>Longest wait of a blocking tx for ring room, in milliseconds. Stage-level.</summary>
+    public int PollTimeoutMs { get; init; } = 100;
+
+    /// <summary>Replace an AF_XDP redirect program a crashed run left on the interface (on by default). A foreign program is never replaced.</summary>
+    public bool ReplaceLeftoverProgram { get; init; } = true;
+
+    /// <summary>How long bind keeps retrying EBUSY (a socket of an earlier run still closing) before failing.</summary>
+    public int BindBusyTimeoutMs { get; init; } = 2000;
+
+    internal int EffectiveFillRingSize => FillRingSize > 0 ? FillRingSize : RingSize;
+
+    internal int EffectiveCompletionRingSize => CompletionRingSize > 0 ? CompletionRingSize : RingSize;
+
+    internal int EffectiveRxRingSize => RxRingSize > 0 ? RxRingSize : RingSize;
+
+    internal int EffectiveTxRingSize => TxRingSize > 0 ? TxRingSize : RingSize;
+
+    /// <summary>The same options with the stage-level fields cleared: what stages sharing a port must agree on.</summary>
+    internal AfXdpOptions PortLevel => this with { Queue = 0, Blocking = false, PollTimeoutMs = 0 };
+}

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Flow.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flow.Cli;
+
+/// <summary><c>flow graph &lt;graph.json&gt; --format dot|mermaid [--output file]</c>.</summary>
+internal static class GraphCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("graph") { Description = "The graph file to draw." };
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = "dot (Graphviz: pipe into 'dot -Tsvg') or mermaid (paste into Markdown).",
+            DefaultValueFactory = _ => "dot",
+        };
+        format.AcceptOnlyFromAmong("dot", "mermaid");
+        var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of stdout.", HelpName = "file" };
+        var command = new Command("graph", "Draw a graph file: workers as clusters, stages with their types, edges labelled with ports (dashed: a ring between workers).")
+        {
+            file, format, output,
+        };
+        command.SetAction(parse => Draw(parse.GetValue(file)!, parse.GetValue(format)!, parse.GetValue(output)));
+        return command;
+    }
+
+    private static int Draw(string path, string format, string? output)
+    {
+        using ServiceProvider services = FlowCliServices.Create();
+        int code = GraphLoading.TryLoad(services, path, out FlowGraph? graph);
+        if (code != ExitCodes.Success)
+        {
+            return code;
+        }
+        using (graph)
+        {
+            string name = Path.GetFileNameWithoutExtension(path);
+            string text = format == "mermaid" ? GraphDiagram.ToMermaid(graph!, name) : GraphDiagram.ToDot(graph!, name);
+            if (output is null)
+            {
+                Console.Write(text);
+                return ExitCodes.Success;
+            }
+            try
+            {
+                File.WriteAllText(output, text);
+                return ExitCodes.Success;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                CliOutput.Error($"cannot write '{output}': {e.Message}");
+                return ExitCodes.FileNotReadable;
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Flow.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Flow.Cli;
+
+/// <summary><c>flow run &lt;graph.json&gt; [--duration s] [--stats] [--metrics 127.0.0.1:9464]</c>.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var graph = new Argument<string>("graph") { Description = "The graph file to run (JSON, see docs/graph-format.md)." };
+        var duration = new Option<double?>("--duration", "-d")
+        {
+            Description = "Stop after this many seconds: sources stop, packets in flight drain, final stats print. " +
+                "Without it the graph runs until every source is exhausted or Ctrl-C.",
+            HelpName = "seconds",
+        };
+        var stats = new Option<bool>("--stats", "-s")
+        {
+            Description = "Show live stats every second: a table on a terminal, one line per stage/ring/worker when output is redirected.",
+        };
+        var metrics = new Option<string?>("--metrics")
+        {
+            Description = "Serve Prometheus metrics at http://<address:port>/metrics while running. Loopback addresses only (e.g. 127.0.0.1:9464).",
+            HelpName = "address:port",
+        };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log graph and worker events to stderr." };
+        var command = new Command("run", "Run a graph file until its sources are exhausted, --duration passes, or Ctrl-C (which drains and prints final stats).")
+        {
+            graph, duration, stats, metrics, verbose,
+        };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(graph)!, parse.GetValue(duration), parse.GetValue(stats), parse.GetValue(metrics), parse.GetValue(verbose)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string path, double? duration, bool liveStats, string? metricsAddress, bool verbose)
+    {
+        if (duration is <= 0 or > 365 * 86400.0 || duration is double d && !double.IsFinite(d))
+        {
+            CliOutput.Error($"--duration must be a positive number of seconds, not {duration}");
+            return ExitCodes.Usage;
+        }
+        IPEndPoint? metricsEndPoint = null;
+        if (metricsAddress is not null)
+        {
+            if (!PrometheusEndpoint.TryParseLoopback(metricsAddress, out IPEndPoint parsed, out string problem))
+            {
+                CliOutput.Error($"--metrics: {problem}");
+                return ExitCodes.MetricsUnavailable;
+            }
+            metricsEndPoint = parsed;
+        }
+
+        await using ServiceProvider services = FlowCliServices.Create(verbose);
+        int loaded = GraphLoading.TryLoad(services, path, out FlowGraph? loadedGraph);
+        if (loaded != ExitCodes.Success)
+        {
+            return loaded;
+        }
+        await using FlowGraph graph = loadedGraph!;
+        // The 'Flow' meter: dotnet-counters monitor --counters Flow -p <pid>.
+        FlowMetrics meter = services.GetRequiredService<FlowMetrics>();
+        meter.Track(graph);
+        foreach (string warning in graph.Warnings)
+        {
+            CliOutput.Error("warning: " + warning);
+        }
+
+        PrometheusEndpoint? endpoint = null;
+        if (metricsEndPoint is not null)
+        {
+            try
+            {
+                endpoint = PrometheusEndpoint.Start(metricsEndPoint, graph.GetStats, services.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Metrics"));
+                Console.Error.WriteLine($"flow: metrics at http://{endpoint.EndPoint}/metrics");
+            }
+            catch (SocketException e)
+            {
+                CliOutput.Error($"--metrics: cannot listen on {metricsEndPoint}: {e.Message}");
+                return ExitCodes.MetricsUnavailable;
+            }
+        }
+
+        int stopRequests = 0;
+        void RequestStop(string why)
+        {
+            if (Interlocked.Increment(ref stopRequests) == 1)
+            {
+                Console.Error.WriteLine($"flow: {why}: stopping sources and draining (press Ctrl-C again to stop at once)");
+                _ = graph.StopAsync(drain: true);
+            }
+            else
+            {
+                Console.Error.WriteLine("flow: stopping at once; packets in flight are freed and counted as queued");
+                _ = graph.StopAsync(drain: false);
+            }
+        }
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            RequestStop("interrupted");
+        };
+        Console.CancelKeyPress += onCancel;
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            RequestStop("terminated");
+        });
+
+        int exitCode = ExitCodes.Success;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            graph.Start();
+            bool terminal = !Console.IsOutputRedirected;
+            if (liveStats && terminal)
+            {
+                GraphStats first = graph.GetStats();
+                await AnsiConsole.Live(StatsView.LiveTable(first, first, 0, TimeSpan.Zero)).AutoClear(true)
+                    .StartAsync(async context => await TickAsync(graph, duration, clock, (previous, current, seconds) =>
+                        context.UpdateTarget(StatsView.LiveTable(previous, current, seconds, clock.Elapsed))));
+            }
+            else
+            {
+                await TickAsync(graph, duration, clock, liveStats
+                    ? (previous, current, seconds) => StatsView.WritePlain(Console.Out, previous, current, seconds, clock.Elapsed)
+                    : null);
+            }
+            await graph.Completion;
+        }
+        catch (StageFaultException e)
+        {
+            CliOutput.Error($"stage '{e.Stage}' on worker {e.Worker} faulted: {e.InnerException?.GetType().Name}: {e.InnerException?.Message}");
+            exitCode = ExitCodes.GraphFaulted;
+        }
+        finally
+        {
+            meter.Untrack(graph);
+            Console.CancelKeyPress -= onCancel;
+            if (endpoint is not null)
+            {
+                await endpoint.DisposeAsync();
+            }
+        }
+
+        GraphStats final = graph.GetStats();
+        if (Console.IsOutputRedirected)
+        {
+            StatsView.WriteFinalPlain(Console.Out, final, clock.Elapsed);
+        }
+        else
+        {
+            AnsiConsole.Write(StatsView.FinalTable(final, clock.Elapsed));
+        }
+        return exitCode;
+    }
+
+    /// <summary>Once a second until the graph completes: stats callback, and the --duration stop.</summary>
+    private static async Task TickAsync(FlowGraph graph, double? duration, Stopwatch clock, Action<GraphStats, GraphStats, double>? onTick)
+    {
+        GraphStats previous = graph.GetStats();
+        TimeSpan previousAt = clock.Elapsed;
+        bool durationStopped = false;
+        while (!graph.Completion.IsCompleted)
+        {
+            TimeSpan wait = TimeSpan.FromSeconds(1);
+            if (duration is double seconds && !durationStopped)
+            {
+                TimeSpan left = TimeSpan.FromSeconds(seconds) - clock.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    durationStopped = true;
+                    _ = graph.StopAsync(drain: true);
+                    continue;
+                }
+                wait = left < wait ? left : wait;
+            }
+            await Task.WhenAny(graph.Completion, Task.Delay(wait));
+            if (onTick is not null && (clock.Elapsed - previousAt).TotalSeconds >= 0.999 && !graph.Completion.IsCompleted)
+            {
+                GraphStats current = graph.GetStats();
+                onTick(previous, current, (clock.Elapsed - previousAt).TotalSeconds);
+                previous = current;
+                previousAt = clock.Elapsed;
+            }
+        }
+    }
+}

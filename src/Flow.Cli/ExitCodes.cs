@@ -1,0 +1,26 @@
+namespace Flow.Cli;
+
+/// <summary>What <c>flow</c> exits with (documented in docs/graph-format.md and <c>flow --help</c>).</summary>
+internal static class ExitCodes
+{
+    /// <summary>The command did what was asked (a run ended by its sources, its duration, or Ctrl-C).</summary>
+    public const int Success = 0;
+
+    /// <summary>The graph ran and a stage faulted (threw); the run was stopped.</summary>
+    public const int GraphFaulted = 1;
+
+    /// <summary>The command line is wrong (unknown verb or option, missing argument).</summary>
+    public const int Usage = 2;
+
+    /// <summary>A file named on the command line does not exist or cannot be read.</summary>
+    public const int FileNotReadable = 3;
+
+    /// <summary>The graph file is not valid; every error was printed.</summary>
+    public const int GraphInvalid = 4;
+
+    /// <summary>The metrics endpoint could not be served (not loopback, port taken) or read.</summary>
+    public const int MetricsUnavailable = 5;
+
+    /// <summary>A bug in flow itself; the message says what happened.</summary>
+    public const int InternalError = 70;
+}

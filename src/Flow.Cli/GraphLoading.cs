@@ -1,0 +1,36 @@
+using Flow.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flow.Cli;
+
+/// <summary>Loads a graph file for a command and turns every failure into printed lines and an exit code.</summary>
+internal static class GraphLoading
+{
+    public static int TryLoad(IServiceProvider services, string path, out FlowGraph? graph)
+    {
+        graph = null;
+        if (!CliOutput.CheckReadable(path))
+        {
+            return ExitCodes.FileNotReadable;
+        }
+        try
+        {
+            graph = services.GetRequiredService<GraphFileLoader>().Load(path);
+            return ExitCodes.Success;
+        }
+        catch (GraphFileException e)
+        {
+            foreach (GraphFileError error in e.Errors)
+            {
+                Console.Error.WriteLine(error.ToString());
+            }
+            CliOutput.Error($"{path} is not a valid graph file ({e.Errors.Count} error{(e.Errors.Count == 1 ? "" : "s")})");
+            return ExitCodes.GraphInvalid;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            CliOutput.Error($"cannot read '{path}': {e.Message}");
+            return ExitCodes.FileNotReadable;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace Flow.Hosting;
+
+/// <summary>How <see cref="FlowHostedService"/> runs its graph.</summary>
+public sealed class FlowGraphHostOptions
+{
+    /// <summary>Names the graph in logs and as the DI key of its <see cref="FlowHostedService"/>.</summary>
+    public string Name { get; set; } = "default";
+
+    /// <summary>Stop the application when the graph ends by itself (every source exhausted) or faults.</summary>
+    public bool StopApplicationWhenDone { get; set; }
+
+    /// <summary>Drain packets in flight on shutdown (sources stop first) rather than stop at once.</summary>
+    public bool DrainOnStop { get; set; } = true;
+}

@@ -1,0 +1,18 @@
+namespace Flow.Hosting.Internal;
+
+/// <summary>Collects every error of one load, in file order when reported.</summary>
+internal sealed class ErrorList(string file)
+{
+    private readonly List<GraphFileError> _errors = [];
+
+    public string File { get; } = file;
+
+    public int Count => _errors.Count;
+
+    public void Add(SourceNode node, string message) => _errors.Add(new GraphFileError(File, node.Position, node.Path, message));
+
+    public void Add(SourcePosition position, string path, string message) => _errors.Add(new GraphFileError(File, position, path, message));
+
+    public IReadOnlyList<GraphFileError> Sorted() =>
+        _errors.OrderBy(e => e.Position.Line).ThenBy(e => e.Position.Column).ToList();
+}

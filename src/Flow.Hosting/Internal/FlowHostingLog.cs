@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Flow.Hosting.Internal;
+
+/// <summary>Every log event of Flow.Hosting, with stable event ids.</summary>
+internal static partial class FlowHostingLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Flow graph '{Graph}' started: {Stages} stages on {Workers} workers")]
+    public static partial void GraphStarted(ILogger logger, string graph, int stages, int workers);
+
+    [LoggerMessage(2, LogLevel.Warning, "Flow graph '{Graph}': {Warning}")]
+    public static partial void GraphWarning(ILogger logger, string graph, string warning);
+
+    [LoggerMessage(3, LogLevel.Information, "Flow graph '{Graph}' stopped: {Packets} packets delivered, {Dropped} dropped, balanced {Balanced}")]
+    public static partial void GraphStopped(ILogger logger, string graph, long packets, long dropped, bool balanced);
+
+    [LoggerMessage(4, LogLevel.Error, "Flow graph '{Graph}' faulted")]
+    public static partial void GraphFaulted(ILogger logger, string graph, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Error, "Flow graph file is not valid: {Errors}")]
+    public static partial void GraphFileInvalid(ILogger logger, string errors);
+
+    [LoggerMessage(6, LogLevel.Information, "Flow graph '{Graph}' finished: every source is exhausted")]
+    public static partial void GraphCompleted(ILogger logger, string graph);
+
+    [LoggerMessage(7, LogLevel.Information, "Prometheus metrics at http://{Endpoint}/metrics")]
+    public static partial void MetricsListening(ILogger logger, string endpoint);
+
+    [LoggerMessage(8, LogLevel.Warning, "Prometheus request from {Remote} failed: {Reason}")]
+    public static partial void MetricsRequestFailed(ILogger logger, string remote, string reason);
+}

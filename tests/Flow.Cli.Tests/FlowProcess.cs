@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Flow.Cli.Tests;
+
+/// <summary>Runs the built <c>flow</c> command as a child process, capturing stdout and stderr, with a bounded wait.</summary>
+internal sealed partial class FlowProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly Lock _lock = new();
+
+    private FlowProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public int Id => _process.Id;
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            string? directory = AppContext.BaseDirectory;
+            while (directory is not null && !File.Exists(Path.Combine(directory, "Flow.sln")))
+            {
+                directory = Path.GetDirectoryName(directory);
+            }
+            return directory ?? throw new InvalidOperationException($"Flow.sln not found above {AppContext.BaseDirectory}");
+        }
+    }
+
+    public static FlowProcess Start(params string[] args) => StartDll(Path.Combine(AppContext.BaseDirectory, "flow.dll"), args);
+
+    /// <summary>Starts <c>dotnet &lt;dll&gt; args</c> (a sample, say) in the repository root.</summary>
+    public static FlowProcess StartDll(string dll, params string[] args)
+    {
+        string flow = dll;
+        if (!File.Exists(flow))
+        {
+            throw new InvalidOperationException($"{flow} not found: its project reference did not build or copy it");
+        }
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryRoot,
+        };
+        info.ArgumentList.Add(flow);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var process = new Process { StartInfo = info };
+        var result = new FlowProcess(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (result._lock)
+                {
+                    result._stdout.Append(e.Data).Append('\n');
+                }
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (result._lock)
+                {
+                    result._stderr.Append(e.Data).Append('\n');
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return result;
+    }
+
+    /// <summary>Runs to the end (at most <paramref name="seconds"/>) and returns the exit code.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(int seconds, params string[] args)
+    {
+        using FlowProcess process = Start(args);
+        int code = await process.WaitForExitAsync(seconds);
+        return (code, process.Stdout, process.Stderr);
+    }
+
+    public async Task<int> WaitForExitAsync(int seconds)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"flow did not exit within {seconds} s; stdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Polls (bounded) until stdout contains <paramref name="text"/>.</summary>
+    public async Task WaitForStdoutAsync(string text, int seconds)
+    {
+        long deadline = Environment.TickCount64 + seconds * 1000L;
+        while (!Stdout.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process.HasExited || Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException($"'{text}' did not appear on flow's stdout within {seconds} s; stdout:\n{Stdout}\nstderr:\n{Stderr}");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Sends SIGTERM to this child (and only it).</summary>
+    public void Terminate()
+    {
+        if (Interop.Kill(_process.Id, Interop.SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        _process.Dispose();
+    }
+
+    private static partial class Interop
+    {
+        public const int SigTerm = 15;
+
+        [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+        public static partial int Kill(int pid, int signal);
+    }
+}

@@ -1,0 +1,6 @@
+namespace Flow.Hosting.Tests;
+
+public sealed record AssemblyOnlyStageOptions
+{
+    public int Tag { get; init; }
+}

@@ -1,0 +1,7 @@
+namespace Flow.Hosting.Tests;
+
+public enum ShaperMode
+{
+    Strict,
+    BestEffort,
+}

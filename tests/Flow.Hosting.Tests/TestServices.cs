@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flow.Hosting.Tests;
+
+internal static class TestServices
+{
+    /// <summary>Flow hosting plus the test stages registered in DI (not <see cref="AssemblyOnlyStage"/>).</summary>
+    public static ServiceProvider Create()
+    {
+        var services = new ServiceCollection();
+        services.AddFlowHosting();
+        services.AddFlowStage<Ipv4Counter>();
+        services.AddFlowStage<UnopenableDevice>();
+        services.AddSingleton(StageAssemblyScanner.Register(typeof(Shaper)));
+        return services.BuildServiceProvider();
+    }
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            string? directory = AppContext.BaseDirectory;
+            while (directory is not null && !File.Exists(Path.Combine(directory, "Flow.sln")))
+            {
+                directory = Path.GetDirectoryName(directory);
+            }
+            return directory ?? throw new InvalidOperationException($"Flow.sln not found above {AppContext.BaseDirectory}");
+        }
+    }
+}
