@@ -6,7 +6,10 @@ namespace Flow.Cli;
 /// <summary>Loads a graph file for a command and turns every failure into printed lines and an exit code.</summary>
 internal static class GraphLoading
 {
-    public static int TryLoad(IServiceProvider services, string path, out FlowGraph? graph)
+    public static int TryLoad(IServiceProvider services, string path, out FlowGraph? graph) => TryLoad(services, path, null, out graph);
+
+    /// <summary>Loads <paramref name="path"/> with its <c>parameters</c> overridden by <paramref name="parameters"/> (<c>--set</c>).</summary>
+    public static int TryLoad(IServiceProvider services, string path, IReadOnlyDictionary<string, string>? parameters, out FlowGraph? graph)
     {
         graph = null;
         if (!CliOutput.CheckReadable(path))
@@ -15,7 +18,7 @@ internal static class GraphLoading
         }
         try
         {
-            graph = services.GetRequiredService<GraphFileLoader>().Load(path);
+            graph = services.GetRequiredService<GraphFileLoader>().Load(path, parameters);
             return ExitCodes.Success;
         }
         catch (GraphFileException e)

@@ -17,18 +17,23 @@ internal static class GraphCommand
         };
         format.AcceptOnlyFromAmong("dot", "mermaid");
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of stdout.", HelpName = "file" };
+        Option<string[]> set = GraphParameterOption.Create();
         var command = new Command("graph", "Draw a graph file: workers as clusters, stages with their types, edges labelled with ports (dashed: a ring between workers).")
         {
-            file, format, output,
+            file, format, output, set,
         };
-        command.SetAction(parse => Draw(parse.GetValue(file)!, parse.GetValue(format)!, parse.GetValue(output)));
+        command.SetAction(parse => Draw(parse.GetValue(file)!, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(set)));
         return command;
     }
 
-    private static int Draw(string path, string format, string? output)
+    private static int Draw(string path, string format, string? output, string[]? set)
     {
+        if (!GraphParameterOption.TryParse(set, out Dictionary<string, string> parameters))
+        {
+            return ExitCodes.Usage;
+        }
         using ServiceProvider services = FlowCliServices.Create();
-        int code = GraphLoading.TryLoad(services, path, out FlowGraph? graph);
+        int code = GraphLoading.TryLoad(services, path, parameters, out FlowGraph? graph);
         if (code != ExitCodes.Success)
         {
             return code;

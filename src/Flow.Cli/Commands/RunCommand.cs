@@ -32,16 +32,22 @@ internal static class RunCommand
             HelpName = "address:port",
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log graph and worker events to stderr." };
+        Option<string[]> set = GraphParameterOption.Create();
         var command = new Command("run", "Run a graph file until its sources are exhausted, --duration passes, or Ctrl-C (which drains and prints final stats).")
         {
-            graph, duration, stats, metrics, verbose,
+            graph, duration, stats, metrics, verbose, set,
         };
-        command.SetAction((parse, _) => RunAsync(parse.GetValue(graph)!, parse.GetValue(duration), parse.GetValue(stats), parse.GetValue(metrics), parse.GetValue(verbose)));
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(graph)!, parse.GetValue(duration), parse.GetValue(stats), parse.GetValue(metrics), parse.GetValue(verbose),
+            parse.GetValue(set)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string path, double? duration, bool liveStats, string? metricsAddress, bool verbose)
+    private static async Task<int> RunAsync(string path, double? duration, bool liveStats, string? metricsAddress, bool verbose, string[]? set)
     {
+        if (!GraphParameterOption.TryParse(set, out Dictionary<string, string> parameters))
+        {
+            return ExitCodes.Usage;
+        }
         if (duration is <= 0 or > 365 * 86400.0 || duration is double d && !double.IsFinite(d))
         {
             CliOutput.Error($"--duration must be a positive number of seconds, not {duration}");
@@ -59,7 +65,7 @@ internal static class RunCommand
         }
 
         await using ServiceProvider services = FlowCliServices.Create(verbose);
-        int loaded = GraphLoading.TryLoad(services, path, out FlowGraph? loadedGraph);
+        int loaded = GraphLoading.TryLoad(services, path, parameters, out FlowGraph? loadedGraph);
         if (loaded != ExitCodes.Success)
         {
             return loaded;

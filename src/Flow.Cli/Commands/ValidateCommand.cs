@@ -9,22 +9,27 @@ internal static class ValidateCommand
     public static Command Create()
     {
         var files = new Argument<string[]>("graph") { Description = "One or more graph files to check.", Arity = ArgumentArity.OneOrMore };
+        Option<string[]> set = GraphParameterOption.Create();
         var command = new Command("validate", "Check graph files: JSON syntax, stage types, config keys and values, ports and their packet types, " +
             "workers and cpus. Prints every error with file:line:column and JSON path; builds the graph but does not run it.")
         {
-            files,
+            files, set,
         };
-        command.SetAction(parse => Validate(parse.GetValue(files)!));
+        command.SetAction(parse => Validate(parse.GetValue(files)!, parse.GetValue(set)));
         return command;
     }
 
-    private static int Validate(string[] files)
+    private static int Validate(string[] files, string[]? set)
     {
+        if (!GraphParameterOption.TryParse(set, out Dictionary<string, string> parameters))
+        {
+            return ExitCodes.Usage;
+        }
         using ServiceProvider services = FlowCliServices.Create();
         int worst = ExitCodes.Success;
         foreach (string file in files)
         {
-            int code = GraphLoading.TryLoad(services, file, out FlowGraph? graph);
+            int code = GraphLoading.TryLoad(services, file, parameters, out FlowGraph? graph);
             if (code != ExitCodes.Success)
             {
                 worst = Math.Max(worst, code);

@@ -18,7 +18,7 @@ namespace Flow.Hosting;
 /// </summary>
 public sealed partial class GraphFileLoader
 {
-    private static readonly string[] s_topKeys = ["$schema", "name", "description", "assemblies", "workers", "stages", "edges"];
+    private static readonly string[] s_topKeys = ["$schema", "name", "description", "parameters", "assemblies", "workers", "stages", "edges"];
     private static readonly string[] s_workerKeys = ["id", "cpu", "idle", "spins", "sleep_us", "timeout_ms"];
     private static readonly string[] s_stageKeys = ["type", "config", "worker"];
     private static readonly string[] s_edgeKeys = ["from", "to", "ring_capacity"];
@@ -36,17 +36,28 @@ public sealed partial class GraphFileLoader
     }
 
     /// <summary>Reads, checks and builds the graph in <paramref name="path"/>. I/O errors (missing file) propagate as they are.</summary>
-    public FlowGraph Load(string path)
+    public FlowGraph Load(string path) => Load(path, null);
+
+    /// <summary>
+    /// Reads, checks and builds the graph in <paramref name="path"/> with some of its
+    /// <c>parameters</c> overridden: name (or <c>name.key</c>) → value, where a value that parses
+    /// as JSON is that JSON and anything else is a string (what <c>flow run --set</c> passes).
+    /// </summary>
+    public FlowGraph Load(string path, IReadOnlyDictionary<string, string>? parameters)
     {
         byte[] bytes = File.ReadAllBytes(path);
-        return Load(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
+        return Load(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", parameters);
     }
 
     /// <summary>Builds a graph from JSON text; <paramref name="fileName"/> names it in errors, <paramref name="baseDirectory"/> anchors relative assembly paths.</summary>
     public FlowGraph LoadText(string json, string fileName, string? baseDirectory = null) =>
-        Load(System.Text.Encoding.UTF8.GetBytes(json), fileName, baseDirectory ?? Directory.GetCurrentDirectory());
+        Load(System.Text.Encoding.UTF8.GetBytes(json), fileName, baseDirectory ?? Directory.GetCurrentDirectory(), null);
 
-    private FlowGraph Load(byte[] utf8, string fileName, string baseDirectory)
+    /// <summary>Builds a graph from JSON text with some of its <c>parameters</c> overridden (see <see cref="Load(string, IReadOnlyDictionary{string, string}?)"/>).</summary>
+    public FlowGraph LoadText(string json, string fileName, string? baseDirectory, IReadOnlyDictionary<string, string>? parameters) =>
+        Load(System.Text.Encoding.UTF8.GetBytes(json), fileName, baseDirectory ?? Directory.GetCurrentDirectory(), parameters);
+
+    private FlowGraph Load(byte[] utf8, string fileName, string baseDirectory, IReadOnlyDictionary<string, string>? parameters)
     {
         var errors = new ErrorList(fileName);
         SourceNode root;
@@ -65,6 +76,7 @@ public sealed partial class GraphFileLoader
             throw new GraphFileException(fileName, errors.Sorted());
         }
         CheckKeys(root, s_topKeys, "a graph file", errors);
+        GraphParameters.Apply(root, parameters, errors);
 
         Dictionary<string, StageRegistration> extra = LoadAssemblies(root["assemblies"], baseDirectory, errors);
         List<WorkerEntry> workers = ReadWorkers(root["workers"], errors);
@@ -366,7 +378,17 @@ public sealed partial class GraphFileLoader
                 continue;
             }
             entry.TypeName = type.Text;
-            if (!extra.TryGetValue(type.Text, out StageRegistration? registration) && !_registry.TryGet(type.Text, out registration))
+            StageRegistration? registration;
+            if (PortStageTypes.IsPortType(type.Text))
+            {
+                (registration, entry.Config) = PortStageTypes.Resolve(type.Text, value, _registry, extra, errors);
+                if (registration is null)
+                {
+                    continue;
+                }
+                entry.TypeName = registration.TypeName;
+            }
+            else if (!extra.TryGetValue(type.Text, out registration) && !_registry.TryGet(type.Text, out registration))
             {
                 string? near = Nearest(type.Text, AllTypeNames(extra));
                 errors.Add(type, $"unknown stage type '{type.Text}'" + (near is null ? "" : $" (did you mean '{near}'?)") +
@@ -393,7 +415,7 @@ public sealed partial class GraphFileLoader
                 }
                 continue;
             }
-            entry.Options = OptionsBinder.Bind(registration.OptionsType, entry.Config, value, type.Text, errors);
+            entry.Options = OptionsBinder.Bind(registration.OptionsType, entry.Config, value, entry.TypeName, errors);
             entry.ConfigOk = entry.Options is not null;
         }
         return stages;
@@ -520,6 +542,13 @@ public sealed partial class GraphFileLoader
     /// <summary>True for builder complaints that only exist because a stage failed to load (its edges were left out).</summary>
     private static bool IsEchoOfMissing(string message, HashSet<string> present, HashSet<string> missingInput, HashSet<string> missingOutput)
     {
+        // A pass-through port (Carries.SameAsInput) whose stage lost its input carries Any.
+        Match edge = EdgePattern().Match(message);
+        if (edge.Success && message.Contains("carries Any but", StringComparison.Ordinal))
+        {
+            string from = edge.Groups[1].Value;
+            return missingInput.Contains(from.Contains(':') ? from[..from.IndexOf(':')] : from);
+        }
         Match stage = StagePattern().Match(message);
         if (!stage.Success)
         {
@@ -586,7 +615,7 @@ public sealed partial class GraphFileLoader
     }
 
     private IEnumerable<string> AllTypeNames(Dictionary<string, StageRegistration> extra) =>
-        _registry.All.Select(r => r.TypeName).Concat(extra.Keys).Distinct().Order(StringComparer.Ordinal);
+        _registry.All.Select(r => r.TypeName).Concat(extra.Keys).Concat(PortStageTypes.Names).Distinct().Order(StringComparer.Ordinal);
 
     private string KnownTypes(Dictionary<string, StageRegistration> extra) => string.Join(", ", AllTypeNames(extra));
 

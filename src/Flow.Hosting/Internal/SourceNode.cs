@@ -68,6 +68,31 @@ internal sealed class SourceNode
         _ => "null",
     };
 
+    /// <summary>A string value made by the loader (a parameter substituted into text), at <paramref name="position"/>.</summary>
+    public static SourceNode String(string text, SourcePosition position, string path) =>
+        new(SourceKind.String, position, path) { Text = text };
+
+    /// <summary>An empty object made by the loader (a port's config assembled from a parameter); members are added by the caller.</summary>
+    public static SourceNode Object(SourcePosition position, string path) => new(SourceKind.Object, position, path);
+
+    /// <summary>
+    /// A deep copy with <paramref name="path"/> (and paths below it) as its JSON path, at the same
+    /// positions or, when given, all at <paramref name="position"/> (a value from the command line).
+    /// </summary>
+    public SourceNode CopyAt(string path, SourcePosition? position = null)
+    {
+        var copy = new SourceNode(Kind, position ?? Position, path) { Text = Text };
+        foreach (SourceMember member in Members)
+        {
+            copy.Members.Add(new SourceMember(member.Key, position ?? member.KeyPosition, member.Value.CopyAt(ChildPath(path, member.Key), position)));
+        }
+        for (int i = 0; i < Items.Count; i++)
+        {
+            copy.Items.Add(Items[i].CopyAt($"{path}[{i}]", position));
+        }
+        return copy;
+    }
+
     public static string ChildPath(string parent, string key) =>
         IsIdentifier(key) ? $"{parent}.{key}" : $"{parent}['{key.Replace("'", "\\'")}']";
 
