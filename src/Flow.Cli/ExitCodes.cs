@@ -21,6 +21,12 @@ internal static class ExitCodes
     /// <summary>The metrics endpoint could not be served (not loopback, port taken) or read.</summary>
     public const int MetricsUnavailable = 5;
 
+    /// <summary>A demo needs what this machine or user lacks (root for network namespaces, the 'ip' or 'ping' tool).</summary>
+    public const int NeedsPrivilege = 6;
+
+    /// <summary>A demo ran but did not behave as it should (a ping check failed, stats did not balance, its setup failed).</summary>
+    public const int DemoFailed = 7;
+
     /// <summary>A bug in flow itself; the message says what happened.</summary>
     public const int InternalError = 70;
 }

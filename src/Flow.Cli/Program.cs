@@ -28,6 +28,7 @@ internal static class Program
             GraphCommand.Create(),
             StagesCommand.Create(),
             StatsCommand.Create(),
+            DemoCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
