@@ -15,6 +15,20 @@ internal static class TestServices
         return services.BuildServiceProvider();
     }
 
+    /// <summary>
+    /// What <c>flow</c> registers that pipelines/ uses: the switch stages and the in-process
+    /// backends (memif, loop, null) — enough to load every pipeline with its default parameters.
+    /// </summary>
+    public static ServiceProvider CreateWithBackends()
+    {
+        var services = new ServiceCollection();
+        services.AddFlowHosting();
+        Flow.Stages.StagesRegistration.AddFlowSwitching(services);
+        Flow.Backends.Loop.LoopRegistration.AddFlowLoop(services);
+        Flow.Backends.Memif.MemifRegistration.AddFlowMemif(services);
+        return services.BuildServiceProvider();
+    }
+
     public static string RepositoryRoot
     {
         get

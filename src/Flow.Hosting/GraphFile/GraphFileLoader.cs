@@ -76,7 +76,13 @@ public sealed partial class GraphFileLoader
             throw new GraphFileException(fileName, errors.Sorted());
         }
         CheckKeys(root, s_topKeys, "a graph file", errors);
+        int beforeParameters = errors.Count;
         GraphParameters.Apply(root, parameters, errors);
+        if (errors.Count > beforeParameters)
+        {
+            // Values that did not substitute would only echo as type errors further on.
+            throw new GraphFileException(fileName, errors.Sorted());
+        }
 
         Dictionary<string, StageRegistration> extra = LoadAssemblies(root["assemblies"], baseDirectory, errors);
         List<WorkerEntry> workers = ReadWorkers(root["workers"], errors);
@@ -615,7 +621,8 @@ public sealed partial class GraphFileLoader
     }
 
     private IEnumerable<string> AllTypeNames(Dictionary<string, StageRegistration> extra) =>
-        _registry.All.Select(r => r.TypeName).Concat(extra.Keys).Concat(PortStageTypes.Names).Distinct().Order(StringComparer.Ordinal);
+        _registry.All.Select(r => r.TypeName).Concat(extra.Keys)
+            .Concat(PortStageTypes.Backends(_registry, extra).Count > 0 ? PortStageTypes.Names : []).Distinct().Order(StringComparer.Ordinal);
 
     private string KnownTypes(Dictionary<string, StageRegistration> extra) => string.Join(", ", AllTypeNames(extra));
 

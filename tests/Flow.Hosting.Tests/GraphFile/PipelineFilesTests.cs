@@ -26,7 +26,7 @@ public sealed class PipelineFilesTests
     [MemberData(nameof(Pipelines))]
     public void PipelineFileIsValid(string file)
     {
-        using ServiceProvider services = TestServices.Create();
+        using ServiceProvider services = TestServices.CreateWithBackends();
         using FlowGraph graph = services.GetRequiredService<GraphFileLoader>().Load(Path.Combine(PipelinesDirectory, file));
         Assert.NotEmpty(graph.Stages);
     }
@@ -37,7 +37,7 @@ public sealed class PipelineFilesTests
     {
         string dotPath = Path.Combine(PipelinesDirectory, Path.ChangeExtension(file, ".dot"));
         Assert.True(File.Exists(dotPath), $"pipelines/{Path.GetFileName(dotPath)} is missing: run 'flow graph pipelines/{file} --format dot -o pipelines/{Path.GetFileName(dotPath)}'");
-        using ServiceProvider services = TestServices.Create();
+        using ServiceProvider services = TestServices.CreateWithBackends();
         using FlowGraph graph = services.GetRequiredService<GraphFileLoader>().Load(Path.Combine(PipelinesDirectory, file));
         string expected = GraphDiagram.ToDot(graph, Path.GetFileNameWithoutExtension(file));
         Assert.True(expected == File.ReadAllText(dotPath),
@@ -47,7 +47,7 @@ public sealed class PipelineFilesTests
     [Fact]
     public async Task GeneratorDemoRunsToCompletionBalanced()
     {
-        using ServiceProvider services = TestServices.Create();
+        using ServiceProvider services = TestServices.CreateWithBackends();
         await using FlowGraph graph = services.GetRequiredService<GraphFileLoader>().Load(Path.Combine(PipelinesDirectory, "generator_demo.json"));
         await graph.RunAsync().WaitAsync(TimeSpan.FromSeconds(120));
         GraphStats stats = graph.GetStats();
