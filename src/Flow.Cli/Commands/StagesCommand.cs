@@ -86,6 +86,8 @@ internal static class StagesCommand
         }
         output.WriteLine("Packet types: any > ethernet > ipv4 | ipv6 | arp; a stage accepting a type takes its subtypes too.");
         output.WriteLine("Every stage also counts the implicit drop reasons stage_fault and invalid_next (bugs).");
+        output.WriteLine("port_rx, port_tx: a port whose backend is a config value (\"backend\": \"af_packet\", plus that backend's keys); " +
+            "it becomes <backend>_rx / <backend>_tx. See docs/graph-format.md.");
         return ExitCodes.Success;
     }
 

@@ -21,6 +21,19 @@ public sealed class StagesCommandTests
     }
 
     [Fact]
+    public async Task ListsTheSwitchStagesAndThePortTypes()
+    {
+        (int code, string stdout, string stderr) = await FlowProcess.RunAsync(60, "stages");
+
+        Assert.True(code == 0, stderr);
+        foreach (string type in new[] { "vlan_classifier", "mac_learner", "l2_forwarder", "vlan_tagger", "input_port" })
+        {
+            Assert.Contains($"\n{type}  —  ", "\n" + stdout);
+        }
+        Assert.Contains("\nport_rx, port_tx: a port whose backend is a config value", stdout);
+    }
+
+    [Fact]
     public async Task AssemblyOptionAddsUserStageTypes()
     {
         (int code, string stdout, string stderr) = await FlowProcess.RunAsync(60, "stages", "faulty", "--assembly",

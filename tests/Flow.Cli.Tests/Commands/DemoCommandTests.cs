@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace Flow.Cli.Tests;
+
+/// <summary>
+/// <c>flow demo switch</c>, the README's first command: real namespaces, veths, pings and the
+/// embedded switch.json. These tests need root (the demo makes network namespaces).
+/// </summary>
+public sealed partial class DemoCommandTests
+{
+    [Fact]
+    public async Task SwitchDemoPingsWithinVlansLearnsEveryHostAndLeavesNothingBehind()
+    {
+        RequireRoot();
+        (int code, string stdout, string stderr) = await FlowProcess.RunAsync(120, "demo", "switch", "--duration", "4");
+
+        Assert.True(code == 0, $"exit {code}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        Assert.Contains("ping summary: all 6 checks as expected: 3 same-VLAN pairs answered, 3 cross-VLAN pairs stayed isolated", stdout);
+        Assert.Matches(@"h1 -> h2 198\.18\.10\.2 \(VLAN 10\)\s+[1-9]\d*/\d+\s+replies  ok", stdout);
+        Assert.Matches(@"h1 -> h3 198\.18\.10\.3 \(VLAN 10 -> 20\)\s+0/[1-9]\d*\s+replies  ok", stdout);
+        // Every host that spoke was learned on its own port, in its port's VLAN.
+        Assert.Matches(@"\n  10\s+\S+\s+p1\s+h1 ", stdout);
+        Assert.Matches(@"\n  10\s+\S+\s+p2\s+h2 ", stdout);
+        Assert.Matches(@"\n  20\s+\S+\s+p3\s+h3 ", stdout);
+        Assert.Matches(@"\n  10\s+\S+\s+p4\s+h4 ", stdout);
+        Assert.Contains("final balanced=true", stdout);
+        AssertCleanedUp(DemoId(stdout));
+    }
+
+    [Fact]
+    public async Task SwitchDemoCleansUpWhenTerminated()
+    {
+        RequireRoot();
+        using FlowProcess demo = FlowProcess.Start("demo", "switch", "--duration", "60");
+        await demo.WaitForStdoutAsync("flow demo switch: hosts h1..h4", 60);
+        string id = DemoId(demo.Stdout);
+        long deadline = Environment.TickCount64 + 60_000;
+        while (!Run("ip", "netns", "list").Contains($"flow-demo-{id}-h4", StringComparison.Ordinal) && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Contains($"flow-demo-{id}-h4", Run("ip", "netns", "list"));
+
+        demo.Terminate();
+        int code = await demo.WaitForExitAsync(60);
+
+        Assert.True(code == 0, $"exit {code}\nstderr:\n{demo.Stderr}");
+        Assert.Contains("flow: terminated: stopping the demo and cleaning up", demo.Stderr);
+        AssertCleanedUp(id);
+    }
+
+    [Fact]
+    public async Task SwitchDemoWithoutRootSaysItNeedsRootAndExitsSix()
+    {
+        RequireRoot();
+        // The same flow.dll, run as 'nobody' (setpriv, util-linux).
+        var info = new ProcessStartInfo("setpriv")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (string arg in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
+            Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet",
+            Path.Combine(AppContext.BaseDirectory, "flow.dll"), "demo", "switch"])
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using Process process = Process.Start(info)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(process.ExitCode == 6, $"exit {process.ExitCode}\nstdout:\n{await stdout}\nstderr:\n{await stderr}");
+        Assert.Contains("flow: demo switch needs root (network namespaces)", await stderr);
+        Assert.Contains("flow run pipelines/generator_demo.json", await stderr);
+    }
+
+    private static string DemoId(string stdout)
+    {
+        Match match = DemoIdPattern().Match(stdout);
+        Assert.True(match.Success, $"the demo did not name its namespaces:\n{stdout}");
+        return match.Groups[1].Value;
+    }
+
+    private static void AssertCleanedUp(string id)
+    {
+        Assert.DoesNotContain($"flow-demo-{id}-", Run("ip", "netns", "list"));
+        Assert.DoesNotContain($"fd{id}s", Run("ip", "-o", "link", "show"));
+    }
+
+    private static void RequireRoot()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new InvalidOperationException("prerequisite missing: the demo tests need root (network namespaces)");
+        }
+    }
+
+    private static string Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using Process process = Process.Start(info) ?? throw new InvalidOperationException($"could not start '{file}'");
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit(10_000);
+        return output;
+    }
+
+    [GeneratedRegex(@"namespaces flow-demo-([0-9a-f]+)-h1\.\.h4")]
+    private static partial Regex DemoIdPattern();
+}
