@@ -22,5 +22,7 @@ public class StagesRegistrationTests
         Assert.True(registry.TryGet("l2_forwarder", out StageRegistration forwarder));
         using var stage = (L2Forwarder)forwarder.Create(services, new L2ForwarderOptions { Ports = FourPorts() });
         Assert.Equal(["host_a", "host_b", "host_c", "uplink"], stage.Descriptor.Ports.Select(p => p.Name));
+        Assert.True(registry.TryGet("input_port", out StageRegistration stamper));
+        Assert.Equal(typeof(Flow.Stages.Ports.InputPortStamperOptions), stamper.OptionsType);
     }
 }
