@@ -31,7 +31,13 @@ internal sealed class SwitchedHosts : IDisposable
 
     private readonly List<IDisposable> _owned = [];
 
-    public SwitchedHosts(MacLearnerOptions? learning = null)
+    /// <param name="learning">MAC learning options of the code-built switch.</param>
+    /// <param name="buildGraph">
+    /// Builds the switch instead (for example from pipelines/switch.json) given the veths whose
+    /// switch-side ends (<see cref="VethPair.HostName"/>) are its ports a, b, c, uplink in order;
+    /// its stages must be named classify, learn and forward.
+    /// </param>
+    public SwitchedHosts(MacLearnerOptions? learning = null, Func<VethPair[], FlowGraph>? buildGraph = null)
     {
         // busybox ping: iputils-ping is not among the installed packages (busybox is).
         Shell.RequireRootAnd("ip", "busybox", Shell.Python);
@@ -45,17 +51,7 @@ internal sealed class SwitchedHosts : IDisposable
             C.Exec("ip", "addr", "add", "198.18.10.3/24", "dev", Veths[2].PeerName);
             D.Exec("ip", "addr", "add", "198.18.10.4/24", "dev", Veths[3].PeerName);
 
-            var builder = new GraphBuilder()
-                .Worker(0, idle: IdlePolicy.Event(TimeSpan.FromMilliseconds(5)))
-                .AddSwitch(Ports, learning);
-            for (int i = 0; i < 4; i++)
-            {
-                string port = Ports[i].Name;
-                var options = new AfPacketOptions { Interface = Veths[i].HostName, InputPort = (ushort)i, PoolFrames = 1024, BlockCount = 8 };
-                builder.Add($"rx_{port}", new AfPacketRx(options)).Connect($"rx_{port}", SwitchGraph.Classifier)
-                    .Add($"tx_{port}", new AfPacketTx(options)).Connect(SwitchGraph.TaggerOf(port), $"tx_{port}");
-            }
-            Graph = builder.Build();
+            Graph = buildGraph is not null ? buildGraph(Veths) : BuildCodeSwitch(Veths, learning);
             Control = new SwitchControl(Graph);
             Graph.Start();
         }
@@ -64,6 +60,21 @@ internal sealed class SwitchedHosts : IDisposable
             Dispose();
             throw;
         }
+    }
+
+    private static FlowGraph BuildCodeSwitch(VethPair[] veths, MacLearnerOptions? learning)
+    {
+        var builder = new GraphBuilder()
+            .Worker(0, idle: IdlePolicy.Event(TimeSpan.FromMilliseconds(5)))
+            .AddSwitch(Ports, learning);
+        for (int i = 0; i < 4; i++)
+        {
+            string port = Ports[i].Name;
+            var options = new AfPacketOptions { Interface = veths[i].HostName, InputPort = (ushort)i, PoolFrames = 1024, BlockCount = 8 };
+            builder.Add($"rx_{port}", new AfPacketRx(options)).Connect($"rx_{port}", SwitchGraph.Classifier)
+                .Add($"tx_{port}", new AfPacketTx(options)).Connect(SwitchGraph.TaggerOf(port), $"tx_{port}");
+        }
+        return builder.Build();
     }
 
     public NetnsFixture[] Namespaces { get; } = [];

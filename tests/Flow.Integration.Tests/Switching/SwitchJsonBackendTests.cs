@@ -1,0 +1,160 @@
+using Flow.Backends.Memif;
+using Flow.Stages.Switching;
+using Flow.TestKit;
+using Xunit;
+
+namespace Flow.Integration.Tests.Switching;
+
+/// <summary>
+/// pipelines/switch.json itself, on each kind of port it offers: AF_PACKET on veths to Linux
+/// hosts (<see cref="SwitchedHosts"/>' topology: p1, p2 access 10; p3 access 20; p4 trunk, 10
+/// native), TAP interfaces moved into the hosts' namespaces, and memif to Flow memif peers.
+/// </summary>
+[Collection(nameof(NetnsCollection))]
+public sealed class SwitchJsonBackendTests
+{
+    [Fact]
+    public async Task OnAfPacketHostsInOneVlanPingAndHostsInAnotherDoNot()
+    {
+        using var hosts = new SwitchedHosts(buildGraph: veths => SwitchJson.Load(KernelPorts("af_packet", veths.Select(v => v.HostName).ToArray())));
+        Assert.Equal("af_packet_rx", hosts.Graph.Stages.Single(s => s.Name == "p1_rx").Type);
+
+        Assert.True(SwitchedHosts.Ping(hosts.A, "198.18.10.2"), "h1 could not ping h2 (both access VLAN 10)");
+        Assert.True(SwitchedHosts.Ping(hosts.B, "198.18.10.4"), "h2 could not ping h4 over the trunk's native VLAN 10");
+        Assert.False(SwitchedHosts.Ping(hosts.A, "198.18.10.3", count: 2), "h1 reached h3 across VLANs (10 -> 20)");
+        Assert.False(SwitchedHosts.Ping(hosts.C, "198.18.10.1", count: 2), "h3 reached h1 across VLANs (20 -> 10)");
+
+        IReadOnlyList<MacEntry> table = await hosts.Control.ShowMacTableAsync();
+        Assert.Contains(table, e => e.Vlan == 10 && e.Mac.ToString() == hosts.MacOf(0) && e.Port == "p1");
+        Assert.Contains(table, e => e.Vlan == 10 && e.Mac.ToString() == hosts.MacOf(1) && e.Port == "p2");
+        Assert.Contains(table, e => e.Vlan == 20 && e.Mac.ToString() == hosts.MacOf(2) && e.Port == "p3");
+        Assert.Contains(table, e => e.Vlan == 10 && e.Mac.ToString() == hosts.MacOf(3) && e.Port == "p4");
+        await hosts.StopAsync();
+        GraphStats stats = hosts.Graph.GetStats();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+        // Nothing of VLAN 10 reached p3; VLAN 20 had no other speaker (h4 has no tagged interface).
+        Assert.Equal(0, stats.Stage("forward").OutOn("p3"));
+    }
+
+    [Fact]
+    public async Task OnTapPortsHostsBehindTheTapInterfacesPingWithinTheirVlan()
+    {
+        Shell.RequireRootAnd("ip", "busybox");
+        var namespaces = new List<NetnsFixture>();
+        FlowGraph? graph = null;
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                namespaces.Add(new NetnsFixture("swt" + i));
+            }
+            string[] taps = Enumerable.Range(1, 4).Select(i => NetnsFixture.UniqueName("t" + i, 15)).ToArray();
+            graph = SwitchJson.Load(KernelPorts("tap", taps));
+            Assert.Equal("tap_rx", graph.Stages.Single(s => s.Name == "p1_rx").Type);
+            string[] addresses = ["198.18.10.1", "198.18.10.2", "198.18.10.3", "198.18.10.4"];
+            for (int i = 0; i < 4; i++)
+            {
+                // The switch holds the TAP fd; the interface itself moves into the host's namespace.
+                Shell.Run("ip", "link", "set", taps[i], "netns", namespaces[i].Name);
+                namespaces[i].Exec("ip", "addr", "add", addresses[i] + "/24", "dev", taps[i]);
+                namespaces[i].Exec("ip", "link", "set", taps[i], "up");
+            }
+            graph.Start();
+
+            Assert.True(SwitchedHosts.Ping(namespaces[0], "198.18.10.2"), "h1 could not ping h2 through TAP ports (VLAN 10)");
+            Assert.True(SwitchedHosts.Ping(namespaces[3], "198.18.10.1"), "h4 could not ping h1 through the TAP trunk port (native VLAN 10)");
+            Assert.False(SwitchedHosts.Ping(namespaces[0], "198.18.10.3", count: 2), "h1 reached h3 across VLANs through TAP ports");
+
+            await graph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
+            GraphStats stats = graph.GetStats();
+            Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+            Assert.True(stats.Stage("p2_tx").In > 0);
+        }
+        finally
+        {
+            graph?.Dispose();
+            foreach (NetnsFixture ns in namespaces)
+            {
+                ns.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The switch's four memif ports are clients; a second graph serves all four (a Flow memif
+    /// peer per port). Broadcasts sent into p1 come out of p2 and p4 (VLAN 10), each exactly
+    /// once per frame, and never out of p3 (VLAN 20) or back out of p1.
+    /// </summary>
+    [Fact]
+    public async Task OnMemifPortsBroadcastsFromAPeerReachThePeersOfItsVlanOnly()
+    {
+        const int Frames = 200;
+        string socket = $"/run/flow-test-switch-{Environment.ProcessId}-{Guid.NewGuid():N}.sock";
+        MemifOptions Server(int id) => new() { Socket = socket, Role = MemifRole.Server, InterfaceId = (uint)id, Name = $"peer{id}" };
+
+        var receivers = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding);
+        var peers = new MemifRx[4];
+        for (int i = 0; i < 4; i++)
+        {
+            peers[i] = new MemifRx(Server(i + 1));
+            receivers.Add($"peer{i + 1}_rx", peers[i]).Add($"peer{i + 1}", new Counter()).Add($"peer{i + 1}_sink", new NullSink())
+                .Connect($"peer{i + 1}_rx", $"peer{i + 1}").Connect($"peer{i + 1}", $"peer{i + 1}_sink");
+        }
+        await using FlowGraph peerGraph = receivers.Build();
+        await using FlowGraph switchGraph = SwitchJson.Load(new Dictionary<string, string>
+        {
+            ["memif_socket"] = socket,
+            ["idle"] = "yielding",
+        });
+        Assert.Equal("memif_rx", switchGraph.Stages.Single(s => s.Name == "p1_rx").Type);
+        peerGraph.Start();
+        switchGraph.Start();
+        Assert.True(peers.All(p => p.Interface.WaitConnected(TimeSpan.FromSeconds(20))), "the switch's memif clients did not connect to the peers");
+
+        // From 02:00:00:00:00:11 to everyone, ethertype 0x88b5 (IEEE local experimental), 60 bytes.
+        string broadcast = "ffffffffffff 020000000011 88b5" + string.Concat(Enumerable.Repeat(" 00", 46));
+        await using (FlowGraph sender = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding)
+            .Add("gen", new Generator(new GeneratorOptions { Template = broadcast, Count = Frames, RatePps = 2000 }))
+            .Add("peer1_tx", new MemifTx(Server(1)))
+            .Connect("gen", "peer1_tx").Build())
+        {
+            await sender.RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            GraphStats sent = sender.GetStats();
+            Assert.True(sent.IsBalanced);
+            Assert.Equal(Frames, sent.Stage("peer1_tx").Consumed);
+        }
+
+        long Received(int port) => peerGraph.GetStats().Stage($"peer{port}").In;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((Received(2) < Frames || Received(4) < Frames) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        IReadOnlyList<MacEntry> table = await new SwitchControl(switchGraph).ShowMacTableAsync();
+        await switchGraph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
+        await peerGraph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Frames, Received(2));
+        Assert.Equal(Frames, Received(4));
+        Assert.Equal(0, Received(3));
+        Assert.Equal(0, Received(1));
+        Assert.Contains(table, e => e.Vlan == 10 && e.Mac.ToString() == "02:00:00:00:00:11" && e.Port == "p1");
+        GraphStats stats = switchGraph.GetStats();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+        Assert.True(peerGraph.GetStats().IsBalanced);
+        Assert.Equal(Frames, stats.Stage("forward").OutOn("p2"));
+        Assert.Equal(0, stats.Stage("forward").OutOn("p3"));
+    }
+
+    /// <summary>--set backend=&lt;backend&gt; p&lt;n&gt;.interface=&lt;name&gt;, with small AF_PACKET rings for four test ports.</summary>
+    private static Dictionary<string, string> KernelPorts(string backend, string[] interfaces)
+    {
+        var parameters = new Dictionary<string, string> { ["backend"] = backend, ["idle"] = "yielding" };
+        for (int i = 0; i < interfaces.Length; i++)
+        {
+            parameters[$"p{i + 1}.interface"] = interfaces[i];
+            parameters[$"p{i + 1}.af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""";
+        }
+        return parameters;
+    }
+}
