@@ -9,6 +9,7 @@ internal static class Program
         Flow: user-space packet processing graphs.
 
         Quick start:
+          sudo flow demo switch                      (a VLAN switch between four namespaced hosts)
           flow validate pipelines/generator_demo.json
           flow run pipelines/generator_demo.json --duration 5 --stats
           flow graph pipelines/generator_demo.json --format dot | dot -Tsvg > graph.svg
@@ -16,7 +17,8 @@ internal static class Program
 
         Graph files are JSON: docs/graph-format.md.
         Exit codes: 0 ok, 1 a stage faulted while running, 2 bad command line, 3 file missing or unreadable,
-        4 graph file not valid, 5 metrics endpoint unavailable, 70 internal error.
+        4 graph file not valid, 5 metrics endpoint unavailable, 6 a demo needs root or a tool, 7 a demo misbehaved,
+        70 internal error.
         """;
 
     private static async Task<int> Main(string[] args)
