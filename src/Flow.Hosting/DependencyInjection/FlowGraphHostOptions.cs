@@ -9,6 +9,12 @@ public sealed class FlowGraphHostOptions
     /// <summary>Stop the application when the graph ends by itself (every source exhausted) or faults.</summary>
     public bool StopApplicationWhenDone { get; set; }
 
+    /// <summary>
+    /// Overrides of the graph file's <c>parameters</c> (name or <c>name.key</c> → value; a value
+    /// that parses as JSON is that JSON), as <c>flow run --set</c> passes them. Graph files only.
+    /// </summary>
+    public IDictionary<string, string> Parameters { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Drain packets in flight on shutdown (sources stop first) rather than stop at once.</summary>
     public bool DrainOnStop { get; set; } = true;
 }

@@ -32,7 +32,8 @@ public static class FlowHostingServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrEmpty(path);
         var options = new FlowGraphHostOptions { Name = Path.GetFileNameWithoutExtension(path) };
         configure?.Invoke(options);
-        return services.AddFlowGraph(options, sp => sp.GetRequiredService<GraphFileLoader>().Load(path));
+        var parameters = new Dictionary<string, string>(options.Parameters, StringComparer.Ordinal);
+        return services.AddFlowGraph(options, sp => sp.GetRequiredService<GraphFileLoader>().Load(path, parameters));
     }
 
     /// <summary>Runs a graph built in code as a hosted service; <paramref name="build"/> gets the app's services.</summary>

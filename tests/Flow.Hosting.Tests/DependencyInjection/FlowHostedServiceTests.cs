@@ -25,6 +25,30 @@ public sealed class FlowHostedServiceTests
     }
 
     [Fact]
+    public async Task GraphFileParametersAreOverriddenFromTheHostOptions()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "GraphFiles", "ok_parameters.json");
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.Services.AddFlowGraph(path, options =>
+        {
+            options.StopApplicationWhenDone = true;
+            options.Parameters["count"] = "300";
+            options.Parameters["sink_name"] = "count_sink";
+            options.Parameters["edges"] = """["gen -> count", "count -> sink"]""";
+        });
+        using IHost host = builder.Build();
+        FlowHostedService service = host.Services.GetRequiredKeyedService<FlowHostedService>("ok_parameters");
+
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await host.WaitForShutdownAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        GraphStats stats = service.Graph!.GetStats();
+        Assert.True(stats.IsBalanced);
+        Assert.Equal(300, stats.Stage("count").In);
+        Assert.Equal(300, host.Services.GetRequiredService<FlowChannels>().Reader("ok_parameters_n300").Count);
+    }
+
+    [Fact]
     public async Task CodeBuiltGraphRunsUntilTheHostStopsAndDrains()
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
