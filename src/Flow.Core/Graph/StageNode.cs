@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Flow;
 
@@ -152,12 +153,58 @@ internal sealed class StageNode
         // Most batches go to one place (VPP/DPDK "speculation"): one vectorized compare of the
         // nexts, then a bulk copy of the handles, instead of a branchy append per packet.
         ushort first = nexts[0].Value;
-        if (MemoryMarshal.Cast<Next, ushort>(nexts).IndexOfAnyExcept(first) < 0)
+        if (AllEqual(MemoryMarshal.Cast<Next, ushort>(nexts), first))
         {
             ScatterUniform(packets, first);
             return;
         }
         ScatterMixed(packets, nexts);
+    }
+
+    /// <summary>
+    /// True when every value is <paramref name="value"/>. Inlined vector compares of whole
+    /// 32-byte blocks (the last one overlapping): the general IndexOfAnyExcept cost ~25 ns per
+    /// 32-packet batch in profiles, a tenth of a light pipeline's time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool AllEqual(ReadOnlySpan<ushort> values, ushort value)
+    {
+        ref ushort start = ref MemoryMarshal.GetReference(values);
+        int n = values.Length;
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<ushort>.Count)
+        {
+            Vector256<ushort> expected = Vector256.Create(value);
+            int last = n - Vector256<ushort>.Count;
+            for (int i = 0; i < last; i += Vector256<ushort>.Count)
+            {
+                if (Vector256.LoadUnsafe(ref start, (nuint)i) != expected)
+                {
+                    return false;
+                }
+            }
+            return Vector256.LoadUnsafe(ref start, (nuint)last) == expected;
+        }
+        if (Vector128.IsHardwareAccelerated && n >= Vector128<ushort>.Count)
+        {
+            Vector128<ushort> expected = Vector128.Create(value);
+            int last = n - Vector128<ushort>.Count;
+            for (int i = 0; i < last; i += Vector128<ushort>.Count)
+            {
+                if (Vector128.LoadUnsafe(ref start, (nuint)i) != expected)
+                {
+                    return false;
+                }
+            }
+            return Vector128.LoadUnsafe(ref start, (nuint)last) == expected;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            if (Unsafe.Add(ref start, i) != value)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void ScatterUniform(ReadOnlySpan<Packet> packets, ushort next)
