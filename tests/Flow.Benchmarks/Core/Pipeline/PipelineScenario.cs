@@ -17,6 +17,8 @@ namespace Flow.Benchmarks.Core.Pipeline;
 ///  channels          producer → Channel → task → Channel → task → Channel → task   batches of 32
 ///  heavy_flow_1w     [rx → classify → lpm(1M routes) → flow table → forward → count → sink]  cpu 1
 ///  heavy_flow_2w     [rx → classify → lpm] ══ring══> [flow table → forward → count → sink]
+///  hand_2w, heavy_hand_1w, heavy_hand_2w   the same splits hand-written (plain loops, one SPSC ring):
+///                    what this machine allows a pipeline at all, the reference for Flow's 2w figures
 /// </code>
 /// Variants run interleaved (A B C … A B C …) for several rounds; each run warms up, then
 /// counts packets delivered in a fixed window. Figures are medians with min–max; the cross-core
@@ -58,6 +60,9 @@ internal static class PipelineScenario
             ("hand_rtc_no_pool", () => Task.FromResult(HandLoop(window, warm, pool: false))),
             ("flow_1w_4_counters", () => Flow1Worker(window, warm, extraCounters: 4)),
             ("heavy_flow_2w", () => Heavy(lpm, flows, destinations, twoWorkers: true, window, warm)),
+            ("hand_2w", () => Task.FromResult(Hand(null, null, [], twoThreads: true, window, warm))),
+            ("heavy_hand_1w", () => Task.FromResult(Hand(lpm, flows, destinations, twoThreads: false, window, warm))),
+            ("heavy_hand_2w", () => Task.FromResult(Hand(lpm, flows, destinations, twoThreads: true, window, warm))),
         };
         string? only = StringArg(args, "--only");
         if (only is not null)
@@ -65,7 +70,7 @@ internal static class PipelineScenario
             var chosen = only.Split(',');
             variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
         }
-        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w", "flow_rx_sink", "flow_1w_4_counters", "hand_rtc_no_pool" }
+        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w", "flow_rx_sink", "flow_1w_4_counters", "hand_rtc_no_pool", "hand_2w", "heavy_hand_1w", "heavy_hand_2w" }
             .ToDictionary(name => name, _ => new Samples());
         var cpuPps = pps.Keys.ToDictionary(name => name, _ => new Samples());
         var latency = new Samples();
@@ -108,6 +113,9 @@ internal static class PipelineScenario
         Target("flow_1w ≥ 3 × channels", pps["flow_1w"].Median / pps["channels"].Median, 3.0);
         Target("flow_sharded_2w ≥ 1.5 × flow_1w", pps["flow_sharded_2w"].Median / pps["flow_1w"].Median, 1.5);
         Target("heavy_flow_2w ≥ 1.5 × heavy_flow_1w", pps["heavy_flow_2w"].Median / pps["heavy_flow_1w"].Median, 1.5);
+        Console.WriteLine($"what this machine allows a two-core pipeline (hand-written, no framework): hand_2w = {pps["hand_2w"].Median / hand:F2} × hand_rtc, " +
+            $"heavy_hand_2w = {pps["heavy_hand_2w"].Median / pps["heavy_hand_1w"].Median:F2} × heavy_hand_1w; Flow: heavy_flow_1w = {pps["heavy_flow_1w"].Median / pps["heavy_hand_1w"].Median:F2} × heavy_hand_1w, " +
+            $"heavy_flow_2w = {pps["heavy_flow_2w"].Median / pps["heavy_hand_2w"].Median:F2} × heavy_hand_2w");
 
         static double Finite(double value) => double.IsFinite(value) ? value : 0;
         var json = new Dictionary<string, object>
@@ -125,6 +133,9 @@ internal static class PipelineScenario
             ["flow_bytes_per_packet"] = Math.Round(Finite(bytesPerPacket.Max), 4),
             ["hand_rtc_no_pool_pps"] = Math.Round(Finite(pps["hand_rtc_no_pool"].Median)),
             ["flow_rx_sink_pps"] = Math.Round(Finite(pps["flow_rx_sink"].Median)),
+            ["hand_2w_pps"] = Math.Round(Finite(pps["hand_2w"].Median)),
+            ["heavy_hand_1w_pps"] = Math.Round(Finite(pps["heavy_hand_1w"].Median)),
+            ["heavy_hand_2w_pps"] = Math.Round(Finite(pps["heavy_hand_2w"].Median)),
         };
         Console.WriteLine(JsonSerializer.Serialize(json));
         return 0;
@@ -213,6 +224,12 @@ internal static class PipelineScenario
         }
         GC.KeepAlive(bytes);
         return new Run(measuredPackets / measuredSeconds, 0, measuredPackets / (cpuNanoseconds / 1e9));
+    }
+
+    private static Run Hand(Dir24Lpm? lpm, FlowTable? flows, uint[] destinations, bool twoThreads, TimeSpan window, TimeSpan warm)
+    {
+        HandPipeline.Result result = HandPipeline.Run(lpm, flows, destinations, twoThreads, window, warm);
+        return new Run(result.PacketsPerSecond, 0, result.PacketsPerCpuSecond);
     }
 
     private static Task<Run> Flow1Worker(TimeSpan window, TimeSpan warm, int extraCounters = 0)
