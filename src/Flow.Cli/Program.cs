@@ -39,7 +39,11 @@ internal static class Program
             {
                 CliOutput.Error(error.Message);
             }
-            string verb = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
+            string verb = "";
+            for (System.CommandLine.Parsing.CommandResult? c = parse.CommandResult; c is not null && c.Command != root; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+            {
+                verb = " " + c.Command.Name + verb;
+            }
             Console.Error.WriteLine($"Run 'flow{verb} --help' for usage.");
             return ExitCodes.Usage;
         }
