@@ -143,11 +143,16 @@ internal sealed partial class FlowProcess : IDisposable
     }
 
     /// <summary>Sends SIGTERM to this child (and only it).</summary>
-    public void Terminate()
+    public void Terminate() => Signal(Interop.SigTerm, "SIGTERM");
+
+    /// <summary>Sends SIGINT (what Ctrl-C sends) to this child (and only it).</summary>
+    public void Interrupt() => Signal(Interop.SigInt, "SIGINT");
+
+    private void Signal(int signal, string name)
     {
-        if (Interop.Kill(_process.Id, Interop.SigTerm) != 0)
+        if (Interop.Kill(_process.Id, signal) != 0)
         {
-            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill({_process.Id}, {name}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 
@@ -162,6 +167,8 @@ internal sealed partial class FlowProcess : IDisposable
 
     private static partial class Interop
     {
+        public const int SigInt = 2;
+
         public const int SigTerm = 15;
 
         [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

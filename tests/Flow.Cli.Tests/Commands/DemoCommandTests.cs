@@ -29,8 +29,10 @@ public sealed partial class DemoCommandTests
         AssertCleanedUp(DemoId(stdout));
     }
 
-    [Fact]
-    public async Task SwitchDemoCleansUpWhenTerminated()
+    [Theory]
+    [InlineData("SIGTERM", "terminated")]
+    [InlineData("SIGINT", "interrupted")]
+    public async Task SwitchDemoCleansUpWhenSignalled(string signal, string says)
     {
         RequireRoot();
         using FlowProcess demo = FlowProcess.Start("demo", "switch", "--duration", "60");
@@ -43,12 +45,32 @@ public sealed partial class DemoCommandTests
         }
         Assert.Contains($"flow-demo-{id}-h4", Run("ip", "netns", "list"));
 
-        demo.Terminate();
+        if (signal == "SIGTERM")
+        {
+            demo.Terminate();
+        }
+        else
+        {
+            demo.Interrupt();
+        }
         int code = await demo.WaitForExitAsync(60);
 
         Assert.True(code == 0, $"exit {code}\nstderr:\n{demo.Stderr}");
-        Assert.Contains("flow: terminated: stopping the demo and cleaning up", demo.Stderr);
+        Assert.Contains($"flow: {says}: stopping the demo and cleaning up", demo.Stderr);
         AssertCleanedUp(id);
+    }
+
+    [Fact]
+    public async Task SwitchDemoRunsOnAfXdpPortsToo()
+    {
+        RequireRoot();
+        (int code, string stdout, string stderr) = await FlowProcess.RunAsync(120, "demo", "switch", "--duration", "3", "--backend", "af_xdp");
+
+        Assert.True(code == 0, $"exit {code}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        Assert.Contains("final stage=p1_rx type=af_xdp_rx ", stdout);
+        Assert.Contains("ping summary: all 6 checks as expected", stdout);
+        Assert.Contains("final balanced=true", stdout);
+        AssertCleanedUp(DemoId(stdout));
     }
 
     [Fact]
