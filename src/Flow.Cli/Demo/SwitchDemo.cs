@@ -122,31 +122,41 @@ internal static partial class SwitchDemo
             Task<int> pinging = PingRoundsAsync(network, checks, ping, TimeSpan.FromSeconds(duration), stop);
             await ShowStatsAsync(graph, pinging, clock);
             int rounds = await pinging;
-            IReadOnlyList<MacEntry> table = graph.State == GraphState.Running ? await control.ShowMacTableAsync() : [];
-            await graph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
-            if (graph.Completion.IsFaulted)
+            try
             {
-                CliOutput.Error($"the switch graph faulted: {graph.Completion.Exception?.InnerException?.Message}");
+                IReadOnlyList<MacEntry> table = graph.State == GraphState.Running ? await control.ShowMacTableAsync() : [];
+                await graph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
+                await graph.Completion;
+                return Report(network, graph, checks, table, rounds, clock.Elapsed, stop.IsCancellationRequested);
+            }
+            catch (StageFaultException e)
+            {
+                CliOutput.Error($"stage '{e.Stage}' on worker {e.Worker} faulted: {e.InnerException?.GetType().Name}: {e.InnerException?.Message}");
                 return ExitCodes.GraphFaulted;
             }
-
-            GraphStats final = graph.GetStats();
-            if (Console.IsOutputRedirected)
-            {
-                StatsView.WriteFinalPlain(Console.Out, final, clock.Elapsed);
-            }
-            else
-            {
-                AnsiConsole.Write(StatsView.FinalTable(final, clock.Elapsed));
-            }
-            WriteMacTable(network, table);
-            int unexpected = WritePingSummary(checks, rounds, stop.IsCancellationRequested);
-            if (stop.IsCancellationRequested)
-            {
-                return ExitCodes.Success;
-            }
-            return unexpected == 0 && final.IsBalanced ? ExitCodes.Success : ExitCodes.DemoFailed;
         }
+    }
+
+    /// <summary>Final stats, the MAC table and the ping summary; the exit code they make.</summary>
+    private static int Report(DemoNetwork network, FlowGraph graph, List<PingCheck> checks, IReadOnlyList<MacEntry> table, int rounds, TimeSpan elapsed,
+        bool interrupted)
+    {
+        GraphStats final = graph.GetStats();
+        if (Console.IsOutputRedirected)
+        {
+            StatsView.WriteFinalPlain(Console.Out, final, elapsed);
+        }
+        else
+        {
+            AnsiConsole.Write(StatsView.FinalTable(final, elapsed));
+        }
+        WriteMacTable(network, table);
+        int unexpected = WritePingSummary(checks, rounds, interrupted);
+        if (interrupted)
+        {
+            return ExitCodes.Success;
+        }
+        return unexpected == 0 && final.IsBalanced ? ExitCodes.Success : ExitCodes.DemoFailed;
     }
 
     private static string ReadEmbeddedGraph()
