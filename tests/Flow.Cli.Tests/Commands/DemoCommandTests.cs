@@ -74,10 +74,33 @@ public sealed partial class DemoCommandTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task SwitchDemoWithoutRootSaysItNeedsRootAndExitsSix()
     {
         RequireRoot();
-        // The same flow.dll, run as 'nobody' (setpriv, util-linux).
+        // The same flow.dll, run as 'nobody' (setpriv, util-linux), from a copy nobody can read
+        // wherever the repository is checked out (a CI checkout under /root is not).
+        string copy = Path.Combine(Path.GetTempPath(), "flow-nobody-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(copy);
+        try
+        {
+            foreach (string file in Directory.GetFiles(AppContext.BaseDirectory).Where(f => f.EndsWith(".dll", StringComparison.Ordinal) ||
+                Path.GetFileName(f).StartsWith("flow.", StringComparison.Ordinal)))
+            {
+                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            }
+            File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            await RunAsNobodyAsync(Path.Combine(copy, "flow.dll"));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    private static async Task RunAsNobodyAsync(string flowDll)
+    {
         var info = new ProcessStartInfo("setpriv")
         {
             RedirectStandardOutput = true,
@@ -87,7 +110,7 @@ public sealed partial class DemoCommandTests
         };
         foreach (string arg in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
             Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet",
-            Path.Combine(AppContext.BaseDirectory, "flow.dll"), "demo", "switch"])
+            flowDll, "demo", "switch"])
         {
             info.ArgumentList.Add(arg);
         }
