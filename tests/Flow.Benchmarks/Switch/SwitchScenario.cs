@@ -210,8 +210,17 @@ public static class SwitchScenario
         long unicast = counters.Sum(c => c.SentUnicast);
         long flooded = counters.Sum(c => c.SentFlooded);
         string learned = string.Join(", ", table.Select(e => $"{e.Mac} vlan {e.Vlan} on {e.Port}"));
+        long polls = 0;
+        long busyPolls = 0;
+        foreach (string rx in new[] { "rx_a", "rx_b" })
+        {
+            BurstHistogram? histogram = stats.Stage(rx).Bursts;
+            polls += histogram?.Counts.Sum() ?? 0;
+            busyPolls += histogram?.NonEmptyPolls ?? 0;
+        }
         Console.WriteLine($"    flow_switch did: learned [{learned}]; forwarded {unicast} known unicast, flooded {flooded}; " +
-            $"drops {string.Join(" ", stats.Stages.SelectMany(s => s.Drops).Where(d => d.Packets > 0).Select(d => $"{d.Reason}={d.Packets}"))}");
+            $"drops [{string.Join(" ", stats.Stages.SelectMany(s => s.Drops).Where(d => d.Packets > 0).Select(d => $"{d.Reason}={d.Packets}"))}]; " +
+            $"rx polls {polls}, {100.0 * (polls - busyPolls) / Math.Max(1, polls):F0}% empty, {(double)flowRx / Math.Max(1, busyPolls):F1} packets per non-empty poll");
         Verify(table.Count == 2 && unicast > 100 * Math.Max(1, flooded), "flow_switch: the switch did not settle on known unicast");
         return pps;
     }

@@ -12,9 +12,10 @@ namespace Flow.Benchmarks.Switch;
 /// Second half of scenario <c>switch</c>: the same two Linux hosts on veth (<see cref="VethHosts"/>)
 /// switched in turn by Flow's switch graph on AF_XDP, a Linux bridge, and Open vSwitch with the
 /// userspace datapath (<c>datapath_type=netdev</c>). Same traffic for each, interleaved over
-/// rounds: iperf3 UDP with 64-byte payloads at full speed (figure: packets per second the
+/// rounds: dpdk-testpmd txonly on h1 (64-byte frames to h2, figure: h2's kernel rx packets per
+/// second), iperf3 UDP with 64-byte payloads at full speed (figure: packets per second the
 /// receiver got) and one iperf3 TCP stream (figure: receiver's bits per second), each bounded in
-/// time. iperf3 client and server run on cpu 1; Flow's worker (busy poll) and ovs-vswitchd are
+/// time. Generators and receivers run on cpu 1; Flow's worker (busy poll) and ovs-vswitchd are
 /// pinned to cpu 0; the Linux bridge runs in the kernel's softirq on whichever cpu the frame
 /// arrives (mostly the sender's). Every variant first proves the path with pings and shows what
 /// its switch learned.
@@ -38,8 +39,8 @@ internal static class SwitchVethBench
             Console.Error.WriteLine("switch (veth): " + missing);
             return 1;
         }
-        Console.WriteLine($"switch (veth): {rounds} rounds; per variant iperf3 UDP 64-byte payload -b 0 for {seconds:F1} s, then TCP for {seconds:F1} s; " +
-            $"hosts h1 {VethHosts.AddressH1} → h2 {VethHosts.AddressH2} (iperf3 on cpu {HostCpu}); switch on cpu {SwitchCpu}");
+        Console.WriteLine($"switch (veth): {rounds} rounds; per variant, each for {seconds:F1} s: testpmd txonly 64-byte frames (net_af_xdp on h1) counted by h2's rx counter, " +
+            $"iperf3 UDP 64-byte payload -b 0, iperf3 TCP; hosts h1 {VethHosts.AddressH1} → h2 {VethHosts.AddressH2} on cpu {HostCpu} (tx checksum offload off); switch on cpu {SwitchCpu}");
         using var hosts = new VethHosts();
         using var ovs = new OvsInstance(SwitchCpu);
         Console.WriteLine($"  flow_afxdp:   SwitchGraph on af_xdp_rx/af_xdp_tx (native XDP, copy bind, need-wakeup), one worker, busy poll");
