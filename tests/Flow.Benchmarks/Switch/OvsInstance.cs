@@ -96,12 +96,19 @@ internal sealed partial class OvsInstance : IDisposable
     /// <summary>Starts one OVS daemon in the foreground (its pid is ours to stop), run/log/db dirs private.</summary>
     private Process Start(string file, string arguments)
     {
-        var info = new ProcessStartInfo(file, arguments) { UseShellExecute = false };
+        // Output captured and dropped: the daemons log to their files (console logging is off,
+        // only the "opened log file" line comes before that takes effect).
+        var info = new ProcessStartInfo(file, arguments) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.Environment["OVS_RUNDIR"] = _dir;
         info.Environment["OVS_LOGDIR"] = _dir;
         info.Environment["OVS_DBDIR"] = _dir;
         info.Environment["OVS_SYSCONFDIR"] = _dir;
-        return Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
+        Process process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     private static bool WaitFor(Func<bool> condition, double seconds)
