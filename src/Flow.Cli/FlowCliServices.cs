@@ -5,6 +5,7 @@ using Flow.Backends.Memif;
 using Flow.Backends.Pcap;
 using Flow.Backends.Tap;
 using Flow.Hosting;
+using Flow.Stages;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -41,6 +42,7 @@ internal static class FlowCliServices
         services.AddFlowMemif();
         services.AddFlowPcap();
         services.AddFlowTap();
+        services.AddFlowSwitching();
         return services.BuildServiceProvider();
     }
 }

@@ -13,10 +13,12 @@ internal static class Program
           flow run pipelines/generator_demo.json --duration 5 --stats
           flow graph pipelines/generator_demo.json --format dot | dot -Tsvg > graph.svg
           flow stages
+          flow ctl stats                  (while 'flow run' runs: read and change the running graph)
 
         Graph files are JSON: docs/graph-format.md.
         Exit codes: 0 ok, 1 a stage faulted while running, 2 bad command line, 3 file missing or unreadable,
-        4 graph file not valid, 5 metrics endpoint unavailable, 70 internal error.
+        4 graph file not valid, 5 metrics endpoint unavailable, 6 control socket unavailable,
+        7 the running graph refused a 'flow ctl' command, 70 internal error.
         """;
 
     private static async Task<int> Main(string[] args)
@@ -28,6 +30,7 @@ internal static class Program
             GraphCommand.Create(),
             StagesCommand.Create(),
             StatsCommand.Create(),
+            CtlCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -18,6 +18,10 @@ internal static class ControlProtocol
 {
     private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 8 };
 
+    // Replies are read by people through socat too: keep quotes and non-ASCII as they are
+    // (the socket is local and owner-only; nothing here is embedded in HTML).
+    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public sealed record Request(string Command, string? Stage, Dictionary<string, string> Arguments, string? RawId);
 
     /// <summary>Parses one request line; on failure <paramref name="error"/> says what is wrong and <paramref name="rawId"/> holds the id if one was readable.</summary>
@@ -102,7 +106,7 @@ internal static class ControlProtocol
     public static byte[] Success(string? rawId, ControlReply reply)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
         {
             writer.WriteStartObject();
             WriteId(writer, rawId);
@@ -139,7 +143,7 @@ internal static class ControlProtocol
     public static byte[] Failure(string? rawId, string error, string message)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
         {
             writer.WriteStartObject();
             WriteId(writer, rawId);
@@ -154,7 +158,7 @@ internal static class ControlProtocol
     public static byte[] Encode(string command, IReadOnlyDictionary<string, string>? arguments, string? stage, long id)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
         {
             writer.WriteStartObject();
             writer.WriteNumber("id", id);
