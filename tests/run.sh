@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs Flow's whole test suite: every tests/*.Tests project, one after another (integration
 # tests own network namespaces and pinned cores, so projects never run side by side), then
-# Flow.Protocols.Tests again with AVX2 and then all hardware intrinsics disabled, so every
-# vector path and its scalar fallback are tested. Ends with one "N passed, N failed" line.
+# Flow.Protocols.Tests (and Flow.Core's vectorised scatter tests) again with AVX2 and then all
+# hardware intrinsics disabled, so every vector path and its scalar fallback are tested.
+# Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,9 @@ if [[ -f tests/Flow.Protocols.Tests/Flow.Protocols.Tests.csproj ]]; then
     DOTNET_EnableAVX2=0 run "Flow.Protocols.Tests (AVX2 off)" dotnet test tests/Flow.Protocols.Tests --no-build -nologo
     DOTNET_EnableHWIntrinsic=0 run "Flow.Protocols.Tests (intrinsics off)" dotnet test tests/Flow.Protocols.Tests --no-build -nologo
 fi
+for mode in DOTNET_EnableAVX2 DOTNET_EnableHWIntrinsic; do
+    run "Flow.Core.Tests vector paths ($mode=0)" env "$mode=0" dotnet test tests/Flow.Core.Tests --no-build -nologo --filter "FullyQualifiedName~StageNodeScatterTests"
+done
 
 echo "$passed passed, $failed failed"
 exit $status

@@ -43,7 +43,7 @@ public sealed class SamplesTests
         string graph = Path.Combine(Path.GetDirectoryName(SampleDll("HostedJsonGraph"))!, "graph.json");
         (int code, string stdout, string stderr) = await FlowProcess.RunAsync(60, "run", graph);
         Assert.True(code == 0, stderr);
-        Assert.Matches(@"final stage=classify type=size_classifier in=32000 out=32000 dropped=0 consumed=0 queued=0 ns_per_packet=[\d.]+ out.small=30000 out.large=2000\n", stdout);
+        Assert.Matches(@"final stage=classify type=size_classifier in=32000 out=32000 dropped=0 consumed=0 queued=0 ns_per_packet=[\d.]+ cycles_per_packet=\d+ out.small=30000 out.large=2000\n", stdout);
         Assert.EndsWith("final balanced=true\n", stdout);
     }
 

@@ -18,6 +18,7 @@ internal static class StatsView
         table.AddColumn(new TableColumn("in/s").RightAligned());
         table.AddColumn(new TableColumn("out/s").RightAligned());
         table.AddColumn(new TableColumn("ns/pkt").RightAligned());
+        table.AddColumn(new TableColumn("cycles/pkt").RightAligned());
         table.AddColumn("drops/s by reason");
         foreach (StageStats stage in current.Stages)
         {
@@ -31,17 +32,17 @@ internal static class StatsView
             }
             table.AddRow(Markup.Escape(stage.Name), Markup.Escape(stage.Type),
                 Rate(stage.In - (before?.In ?? 0), seconds), outRate,
-                stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture), drops.Length == 0 ? "-" : drops);
+                stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture), Cycles(stage), drops.Length == 0 ? "-" : drops);
         }
         foreach (RingStats ring in current.Rings)
         {
             long droppedBefore = previous.Rings.FirstOrDefault(r => r.Name == ring.Name)?.Dropped ?? 0;
-            table.AddRow($"[grey]ring[/] {Markup.Escape(ring.Name)}", "", "", "", "",
+            table.AddRow($"[grey]ring[/] {Markup.Escape(ring.Name)}", "", "", "", "", "",
                 $"occupancy {ring.Occupancy}/{ring.Capacity}, ring_full {Rate(ring.Dropped - droppedBefore, seconds)}");
         }
         foreach (WorkerStats worker in current.Workers)
         {
-            table.AddRow($"[grey]worker[/] {worker.Id}", Markup.Escape(worker.Idle), "", "", "", $"busy {worker.BusyRatio:P0}");
+            table.AddRow($"[grey]worker[/] {worker.Id}", Markup.Escape(worker.Idle), "", "", "", "", $"busy {worker.BusyRatio:P0}");
         }
         return table;
     }
@@ -56,7 +57,7 @@ internal static class StatsView
             string drops = string.Join(",", stage.Drops.Where(d => d.Packets > 0)
                 .Select(d => $"{d.Reason}:{Rate(d.Packets - (before?.DroppedFor(d.Reason) ?? 0), seconds)}"));
             output.WriteLine($"{t} stage={stage.Name} type={stage.Type} in_pps={Rate(stage.In - (before?.In ?? 0), seconds)} " +
-                $"out_pps={Rate(stage.OutTotal - (before?.OutTotal ?? 0), seconds)} ns_per_packet={stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture)}" +
+                $"out_pps={Rate(stage.OutTotal - (before?.OutTotal ?? 0), seconds)} ns_per_packet={stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture)} cycles_per_packet={Cycles(stage)}" +
                 (stage.Out.Count > 1 ? " port_pps=" + string.Join(",", stage.Out.Select(p => $"{p.Port}:{Rate(p.Packets - (before?.OutOn(p.Port) ?? 0), seconds)}")) : "") +
                 (drops.Length > 0 ? $" drops_per_s={drops}" : ""));
         }
@@ -82,6 +83,7 @@ internal static class StatsView
         table.AddColumn(new TableColumn("dropped").RightAligned());
         table.AddColumn(new TableColumn("consumed").RightAligned());
         table.AddColumn(new TableColumn("ns/pkt").RightAligned());
+        table.AddColumn(new TableColumn("cycles/pkt").RightAligned());
         table.AddColumn("drops by reason");
         foreach (StageStats stage in stats.Stages)
         {
@@ -89,12 +91,12 @@ internal static class StatsView
             table.AddRow(Markup.Escape(stage.Name), Markup.Escape(stage.Type), stage.In.ToString(CultureInfo.InvariantCulture),
                 stage.OutTotal.ToString(CultureInfo.InvariantCulture), stage.DroppedTotal.ToString(CultureInfo.InvariantCulture),
                 stage.Consumed.ToString(CultureInfo.InvariantCulture), stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture),
-                drops.Length == 0 ? "-" : drops);
+                Cycles(stage), drops.Length == 0 ? "-" : drops);
         }
         foreach (RingStats ring in stats.Rings)
         {
             table.AddRow($"[grey]ring[/] {Markup.Escape(ring.Name)}", "", ring.Enqueued.ToString(CultureInfo.InvariantCulture),
-                ring.Dequeued.ToString(CultureInfo.InvariantCulture), ring.Dropped.ToString(CultureInfo.InvariantCulture), "", "", ring.Dropped > 0 ? $"ring_full {ring.Dropped}" : "-");
+                ring.Dequeued.ToString(CultureInfo.InvariantCulture), ring.Dropped.ToString(CultureInfo.InvariantCulture), "", "", "", ring.Dropped > 0 ? $"ring_full {ring.Dropped}" : "-");
         }
         table.Caption(stats.IsBalanced ? "[green]balanced: in = out + dropped + consumed + queued for every stage and ring[/]" : "[red]NOT balanced: a stage or ring lost count of packets[/]");
         return table;
@@ -111,7 +113,7 @@ internal static class StatsView
                 + string.Join(" ", stage.Drops.Where(d => d.Packets > 0).Select(d => $"drop.{d.Reason}={d.Packets}"));
             drops = drops.Trim();
             output.WriteLine($"final stage={stage.Name} type={stage.Type} in={stage.In} out={stage.OutTotal} dropped={stage.DroppedTotal} " +
-                $"consumed={stage.Consumed} queued={stage.Queued} ns_per_packet={stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture)}" +
+                $"consumed={stage.Consumed} queued={stage.Queued} ns_per_packet={stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture)} cycles_per_packet={Cycles(stage)}" +
                 (drops.Length > 0 ? " " + drops : ""));
         }
         foreach (RingStats ring in stats.Rings)
@@ -133,4 +135,7 @@ internal static class StatsView
             _ => rate.ToString("F0", CultureInfo.InvariantCulture),
         };
     }
+
+    private static string Cycles(StageStats stage) =>
+        double.IsFinite(stage.CyclesPerPacket) ? stage.CyclesPerPacket.ToString("F0", CultureInfo.InvariantCulture) : "-";
 }

@@ -13,7 +13,7 @@ public sealed class PacketBatch
     public const int DefaultCapacity = 256;
 
     private readonly Packet[] _packets;
-    private int _count;
+    private PaddedCount _count;
 
     public PacketBatch(int capacity = DefaultCapacity)
     {
@@ -29,19 +29,19 @@ public sealed class PacketBatch
     public int Count
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _count;
+        get => _count.Value;
     }
 
-    public bool IsFull => _count == _packets.Length;
+    public bool IsFull => _count.Value == _packets.Length;
 
     /// <summary>Room left.</summary>
-    public int Free => _packets.Length - _count;
+    public int Free => _packets.Length - _count.Value;
 
     /// <summary>The packets in the batch.</summary>
     public Span<Packet> Packets
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => new(_packets, 0, _count);
+        get => new(_packets, 0, _count.Value);
     }
 
     public ref Packet this[int index]
@@ -49,7 +49,7 @@ public sealed class PacketBatch
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            if ((uint)index >= (uint)_count)
+            if ((uint)index >= (uint)_count.Value)
             {
                 ThrowHelper.ThrowArgumentOutOfRange(nameof(index), index, "index outside the batch");
             }
@@ -59,55 +59,55 @@ public sealed class PacketBatch
 
     /// <summary>Appends a packet; the caller has checked there is room.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Add(Packet packet) => _packets[_count++] = packet;
+    public void Add(Packet packet) => _packets[_count.Value++] = packet;
 
     /// <summary>Appends a packet; false when the batch is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAdd(Packet packet)
     {
-        int count = _count;
+        int count = _count.Value;
         Packet[] packets = _packets;
         if ((uint)count >= (uint)packets.Length)
         {
             return false;
         }
         packets[count] = packet;
-        _count = count + 1;
+        _count.Value = count + 1;
         return true;
     }
 
     /// <summary>The free tail, for a source to fill in place; then call <see cref="Commit"/>.</summary>
-    public Span<Packet> FreeSpace => new(_packets, _count, _packets.Length - _count);
+    public Span<Packet> FreeSpace => new(_packets, _count.Value, _packets.Length - _count.Value);
 
     /// <summary>Counts <paramref name="added"/> packets written into <see cref="FreeSpace"/>.</summary>
     public void Commit(int added)
     {
-        if ((uint)added > (uint)(_packets.Length - _count))
+        if ((uint)added > (uint)(_packets.Length - _count.Value))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(added), added, "more packets than the batch had room for");
         }
-        _count += added;
+        _count.Value += added;
     }
 
     /// <summary>Forgets the first <paramref name="count"/> packets and moves the rest to the front.</summary>
     public void RemoveFront(int count)
     {
-        if ((uint)count > (uint)_count)
+        if ((uint)count > (uint)_count.Value)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(count), count, "more packets than the batch holds");
         }
-        _packets.AsSpan(count, _count - count).CopyTo(_packets);
-        _count -= count;
+        _packets.AsSpan(count, _count.Value - count).CopyTo(_packets);
+        _count.Value -= count;
     }
 
     /// <summary>Forgets the packets (does not free them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Clear() => _count = 0;
+    public void Clear() => _count.Value = 0;
 
     /// <summary>Frees every packet to its pool and empties the batch.</summary>
     public void FreeAll()
     {
         PacketPools.Free(Packets);
-        _count = 0;
+        _count.Value = 0;
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Flow.Internal;
 
 namespace Flow;
 
@@ -13,9 +14,7 @@ namespace Flow;
 /// </summary>
 internal sealed class RingLink : OutputLink
 {
-    private long _enqueued;
-    private long _dequeued;
-    private long _dropped;
+    private RingLinkCounters _counters;
 
     public RingLink(string name, StageNode source, int sourcePort, StageNode target, int capacity, bool backPressure)
         : base(new PacketBatch())
@@ -46,11 +45,11 @@ internal sealed class RingLink : OutputLink
     /// <summary>The consuming worker, to wake when it sleeps on its event.</summary>
     public Worker? Consumer { get; set; }
 
-    public long Enqueued => Volatile.Read(ref _enqueued);
+    public long Enqueued => Volatile.Read(ref _counters.Enqueued);
 
-    public long Dequeued => Volatile.Read(ref _dequeued);
+    public long Dequeued => Volatile.Read(ref _counters.Dequeued);
 
-    public long Dropped => Volatile.Read(ref _dropped);
+    public long Dropped => Volatile.Read(ref _counters.Dropped);
 
     public override void Overflow()
     {
@@ -58,7 +57,7 @@ internal sealed class RingLink : OutputLink
         if (Buffer.IsFull)
         {
             // Back-pressure could not hold more: drop what is staged, counted, to make room.
-            Publish(ref _dropped, Buffer.Count);
+            Publish(ref _counters.Dropped, Buffer.Count);
             Buffer.FreeAll();
         }
     }
@@ -73,7 +72,7 @@ internal sealed class RingLink : OutputLink
             return;
         }
         int sent = Ring.Enqueue(staged.Packets);
-        Publish(ref _enqueued, sent);
+        Publish(ref _counters.Enqueued, sent);
         if (sent == n)
         {
             staged.Clear();
@@ -84,7 +83,7 @@ internal sealed class RingLink : OutputLink
         }
         else
         {
-            Publish(ref _dropped, n - sent);
+            Publish(ref _counters.Dropped, n - sent);
             PacketPools.Free(staged.Packets.Slice(sent));
             staged.Clear();
         }
@@ -102,7 +101,7 @@ internal sealed class RingLink : OutputLink
         if (n != 0)
         {
             input.Commit(n);
-            Publish(ref _dequeued, n);
+            Publish(ref _counters.Dequeued, n);
         }
         return n;
     }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Flow.Internal;
 
 namespace Flow;
 
@@ -22,12 +24,7 @@ internal sealed class StageNode
     private readonly long[] _outByPort;
     private readonly long[] _dropsByReason;
     private readonly long[] _burstSizes = new long[BurstHistogram.Buckets];
-    private long _in;
-    private long _emitted;
-    private long _consumed;
-    private long _batches;
-    private long _sampledNanoseconds;
-    private long _sampledPackets;
+    private StageNodeCounters _counters;
 
     public StageNode(string name, Stage stage, int worker)
     {
@@ -59,13 +56,13 @@ internal sealed class StageNode
     /// <summary>Position in its worker's run order (topological over same-worker edges).</summary>
     public int Order { get; set; }
 
-    public long In => Volatile.Read(ref _in);
+    public long In => Volatile.Read(ref _counters.In);
 
-    public long Emitted => Volatile.Read(ref _emitted);
+    public long Emitted => Volatile.Read(ref _counters.Emitted);
 
-    public long Consumed => Volatile.Read(ref _consumed);
+    public long Consumed => Volatile.Read(ref _counters.Consumed);
 
-    public long Batches => Volatile.Read(ref _batches);
+    public long Batches => Volatile.Read(ref _counters.Batches);
 
     public long OutOn(int port) => Volatile.Read(ref _outByPort[port]);
 
@@ -86,8 +83,8 @@ internal sealed class StageNode
     {
         get
         {
-            long packets = Volatile.Read(ref _sampledPackets);
-            return packets == 0 ? 0 : (double)Volatile.Read(ref _sampledNanoseconds) / packets;
+            long packets = Volatile.Read(ref _counters.SampledPackets);
+            return packets == 0 ? 0 : (double)Volatile.Read(ref _counters.SampledNanoseconds) / packets;
         }
     }
 
@@ -100,15 +97,15 @@ internal sealed class StageNode
         {
             int n = input.Count;
             Span<Next> nexts = _nexts.AsSpan(0, n);
-            bool timed = (_batches & TimingSampleMask) == 0;
+            bool timed = (_counters.Batches & TimingSampleMask) == 0;
             long start = timed ? Stopwatch.GetTimestamp() : 0;
             Stage.InvokeProcess(input.Packets, nexts);
             if (timed)
             {
                 RecordTiming(start, n);
             }
-            Publish(ref _in, n);
-            Publish(ref _batches, 1);
+            Publish(ref _counters.In, n);
+            Publish(ref _counters.Batches, 1);
             // Downstream stages on this worker cannot append to our input (no cycles within a worker),
             // so the input is still exactly the batch we processed.
             Scatter(input.Packets, nexts);
@@ -127,7 +124,7 @@ internal sealed class StageNode
             packets = packets.Slice(0, burst);
         }
         Span<Next> nexts = _nexts.AsSpan(0, packets.Length);
-        bool timed = (_batches & TimingSampleMask) == 0;
+        bool timed = (_counters.Batches & TimingSampleMask) == 0;
         long start = timed ? Stopwatch.GetTimestamp() : 0;
         int n = Stage.InvokePoll(packets, nexts);
         int bucket = BurstHistogram.BucketOf(n);
@@ -140,8 +137,8 @@ internal sealed class StageNode
         {
             RecordTiming(start, n);
         }
-        Publish(ref _in, n);
-        Publish(ref _batches, 1);
+        Publish(ref _counters.In, n);
+        Publish(ref _counters.Batches, 1);
         Scatter(packets.Slice(0, n), nexts.Slice(0, n));
         return n;
     }
@@ -152,12 +149,58 @@ internal sealed class StageNode
         // Most batches go to one place (VPP/DPDK "speculation"): one vectorized compare of the
         // nexts, then a bulk copy of the handles, instead of a branchy append per packet.
         ushort first = nexts[0].Value;
-        if (MemoryMarshal.Cast<Next, ushort>(nexts).IndexOfAnyExcept(first) < 0)
+        if (AllEqual(MemoryMarshal.Cast<Next, ushort>(nexts), first))
         {
             ScatterUniform(packets, first);
             return;
         }
         ScatterMixed(packets, nexts);
+    }
+
+    /// <summary>
+    /// True when every value is <paramref name="value"/>. Inlined vector compares of whole
+    /// 32-byte blocks (the last one overlapping): the general IndexOfAnyExcept cost ~25 ns per
+    /// 32-packet batch in profiles, a tenth of a light pipeline's time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool AllEqual(ReadOnlySpan<ushort> values, ushort value)
+    {
+        ref ushort start = ref MemoryMarshal.GetReference(values);
+        int n = values.Length;
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<ushort>.Count)
+        {
+            Vector256<ushort> expected = Vector256.Create(value);
+            int last = n - Vector256<ushort>.Count;
+            for (int i = 0; i < last; i += Vector256<ushort>.Count)
+            {
+                if (Vector256.LoadUnsafe(ref start, (nuint)i) != expected)
+                {
+                    return false;
+                }
+            }
+            return Vector256.LoadUnsafe(ref start, (nuint)last) == expected;
+        }
+        if (Vector128.IsHardwareAccelerated && n >= Vector128<ushort>.Count)
+        {
+            Vector128<ushort> expected = Vector128.Create(value);
+            int last = n - Vector128<ushort>.Count;
+            for (int i = 0; i < last; i += Vector128<ushort>.Count)
+            {
+                if (Vector128.LoadUnsafe(ref start, (nuint)i) != expected)
+                {
+                    return false;
+                }
+            }
+            return Vector128.LoadUnsafe(ref start, (nuint)last) == expected;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            if (Unsafe.Add(ref start, i) != value)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void ScatterUniform(ReadOnlySpan<Packet> packets, ushort next)
@@ -183,7 +226,7 @@ internal sealed class StageNode
         }
         else if (next == Next.ConsumedValue)
         {
-            Publish(ref _consumed, packets.Length);
+            Publish(ref _counters.Consumed, packets.Length);
         }
         else
         {
@@ -248,7 +291,7 @@ internal sealed class StageNode
         }
         if (consumed != 0)
         {
-            Publish(ref _consumed, consumed);
+            Publish(ref _counters.Consumed, consumed);
         }
         if (toFree.Count != 0)
         {
@@ -262,7 +305,7 @@ internal sealed class StageNode
         if ((uint)port >= (uint)Ports.Length)
         {
             Publish(ref _dropsByReason[Descriptor.InvalidNextReason], 1);
-            Publish(ref _emitted, 1);
+            Publish(ref _counters.Emitted, 1);
             PacketPools.Free(packet);
             return;
         }
@@ -272,7 +315,7 @@ internal sealed class StageNode
             link.Overflow();
             link.Buffer.Add(packet);
         }
-        Publish(ref _emitted, 1);
+        Publish(ref _counters.Emitted, 1);
         Publish(ref _outByPort[port], 1);
     }
 
@@ -283,7 +326,7 @@ internal sealed class StageNode
         {
             reason = Descriptor.InvalidNextReason;
         }
-        Publish(ref _in, count);
+        Publish(ref _counters.In, count);
         Publish(ref _dropsByReason[reason], count);
     }
 
@@ -291,7 +334,7 @@ internal sealed class StageNode
     public void DropInputAsFault()
     {
         int n = Input.Count;
-        Publish(ref _in, n);
+        Publish(ref _counters.In, n);
         Publish(ref _dropsByReason[Descriptor.StageFaultReason], n);
         Input.FreeAll();
     }
@@ -299,8 +342,8 @@ internal sealed class StageNode
     private void RecordTiming(long start, int packets)
     {
         long elapsed = Stopwatch.GetTimestamp() - start;
-        Publish(ref _sampledNanoseconds, (long)(elapsed * s_nanosecondsPerTick));
-        Publish(ref _sampledPackets, packets);
+        Publish(ref _counters.SampledNanoseconds, (long)(elapsed * s_nanosecondsPerTick));
+        Publish(ref _counters.SampledPackets, packets);
     }
 
     private static readonly double s_nanosecondsPerTick = 1e9 / Stopwatch.Frequency;

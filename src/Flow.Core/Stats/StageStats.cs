@@ -20,6 +20,9 @@ public sealed record StageStats(
     IReadOnlyList<DropCount> Drops,
     BurstHistogram? Bursts = null)
 {
+    /// <summary>Sampled cost per packet in CPU cycles (<see cref="NanosecondsPerPacket"/> × <see cref="CpuClock.GigaHertz"/>).</summary>
+    public double CyclesPerPacket => NanosecondsPerPacket * CpuClock.GigaHertz;
+
     public long OutTotal => Out.Sum(p => p.Packets);
 
     public long DroppedTotal => Drops.Sum(d => d.Packets);

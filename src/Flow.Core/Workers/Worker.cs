@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Flow.Internal;
 
 namespace Flow;
 
@@ -27,10 +28,7 @@ internal sealed class Worker
     private RingLink[] _outbound = [];
     private Thread? _thread;
     private StageNode? _current;
-    private int _sleeping;
-    private long _passes;
-    private long _busyPasses;
-    private long _idleStreak;
+    private WorkerLoopCounters _loop;
 
     public Worker(int id, int? cpu, IdlePolicy idle, IFlowClock clock, int burst)
     {
@@ -57,12 +55,12 @@ internal sealed class Worker
 
     public IReadOnlyList<StageNode> Nodes => _nodes;
 
-    public long Passes => Volatile.Read(ref _passes);
+    public long Passes => Volatile.Read(ref _loop.Passes);
 
-    public long BusyPasses => Volatile.Read(ref _busyPasses);
+    public long BusyPasses => Volatile.Read(ref _loop.BusyPasses);
 
     /// <summary>Consecutive passes that found no work (drain detection reads it).</summary>
-    public long IdleStreak => Volatile.Read(ref _idleStreak);
+    public long IdleStreak => Volatile.Read(ref _loop.IdleStreak);
 
     public bool IsAlive => _thread is { IsAlive: true };
 
@@ -102,7 +100,7 @@ internal sealed class Worker
         // StoreLoad: our ring index store must be visible before we read the sleeping flag;
         // the sleeper stores the flag before it re-reads the rings (Dekker).
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _sleeping) != 0)
+        if (Volatile.Read(ref _loop.Sleeping) != 0)
         {
             Wakeup.Signal();
         }
@@ -220,20 +218,20 @@ internal sealed class Worker
         {
             work += Control.Drain();
         }
-        long pass = _passes + 1;
-        Volatile.Write(ref _passes, pass);
+        long pass = _loop.Passes + 1;
+        Volatile.Write(ref _loop.Passes, pass);
         if (pass % TickEveryPasses == 0)
         {
             RunTimers();
         }
         if (work != 0)
         {
-            Volatile.Write(ref _busyPasses, _busyPasses + 1);
-            Volatile.Write(ref _idleStreak, 0);
+            Volatile.Write(ref _loop.BusyPasses, _loop.BusyPasses + 1);
+            Volatile.Write(ref _loop.IdleStreak, 0);
         }
         else
         {
-            Volatile.Write(ref _idleStreak, _idleStreak + 1);
+            Volatile.Write(ref _loop.IdleStreak, _loop.IdleStreak + 1);
         }
         return work;
     }
@@ -299,12 +297,12 @@ internal sealed class Worker
 
     private unsafe void SleepOnEvents(TimeSpan timeout)
     {
-        Volatile.Write(ref _sleeping, 1);
+        Volatile.Write(ref _loop.Sleeping, 1);
         // StoreLoad against producers' WakeIfSleeping: the flag is visible before we look at the rings again.
         Interlocked.MemoryBarrier();
         if (HasInboundWork() || Control.HasPending || _graph.State != GraphState.Running && _graph.State != GraphState.Draining)
         {
-            Volatile.Write(ref _sleeping, 0);
+            Volatile.Write(ref _loop.Sleeping, 0);
             return;
         }
         int count = 1 + _sources.Length;
@@ -321,7 +319,7 @@ internal sealed class Worker
         }
         int timeoutMs = (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue);
         Interop.Sys.Poll(fds, (nuint)used, timeoutMs);
-        Volatile.Write(ref _sleeping, 0);
+        Volatile.Write(ref _loop.Sleeping, 0);
         Wakeup.Consume();
     }
 

@@ -58,6 +58,14 @@ public static class PrometheusText
         {
             Sample(text, "flow_stage_nanoseconds_per_packet", s.NanosecondsPerPacket, ("stage", s.Name), ("type", s.Type));
         }
+        if (double.IsFinite(CpuClock.GigaHertz))
+        {
+            Family(text, "flow_stage_cycles_per_packet", "gauge", "Average processing time per packet in CPU cycles at the nominal clock.");
+            foreach (StageStats s in stats.Stages)
+            {
+                Sample(text, "flow_stage_cycles_per_packet", s.CyclesPerPacket, ("stage", s.Name), ("type", s.Type));
+            }
+        }
         Family(text, "flow_ring_occupancy", "gauge", "Packets in the ring between two workers.");
         foreach (RingStats r in stats.Rings)
         {

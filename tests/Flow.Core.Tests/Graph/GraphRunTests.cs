@@ -61,26 +61,24 @@ public class GraphRunTests
     [Fact]
     public async Task AFullRingDropsAndCountsNeverBlocks()
     {
-        var gate = new ManualResetEventSlim(false);
+        using var gate = new ManualResetEventSlim(false);
         var capture = new CaptureSink();
         var source = new TaggedSource(new TaggedSourceOptions { SourceId = 1, Count = 5_000 });
         using FlowGraph graph = new GraphBuilder()
             .Worker(0, idle: IdlePolicy.Yielding).Worker(1, idle: IdlePolicy.Yielding)
             .Add("source", source, 0)
-            .Add("settable", new Settable(), 1)
+            .Add("gate", new GateStage(gate), 1)
             .Add("capture", capture, 1)
-            .Connect("source", "settable", ringCapacity: 16)
-            .Connect("settable", "capture")
+            .Connect("source", "gate", ringCapacity: 16)
+            .Connect("gate", "capture")
             .Build();
         graph.Start();
-        // Block worker 1 inside a control message so the ring fills up.
-        Task blocked = graph.InvokeAsync<Settable>("settable", _ => gate.Wait(Limit));
+        // Worker 1 blocks inside its first batch until the source is done, so the ring fills up.
         while (!source.IsExhausted)
         {
             await Task.Delay(5);
         }
         gate.Set();
-        await blocked.WaitAsync(Limit);
         await graph.Completion.WaitAsync(Limit);
 
         RingStats ring = graph.GetStats().Rings.Single();

@@ -121,6 +121,21 @@ public sealed class Settable : Stage<Settable.Output, NoDrop>
     }
 }
 
+/// <summary>Blocks its worker inside its first batch until the gate opens, so the ring in front of it fills.</summary>
+public sealed class GateStage(ManualResetEventSlim gate) : Stage<GateStage.Output, NoDrop>
+{
+    public enum Output : byte
+    {
+        Out,
+    }
+
+    public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
+    {
+        gate.Wait(TimeSpan.FromSeconds(30));
+        nexts.Slice(0, packets.Length).Fill(To(Output.Out));
+    }
+}
+
 /// <summary>Writes an out-of-range next: the runtime must count it as invalid_next, not crash.</summary>
 [Stage("liar", "Test stage that names a port it does not have.")]
 public sealed class Liar : Stage<Liar.Output, NoDrop>

@@ -9,7 +9,7 @@ namespace Flow.Benchmarks.Core.Pipeline;
 /// Scenario <c>pipeline</c>: one workload — classify (ethertype, IPv4 destination); forward
 /// (TTL decrement with incremental checksum, MAC rewrite); count — on 64-byte frames, run by:
 /// <code>
-///  hand_rtc          one thread: one burst of 32 frames, again and again: rx, classify, forward, count (the limit)
+///  hand_rtc          one thread, bursts of 32: alloc from the pool, classify, forward, count, free (the limit)
 ///  flow_1w           [rx → classify → forward → count → sink]                      worker 0 @ cpu 1
 ///  flow_2w           [rx → classify] ══ring══> [forward → count → sink]            cpu 0 ══> cpu 1
 ///  flow_sharded_2w   [rx → classify → forward → count → sink] × 2                  cpu 0 and cpu 1
@@ -17,6 +17,8 @@ namespace Flow.Benchmarks.Core.Pipeline;
 ///  channels          producer → Channel → task → Channel → task → Channel → task   batches of 32
 ///  heavy_flow_1w     [rx → classify → lpm(1M routes) → flow table → forward → count → sink]  cpu 1
 ///  heavy_flow_2w     [rx → classify → lpm] ══ring══> [flow table → forward → count → sink]
+///  hand_2w, heavy_hand_1w, heavy_hand_2w   the same splits hand-written (plain loops, one SPSC ring):
+///                    what this machine allows a pipeline at all, the reference for Flow's 2w figures
 /// </code>
 /// Variants run interleaved (A B C … A B C …) for several rounds; each run warms up, then
 /// counts packets delivered in a fixed window. Figures are medians with min–max; the cross-core
@@ -47,7 +49,7 @@ internal static class PipelineScenario
         // pool to pool through the runtime, and the marginal cost of a trivial stage.
         var variants = new (string Name, Func<Task<Run>> Run)[]
         {
-            ("hand_rtc", () => Task.FromResult(HandLoop(window, warm))),
+            ("hand_rtc", () => Task.FromResult(HandLoop(window, warm, pool: true))),
             ("flow_1w", () => Flow1Worker(window, warm)),
             ("flow_2w", () => Flow2Workers(window, warm)),
             ("flow_sharded_2w", () => FlowSharded(window, warm)),
@@ -55,8 +57,12 @@ internal static class PipelineScenario
             ("channels", () => Reference(ReferencePipelines.StartChannels, window, warm)),
             ("heavy_flow_1w", () => Heavy(lpm, flows, destinations, twoWorkers: false, window, warm)),
             ("flow_rx_sink", () => FlowRxSink(window, warm)),
+            ("hand_rtc_no_pool", () => Task.FromResult(HandLoop(window, warm, pool: false))),
             ("flow_1w_4_counters", () => Flow1Worker(window, warm, extraCounters: 4)),
             ("heavy_flow_2w", () => Heavy(lpm, flows, destinations, twoWorkers: true, window, warm)),
+            ("hand_2w", () => Task.FromResult(Hand(null, null, [], twoThreads: true, window, warm))),
+            ("heavy_hand_1w", () => Task.FromResult(Hand(lpm, flows, destinations, twoThreads: false, window, warm))),
+            ("heavy_hand_2w", () => Task.FromResult(Hand(lpm, flows, destinations, twoThreads: true, window, warm))),
         };
         string? only = StringArg(args, "--only");
         if (only is not null)
@@ -64,7 +70,7 @@ internal static class PipelineScenario
             var chosen = only.Split(',');
             variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
         }
-        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w", "flow_rx_sink", "flow_1w_4_counters" }
+        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w", "flow_rx_sink", "flow_1w_4_counters", "hand_rtc_no_pool", "hand_2w", "heavy_hand_1w", "heavy_hand_2w" }
             .ToDictionary(name => name, _ => new Samples());
         var cpuPps = pps.Keys.ToDictionary(name => name, _ => new Samples());
         var latency = new Samples();
@@ -107,6 +113,9 @@ internal static class PipelineScenario
         Target("flow_1w ≥ 3 × channels", pps["flow_1w"].Median / pps["channels"].Median, 3.0);
         Target("flow_sharded_2w ≥ 1.5 × flow_1w", pps["flow_sharded_2w"].Median / pps["flow_1w"].Median, 1.5);
         Target("heavy_flow_2w ≥ 1.5 × heavy_flow_1w", pps["heavy_flow_2w"].Median / pps["heavy_flow_1w"].Median, 1.5);
+        Console.WriteLine($"what this machine allows a two-core pipeline (hand-written, no framework): hand_2w = {pps["hand_2w"].Median / hand:F2} × hand_rtc, " +
+            $"heavy_hand_2w = {pps["heavy_hand_2w"].Median / pps["heavy_hand_1w"].Median:F2} × heavy_hand_1w; Flow: heavy_flow_1w = {pps["heavy_flow_1w"].Median / pps["heavy_hand_1w"].Median:F2} × heavy_hand_1w, " +
+            $"heavy_flow_2w = {pps["heavy_flow_2w"].Median / pps["heavy_hand_2w"].Median:F2} × heavy_hand_2w");
 
         static double Finite(double value) => double.IsFinite(value) ? value : 0;
         var json = new Dictionary<string, object>
@@ -122,6 +131,11 @@ internal static class PipelineScenario
             ["heavy_flow_1w_pps"] = Math.Round(Finite(pps["heavy_flow_1w"].Median)),
             ["heavy_flow_2w_pps"] = Math.Round(Finite(pps["heavy_flow_2w"].Median)),
             ["flow_bytes_per_packet"] = Math.Round(Finite(bytesPerPacket.Max), 4),
+            ["hand_rtc_no_pool_pps"] = Math.Round(Finite(pps["hand_rtc_no_pool"].Median)),
+            ["flow_rx_sink_pps"] = Math.Round(Finite(pps["flow_rx_sink"].Median)),
+            ["hand_2w_pps"] = Math.Round(Finite(pps["hand_2w"].Median)),
+            ["heavy_hand_1w_pps"] = Math.Round(Finite(pps["heavy_hand_1w"].Median)),
+            ["heavy_hand_2w_pps"] = Math.Round(Finite(pps["heavy_hand_2w"].Median)),
         };
         Console.WriteLine(JsonSerializer.Serialize(json));
         return 0;
@@ -132,13 +146,18 @@ internal static class PipelineScenario
 
     private sealed record Run(double PacketsPerSecond, double AllocatedBytesPerPacket, double PacketsPerCpuSecond = double.NaN);
 
-    private static unsafe Run HandLoop(TimeSpan window, TimeSpan warm)
+    private static unsafe Run HandLoop(TimeSpan window, TimeSpan warm, bool pool)
     {
-        // The limit: one burst of frames, prepared once and processed again and again, so the
-        // loop runs from L1 like Flow's workers do with their LIFO frame caches.
+        // The limit, as a C programmer writes it: one thread, bursts of 32. With the pool it is
+        // what every real rx → work → tx loop does (a NIC's rx takes fresh buffers from a
+        // mempool, tx gives them back: DPDK's l3fwd); hand_rtc_no_pool recycles one burst of
+        // frames without any pool, a loop no packet program can run, kept to show the pool's share.
         using var rx = new BenchRx(PoolFrames, []);
         var frames = new Packet[32];
-        rx.Pool.AllocateBulk(frames);
+        if (!pool)
+        {
+            rx.Pool.AllocateBulk(frames);
+        }
         long delivered = 0;
         long bytes = 0;
         long measuredPackets = 0;
@@ -147,15 +166,18 @@ internal static class PipelineScenario
         var thread = new Thread(() =>
         {
             Interop.Sys.PinCurrentThread(Environment.ProcessorCount - 1);
+            PacketPool.EnableThreadCaches();
             int tid = Interop.Sys.GetTid();
             long cpuStart = 0;
             long warmEnd = Stopwatch.GetTimestamp() + (long)(warm.TotalSeconds * Stopwatch.Frequency);
             long start = 0;
             long startCount = 0;
             long end = long.MaxValue;
+            PacketPool packets = rx.Pool;
             while (true)
             {
-                for (int i = 0; i < 32; i++)
+                int n = pool ? packets.AllocateBulk(frames) : frames.Length;
+                for (int i = 0; i < n; i++)
                 {
                     Packet packet = frames[i];
                     PacketWork.Receive(packet, 0);
@@ -164,6 +186,10 @@ internal static class PipelineScenario
                         delivered++;
                         bytes += packet.Length;
                     }
+                }
+                if (pool)
+                {
+                    packets.FreeBulk(frames.AsSpan(0, n));
                 }
                 if ((delivered & 0xFFFF) < 32)
                 {
@@ -180,6 +206,7 @@ internal static class PipelineScenario
                         measuredPackets = delivered - startCount;
                         measuredSeconds = (double)(now - start) / Stopwatch.Frequency;
                         cpuNanoseconds = ThreadCpuTime.Nanoseconds(tid) - cpuStart;
+                        PacketPool.ReleaseThreadCaches();
                         return;
                     }
                 }
@@ -187,9 +214,22 @@ internal static class PipelineScenario
         });
         thread.Start();
         thread.Join();
-        rx.Pool.FreeBulk(frames);
+        if (!pool)
+        {
+            rx.Pool.FreeBulk(frames);
+        }
+        if (rx.Pool.Outstanding != 0)
+        {
+            throw new InvalidOperationException($"{rx.Pool.Outstanding} frames never returned to their pool");
+        }
         GC.KeepAlive(bytes);
         return new Run(measuredPackets / measuredSeconds, 0, measuredPackets / (cpuNanoseconds / 1e9));
+    }
+
+    private static Run Hand(Dir24Lpm? lpm, FlowTable? flows, uint[] destinations, bool twoThreads, TimeSpan window, TimeSpan warm)
+    {
+        HandPipeline.Result result = HandPipeline.Run(lpm, flows, destinations, twoThreads, window, warm);
+        return new Run(result.PacketsPerSecond, 0, result.PacketsPerCpuSecond);
     }
 
     private static Task<Run> Flow1Worker(TimeSpan window, TimeSpan warm, int extraCounters = 0)
