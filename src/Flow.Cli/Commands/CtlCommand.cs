@@ -60,7 +60,7 @@ internal static class CtlCommand
         ctl.Subcommands.Add(Mac(context));
         ctl.Subcommands.Add(Port(context));
         ctl.Subcommands.Add(Vlan(context));
-        ctl.Subcommands.Add(Simple(context, "stats", "stats", "The running graph's counters per stage (in, out, dropped by reason, consumed, queued, ns/packet) and per ring."));
+        ctl.Subcommands.Add(Simple(context, "stats", "stats", "The running graph's counters per stage (in, out, dropped by reason, consumed, queued, ns and cycles per packet) and per ring."));
         ctl.Subcommands.Add(Simple(context, "stages", "stages", "The running graph's stages: type, worker, where each output port leads."));
         ctl.Subcommands.Add(Simple(context, "commands", "help", "Every command the running graph's control socket serves (also those this CLI has no verb for)."));
         ctl.Subcommands.Add(Call(context));

@@ -71,6 +71,28 @@ public sealed class ControlEndpointRequestTests : IDisposable
     }
 
     [Fact]
+    public async Task StatsListsRingsBetweenWorkers()
+    {
+        await using FlowGraph graph = new GraphBuilder()
+            .Worker(0, idle: IdlePolicy.Event(TimeSpan.FromMilliseconds(5)))
+            .Worker(1, idle: IdlePolicy.Event(TimeSpan.FromMilliseconds(5)))
+            .Add("gen", new Generator(new GeneratorOptions { Count = 100 }), 0)
+            .Add("sink", new NullSink(), 1)
+            .Connect("gen", "sink")
+            .Build();
+        await using ControlEndpoint endpoint = ControlEndpoint.Start(SocketPath, graph);
+        await graph.RunAsync();
+
+        ControlResponse stats = await ControlClient.SendAsync(SocketPath, "stats");
+
+        Assert.True(stats.Ok, stats.Json);
+        Assert.Equal(["gen", "sink", "ring gen:out->sink"], stats.Column("stage"));
+        Assert.Equal(["100", "100", "100"], stats.Column("in"));
+        Assert.StartsWith("graph stopped", stats.Message);
+        Assert.True(graph.GetStats().IsBalanced);
+    }
+
+    [Fact]
     public async Task MalformedRequestsAndUnknownCommandsGetAnErrorReplyAndTheGraphKeepsRunning()
     {
         await using FlowGraph graph = RunningGraph();
