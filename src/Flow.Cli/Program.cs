@@ -17,8 +17,8 @@ internal static class Program
 
         Graph files are JSON: docs/graph-format.md.
         Exit codes: 0 ok, 1 a stage faulted while running, 2 bad command line, 3 file missing or unreadable,
-        4 graph file not valid, 5 metrics endpoint unavailable, 6 control socket unavailable,
-        7 the running graph refused a 'flow ctl' command, 70 internal error.
+        4 graph file not valid, 5 metrics endpoint unavailable, 8 control socket unavailable,
+        9 the running graph refused a 'flow ctl' command, 70 internal error.
         """;
 
     private static async Task<int> Main(string[] args)

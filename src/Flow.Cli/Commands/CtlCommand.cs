@@ -34,8 +34,8 @@ internal static class CtlCommand
         Which graph: --control <path>, or <name> for <socket dir>/<name>.sock (/run/flow as root,
         else $XDG_RUNTIME_DIR/flow). Without it: the one graph whose socket is there.
         Several switches in one graph: choose one with --stage <its l2_forwarder, mac_learner or vlan_classifier>.
-        Exit codes: 0 done, 2 bad command line, 6 no running graph answers at the socket,
-        7 the graph refused the command (the message names the bad value), 70 the command failed inside the graph.
+        Exit codes: 0 done, 2 bad command line, 8 no running graph answers at the socket,
+        9 the graph refused the command (the message names the bad value), 70 the command failed inside the graph.
         Protocol (JSON lines, usable with socat): docs/control.md.
         """;
 

@@ -136,7 +136,7 @@ public sealed class CtlCommandTests : IDisposable
         Assert.Equal(0, delCode);
         Assert.Equal("switch 'forward': removed 1 entry for 02:00:00:00:00:0c\n", deleted);
         (int againCode, _, string again) = await CtlAsync("mac", "del", "02:00:00:00:00:0c", "--vlan", "10");
-        Assert.Equal(7, againCode);
+        Assert.Equal(9, againCode);
         Assert.Equal("flow: the MAC table has no entry for 02:00:00:00:00:0c in VLAN 10\n", again);
         await StopAndCheckAsync(flow);
     }
@@ -178,7 +178,7 @@ public sealed class CtlCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task BadValuesAreRefusedNamingTheValueWithExitCode7AndTheGraphRunsOn()
+    public async Task BadValuesAreRefusedNamingTheValueWithExitCode9AndTheGraphRunsOn()
     {
         using var graph = new TempGraph(OneSwitch, "switch.json");
         using FlowProcess flow = await RunAsync(graph);
@@ -186,7 +186,7 @@ public sealed class CtlCommandTests : IDisposable
         async Task Refused(string expected, params string[] args)
         {
             (int code, string stdout, string stderr) = await CtlAsync(args);
-            Assert.True(code == 7, $"exit {code}; stdout {stdout}; stderr {stderr}");
+            Assert.True(code == 9, $"exit {code}; stdout {stdout}; stderr {stderr}");
             Assert.Equal($"flow: {expected}\n", stderr);
         }
 
@@ -222,7 +222,7 @@ public sealed class CtlCommandTests : IDisposable
         using FlowProcess flow = await RunAsync(graph);
 
         (int code, _, string stderr) = await CtlAsync("mac", "show");
-        Assert.Equal(7, code);
+        Assert.Equal(9, code);
         Assert.Equal("flow: this graph has 2 switches ('forward', 'sw2_forward', by their l2_forwarder); choose one with --stage <name>\n", stderr);
 
         (int chosen, string stdout, string chosenErr) = await CtlAsync("--stage", "sw2_learn", "port", "show");
@@ -245,7 +245,7 @@ public sealed class CtlCommandTests : IDisposable
         using FlowProcess flow = await RunAsync(graph);
 
         (int code, _, string stderr) = await CtlAsync("mac", "show");
-        Assert.Equal(7, code);
+        Assert.Equal(9, code);
         Assert.Equal("flow: this graph has no switch: no l2_forwarder stage fed by a mac_learner and a vlan_classifier\n", stderr);
 
         (int stagesCode, string stages, _) = await CtlAsync("stages");
@@ -266,13 +266,13 @@ public sealed class CtlCommandTests : IDisposable
     public async Task ASecondRunOnALiveSocketIsRefusedAndCtlWithoutAGraphSaysSo()
     {
         (int none, _, string noneErr) = await CtlAsync("stats");
-        Assert.Equal(6, none);
+        Assert.Equal(8, none);
         Assert.Equal($"flow: cannot reach the control socket '{Socket}': it does not exist — is 'flow run' running?\n", noneErr);
 
         using var graph = new TempGraph(OneSwitch, "switch.json");
         using FlowProcess flow = await RunAsync(graph);
         (int second, _, string secondErr) = await FlowProcess.RunAsync(60, "run", graph.Path, "--control", Socket);
-        Assert.Equal(6, second);
+        Assert.Equal(8, second);
         Assert.Equal($"flow: --control: another running graph owns the control socket '{Socket}' (it answers there); " +
             "stop that one, or give this one another path with --control\n", secondErr);
 
@@ -287,7 +287,7 @@ public sealed class CtlCommandTests : IDisposable
         Assert.Equal(0, code);
         Assert.Contains("flow ctl mac add 02:00:00:00:00:0a --vlan 10 --port host_b", stdout);
         Assert.Contains("flow ctl port set uplink trunk 10,20,30-39 --native 10", stdout);
-        Assert.Contains("7 the graph refused the command", stdout);
+        Assert.Contains("9 the graph refused the command", stdout);
         foreach (string verb in new[] { "mac", "port", "vlan", "stats", "stages", "commands", "call" })
         {
             Assert.Matches($@"\n  {verb}\s", stdout);

@@ -186,9 +186,9 @@ public sealed class SwitchControlNetnsTests : IDisposable
             Assert.Equal((ControlErrors.Refused, "vlan '-1' is not a VLAN id (a number from 1 to 4094)"), (badVlan.Error, badVlan.Message));
         }
         ShellResult badMac = Ctl("mac", "add", "zz:00:00:00:00:01", "--vlan", "10", "--port", "host_a");
-        Assert.Equal((7, "flow: 'zz:00:00:00:00:01' is not a MAC address; write it as 02:00:00:00:00:0a\n"), (badMac.ExitCode, badMac.StandardError));
+        Assert.Equal((9, "flow: 'zz:00:00:00:00:01' is not a MAC address; write it as 02:00:00:00:00:0a\n"), (badMac.ExitCode, badMac.StandardError));
         ShellResult badPort = Ctl("mac", "flush", "--port", "host_z");
-        Assert.Equal((7, "flow: no switch port is named 'host_z'; the ports are host_a, host_b, host_c, uplink\n"), (badPort.ExitCode, badPort.StandardError));
+        Assert.Equal((9, "flow: no switch port is named 'host_z'; the ports are host_a, host_b, host_c, uplink\n"), (badPort.ExitCode, badPort.StandardError));
 
         Assert.Equal(GraphState.Running, hosts.Graph.State);
         Assert.True(SwitchedHosts.Ping(hosts.A, "198.18.10.2"), "the switch stopped forwarding after bad requests");
