@@ -21,12 +21,12 @@ internal static class ExitCodes
     /// <summary>The metrics endpoint could not be served (not loopback, port taken) or read.</summary>
     public const int MetricsUnavailable = 5;
 
+    /// <summary>A bug in flow itself; the message says what happened.</summary>
+    public const int InternalError = 70;
+
     /// <summary><c>flow ctl</c>: no running graph answers at the control socket (or it did not answer in time); <c>flow run</c>: its control socket cannot be served.</summary>
     public const int ControlUnavailable = 8;
 
     /// <summary><c>flow ctl</c>: the running graph refused the command (unknown command, port, VLAN or stage; bad value); nothing changed.</summary>
     public const int ControlRefused = 9;
-
-    /// <summary>A bug in flow itself; the message says what happened.</summary>
-    public const int InternalError = 70;
 }

@@ -26,11 +26,11 @@ internal static class Program
         var root = new RootCommand(Description)
         {
             RunCommand.Create(),
+            CtlCommand.Create(),
             ValidateCommand.Create(),
             GraphCommand.Create(),
             StagesCommand.Create(),
             StatsCommand.Create(),
-            CtlCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,5 +1,4 @@
 using Flow.Stages.Switching;
-using Flow.Stages.Switching.Internal;
 using Flow.Stages.Vlan;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -8,20 +7,27 @@ namespace Flow.Stages;
 /// <summary>Registers the reusable stages of Flow.Stages with Flow's stage registry.</summary>
 public static class StagesRegistration
 {
-    /// <summary>
-    /// Adds the switch stages: <c>vlan_classifier</c>, <c>mac_learner</c>, <c>l2_forwarder</c>,
-    /// <c>vlan_tagger</c>; and the switch's control commands (<c>mac show|flush|add|del</c>,
-    /// <c>port show|set</c>, <c>vlan show</c>) for control endpoints (docs/control.md).
-    /// </summary>
+    /// <summary>Adds the switch stages: <c>vlan_classifier</c>, <c>mac_learner</c>, <c>l2_forwarder</c>, <c>vlan_tagger</c>.</summary>
     public static IServiceCollection AddFlowSwitching(this IServiceCollection services)
     {
+        services.AddSwitchControlCommands();
         services.AddFlowStage<VlanClassifier, VlanClassifierOptions>();
         services.AddFlowStage<MacLearner, MacLearnerOptions>();
         services.AddFlowStage<L2Forwarder, L2ForwarderOptions>();
         services.AddFlowStage<VlanTagger>();
-        if (!services.Any(d => d.ServiceType == typeof(IControlCommand) && d.ImplementationInstance is SwitchControlCommand))
+        return services;
+    }
+
+    /// <summary>
+    /// The switch's control commands (<c>mac show|flush|add|del</c>, <c>port show|set</c>,
+    /// <c>vlan show</c>) for control endpoints (docs/control.md); registered once however often
+    /// <see cref="AddFlowSwitching"/> is called.
+    /// </summary>
+    private static IServiceCollection AddSwitchControlCommands(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(IControlCommand) && d.ImplementationInstance is Switching.Internal.SwitchControlCommand))
         {
-            foreach (IControlCommand command in SwitchControlCommands.All)
+            foreach (IControlCommand command in Switching.Internal.SwitchControlCommands.All)
             {
                 services.AddSingleton(command);
             }
