@@ -51,13 +51,19 @@ public sealed class ControlEndpoint : IAsyncDisposable
     public string Path { get; }
 
     /// <summary>
-    /// Where control sockets go by default: <c>/run/flow</c> for root, else
-    /// <c>$XDG_RUNTIME_DIR/flow</c>, else <c>/tmp/flow-&lt;user&gt;</c>.
+    /// Where control sockets go by default: <c>$FLOW_CONTROL_DIR</c> when set (tests keep their
+    /// graphs apart this way), else <c>/run/flow</c> for root, else <c>$XDG_RUNTIME_DIR/flow</c>,
+    /// else <c>/tmp/flow-&lt;user&gt;</c>.
     /// </summary>
     public static string DefaultDirectory
     {
         get
         {
+            string? chosen = Environment.GetEnvironmentVariable("FLOW_CONTROL_DIR");
+            if (!string.IsNullOrEmpty(chosen))
+            {
+                return chosen;
+            }
             if (Environment.IsPrivilegedProcess)
             {
                 return "/run/flow";

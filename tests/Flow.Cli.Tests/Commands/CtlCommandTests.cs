@@ -281,6 +281,38 @@ public sealed class CtlCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task WithoutControlCtlFindsTheOneRunningGraphAndAsksWhenThereAreSeveral()
+    {
+        // flow run's default socket folder is FLOW_CONTROL_DIR here (FlowProcess sets it), as /run/flow would be.
+        using var one = new TempGraph(OneSwitch, "sw_one.json");
+        using var two = new TempGraph(OneSwitch, "sw_two.json");
+        using FlowProcess first = FlowProcess.Start("run", one.Path);
+        using FlowProcess second = FlowProcess.Start("run", two.Path);
+        string firstSocket = Path.Combine(FlowProcess.ControlDirectory, "sw_one.sock");
+        long deadline = Environment.TickCount64 + 60_000;
+        while (!first.Stderr.Contains($"flow: control socket at {firstSocket}", StringComparison.Ordinal) ||
+            !second.Stderr.Contains("flow: control socket at ", StringComparison.Ordinal))
+        {
+            Assert.True(Environment.TickCount64 < deadline, $"the graphs did not open their sockets:\n{first.Stderr}\n{second.Stderr}");
+            await Task.Delay(20);
+        }
+
+        (int several, _, string severalErr) = await FlowProcess.RunAsync(60, "ctl", "port", "show");
+        Assert.Equal(8, several);
+        Assert.Equal("flow: 2 graphs are running (sw_one, sw_two); choose one with --control <name>\n", severalErr);
+        (int named, string namedOut, string namedErr) = await FlowProcess.RunAsync(60, "ctl", "--control", "sw_two", "port", "show");
+        Assert.True(named == 0, namedErr);
+        Assert.EndsWith("switch 'forward': 3 ports\n", namedOut);
+
+        await StopAndCheckAsync(second);
+        (int alone, string aloneOut, string aloneErr) = await FlowProcess.RunAsync(60, "ctl", "stages");
+        Assert.True(alone == 0, aloneErr);
+        Assert.Contains("\nforward ", aloneOut);
+        await StopAndCheckAsync(first);
+        Assert.False(File.Exists(firstSocket), "flow run left its control socket behind");
+    }
+
+    [Fact]
     public async Task HelpExplainsTheVerbsWithExamples()
     {
         (int code, string stdout, _) = await FlowProcess.RunAsync(60, "ctl", "--help");

@@ -85,7 +85,8 @@ public sealed class ControlEndpointSocketTests : IDisposable
         Assert.Equal(Path.Combine(ControlEndpoint.DefaultDirectory, "switch.sock"), ControlEndpoint.DefaultPath("switch"));
         Assert.Equal(Path.Combine(ControlEndpoint.DefaultDirectory, "my_graph_1.sock"), ControlEndpoint.DefaultPath("my graph/1"));
         string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        string expected = Environment.IsPrivilegedProcess ? "/run/flow"
+        string? chosen = Environment.GetEnvironmentVariable("FLOW_CONTROL_DIR");
+        string expected = !string.IsNullOrEmpty(chosen) ? chosen : Environment.IsPrivilegedProcess ? "/run/flow"
             : !string.IsNullOrEmpty(runtime) ? Path.Combine(runtime, "flow") : Path.Combine(Path.GetTempPath(), "flow-" + Environment.UserName);
         Assert.Equal(expected, ControlEndpoint.DefaultDirectory);
     }
