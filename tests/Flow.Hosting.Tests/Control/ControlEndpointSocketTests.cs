@@ -30,6 +30,25 @@ public sealed class ControlEndpointSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task AHostedGraphWhoseSocketIsOwnedDoesNotStart()
+    {
+        await using FlowGraph first = IdleGraph();
+        await using ControlEndpoint owner = ControlEndpoint.Start(SocketPath, first);
+        Microsoft.Extensions.Hosting.HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Services.AddFlowGraph(_ => new GraphBuilder()
+            .Worker(0, idle: IdlePolicy.Event(TimeSpan.FromMilliseconds(5)))
+            .Add("gen", new Generator(new GeneratorOptions { RatePps = 100 }))
+            .Add("sink", new NullSink())
+            .Connect("gen", "sink"), options => options.ControlSocket = SocketPath);
+        using Microsoft.Extensions.Hosting.IHost host = builder.Build();
+
+        var e = await Assert.ThrowsAsync<ControlEndpointException>(() => host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.StartsWith("another running graph owns the control socket", e.Message);
+        Assert.True((await ControlClient.SendAsync(SocketPath, "help")).Ok, "the owner stopped answering");
+    }
+
+    [Fact]
     public async Task AStaleSocketIsReplaced()
     {
         // A process that listened and died without unlinking its socket (.NET unlinks on Dispose; Python does not).
