@@ -48,6 +48,12 @@ public sealed record MemifOptions
     /// <summary>Queue this stage serves (per-queue rx/tx stage instances).</summary>
     public int Queue { get; init; }
 
+    /// <summary>
+    /// The <see cref="PacketMeta.InputPort"/> received frames carry (a switch port's id, so a
+    /// graph with several memif interfaces tells them apart). Unset: the queue index.
+    /// </summary>
+    public ushort? InputPort { get; init; }
+
     /// <summary>Frames in the client's shared buffer pool; 0 = four times the rings' slots plus 1024.</summary>
     public int PoolFrames { get; init; }
 

@@ -64,7 +64,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         _ownsInterface = ownsInterface;
         _isClient = memif.Role == MemifRole.Client;
         _interrupt = memif.Options.Interrupt;
-        _inputPort = (ushort)queue;
+        _inputPort = memif.Options.InputPort ?? (ushort)queue;
         _bufferCapacity = memif.Options.BufferSize;
         _dataOffset = PacketPool.DefaultDataOffset;
         _maxChain = memif.Options.MaxChainLength;

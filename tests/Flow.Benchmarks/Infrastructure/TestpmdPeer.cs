@@ -3,9 +3,12 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Flow.Benchmarks.Backends.Memif;
+namespace Flow.Benchmarks.Infrastructure;
 
-/// <summary>A <c>dpdk-testpmd</c> with one net_memif port, driven through its prompt, pinned to one CPU, killed by pid.</summary>
+/// <summary>
+/// A <c>dpdk-testpmd</c> with net_memif ports, driven through its prompt, pinned to one CPU,
+/// killed by pid. Shared by the <c>memif</c> and <c>switch</c> scenarios.
+/// </summary>
 internal sealed partial class TestpmdPeer : IDisposable
 {
     private readonly Process _process;
@@ -31,13 +34,22 @@ internal sealed partial class TestpmdPeer : IDisposable
         }
     }
 
-    public static TestpmdPeer Start(string vdev, string mode, int cpu)
+    /// <summary>One net_memif port (<paramref name="vdev"/>: its devargs) in forwarding mode <paramref name="mode"/>.</summary>
+    public static TestpmdPeer Start(string vdev, string mode, int cpu) =>
+        Start([$"net_memif0,{vdev}"], $"--total-num-mbufs=8192 --forward-mode={mode}", cpu);
+
+    /// <summary>
+    /// Ports from <paramref name="vdevs"/> (full <c>--vdev</c> values) with testpmd application
+    /// arguments <paramref name="appArgs"/>, main and forwarding lcores both on <paramref name="cpu"/>.
+    /// </summary>
+    public static TestpmdPeer Start(IReadOnlyList<string> vdevs, string appArgs, int cpu)
     {
         string prefix = $"flowbench{Environment.ProcessId}{Random.Shared.Next(1_000_000)}";
+        string devices = string.Join(" ", vdevs.Select(v => "--vdev=" + v));
         // stdbuf: stdout is a pipe; unbuffered so the prompt's answers arrive as they are printed.
         var info = new ProcessStartInfo("/usr/bin/stdbuf",
             $"-o0 -e0 /usr/bin/dpdk-testpmd --no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu},1@{cpu} " +
-            $"--vdev=net_memif0,{vdev} -- --total-num-mbufs=8192 --forward-mode={mode} -i")
+            $"{devices} -- {appArgs} -i")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -59,19 +71,19 @@ internal sealed partial class TestpmdPeer : IDisposable
         _process.StandardInput.Flush();
     }
 
-    public bool WaitLinkUp() => Wait(() =>
+    public bool WaitLinkUp(int port = 0) => Wait(() =>
     {
         int mark = Output.Length;
-        Send("show port info 0");
+        Send($"show port info {port}");
         return Wait(() => Output.Length > mark && Output[mark..].Contains("Link status"), 5) &&
             Regex.IsMatch(Output[mark..], @"Link status:\s+up");
     }, 20);
 
-    /// <summary>Port 0 NIC counters: packets received, packets sent.</summary>
-    public (long Rx, long Tx) PortStats()
+    /// <summary>A port's NIC counters: packets received, packets sent.</summary>
+    public (long Rx, long Tx) PortStats(int port = 0)
     {
         int mark = Output.Length;
-        Send("show port stats 0");
+        Send($"show port stats {port}");
         if (!Wait(() => Output.Length > mark && Output[mark..].Contains("Tx-bps"), 10))
         {
             throw new InvalidOperationException("testpmd printed no port stats");
@@ -80,13 +92,34 @@ internal sealed partial class TestpmdPeer : IDisposable
         return (long.Parse(RxPackets().Match(text).Groups[1].Value), long.Parse(TxPackets().Match(text).Groups[1].Value));
     }
 
-    public (long Rx, long Tx) SettledPortStats()
+    /// <summary>NIC counters of ports 0..<paramref name="ports"/>-1 from one <c>show port stats all</c>.</summary>
+    public (long Rx, long Tx)[] AllPortStats(int ports)
     {
-        (long, long) last = PortStats();
+        int mark = Output.Length;
+        Send("show port stats all");
+        if (!Wait(() => Output.Length > mark && TxBps().Matches(Output[mark..]).Count >= ports, 10))
+        {
+            throw new InvalidOperationException("testpmd printed no port stats");
+        }
+        string text = Output[mark..];
+        MatchCollection rx = RxPackets().Matches(text);
+        MatchCollection tx = TxPackets().Matches(text);
+        var stats = new (long Rx, long Tx)[ports];
+        for (int port = 0; port < ports; port++)
+        {
+            stats[port] = (long.Parse(rx[port].Groups[1].Value), long.Parse(tx[port].Groups[1].Value));
+        }
+        return stats;
+    }
+
+    /// <summary>A port's counters once two readings 20 ms apart agree (at most ~2 s).</summary>
+    public (long Rx, long Tx) SettledPortStats(int port = 0)
+    {
+        (long, long) last = PortStats(port);
         for (int i = 0; i < 100; i++)
         {
             Thread.Sleep(20);
-            (long, long) now = PortStats();
+            (long, long) now = PortStats(port);
             if (now == last)
             {
                 return now;
@@ -115,6 +148,9 @@ internal sealed partial class TestpmdPeer : IDisposable
 
     [GeneratedRegex(@"TX-packets:\s+(\d+)")]
     private static partial Regex TxPackets();
+
+    [GeneratedRegex(@"Tx-bps:")]
+    private static partial Regex TxBps();
 
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int signal);

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Flow.Benchmarks.Switch;
+
+/// <summary>
+/// DPDK's <c>l2fwd</c> example (built by <c>build-l2fwd.sh</c>) forwarding between two net_memif
+/// ports (port 0 ↔ port 1), one lcore pinned to one CPU, stats printing off. Stopped with
+/// SIGINT by pid (l2fwd closes its ports and exits), SIGKILL if it hangs.
+/// </summary>
+internal sealed partial class L2fwdPeer : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    public L2fwdPeer(string binary, IReadOnlyList<string> vdevs, int cpu, bool macUpdating = true)
+    {
+        string prefix = $"flowbenchl2fwd{Environment.ProcessId}{Random.Shared.Next(1_000_000)}";
+        string devices = string.Join(" ", vdevs.Select(v => "--vdev=" + v));
+        var info = new ProcessStartInfo("/usr/bin/stdbuf",
+            $"-o0 -e0 {binary} --no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu} {devices} " +
+            $"-- -p 0x3 -q 2 -T 0{(macUpdating ? "" : " --no-mac-updating")}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        _process = Process.Start(info) ?? throw new InvalidOperationException("l2fwd did not start");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The l2fwd binary: <c>FLOW_L2FWD</c> if set, else what <c>build-l2fwd.sh</c> (found above the
+    /// working directory or the assembly) builds or has cached. Null with a reason when neither works.
+    /// </summary>
+    public static string? Locate(out string reason)
+    {
+        string? configured = Environment.GetEnvironmentVariable("FLOW_L2FWD");
+        if (!string.IsNullOrEmpty(configured))
+        {
+            reason = File.Exists(configured) ? "" : $"FLOW_L2FWD={configured} does not exist";
+            return File.Exists(configured) ? configured : null;
+        }
+        string? script = FindScript(Environment.CurrentDirectory) ?? FindScript(AppContext.BaseDirectory);
+        if (script is null)
+        {
+            reason = "tests/Flow.Benchmarks/Switch/build-l2fwd.sh not found above the working directory (or set FLOW_L2FWD)";
+            return null;
+        }
+        using var build = Process.Start(new ProcessStartInfo("/bin/sh", script) { RedirectStandardOutput = true, RedirectStandardError = true })
+            ?? throw new InvalidOperationException("cannot run sh");
+        Task<string> error = build.StandardError.ReadToEndAsync();
+        string output = build.StandardOutput.ReadToEnd().Trim();
+        if (!build.WaitForExit(300_000) || build.ExitCode != 0)
+        {
+            reason = $"{script} failed: {error.Result}";
+            return null;
+        }
+        reason = "";
+        return output;
+    }
+
+    private static string? FindScript(string start)
+    {
+        for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "tests", "Flow.Benchmarks", "Switch", "build-l2fwd.sh");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill(_process.Id, 2);
+            if (!_process.WaitForExit(10_000))
+            {
+                Kill(_process.Id, 9);
+                _process.WaitForExit(10_000);
+            }
+        }
+        _process.Dispose();
+    }
+}
