@@ -27,6 +27,12 @@ internal static class ExitCodes
     /// <summary>A demo ran but did not behave as it should (a ping check failed, stats did not balance, its setup failed).</summary>
     public const int DemoFailed = 7;
 
+    /// <summary><c>flow ctl</c>: no running graph answers at the control socket (or it did not answer in time); <c>flow run</c>: its control socket cannot be served.</summary>
+    public const int ControlUnavailable = 8;
+
+    /// <summary><c>flow ctl</c>: the running graph refused the command (unknown command, port, VLAN or stage; bad value); nothing changed.</summary>
+    public const int ControlRefused = 9;
+
     /// <summary>A bug in flow itself; the message says what happened.</summary>
     public const int InternalError = 70;
 }

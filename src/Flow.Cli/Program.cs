@@ -14,11 +14,12 @@ internal static class Program
           flow run pipelines/generator_demo.json --duration 5 --stats
           flow graph pipelines/generator_demo.json --format dot | dot -Tsvg > graph.svg
           flow stages
+          flow ctl stats                  (while 'flow run' runs: read and change the running graph)
 
         Graph files are JSON: docs/graph-format.md.
         Exit codes: 0 ok, 1 a stage faulted while running, 2 bad command line, 3 file missing or unreadable,
         4 graph file not valid, 5 metrics endpoint unavailable, 6 a demo needs root or a tool, 7 a demo misbehaved,
-        70 internal error.
+        8 control socket unavailable, 9 the running graph refused a 'flow ctl' command, 70 internal error.
         """;
 
     private static async Task<int> Main(string[] args)
@@ -26,6 +27,7 @@ internal static class Program
         var root = new RootCommand(Description)
         {
             RunCommand.Create(),
+            CtlCommand.Create(),
             ValidateCommand.Create(),
             GraphCommand.Create(),
             StagesCommand.Create(),

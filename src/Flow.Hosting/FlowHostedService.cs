@@ -16,12 +16,15 @@ public sealed class FlowHostedService : IHostedService, IAsyncDisposable
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly ILogger _logger;
     private readonly FlowMetrics? _metrics;
+    private readonly IEnumerable<IControlCommand> _commands;
     private FlowGraph? _graph;
+    private ControlEndpoint? _control;
     private Task? _watch;
 
     public FlowHostedService(Func<FlowGraph> build, FlowGraphHostOptions options, ILogger<FlowHostedService> logger,
-        IHostApplicationLifetime? lifetime = null, FlowMetrics? metrics = null)
+        IHostApplicationLifetime? lifetime = null, FlowMetrics? metrics = null, IEnumerable<IControlCommand>? commands = null)
     {
+        _commands = commands ?? [];
         _metrics = metrics;
         _build = build;
         _options = options;
@@ -33,6 +36,9 @@ public sealed class FlowHostedService : IHostedService, IAsyncDisposable
 
     /// <summary>The running graph (null before start): read <see cref="FlowGraph.GetStats"/>, send control messages.</summary>
     public FlowGraph? Graph => _graph;
+
+    /// <summary>The control socket (null unless <see cref="FlowGraphHostOptions.ControlSocket"/> is set, or before start).</summary>
+    public ControlEndpoint? Control => _control;
 
     /// <summary>Completes when the graph has stopped (by itself, by fault, or by the host's shutdown).</summary>
     public Task Completion => _graph?.Completion ?? Task.CompletedTask;
@@ -53,6 +59,19 @@ public sealed class FlowHostedService : IHostedService, IAsyncDisposable
         {
             FlowHostingLog.GraphWarning(_logger, Name, warning);
         }
+        if (_options.ControlSocket is string socket)
+        {
+            try
+            {
+                // Before the graph starts: a socket another graph owns stops this one from starting.
+                _control = ControlEndpoint.Start(socket, graph, _commands, _logger);
+            }
+            catch
+            {
+                graph.Dispose();
+                throw;
+            }
+        }
         _graph = graph;
         _metrics?.Track(graph);
         graph.Start();
@@ -72,6 +91,10 @@ public sealed class FlowHostedService : IHostedService, IAsyncDisposable
         if (_watch is not null)
         {
             await _watch.ConfigureAwait(false);
+        }
+        if (_control is not null)
+        {
+            await _control.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -100,6 +123,10 @@ public sealed class FlowHostedService : IHostedService, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_control is not null)
+        {
+            await _control.DisposeAsync().ConfigureAwait(false);
+        }
         if (_graph is not null)
         {
             _metrics?.Untrack(_graph);

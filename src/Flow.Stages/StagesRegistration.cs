@@ -14,11 +14,29 @@ public static class StagesRegistration
     /// </summary>
     public static IServiceCollection AddFlowSwitching(this IServiceCollection services)
     {
+        services.AddSwitchControlCommands();
         services.AddFlowStage<VlanClassifier, VlanClassifierOptions>();
         services.AddFlowStage<MacLearner, MacLearnerOptions>();
         services.AddFlowStage<L2Forwarder, L2ForwarderOptions>();
         services.AddFlowStage<VlanTagger>();
         services.AddFlowStage<InputPortStamper, InputPortStamperOptions>();
+        return services;
+    }
+
+    /// <summary>
+    /// The switch's control commands (<c>mac show|flush|add|del</c>, <c>port show|set</c>,
+    /// <c>vlan show</c>) for control endpoints (docs/control.md); registered once however often
+    /// <see cref="AddFlowSwitching"/> is called.
+    /// </summary>
+    private static IServiceCollection AddSwitchControlCommands(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(IControlCommand) && d.ImplementationInstance is Switching.Internal.SwitchControlCommand))
+        {
+            foreach (IControlCommand command in Switching.Internal.SwitchControlCommands.All)
+            {
+                services.AddSingleton(command);
+            }
+        }
         return services;
     }
 }

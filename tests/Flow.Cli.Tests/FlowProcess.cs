@@ -54,6 +54,16 @@ internal sealed partial class FlowProcess : IDisposable
         }
     }
 
+    /// <summary>The default control-socket folder (<c>FLOW_CONTROL_DIR</c>) of every flow process this test run starts.</summary>
+    public static string ControlDirectory { get; } = CreateControlDirectory();
+
+    private static string CreateControlDirectory()
+    {
+        string directory = Directory.CreateTempSubdirectory("flow-ctl-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(directory, recursive: true);
+        return directory;
+    }
+
     public static FlowProcess Start(params string[] args) => StartDll(Path.Combine(AppContext.BaseDirectory, "flow.dll"), args);
 
     /// <summary>Starts <c>dotnet &lt;dll&gt; args</c> (a sample, say) in the repository root.</summary>
@@ -71,6 +81,9 @@ internal sealed partial class FlowProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = RepositoryRoot,
         };
+        // Control sockets of the flow processes tests start go to a folder of this test run, not
+        // /run/flow: two test runs on one machine (or a graph someone runs) never meet there.
+        info.Environment["FLOW_CONTROL_DIR"] = ControlDirectory;
         info.ArgumentList.Add(flow);
         foreach (string arg in args)
         {

@@ -31,18 +31,25 @@ internal static class RunCommand
             Description = "Serve Prometheus metrics at http://<address:port>/metrics while running. Loopback addresses only (e.g. 127.0.0.1:9464).",
             HelpName = "address:port",
         };
+        var control = new Option<string?>("--control")
+        {
+            Description = "Serve the control socket ('flow ctl') at this path; 'none' for no socket. " +
+                "Default: /run/flow/<graph>.sock as root, else $XDG_RUNTIME_DIR/flow/<graph>.sock. Refused when another running graph owns it.",
+            HelpName = "path|none",
+        };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log graph and worker events to stderr." };
         Option<string[]> set = GraphParameterOption.Create();
         var command = new Command("run", "Run a graph file until its sources are exhausted, --duration passes, or Ctrl-C (which drains and prints final stats).")
         {
-            graph, duration, stats, metrics, verbose, set,
+            graph, duration, stats, metrics, control, verbose, set,
         };
-        command.SetAction((parse, _) => RunAsync(parse.GetValue(graph)!, parse.GetValue(duration), parse.GetValue(stats), parse.GetValue(metrics), parse.GetValue(verbose),
-            parse.GetValue(set)));
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(graph)!, parse.GetValue(duration), parse.GetValue(stats), parse.GetValue(metrics),
+            parse.GetValue(control), parse.GetValue(verbose), parse.GetValue(set)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string path, double? duration, bool liveStats, string? metricsAddress, bool verbose, string[]? set)
+    private static async Task<int> RunAsync(string path, double? duration, bool liveStats, string? metricsAddress, string? controlPath, bool verbose,
+        string[]? set)
     {
         if (!GraphParameterOption.TryParse(set, out Dictionary<string, string> parameters))
         {
@@ -91,6 +98,28 @@ internal static class RunCommand
             {
                 CliOutput.Error($"--metrics: cannot listen on {metricsEndPoint}: {e.Message}");
                 return ExitCodes.MetricsUnavailable;
+            }
+        }
+
+        // The control socket ('flow ctl'), bound before the graph starts: a graph that cannot serve it does not run.
+        ControlEndpoint? control = null;
+        if (controlPath != "none")
+        {
+            string socket = controlPath ?? ControlEndpoint.DefaultPath(Path.GetFileNameWithoutExtension(path));
+            try
+            {
+                control = ControlEndpoint.Start(socket, graph, services.GetServices<IControlCommand>(),
+                    services.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Control"));
+                Console.Error.WriteLine($"flow: control socket at {control.Path} (try: flow ctl --control {control.Path} commands)");
+            }
+            catch (ControlEndpointException e)
+            {
+                CliOutput.Error($"--control: {e.Message}");
+                if (endpoint is not null)
+                {
+                    await endpoint.DisposeAsync();
+                }
+                return ExitCodes.ControlUnavailable;
             }
         }
 
@@ -153,6 +182,10 @@ internal static class RunCommand
             if (endpoint is not null)
             {
                 await endpoint.DisposeAsync();
+            }
+            if (control is not null)
+            {
+                await control.DisposeAsync();
             }
         }
 

@@ -17,4 +17,12 @@ public sealed class FlowGraphHostOptions
 
     /// <summary>Drain packets in flight on shutdown (sources stop first) rather than stop at once.</summary>
     public bool DrainOnStop { get; set; } = true;
+
+    /// <summary>
+    /// Serve a control socket at this path while the graph runs (<see cref="ControlEndpoint"/>,
+    /// docs/control.md): <c>flow ctl --control &lt;path&gt;</c> then reads and changes it. Null (the
+    /// default): no socket. <see cref="ControlEndpoint.DefaultPath"/>(<see cref="Name"/>) is where
+    /// <c>flow run</c> puts it.
+    /// </summary>
+    public string? ControlSocket { get; set; }
 }

@@ -58,7 +58,7 @@ public static class FlowHostingServiceCollectionExtensions
         services.AddFlowHosting();
         services.AddKeyedSingleton(options.Name, (sp, _) => new FlowHostedService(() => build(sp), options,
             sp.GetService<ILogger<FlowHostedService>>() ?? NullLogger<FlowHostedService>.Instance, sp.GetService<IHostApplicationLifetime>(),
-            sp.GetService<FlowMetrics>()));
+            sp.GetService<FlowMetrics>(), sp.GetServices<IControlCommand>()));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredKeyedService<FlowHostedService>(options.Name));
         return services;
     }

@@ -28,4 +28,16 @@ internal static partial class FlowHostingLog
 
     [LoggerMessage(8, LogLevel.Warning, "Prometheus request from {Remote} failed: {Reason}")]
     public static partial void MetricsRequestFailed(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "Flow control endpoint listening on {Path}")]
+    public static partial void ControlListening(ILogger logger, string path);
+
+    [LoggerMessage(10, LogLevel.Warning, "Flow control socket {Path} was stale (nobody answered); replaced it")]
+    public static partial void ControlStaleSocketReplaced(ILogger logger, string path);
+
+    [LoggerMessage(11, LogLevel.Error, "Flow control command '{Command}' failed")]
+    public static partial void ControlCommandFailed(ILogger logger, string command, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Debug, "Flow control connection ended: {Reason}")]
+    public static partial void ControlConnectionEnded(ILogger logger, string reason);
 }

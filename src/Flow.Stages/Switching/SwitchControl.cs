@@ -33,6 +33,118 @@ public sealed class SwitchControl
         _ = graph.GetStage<L2Forwarder>(forwarder);
     }
 
+    /// <summary>Name of the switch's <c>l2_forwarder</c> stage (how messages name the switch).</summary>
+    public string Forwarder => _forwarder;
+
+    /// <summary>
+    /// Finds the switch in <paramref name="graph"/>: an <c>l2_forwarder</c> fed (directly or
+    /// through other stages) by a <c>mac_learner</c>, itself fed by a <c>vlan_classifier</c>.
+    /// With several switches, <paramref name="stage"/> (the name of any of those three stages)
+    /// chooses one. Throws <see cref="SwitchConfigurationException"/> saying what the graph has
+    /// when there is no switch, several and no choice, or the named stage is not part of one.
+    /// </summary>
+    public static SwitchControl Find(FlowGraph graph, string? stage = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        IReadOnlyList<StageInfo> stages = graph.Stages;
+        var switches = new List<(string Classifier, string Learner, string Forwarder)>();
+        foreach (StageInfo forwarder in stages.Where(s => s.Stage is L2Forwarder))
+        {
+            string? learner = Upstream<MacLearner>(graph, stages, forwarder.Name);
+            string? classifier = learner is null ? null : Upstream<VlanClassifier>(graph, stages, learner);
+            if (learner is not null && classifier is not null)
+            {
+                switches.Add((classifier, learner, forwarder.Name));
+            }
+        }
+        string Names() => string.Join(", ", switches.Select(s => $"'{s.Forwarder}'"));
+        if (stage is not null)
+        {
+            StageInfo? named = stages.FirstOrDefault(s => s.Name == stage);
+            if (named is null)
+            {
+                throw new SwitchConfigurationException($"no stage is named '{stage}'" +
+                    (switches.Count == 0 ? "; this graph has no switch" : $"; the switches are {Names()} (by their l2_forwarder)"));
+            }
+            foreach ((string c, string l, string f) in switches)
+            {
+                if (stage == c || stage == l || stage == f)
+                {
+                    return new SwitchControl(graph, c, l, f);
+                }
+            }
+            throw new SwitchConfigurationException($"stage '{stage}' ({named.Type}) is not part of a switch" +
+                (switches.Count == 0 ? "; this graph has no switch" : $"; the switches are {Names()} (by their l2_forwarder)"));
+        }
+        if (switches.Count == 0)
+        {
+            throw new SwitchConfigurationException(
+                "this graph has no switch: no l2_forwarder stage fed by a mac_learner and a vlan_classifier");
+        }
+        if (switches.Count > 1)
+        {
+            throw new SwitchConfigurationException(
+                $"this graph has {switches.Count} switches ({Names()}, by their l2_forwarder); choose one with --stage <name>");
+        }
+        return new SwitchControl(graph, switches[0].Classifier, switches[0].Learner, switches[0].Forwarder);
+    }
+
+    /// <summary>The nearest stage of type <typeparamref name="T"/> upstream of <paramref name="from"/> (breadth first), or null.</summary>
+    private static string? Upstream<T>(FlowGraph graph, IReadOnlyList<StageInfo> stages, string from) where T : Stage
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal) { from };
+        var queue = new Queue<string>();
+        queue.Enqueue(from);
+        while (queue.Count > 0)
+        {
+            string current = queue.Dequeue();
+            foreach (EdgeInfo edge in graph.Edges)
+            {
+                if (edge.To != current || !seen.Add(edge.From))
+                {
+                    continue;
+                }
+                if (stages.FirstOrDefault(s => s.Name == edge.From)?.Stage is T)
+                {
+                    return edge.From;
+                }
+                queue.Enqueue(edge.From);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The switch's ports as they are now (after any <see cref="SetPortAsync"/>).</summary>
+    public Task<SwitchPortTable> GetPortsAsync() => PortsAsync();
+
+    /// <summary>
+    /// Removes the entry (static or dynamic) for <paramref name="mac"/> in <paramref name="vlan"/>,
+    /// or in every VLAN when null; returns how many were removed.
+    /// </summary>
+    public async Task<int> RemoveAsync(ushort? vlan, MacAddress mac)
+    {
+        if (vlan is ushort v && !SwitchPortTable.IsUsableVlan(v))
+        {
+            throw new SwitchConfigurationException($"VLAN {v} is out of range {SwitchPortTable.MinVlan} to {SwitchPortTable.MaxVlan}");
+        }
+        return await _graph.InvokeAsync<MacLearner, int>(_learner, l =>
+        {
+            if (vlan is ushort only)
+            {
+                return l.Remove(only, mac) ? 1 : 0;
+            }
+            int removed = 0;
+            foreach (MacEntry entry in l.GetEntries())
+            {
+                if (entry.Mac == mac && l.Remove(entry.Vlan, mac))
+                {
+                    removed++;
+                }
+            }
+            return removed;
+        }).ConfigureAwait(false);
+    }
+
     /// <summary>The MAC table with port names.</summary>
     public async Task<IReadOnlyList<MacEntry>> ShowMacTableAsync()
     {

@@ -1,0 +1,28 @@
+namespace Flow;
+
+/// <summary>
+/// A command of a running graph's control plane (VPP's <c>VLIB_CLI_COMMAND</c>, BESS module
+/// commands): a library registers it in DI (<c>services.AddSingleton&lt;IControlCommand&gt;(...)</c>)
+/// and a control endpoint (Flow.Hosting's <c>ControlEndpoint</c>, <c>flow ctl</c>) dispatches
+/// requests to it by <see cref="Name"/>. A command reads or changes stages only through
+/// <see cref="FlowGraph.InvokeAsync{TStage, TResult}"/> (the stage's mailbox, run by its worker
+/// between batches), never by touching stage state from the caller's thread.
+/// </summary>
+public interface IControlCommand
+{
+    /// <summary>Lower-case words separated by one space (<c>"mac show"</c>); unique among registered commands.</summary>
+    string Name { get; }
+
+    /// <summary>One sentence: what the command does.</summary>
+    string Help { get; }
+
+    /// <summary>The argument names the command takes (<c>"vlan"</c>, <c>"port"</c>); any other is refused before it runs.</summary>
+    IReadOnlyList<string> Arguments { get; }
+
+    /// <summary>
+    /// Runs the command. A refused request (bad value, unknown port, no such stage) throws
+    /// <see cref="ControlCommandException"/> (or an <see cref="ArgumentException"/>) whose message
+    /// names the bad value; nothing was changed then.
+    /// </summary>
+    Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken);
+}

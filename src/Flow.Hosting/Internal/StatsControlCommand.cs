@@ -1,0 +1,34 @@
+using System.Globalization;
+
+namespace Flow.Hosting.Internal;
+
+/// <summary><c>stats</c>: the running graph's counters per stage (and per ring), read without stopping it.</summary>
+internal sealed class StatsControlCommand : IControlCommand
+{
+    public string Name => "stats";
+
+    public string Help => "The graph's counters: per stage packets in, out, dropped (by reason), consumed, queued, ns and cycles per packet; per ring.";
+
+    public IReadOnlyList<string> Arguments => [];
+
+    public Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken)
+    {
+        GraphStats stats = request.Graph.GetStats();
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (StageStats s in stats.Stages)
+        {
+            string drops = string.Join(", ", s.Drops.Where(d => d.Packets > 0).Select(d => $"{d.Reason} {ControlProtocol.Count(d.Packets)}"));
+            rows.Add([s.Name, s.Type, ControlProtocol.Count(s.Worker), ControlProtocol.Count(s.In), ControlProtocol.Count(s.OutTotal),
+                ControlProtocol.Count(s.DroppedTotal), ControlProtocol.Count(s.Consumed), ControlProtocol.Count(s.Queued),
+                s.NanosecondsPerPacket.ToString("0.0", CultureInfo.InvariantCulture), s.CyclesPerPacket.ToString("0", CultureInfo.InvariantCulture), drops]);
+        }
+        foreach (RingStats r in stats.Rings)
+        {
+            rows.Add([$"ring {r.From}->{r.To}", "ring", "", ControlProtocol.Count(r.Enqueued), ControlProtocol.Count(r.Dequeued),
+                ControlProtocol.Count(r.Dropped), "", ControlProtocol.Count(r.Occupancy), "", "", r.Dropped > 0 ? $"ring_full {ControlProtocol.Count(r.Dropped)}" : ""]);
+        }
+        string state = request.Graph.State.ToString().ToLowerInvariant();
+        return Task.FromResult(ControlReply.Table(["stage", "type", "worker", "in", "out", "dropped", "consumed", "queued", "ns/pkt", "cycles/pkt", "drops"], rows,
+            $"graph {state}; {stats.Stages.Count} stages, {stats.Rings.Count} rings"));
+    }
+}

@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+
+namespace Flow.Hosting;
+
+internal static partial class Interop
+{
+    internal static partial class Sys
+    {
+        public const int AtFdCwd = -100;
+        public const int AtSymlinkNoFollow = 0x100;
+        public const uint StatxType = 0x1;
+        public const int FileTypeMask = 0xF000;
+        public const int FileTypeSocket = 0xC000;
+
+        /// <summary>
+        /// struct statx is the same on every architecture (unlike struct stat): stx_mode is a
+        /// __u16 at offset 28 (linux/stat.h). 256 bytes covers the struct.
+        /// </summary>
+        public const int StatxSize = 256;
+        public const int StatxModeOffset = 28;
+
+        [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static unsafe partial int Statx(int dirFd, string path, int flags, uint mask, byte* buffer);
+
+        /// <summary>The file type bits (<c>S_IFMT</c>) of <paramref name="path"/> itself (symlinks not followed); -1 when it cannot be read.</summary>
+        public static unsafe int FileType(string path)
+        {
+            byte* buffer = stackalloc byte[StatxSize];
+            // Zeroed: the kernel fills only what the mask asks for.
+            new Span<byte>(buffer, StatxSize).Clear();
+            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
+            {
+                return -1;
+            }
+            return *(ushort*)(buffer + StatxModeOffset) & FileTypeMask;
+        }
+    }
+}
