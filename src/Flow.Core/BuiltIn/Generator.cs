@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Flow.Internal;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow;
 
@@ -16,6 +17,7 @@ public sealed class Generator : SourceStage<Generator.Output, Generator.Reason>,
 {
     private readonly byte[] _template;
     private readonly PacketPool _pool;
+    private readonly bool _ownsPool;
     private readonly long _count;
     private readonly long _ratePps;
     private readonly int _sequenceOffset;
@@ -36,19 +38,37 @@ public sealed class Generator : SourceStage<Generator.Output, Generator.Reason>,
         PoolEmpty,
     }
 
+    [ActivatorUtilitiesConstructor]
     public Generator(GeneratorOptions options)
+        : this(options, PacketPool.Create(options.PoolFrames, name: "generator"), ownsPool: true)
     {
+    }
+
+    /// <summary>
+    /// Generates into frames of <paramref name="pool"/>, which the caller owns and disposes — a
+    /// backend's own memory (an AF_XDP UMEM, a memif region) so a transmit stage sends the
+    /// frames without copying them, as DPDK's txonly does with the port's mempool.
+    /// </summary>
+    public Generator(GeneratorOptions options, PacketPool pool)
+        : this(options, pool, ownsPool: false)
+    {
+    }
+
+    private Generator(GeneratorOptions options, PacketPool pool, bool ownsPool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        _pool = pool;
+        _ownsPool = ownsPool;
         _template = options.Template.Length > 0 ? Convert.FromHexString(options.Template.Replace(" ", "")) : DefaultFrame(options.FrameSize);
-        _pool = PacketPool.Create(options.PoolFrames, name: "generator");
         if (_template.Length > _pool.FrameSize - _pool.DataOffset || _template.Length == 0)
         {
-            _pool.Dispose();
+            Dispose();
             ThrowHelper.ThrowArgumentOutOfRange(nameof(options), _template.Length,
-                $"template of {_template.Length} bytes does not fit a frame (1 to {PacketPool.DefaultFrameSize - PacketPool.DefaultDataOffset} bytes)");
+                $"template of {_template.Length} bytes does not fit a frame (1 to {_pool.FrameSize - _pool.DataOffset} bytes)");
         }
         if (options.SequenceOffset > _template.Length - 8)
         {
-            _pool.Dispose();
+            Dispose();
             ThrowHelper.ThrowArgumentOutOfRange(nameof(options), options.SequenceOffset, "the sequence stamp must fit inside the frame");
         }
         _count = options.Count;
@@ -145,5 +165,11 @@ public sealed class Generator : SourceStage<Generator.Output, Generator.Reason>,
         return frame;
     }
 
-    public void Dispose() => _pool.Dispose();
+    public void Dispose()
+    {
+        if (_ownsPool)
+        {
+            _pool.Dispose();
+        }
+    }
 }
