@@ -396,7 +396,7 @@ public sealed partial class GraphFileLoader
             }
             else if (!extra.TryGetValue(type.Text, out registration) && !_registry.TryGet(type.Text, out registration))
             {
-                string? near = Nearest(type.Text, AllTypeNames(extra));
+                string? near = Naming.Nearest(type.Text, AllTypeNames(extra));
                 errors.Add(type, $"unknown stage type '{type.Text}'" + (near is null ? "" : $" (did you mean '{near}'?)") +
                     $"; expected one of: {KnownTypes(extra)}. Stage types come from registered backends and from 'assemblies'");
                 continue;
@@ -573,7 +573,7 @@ public sealed partial class GraphFileLoader
         {
             if (!allowed.Contains(member.Key))
             {
-                string? near = Nearest(member.Key, allowed);
+                string? near = Naming.Nearest(member.Key, allowed);
                 errors.Add(member.KeyPosition, member.Value.Path,
                     $"unknown key '{member.Key}' in {what}" + (near is null ? "" : $" (did you mean '{near}'?)") + $"; expected one of: {string.Join(", ", allowed)}");
             }
@@ -628,44 +628,6 @@ public sealed partial class GraphFileLoader
 
     private static string StageNames(List<StageEntry> stages) =>
         stages.Count == 0 ? "(no stages are declared)" : string.Join(", ", stages.Select(s => s.Name));
-
-    /// <summary>The closest name within edit distance 2, for "did you mean".</summary>
-    private static string? Nearest(string word, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        int bestDistance = 3;
-        foreach (string candidate in candidates)
-        {
-            int distance = EditDistance(word, candidate);
-            if (distance < bestDistance)
-            {
-                best = candidate;
-                bestDistance = distance;
-            }
-        }
-        return best;
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        int[] previous = new int[b.Length + 1];
-        int[] current = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
-    }
 
     /// <summary>The first line of an exception message, without .NET's " (Parameter 'x')" suffix.</summary>
     private static string FirstLine(string message)
