@@ -177,25 +177,17 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             }
             else
             {
-                int outcome = CopyChainFromSlots(ring, slots, cursor, segments, out Packet copy);
-                if (outcome == 0)
+                ChainCopy outcome = CopyChainFromSlots(ring, slots, cursor, segments, out Packet copy);
+                if (outcome == ChainCopy.Copied)
                 {
                     packets[n] = copy;
                     nexts[n] = To(Output.Out);
                     bytes += copy.Length;
                     n++;
                 }
-                else if (outcome == 1)
-                {
-                    invalid++;
-                }
-                else if (outcome == 2)
-                {
-                    tooLong++;
-                }
                 else
                 {
-                    poolEmpty++;
+                    Tally(outcome, ref invalid, ref tooLong, ref poolEmpty);
                 }
             }
             cursor += (ushort)segments;
@@ -299,8 +291,8 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             }
             else
             {
-                int outcome = CopySegments(ring, cursor, segments, out Packet copy);
-                if (outcome == 0)
+                ChainCopy outcome = CopySegments(ring, cursor, segments, out Packet copy);
+                if (outcome == ChainCopy.Copied)
                 {
                     pool.Free(packets[n]);
                     packets[n] = copy;
@@ -308,17 +300,9 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
                     bytes += copy.Length;
                     n++;
                 }
-                else if (outcome == 1)
-                {
-                    invalid++;
-                }
-                else if (outcome == 2)
-                {
-                    tooLong++;
-                }
                 else
                 {
-                    poolEmpty++;
+                    Tally(outcome, ref invalid, ref tooLong, ref poolEmpty);
                 }
             }
             cursor += (ushort)segments;
@@ -360,8 +344,24 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         return 0;
     }
 
-    /// <summary>Client: copies a chain of our posted buffers into one jumbo frame. 0 ok, 1 invalid, 2 too long, 3 pool empty.</summary>
-    private int CopyChainFromSlots(RingBinding ring, Packet[] slots, ushort cursor, int segments, out Packet copy)
+    private static void Tally(ChainCopy outcome, ref long invalid, ref long tooLong, ref long poolEmpty)
+    {
+        switch (outcome)
+        {
+            case ChainCopy.InvalidDescriptor:
+                invalid++;
+                break;
+            case ChainCopy.TooLong:
+                tooLong++;
+                break;
+            case ChainCopy.PoolEmpty:
+                poolEmpty++;
+                break;
+        }
+    }
+
+    /// <summary>Client: copies a chain of our posted buffers into one jumbo frame.</summary>
+    private ChainCopy CopyChainFromSlots(RingBinding ring, Packet[] slots, ushort cursor, int segments, out Packet copy)
     {
         copy = default;
         PacketPool? jumbo = _interface.JumboPool;
@@ -371,17 +371,17 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             uint length = ring.Descriptors[(cursor + i) & ring.Mask].Length;
             if (length > (uint)_bufferCapacity)
             {
-                return 1;
+                return ChainCopy.InvalidDescriptor;
             }
             total += length;
         }
         if (total > _maxFrame || jumbo is null || total > jumbo.FrameSize - jumbo.DataOffset)
         {
-            return 2;
+            return ChainCopy.TooLong;
         }
         if (!jumbo.TryAllocate(out copy))
         {
-            return 3;
+            return ChainCopy.PoolEmpty;
         }
         byte* destination = copy.DataPointer;
         long written = 0;
@@ -397,18 +397,18 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         copy.Meta.Length = (ushort)written;
         copy.Meta.InputPort = _inputPort;
         copy.Meta.Flags = PacketFlags.L2Valid;
-        return 0;
+        return ChainCopy.Copied;
     }
 
-    /// <summary>Server: validates and copies peer buffers into one jumbo frame. 0 ok, 1 invalid, 2 too long, 3 pool empty.</summary>
-    private int CopySegments(RingBinding ring, ushort cursor, int segments, out Packet copy)
+    /// <summary>Server: validates and copies peer buffers into one jumbo frame.</summary>
+    private ChainCopy CopySegments(RingBinding ring, ushort cursor, int segments, out Packet copy)
     {
         copy = default;
         PacketPool? jumbo = _interface.JumboPool;
         Span<MemifDescriptor> chain = stackalloc MemifDescriptor[Math.Min(segments, 64)];
         if (segments > chain.Length)
         {
-            return 1;
+            return ChainCopy.InvalidDescriptor;
         }
         long total = 0;
         for (int i = 0; i < segments; i++)
@@ -416,17 +416,17 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             chain[i] = ring.Descriptors[(cursor + i) & ring.Mask];
             if (ring.Resolve(chain[i].Region, chain[i].Offset, chain[i].Length) == null)
             {
-                return 1;
+                return ChainCopy.InvalidDescriptor;
             }
             total += chain[i].Length;
         }
         if (total > _maxFrame || jumbo is null || total > jumbo.FrameSize - jumbo.DataOffset)
         {
-            return 2;
+            return ChainCopy.TooLong;
         }
         if (!jumbo.TryAllocate(out copy))
         {
-            return 3;
+            return ChainCopy.PoolEmpty;
         }
         byte* destination = copy.DataPointer;
         long written = 0;
@@ -439,7 +439,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         copy.Meta.Length = (ushort)written;
         copy.Meta.InputPort = _inputPort;
         copy.Meta.Flags = PacketFlags.L2Valid;
-        return 0;
+        return ChainCopy.Copied;
     }
 
     /// <summary>
