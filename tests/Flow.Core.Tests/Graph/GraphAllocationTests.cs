@@ -1,3 +1,4 @@
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Core.Tests.Graph;
@@ -24,50 +25,12 @@ public class GraphAllocationTests
     }
 
     [Stage("allocation_probe", "Test source measuring allocations on its worker.")]
-    private sealed class AllocationProbeSource(long warmup, long total) : SourceStage<AllocationProbeSource.Output, NoDrop>, IDisposable
+    private sealed class AllocationProbeSource(long warmup, long total) : AllocationProbe(warmup, total)
     {
-        private readonly PacketPool _pool = PacketPool.Create(4096);
-        private long _sent;
-        private long _before = -1;
-
-        public enum Output : byte
+        protected override void Write(Packet packet, long sequence)
         {
-            [Port(typeof(Carries.Ethernet), "frames")]
-            Out,
+            packet.TrySetLength(64);
+            packet.Data[25] = (byte)sequence;
         }
-
-        public bool Measured { get; private set; }
-
-        public long AllocatedBytes { get; private set; }
-
-        public override bool IsExhausted => Volatile.Read(ref _sent) >= total;
-
-        public override int Poll(Span<Packet> packets, Span<Next> nexts)
-        {
-            if (_sent >= warmup && _before < 0)
-            {
-                _before = GC.GetAllocatedBytesForCurrentThread();
-            }
-            int n = _pool.AllocateBulk(packets.Slice(0, (int)Math.Min(packets.Length, total - _sent)));
-            for (int i = 0; i < n; i++)
-            {
-                packets[i].TrySetLength(64);
-                packets[i].Data[25] = (byte)i;
-                nexts[i] = To(Output.Out);
-            }
-            Volatile.Write(ref _sent, _sent + n);
-            return n;
-        }
-
-        public override void OnStop()
-        {
-            if (_before >= 0)
-            {
-                AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - _before;
-                Measured = true;
-            }
-        }
-
-        public void Dispose() => _pool.Dispose();
     }
 }

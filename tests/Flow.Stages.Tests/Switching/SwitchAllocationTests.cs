@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Flow.Protocols.Ethernet;
 using Flow.Stages.Switching;
+using Flow.TestKit;
 using Xunit;
 using static Flow.Stages.Tests.Frames;
 
@@ -9,7 +10,7 @@ namespace Flow.Stages.Tests.Switching;
 /// <summary>
 /// The switch path allocates nothing in steady state: known unicast, floods (copies, Emit),
 /// tag pop at ingress and push at egress, learning refreshes — measured on the worker thread
-/// between the end of a warm-up and the worker's stop (the Core allocation test's probe).
+/// between the end of a warm-up and the worker's stop (TestKit's AllocationProbe).
 /// </summary>
 public sealed class SwitchAllocationTests
 {
@@ -40,68 +41,29 @@ public sealed class SwitchAllocationTests
     /// 10) and goes to a known host of its VLAN, or every eighth frame to broadcast.
     /// </summary>
     [Stage("switch_traffic_probe", "Test source measuring allocations on its worker.")]
-    private sealed class SwitchTrafficProbe(long warmup, long total) : SourceStage<SwitchTrafficProbe.Output, NoDrop>, IDisposable
+    private sealed class SwitchTrafficProbe(long warmup, long total) : AllocationProbe(warmup, total)
     {
         private static readonly MacAddress[] s_peer = [Host(2), Host(4), Host(4), Host(1)];
-        private readonly PacketPool _pool = PacketPool.Create(4096);
-        private long _sent;
-        private long _before = -1;
 
-        public enum Output : byte
+        protected override void Write(Packet packet, long sequence)
         {
-            [Port(typeof(Carries.Ethernet), "frames")]
-            Out,
-        }
-
-        public bool Measured { get; private set; }
-
-        public long AllocatedBytes { get; private set; }
-
-        public override bool IsExhausted => Volatile.Read(ref _sent) >= total;
-
-        public override int Poll(Span<Packet> packets, Span<Next> nexts)
-        {
-            if (_sent >= warmup && _before < 0)
+            int port = (int)(sequence & 3);
+            packet.TrySetLength(64);
+            packet.Meta.InputPort = (ushort)port;
+            Span<byte> data = packet.Data;
+            data.Clear();
+            ((sequence & 7) == 7 ? MacAddress.Broadcast : s_peer[port]).CopyTo(data);
+            Host(port + 1).CopyTo(data[6..]);
+            if (port == 3)
             {
-                _before = GC.GetAllocatedBytesForCurrentThread();
+                BinaryPrimitives.WriteUInt16BigEndian(data[12..], EtherType.Vlan);
+                BinaryPrimitives.WriteUInt16BigEndian(data[14..], 10);
+                BinaryPrimitives.WriteUInt16BigEndian(data[16..], TestEtherType);
             }
-            int n = _pool.AllocateBulk(packets.Slice(0, (int)Math.Min(packets.Length, total - _sent)));
-            for (int i = 0; i < n; i++)
+            else
             {
-                long sequence = _sent + i;
-                int port = (int)(sequence & 3);
-                Packet packet = packets[i];
-                packet.TrySetLength(64);
-                packet.Meta.InputPort = (ushort)port;
-                Span<byte> data = packet.Data;
-                data.Clear();
-                ((sequence & 7) == 7 ? MacAddress.Broadcast : s_peer[port]).CopyTo(data);
-                Host(port + 1).CopyTo(data[6..]);
-                if (port == 3)
-                {
-                    BinaryPrimitives.WriteUInt16BigEndian(data[12..], EtherType.Vlan);
-                    BinaryPrimitives.WriteUInt16BigEndian(data[14..], 10);
-                    BinaryPrimitives.WriteUInt16BigEndian(data[16..], TestEtherType);
-                }
-                else
-                {
-                    BinaryPrimitives.WriteUInt16BigEndian(data[12..], TestEtherType);
-                }
-                nexts[i] = To(Output.Out);
-            }
-            Volatile.Write(ref _sent, _sent + n);
-            return n;
-        }
-
-        public override void OnStop()
-        {
-            if (_before >= 0)
-            {
-                AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - _before;
-                Measured = true;
+                BinaryPrimitives.WriteUInt16BigEndian(data[12..], TestEtherType);
             }
         }
-
-        public void Dispose() => _pool.Dispose();
     }
 }
