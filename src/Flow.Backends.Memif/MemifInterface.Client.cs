@@ -7,6 +7,7 @@ namespace Flow.Backends.Memif;
 public sealed unsafe partial class MemifInterface
 {
     private MemifRegion? _ringRegion;
+    private MemifBufferGroup? _buffers;
     private MemifRegion? _bufferRegion;
     private PacketPool? _bufferPool;
     private int[]? _ringEventFds;
@@ -42,12 +43,14 @@ public sealed unsafe partial class MemifInterface
     {
         int queues = Options.QueuePairs;
         int slots = 2 * queues * (1 << _maxLog2);
-        int frames = Options.PoolFrames > 0 ? Options.PoolFrames : 2 * slots + 1024;
-        int frameSize = RoundUp64(Options.BufferSize + PacketPool.DefaultDataOffset);
         _ringRegion = MemifRegion.Create("flow-memif-rings", (ulong)(2 * queues * RingStride));
-        _bufferRegion = MemifRegion.Create("flow-memif-buffers", (ulong)frames * (ulong)frameSize);
-        _bufferPool = PacketPool.Wrap(_bufferRegion.Base, (nuint)_bufferRegion.Size, frameSize, PacketPool.DefaultDataOffset,
-            $"memif-{Options.InterfaceId}-shared");
+        // A group is sized by its first member: room for the rings of eight like it by default.
+        _buffers = Options.BufferGroup is { } group
+            ? MemifBufferGroup.Join(group, Options.PoolFrames > 0 ? Options.PoolFrames : 8 * slots + 1024, Options.BufferSize)
+            : MemifBufferGroup.CreatePrivate($"memif-{Options.InterfaceId}-shared",
+                Options.PoolFrames > 0 ? Options.PoolFrames : 2 * slots + 1024, Options.BufferSize);
+        _bufferRegion = _buffers.Region;
+        _bufferPool = _buffers.Pool;
         _ringEventFds = new int[2 * queues];
         for (int i = 0; i < _ringEventFds.Length; i++)
         {
@@ -364,8 +367,7 @@ public sealed unsafe partial class MemifInterface
         }
         _clientThread?.Join();
         // Queues were detached by the control thread on its way out; the pool can go.
-        _bufferPool?.Dispose();
-        _bufferRegion?.Dispose();
+        _buffers?.Leave();
         _ringRegion?.Dispose();
         if (_ringEventFds is not null)
         {

@@ -244,7 +244,7 @@ public sealed partial class MemifInterface : IDisposable
         return null;
     }
 
-    private static int RoundUp64(int value) => (value + 63) & ~63;
+    internal static int RoundUp64(int value) => (value + 63) & ~63;
 
     private static void Validate(MemifOptions options)
     {
@@ -280,6 +280,10 @@ public sealed partial class MemifInterface : IDisposable
         if (options.Queue < 0 || options.Queue >= options.QueuePairs)
         {
             errors.Add($"Queue: {options.Queue} is outside 0..{options.QueuePairs - 1}");
+        }
+        if (options.BufferGroup is not null && (options.BufferGroup.Length == 0 || options.Role != MemifRole.Client))
+        {
+            errors.Add("BufferGroup: a non-empty name, and only in client role (the client owns the memory)");
         }
         if (errors.Count > 0)
         {

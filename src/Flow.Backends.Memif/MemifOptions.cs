@@ -54,8 +54,21 @@ public sealed record MemifOptions
     /// </summary>
     public ushort? InputPort { get; init; }
 
-    /// <summary>Frames in the client's shared buffer pool; 0 = four times the rings' slots plus 1024.</summary>
+    /// <summary>
+    /// Frames in the client's shared buffer pool; 0 = twice the rings' slots plus 1024 (in a
+    /// <see cref="BufferGroup"/>: eight times, plus 1024; the first member to start sizes the group).
+    /// </summary>
     public int PoolFrames { get; init; }
+
+    /// <summary>
+    /// Client role: interfaces naming the same group share one buffer region (each connection's
+    /// region 1 is the same memory), so a packet received on one of them is transmitted on
+    /// another without a copy — the switch graph forwards between its memif ports this
+    /// way. Every peer of the group can then read and write every buffer of the group, as DPDK's
+    /// memif zero-copy mode exposes its whole mempool: group only interfaces whose peers trust
+    /// each other. Members must use the same <see cref="BufferSize"/>. Null: the interface's own region.
+    /// </summary>
+    public string? BufferGroup { get; init; }
 
     /// <summary>Frames in the copy pool that received packets land in (server role, chained frames).</summary>
     public int CopyPoolFrames { get; init; } = 8192;

@@ -8,6 +8,9 @@ namespace Flow.Backends.Memif;
 /// <param name="PoolEmptyDrops">Packets lost because no frame was free to receive or copy into.</param>
 /// <param name="Reconnects">Connections of the interface after the first (peer restarts).</param>
 /// <param name="Bursts">Non-empty bursts (Packets / Bursts = average burst fill).</param>
+/// <param name="Copies">Packets whose data was copied: tx, frames from outside the shared pool
+/// (see <see cref="MemifOptions.BufferGroup"/>); rx, every packet in server role and chained
+/// frames in client role. The rest moved without a copy.</param>
 public readonly record struct MemifQueueStats(
     long Packets,
     long Bytes,
@@ -15,4 +18,5 @@ public readonly record struct MemifQueueStats(
     long InvalidDescriptors,
     long PoolEmptyDrops,
     long Reconnects,
-    long Bursts);
+    long Bursts,
+    long Copies);

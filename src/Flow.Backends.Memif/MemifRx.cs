@@ -132,6 +132,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         long invalid = 0;
         long poolEmpty = 0;
         long tooLong = 0;
+        long copies = 0;
         int mask = ring.Mask;
         while (available > 0 && n < packets.Length)
         {
@@ -180,6 +181,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
                 ChainCopy outcome = CopyChainFromSlots(ring, slots, cursor, segments, out Packet copy);
                 if (outcome == ChainCopy.Copied)
                 {
+                    copies++;
                     packets[n] = copy;
                     nexts[n] = To(Output.Out);
                     bytes += copy.Length;
@@ -196,7 +198,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         ring.Tail = cursor;
         // A short refill is no drop: the ring just holds fewer buffers until frames come back.
         ring.RefillClient(slots, pool, regionBase, _dataOffset, _bufferCapacity);
-        CountAll(n, bytes, invalid, poolEmpty, tooLong);
+        CountAll(n, bytes, invalid, poolEmpty, tooLong, copies);
         return n;
     }
 
@@ -315,7 +317,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         ring.Tail = cursor;
         // Release: we are done reading the buffers before the client may reuse them.
         Volatile.Write(ref ring.Ring->Tail, cursor);
-        CountAll(n, bytes, invalid, poolEmpty, tooLong);
+        CountAll(n, bytes, invalid, poolEmpty, tooLong, copies: n);
         return n;
     }
 
@@ -462,9 +464,9 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         meta.FrameSize = (ushort)pool.FrameSize;
     }
 
-    private void CountAll(int packets, long bytes, long invalid, long poolEmpty, long tooLong)
+    private void CountAll(int packets, long bytes, long invalid, long poolEmpty, long tooLong, long copies)
     {
-        _queue.AddCounters(packets, bytes, 0, invalid, poolEmpty);
+        _queue.AddCounters(packets, bytes, 0, invalid, poolEmpty, copies);
         if (invalid != 0)
         {
             CountDrop(Reason.InvalidDescriptor, (int)invalid);

@@ -208,7 +208,7 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
         {
             PacketPools.Free(copied.Slice(0, copiedCount));
         }
-        _queue.AddCounters(sent, bytes, ringFull, 0, poolEmpty);
+        _queue.AddCounters(sent, bytes, ringFull, 0, poolEmpty, copiedCount);
     }
 
     /// <summary>
@@ -313,7 +313,7 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
         }
         // Every packet was copied or dropped: the consumed ones are freed here.
         FreeConsumed(packets, nexts);
-        _queue.AddCounters(sent, bytes, ringFull, invalid, 0);
+        _queue.AddCounters(sent, bytes, ringFull, invalid, 0, sent);
     }
 
     private static void FreeConsumed(ReadOnlySpan<Packet> packets, Span<Next> nexts)

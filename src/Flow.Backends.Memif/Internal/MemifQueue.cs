@@ -27,6 +27,7 @@ internal sealed class MemifQueue
     public long Invalid;
     public long PoolEmpty;
     public long Bursts;
+    public long Copies;
 
     public MemifQueue(int index, bool isRx, int maxSlots)
     {
@@ -94,11 +95,12 @@ internal sealed class MemifQueue
         return binding;
     }
 
-    public void AddCounters(long packets, long bytes, long ringFull, long invalid, long poolEmpty)
+    public void AddCounters(long packets, long bytes, long ringFull, long invalid, long poolEmpty, long copies)
     {
         if (packets != 0)
         {
             Volatile.Write(ref Packets, Packets + packets);
+            Volatile.Write(ref Copies, Copies + copies);
             Volatile.Write(ref Bytes, Bytes + bytes);
             Volatile.Write(ref Bursts, Bursts + 1);
         }
@@ -112,5 +114,6 @@ internal sealed class MemifQueue
 
     public MemifQueueStats Snapshot(long reconnects) => new(
         Volatile.Read(ref Packets), Volatile.Read(ref Bytes), Volatile.Read(ref RingFull),
-        Volatile.Read(ref Invalid), Volatile.Read(ref PoolEmpty), reconnects, Volatile.Read(ref Bursts));
+        Volatile.Read(ref Invalid), Volatile.Read(ref PoolEmpty), reconnects, Volatile.Read(ref Bursts),
+        Volatile.Read(ref Copies));
 }

@@ -176,8 +176,8 @@ public static class SwitchScenario
         string socket0 = Socket(0);
         string socket1 = Socket(1);
         using TestpmdPeer testpmd = StartTestpmd(socket0, socket1);
-        using MemifInterface a = MemifInterface.Create(new MemifOptions { Socket = socket0, Role = MemifRole.Client, InputPort = 0, Name = "flow_mif_a" });
-        using MemifInterface b = MemifInterface.Create(new MemifOptions { Socket = socket1, Role = MemifRole.Client, InputPort = 1, Name = "flow_mif_b" });
+        using MemifInterface a = MemifInterface.Create(new MemifOptions { Socket = socket0, Role = MemifRole.Client, InputPort = 0, Name = "flow_mif_a", BufferGroup = "switch" });
+        using MemifInterface b = MemifInterface.Create(new MemifOptions { Socket = socket1, Role = MemifRole.Client, InputPort = 1, Name = "flow_mif_b", BufferGroup = "switch" });
         if (!a.WaitConnected(TimeSpan.FromSeconds(20)) || !b.WaitConnected(TimeSpan.FromSeconds(20)))
         {
             throw new InvalidOperationException($"Flow did not connect: {a.LastDisconnectReason} {b.LastDisconnectReason}");
@@ -221,6 +221,8 @@ public static class SwitchScenario
         Console.WriteLine($"    flow_switch did: learned [{learned}]; forwarded {unicast} known unicast, flooded {flooded}; " +
             $"drops [{string.Join(" ", stats.Stages.SelectMany(s => s.Drops).Where(d => d.Packets > 0).Select(d => $"{d.Reason}={d.Packets}"))}]; " +
             $"rx polls {polls}, {100.0 * (polls - busyPolls) / Math.Max(1, polls):F0}% empty, {(double)flowRx / Math.Max(1, busyPolls):F1} packets per non-empty poll");
+        Console.WriteLine("    flow_switch stages (sampled ns/packet): " +
+            string.Join(", ", stats.Stages.Where(s => s.In + s.Emitted > 0 || s.Bursts is not null).Select(s => $"{s.Name} {s.NanosecondsPerPacket:F1}")));
         Verify(table.Count == 2 && unicast > 100 * Math.Max(1, flooded), "flow_switch: the switch did not settle on known unicast");
         return pps;
     }

@@ -1,0 +1,84 @@
+namespace Flow.Backends.Memif.Internal;
+
+/// <summary>
+/// The buffer region and pool that client interfaces naming the same
+/// <see cref="MemifOptions.BufferGroup"/> share: every member sends the same memfd as region 1,
+/// so a frame received on one member is a valid buffer of every other and goes out without a
+/// copy. Created by the first member to start, sized by its options; gone when the last member
+/// stops (after it returned the frames its rings held).
+/// </summary>
+internal sealed unsafe class MemifBufferGroup
+{
+    private static readonly Dictionary<string, MemifBufferGroup> s_groups = new(StringComparer.Ordinal);
+
+    private readonly string _name;
+    private int _members;
+
+    private MemifBufferGroup(string name, MemifRegion region, PacketPool pool, int bufferSize)
+    {
+        _name = name;
+        Region = region;
+        Pool = pool;
+        BufferSize = bufferSize;
+    }
+
+    public MemifRegion Region { get; }
+
+    public PacketPool Pool { get; }
+
+    public int BufferSize { get; }
+
+    /// <summary>A private region and pool (no group): one member, never shared.</summary>
+    public static MemifBufferGroup CreatePrivate(string poolName, int frames, int bufferSize) =>
+        Create(name: "", poolName, frames, bufferSize);
+
+    /// <summary>
+    /// Joins group <paramref name="name"/>, creating it with <paramref name="frames"/> frames of
+    /// <paramref name="bufferSize"/> bytes when it does not exist yet. Members must agree on the
+    /// buffer size: descriptors carry offsets into frames of one geometry.
+    /// </summary>
+    public static MemifBufferGroup Join(string name, int frames, int bufferSize)
+    {
+        lock (s_groups)
+        {
+            if (!s_groups.TryGetValue(name, out MemifBufferGroup? group))
+            {
+                group = Create(name, $"memif-group-{name}", frames, bufferSize);
+                s_groups.Add(name, group);
+            }
+            else if (group.BufferSize != bufferSize)
+            {
+                throw new ArgumentException(
+                    $"memif buffer group '{name}' has {group.BufferSize}-byte buffers; an interface with BufferSize {bufferSize} cannot join it");
+            }
+            group._members++;
+            return group;
+        }
+    }
+
+    private static MemifBufferGroup Create(string name, string poolName, int frames, int bufferSize)
+    {
+        int frameSize = MemifInterface.RoundUp64(bufferSize + PacketPool.DefaultDataOffset);
+        MemifRegion region = MemifRegion.Create("flow-memif-buffers", (ulong)frames * (ulong)frameSize);
+        PacketPool pool = PacketPool.Wrap(region.Base, (nuint)region.Size, frameSize, PacketPool.DefaultDataOffset, poolName);
+        return new MemifBufferGroup(name, region, pool, bufferSize) { _members = name.Length == 0 ? 1 : 0 };
+    }
+
+    /// <summary>Leaves the group; the last member to leave frees the pool and unmaps the region.</summary>
+    public void Leave()
+    {
+        if (_name.Length > 0)
+        {
+            lock (s_groups)
+            {
+                if (--_members > 0)
+                {
+                    return;
+                }
+                s_groups.Remove(_name);
+            }
+        }
+        Pool.Dispose();
+        Region.Dispose();
+    }
+}
