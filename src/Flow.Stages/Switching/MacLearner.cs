@@ -94,6 +94,13 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         long now = _now;
         long hits = 0;
         long misses = 0;
+        // Frames of a batch mostly repeat the previous frame's addresses (one flow, one burst):
+        // the last source learned and the last destination resolved are reused without a
+        // lookup (VPP's l2-learn keeps the same one-entry cache). Key 0 is never a valid key.
+        ulong lastSource = 0;
+        ushort lastSourcePort = 0;
+        ulong lastDestination = 0;
+        uint lastHop = Flood;
         for (int i = 0; i < packets.Length; i++)
         {
             Packet packet = packets[i];
@@ -107,7 +114,18 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
             int vlan = (meta.Flags & PacketFlags.VlanStripped) != 0 ? meta.VlanTci & 0x0FFF : 0;
             if ((data[6] & 1) == 0)
             {
-                Learn(table, MacTable.Key(vlan, ReadMac(data + 6)), meta.InputPort, now, evict);
+                ulong source = MacTable.Key(vlan, ReadMac(data + 6));
+                if (source != lastSource || meta.InputPort != lastSourcePort)
+                {
+                    Learned learned = Learn(table, source, meta.InputPort, now, evict);
+                    if (learned == Learned.Changed)
+                    {
+                        lastDestination = 0; // the table changed: the cached destination may be stale
+                    }
+                    // A refused source (static conflict, full table) is not cached: each frame counts.
+                    lastSource = learned == Learned.Refused ? 0 : source;
+                    lastSourcePort = meta.InputPort;
+                }
             }
             if ((data[0] & 1) != 0)
             {
@@ -115,15 +133,20 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
             }
             else
             {
-                int slot = table.Find(MacTable.Key(vlan, ReadMac(data)));
-                if (slot >= 0)
+                ulong destination = MacTable.Key(vlan, ReadMac(data));
+                if (destination != lastDestination)
                 {
-                    meta.NextHop = table.PortAt(slot);
+                    int slot = table.Find(destination);
+                    lastHop = slot >= 0 ? table.PortAt(slot) : Flood;
+                    lastDestination = destination;
+                }
+                meta.NextHop = lastHop;
+                if (lastHop != Flood)
+                {
                     hits++;
                 }
                 else
                 {
-                    meta.NextHop = Flood;
                     misses++;
                 }
             }
@@ -134,9 +157,19 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         _misses += misses;
     }
 
+    private enum Learned : byte
+    {
+        /// <summary>Known on this port: refreshed (or static), lookups unchanged.</summary>
+        Refreshed,
+        /// <summary>Added, moved or evicting another: lookups may now differ.</summary>
+        Changed,
+        /// <summary>Not learned: a static entry elsewhere or a full table (counted).</summary>
+        Refused,
+    }
+
     /// <summary>Learns or refreshes one source (VPP l2learn_process: refresh is the common case, kept first).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Learn(MacTable table, ulong key, ushort port, long now, bool evict)
+    private Learned Learn(MacTable table, ulong key, ushort port, long now, bool evict)
     {
         int slot = table.Find(key);
         if (slot >= 0)
@@ -147,39 +180,40 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
                 {
                     table.Refresh(slot, port, now);
                 }
-                return;
+                return Learned.Refreshed;
             }
-            LearnMoved(table, slot, port, now);
-            return;
+            return LearnMoved(table, slot, port, now);
         }
-        LearnNew(table, key, port, now, evict);
+        return LearnNew(table, key, port, now, evict);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void LearnMoved(MacTable table, int slot, ushort port, long now)
+    private Learned LearnMoved(MacTable table, int slot, ushort port, long now)
     {
         if (table.IsStaticAt(slot))
         {
             _staticConflicts++;
-            return;
+            return Learned.Refused;
         }
         table.Refresh(slot, port, now);
         _moves++;
+        return Learned.Changed;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void LearnNew(MacTable table, ulong key, ushort port, long now, bool evict)
+    private Learned LearnNew(MacTable table, ulong key, ushort port, long now, bool evict)
     {
         if (table.Insert(key, port, now, isStatic: false, evict, out bool evicted) < 0)
         {
             _overflows++;
-            return;
+            return Learned.Refused;
         }
         _learned++;
         if (evicted)
         {
             _evictions++;
         }
+        return Learned.Changed;
     }
 
     /// <summary>Remembers the time for learning and removes dynamic entries idle for the aging time.</summary>

@@ -276,4 +276,50 @@ public sealed class MacLearnerTests : IDisposable
         }
         Assert.Equal(model.Count, Learner.Count);
     }
+    [Fact]
+    public void TheTableMatchesADictionaryModelWhenFramesComeInBatchesThatRepeatAddresses()
+    {
+        // Few hosts, ports and VLANs, and frames that often repeat the one before: within a
+        // batch, learning and lookup must still happen frame by frame (moves, first sightings).
+        var model = new Dictionary<(ushort, MacAddress), ushort>();
+        var random = new Random(13);
+        (ushort Port, ushort Vlan, MacAddress Src, MacAddress Dst) frame = (0, 1, Host(1), Host(2));
+        for (int batch = 0; batch < 400; batch++)
+        {
+            var frames = new (ushort Port, ushort Vlan, MacAddress Src, MacAddress Dst)[random.Next(1, 65)];
+            for (int i = 0; i < frames.Length; i++)
+            {
+                if (random.Next(10) >= 6)
+                {
+                    frame = ((ushort)random.Next(0, 4), (ushort)random.Next(1, 3), Host(random.Next(1, 7)), Host(random.Next(1, 7)));
+                }
+                frames[i] = frame;
+            }
+            var expected = new uint[frames.Length];
+            for (int i = 0; i < frames.Length; i++)
+            {
+                (ushort port, ushort vlan, MacAddress src, MacAddress dst) = frames[i];
+                model[(vlan, src)] = port;
+                expected[i] = model.TryGetValue((vlan, dst), out ushort known) ? known : MacLearner.Flood;
+            }
+
+            _harness.Process(frames.Select(f => _pool.Classified(f.Port, f.Vlan, f.Dst, f.Src, nextHop: 12345)).ToArray());
+            Packet[] taken = _harness.Take("resolved");
+
+            Assert.Equal(expected, taken.Select(p => p.Meta.NextHop).ToArray());
+            _pool.Pool.FreeBulk(taken);
+        }
+        Assert.Equal(model.Count, Learner.Count);
+    }
+
+    [Fact]
+    public void EveryFrameOfABatchThatConflictsWithAStaticEntryIsCounted()
+    {
+        Learner.AddStatic(10, Host(2), 1);
+
+        _harness.Process(Enumerable.Range(0, 5).Select(_ => _pool.Classified(3, 10, Host(9), Host(2), nextHop: 12345)).ToArray());
+        _pool.Pool.FreeBulk(_harness.Take("resolved"));
+
+        Assert.Equal(5, Learner.GetCounters().StaticConflicts);
+    }
 }
