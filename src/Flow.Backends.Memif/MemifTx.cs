@@ -139,11 +139,7 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
                     continue;
                 }
                 int slot = head & mask;
-                ref MemifDescriptor d = ref ring.Descriptors[slot];
-                d.Flags = 0;
-                d.Region = 1;
-                d.Offset = (uint)(packet.DataPointer - regionBase);
-                d.Length = (uint)length;
+                MemifDescriptor.Write(ref ring.Descriptors[slot], 0, 1, (uint)length, (uint)(packet.DataPointer - regionBase));
                 slots[slot] = packet;
                 head++;
                 free--;
@@ -182,11 +178,8 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
                 Packet buffer = buffers[s];
                 Buffer.MemoryCopy(source + offset, buffer.Frame + _dataOffset, _bufferCapacity, chunk);
                 int slot = head & mask;
-                ref MemifDescriptor d = ref ring.Descriptors[slot];
-                d.Flags = s + 1 < segments ? MemifConstants.DescriptorFlagNext : (ushort)0;
-                d.Region = 1;
-                d.Offset = (uint)(buffer.Frame + _dataOffset - regionBase);
-                d.Length = (uint)chunk;
+                MemifDescriptor.Write(ref ring.Descriptors[slot], s + 1 < segments ? MemifConstants.DescriptorFlagNext : (ushort)0, 1,
+                    (uint)chunk, (uint)(buffer.Frame + _dataOffset - regionBase));
                 slots[slot] = buffer;
                 head++;
                 offset += chunk;

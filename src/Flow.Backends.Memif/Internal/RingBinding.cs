@@ -103,11 +103,7 @@ internal sealed unsafe class RingBinding
                 }
                 slots[slot] = fresh[freshUsed++];
             }
-            ref MemifDescriptor d = ref Descriptors[slot];
-            d.Flags = 0;
-            d.Region = 1;
-            d.Offset = (uint)(slots[slot].Frame + dataOffset - regionBase);
-            d.Length = (uint)capacity;
+            MemifDescriptor.Write(ref Descriptors[slot], 0, 1, (uint)capacity, (uint)(slots[slot].Frame + dataOffset - regionBase));
         }
         // Frames allocated but not posted (only when a later allocation came up short) go back.
         if (freshUsed < freshCount)

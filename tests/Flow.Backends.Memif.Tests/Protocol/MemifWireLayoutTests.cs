@@ -78,6 +78,20 @@ public unsafe class MemifWireLayoutTests
     }
 
     [Fact]
+    public void OneStoreWritesEveryFieldOfADescriptorAndClearsMetadata()
+    {
+        MemifDescriptor d = new() { Metadata = 0xDEADBEEF };
+
+        MemifDescriptor.Write(ref d, flags: 1, region: 0x0203, length: 0x04050607, offset: 0x08090A0B);
+
+        Assert.Equal(1, d.Flags);
+        Assert.Equal(0x0203, d.Region);
+        Assert.Equal(0x04050607u, d.Length);
+        Assert.Equal(0x08090A0Bu, d.Offset);
+        Assert.Equal(0u, d.Metadata);
+    }
+
+    [Fact]
     public void RingHeaderKeepsHeadAndTailOnSeparateCacheLines()
     {
         Assert.Equal(128, sizeof(MemifRingHeader));
