@@ -43,12 +43,13 @@ public sealed unsafe partial class MemifInterface
     {
         int queues = Options.QueuePairs;
         int slots = 2 * queues * (1 << _maxLog2);
-        _ringRegion = MemifRegion.Create("flow-memif-rings", (ulong)(2 * queues * RingStride));
+        // Buffers first: joining a group is what may refuse (a buffer size that does not match).
         // A group is sized by its first member: room for the rings of eight like it by default.
         _buffers = Options.BufferGroup is { } group
             ? MemifBufferGroup.Join(group, Options.PoolFrames > 0 ? Options.PoolFrames : 8 * slots + 1024, Options.BufferSize)
             : MemifBufferGroup.CreatePrivate($"memif-{Options.InterfaceId}-shared",
                 Options.PoolFrames > 0 ? Options.PoolFrames : 2 * slots + 1024, Options.BufferSize);
+        _ringRegion = MemifRegion.Create("flow-memif-rings", (ulong)(2 * queues * RingStride));
         _bufferRegion = _buffers.Region;
         _bufferPool = _buffers.Pool;
         _ringEventFds = new int[2 * queues];

@@ -135,6 +135,11 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         long tooLong = 0;
         long copies = 0;
         int mask = ring.Mask;
+        // Locals, not fields: stores through frame pointers would make the JIT reload fields per packet.
+        uint capacity = (uint)_bufferCapacity;
+        int dataOffset = _dataOffset;
+        var frames = new FrameGeometry(pool);
+        Next received = To(Output.Out);
         while (available > 0 && n < packets.Length)
         {
             int slot = cursor & mask;
@@ -149,22 +154,21 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             if ((d.Flags & MemifConstants.DescriptorFlagNext) == 0)
             {
                 Packet packet = slots[slot];
-                if (d.Length > (uint)_bufferCapacity || d.Region != 1 ||
-                    d.Offset != (uint)(packet.Frame + _dataOffset - regionBase))
+                if (d.Length > capacity || d.Region != 1 || d.Offset != (uint)(packet.Frame + dataOffset - regionBase))
                 {
                     invalid++; // the buffer stays in its slot and is posted again
                 }
                 else
                 {
-                    ResetMeta(packet, pool, (int)d.Length);
+                    ResetMeta(packet, frames, (int)d.Length);
                     // The peer just wrote these bytes on its core: start fetching them now, so the
                     // next stage's first look at the headers finds them (DPDK's l3fwd does the same).
                     if (Sse.IsSupported)
                     {
-                        Sse.Prefetch0(packet.Frame + _dataOffset);
+                        Sse.Prefetch0(packet.Frame + dataOffset);
                     }
                     packets[n] = packet;
-                    nexts[n] = To(Output.Out);
+                    nexts[n] = received;
                     slots[slot] = default;
                     bytes += d.Length;
                     n++;
@@ -456,7 +460,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
     /// and identity come from what we know, not from the frame.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ResetMeta(Packet packet, PacketPool pool, int length)
+    private void ResetMeta(Packet packet, FrameGeometry frames, int length)
     {
         ref PacketMeta meta = ref packet.Meta;
         meta.DataOffset = (ushort)_dataOffset;
@@ -466,9 +470,18 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         meta.L2Offset = 0;
         meta.L3Offset = 0;
         meta.L4Offset = 0;
-        meta.PoolId = pool.Id;
-        meta.FrameIndex = (uint)((packet.Frame - pool.Region) / pool.FrameSize);
-        meta.FrameSize = (ushort)pool.FrameSize;
+        meta.PoolId = frames.PoolId;
+        // 32-bit (the cheaper divide): descriptor offsets are 32-bit, so regions stay below 4 GiB.
+        meta.FrameIndex = (uint)(packet.Frame - frames.Region) / frames.FrameSize;
+        meta.FrameSize = (ushort)frames.FrameSize;
+    }
+
+    /// <summary>What <see cref="ResetMeta"/> needs of the pool, read once per burst.</summary>
+    private readonly struct FrameGeometry(PacketPool pool)
+    {
+        public readonly byte* Region = pool.Region;
+        public readonly uint FrameSize = (uint)pool.FrameSize;
+        public readonly ushort PoolId = pool.Id;
     }
 
     private void CountAll(int packets, long bytes, long invalid, long poolEmpty, long tooLong, long copies)

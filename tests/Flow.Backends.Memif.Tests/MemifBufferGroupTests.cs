@@ -79,6 +79,17 @@ public class MemifBufferGroupTests
     }
 
     [Theory]
+    [InlineData("g")]
+    [InlineData(null)]
+    public void BuffersBeyondWhatA32BitDescriptorOffsetReachesAreRefused(string? group)
+    {
+        var refused = Assert.Throws<ArgumentException>(() => MemifInterface.Create(
+            new MemifOptions { Socket = MemifTestNames.Socket("group-4g"), BufferGroup = group, PoolFrames = 2_000_000 }));
+
+        Assert.Contains("4 GiB", refused.Message);
+    }
+
+    [Theory]
     [InlineData(MemifRole.Server, "g")]
     [InlineData(MemifRole.Client, "")]
     public void AGroupNeedsAClientAndAName(MemifRole role, string group)

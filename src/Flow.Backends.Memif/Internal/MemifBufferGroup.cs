@@ -59,6 +59,11 @@ internal sealed unsafe class MemifBufferGroup
     private static MemifBufferGroup Create(string name, string poolName, int frames, int bufferSize)
     {
         int frameSize = MemifInterface.RoundUp64(bufferSize + PacketPool.DefaultDataOffset);
+        if ((ulong)frames * (ulong)frameSize > uint.MaxValue)
+        {
+            throw new ArgumentException(
+                $"{frames} buffers of {frameSize} bytes exceed 4 GiB: memif descriptor offsets are 32-bit (lower PoolFrames or BufferSize)");
+        }
         MemifRegion region = MemifRegion.Create("flow-memif-buffers", (ulong)frames * (ulong)frameSize);
         PacketPool pool = PacketPool.Wrap(region.Base, (nuint)region.Size, frameSize, PacketPool.DefaultDataOffset, poolName);
         return new MemifBufferGroup(name, region, pool, bufferSize) { _members = name.Length == 0 ? 1 : 0 };
