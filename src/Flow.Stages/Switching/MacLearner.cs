@@ -136,8 +136,7 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
                 ulong destination = MacTable.Key(vlan, ReadMac(data));
                 if (destination != lastDestination)
                 {
-                    int slot = table.Find(destination);
-                    lastHop = slot >= 0 ? table.PortAt(slot) : Flood;
+                    lastHop = Resolve(table, destination);
                     lastDestination = destination;
                 }
                 meta.NextHop = lastHop;
@@ -167,8 +166,20 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         Refused,
     }
 
-    /// <summary>Learns or refreshes one source (VPP l2learn_process: refresh is the common case, kept first).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>The destination's port id, or <see cref="Flood"/>. Out of line, like <see cref="Learn"/>: the loop reuses the last answer.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static uint Resolve(MacTable table, ulong key)
+    {
+        int slot = table.Find(key);
+        return slot >= 0 ? table.PortAt(slot) : Flood;
+    }
+
+    /// <summary>
+    /// Learns or refreshes one source (VPP l2learn_process: refresh is the common case, kept
+    /// first). Out of line: with the per-batch reuse it runs about once a batch, and inlined its
+    /// vector lookup would crowd the loop's registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private Learned Learn(MacTable table, ulong key, ushort port, long now, bool evict)
     {
         int slot = table.Find(key);
