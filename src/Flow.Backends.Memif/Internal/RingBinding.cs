@@ -73,6 +73,33 @@ internal sealed unsafe class RingBinding
         }
     }
 
+    /// <summary>
+    /// Sorts frames by address, in place. The server fills posted buffers in ring order: frames in
+    /// address order give its copies (and ours) a steady stride the hardware prefetchers follow,
+    /// as DPDK's fixed per-slot buffers do, while frames in pool order (a LIFO cache reverses
+    /// each burst, partial bursts interleave) scatter them — measured: shuffled posting cut the
+    /// memif switch loop from ~12 to ~8.5 Mpps. Frames arrive in runs (ascending or reversed),
+    /// so this is an insertion sort after an optional reversal: linear in the common case.
+    /// </summary>
+    internal static void InAddressOrder(Span<Packet> frames)
+    {
+        if (frames.Length > 1 && frames[0].Frame > frames[^1].Frame)
+        {
+            frames.Reverse();
+        }
+        for (int i = 1; i < frames.Length; i++)
+        {
+            Packet current = frames[i];
+            int j = i - 1;
+            while (j >= 0 && frames[j].Frame > current.Frame)
+            {
+                frames[j + 1] = frames[j];
+                j--;
+            }
+            frames[j + 1] = current;
+        }
+    }
+
     /// <summary>Posts a fresh frame in every free slot and publishes head (stops at the first frame it cannot get).</summary>
     public void RefillClient(Packet[] slots, PacketPool pool, byte* regionBase, int dataOffset, int capacity)
     {
@@ -95,6 +122,7 @@ internal sealed unsafe class RingBinding
                 if (freshUsed == freshCount)
                 {
                     freshCount = pool.AllocateBulk(fresh.Slice(0, Math.Min(fresh.Length, free - posted)));
+                    InAddressOrder(fresh.Slice(0, freshCount));
                     freshUsed = 0;
                     if (freshCount == 0)
                     {
