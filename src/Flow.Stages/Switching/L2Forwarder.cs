@@ -86,15 +86,66 @@ public sealed partial class L2Forwarder : Stage<L2Forwarder.Output, L2Forwarder.
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {
         SwitchPortTable ports = _ports;
+        // Known unicast in a burst mostly repeats the previous frame's (ingress, destination,
+        // VLAN), and the decision depends on nothing else: reuse it, and count once per run.
+        ulong runKey = NoRun;
+        Next runNext = default;
+        int runTo = 0;
+        bool runTagged = false;
+        long run = 0;
         for (int i = 0; i < packets.Length; i++)
         {
-            nexts[i] = Forward(packets[i], ports);
+            ref PacketMeta meta = ref packets[i].Meta;
+            ulong key = UnicastKey(ref meta);
+            if (key == runKey && key != NoRun)
+            {
+                meta.Flags = runTagged ? meta.Flags | PacketFlags.VlanStripped : meta.Flags & ~PacketFlags.VlanStripped;
+                nexts[i] = runNext;
+                run++;
+                continue;
+            }
+            Next next = Forward(packets[i], ports, out int unicastTo);
+            nexts[i] = next;
+            if (unicastTo >= 0 && key != NoRun)
+            {
+                CountRun(runTo, runKey, run);
+                runKey = key;
+                runNext = next;
+                runTo = unicastTo;
+                runTagged = (meta.Flags & PacketFlags.VlanStripped) != 0;
+                run = 0;
+            }
+        }
+        CountRun(runTo, runKey, run);
+    }
+
+    private const ulong NoRun = ulong.MaxValue;
+
+    /// <summary>(ingress id, destination id, VLAN) of a classified frame with a known destination; <see cref="NoRun"/> otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong UnicastKey(ref PacketMeta meta)
+    {
+        int vlan = meta.VlanTci & 0x0FFF;
+        if ((meta.Flags & PacketFlags.VlanStripped) == 0 || vlan == 0 || meta.NextHop == MacLearner.Flood)
+        {
+            return NoRun;
+        }
+        return meta.InputPort | ((ulong)meta.NextHop << 16) | ((ulong)vlan << 48);
+    }
+
+    private void CountRun(int to, ulong key, long frames)
+    {
+        if (frames != 0)
+        {
+            _unicastByPort[to] += frames;
+            _unicastByVlan[(int)(key >> 48)] += frames;
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Next Forward(Packet packet, SwitchPortTable ports)
+    /// <summary>The full decision for one frame; <paramref name="unicastTo"/> is the port of a known unicast sent, else -1.</summary>
+    private Next Forward(Packet packet, SwitchPortTable ports, out int unicastTo)
     {
+        unicastTo = -1;
         ref PacketMeta meta = ref packet.Meta;
         int from = ports.IndexOfId(meta.InputPort);
         if (from < 0)
@@ -123,6 +174,7 @@ public sealed partial class L2Forwarder : Stage<L2Forwarder.Output, L2Forwarder.
         SetEgressTag(ref meta, ports, to, vlan);
         _unicastByPort[to]++;
         _unicastByVlan[vlan]++;
+        unicastTo = to;
         return Next.ToPort(to);
     }
 

@@ -95,9 +95,59 @@ public sealed partial class VlanClassifier : Stage<VlanClassifier.Output, VlanCl
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {
         SwitchPortTable ports = _ports;
+        Next classified = To(Output.Classified);
+        // A burst comes from one port, and its untagged frames all get that port's VLAN: after
+        // one such frame took the full path, the next ones from the same port take the result
+        // and are counted once per run instead of looking the port up and counting each.
+        int runPort = -1;
+        ushort runInputPort = 0;
+        ushort runTci = 0;
+        long run = 0;
         for (int i = 0; i < packets.Length; i++)
         {
-            nexts[i] = Classify(packets[i], ports);
+            Packet packet = packets[i];
+            ref PacketMeta meta = ref packet.Meta;
+            bool plain = IsPlainUntagged(packet, ref meta);
+            if (plain && runPort >= 0 && meta.InputPort == runInputPort)
+            {
+                meta.VlanTci = runTci;
+                meta.Flags |= PacketFlags.VlanStripped | PacketFlags.L2Valid;
+                meta.L2Offset = 0;
+                nexts[i] = classified;
+                run++;
+                continue;
+            }
+            ushort inputPort = meta.InputPort;
+            Next next = Classify(packet, ports);
+            nexts[i] = next;
+            if (plain && next == classified)
+            {
+                CountRun(runPort, runTci, run);
+                runPort = ports.IndexOfId(inputPort);
+                runInputPort = inputPort;
+                runTci = meta.VlanTci;
+                run = 0;
+            }
+        }
+        CountRun(runPort, runTci, run);
+    }
+
+    /// <summary>Untagged, not stripped by a backend, well sized, unicast source: classified by its port alone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe bool IsPlainUntagged(Packet packet, ref PacketMeta meta)
+    {
+        int length = meta.Length;
+        byte* data = packet.DataPointer;
+        return length >= _minLength && length - HeaderLength <= _mtu && (meta.Flags & PacketFlags.VlanStripped) == 0 &&
+            (data[6] & 1) == 0 && BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(data + MacsLength, 2)) != EtherType.Vlan;
+    }
+
+    private void CountRun(int port, ushort tci, long frames)
+    {
+        if (frames != 0)
+        {
+            _receivedByPort[port] += frames;
+            _receivedByVlan[tci & 0x0FFF] += frames;
         }
     }
 

@@ -220,4 +220,58 @@ public sealed class L2ForwarderTests : IDisposable
         var e = Assert.Throws<SwitchConfigurationException>(() => new L2Forwarder(new L2ForwarderOptions { Ports = ports }));
         Assert.Contains("at most 255 ports; 256 are configured", e.Message);
     }
+    [Fact]
+    public void BatchesSendEveryFrameWhereItGoesAloneWithTheSameCounts()
+    {
+        // Runs of one (ingress, destination, VLAN) — the reuse shortcut's case — broken by
+        // floods, unknown ports, same-port and disallowed-VLAN frames and trunk egress.
+        var random = new Random(34);
+        uint[] destinations = [0, 1, 2, 3, 7, MacLearner.Flood];
+        ushort[] vlans = [10, 20, 30, 99, 5];
+        var frames = new List<(ushort From, ushort Vlan, uint To)>();
+        (ushort From, ushort Vlan, uint To) frame = (0, 10, 1);
+        for (int i = 0; i < 3000; i++)
+        {
+            if (random.Next(10) >= 7)
+            {
+                frame = ((ushort)random.Next(0, 5), vlans[random.Next(vlans.Length)], destinations[random.Next(destinations.Length)]);
+            }
+            frames.Add(frame);
+        }
+        using var alone = new StageHarness(new L2Forwarder(new L2ForwarderOptions { Ports = FourPorts(), FloodPoolFrames = 512 }), "alone");
+        using var batched = new StageHarness(new L2Forwarder(new L2ForwarderOptions { Ports = FourPorts(), FloodPoolFrames = 512 }), "batched");
+
+        var expected = PortNames.ToDictionary(p => p, _ => new List<string>());
+        foreach ((ushort from, ushort vlan, uint to) in frames)
+        {
+            alone.Process([_pool.Classified(from, vlan, Host(2), Host(1), nextHop: to)]);
+            Collect(alone, expected);
+        }
+        var actual = PortNames.ToDictionary(p => p, _ => new List<string>());
+        for (int start = 0; start < frames.Count;)
+        {
+            int n = Math.Min(random.Next(1, 65), frames.Count - start);
+            batched.Process(frames.GetRange(start, n).Select(f => _pool.Classified(f.From, f.Vlan, Host(2), Host(1), nextHop: f.To)).ToArray());
+            Collect(batched, actual);
+            start += n;
+        }
+
+        // Flood copies leave as they are made, originals after the batch: compare what each port got, not its order.
+        Assert.All(PortNames, port => Assert.Equal(expected[port].Order(), actual[port].Order()));
+        Assert.Equal(alone.Stats.Drops, batched.Stats.Drops);
+        var aloneForwarder = (L2Forwarder)alone.Stage;
+        var batchedForwarder = (L2Forwarder)batched.Stage;
+        Assert.Equal(aloneForwarder.GetPortCounters(), batchedForwarder.GetPortCounters());
+        Assert.Equal(aloneForwarder.GetVlanCounters(), batchedForwarder.GetVlanCounters());
+    }
+
+    private static void Collect(StageHarness harness, Dictionary<string, List<string>> into)
+    {
+        foreach (string port in PortNames)
+        {
+            Packet[] packets = harness.Take(port);
+            into[port].AddRange(packets.Select(p => $"{p.Meta.InputPort} {p.Meta.VlanTci:x4} {p.Meta.Flags}"));
+            PacketPools.Free(packets);
+        }
+    }
 }

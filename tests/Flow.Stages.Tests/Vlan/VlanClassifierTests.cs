@@ -239,4 +239,62 @@ public sealed class VlanClassifierTests : IDisposable
         Assert.Contains("a switch needs at least one port",
             Assert.Throws<SwitchConfigurationException>(() => new VlanClassifier(new VlanClassifierOptions())).Message);
     }
+    [Fact]
+    public void BatchesGiveEveryFrameTheResultAndCountsItGetsAlone()
+    {
+        // Bursts are runs of like frames (the per-port shortcut's case) broken by every kind of
+        // frame the full path handles: other ports, tags, priority tags, runts, group sources.
+        var random = new Random(21);
+        var frames = new List<(ushort Port, byte[] Bytes)>();
+        (ushort Port, byte[] Bytes) frame = (0, Frame(Host(2), Host(1)));
+        for (int i = 0; i < 3000; i++)
+        {
+            if (random.Next(10) >= 7)
+            {
+                ushort port = (ushort)random.Next(0, 5); // 4: no such port
+                frame = random.Next(8) switch
+                {
+                    0 => (port, Frame(Host(2), Host(1), tci: (ushort)(random.Next(0, 2) == 0 ? 20 : 0xA000))),
+                    1 => (port, Frame(Host(2), Host(1), length: 12)),
+                    2 => (port, Frame(Host(2), Multicast)),
+                    3 => (port, Frame(Host(2), Host(1), length: 1600)),
+                    _ => (port, Frame(Host(random.Next(1, 9)), Host(random.Next(1, 9)), length: random.Next(60, 1515))),
+                };
+            }
+            frames.Add(frame);
+        }
+        using var alone = new StageHarness(new VlanClassifier(new VlanClassifierOptions { Ports = FourPorts() }), "alone");
+        using var batched = new StageHarness(new VlanClassifier(new VlanClassifierOptions { Ports = FourPorts() }), "batched");
+
+        var expected = new List<string>();
+        foreach ((ushort port, byte[] bytes) in frames)
+        {
+            alone.Process([_pool.On(port, bytes)]);
+            expected.AddRange(Describe(alone.Take("classified")));
+        }
+        var actual = new List<string>();
+        for (int start = 0; start < frames.Count;)
+        {
+            int n = Math.Min(random.Next(1, 65), frames.Count - start);
+            batched.Process(frames.GetRange(start, n).Select(f => _pool.On(f.Port, f.Bytes)).ToArray());
+            actual.AddRange(Describe(batched.Take("classified")));
+            start += n;
+        }
+
+        Assert.Equal(expected, actual);
+        Assert.Equal(alone.Stats.Drops, batched.Stats.Drops);
+        var aloneClassifier = (VlanClassifier)alone.Stage;
+        var batchedClassifier = (VlanClassifier)batched.Stage;
+        Assert.Equal(aloneClassifier.GetPortCounters(), batchedClassifier.GetPortCounters());
+        Assert.Equal(aloneClassifier.GetVlanCounters(), batchedClassifier.GetVlanCounters());
+    }
+
+    private IEnumerable<string> Describe(Packet[] packets)
+    {
+        string[] described = packets
+            .Select(p => $"{p.Meta.InputPort} {p.Meta.VlanTci:x4} {p.Meta.Flags} {p.Length} {Convert.ToHexString(p.Data[..14])}")
+            .ToArray();
+        _pool.Pool.FreeBulk(packets);
+        return described;
+    }
 }
