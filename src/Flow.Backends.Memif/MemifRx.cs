@@ -138,7 +138,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         // Locals, not fields: stores through frame pointers would make the JIT reload fields per packet.
         uint capacity = (uint)_bufferCapacity;
         int dataOffset = _dataOffset;
-        var frames = new FrameGeometry(pool);
+        ushort inputPort = _inputPort;
         Next received = To(Output.Out);
         while (available > 0 && n < packets.Length)
         {
@@ -160,7 +160,8 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
                 }
                 else
                 {
-                    ResetMeta(packet, frames, (int)d.Length);
+                    // Shared memory: the peer could have written the metadata; all of it is rewritten.
+                    pool.ResetReceived(packet, (int)d.Length, inputPort, PacketFlags.L2Valid);
                     // The peer just wrote these bytes on its core: start fetching them now, so the
                     // next stage's first look at the headers finds them (DPDK's l3fwd does the same).
                     if (Sse.IsSupported)
@@ -453,35 +454,6 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         copy.Meta.InputPort = _inputPort;
         copy.Meta.Flags = PacketFlags.L2Valid;
         return ChainCopy.Copied;
-    }
-
-    /// <summary>
-    /// Rewrites the metadata of a frame the peer could write to (it is shared memory): offsets
-    /// and identity come from what we know, not from the frame.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ResetMeta(Packet packet, FrameGeometry frames, int length)
-    {
-        ref PacketMeta meta = ref packet.Meta;
-        meta.DataOffset = (ushort)_dataOffset;
-        meta.Length = (ushort)length;
-        meta.InputPort = _inputPort;
-        meta.Flags = PacketFlags.L2Valid;
-        meta.L2Offset = 0;
-        meta.L3Offset = 0;
-        meta.L4Offset = 0;
-        meta.PoolId = frames.PoolId;
-        // 32-bit (the cheaper divide): descriptor offsets are 32-bit, so regions stay below 4 GiB.
-        meta.FrameIndex = (uint)(packet.Frame - frames.Region) / frames.FrameSize;
-        meta.FrameSize = (ushort)frames.FrameSize;
-    }
-
-    /// <summary>What <see cref="ResetMeta"/> needs of the pool, read once per burst.</summary>
-    private readonly struct FrameGeometry(PacketPool pool)
-    {
-        public readonly byte* Region = pool.Region;
-        public readonly uint FrameSize = (uint)pool.FrameSize;
-        public readonly ushort PoolId = pool.Id;
     }
 
     private void CountAll(int packets, long bytes, long invalid, long poolEmpty, long tooLong, long copies)

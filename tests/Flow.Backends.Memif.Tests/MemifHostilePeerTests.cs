@@ -189,6 +189,69 @@ public class MemifHostileServerTests
         await MemifFlowPairTests.Transfer(server, client, 64, count: 500, queues: 1);
     }
 
+    [Fact]
+    public async Task MetadataAServerWroteIntoAPostedFrameDoesNotSurviveTheReceive()
+    {
+        string socket = MemifTestNames.Socket("meta-server");
+        using MemifInterface server = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Server });
+        using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client, InputPort = 3 });
+        Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
+        var sink = new MetaSink();
+        using FlowGraph graph = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding)
+            .Add("rx", new MemifRx(client, 0)).Add("sink", sink).Connect("rx", "sink").Build();
+        graph.Start();
+
+        FillPostedFrameAsAServerMight(client);
+
+        Assert.True(MemifTestNames.WaitUntil(() => sink.Received is not null), "the frame did not arrive");
+        await graph.StopAsync();
+        PacketMeta meta = sink.Received!.Value;
+        Assert.Equal((64, (ushort)3, PacketFlags.L2Valid, (ushort)PacketPool.DefaultDataOffset), (meta.Length, meta.InputPort, meta.Flags, meta.DataOffset));
+        Assert.Equal((0u, 0UL, 0u, (ushort)0, 0L, 0UL), (meta.NextHop, meta.UserWord, meta.Hash, meta.VlanTci, meta.Timestamp, meta.Sequence));
+        Assert.Equal((0, 0, 0), (meta.L2Offset, meta.L3Offset, meta.L4Offset));
+        Assert.Equal(client.SharedPool!.Id, meta.PoolId);
+        Assert.Equal(0, client.SharedPool.InvalidFrees);
+    }
+
+    /// <summary>Plays the server: a 64-byte frame in the buffer posted in slot 0, and garbage over its metadata.</summary>
+    private static unsafe void FillPostedFrameAsAServerMight(MemifInterface client)
+    {
+        var ring = client.ClientRing(s2m: false, 0);
+        var descriptors = (MemifDescriptor*)((byte*)ring + MemifConstants.RingHeaderSize);
+        byte* buffer = client.BufferRegionBase + descriptors[0].Offset;
+        new Span<byte>(buffer - PacketPool.DefaultDataOffset, PacketMeta.Size).Fill(0xAB);
+        new Span<byte>(buffer, 64).Fill(0x02);
+        descriptors[0].Length = 64;
+        Volatile.Write(ref ring->Tail, (ushort)1);
+    }
+
+    /// <summary>Keeps the metadata of the first packet, frees everything.</summary>
+    private sealed class MetaSink : Stage<NoOutput, NoDrop>
+    {
+        private PacketMeta? _received;
+
+        public PacketMeta? Received
+        {
+            get
+            {
+                lock (this)
+                {
+                    return _received;
+                }
+            }
+        }
+
+        public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
+        {
+            lock (this)
+            {
+                _received ??= packets[0].Meta;
+            }
+            PacketPools.Free(packets);
+            nexts.Slice(0, packets.Length).Fill(Next.Consumed);
+        }
+    }
+
     private static unsafe void Lie(MemifInterface client, int step)
     {
         var ring = client.ClientRing(s2m: false, 0);

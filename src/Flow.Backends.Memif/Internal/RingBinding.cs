@@ -121,7 +121,8 @@ internal sealed unsafe class RingBinding
             {
                 if (freshUsed == freshCount)
                 {
-                    freshCount = pool.AllocateBulk(fresh.Slice(0, Math.Min(fresh.Length, free - posted)));
+                    // The receive rewrites every frame's metadata (MemifRx): no fresh metadata here.
+                    freshCount = pool.AllocateBulkForReceive(fresh.Slice(0, Math.Min(fresh.Length, free - posted)));
                     InAddressOrder(fresh.Slice(0, freshCount));
                     freshUsed = 0;
                     if (freshCount == 0)

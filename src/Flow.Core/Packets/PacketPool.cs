@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Flow.Internal;
 
 namespace Flow;
@@ -44,6 +45,10 @@ public sealed unsafe class PacketPool : IDisposable
     // arbitrary thread could strand frames when the thread ends. Workers flush theirs on exit.
     [ThreadStatic]
     private static FrameCache?[]? t_caches;
+    // ResetReceived's metadata outside the per-frame fields: L2/L3/L4 0 and the pool id; hash and
+    // VLAN 0 and the frame size; timestamp and sequence 0 and the allocated mark.
+    private readonly Vector256<ulong> _metaFirstHalf;
+    private readonly Vector256<ulong> _metaSecondHalf;
     private long _allocationFailures;
     private long _invalidFrees;
     private int _disposed;
@@ -66,6 +71,8 @@ public sealed unsafe class PacketPool : IDisposable
         int limit = Math.Min(FrameCache.Capacity, frameCount / 8);
         _cacheLimit = limit < 32 ? 0 : (int)BitOperations.RoundUpToPowerOf2((uint)limit + 1) / 2;
         Id = PacketPools.Register(this);
+        _metaFirstHalf = Vector256.Create(0UL, (ulong)Id << 48, 0UL, 0UL);
+        _metaSecondHalf = Vector256.Create((ulong)(ushort)frameSize << 48, 0UL, 0UL, AllocatedCanary);
 
         Span<uint> indices = stackalloc uint[256];
         for (int start = 0; start < frameCount; start += indices.Length)
@@ -162,12 +169,44 @@ public sealed unsafe class PacketPool : IDisposable
     /// Allocates up to <paramref name="destination"/>.Length packets with fresh metadata and
     /// returns how many; the shortfall is added to <see cref="AllocationFailures"/>.
     /// </summary>
-    public int AllocateBulk(Span<Packet> destination)
+    public int AllocateBulk(Span<Packet> destination) => Allocate(destination, freshMetadata: true);
+
+    /// <summary>
+    /// Allocates frames for a backend to receive into, like <see cref="AllocateBulk"/> but writing
+    /// only the pool's own bookkeeping (the frame is allocated, its index), not fresh metadata:
+    /// the backend calls <see cref="ResetReceived"/> on each frame before it leaves as a packet.
+    /// A backend receiving into memory a peer can write has to rewrite the metadata then anyway;
+    /// this spares it initializing every frame twice. Such frames may be freed unreceived.
+    /// </summary>
+    public int AllocateBulkForReceive(Span<Packet> destination) => Allocate(destination, freshMetadata: false);
+
+    /// <summary>
+    /// Writes the whole metadata of a frame of this pool that was received into: what a fresh
+    /// allocation holds (data offset, pool, frame index and size, every other field zero), with
+    /// <paramref name="length"/>, <paramref name="inputPort"/> and <paramref name="flags"/>.
+    /// Nothing the frame held before survives, whoever wrote it. Two 32-byte stores and two
+    /// 8-byte ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ResetReceived(Packet packet, int length, ushort inputPort, PacketFlags flags)
+    {
+        byte* frame = packet.Frame;
+        nuint offset = (nuint)(frame - _region);
+        // A 32-bit divide where the region allows (the cheaper one); metadata must be right either way.
+        uint index = _regionLength <= uint.MaxValue ? (uint)offset / (uint)_frameSize : (uint)(offset / (nuint)_frameSize);
+        Unsafe.WriteUnaligned(frame, _metaFirstHalf);
+        Unsafe.WriteUnaligned(frame + 32, _metaSecondHalf);
+        Unsafe.WriteUnaligned(frame, (ulong)(ushort)_dataOffset | ((ulong)(ushort)length << 16) |
+            ((ulong)inputPort << 32) | ((ulong)(ushort)flags << 48));
+        Unsafe.WriteUnaligned(frame + 16, (ulong)index);
+    }
+
+    private int Allocate(Span<Packet> destination, bool freshMetadata)
     {
         FrameCache? cache = CacheOfThisThread();
         if (cache is not null)
         {
-            return AllocateFromCache(cache, destination);
+            return AllocateFromCache(cache, destination, freshMetadata);
         }
         Span<uint> indices = stackalloc uint[256];
         int total = 0;
@@ -177,7 +216,7 @@ public sealed unsafe class PacketPool : IDisposable
             int got = _free.Dequeue(indices.Slice(0, want));
             for (int i = 0; i < got; i++)
             {
-                destination[total + i] = new Packet(Reset(indices[i]));
+                destination[total + i] = new Packet(freshMetadata ? Reset(indices[i]) : MarkAllocated(indices[i]));
             }
             total += got;
             if (got < want)
@@ -189,7 +228,7 @@ public sealed unsafe class PacketPool : IDisposable
         return total;
     }
 
-    private int AllocateFromCache(FrameCache cache, Span<Packet> destination)
+    private int AllocateFromCache(FrameCache cache, Span<Packet> destination, bool freshMetadata)
     {
         uint[] items = cache.Items;
         int count = cache.Count;
@@ -208,7 +247,8 @@ public sealed unsafe class PacketPool : IDisposable
             int take = Math.Min(count, destination.Length - total);
             for (int i = 0; i < take; i++)
             {
-                destination[total + i] = new Packet(Reset(items[--count]));
+                uint index = items[--count];
+                destination[total + i] = new Packet(freshMetadata ? Reset(index) : MarkAllocated(index));
             }
             total += take;
         }
@@ -380,6 +420,17 @@ public sealed unsafe class PacketPool : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>The bookkeeping a free checks (allocated mark, index), nothing else: see <see cref="AllocateBulkForReceive"/>.</summary>
+    private byte* MarkAllocated(uint index)
+    {
+        byte* frame = FrameAddress(index);
+        PacketMeta* meta = (PacketMeta*)frame;
+        Debug.Assert(meta->Owner == FreeCanary, "a frame on the free list is marked allocated");
+        meta->FrameIndex = index;
+        meta->Owner = AllocatedCanary;
+        return frame;
+    }
+
     private byte* Reset(uint index)
     {
         byte* frame = FrameAddress(index);
