@@ -14,7 +14,7 @@ public unsafe class PacketPoolReceiveTests
     [InlineData(true)]
     public void AReceivedFrameHasTheMetadataOfAFreshAllocationWithItsLengthPortAndFlags(bool threadCache)
     {
-        RunOn(threadCache, () =>
+        PoolThread.Run(threadCache, () =>
         {
             using PacketPool pool = PacketPool.Create(1024, frameSize: 2176); // big enough for a thread cache
             var fresh = new Packet[2];
@@ -44,7 +44,7 @@ public unsafe class PacketPoolReceiveTests
     [InlineData(true)]
     public void FramesAllocatedForReceiveKeepTheirOldMetadataAndMayBeFreedUnreceived(bool threadCache)
     {
-        RunOn(threadCache, () =>
+        PoolThread.Run(threadCache, () =>
         {
             // Without a cache, a pool of exactly 8 hands the same frames out again; with one, its LIFO does.
             using PacketPool pool = PacketPool.Create(threadCache ? 1024 : 8);
@@ -79,35 +79,4 @@ public unsafe class PacketPoolReceiveTests
     }
 
     private static PacketMeta Meta(Packet packet) => packet.Meta;
-
-    /// <summary>Runs on a thread with frame caches (as a worker) or on one without.</summary>
-    private static void RunOn(bool threadCache, Action test)
-    {
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                if (threadCache)
-                {
-                    PacketPool.EnableThreadCaches();
-                }
-                test();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-            finally
-            {
-                PacketPool.ReleaseThreadCaches();
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            throw new Xunit.Sdk.XunitException(failure.ToString());
-        }
-    }
 }

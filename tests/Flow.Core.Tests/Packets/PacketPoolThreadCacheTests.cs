@@ -4,32 +4,7 @@ namespace Flow.Core.Tests.Packets;
 
 public unsafe class PacketPoolThreadCacheTests
 {
-    private static void OnCachingThread(Action action)
-    {
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            PacketPool.EnableThreadCaches();
-            try
-            {
-                action();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-            finally
-            {
-                PacketPool.ReleaseThreadCaches();
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            throw new Xunit.Sdk.XunitException("caching thread failed: " + failure);
-        }
-    }
+    private static void OnCachingThread(Action action) => PoolThread.Run(withFrameCaches: true, action);
 
     [Fact]
     public void FramesInAWorkersCacheStillCountAsAvailable()
