@@ -20,7 +20,14 @@ namespace Flow;
 /// </remarks>
 public sealed unsafe class PacketPool : IDisposable
 {
-    public const int DefaultFrameSize = 2048;
+    /// <summary>
+    /// 33 cache lines, not 2048: frames 2 KiB apart put every frame's metadata (and headers) in
+    /// the same two sets of a 4 KiB-period L1, so a 32-packet batch evicted itself between
+    /// stages. An odd number of lines spreads them over every set (DPDK pads mempool objects for
+    /// the same reason). Measured in GraphPassBenchmark: the full graph 14.8 → 10.0 ns/packet at
+    /// bursts of 32, 19.2 → 9.2 at 256. Leaves 1984 bytes of data room.
+    /// </summary>
+    public const int DefaultFrameSize = 2112;
 
     /// <summary>Metadata (64 B) plus 64 B of headroom for pushed headers (VLAN, tunnels).</summary>
     public const int DefaultDataOffset = PacketMeta.Size + 64;

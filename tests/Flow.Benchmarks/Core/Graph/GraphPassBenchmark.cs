@@ -14,11 +14,13 @@ namespace Flow.Benchmarks.Core.Graph;
 public class GraphPassBenchmark
 {
     private const int Packets = 2048;
+    private const int ExtraHops = 8;
 
     private Packet[] _frames = null!;
     private BenchRx _handRx = null!;
     private FlowGraph _full = null!;
     private FlowGraph _bare = null!;
+    private FlowGraph _hops = null!;
     private long _delivered;
 
     /// <summary>Packets a source takes per poll: per-batch costs are spread over this many.</summary>
@@ -44,6 +46,12 @@ public class GraphPassBenchmark
             .Add("rx", new BenchRx(4096, [])).Add("count", new Counter()).Add("sink", new NullSink())
             .Connect("rx", "count").Connect("count", "sink")
             .Build();
+        GraphBuilder hops = new GraphBuilder().WithBurst(Burst).Add("rx", new BenchRx(4096, [])).Add("count0", new Counter()).Connect("rx", "count0");
+        for (int i = 1; i <= ExtraHops; i++)
+        {
+            hops.Add($"count{i}", new Counter()).Connect($"count{i - 1}", $"count{i}");
+        }
+        _hops = hops.Add("sink", new NullSink()).Connect($"count{ExtraHops}", "sink").Build();
     }
 
     [GlobalCleanup]
@@ -53,6 +61,7 @@ public class GraphPassBenchmark
         _handRx.Dispose();
         _full.Dispose();
         _bare.Dispose();
+        _hops.Dispose();
         PacketPool.ReleaseThreadCaches();
     }
 
@@ -81,6 +90,21 @@ public class GraphPassBenchmark
         for (int pass = 0; pass < Passes; pass++)
         {
             work += _full.RunPassOnCallingThread(0);
+        }
+        return work;
+    }
+
+    /// <summary>
+    /// The bare trip with <see cref="ExtraHops"/> more counters: (this − FlowRxCounterSink) / ExtraHops
+    /// is what one more stage costs a packet — the hop plus a counter's trivial work.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Packets)]
+    public int FlowRxEightMoreCountersSink()
+    {
+        int work = 0;
+        for (int pass = 0; pass < Passes; pass++)
+        {
+            work += _hops.RunPassOnCallingThread(0);
         }
         return work;
     }
