@@ -14,6 +14,12 @@ public sealed record AfXdpOptions
     /// <summary>The queue this stage serves, 0 ≤ Queue &lt; <see cref="QueueCount"/>. Stage-level.</summary>
     public int Queue { get; init; }
 
+    /// <summary>
+    /// The <see cref="PacketMeta.InputPort"/> received frames carry (a switch port's id, so a graph
+    /// with several interfaces tells them apart). Unset: the queue number. Stage-level.
+    /// </summary>
+    public ushort? InputPort { get; init; }
+
     /// <summary>Queues 0..QueueCount-1 each get a socket and a UMEM; one rx/tx stage pair per queue.</summary>
     public int QueueCount { get; init; } = 1;
 
@@ -82,5 +88,5 @@ public sealed record AfXdpOptions
     internal int EffectiveTxRingSize => TxRingSize > 0 ? TxRingSize : RingSize;
 
     /// <summary>The same options with the stage-level fields cleared: what stages sharing a port must agree on.</summary>
-    internal AfXdpOptions PortLevel => this with { Queue = 0, Blocking = false, PollTimeoutMs = 0 };
+    internal AfXdpOptions PortLevel => this with { Queue = 0, InputPort = null, Blocking = false, PollTimeoutMs = 0 };
 }

@@ -45,7 +45,7 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
         ArgumentNullException.ThrowIfNull(options);
         _port = AfXdpPort.Acquire(options, logger);
         _socket = _port.Socket(options.Queue);
-        _inputPort = (ushort)options.Queue;
+        _inputPort = options.InputPort ?? (ushort)options.Queue;
         _blocking = options.Blocking;
         _needWakeup = _socket.NeedWakeup;
         _refillBatch = Math.Max(1, Math.Min(Burst.Default, options.EffectiveFillRingSize / 4));

@@ -68,6 +68,29 @@ public sealed class AfXdpRxKernelPeerTests
         Assert.Equal(0, rx.Pool.InvalidFrees);
     }
 
+    [Theory]
+    [InlineData(null, 0)]
+    [InlineData((ushort)5, 5)]
+    public void ReceivedFramesCarryTheConfiguredInputPortOrTheQueue(ushort? inputPort, int expected)
+    {
+        using var veth = new PeerVeth();
+        using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb, InputPort = inputPort });
+        KernelPeer.ScapySend(veth, [Frames.Make(veth.LocalMac, veth.PeerMac, 64, 3)]);
+
+        Span<Packet> packets = stackalloc Packet[32];
+        Span<Next> nexts = stackalloc Next[32];
+        int n = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (n == 0 && clock.Elapsed < Limit)
+        {
+            n = rx.Poll(packets, nexts);
+        }
+
+        Assert.Equal(1, n);
+        Assert.Equal(expected, packets[0].Meta.InputPort);
+        rx.Pool.Free(packets[0]);
+    }
+
     [Fact]
     public void PingRequestsFromTheNamespaceArrive()
     {
