@@ -116,8 +116,8 @@ internal static class SwitchVethBench
         {
             await using FlowGraph graph = new GraphBuilder().Worker(0, SwitchCpu, IdlePolicy.BusyPoll)
                 .AddSwitch(ports)
-                .Add("rx_a", new AfXdpRx(a)).Add("in_a", new InputPortStamp(0)).Connect("rx_a", "in_a").Connect("in_a", SwitchGraph.Classifier)
-                .Add("rx_b", new AfXdpRx(b)).Add("in_b", new InputPortStamp(1)).Connect("rx_b", "in_b").Connect("in_b", SwitchGraph.Classifier)
+                .Add("rx_a", new AfXdpRx(a with { InputPort = 0 })).Connect("rx_a", SwitchGraph.Classifier)
+                .Add("rx_b", new AfXdpRx(b with { InputPort = 1 })).Connect("rx_b", SwitchGraph.Classifier)
                 .Add("tx_a", new AfXdpTx(a)).Connect(SwitchGraph.TaggerOf("port_a"), "tx_a")
                 .Add("tx_b", new AfXdpTx(b)).Connect(SwitchGraph.TaggerOf("port_b"), "tx_b")
                 .Build();
