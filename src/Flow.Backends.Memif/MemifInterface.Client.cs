@@ -8,23 +8,21 @@ public sealed unsafe partial class MemifInterface
 {
     private MemifRegion? _ringRegion;
     private MemifBufferGroup? _buffers;
-    private MemifRegion? _bufferRegion;
-    private PacketPool? _bufferPool;
     private int[]? _ringEventFds;
     private Thread? _clientThread;
     private int _stopFd = -1;
     private volatile bool _stopping;
 
     /// <summary>Client role: the pool whose frames are the shared buffers (region 1).</summary>
-    internal PacketPool? BufferPool => _bufferPool;
+    internal PacketPool? BufferPool => _buffers?.Pool;
 
     /// <summary>
     /// Client role: the pool whose frames are the shared memory. Packets allocated from it are
     /// transmitted without a copy (received packets already come from it); null in server role.
     /// </summary>
-    public PacketPool? SharedPool => _bufferPool;
+    public PacketPool? SharedPool => _buffers?.Pool;
 
-    internal byte* BufferRegionBase => _bufferRegion is null ? null : _bufferRegion.Base;
+    internal byte* BufferRegionBase => _buffers is null ? null : _buffers.Region.Base;
 
     /// <summary>Bytes of one shared buffer (a frame's data room).</summary>
     internal int BufferCapacity => Options.BufferSize;
@@ -50,8 +48,6 @@ public sealed unsafe partial class MemifInterface
             : MemifBufferGroup.CreatePrivate($"memif-{Options.InterfaceId}-shared",
                 Options.PoolFrames > 0 ? Options.PoolFrames : 2 * slots + 1024, Options.BufferSize);
         _ringRegion = MemifRegion.Create("flow-memif-rings", (ulong)(2 * queues * RingStride));
-        _bufferRegion = _buffers.Region;
-        _bufferPool = _buffers.Pool;
         _ringEventFds = new int[2 * queues];
         for (int i = 0; i < _ringEventFds.Length; i++)
         {
@@ -112,7 +108,7 @@ public sealed unsafe partial class MemifInterface
             return false;
         }
 
-        MemifRegion[] regions = [_ringRegion!, _bufferRegion!];
+        MemifRegion[] regions = [_ringRegion!, _buffers!.Region];
         var bindings = new RingBinding[2 * queuePairs];
         for (int q = 0; q < queuePairs; q++)
         {
@@ -122,7 +118,7 @@ public sealed unsafe partial class MemifInterface
             // Post the rx buffers now (the worker has not seen this ring yet), so the server can
             // send as soon as it reads CONNECTED's effect rather than after our first poll.
             RingBinding rx = bindings[queuePairs + q];
-            rx.RefillClient(_rx[q].Slots, _bufferPool!, _bufferRegion!.Base, PacketPool.DefaultDataOffset, Options.BufferSize);
+            rx.RefillClient(_rx[q].Slots, _buffers!.Pool, _buffers.Region.Base, PacketPool.DefaultDataOffset, Options.BufferSize);
             rx.Primed = true;
             _tx[q].Attach(bindings[q]);
             _rx[q].Attach(rx);
@@ -234,7 +230,7 @@ public sealed unsafe partial class MemifInterface
         {
             return problem;
         }
-        MemifRegion[] regions = [_ringRegion!, _bufferRegion!];
+        MemifRegion[] regions = [_ringRegion!, _buffers!.Region];
         for (int r = 0; r < regions.Length; r++)
         {
             MemifMessage region = default;
@@ -342,7 +338,7 @@ public sealed unsafe partial class MemifInterface
                 for (int i = 0; i < inFlight && i < tx.Size; i++)
                 {
                     int slot = (tx.Tail + i) & tx.Mask;
-                    _bufferPool!.Free(_tx[q].Slots[slot]);
+                    _buffers!.Pool.Free(_tx[q].Slots[slot]);
                     _tx[q].Slots[slot] = default;
                 }
             }
@@ -352,7 +348,7 @@ public sealed unsafe partial class MemifInterface
             {
                 if (!slots[i].IsNull)
                 {
-                    _bufferPool!.Free(slots[i]);
+                    _buffers!.Pool.Free(slots[i]);
                     slots[i] = default;
                 }
             }

@@ -66,7 +66,7 @@ internal sealed unsafe class MemifBufferGroup
         }
         MemifRegion region = MemifRegion.Create("flow-memif-buffers", (ulong)frames * (ulong)frameSize);
         PacketPool pool = PacketPool.Wrap(region.Base, (nuint)region.Size, frameSize, PacketPool.DefaultDataOffset, poolName);
-        return new MemifBufferGroup(name, region, pool, bufferSize) { _members = name.Length == 0 ? 1 : 0 };
+        return new MemifBufferGroup(name, region, pool, bufferSize);
     }
 
     /// <summary>Leaves the group; the last member to leave frees the pool and unmaps the region.</summary>
