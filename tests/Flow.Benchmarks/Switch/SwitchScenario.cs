@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Flow.Backends.Memif;
 using Flow.Benchmarks.Infrastructure;
@@ -41,9 +40,9 @@ public static class SwitchScenario
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int rounds = IntArg(args, "--rounds", 5);
-        double seconds = DoubleArg(args, "--seconds", 3.0);
-        int bursts = IntArg(args, "--bursts", 1);
+        int rounds = ScenarioArgs.Int(args, "--rounds", 5);
+        double seconds = ScenarioArgs.Double(args, "--seconds", 3.0);
+        int bursts = ScenarioArgs.Int(args, "--bursts", 1);
         bool memif = !args.Contains("--veth-only");
         bool veth = !args.Contains("--memif-only");
         var json = new Dictionary<string, object?> { ["scenario"] = "switch" };
@@ -248,23 +247,5 @@ public static class SwitchScenario
         {
             throw new InvalidOperationException(message);
         }
-    }
-
-    internal static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    internal static string? StringArg(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    internal static double DoubleArg(string[] args, string name, double fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

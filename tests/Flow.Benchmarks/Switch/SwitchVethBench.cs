@@ -30,9 +30,9 @@ internal static class SwitchVethBench
 
     public static async Task<int> RunAsync(string[] args, Dictionary<string, object?> json)
     {
-        int rounds = SwitchScenario.IntArg(args, "--veth-rounds", 3);
-        double seconds = SwitchScenario.DoubleArg(args, "--veth-seconds", 3.0);
-        string[] names = SwitchScenario.StringArg(args, "--veth-variants")?.Split(',') ?? AllNames;
+        int rounds = ScenarioArgs.Int(args, "--veth-rounds", 3);
+        double seconds = ScenarioArgs.Double(args, "--veth-seconds", 3.0);
+        string[] names = ScenarioArgs.String(args, "--veth-variants")?.Split(',') ?? AllNames;
         string? missing = Missing();
         if (missing is not null)
         {

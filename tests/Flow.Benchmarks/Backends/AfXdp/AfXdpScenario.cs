@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Flow.Backends.AfXdp;
 using Flow.Benchmarks.Infrastructure;
@@ -34,9 +33,9 @@ public static class AfXdpScenario
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int rounds = IntArg(args, "--rounds", 3);
-        double seconds = DoubleArg(args, "--seconds", 3);
-        s_attach = StringArg(args, "--attach") == "skb" ? AfXdpAttachMode.Skb : AfXdpAttachMode.Native;
+        int rounds = ScenarioArgs.Int(args, "--rounds", 3);
+        double seconds = ScenarioArgs.Double(args, "--seconds", 3);
+        s_attach = ScenarioArgs.String(args, "--attach") == "skb" ? AfXdpAttachMode.Skb : AfXdpAttachMode.Native;
         if (!AfXdpPort.IsSupported)
         {
             Console.Error.WriteLine($"afxdp: {AfXdpPort.NotSupportedReason}");
@@ -58,7 +57,7 @@ public static class AfXdpScenario
             ("testpmd_tx", TestpmdTx),
             ("flow_tx", FlowTx),
         };
-        string? only = StringArg(args, "--only");
+        string? only = ScenarioArgs.String(args, "--only");
         if (only is not null)
         {
             string[] chosen = only.Split(',');
@@ -224,23 +223,5 @@ public static class AfXdpScenario
         {
             throw new InvalidOperationException(message);
         }
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string? StringArg(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static double DoubleArg(string[] args, string name, double fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

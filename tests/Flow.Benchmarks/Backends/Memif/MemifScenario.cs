@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Flow.Backends.Memif;
 using Flow.Benchmarks.Infrastructure;
@@ -26,8 +25,8 @@ public static class MemifScenario
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        int rounds = IntArg(args, "--rounds", 3);
-        double seconds = DoubleArg(args, "--seconds", 2.0);
+        int rounds = ScenarioArgs.Int(args, "--rounds", 3);
+        double seconds = ScenarioArgs.Double(args, "--seconds", 2.0);
         var window = TimeSpan.FromSeconds(seconds);
         var warm = TimeSpan.FromSeconds(1);
         if (!File.Exists("/usr/bin/dpdk-testpmd"))
@@ -175,17 +174,5 @@ public static class MemifScenario
             throw new InvalidOperationException($"Flow sent {sent}, testpmd received {received}, balanced {stats.IsBalanced}");
         }
         return pps;
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static double DoubleArg(string[] args, string name, double fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Flow.Benchmarks.Infrastructure;
 
@@ -33,9 +32,9 @@ internal static class PipelineScenario
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int rounds = IntArg(args, "--rounds", 5);
-        s_burst = IntArg(args, "--burst", 32);
-        double seconds = DoubleArg(args, "--seconds", 1.0);
+        int rounds = ScenarioArgs.Int(args, "--rounds", 5);
+        s_burst = ScenarioArgs.Int(args, "--burst", 32);
+        double seconds = ScenarioArgs.Double(args, "--seconds", 1.0);
         var warm = TimeSpan.FromMilliseconds(300);
         var window = TimeSpan.FromSeconds(seconds);
         Console.WriteLine($"pipeline: {rounds} rounds, {seconds:F1} s window, 64-byte frames, {Environment.ProcessorCount} cpus");
@@ -64,7 +63,7 @@ internal static class PipelineScenario
             ("heavy_hand_1w", () => Task.FromResult(Hand(lpm, flows, destinations, twoThreads: false, window, warm))),
             ("heavy_hand_2w", () => Task.FromResult(Hand(lpm, flows, destinations, twoThreads: true, window, warm))),
         };
-        string? only = StringArg(args, "--only");
+        string? only = ScenarioArgs.String(args, "--only");
         if (only is not null)
         {
             var chosen = only.Split(',');
@@ -396,23 +395,5 @@ internal static class PipelineScenario
             destinations[i] = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(prefix | (uint)random.Next(256));
         }
         return destinations;
-    }
-
-    private static string? StringArg(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static double DoubleArg(string[] args, string name, double fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }
