@@ -46,13 +46,7 @@ public sealed class AfXdpRxKernelPeerTests
         KernelPeer.ScapySend(veth, [Frames.Make(veth.LocalMac, veth.PeerMac, 200, 9)]);
 
         Span<Packet> packets = stackalloc Packet[32];
-        Span<Next> nexts = stackalloc Next[32];
-        int n = 0;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (n == 0 && clock.Elapsed < Limit)
-        {
-            n = rx.Poll(packets, nexts);
-        }
+        int n = PollUntilSomething(rx, packets);
 
         Assert.Equal(1, n);
         Packet packet = packets[0];
@@ -78,13 +72,7 @@ public sealed class AfXdpRxKernelPeerTests
         KernelPeer.ScapySend(veth, [Frames.Make(veth.LocalMac, veth.PeerMac, 64, 3)]);
 
         Span<Packet> packets = stackalloc Packet[32];
-        Span<Next> nexts = stackalloc Next[32];
-        int n = 0;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (n == 0 && clock.Elapsed < Limit)
-        {
-            n = rx.Poll(packets, nexts);
-        }
+        int n = PollUntilSomething(rx, packets);
 
         Assert.Equal(1, n);
         Assert.Equal(expected, packets[0].Meta.InputPort);
@@ -148,5 +136,18 @@ public sealed class AfXdpRxKernelPeerTests
         GraphStats stats = graph.GetStats();
         Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
         Assert.Equal(stats.Stage("rx").OutOn("out"), stats.Stage("capture").Consumed);
+    }
+
+    /// <summary>Polls until the stage yields frames (at most <see cref="Limit"/>); how many it yielded.</summary>
+    private static int PollUntilSomething(AfXdpRx rx, Span<Packet> packets)
+    {
+        Span<Next> nexts = stackalloc Next[packets.Length];
+        int n = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (n == 0 && clock.Elapsed < Limit)
+        {
+            n = rx.Poll(packets, nexts);
+        }
+        return n;
     }
 }
