@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Flow.Benchmarks.Infrastructure;
@@ -11,28 +9,11 @@ namespace Flow.Benchmarks.Infrastructure;
 /// </summary>
 internal sealed partial class TestpmdPeer : IDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly CapturedProcess _process;
 
-    private TestpmdPeer(Process process)
-    {
-        _process = process;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
+    private TestpmdPeer(CapturedProcess process) => _process = process;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>One net_memif port (<paramref name="vdev"/>: its devargs) in forwarding mode <paramref name="mode"/>.</summary>
     public static TestpmdPeer Start(string vdev, string mode, int cpu) =>
@@ -46,17 +27,8 @@ internal sealed partial class TestpmdPeer : IDisposable
     {
         string prefix = $"flowbench{Environment.ProcessId}{Random.Shared.Next(1_000_000)}";
         string devices = string.Join(" ", vdevs.Select(v => "--vdev=" + v));
-        // stdbuf: stdout is a pipe; unbuffered so the prompt's answers arrive as they are printed.
-        var info = new ProcessStartInfo("/usr/bin/stdbuf",
-            $"-o0 -e0 /usr/bin/dpdk-testpmd --no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu},1@{cpu} " +
-            $"{devices} -- {appArgs} -i")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var peer = new TestpmdPeer(Process.Start(info) ?? throw new InvalidOperationException("dpdk-testpmd did not start"));
+        var peer = new TestpmdPeer(CapturedProcess.Start("/usr/bin/dpdk-testpmd",
+            $"--no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu},1@{cpu} {devices} -- {appArgs} -i", withInput: true));
         if (!Wait(() => Regex.IsMatch(peer.Output, @"Checking link statuses\.\.\.[\s\S]*\bDone\b") || peer._process.HasExited, 20))
         {
             peer.Dispose();
@@ -65,11 +37,7 @@ internal sealed partial class TestpmdPeer : IDisposable
         return peer;
     }
 
-    public void Send(string command)
-    {
-        _process.StandardInput.WriteLine(command);
-        _process.StandardInput.Flush();
-    }
+    public void Send(string command) => _process.WriteLine(command);
 
     public bool WaitLinkUp(int port = 0) => Wait(() =>
     {
@@ -152,23 +120,9 @@ internal sealed partial class TestpmdPeer : IDisposable
     [GeneratedRegex(@"Tx-bps:")]
     private static partial Regex TxBps();
 
-    [LibraryImport("libc", EntryPoint = "kill")]
-    private static partial int Kill(int pid, int signal);
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
-
     public void Dispose()
     {
-        if (!_process.HasExited)
+        _process.Stop(() =>
         {
             try
             {
@@ -176,14 +130,9 @@ internal sealed partial class TestpmdPeer : IDisposable
             }
             catch (IOException)
             {
-                // stdin closed already; the signal below ends it
+                // stdin closed already; the SIGKILL after the wait ends it
             }
-            if (!_process.WaitForExit(10_000))
-            {
-                Kill(_process.Id, 9);
-                _process.WaitForExit(10_000);
-            }
-        }
+        });
         _process.Dispose();
     }
 }

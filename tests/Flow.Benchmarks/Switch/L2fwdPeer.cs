@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
+using Flow.Benchmarks.Infrastructure;
 
 namespace Flow.Benchmarks.Switch;
 
@@ -9,44 +8,24 @@ namespace Flow.Benchmarks.Switch;
 /// ports (port 0 ↔ port 1), one lcore pinned to one CPU, stats printing off. Stopped with
 /// SIGINT by pid (l2fwd closes its ports and exits), SIGKILL if it hangs.
 /// </summary>
-internal sealed partial class L2fwdPeer : IDisposable
+internal sealed class L2fwdPeer : IDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly CapturedProcess _process;
 
     public L2fwdPeer(string binary, IReadOnlyList<string> vdevs, int cpu, bool macUpdating = true)
     {
         string prefix = $"flowbenchl2fwd{Environment.ProcessId}{Random.Shared.Next(1_000_000)}";
         string devices = string.Join(" ", vdevs.Select(v => "--vdev=" + v));
-        var info = new ProcessStartInfo("/usr/bin/stdbuf",
-            $"-o0 -e0 {binary} --no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu} {devices} " +
-            $"-- -p 0x3 -q 2 -T 0{(macUpdating ? "" : " --no-mac-updating")}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        _process = Process.Start(info) ?? throw new InvalidOperationException("l2fwd did not start");
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = CapturedProcess.Start(binary,
+            $"--no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu} {devices} " +
+            $"-- -p 0x3 -q 2 -T 0{(macUpdating ? "" : " --no-mac-updating")}");
     }
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
     public bool HasExited => _process.HasExited;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>
     /// The l2fwd binary: <c>FLOW_L2FWD</c> if set, else what <c>build-l2fwd.sh</c> (found above the
@@ -92,31 +71,9 @@ internal sealed partial class L2fwdPeer : IDisposable
         return null;
     }
 
-    [LibraryImport("libc", EntryPoint = "kill")]
-    private static partial int Kill(int pid, int signal);
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
-
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            Kill(_process.Id, 2);
-            if (!_process.WaitForExit(10_000))
-            {
-                Kill(_process.Id, 9);
-                _process.WaitForExit(10_000);
-            }
-        }
+        _process.Stop(() => _process.Signal(2)); // SIGINT: l2fwd closes its ports and exits
         _process.Dispose();
     }
 }
