@@ -37,10 +37,11 @@ public sealed record AfXdpOptions
     public int FrameSize { get; init; } = 2048;
 
     /// <summary>
-    /// UMEM headroom at the front of every chunk; Flow's 64-byte packet metadata lives there, so
-    /// at least 64. Received data starts at Headroom + 256 (the kernel's XDP_PACKET_HEADROOM).
+    /// UMEM headroom at the front of every chunk, a multiple of 8, on top of the kernel's own 256
+    /// bytes (XDP_PACKET_HEADROOM): received data starts at Headroom + 256, and the bytes in front
+    /// of it are room for pushed headers. Packet metadata is never in the UMEM.
     /// </summary>
-    public int Headroom { get; init; } = PacketMeta.Size;
+    public int Headroom { get; init; }
 
     /// <summary>Entries of each of the four rings (power of two), unless a ring's own size is set.</summary>
     public int RingSize { get; init; } = 2048;

@@ -223,10 +223,10 @@ public sealed class AfXdpPort : IDisposable
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(o.FrameSize), o.FrameSize, "the UMEM frame size must be 2048 or 4096 (aligned chunk mode)");
         }
-        if (o.Headroom < PacketMeta.Size || o.Headroom % 8 != 0 || o.Headroom + XdpConstants.XdpPacketHeadroom + 128 > o.FrameSize)
+        if (o.Headroom < 0 || o.Headroom % 8 != 0 || o.Headroom + XdpConstants.XdpPacketHeadroom + 128 > o.FrameSize)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(o.Headroom), o.Headroom,
-                $"the UMEM headroom holds Flow's {PacketMeta.Size}-byte metadata: a multiple of 8, at least {PacketMeta.Size}, leaving room for the kernel's 256 bytes and a frame");
+                "the UMEM headroom must be a multiple of 8 from 0, leaving room for the kernel's 256 bytes and a frame");
         }
         if (o.QueueCount < 1 || o.Queue < 0 || o.Queue >= o.QueueCount)
         {

@@ -88,23 +88,27 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
         long bytes = 0;
         int invalid = 0;
         ushort inputPort = _inputPort;
+        ulong frameSize = (ulong)umem.FrameSize;
         for (uint i = 0; i < n; i++)
         {
             ref readonly XdpDesc desc = ref socket.Rx.Descriptor(index + i);
-            byte* frame = umem.ChunkOf(desc.Addr, out ulong chunk);
-            if (frame == null)
+            ulong address = desc.Addr;
+            uint length = desc.Len;
+            // The kernel is trusted, but these checks are a load each: a driver bug becomes a
+            // counted drop, not a packet reaching past its chunk or a frame owned twice.
+            if (umem.ChunkOf(address, out ulong chunk) == null || address - chunk + length > frameSize || !umem.TryReturn(chunk))
             {
                 invalid++;
                 continue;
             }
-            umem.Returned(chunk);
-            PacketMeta* meta = (PacketMeta*)frame;
-            meta->DataOffset = (ushort)(desc.Addr - chunk);
-            meta->Length = (ushort)desc.Len;
+            Packet packet = umem.PacketOf(chunk);
+            PacketMeta* meta = packet.MetaAddress;
+            meta->DataOffset = (ushort)(address - chunk);
+            meta->Length = (ushort)length;
             meta->InputPort = inputPort;
-            packets[count] = new Packet(frame);
+            packets[count] = packet;
             nexts[count] = To(Output.Out);
-            bytes += desc.Len;
+            bytes += length;
             count++;
         }
         socket.Rx.Release();

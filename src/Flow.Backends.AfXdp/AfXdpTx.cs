@@ -108,6 +108,13 @@ public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDisposabl
             int length = packet.Length;
             if (packet.Meta.PoolId == _poolId)
             {
+                // The kernel would count a descriptor past its chunk as invalid and never complete
+                // it, so the frame would stay lent until the UMEM is gone; refuse it here instead.
+                if (packet.Meta.DataOffset + length > packet.Meta.FrameSize)
+                {
+                    nexts[i] = Drop(Reason.TooLong);
+                    continue;
+                }
                 frame = packet.Frame;
                 ref XdpDesc desc = ref socket.Tx.Descriptor(index + used);
                 desc.Addr = (ulong)(packet.DataPointer - umem);
@@ -196,11 +203,9 @@ public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDisposabl
             int count = 0;
             for (uint i = 0; i < n; i++)
             {
-                byte* frame = umem.ChunkOf(socket.Completion.Address(index + i), out ulong chunk);
-                if (frame != null)
+                if (umem.ChunkOf(socket.Completion.Address(index + i), out ulong chunk) != null && umem.TryReturn(chunk))
                 {
-                    umem.Returned(chunk);
-                    done[count++] = new Packet(frame);
+                    done[count++] = umem.PacketOf(chunk);
                 }
             }
             socket.Completion.Release();

@@ -36,12 +36,12 @@ public class MemifRxPostingOrderTests
     [InlineData(new int[0])]
     public unsafe void FramesAreSortedByAddress(int[] order)
     {
-        byte* baseAddress = (byte*)0x10000;
-        var frames = order.Select(i => new Packet(baseAddress + (i * 2176))).ToArray();
+        using PacketPool pool = PacketPool.Create(16);
+        var frames = order.Select(i => pool.PacketAt((uint)i)).ToArray();
 
         RingBinding.InAddressOrder(frames);
 
-        Assert.Equal(order.Order().Select(i => (nint)(baseAddress + (i * 2176))), frames.Select(f => (nint)f.Frame));
+        Assert.Equal(order.Order().Select(i => (nint)pool.FrameAddress((uint)i)), frames.Select(f => (nint)f.Frame));
     }
 
     /// <summary>Offsets of the buffers posted on the client's rx ring, oldest first.</summary>

@@ -13,16 +13,17 @@ namespace Flow.Backends.AfXdp.Internal;
 /// <remarks>
 /// Chunk layout (aligned mode, chunk = frame):
 /// <code>
-///  0            64 (Headroom)      Headroom + 256                                FrameSize
+///  0            Headroom           Headroom + 256                                FrameSize
 ///  +------------+------------------+---------------------------------------------+
-///  | PacketMeta | XDP_PACKET_HEAD- | received data ...                           |
-///  | (Flow)     | ROOM (kernel)    |                                             |
+///  | headroom   | XDP_PACKET_HEAD- | received data ...                           |
+///  | (option)   | ROOM (kernel)    |                                             |
 ///  +------------+------------------+---------------------------------------------+
 /// </code>
-/// The kernel never writes the UMEM headroom, so the metadata the pool keeps there survives a
-/// trip through the fill and rx rings: a received frame is a packet of <see cref="Pool"/>
-/// without a copy. <see cref="_inKernel"/> marks frames lent to the kernel (fill or tx ring) so
-/// they return to the pool when the sockets are closed; a frame is in one place at a time, so the
+/// Chunks hold packet bytes only; each chunk's metadata is in the pool's private array, so a
+/// received chunk is a packet of <see cref="Pool"/> without a copy. <see cref="_inKernel"/> marks
+/// frames lent to the kernel (fill or tx ring): they return to the pool when the sockets are
+/// closed, and a descriptor naming a chunk that is not lent is refused (a kernel or driver bug
+/// becomes a counted drop, not a frame owned twice). A frame is in one place at a time, so the
 /// rx and tx threads never write the same byte.
 /// </remarks>
 internal sealed unsafe class Umem : IDisposable
@@ -70,6 +71,26 @@ internal sealed unsafe class Umem : IDisposable
 
     public PacketPool Pool { get; }
 
+    /// <summary>The packet whose frame is the chunk at byte offset <paramref name="chunk"/> (from <see cref="ChunkOf"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Packet PacketOf(ulong chunk) => Pool.PacketAt((uint)(chunk >> _frameShift));
+
+    /// <summary>
+    /// Takes back the chunk at <paramref name="chunk"/> from the kernel; false when it was not
+    /// lent (the descriptor is a lie or a duplicate, and the frame is someone else's).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryReturn(ulong chunk)
+    {
+        ref byte lent = ref _inKernel[chunk >> _frameShift];
+        if (lent == 0)
+        {
+            return false;
+        }
+        lent = 0;
+        return true;
+    }
+
     /// <summary>Turns a kernel descriptor address into the frame (chunk start) holding it, or null when outside the UMEM.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte* ChunkOf(ulong address, out ulong chunk)
@@ -77,10 +98,6 @@ internal sealed unsafe class Umem : IDisposable
         chunk = address & _chunkMask;
         return chunk < _length ? _region + chunk : null;
     }
-
-    /// <summary>Marks the frame at <paramref name="chunk"/> as back from the kernel.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Returned(ulong chunk) => _inKernel[chunk >> _frameShift] = 0;
 
     /// <summary>Marks the frame at <paramref name="chunk"/> as lent to the kernel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -100,7 +117,7 @@ internal sealed unsafe class Umem : IDisposable
             if (_inKernel[i] != 0)
             {
                 _inKernel[i] = 0;
-                Pool.Free(new Packet(Pool.FrameAddress(i)));
+                Pool.Free(Pool.PacketAt(i));
             }
         }
         Pool.Dispose(); // unmaps the region

@@ -15,8 +15,8 @@ namespace Flow.Backends.AfXdp.Protocol;
 ///  +---------------+---------------+---------------+---------------+ 32
 /// </code>
 /// The kernel rejects non-zero bytes it does not know, so the struct is zeroed before use.
-/// <c>Headroom</c> is reserved at the front of every chunk; Flow keeps its 64-byte
-/// <see cref="PacketMeta"/> there, untouched by the kernel.
+/// <c>Headroom</c> is reserved at the front of every chunk, before the kernel's own
+/// XDP_PACKET_HEADROOM; the kernel never writes it.
 /// </remarks>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 internal struct XdpUmemReg

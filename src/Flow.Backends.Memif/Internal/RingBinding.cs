@@ -83,7 +83,7 @@ internal sealed unsafe class RingBinding
     /// </summary>
     internal static void InAddressOrder(Span<Packet> frames)
     {
-        if (frames.Length > 1 && frames[0].Frame > frames[^1].Frame)
+        if (frames.Length > 1 && frames[0].MetaAddress > frames[^1].MetaAddress)
         {
             frames.Reverse();
         }
@@ -91,7 +91,7 @@ internal sealed unsafe class RingBinding
         {
             Packet current = frames[i];
             int j = i - 1;
-            while (j >= 0 && frames[j].Frame > current.Frame)
+            while (j >= 0 && frames[j].MetaAddress > current.MetaAddress)
             {
                 frames[j + 1] = frames[j];
                 j--;

@@ -47,7 +47,13 @@ internal sealed class FrameIndexRing
         do
         {
             head = Volatile.Read(ref _indexes.ProducerHead);
-            Debug.Assert(head + n - Volatile.Read(ref _indexes.ConsumerTail) <= _slots.Length, "free list overflow");
+            // Checked in release builds too: more indices than slots can only be a frame freed
+            // twice at once (the pool's canary check is not atomic), and an overrun would hand the
+            // same frame out twice. One read of a line the consumers write, per bulk.
+            if (head + n - Volatile.Read(ref _indexes.ConsumerTail) > _slots.Length)
+            {
+                ThrowHelper.ThrowInvalidOperation("free list overflow: a frame was freed twice at the same time");
+            }
         }
         while (Interlocked.CompareExchange(ref _indexes.ProducerHead, head + n, head) != head);
 

@@ -4,73 +4,88 @@ using System.Runtime.CompilerServices;
 namespace Flow;
 
 /// <summary>
-/// A handle to one packet: the address of its frame in native memory. Pointer-sized, copied
-/// freely; it owns nothing. Ownership moves with the handle through stages, rings and pools
-/// (a stage that passes a packet on must not touch it again).
+/// A handle to one packet: the address of its metadata (<see cref="PacketMeta"/>, in its pool's
+/// private metadata array). Pointer-sized, copied freely; it owns nothing. Ownership moves with
+/// the handle through stages, rings and pools (a stage that passes a packet on must not touch it
+/// again).
 /// </summary>
 /// <remarks>
-/// Frame layout: <c>[PacketMeta (64 B)][headroom][data (Length bytes)][tailroom]</c>.
+/// Frame layout: <c>[headroom (DataOffset bytes)][data (Length bytes)][tailroom]</c>, at
+/// <see cref="Frame"/>; the metadata is never in the frame (ADR 006).
 /// </remarks>
 [DebuggerDisplay("{ToString(),nq}")]
 public readonly unsafe struct Packet : IEquatable<Packet>
 {
-    private readonly byte* _frame;
+    private readonly PacketMeta* _meta;
 
-    /// <summary>Wraps the start of a frame. Backends use this on frames of a pool they made.</summary>
+    /// <summary>Wraps a pool's metadata entry; pools make packets (<see cref="PacketPool.PacketAt"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Packet(byte* frame) => _frame = frame;
+    internal Packet(PacketMeta* meta) => _meta = meta;
 
-    /// <summary>Start of the frame (where <see cref="PacketMeta"/> lives).</summary>
+    /// <summary>Start of the frame that holds the packet bytes.</summary>
     public byte* Frame
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _frame;
+        get => _meta->FrameField;
     }
 
-    public bool IsNull => _frame == null;
+    /// <summary>Address of the metadata: the handle's identity, and its order within a pool (frame order).</summary>
+    public PacketMeta* MetaAddress
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _meta;
+    }
+
+    public bool IsNull => _meta == null;
 
     /// <summary>The packet's metadata, read and written in place.</summary>
     public ref PacketMeta Meta
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => ref *(PacketMeta*)_frame;
+        get => ref *_meta;
     }
 
     /// <summary>Bytes of packet data.</summary>
     public int Length
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => ((PacketMeta*)_frame)->Length;
+        get => _meta->Length;
     }
 
     /// <summary>Address of the first data byte.</summary>
     public byte* DataPointer
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _frame + ((PacketMeta*)_frame)->DataOffset;
+        get => _meta->FrameField + _meta->DataOffset;
     }
 
-    /// <summary>The packet data.</summary>
+    /// <summary>
+    /// The packet data. Offset and length are clamped to the frame, so even metadata a buggy stage
+    /// wrote past the frame (the public fields allow it) yields a span inside the frame.
+    /// </summary>
     public Span<byte> Data
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            PacketMeta* meta = (PacketMeta*)_frame;
-            return new Span<byte>(_frame + meta->DataOffset, meta->Length);
+            PacketMeta* meta = _meta;
+            uint frameSize = meta->FrameSizeField;
+            uint offset = Math.Min(meta->DataOffset, frameSize);
+            uint length = Math.Min(meta->Length, frameSize - offset);
+            return new Span<byte>(meta->FrameField + offset, (int)length);
         }
     }
 
     /// <summary>Bytes in front of the data that a header can be prepended into.</summary>
-    public int Headroom => ((PacketMeta*)_frame)->DataOffset - PacketMeta.Size;
+    public int Headroom => _meta->DataOffset;
 
     /// <summary>Bytes after the data that it can grow into.</summary>
     public int Tailroom
     {
         get
         {
-            PacketMeta* meta = (PacketMeta*)_frame;
-            return meta->FrameSize - meta->DataOffset - meta->Length;
+            PacketMeta* meta = _meta;
+            return meta->FrameSizeField - meta->DataOffset - meta->Length;
         }
     }
 
@@ -79,8 +94,8 @@ public readonly unsafe struct Packet : IEquatable<Packet>
     {
         get
         {
-            PacketMeta* meta = (PacketMeta*)_frame;
-            return meta->FrameSize - meta->DataOffset;
+            PacketMeta* meta = _meta;
+            return meta->FrameSizeField - meta->DataOffset;
         }
     }
 
@@ -88,8 +103,8 @@ public readonly unsafe struct Packet : IEquatable<Packet>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TrySetLength(int length)
     {
-        PacketMeta* meta = (PacketMeta*)_frame;
-        if ((uint)length > (uint)(meta->FrameSize - meta->DataOffset))
+        PacketMeta* meta = _meta;
+        if ((uint)length > (uint)(meta->FrameSizeField - meta->DataOffset))
         {
             return false;
         }
@@ -104,8 +119,8 @@ public readonly unsafe struct Packet : IEquatable<Packet>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryPrepend(int count)
     {
-        PacketMeta* meta = (PacketMeta*)_frame;
-        if ((uint)count > (uint)(meta->DataOffset - PacketMeta.Size))
+        PacketMeta* meta = _meta;
+        if ((uint)count > meta->DataOffset)
         {
             return false;
         }
@@ -124,7 +139,7 @@ public readonly unsafe struct Packet : IEquatable<Packet>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryTrimFront(int count)
     {
-        PacketMeta* meta = (PacketMeta*)_frame;
+        PacketMeta* meta = _meta;
         if ((uint)count > meta->Length)
         {
             return false;
@@ -137,16 +152,16 @@ public readonly unsafe struct Packet : IEquatable<Packet>
         return true;
     }
 
-    public bool Equals(Packet other) => _frame == other._frame;
+    public bool Equals(Packet other) => _meta == other._meta;
 
     public override bool Equals(object? obj) => obj is Packet other && Equals(other);
 
-    public override int GetHashCode() => ((nint)_frame).GetHashCode();
+    public override int GetHashCode() => ((nint)_meta).GetHashCode();
 
-    public static bool operator ==(Packet left, Packet right) => left._frame == right._frame;
+    public static bool operator ==(Packet left, Packet right) => left._meta == right._meta;
 
-    public static bool operator !=(Packet left, Packet right) => left._frame != right._frame;
+    public static bool operator !=(Packet left, Packet right) => left._meta != right._meta;
 
     public override string ToString() =>
-        _frame == null ? "Packet(null)" : $"Packet(pool {Meta.PoolId} frame {Meta.FrameIndex}, {Length} B)";
+        _meta == null ? "Packet(null)" : $"Packet(pool {Meta.PoolId} frame 0x{(nint)Frame:x}, {Length} B)";
 }

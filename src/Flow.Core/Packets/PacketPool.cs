@@ -14,7 +14,9 @@ namespace Flow;
 /// <remarks>
 /// Either the pool allocates its region (page-aligned, never the GC heap) or it wraps memory a
 /// backend provides — an AF_XDP UMEM, a memif region — so that received frames are packets
-/// without a copy. Exhaustion is counted in <see cref="AllocationFailures"/>, never thrown.
+/// without a copy. Frames hold packet bytes only: every frame's <see cref="PacketMeta"/> lives in
+/// a private array of the pool (ADR 006), because a wrapped region may be writable by a peer
+/// process, and nothing a peer writes may steer Flow's own memory accesses. Exhaustion is counted in <see cref="AllocationFailures"/>, never thrown.
 /// A free of a frame that is not allocated (double free, foreign pointer) is refused and
 /// counted in <see cref="InvalidFrees"/>.
 /// </remarks>
@@ -29,14 +31,20 @@ public sealed unsafe class PacketPool : IDisposable
     /// </summary>
     public const int DefaultFrameSize = 2112;
 
-    /// <summary>Metadata (64 B) plus 64 B of headroom for pushed headers (VLAN, tunnels).</summary>
-    public const int DefaultDataOffset = PacketMeta.Size + 64;
+    /// <summary>
+    /// 128 bytes of headroom for pushed headers (VLAN, tunnels); data starts on the third cache
+    /// line of a frame, as it did when the first line held the metadata, so memif buffer offsets
+    /// and AF_XDP layouts kept their geometry.
+    /// </summary>
+    public const int DefaultDataOffset = 128;
 
-    internal const ulong AllocatedCanary = 0xF10A_A110_CA7E_D000;
-    private const ulong FreeCanary = 0xF10A_F4EE_F4EE_0000;
+    internal const uint AllocatedCanary = 0xA110_CA7E;
+    private const uint FreeCanary = 0xF4EE_F4EE;
     private const int PageSize = 4096;
 
     private readonly byte* _region;
+    // Private: never inside a region a backend wraps, so no peer can write it.
+    private readonly PacketMeta* _metadata;
     private readonly nuint _regionLength;
     private readonly bool _ownsRegion;
     private readonly Action? _releaseRegion;
@@ -52,9 +60,8 @@ public sealed unsafe class PacketPool : IDisposable
     // arbitrary thread could strand frames when the thread ends. Workers flush theirs on exit.
     [ThreadStatic]
     private static FrameCache?[]? t_caches;
-    // ResetReceived's metadata outside the per-frame fields: L2/L3/L4 0 and the pool id; hash and
-    // VLAN 0 and the frame size; timestamp and sequence 0 and the allocated mark.
-    private readonly Vector256<ulong> _metaFirstHalf;
+    // ResetReceived's second half of the metadata: hash and VLAN 0 and the frame size; timestamp,
+    // sequence and next hop 0, and the allocated mark.
     private readonly Vector256<ulong> _metaSecondHalf;
     private long _allocationFailures;
     private long _invalidFrees;
@@ -77,9 +84,9 @@ public sealed unsafe class PacketPool : IDisposable
         // small for a useful cache get none.
         int limit = Math.Min(FrameCache.Capacity, frameCount / 8);
         _cacheLimit = limit < 32 ? 0 : (int)BitOperations.RoundUpToPowerOf2((uint)limit + 1) / 2;
+        _metadata = (PacketMeta*)NativeMemory.AlignedAlloc((nuint)frameCount * PacketMeta.Size, PageSize);
         Id = PacketPools.Register(this);
-        _metaFirstHalf = Vector256.Create(0UL, (ulong)Id << 48, 0UL, 0UL);
-        _metaSecondHalf = Vector256.Create((ulong)(ushort)frameSize << 48, 0UL, 0UL, AllocatedCanary);
+        _metaSecondHalf = Vector256.Create((ulong)(ushort)frameSize << 48, 0UL, 0UL, (ulong)AllocatedCanary << 32);
 
         Span<uint> indices = stackalloc uint[256];
         for (int start = 0; start < frameCount; start += indices.Length)
@@ -88,11 +95,11 @@ public sealed unsafe class PacketPool : IDisposable
             for (int i = 0; i < n; i++)
             {
                 uint index = (uint)(start + i);
-                PacketMeta* meta = (PacketMeta*)FrameAddress(index);
+                PacketMeta* meta = _metadata + index;
                 *meta = default;
-                meta->PoolId = Id;
-                meta->FrameIndex = index;
-                meta->FrameSize = (ushort)frameSize;
+                meta->PoolIdField = Id;
+                meta->FrameField = FrameAddress(index);
+                meta->FrameSizeField = (ushort)frameSize;
                 meta->Owner = FreeCanary;
                 indices[i] = index;
             }
@@ -125,7 +132,7 @@ public sealed unsafe class PacketPool : IDisposable
 
     public string Name { get; }
 
-    /// <summary>Registry id, stored in every frame's metadata so a packet finds its pool.</summary>
+    /// <summary>Registry id, stored in every packet's metadata so a packet finds its pool.</summary>
     public ushort Id { get; }
 
     public int FrameCount => _frameCount;
@@ -168,6 +175,25 @@ public sealed unsafe class PacketPool : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte* FrameAddress(uint index) => _region + (nuint)index * (nuint)_frameSize;
 
+    /// <summary>
+    /// The packet of frame <paramref name="index"/> (a backend turning a frame the kernel or a peer
+    /// handed back into its packet). Its metadata is whatever the pool last wrote: a backend that
+    /// receives into it allocated it, and writes length and port before passing it on.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Packet PacketAt(uint index)
+    {
+        if (index >= (uint)_frameCount)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(index), index, $"pool '{Name}' has {_frameCount} frames");
+        }
+        return new Packet(_metadata + index);
+    }
+
+    /// <summary>Index of <paramref name="packet"/>'s frame in this pool (its position in the metadata array).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint IndexOf(Packet packet) => (uint)(packet.MetaAddress - _metadata);
+
     /// <summary>True when <paramref name="address"/> lies inside this pool's frames.</summary>
     public bool Contains(byte* address) =>
         address >= _region && address < _region + (nuint)_frameCount * (nuint)_frameSize;
@@ -182,30 +208,27 @@ public sealed unsafe class PacketPool : IDisposable
     /// Allocates frames for a backend to receive into, like <see cref="AllocateBulk"/> but writing
     /// only the pool's own bookkeeping (the frame is allocated, its index), not fresh metadata:
     /// the backend calls <see cref="ResetReceived"/> on each frame before it leaves as a packet.
-    /// A backend receiving into memory a peer can write has to rewrite the metadata then anyway;
-    /// this spares it initializing every frame twice. Such frames may be freed unreceived.
+    /// A backend that posts frames for a peer or the kernel to fill writes the metadata when the
+    /// frame comes back filled; this spares it initializing every frame twice. Such frames may be
+    /// freed unreceived.
     /// </summary>
     public int AllocateBulkForReceive(Span<Packet> destination) => Allocate(destination, freshMetadata: false);
 
     /// <summary>
-    /// Writes the whole metadata of a frame of this pool that was received into: what a fresh
-    /// allocation holds (data offset, pool, frame index and size, every other field zero), with
+    /// Writes the metadata of a packet of this pool that was received into: what a fresh
+    /// allocation holds (data offset, every other per-packet field zero), with
     /// <paramref name="length"/>, <paramref name="inputPort"/> and <paramref name="flags"/>.
-    /// Nothing the frame held before survives, whoever wrote it. Two 32-byte stores and two
-    /// 8-byte ones.
+    /// Nothing an earlier use of the packet left survives. Three 8-byte stores and one 32-byte one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ResetReceived(Packet packet, int length, ushort inputPort, PacketFlags flags)
     {
-        byte* frame = packet.Frame;
-        nuint offset = (nuint)(frame - _region);
-        // A 32-bit divide where the region allows (the cheaper one); metadata must be right either way.
-        uint index = _regionLength <= uint.MaxValue ? (uint)offset / (uint)_frameSize : (uint)(offset / (nuint)_frameSize);
-        Unsafe.WriteUnaligned(frame, _metaFirstHalf);
-        Unsafe.WriteUnaligned(frame + 32, _metaSecondHalf);
-        Unsafe.WriteUnaligned(frame, (ulong)(ushort)_dataOffset | ((ulong)(ushort)length << 16) |
-            ((ulong)inputPort << 32) | ((ulong)(ushort)flags << 48));
-        Unsafe.WriteUnaligned(frame + 16, (ulong)index);
+        ulong* meta = (ulong*)packet.MetaAddress;
+        meta[0] = (ulong)(ushort)_dataOffset | ((ulong)(ushort)length << 16) | ((ulong)inputPort << 32) | ((ulong)(ushort)flags << 48);
+        meta[1] = (ulong)Id << 48;
+        // meta[2] is the frame's address, written once when the pool was made.
+        meta[3] = 0;
+        Unsafe.WriteUnaligned(meta + 4, _metaSecondHalf);
     }
 
     private int Allocate(Span<Packet> destination, bool freshMetadata)
@@ -289,24 +312,23 @@ public sealed unsafe class PacketPool : IDisposable
         int pending = cache?.Count ?? 0;
         int spillAt = cached is null ? scratch.Length : _cacheLimit;
         int invalid = 0;
-        // Locals, not fields: stores through frame pointers would otherwise make the JIT reload them per packet.
-        byte* region = _region;
-        nuint frameSize = (nuint)_frameSize;
-        nuint regionBytes = (nuint)_frameCount * frameSize;
+        // Locals, not fields: stores through metadata pointers would otherwise make the JIT reload them per packet.
+        PacketMeta* metadata = _metadata;
+        nuint frameCount = (nuint)_frameCount;
         for (int i = 0; i < packets.Length; i++)
         {
-            byte* frame = packets[i].Frame;
-            PacketMeta* meta = (PacketMeta*)frame;
-            // One unsigned compare checks both ends of the region; the canary and the index
-            // refuse double frees and pointers into the middle of a frame.
-            if ((nuint)(frame - region) >= regionBytes || meta->Owner != AllocatedCanary ||
-                region + meta->FrameIndex * frameSize != frame)
+            PacketMeta* meta = packets[i].MetaAddress;
+            // The index comes from the handle, never from memory: one unsigned compare checks both
+            // ends of the array, the round trip refuses a pointer into the middle of an entry, and
+            // the canary refuses a double free.
+            nuint index = (nuint)((byte*)meta - (byte*)metadata) / PacketMeta.Size;
+            if (index >= frameCount || metadata + index != meta || meta->Owner != AllocatedCanary)
             {
                 invalid++;
                 continue;
             }
             meta->Owner = FreeCanary;
-            indices[pending++] = meta->FrameIndex;
+            indices[pending++] = (uint)index;
             if (pending == spillAt)
             {
                 // A full cache gives back its older half; the scratch path gives back everything.
@@ -426,30 +448,27 @@ public sealed unsafe class PacketPool : IDisposable
         return true;
     }
 
+    /// <summary>The bookkeeping a free checks (the allocated mark), nothing else: see <see cref="AllocateBulkForReceive"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    /// <summary>The bookkeeping a free checks (allocated mark, index), nothing else: see <see cref="AllocateBulkForReceive"/>.</summary>
-    private byte* MarkAllocated(uint index)
+    private PacketMeta* MarkAllocated(uint index)
     {
-        byte* frame = FrameAddress(index);
-        PacketMeta* meta = (PacketMeta*)frame;
+        PacketMeta* meta = _metadata + index;
         Debug.Assert(meta->Owner == FreeCanary, "a frame on the free list is marked allocated");
-        meta->FrameIndex = index;
         meta->Owner = AllocatedCanary;
-        return frame;
+        return meta;
     }
 
-    private byte* Reset(uint index)
+    private PacketMeta* Reset(uint index)
     {
-        byte* frame = FrameAddress(index);
-        PacketMeta* meta = (PacketMeta*)frame;
+        PacketMeta* meta = _metadata + index;
         Debug.Assert(meta->Owner == FreeCanary, "a frame on the free list is marked allocated");
-        *meta = default;
-        meta->DataOffset = (ushort)_dataOffset;
-        meta->PoolId = Id;
-        meta->FrameIndex = index;
-        meta->FrameSize = (ushort)_frameSize;
-        meta->Owner = AllocatedCanary;
-        return frame;
+        ulong* words = (ulong*)meta;
+        words[0] = (ushort)_dataOffset;
+        words[1] = (ulong)Id << 48;
+        // words[2] is the frame's address, written once when the pool was made.
+        words[3] = 0;
+        Unsafe.WriteUnaligned(words + 4, _metaSecondHalf);
+        return meta;
     }
 
     private static void ValidateGeometry(int frameCount, int frameSize, int dataOffset)
@@ -458,15 +477,14 @@ public sealed unsafe class PacketPool : IDisposable
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(frameCount), frameCount, "a pool needs at least one frame");
         }
-        if (frameSize < PacketMeta.Size + 64 || frameSize > ushort.MaxValue || frameSize % 64 != 0)
+        if (frameSize < 128 || frameSize > ushort.MaxValue || frameSize % 64 != 0)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(frameSize), frameSize,
                 "frame size must be a multiple of 64 between 128 and 65472 bytes");
         }
-        if (dataOffset < PacketMeta.Size || dataOffset >= frameSize)
+        if (dataOffset < 0 || dataOffset >= frameSize)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(dataOffset), dataOffset,
-                $"data offset must leave room for the {PacketMeta.Size}-byte metadata and lie inside the frame");
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(dataOffset), dataOffset, "data offset must lie inside the frame");
         }
     }
 
@@ -477,6 +495,7 @@ public sealed unsafe class PacketPool : IDisposable
             return;
         }
         PacketPools.Unregister(this);
+        NativeMemory.AlignedFree(_metadata);
         if (_ownsRegion)
         {
             NativeMemory.AlignedFree(_region);

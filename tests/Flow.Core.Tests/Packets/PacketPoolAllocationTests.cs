@@ -19,15 +19,16 @@ public unsafe class PacketPoolAllocationTests
         Assert.Equal(8, (byte*)&meta.L2Offset - b);
         Assert.Equal(10, (byte*)&meta.L3Offset - b);
         Assert.Equal(12, (byte*)&meta.L4Offset - b);
-        Assert.Equal(14, (byte*)&meta.PoolId - b);
-        Assert.Equal(16, (byte*)&meta.FrameIndex - b);
-        Assert.Equal(20, (byte*)&meta.NextHop - b);
+        Assert.Equal(14, (byte*)&meta.PoolIdField - b);
+        Assert.Equal(16, (byte*)&meta.FrameField - b);
         Assert.Equal(24, (byte*)&meta.UserWord - b);
         Assert.Equal(32, (byte*)&meta.Hash - b);
         Assert.Equal(36, (byte*)&meta.VlanTci - b);
-        Assert.Equal(38, (byte*)&meta.FrameSize - b);
+        Assert.Equal(38, (byte*)&meta.FrameSizeField - b);
         Assert.Equal(40, (byte*)&meta.Timestamp - b);
         Assert.Equal(48, (byte*)&meta.Sequence - b);
+        Assert.Equal(56, (byte*)&meta.NextHop - b);
+        Assert.Equal(60, (byte*)&meta.Owner - b);
     }
 
     [Fact]
@@ -37,7 +38,7 @@ public unsafe class PacketPoolAllocationTests
         Assert.True(pool.TryAllocate(out Packet packet));
         Assert.Equal(0, packet.Length);
         Assert.Equal(PacketPool.DefaultDataOffset, packet.Meta.DataOffset);
-        Assert.Equal(PacketPool.DefaultDataOffset - PacketMeta.Size, packet.Headroom);
+        Assert.Equal(PacketPool.DefaultDataOffset, packet.Headroom);
         Assert.Equal(PacketPool.DefaultFrameSize - PacketPool.DefaultDataOffset, packet.Capacity);
         Assert.Equal(pool.Id, packet.Meta.PoolId);
         Assert.True(pool.Contains(packet.Frame));
@@ -147,7 +148,7 @@ public unsafe class PacketPoolAllocationTests
     [Theory]
     [InlineData(0, 2048, 128)]
     [InlineData(4, 100, 64)]
-    [InlineData(4, 2048, 32)]
+    [InlineData(4, 2048, -1)]
     [InlineData(4, 2048, 2048)]
     public void BadGeometryIsRejectedWithAReason(int frames, int frameSize, int dataOffset)
     {

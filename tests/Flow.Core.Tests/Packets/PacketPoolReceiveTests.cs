@@ -4,8 +4,8 @@ namespace Flow.Core.Tests.Packets;
 
 /// <summary>
 /// <see cref="PacketPool.AllocateBulkForReceive"/> and <see cref="PacketPool.ResetReceived"/>:
-/// frames a backend receives into (shared memory a peer may scribble on) get their metadata
-/// written once, at receive, and end up exactly like a fresh allocation.
+/// frames a backend receives into get their metadata written once, at receive, and end up
+/// exactly like a fresh allocation.
 /// </summary>
 public unsafe class PacketPoolReceiveTests
 {
@@ -26,11 +26,16 @@ public unsafe class PacketPoolReceiveTests
             Assert.Equal(8, pool.AllocateBulkForReceive(received));
             foreach (Packet packet in received)
             {
-                new Span<byte>(packet.Frame, PacketMeta.Size).Fill(0xAB); // what a hostile peer may leave
+                byte* frame = packet.Frame;
+                // What an earlier use of the packet may leave in every field a stage can write.
+                packet.Meta.UserWord = packet.Meta.Sequence = ulong.MaxValue;
+                packet.Meta.Hash = packet.Meta.NextHop = uint.MaxValue;
+                packet.Meta.L2Offset = packet.Meta.L3Offset = packet.Meta.L4Offset = packet.Meta.VlanTci = ushort.MaxValue;
+                packet.Meta.Timestamp = -1;
                 pool.ResetReceived(packet, 60, 7, PacketFlags.L2Valid);
 
-                Assert.Equal(Meta(fresh[1]) with { FrameIndex = packet.Meta.FrameIndex }, Meta(packet));
-                Assert.Equal((uint)((packet.Frame - pool.Region) / pool.FrameSize), packet.Meta.FrameIndex);
+                Assert.Equal(Meta(fresh[1]) with { FrameField = frame }, Meta(packet));
+                Assert.Equal((uint)((packet.Frame - pool.Region) / pool.FrameSize), pool.IndexOf(packet));
                 Assert.Equal(60, packet.Length);
             }
             pool.FreeBulk(received);

@@ -50,7 +50,7 @@ public sealed class VlanTaggerTests : IDisposable
     [Fact]
     public void DropsWhenThereIsNoHeadroomForTheTag()
     {
-        using PacketPool tight = PacketPool.Create(4, dataOffset: PacketMeta.Size, name: "no-headroom");
+        using PacketPool tight = PacketPool.Create(4, dataOffset: 0, name: "no-headroom");
         Assert.True(tight.TryAllocate(out Packet packet));
         packet.TrySetLength(60);
         Frame(Host(2), Host(1), length: 60).CopyTo(packet.Data);
