@@ -42,8 +42,8 @@ internal static class SwitchControlCommands
         {
             CheckPort(await control.GetPortsAsync().ConfigureAwait(false), port);
         }
-        int start = Number(request, "start", 0, int.MaxValue) ?? 0;
-        int limit = Number(request, "limit", 1, MaxMacShowLimit) ?? 1000;
+        int start = request.OptionalInteger("start", 0, int.MaxValue) ?? 0;
+        int limit = request.OptionalInteger("limit", 1, MaxMacShowLimit) ?? 1000;
         MacTablePage page = await control.ShowMacTablePageAsync(start, limit, vlan, port).ConfigureAwait(false);
         var rows = new List<IReadOnlyList<string>>();
         foreach (MacEntry e in page.Entries)
@@ -160,20 +160,6 @@ internal static class SwitchControlCommands
         {
             throw new ControlCommandException($"no switch port is named '{port}'; the ports are {string.Join(", ", ports.Names)}");
         }
-    }
-
-    private static int? Number(ControlRequest request, string name, int min, int max)
-    {
-        string? text = request.Optional(name);
-        if (text is null)
-        {
-            return null;
-        }
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
-        {
-            throw new ControlCommandException($"{name} '{text}' is not a number from {Text(min)} to {Text(max)}");
-        }
-        return value;
     }
 
     private static ushort? Vlan(ControlRequest request, string name)
