@@ -41,6 +41,26 @@ internal static class Frames
         return bytes;
     }
 
+    /// <summary>
+    /// A 64-byte frame whose tag stack is <paramref name="tags"/> (outermost first: each a TPID
+    /// and the TCI after it), then <see cref="TestEtherType"/>.
+    /// </summary>
+    public static byte[] Stacked(MacAddress dst, MacAddress src, params (ushort Tpid, ushort Tci)[] tags)
+    {
+        var bytes = new byte[64];
+        dst.CopyTo(bytes);
+        src.CopyTo(bytes.AsSpan(6));
+        int at = 12;
+        foreach ((ushort tpid, ushort tci) in tags)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(at), tpid);
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(at + 2), tci);
+            at += 4;
+        }
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(at), TestEtherType);
+        return bytes;
+    }
+
     /// <summary>A packet from <paramref name="bytes"/> arriving on input port <paramref name="inputPort"/>.</summary>
     public static Packet On(this LeakCheckingPool pool, ushort inputPort, byte[] bytes)
     {

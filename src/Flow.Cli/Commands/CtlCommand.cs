@@ -20,6 +20,7 @@ internal static class CtlCommand
         Examples (a switch graph):
           flow ctl mac show                                   the MAC table
           flow ctl mac show --vlan 10 --port host_a           ... of one VLAN and/or port
+          flow ctl mac show --start 65536 --limit 500         ... the page from where the last one stopped
           flow ctl mac flush [--vlan 10] [--port host_a]      forget dynamic entries
           flow ctl mac add 02:00:00:00:00:0a --vlan 10 --port host_b    a static entry (never ages)
           flow ctl mac del 02:00:00:00:00:0a [--vlan 10]
@@ -75,8 +76,11 @@ internal static class CtlCommand
 
         var showVlan = VlanOption("Only entries of this VLAN.");
         var showPort = PortOption("Only entries learned on (or placed on) this port.");
-        var show = new Command("show", "List the MAC table: MAC, VLAN, port, static/dynamic, age.") { showVlan, showPort };
-        show.SetAction((parse, token) => SendAsync(parse, context, "mac show", token, ("vlan", parse.GetValue(showVlan)), ("port", parse.GetValue(showPort))));
+        var showStart = new Option<string?>("--start") { Description = "The table slot to list from: the one a previous page named (default 0).", HelpName = "slot" };
+        var showLimit = new Option<string?>("--limit") { Description = "Most rows of this page (default 1000, at most 10000).", HelpName = "N" };
+        var show = new Command("show", "List the MAC table a page at a time: MAC, VLAN, port, static/dynamic, age.") { showVlan, showPort, showStart, showLimit };
+        show.SetAction((parse, token) => SendAsync(parse, context, "mac show", token, ("vlan", parse.GetValue(showVlan)), ("port", parse.GetValue(showPort)),
+            ("start", parse.GetValue(showStart)), ("limit", parse.GetValue(showLimit))));
 
         var flushVlan = VlanOption("Only entries of this VLAN.");
         var flushPort = PortOption("Only entries on this port.");

@@ -10,14 +10,33 @@ public sealed partial class MacLearner
     /// <summary>Entries in the table now.</summary>
     public int Count => _table.Count;
 
-    /// <summary>The MAC table, sorted by VLAN then address; ages are relative to the last tick.</summary>
-    public IReadOnlyList<MacEntry> GetEntries()
+    /// <summary>
+    /// Slots one <see cref="GetEntries"/> call reads at most, so that a control message costs
+    /// the worker a bounded time whatever the table's size (security review L8): 64 Ki slots,
+    /// half a MiB of keys read in order.
+    /// </summary>
+    public const int MaxSlotsPerRead = 64 * 1024;
+
+    /// <summary>
+    /// Up to <paramref name="maxEntries"/> entries (of <paramref name="vlan"/> and/or port id
+    /// <paramref name="portId"/> when given) from the table's slots at and after
+    /// <paramref name="start"/>, reading at most <see cref="MaxSlotsPerRead"/> slots; in table
+    /// order, ages relative to the last tick. <see cref="MacTablePage.Next"/> is where to go on,
+    /// null when the table's end was reached.
+    /// </summary>
+    public MacTablePage GetEntries(int start, int maxEntries, ushort? vlan = null, ushort? portId = null)
     {
-        var entries = new List<MacEntry>(_table.Count);
-        for (int slot = 0; slot < _table.Slots; slot++)
+        if (start < 0 || start > _table.Slots)
+        {
+            throw new SwitchConfigurationException($"start {start} is no slot of this table; it has slots 0 to {_table.Slots - 1}");
+        }
+        var entries = new List<MacEntry>(Math.Min(maxEntries, 1024));
+        int end = (int)Math.Min(_table.Slots, (long)start + MaxSlotsPerRead);
+        int slot = start;
+        for (; slot < end && entries.Count < maxEntries; slot++)
         {
             ulong key = _table.KeyAt(slot);
-            if (key == 0)
+            if (key == 0 || (vlan is not null && MacTable.VlanOf(key) != vlan) || (portId is not null && _table.PortAt(slot) != portId))
             {
                 continue;
             }
@@ -25,8 +44,7 @@ public sealed partial class MacLearner
             TimeSpan age = isStatic ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Max(0, _now - _table.LastSeenAt(slot)) / 100);
             entries.Add(new MacEntry((ushort)MacTable.VlanOf(key), ToMac(MacTable.MacOf(key)), _table.PortAt(slot), isStatic, age));
         }
-        entries.Sort((a, b) => a.Vlan != b.Vlan ? a.Vlan.CompareTo(b.Vlan) : string.CompareOrdinal(a.Mac.ToString(), b.Mac.ToString()));
-        return entries;
+        return new MacTablePage(entries, slot < _table.Slots ? slot : null, _table.Count);
     }
 
     /// <summary>The port id <paramref name="mac"/> is known on in <paramref name="vlan"/>, or null.</summary>
@@ -115,7 +133,7 @@ public sealed partial class MacLearner
     internal MacTable Table => _table;
 
     public MacLearnerCounters GetCounters() =>
-        new(_table.Count, _learned, _moves, _staticConflicts, _overflows, _evictions, _aged, _hits, _misses);
+        new(_table.Count, _learned, _moves, _staticConflicts, _overflows, _evictions, _aged, _hits, _misses, _portLimited, _vlanLimited);
 
     internal static ulong FromMac(MacAddress mac)
     {

@@ -19,8 +19,17 @@ namespace Flow.Stages.Switching;
 /// every address learned from the frames before it in the same batch.
 /// A known address seen on another port moves there (counted as a move) unless its entry is
 /// static, which stays (counted as a static conflict). Group source addresses are never
-/// learned. Aging runs in <see cref="Tick"/>: dynamic entries not seen for
-/// <see cref="MacLearnerOptions.AgingTime"/> are removed, checked at least once a second.
+/// learned. With <see cref="MacLearnerOptions.MaxEntriesPerPort"/> or
+/// <see cref="MacLearnerOptions.MaxEntriesPerVlan"/>, a port or VLAN at its limit learns no new
+/// address (and no address moves onto a port at its limit): counted as port or VLAN limited,
+/// frames to the address flood.
+/// Aging runs in <see cref="Tick"/>: dynamic entries not seen for
+/// <see cref="MacLearnerOptions.AgingTime"/> are removed. The table is swept a slice per tick,
+/// in proportion to the time since the last tick, so that every slot is checked once per scan
+/// interval (an eighth of the aging time, at most a second); a tick checks at most
+/// <see cref="MaxSweepSlotsPerTick"/> slots, so with a large table and rare ticks a sweep takes
+/// longer (security review L8: a whole sweep of 2^25 slots in one tick stalled the worker for
+/// milliseconds).
 /// Learning stamps entries with the time of the last tick.
 /// </remarks>
 [Stage("mac_learner", "Switch MAC table: learns source addresses per VLAN and resolves destinations; ages entries.",
@@ -30,14 +39,24 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
     /// <summary><see cref="PacketMeta.NextHop"/> for frames that must flood (group or unknown destination).</summary>
     public const uint Flood = uint.MaxValue;
 
+    /// <summary>
+    /// Slots one tick checks for aging at most: the default table's 2 × 8192 slots in one tick
+    /// (128 KiB of keys read in order), a larger table over several.
+    /// </summary>
+    public const int MaxSweepSlotsPerTick = 16 * 1024;
+
     private const long MaxScanIntervalNanoseconds = 1_000_000_000;
 
     private readonly MacTable _table;
     private readonly MacTableOverflow _overflow;
     private readonly long _agingNanoseconds;
     private readonly long _scanIntervalNanoseconds;
+    private readonly int _portLimit;    // 0: none
+    private readonly int _vlanLimit;    // 0: none
     private long _now;
-    private long _lastScan;
+    private long _lastTick;
+    private long _sweepCredit;          // slots owed to the sweep, times the scan interval
+    private int _sweepCursor;           // next slot the sweep checks
 
     // Worker-owned counters; read through the control mailbox.
     private long _learned;
@@ -45,6 +64,8 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
     private long _staticConflicts;
     private long _overflows;
     private long _evictions;
+    private long _portLimited;
+    private long _vlanLimited;
     private long _aged;
     private long _hits;
     private long _misses;
@@ -65,11 +86,21 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         {
             errors.Add($"Overflow {(int)options.Overflow} is neither keep_existing nor replace_oldest");
         }
+        if (options.MaxEntriesPerPort < 0)
+        {
+            errors.Add($"MaxEntriesPerPort {options.MaxEntriesPerPort} is negative; use zero for no limit");
+        }
+        if (options.MaxEntriesPerVlan < 0)
+        {
+            errors.Add($"MaxEntriesPerVlan {options.MaxEntriesPerVlan} is negative; use zero for no limit");
+        }
         if (errors.Count > 0)
         {
             throw new SwitchConfigurationException(errors);
         }
-        _table = new MacTable(options.MaxEntries);
+        _portLimit = options.MaxEntriesPerPort;
+        _vlanLimit = options.MaxEntriesPerVlan;
+        _table = new MacTable(options.MaxEntries, countByPort: _portLimit != 0, countByVlan: _vlanLimit != 0);
         _overflow = options.Overflow;
         _agingNanoseconds = options.AgingTime.Ticks * 100;
         _scanIntervalNanoseconds = _agingNanoseconds == 0 ? long.MaxValue : Math.Min(MaxScanIntervalNanoseconds, Math.Max(1, _agingNanoseconds / 8));
@@ -162,7 +193,7 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         Refreshed,
         /// <summary>Added, moved or evicting another: lookups may now differ.</summary>
         Changed,
-        /// <summary>Not learned: a static entry elsewhere or a full table (counted).</summary>
+        /// <summary>Not learned: a static entry elsewhere, a full table, a port or VLAN at its limit (counted).</summary>
         Refused,
     }
 
@@ -189,7 +220,7 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
             {
                 if (!table.IsStaticAt(slot))
                 {
-                    table.Refresh(slot, port, now);
+                    table.Refresh(slot, now);
                 }
                 return Learned.Refreshed;
             }
@@ -206,7 +237,13 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
             _staticConflicts++;
             return Learned.Refused;
         }
-        table.Refresh(slot, port, now);
+        // A move adds an entry to the port as much as a new address does.
+        if (_portLimit != 0 && table.DynamicOnPort(port) >= _portLimit)
+        {
+            _portLimited++;
+            return Learned.Refused;
+        }
+        table.Move(slot, port, now);
         _moves++;
         return Learned.Changed;
     }
@@ -214,6 +251,16 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Learned LearnNew(MacTable table, ulong key, ushort port, long now, bool evict)
     {
+        if (_portLimit != 0 && table.DynamicOnPort(port) >= _portLimit)
+        {
+            _portLimited++;
+            return Learned.Refused;
+        }
+        if (_vlanLimit != 0 && table.DynamicInVlan(MacTable.VlanOf(key)) >= _vlanLimit)
+        {
+            _vlanLimited++;
+            return Learned.Refused;
+        }
         if (table.Insert(key, port, now, isStatic: false, evict, out bool evicted) < 0)
         {
             _overflows++;
@@ -227,25 +274,40 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         return Learned.Changed;
     }
 
-    /// <summary>Remembers the time for learning and removes dynamic entries idle for the aging time.</summary>
+    /// <summary>
+    /// Remembers the time for learning and checks the next slice of the table for dynamic
+    /// entries idle for the aging time: the share of the table that the time since the last
+    /// tick is of the scan interval, at most <see cref="MaxSweepSlotsPerTick"/>.
+    /// </summary>
     public override void Tick(long nowNanoseconds)
     {
+        long elapsed = Math.Clamp(nowNanoseconds - _lastTick, 0, _scanIntervalNanoseconds);
         _now = nowNanoseconds;
-        if (nowNanoseconds - _lastScan < _scanIntervalNanoseconds)
+        _lastTick = nowNanoseconds;
+        if (_agingNanoseconds == 0)
         {
             return;
         }
-        _lastScan = nowNanoseconds;
         MacTable table = _table;
+        int slots = table.Slots;
+        // Credit in slot-nanoseconds, so that ticks much shorter than an interval still add up
+        // to whole slots; never more than one sweep is owed (elapsed ≤ 1 s and slots ≤ 2^25: no overflow).
+        long fullSweep = (long)slots * _scanIntervalNanoseconds;
+        _sweepCredit = Math.Min(_sweepCredit + (elapsed * slots), fullSweep);
+        int due = (int)Math.Min(_sweepCredit / _scanIntervalNanoseconds, MaxSweepSlotsPerTick);
+        _sweepCredit -= due * _scanIntervalNanoseconds;
+        int slot = _sweepCursor;
         long aged = 0;
-        for (int slot = 0; slot < table.Slots; slot++)
+        for (int i = 0; i < due; i++)
         {
             if (table.KeyAt(slot) != 0 && !table.IsStaticAt(slot) && nowNanoseconds - table.LastSeenAt(slot) >= _agingNanoseconds)
             {
                 table.RemoveAt(slot);
                 aged++;
             }
+            slot = slot + 1 == slots ? 0 : slot + 1;
         }
+        _sweepCursor = slot;
         _aged += aged;
     }
 

@@ -10,5 +10,7 @@ namespace Flow.Stages.Switching;
 /// <param name="Aged">Dynamic entries removed by aging.</param>
 /// <param name="Hits">Destination lookups that found a port.</param>
 /// <param name="Misses">Unicast destination lookups that found nothing (the frame floods).</param>
+/// <param name="PortLimited">Addresses not learned (or not moved) because their port had <see cref="MacLearnerOptions.MaxEntriesPerPort"/> entries.</param>
+/// <param name="VlanLimited">Addresses not learned because their VLAN had <see cref="MacLearnerOptions.MaxEntriesPerVlan"/> entries.</param>
 public sealed record MacLearnerCounters(int Entries, long Learned, long Moves, long StaticConflicts, long Overflows, long Evictions,
-    long Aged, long Hits, long Misses);
+    long Aged, long Hits, long Misses, long PortLimited, long VlanLimited);

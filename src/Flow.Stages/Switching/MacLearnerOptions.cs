@@ -13,4 +13,14 @@ public sealed record MacLearnerOptions
     public TimeSpan AgingTime { get; init; } = TimeSpan.FromSeconds(300);
 
     public MacTableOverflow Overflow { get; init; } = MacTableOverflow.KeepExisting;
+
+    /// <summary>
+    /// Most dynamic entries learned on one port (input-port id); a port at the limit learns no
+    /// new address and takes no moved one (counted as <c>PortLimited</c>), so one host cannot
+    /// fill the table for all. Zero: no limit.
+    /// </summary>
+    public int MaxEntriesPerPort { get; init; }
+
+    /// <summary>Most dynamic entries of one VLAN (counted as <c>VlanLimited</c> when refused). Zero: no limit.</summary>
+    public int MaxEntriesPerVlan { get; init; }
 }

@@ -133,10 +133,12 @@ public sealed class SwitchControl
             {
                 return l.Remove(only, mac) ? 1 : 0;
             }
+            // One lookup per VLAN id (VLAN 0: no classifier), a bounded cost, instead of a walk
+            // of the whole table on the worker.
             int removed = 0;
-            foreach (MacEntry entry in l.GetEntries())
+            for (int v = 0; v <= SwitchPortTable.MaxVlan; v++)
             {
-                if (entry.Mac == mac && l.Remove(entry.Vlan, mac))
+                if (l.Remove((ushort)v, mac))
                 {
                     removed++;
                 }
@@ -145,14 +147,59 @@ public sealed class SwitchControl
         }).ConfigureAwait(false);
     }
 
-    /// <summary>The MAC table with port names.</summary>
+    /// <summary>Slices of the table one <see cref="ShowMacTablePageAsync"/> reads at most: 16 × 64 Ki slots.</summary>
+    public const int MaxReadsPerPage = 16;
+
+    /// <summary>
+    /// The whole MAC table with port names, sorted by VLAN then address. Read a slice per
+    /// mailbox message (<see cref="MacLearner.MaxSlotsPerRead"/>) and sorted here, so the worker
+    /// is never held for the whole table; an entry that changes while the slices are read may
+    /// show in its old or its new state.
+    /// </summary>
     public async Task<IReadOnlyList<MacEntry>> ShowMacTableAsync()
     {
         SwitchPortTable ports = await PortsAsync().ConfigureAwait(false);
-        IReadOnlyList<MacEntry> entries = await _graph.InvokeAsync<MacLearner, IReadOnlyList<MacEntry>>(_learner, l => l.GetEntries())
-            .ConfigureAwait(false);
-        return entries.Select(e => e with { Port = NameOf(ports, e.PortId) }).ToList();
+        var entries = new List<MacEntry>();
+        for (int? next = 0; next is int start;)
+        {
+            MacTablePage page = await _graph.InvokeAsync<MacLearner, MacTablePage>(_learner, l => l.GetEntries(start, int.MaxValue))
+                .ConfigureAwait(false);
+            entries.AddRange(page.Entries.Select(e => e with { Port = NameOf(ports, e.PortId) }));
+            next = page.Next;
+        }
+        entries.Sort(ByVlanThenMac);
+        return entries;
     }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> entries with port names — of one VLAN and/or port when
+    /// given — from table slot <paramref name="start"/> on, sorted by VLAN then address within
+    /// the page. Reads at most <see cref="MaxReadsPerPage"/> slices, so a page's cost is bounded
+    /// even when a filter matches little; <see cref="MacTablePage.Next"/> (null at the table's
+    /// end) is the <paramref name="start"/> of the next page.
+    /// </summary>
+    public async Task<MacTablePage> ShowMacTablePageAsync(int start, int limit, ushort? vlan = null, string? port = null)
+    {
+        SwitchPortTable ports = await PortsAsync().ConfigureAwait(false);
+        ushort? id = port is null ? null : IdOf(ports, port);
+        var entries = new List<MacEntry>();
+        int? next = start;
+        int count = 0;
+        for (int read = 0; read < MaxReadsPerPage && next is int from && entries.Count < limit; read++)
+        {
+            int wanted = limit - entries.Count;
+            MacTablePage page = await _graph.InvokeAsync<MacLearner, MacTablePage>(_learner, l => l.GetEntries(from, wanted, vlan, id))
+                .ConfigureAwait(false);
+            entries.AddRange(page.Entries.Select(e => e with { Port = NameOf(ports, e.PortId) }));
+            next = page.Next;
+            count = page.Count;
+        }
+        entries.Sort(ByVlanThenMac);
+        return new MacTablePage(entries, next, count);
+    }
+
+    private static int ByVlanThenMac(MacEntry a, MacEntry b) =>
+        a.Vlan != b.Vlan ? a.Vlan.CompareTo(b.Vlan) : string.CompareOrdinal(a.Mac.ToString(), b.Mac.ToString());
 
     /// <summary>Flushes dynamic entries: all, or of one VLAN and/or one port (by name); returns how many.</summary>
     public async Task<int> FlushAsync(ushort? vlan = null, string? port = null)

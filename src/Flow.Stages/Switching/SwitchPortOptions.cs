@@ -31,6 +31,16 @@ public sealed record SwitchPortOptions
     /// <summary>Trunk ports: the VLANs carried tagged (1 to 4094). Empty: all of them.</summary>
     public IReadOnlyList<ushort> AllowedVlans { get; init; } = [];
 
+    /// <summary>
+    /// Trunk ports: accept frames that carry another tag (0x8100, 0x88A8 or 0x9100) after their
+    /// 802.1Q tag, or as the EtherType of an untagged frame — Q-in-Q transit. Such frames leave
+    /// only where their VLAN is sent tagged: every <c>vlan_tagger</c> drops them on an untagged
+    /// egress (access port, native VLAN), where the next bridge would read the inner tag as
+    /// the VLAN. False (the default): they are dropped on arrival as <c>double_tagged</c>, as on
+    /// access ports.
+    /// </summary>
+    public bool QinqTransit { get; init; }
+
     /// <summary>An access port in <paramref name="vlan"/>.</summary>
     public static SwitchPortOptions Access(string name, ushort vlan, ushort? id = null) =>
         new() { Name = name, Id = id, Mode = VlanPortMode.Access, Vlan = vlan };

@@ -26,6 +26,7 @@ public sealed class SwitchPortTable
     private readonly VlanPortMode[] _modes;
     private readonly ushort[] _accessVlan;
     private readonly ushort[] _nativeVlan;       // 0: none
+    private readonly bool[] _qinqTransit;
     private readonly ulong[] _members;           // port-major, VlanWords per port
     private readonly ushort[][] _flood;          // per VLAN: member port indexes, ascending
 
@@ -44,6 +45,7 @@ public sealed class SwitchPortTable
         _modes = new VlanPortMode[ports.Length];
         _accessVlan = new ushort[ports.Length];
         _nativeVlan = new ushort[ports.Length];
+        _qinqTransit = new bool[ports.Length];
         _members = new ulong[ports.Length * VlanWords];
         for (int p = 0; p < ports.Length; p++)
         {
@@ -58,6 +60,7 @@ public sealed class SwitchPortTable
                 continue;
             }
             _nativeVlan[p] = port.NativeVlan ?? 0;
+            _qinqTransit[p] = port.QinqTransit;
             if (port.NativeVlan is ushort native)
             {
                 Set(set, native);
@@ -184,6 +187,10 @@ public sealed class SwitchPortTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ushort UntaggedVlan(int port) => _modes[port] == VlanPortMode.Access ? _accessVlan[port] : _nativeVlan[port];
 
+    /// <summary>True when <paramref name="port"/> takes frames with a second tag (<see cref="SwitchPortOptions.QinqTransit"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool CarriesQinq(int port) => _qinqTransit[port];
+
     /// <summary>True when <paramref name="port"/> carries <paramref name="vlan"/> (tagged or untagged).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsMember(int port, int vlan) =>
@@ -211,6 +218,10 @@ public sealed class SwitchPortTable
             if (port.NativeVlan is not null || port.AllowedVlans.Count > 0)
             {
                 errors.Add($"{where}: NativeVlan and AllowedVlans apply to trunk ports; this port is in access mode");
+            }
+            if (port.QinqTransit)
+            {
+                errors.Add($"{where}: QinqTransit applies to trunk ports; an access port never takes a second tag");
             }
             return;
         }

@@ -16,12 +16,16 @@ namespace Flow.Stages.Vlan;
 /// Output <c>classified</c>: untagged frames, VLAN and priority in <see cref="PacketMeta.VlanTci"/>.
 /// Access ports accept untagged and priority-tagged (VLAN 0) frames into their VLAN. Trunk
 /// ports accept tagged frames of their allowed VLANs, and untagged frames into their native
-/// VLAN. Only TPID 0x8100 is a tag here: a C-VLAN bridge forwards 802.1ad (0x88A8) frames as
-/// untagged frames of that EtherType.
+/// VLAN. Only TPID 0x8100 is the port's tag (a C-VLAN bridge); what follows it (or the
+/// EtherType of an untagged frame) must not be a tag again — 0x8100, 0x88A8 or 0x9100 — unless
+/// the port is a trunk with <see cref="SwitchPortOptions.QinqTransit"/>: the next bridge would
+/// classify the frame by that inner tag, so <c>[VID 0][VID 20]</c> sent into an access port of
+/// VLAN 10 would leave a trunk whose native VLAN is 10 as a VLAN-20 frame (VLAN hopping).
 /// Drops: <c>unknown_port</c> (input-port id of no switch port), <c>runt</c>, <c>oversize</c>,
 /// <c>bad_tag</c> (truncated tag, reserved VLAN 4095), <c>group_source</c> (source MAC is a
 /// group address, IEEE 802-2014 8.2), <c>tagged_on_access</c>, <c>untagged_on_trunk</c> (trunk
-/// without a native VLAN), <c>vlan_not_allowed</c> (tag of a VLAN the trunk does not carry).
+/// without a native VLAN), <c>vlan_not_allowed</c> (tag of a VLAN the trunk does not carry),
+/// <c>double_tagged</c> (a tag EtherType left after the port's own tag: stacked or service tags).
 /// Counts per port (received, dropped) and per VLAN (received); read them with
 /// <see cref="GetPortCounters"/> and <see cref="GetVlanCounters"/>.
 /// </remarks>
@@ -90,6 +94,8 @@ public sealed partial class VlanClassifier : Stage<VlanClassifier.Output, VlanCl
         UntaggedOnTrunk,
         [DropReason("tagged with a VLAN the trunk port does not carry", Severity.Info)]
         VlanNotAllowed,
+        [DropReason("a tag EtherType (0x8100, 0x88A8, 0x9100) follows the port's own tag handling: stacked tags on a port without Q-in-Q transit")]
+        DoubleTagged,
     }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
@@ -132,14 +138,17 @@ public sealed partial class VlanClassifier : Stage<VlanClassifier.Output, VlanCl
         CountRun(runPort, runTci, run);
     }
 
-    /// <summary>Untagged, not stripped by a backend, well sized, unicast source: classified by its port alone.</summary>
+    /// <summary>
+    /// Untagged (no tag EtherType of any kind), not stripped by a backend, well sized, unicast
+    /// source: classified by its port alone.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe bool IsPlainUntagged(Packet packet, ref PacketMeta meta)
     {
         int length = meta.Length;
         byte* data = packet.DataPointer;
         return length >= _minLength && length - HeaderLength <= _mtu && (meta.Flags & PacketFlags.VlanStripped) == 0 &&
-            (data[6] & 1) == 0 && BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(data + MacsLength, 2)) != EtherType.Vlan;
+            (data[6] & 1) == 0 && !EtherType.IsVlanTag(BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(data + MacsLength, 2)));
     }
 
     private void CountRun(int port, ushort tci, long frames)
@@ -235,6 +244,15 @@ public sealed partial class VlanClassifier : Stage<VlanClassifier.Output, VlanCl
             {
                 return Reason.UntaggedOnTrunk;
             }
+        }
+
+        // The EtherType after the port's tag (or of the untagged frame) must not be a tag again:
+        // a bridge behind an untagged egress would take that tag as the frame's VLAN (security
+        // review H4). The frame is at least 14 bytes, and 18 when the tag is in it.
+        ushort payloadType = BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(data + MacsLength + (inFrame ? TagLength : 0), 2));
+        if (EtherType.IsVlanTag(payloadType) && !ports.CarriesQinq(port))
+        {
+            return Reason.DoubleTagged;
         }
 
         if (inFrame)

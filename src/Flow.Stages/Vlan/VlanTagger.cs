@@ -13,7 +13,10 @@ namespace Flow.Stages.Vlan;
 /// </summary>
 /// <remarks>
 /// Output <c>out</c>: frames as they go on the wire. Drop <c>no_headroom</c>: no 4 bytes before
-/// the data to push the tag into (pools keep 64 B of headroom unless made without).
+/// the data to push the tag into (pools keep 64 B of headroom unless made without). Drop
+/// <c>double_tagged</c>: a frame leaving untagged whose EtherType is a tag (0x8100, 0x88A8,
+/// 0x9100) — the next bridge would put it into the VLAN of that inner tag (security review H4);
+/// only frames from a Q-in-Q transit trunk can be such, and they may leave only tagged.
 /// </remarks>
 [Stage("vlan_tagger", "Switch egress: re-inserts the 802.1Q tag kept in metadata for frames leaving tagged.",
     Accepts = typeof(Carries.Ethernet))]
@@ -36,6 +39,8 @@ public sealed class VlanTagger : Stage<VlanTagger.Output, VlanTagger.Reason>
     {
         [DropReason("no headroom to push the 802.1Q tag into", Severity.Error)]
         NoHeadroom,
+        [DropReason("would leave untagged with a tag EtherType (0x8100, 0x88A8, 0x9100) first: the next bridge would take that tag as its VLAN")]
+        DoubleTagged,
     }
 
     /// <summary>Frames sent tagged.</summary>
@@ -52,8 +57,15 @@ public sealed class VlanTagger : Stage<VlanTagger.Output, VlanTagger.Reason>
         {
             Packet packet = packets[i];
             ref PacketMeta meta = ref packet.Meta;
+            byte* data = packet.DataPointer;
             if ((meta.Flags & PacketFlags.VlanStripped) == 0)
             {
+                if (packet.Length >= MacsLength + 2 &&
+                    EtherType.IsVlanTag(BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(data + MacsLength, 2))))
+                {
+                    nexts[i] = Drop(Reason.DoubleTagged);
+                    continue;
+                }
                 untagged++;
                 nexts[i] = To(Output.Out);
                 continue;
@@ -63,7 +75,7 @@ public sealed class VlanTagger : Stage<VlanTagger.Output, VlanTagger.Reason>
                 nexts[i] = Drop(Reason.NoHeadroom);
                 continue;
             }
-            byte* data = packet.DataPointer;
+            data = packet.DataPointer;
             // MACs move 4 bytes back (memmove semantics), the tag goes where they were.
             new ReadOnlySpan<byte>(data + TagLength, MacsLength).CopyTo(new Span<byte>(data, MacsLength));
             BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(data + MacsLength, 2), EtherType.Vlan);

@@ -201,7 +201,7 @@ public sealed class CtlCommandTests : IDisposable
         await Refused("no switch port is named 'eth9'; the ports are host_a, host_b, uplink", "port", "set", "eth9", "access", "10");
         await Refused("VLAN 0 is out of range 1 to 4094", "port", "set", "host_a", "access", "0");
         await Refused("unknown command 'mac shw'; 'mac' commands are: mac add, mac del, mac flush, mac show", "call", "mac shw");
-        await Refused("'mac show' has no argument 'colour'; it takes vlan, port", "call", "mac show", "colour=red");
+        await Refused("'mac show' has no argument 'colour'; it takes vlan, port, start, limit", "call", "mac show", "colour=red");
         await Refused("stage 'gen_a' (generator) is not part of a switch; the switches are 'forward' (by their l2_forwarder)", "--stage", "gen_a", "mac", "show");
 
         // A bad mode never reaches the graph: the command line refuses it.

@@ -142,6 +142,30 @@ public sealed class SwitchNetnsTests
         Assert.Equal(5, classifier.DroppedFor("tagged_on_access"));
     }
 
+    [Fact]
+    public async Task APriorityTagOverAVlan20TagFromAnAccessPortNeverLeavesTheTrunkInVlan20()
+    {
+        // The review's H4 attack on this topology: a (access 10) sends [VID 0][VID 20] frames;
+        // before the fix they left the uplink untagged in its native VLAN 10, that is as
+        // VLAN-20 frames to d. Legitimate priority-tagged frames from a still reach d.
+        using var hosts = new SwitchedHosts();
+        string trunk = hosts.Veths[3].PeerName;
+        const int Count = 5;
+        long before = Flow.TestKit.VethPair.ReadCounter(trunk, hosts.D, "rx_packets");
+        using (System.Diagnostics.Process sniffer = SwitchedHosts.BeginSniffVlan(hosts.D, trunk, count: 1, vlan: 20, timeoutSeconds: 8))
+        {
+            SwitchedHosts.SendWithScapy(hosts.A, hosts.Veths[0].PeerName,
+                $"[Ether(src='{hosts.MacOf(0)}', dst='ff:ff:ff:ff:ff:ff')/Dot1Q(vlan=0)/Dot1Q(vlan=20)/IP(dst='198.18.20.3')/ICMP()] * {Count}" +
+                $" + [Ether(src='{hosts.MacOf(0)}', dst='{hosts.MacOf(3)}')/Dot1Q(vlan=0, prio=5, type=0x88b5)/Raw(b'\\x00'*46)] * {Count}");
+            Assert.True(sniffer.WaitForExit(TimeSpan.FromSeconds(30)), "scapy sniffer did not finish");
+            Assert.DoesNotContain(hosts.MacOf(0), sniffer.StandardOutput.ReadToEnd());
+        }
+        await WaitUntil(() => Task.FromResult(
+            Flow.TestKit.VethPair.ReadCounter(trunk, hosts.D, "rx_packets") - before >= Count), "d to receive a's priority-tagged frames");
+        StageStats classifier = (await StopAndCheckAsync(hosts)).Stage(SwitchGraph.Classifier);
+        Assert.Equal(Count, classifier.DroppedFor("double_tagged"));
+    }
+
     private static async Task WaitUntil(Func<Task<bool>> condition, string what)
     {
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

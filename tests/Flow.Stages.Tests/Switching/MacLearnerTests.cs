@@ -50,6 +50,28 @@ public sealed class MacLearnerTests : IDisposable
         _harness.Tick(_clock.NowNanoseconds);
     }
 
+    /// <summary>The whole table, page by page, sorted by VLAN then address.</summary>
+    private List<MacEntry> Entries()
+    {
+        var entries = new List<MacEntry>();
+        for (int? next = 0; next is int start;)
+        {
+            MacTablePage page = Learner.GetEntries(start, int.MaxValue);
+            entries.AddRange(page.Entries);
+            next = page.Next;
+        }
+        return entries.OrderBy(e => e.Vlan).ThenBy(e => e.Mac.ToString(), StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Puts <paramref name="count"/> dynamic entries (VLAN 1, port 1, last seen now) straight into the table.</summary>
+    private void Fill(int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Assert.True(Learner.Table.Insert(MacTable.Key(1, 0x02_0000_0000UL + (ulong)i), 1, _clock.NowNanoseconds, isStatic: false, evictOldest: false, out _) >= 0);
+        }
+    }
+
     [Fact]
     public void UnknownUnicastIsMarkedForFlooding() => Assert.Equal(MacLearner.Flood, Send(0, 10, Host(1), Host(2)));
 
@@ -58,7 +80,7 @@ public sealed class MacLearnerTests : IDisposable
     {
         Send(4, 10, Host(2), Host(1));
         Assert.Equal(4u, Send(0, 10, Host(1), Host(2)));
-        Assert.Equal(new MacLearnerCounters(2, 2, 0, 0, 0, 0, 0, 1, 1), Learner.GetCounters());
+        Assert.Equal(new MacLearnerCounters(2, 2, 0, 0, 0, 0, 0, 1, 1, 0, 0), Learner.GetCounters());
     }
 
     [Theory]
@@ -98,7 +120,7 @@ public sealed class MacLearnerTests : IDisposable
         Advance(TimeSpan.FromHours(1));
         Assert.Equal(1u, Send(0, 10, Host(1), Host(2)));
         Assert.Equal(1, Learner.GetCounters().StaticConflicts);
-        Assert.True(Assert.Single(Learner.GetEntries(), e => e.Mac == Host(2)).IsStatic);
+        Assert.True(Assert.Single(Entries(), e => e.Mac == Host(2)).IsStatic);
     }
 
     [Fact]
@@ -113,7 +135,7 @@ public sealed class MacLearnerTests : IDisposable
     {
         Packet packet = _pool.On(5, Frame(Host(9), Host(2)));
         _harness.Process([packet]);
-        Assert.Equal(0, Assert.Single(Learner.GetEntries()).Vlan);
+        Assert.Equal(0, Assert.Single(Entries()).Vlan);
     }
 
     [Fact]
@@ -171,6 +193,65 @@ public sealed class MacLearnerTests : IDisposable
     }
 
     [Fact]
+    public void ATickChecksAtMostASliceOfALargeTable()
+    {
+        _harness.Dispose();
+        _harness = Make(new MacLearnerOptions { MaxEntries = 1 << 20 });
+        Fill(50_000);
+        Advance(TimeSpan.FromSeconds(301));
+        long aged = Learner.GetCounters().Aged;
+        Assert.InRange(aged, 1, MacLearner.MaxSweepSlotsPerTick);
+        Assert.Equal(50_000 - aged, Learner.Count);
+        // A sweep of the 2^21 slots takes 128 ticks of a full slice each (here one per second).
+        for (int i = 0; i < (2 << 20) / MacLearner.MaxSweepSlotsPerTick; i++)
+        {
+            Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(0, Learner.Count);
+        Assert.Equal(50_000, Learner.GetCounters().Aged);
+    }
+
+    [Fact]
+    public void FrequentShortTicksAgeAnEntryOnTimeAsOneLongOneWould()
+    {
+        Send(1, 10, Host(2), Host(9));
+        for (int i = 0; i < 29_900; i++)
+        {
+            Advance(TimeSpan.FromMilliseconds(10));
+        }
+        Assert.Equal(1, Learner.Count); // 299 s
+        for (int i = 0; i < 200; i++)
+        {
+            Advance(TimeSpan.FromMilliseconds(10));
+        }
+        Assert.Equal(0, Learner.Count); // 301 s: the sweep checks every slot once a second
+    }
+
+    [Fact]
+    public void EntriesAreReadABoundedSliceAtATimeEachExactlyOnce()
+    {
+        _harness.Dispose();
+        _harness = Make(new MacLearnerOptions { MaxEntries = 1 << 17 });
+        Fill(10_000);
+        MacTablePage first = Learner.GetEntries(0, int.MaxValue);
+        Assert.Equal(MacLearner.MaxSlotsPerRead, first.Next);
+        Assert.Equal(10_000, first.Count);
+        var seen = new List<MacEntry>(first.Entries);
+        for (int? next = first.Next; next is int start;)
+        {
+            MacTablePage page = Learner.GetEntries(start, 777); // a row limit ends a page early: the next starts after its last row
+            Assert.True(page.Entries.Count <= 777);
+            seen.AddRange(page.Entries);
+            next = page.Next;
+        }
+        Assert.Equal(10_000, seen.Count);
+        Assert.Equal(10_000, seen.Select(e => e.Mac).Distinct().Count());
+        Assert.Empty(Learner.GetEntries(0, int.MaxValue, vlan: 2).Entries);
+        Assert.Empty(Learner.GetEntries(0, int.MaxValue, portId: 2).Entries);
+        Assert.Equal(first.Entries, Learner.GetEntries(0, int.MaxValue, vlan: 1, portId: 1).Entries);
+    }
+
+    [Fact]
     public void AFullTableKeepsItsEntriesCountsTheOverflowAndFloods()
     {
         _harness.Dispose();
@@ -214,7 +295,7 @@ public sealed class MacLearnerTests : IDisposable
         Send(1, 20, Host(2), Host(9));
         Send(3, 10, Host(4), Host(9));
         Advance(TimeSpan.FromSeconds(5));
-        IReadOnlyList<MacEntry> entries = Learner.GetEntries();
+        IReadOnlyList<MacEntry> entries = Entries();
         Assert.Equal(2, entries.Count);
         Assert.Equal((10, Host(4), (ushort)3), (entries[0].Vlan, entries[0].Mac, entries[0].PortId));
         Assert.Equal(TimeSpan.FromSeconds(5), entries[1].Age);
@@ -230,7 +311,7 @@ public sealed class MacLearnerTests : IDisposable
         Assert.Equal(1, Learner.Flush(vlan: 20));
         Assert.Equal(1, Learner.Flush(portId: 2));
         Assert.Equal(1, Learner.Flush());
-        Assert.Equal(Host(4), Assert.Single(Learner.GetEntries()).Mac);
+        Assert.Equal(Host(4), Assert.Single(Entries()).Mac);
         Assert.True(Learner.Remove(10, Host(4)));
         Assert.False(Learner.Remove(10, Host(4)));
     }

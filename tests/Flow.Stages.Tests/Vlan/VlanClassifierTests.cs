@@ -92,12 +92,73 @@ public sealed class VlanClassifierTests : IDisposable
         Assert.Equal(64, packet.Length);
     }
 
+    /// <summary>Tags written TPID:TCI in hex, outermost first: "8100:0000 8100:0014" is [VID 0][VLAN 20].</summary>
+    private static byte[] Stack(string tags) =>
+        Stacked(Host(2), Host(1), tags.Split(' ').Select(t => (Convert.ToUInt16(t[..4], 16), Convert.ToUInt16(t[5..], 16))).ToArray());
+
+    [Theory]
+    [InlineData(0, "8100:0000 8100:0014")] // priority tag over VLAN 20: the VLAN-hopping frame
+    [InlineData(0, "8100:a000 8100:0014")] // the same with priority 5
+    [InlineData(0, "8100:0000 88a8:0014")] // priority tag over a service tag
+    [InlineData(0, "8100:0000 9100:0014")] // priority tag over a pre-standard Q-in-Q tag
+    [InlineData(0, "8100:0000 8100:0000")] // two priority tags
+    [InlineData(0, "88a8:001e 8100:0014")] // service tag over a customer tag
+    [InlineData(0, "9100:001e 8100:0014")] // pre-standard outer tag over a customer tag
+    [InlineData(0, "88a8:001e")]           // a service tag alone
+    [InlineData(3, "8100:0014 8100:001e")] // Q-in-Q on a trunk without transit
+    [InlineData(3, "8100:0000 8100:0014")] // priority tag over VLAN 20 into the trunk's native VLAN
+    [InlineData(3, "88a8:001e 8100:0014")] // service tag into the trunk's native VLAN
+    public void DropsATagStackLeftAfterThePortsOwnTagAsDoubleTagged(ushort port, string tags) =>
+        AssertDropped("double_tagged", port, Stack(tags));
+
     [Fact]
-    public void QinQOuterTagIsAnEtherTypeToACustomerBridge()
+    public void AVlanTagOverAnotherTagOnAnAccessPortIsTaggedOnAccess() =>
+        AssertDropped("tagged_on_access", 0, Stack("8100:0014 8100:001e"));
+
+    [Fact]
+    public void APriorityTagStrippedByTheBackendOverASecondTagIsDoubleTagged()
     {
-        Packet packet = Classify(0, Frame(Host(2), Host(1), tci: 30, tpid: 0x88A8));
-        Assert.Equal(10, packet.Meta.VlanTci);
-        Assert.Equal(0x88A8, TpidAt12(packet));
+        Packet packet = _pool.On(0, Stack("8100:0014"));
+        packet.Meta.VlanTci = 0xA000; // the backend took the outer priority tag
+        packet.Meta.Flags |= PacketFlags.VlanStripped;
+        _harness.Process([packet]);
+        Assert.Empty(_harness.Output("classified"));
+        Assert.Equal(1, _harness.Stats.DroppedFor("double_tagged"));
+    }
+
+    [Fact]
+    public void APriorityTagOnATrunkJoinsTheNativeVlan()
+    {
+        Packet packet = Classify(3, Stack("8100:2000"));
+        Assert.Equal(0x2000 | 99, packet.Meta.VlanTci);
+        Assert.Equal(TestEtherType, TpidAt12(packet));
+    }
+
+    [Fact]
+    public void ATrunkWithQinqTransitCarriesStackedTagsWithTheInnerTagIntact()
+    {
+        using var harness = new StageHarness(new VlanClassifier(new VlanClassifierOptions
+        {
+            Ports = [SwitchPortOptions.Trunk("uplink", [20, 30], native: 99) with { QinqTransit = true }],
+        }));
+        harness.Process([_pool.On(0, Stack("8100:0014 8100:0064")), _pool.On(0, Stack("88a8:001e 8100:0014"))]);
+        IReadOnlyList<Packet> output = harness.Output("classified");
+        Assert.Equal(2, output.Count);
+        Assert.Equal(20, output[0].Meta.VlanTci);
+        Assert.Equal((0x8100, 100), (TpidAt12(output[0]), TciAt14(output[0])));
+        Assert.Equal(99, output[1].Meta.VlanTci);
+        Assert.Equal((0x88A8, 30), (TpidAt12(output[1]), TciAt14(output[1])));
+        Assert.True(harness.Stats.IsBalanced);
+    }
+
+    [Fact]
+    public void QinqTransitOnAnAccessPortIsRefused()
+    {
+        var e = Assert.Throws<SwitchConfigurationException>(() => new VlanClassifier(new VlanClassifierOptions
+        {
+            Ports = [SwitchPortOptions.Access("host_a", 10) with { QinqTransit = true }],
+        }));
+        Assert.Contains("port 0 ('host_a'): QinqTransit applies to trunk ports", e.Message);
     }
 
     [Theory]
@@ -255,6 +316,7 @@ public sealed class VlanClassifierTests : IDisposable
                 frame = random.Next(8) switch
                 {
                     0 => (port, Frame(Host(2), Host(1), tci: (ushort)(random.Next(0, 2) == 0 ? 20 : 0xA000))),
+                    7 => (port, Stack(random.Next(0, 2) == 0 ? "8100:0000 8100:0014" : "88a8:001e")),
                     1 => (port, Frame(Host(2), Host(1), length: 12)),
                     2 => (port, Frame(Host(2), Multicast)),
                     3 => (port, Frame(Host(2), Host(1), length: 1600)),

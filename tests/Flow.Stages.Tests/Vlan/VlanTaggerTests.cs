@@ -47,6 +47,30 @@ public sealed class VlanTaggerTests : IDisposable
         Assert.Equal(1, Tagger.Untagged);
     }
 
+    [Theory]
+    [InlineData(0x8100)]
+    [InlineData(0x88A8)]
+    [InlineData(0x9100)]
+    public void DropsAFrameThatWouldLeaveUntaggedStartingWithATag(int tpid)
+    {
+        _harness.Process([_pool.On(0, Stacked(Host(2), Host(1), ((ushort)tpid, 20)))]);
+        Assert.Empty(_harness.Output("out"));
+        Assert.Equal(1, _harness.Stats.DroppedFor("double_tagged"));
+        Assert.Equal(0, Tagger.Untagged);
+    }
+
+    [Fact]
+    public void AStackedFrameLeavingTaggedGetsItsOuterTagInFront()
+    {
+        Packet packet = _pool.Classified(0, 20, Host(2), Host(1));
+        Stacked(Host(2), Host(1), (0x8100, 30)).CopyTo(packet.Data);
+        _harness.Process([packet]);
+        Packet tagged = Assert.Single(_harness.Output("out"));
+        Assert.Equal((0x8100, 20), (TpidAt12(tagged), TciAt14(tagged)));
+        Assert.Equal(0x8100, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(tagged.Data[16..]));
+        Assert.Equal(30, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(tagged.Data[18..]));
+    }
+
     [Fact]
     public void DropsWhenThereIsNoHeadroomForTheTag()
     {

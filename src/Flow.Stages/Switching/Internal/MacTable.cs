@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Security.Cryptography;
 
 namespace Flow.Stages.Switching.Internal;
 
@@ -14,6 +16,14 @@ namespace Flow.Stages.Switching.Internal;
 /// Buckets are twice the entry limit over the ways, so a bucket fills before the table only
 /// under adversarial addresses; either way a refused insert is counted, never thrown.
 /// Deletion clears the slot (no tombstones: a key is found only within its own bucket).
+/// The bucket hash is keyed per table (security review 2026-12, M4): with one fixed multiplier
+/// anyone could compute offline eight addresses sharing a victim's bucket and, with eight
+/// frames, keep the victim from being learned (or evict it) so that its traffic floods. A
+/// random odd multiplier and XOR seed, drawn per table from the system's CSPRNG, make multiply-
+/// shift universal over the draw: two given keys share a bucket with probability about
+/// 1/buckets, and which ones do cannot be known outside the process.
+/// With per-port or per-VLAN counting on, the table keeps the number of dynamic entries per
+/// input-port id and per VLAN, updated on the rare paths (insert, move, remove) only.
 /// <code>
 ///  key (64 bits): | 1 (occupied) | 000 | VLAN (12) | MAC (48, wire bytes little-endian) |
 /// </code>
@@ -34,8 +44,12 @@ internal sealed class MacTable
     private readonly long[] _lastSeen;
     private readonly bool[] _static;
     private readonly int _shift;
+    private readonly ulong _seed;
+    private readonly ulong _multiplier;
+    private readonly int[]? _dynamicByPort;   // per input-port id, when counted
+    private readonly int[]? _dynamicByVlan;   // per VLAN id, when counted
 
-    public MacTable(int maxEntries)
+    public MacTable(int maxEntries, bool countByPort = false, bool countByVlan = false)
     {
         Debug.Assert(maxEntries > 0, "validated by the options");
         MaxEntries = maxEntries;
@@ -46,6 +60,12 @@ internal sealed class MacTable
         _ports = new ushort[buckets * Ways];
         _lastSeen = new long[buckets * Ways];
         _static = new bool[buckets * Ways];
+        Span<ulong> random = stackalloc ulong[2];
+        RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(random));
+        _seed = random[0];
+        _multiplier = random[1] | 1; // odd: multiplication by it is a bijection of the 64-bit keys
+        _dynamicByPort = countByPort ? new int[ushort.MaxValue + 1] : null;
+        _dynamicByVlan = countByVlan ? new int[4096] : null;
     }
 
     public int MaxEntries { get; }
@@ -68,6 +88,12 @@ internal sealed class MacTable
     public long LastSeenAt(int slot) => _lastSeen[slot];
 
     public bool IsStaticAt(int slot) => _static[slot];
+
+    /// <summary>Dynamic entries on input-port id <paramref name="port"/> (the table counts them when made with <c>countByPort</c>).</summary>
+    public int DynamicOnPort(ushort port) => _dynamicByPort![port];
+
+    /// <summary>Dynamic entries in <paramref name="vlan"/> (the table counts them when made with <c>countByVlan</c>).</summary>
+    public int DynamicInVlan(int vlan) => _dynamicByVlan![vlan];
 
     /// <summary>Slot holding <paramref name="key"/>, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -102,10 +128,19 @@ internal sealed class MacTable
         return matches == 0 ? -1 : first + BitOperations.TrailingZeroCount(matches);
     }
 
-    /// <summary>Stores a port and time into an existing slot.</summary>
+    /// <summary>Stores the time an existing entry was seen on its port.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Refresh(int slot, ushort port, long now)
+    public void Refresh(int slot, long now) => _lastSeen[slot] = now;
+
+    /// <summary>Moves an existing dynamic entry to <paramref name="port"/>, seen at <paramref name="now"/>.</summary>
+    public void Move(int slot, ushort port, long now)
     {
+        Debug.Assert(!_static[slot], "static entries never move");
+        if (_dynamicByPort is int[] byPort)
+        {
+            byPort[_ports[slot]]--;
+            byPort[port]++;
+        }
         _ports[slot] = port;
         _lastSeen[slot] = now;
     }
@@ -113,7 +148,10 @@ internal sealed class MacTable
     /// <summary>
     /// Inserts a key known to be absent. Returns the slot, or -1 when the table or the bucket is
     /// full and <paramref name="evictOldest"/> is false or there is no dynamic entry to evict;
-    /// <paramref name="evicted"/> tells whether an entry gave way.
+    /// <paramref name="evicted"/> tells whether an entry gave way. The entry evicted is the least
+    /// recently seen dynamic one on <paramref name="port"/> if the bucket has one, else the least
+    /// recently seen dynamic one: a port that fills a bucket then evicts its own entries, not
+    /// those of other ports (security review M4).
     /// </summary>
     public int Insert(ulong key, ushort port, long now, bool isStatic, bool evictOldest, out bool evicted)
     {
@@ -121,16 +159,26 @@ internal sealed class MacTable
         int first = BucketOf(key);
         int free = -1;
         int oldest = -1;
+        int oldestOfPort = -1;
         for (int w = 0; w < Ways; w++)
         {
             int slot = first + w;
             if (_keys[_base + slot] == 0)
             {
                 free = free < 0 ? slot : free;
+                continue;
             }
-            else if (!_static[slot] && (oldest < 0 || _lastSeen[slot] < _lastSeen[oldest]))
+            if (_static[slot])
+            {
+                continue;
+            }
+            if (oldest < 0 || _lastSeen[slot] < _lastSeen[oldest])
             {
                 oldest = slot;
+            }
+            if (_ports[slot] == port && (oldestOfPort < 0 || _lastSeen[slot] < _lastSeen[oldestOfPort]))
+            {
+                oldestOfPort = slot;
             }
         }
         int target = free >= 0 && Count < MaxEntries ? free : -1;
@@ -140,24 +188,45 @@ internal sealed class MacTable
             {
                 return -1;
             }
-            target = oldest;
+            target = oldestOfPort >= 0 ? oldestOfPort : oldest;
             evicted = true;
-            Count--;
+            RemoveAt(target);
         }
         _keys[_base + target] = key;
         _ports[target] = port;
         _lastSeen[target] = now;
         _static[target] = isStatic;
+        if (!isStatic)
+        {
+            CountDynamic(key, port, +1);
+        }
         Count++;
         return target;
     }
 
     public void RemoveAt(int slot)
     {
-        Debug.Assert(_keys[_base + slot] != 0, "removing an empty slot");
+        ulong key = _keys[_base + slot];
+        Debug.Assert(key != 0, "removing an empty slot");
+        if (!_static[slot])
+        {
+            CountDynamic(key, _ports[slot], -1);
+        }
         _keys[_base + slot] = 0;
         _static[slot] = false;
         Count--;
+    }
+
+    private void CountDynamic(ulong key, ushort port, int delta)
+    {
+        if (_dynamicByPort is int[] byPort)
+        {
+            byPort[port] += delta;
+        }
+        if (_dynamicByVlan is int[] byVlan)
+        {
+            byVlan[VlanOf(key)] += delta;
+        }
     }
 
     private static unsafe int AlignedBase(ulong[] pinned)
@@ -168,5 +237,5 @@ internal sealed class MacTable
 
     /// <summary>First slot of <paramref name="key"/>'s bucket.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal int BucketOf(ulong key) => (int)((key * 0x9E3779B97F4A7C15UL) >> _shift) * Ways;
+    internal int BucketOf(ulong key) => (int)(((key ^ _seed) * _multiplier) >> _shift) * Ways;
 }

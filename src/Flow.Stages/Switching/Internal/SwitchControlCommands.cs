@@ -14,8 +14,9 @@ internal static class SwitchControlCommands
 {
     public static IReadOnlyList<IControlCommand> All { get; } =
     [
-        new SwitchControlCommand("mac show", "The switch's MAC table: address, VLAN, port, static or dynamic, age; optionally of one VLAN and/or port.",
-            ["vlan", "port"], MacShowAsync),
+        new SwitchControlCommand("mac show", "The switch's MAC table a page at a time: address, VLAN, port, static or dynamic, age; " +
+            "optionally of one VLAN and/or port. 'limit' rows (default 1000), from table slot 'start' (default 0; a reply with more names the next).",
+            ["vlan", "port", "start", "limit"], MacShowAsync),
         new SwitchControlCommand("mac flush", "Removes dynamic MAC entries (all, or of one VLAN and/or port); static entries stay.",
             ["vlan", "port"], MacFlushAsync),
         new SwitchControlCommand("mac add", "Adds a static MAC entry: the address in the VLAN is on the port for good (never ages, never moves).",
@@ -30,6 +31,9 @@ internal static class SwitchControlCommands
             [], VlanShowAsync),
     ];
 
+    /// <summary>Rows one 'mac show' reply holds at most: the reply stays a few hundred KiB.</summary>
+    internal const int MaxMacShowLimit = 10_000;
+
     private static async Task<ControlReply> MacShowAsync(SwitchControl control, ControlRequest request)
     {
         ushort? vlan = Vlan(request, "vlan");
@@ -38,17 +42,21 @@ internal static class SwitchControlCommands
         {
             CheckPort(await control.GetPortsAsync().ConfigureAwait(false), port);
         }
-        IReadOnlyList<MacEntry> all = await control.ShowMacTableAsync().ConfigureAwait(false);
+        int start = request.OptionalInteger("start", 0, int.MaxValue) ?? 0;
+        int limit = request.OptionalInteger("limit", 1, MaxMacShowLimit) ?? 1000;
+        MacTablePage page = await control.ShowMacTablePageAsync(start, limit, vlan, port).ConfigureAwait(false);
         var rows = new List<IReadOnlyList<string>>();
-        foreach (MacEntry e in all)
+        foreach (MacEntry e in page.Entries)
         {
-            if ((vlan is null || e.Vlan == vlan) && (port is null || e.Port == port))
-            {
-                rows.Add([e.Mac.ToString(), Text(e.Vlan), e.Port ?? $"id {Text(e.PortId)}", e.IsStatic ? "static" : "dynamic",
-                    e.IsStatic ? "-" : $"{Text((long)e.Age.TotalSeconds)}s"]);
-            }
+            rows.Add([e.Mac.ToString(), Text(e.Vlan), e.Port ?? $"id {Text(e.PortId)}", e.IsStatic ? "static" : "dynamic",
+                e.IsStatic ? "-" : $"{Text((long)e.Age.TotalSeconds)}s"]);
         }
-        string message = rows.Count == all.Count ? $"{rows.Count} entries" : $"{rows.Count} of {all.Count} entries";
+        bool whole = start == 0 && page.Next is null && vlan is null && port is null;
+        string message = whole ? $"{rows.Count} entries" : $"{rows.Count} of {page.Count} entries";
+        if (page.Next is int next)
+        {
+            message += $"; more from start {Text(next)}";
+        }
         return ControlReply.Table(["mac", "vlan", "port", "type", "age"], rows, $"switch '{control.Forwarder}': {message}");
     }
 
