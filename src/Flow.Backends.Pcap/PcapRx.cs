@@ -11,11 +11,13 @@ namespace Flow.Backends.Pcap;
 /// link type) as fast as possible, at the recorded pace or at a given rate, once or looped.
 /// Output <c>out</c>: the recorded frames, with <see cref="PacketMeta.Timestamp"/> set to the
 /// recorded time (nanoseconds since the Unix epoch, shifted by whole replays when looping).
-/// Drop reasons: <c>truncated</c> (the file ends inside a record; replay stops there),
+/// Drop reasons: <c>truncated</c> (the file ends inside a record, or shrank under the replay;
+/// replay stops there),
 /// <c>bad_length</c> (a record claims more than 262144 bytes or more than it is on the wire;
 /// nothing after it can be trusted, replay stops), <c>too_big</c> (record longer than a pool
 /// frame; skipped), <c>pool_empty</c> (no free frame; the record is retried on the next poll,
-/// counted once per refusal).
+/// counted once per refusal), <c>bad_timestamp</c> (at the recorded pace, a record more than a
+/// day after the one before it; replay stops there).
 /// </summary>
 /// <remarks>
 /// The file is memory-mapped and parsed in place: one copy per packet, from the page cache
