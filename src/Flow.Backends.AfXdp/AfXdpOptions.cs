@@ -74,7 +74,13 @@ public sealed record AfXdpOptions
     /// <summary>Longest wait of a blocking tx for ring room, in milliseconds. Stage-level.</summary>
     public int PollTimeoutMs { get; init; } = 100;
 
-    /// <summary>Replace an AF_XDP redirect program a crashed run left on the interface (on by default). A foreign program is never replaced.</summary>
+    /// <summary>
+    /// Replace the XDP program a Flow run that died (crash, SIGKILL) left on the interface (on by
+    /// default). Only the program that run recorded in the interface's ownership lock under
+    /// /run/flow/af_xdp is replaced, and only once the lock shows the run is gone; a program of a
+    /// live owner, or one no Flow run recorded (another AF_XDP application's, even with the same
+    /// name), is never touched.
+    /// </summary>
     public bool ReplaceLeftoverProgram { get; init; } = true;
 
     /// <summary>How long bind keeps retrying EBUSY (a socket of an earlier run still closing) before failing.</summary>

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Flow.Backends.Pcap;
 
@@ -10,17 +11,34 @@ namespace Flow.Backends.Pcap;
 /// link type) as fast as possible, at the recorded pace or at a given rate, once or looped.
 /// Output <c>out</c>: the recorded frames, with <see cref="PacketMeta.Timestamp"/> set to the
 /// recorded time (nanoseconds since the Unix epoch, shifted by whole replays when looping).
-/// Drop reasons: <c>truncated</c> (the file ends inside a record; replay stops there),
+/// Drop reasons: <c>truncated</c> (the file ends inside a record, or shrank under the replay;
+/// replay stops there),
 /// <c>bad_length</c> (a record claims more than 262144 bytes or more than it is on the wire;
 /// nothing after it can be trusted, replay stops), <c>too_big</c> (record longer than a pool
 /// frame; skipped), <c>pool_empty</c> (no free frame; the record is retried on the next poll,
-/// counted once per refusal).
+/// counted once per refusal), <c>bad_timestamp</c> (at the recorded pace, a record more than a
+/// day after the one before it; replay stops there).
 /// </summary>
 /// <remarks>
 /// The file is memory-mapped and parsed in place: one copy per packet, from the page cache
 /// into the frame. A file that is not pcap (bad magic, header cut short, not Ethernet) is
 /// refused when the stage is made, with a <see cref="PcapFormatException"/> naming the file.
 /// A problem inside the file never throws: it is a counted drop plus <see cref="Problem"/>.
+/// <para>
+/// Reading a mapped page that a truncate removed raises SIGBUS, which kills the process. So
+/// the replay never reads past the mapping's own length, and every poll first asks the kernel
+/// for the file's current size (one statx per burst) and reads no further than that: a file
+/// truncated under the replay (a capture rotated or rewritten in place) ends it with a
+/// <c>truncated</c> drop and a <see cref="Problem"/>. A truncate that lands inside the few
+/// microseconds between that check and the copies of the same poll is not covered; only
+/// reading with pread into a buffer (a second copy per packet) would close that window.
+/// </para>
+/// <para>
+/// At the recorded pace a record more than <see cref="MaxRecordedGapNs"/> (scaled by
+/// <see cref="PcapOptions.Speed"/>) after the one before it is taken for a corrupt timestamp:
+/// the replay stops with a <c>bad_timestamp</c> drop and a <see cref="Problem"/> instead of
+/// waiting for it.
+/// </para>
 /// </remarks>
 [Stage("pcap_rx", "Replays a pcap file: fastest, recorded pace or fixed rate; once or looped.")]
 public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, IDisposable
@@ -28,8 +46,9 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
     private readonly string _path;
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
+    private readonly SafeFileHandle _handle;
     private readonly byte* _file;
-    private readonly long _fileLength;
+    private readonly long _mappedLength;
     private readonly bool _swapped;
     private readonly bool _nanoseconds;
     private readonly PacketPool _pool;
@@ -67,7 +86,16 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
         TooBig,
         [DropReason("the replay pool had no free frame", Severity.Warning)]
         PoolEmpty,
+        [DropReason("a record's timestamp lies implausibly far after the one before it", Severity.Error)]
+        BadTimestamp,
     }
+
+    /// <summary>
+    /// Longest wait between two records a recorded-pace replay accepts: a day. Real captures
+    /// have quiet nights, but not a gap of years, which is what a corrupt or far-future
+    /// timestamp looks like.
+    /// </summary>
+    public const long MaxRecordedGapNs = 86_400L * 1_000_000_000L;
 
     public PcapRx(PcapOptions options)
     {
@@ -88,23 +116,41 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
         {
             ThrowHelper.ThrowArgument(nameof(options), "Loops must be 0 (forever) or more");
         }
-        var info = new FileInfo(_path);
-        if (!info.Exists)
+        if (!File.Exists(_path))
         {
             ThrowHelper.ThrowFormat(_path, "file not found");
         }
-        _fileLength = info.Length;
-        if (_fileLength < PcapFileHeader.Size)
+        // The handle stays open for the size checks in Poll; the mapping has its own reference.
+        var stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        _handle = stream.SafeFileHandle;
+        if (stream.Length < PcapFileHeader.Size)
         {
-            ThrowHelper.ThrowFormat(_path, $"{_fileLength} bytes is shorter than the 24-byte pcap file header");
+            long length = stream.Length;
+            stream.Dispose();
+            ThrowHelper.ThrowFormat(_path, $"{length} bytes is shorter than the 24-byte pcap file header");
         }
-        _map = MemoryMappedFile.CreateFromFile(_path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        try
+        {
+            _map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        }
+        catch
+        {
+            _map?.Dispose();
+            stream.Dispose();
+            throw;
+        }
         byte* pointer = null;
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         _file = pointer + _view.PointerOffset;
         try
         {
+            // What was mapped, not a length read before the mapping: the file may have shrunk in between.
+            _mappedLength = _view.Capacity;
+            if (CurrentEnd() < PcapFileHeader.Size)
+            {
+                ThrowHelper.ThrowFormat(_path, $"{CurrentEnd()} bytes is shorter than the 24-byte pcap file header");
+            }
             PcapFileHeader header = *(PcapFileHeader*)_file;
             switch (header.Magic)
             {
@@ -194,10 +240,16 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
         int n = 0;
         long offset = _offset;
         byte* file = _file;
+        long end = CurrentEnd();
         while (n < allocated)
         {
-            if (offset == _fileLength)
+            if (offset >= end)
             {
+                if (offset > end)
+                {
+                    Stop(Reason.Truncated, $"the file shrank to {end} bytes under the replay, before record {Sent + n} at offset {offset}");
+                    break;
+                }
                 if (!NextLoop())
                 {
                     break;
@@ -205,9 +257,9 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
                 offset = _offset;
                 continue;
             }
-            if (_fileLength - offset < PcapRecordHeader.Size)
+            if (end - offset < PcapRecordHeader.Size)
             {
-                Stop(Reason.Truncated, $"record {Sent + n} at offset {offset}: {_fileLength - offset} bytes left, a record header needs 16");
+                Stop(Reason.Truncated, $"record {Sent + n} at offset {offset}: {end - offset} bytes left, a record header needs 16");
                 break;
             }
             PcapRecordHeader* header = (PcapRecordHeader*)(file + offset);
@@ -218,9 +270,9 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
                 Stop(Reason.BadLength, $"record {Sent + n} at offset {offset}: captured length {captured}, original length {original}");
                 break;
             }
-            if (captured > _fileLength - offset - PcapRecordHeader.Size)
+            if (captured > end - offset - PcapRecordHeader.Size)
             {
-                Stop(Reason.Truncated, $"record {Sent + n} at offset {offset}: claims {captured} bytes, the file has {_fileLength - offset - PcapRecordHeader.Size} left");
+                Stop(Reason.Truncated, $"record {Sent + n} at offset {offset}: claims {captured} bytes, the file has {end - offset - PcapRecordHeader.Size} left");
                 break;
             }
             long timestampNs = Read(header->Seconds) * 1_000_000_000L + (_nanoseconds ? Read(header->Fraction) : Read(header->Fraction) * 1000L);
@@ -231,7 +283,13 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
             if (_pace == PcapPace.Recorded &&
                 (timestampNs - _firstTimestampNs + _loopShiftNs) > elapsedNs * _speed)
             {
-                break; // Not due yet; this record is read again on a later poll.
+                // Not due yet: read again on a later poll, unless the wait is one no capture
+                // explains (the first record of a pass has no record before it to compare with).
+                if (_sent + n > _sentAtLoopStart && (timestampNs - _lastTimestampNs) / _speed > MaxRecordedGapNs)
+                {
+                    Stop(Reason.BadTimestamp, $"record {Sent + n} at offset {offset}: its timestamp is {(timestampNs - _lastTimestampNs) / 1e9:F0} s after the one before it; a recorded-pace replay would wait that long");
+                }
+                break;
             }
             long recordEnd = offset + PcapRecordHeader.Size + captured;
             if (captured > (uint)_maxData)
@@ -291,6 +349,13 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
         Volatile.Write(ref _done, 1);
     }
 
+    /// <summary>
+    /// How far the file can be read without SIGBUS: the mapped length, or less when the file
+    /// has since been truncated (0 when its size cannot be read, which stops the replay).
+    /// </summary>
+    private long CurrentEnd() =>
+        Interop.Sys.TryStat(_handle, Interop.Sys.STATX_SIZE, out Interop.Sys.Statx status) ? Math.Min(_mappedLength, (long)status.Size) : 0;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Read(uint value) => _swapped ? BinaryPrimitives.ReverseEndianness(value) : value;
 
@@ -302,7 +367,7 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
         }
         _view?.SafeMemoryMappedViewHandle.ReleasePointer();
         _view?.Dispose();
-        _map?.Dispose();
+        _map?.Dispose(); // closes _handle too (the map owns the stream)
     }
 
     public void Dispose()

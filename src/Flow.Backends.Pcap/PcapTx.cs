@@ -8,13 +8,22 @@ namespace Flow.Backends.Pcap;
 /// </summary>
 /// <remarks>
 /// Records reach the file when the buffer fills, every <see cref="PcapOptions.FlushIntervalMs"/>
-/// (from <see cref="Tick"/>) and when the graph stops. Write errors do not stop the graph:
-/// they are counted in <see cref="LostRecords"/> and described in <see cref="LastError"/>.
+/// (from <see cref="Tick"/>) and when the graph stops. Open and write errors (a rotation into a
+/// removed or read-only directory, a full disk) do not stop the graph: the records are counted
+/// as drops of reason <c>not_written</c> and in <see cref="LostRecords"/>, described in
+/// <see cref="LastError"/>, and the next file is retried from <see cref="Tick"/>. The packets
+/// themselves were consumed, so these drops add to the stage's In as well.
 /// </remarks>
 [Stage("pcap_tx", "Writes packets to a pcap file (ns timestamps, snap length, rotation) and frees them.")]
-public sealed unsafe class PcapTx : Stage<NoOutput, NoDrop>, IDisposable
+public sealed unsafe class PcapTx : Stage<NoOutput, PcapTx.Reason>, IDisposable
 {
     private readonly PcapFileWriter _writer;
+
+    public enum Reason : byte
+    {
+        [DropReason("a record could not be written to the pcap file (see LastError)", Severity.Error)]
+        NotWritten,
+    }
 
     public PcapTx(PcapOptions options) => _writer = new PcapFileWriter(options);
 
@@ -39,11 +48,29 @@ public sealed unsafe class PcapTx : Stage<NoOutput, NoDrop>, IDisposable
             nexts[i] = Next.Consumed;
         }
         PacketPools.Free(packets);
+        CountLost();
     }
 
-    public override void Tick(long nowNanoseconds) => _writer.FlushIfDue(nowNanoseconds);
+    public override void Tick(long nowNanoseconds)
+    {
+        _writer.Tick(nowNanoseconds);
+        CountLost();
+    }
 
-    public override void OnStop() => _writer.Flush();
+    public override void OnStop()
+    {
+        _writer.Flush();
+        CountLost();
+    }
+
+    private void CountLost()
+    {
+        int lost = _writer.TakeUnreportedLost();
+        if (lost != 0)
+        {
+            CountDrop(Reason.NotWritten, lost);
+        }
+    }
 
     public void Dispose() => _writer.Dispose();
 }

@@ -9,8 +9,20 @@ namespace Flow.Backends.Tap;
 /// kernel transmits on the interface; frames written to it are received by the kernel's stack.
 /// The interface lives while an fd is open (it is not made persistent).
 /// </summary>
+/// <remarks>
+/// Flow creates its taps with IFF_TUN_EXCL: as root, a plain TUNSETIFF attaches to any tap of
+/// that name, so it could take a queue of a VM's multi-queue tap or a detached persistent tap
+/// of another owner and receive part of their traffic. An interface that already exists is
+/// attached to only when this process holds it already (the further queues of a multi-queue
+/// tap it created) or when it is a persistent tap made for this user (<c>ip tuntap add ...
+/// user &lt;uid&gt;</c>, the way to run Flow on a tap without root).
+/// </remarks>
 public sealed unsafe class TapDevice : SafeHandle
 {
+    // Open fds per interface name this process created or attached to; guarded by s_heldLock.
+    private static readonly Dictionary<string, int> s_held = new(StringComparer.Ordinal);
+    private static readonly Lock s_heldLock = new();
+
     private TapDevice(int fd, string name)
         : base(invalidHandleValue: -1, ownsHandle: true)
     {
@@ -37,15 +49,32 @@ public sealed unsafe class TapDevice : SafeHandle
         {
             ThrowHelper.ThrowIO("open /dev/net/tun", Marshal.GetLastPInvokeError());
         }
-        InterfaceRequest request = InterfaceRequest.For(options.Interface);
-        request.Flags = (short)(Interop.Sys.IFF_TAP | Interop.Sys.IFF_NO_PI | (options.MultiQueue ? Interop.Sys.IFF_MULTI_QUEUE : 0));
-        if (Interop.Sys.Ioctl(fd, Interop.Sys.TUNSETIFF, &request) != 0)
+        short flags = (short)(Interop.Sys.IFF_TAP | Interop.Sys.IFF_NO_PI | (options.MultiQueue ? Interop.Sys.IFF_MULTI_QUEUE : 0));
+        TapDevice device;
+        lock (s_heldLock)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            Interop.Sys.Close(fd);
-            ThrowHelper.ThrowIO($"TUNSETIFF '{options.Interface}' (IFF_TAP{(options.MultiQueue ? " | IFF_MULTI_QUEUE" : "")})", errno);
+            bool held = s_held.ContainsKey(options.Interface);
+            int errno = SetInterface(fd, options.Interface, held ? flags : (short)(flags | Interop.Sys.IFF_TUN_EXCL), out InterfaceRequest request);
+            if (errno == Interop.Errno.EBUSY && !held)
+            {
+                if (!IsPersistentTapOfThisUser(options.Interface))
+                {
+                    Interop.Sys.Close(fd);
+                    throw new IOException(
+                        $"TAP '{options.Interface}' already exists and this process did not create it: a persistent tap, another program's or a VM's tap, or another kind of interface. " +
+                        $"Flow does not take over an interface it does not own; remove it (ip link del {options.Interface}), choose another name, " +
+                        $"or make it a persistent tap for Flow's user (ip tuntap add dev {options.Interface} mode tap user <uid>).", errno);
+                }
+                errno = SetInterface(fd, options.Interface, flags, out request);
+            }
+            if (errno != 0)
+            {
+                Interop.Sys.Close(fd);
+                ThrowHelper.ThrowIO($"TUNSETIFF '{options.Interface}' (IFF_TAP{(options.MultiQueue ? " | IFF_MULTI_QUEUE" : "")})", errno);
+            }
+            device = new TapDevice(fd, request.NameString);
+            s_held[device.Name] = s_held.GetValueOrDefault(device.Name) + 1;
         }
-        var device = new TapDevice(fd, request.NameString);
         try
         {
             device.Configure(options.Mtu, mac, options.Up);
@@ -56,6 +85,31 @@ public sealed unsafe class TapDevice : SafeHandle
             throw;
         }
         return device;
+    }
+
+    /// <summary>TUNSETIFF with <paramref name="flags"/>; 0 or the errno.</summary>
+    private static int SetInterface(int fd, string name, short flags, out InterfaceRequest request)
+    {
+        request = InterfaceRequest.For(name);
+        request.Flags = flags;
+        fixed (InterfaceRequest* pointer = &request)
+        {
+            return Interop.Sys.Ioctl(fd, Interop.Sys.TUNSETIFF, pointer) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="name"/> is a tap (not tun) device whose owner (TUNSETOWNER,
+    /// shown in sysfs; -1 when none was set) is this process's effective user.
+    /// </summary>
+    private static bool IsPersistentTapOfThisUser(string name)
+    {
+        string device = $"/sys/class/net/{name}";
+        return File.Exists($"{device}/tun_flags") && File.Exists($"{device}/owner")
+            && int.TryParse(File.ReadAllText($"{device}/tun_flags").Trim().Replace("0x", "", StringComparison.Ordinal), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int flags)
+            && (flags & Interop.Sys.IFF_TAP) != 0
+            && long.TryParse(File.ReadAllText($"{device}/owner").Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long owner)
+            && owner == Interop.Sys.GetEUid();
     }
 
     private void Configure(int mtu, byte[]? mac, bool up)
@@ -123,5 +177,20 @@ public sealed unsafe class TapDevice : SafeHandle
         return mac;
     }
 
-    protected override bool ReleaseHandle() => Interop.Sys.Close((int)handle) == 0;
+    protected override bool ReleaseHandle()
+    {
+        lock (s_heldLock)
+        {
+            int open = s_held.GetValueOrDefault(Name) - 1;
+            if (open > 0)
+            {
+                s_held[Name] = open;
+            }
+            else
+            {
+                s_held.Remove(Name);
+            }
+        }
+        return Interop.Sys.Close((int)handle) == 0;
+    }
 }

@@ -3,7 +3,11 @@ namespace Flow.Backends.Tap;
 /// <summary>Options of <c>tap_rx</c> and <c>tap_tx</c>. Both stages with the same interface and queue share one fd.</summary>
 public sealed record TapOptions
 {
-    /// <summary>Interface name (up to 15 characters); created if it does not exist, attached to if it does (it must be a tap we may open).</summary>
+    /// <summary>
+    /// Interface name (up to 15 characters); created. An interface of that name that already
+    /// exists is refused (IFF_TUN_EXCL) unless this process holds it (more queues of its own
+    /// multi-queue tap) or it is a persistent tap owned by this user.
+    /// </summary>
     public string Interface { get; init; } = "";
 
     /// <summary>Open with IFF_MULTI_QUEUE: each distinct <see cref="Queue"/> is one more fd (one per worker).</summary>

@@ -4,7 +4,10 @@ using Xunit;
 
 namespace Flow.Backends.AfXdp.Tests;
 
-/// <summary>Program attach and detach, a run killed with SIGKILL, a queue held by another process, a foreign program.</summary>
+/// <summary>
+/// Program attach and detach; ownership: a run killed with SIGKILL, an interface owned by another
+/// live process, programs of other applications (by name or attached after a run died).
+/// </summary>
 [Collection(nameof(NetnsCollection))]
 public sealed class AfXdpLifecycleTests
 {
@@ -58,29 +61,79 @@ public sealed class AfXdpLifecycleTests
     }
 
     [Fact]
-    public void WhileAnotherProcessHoldsTheQueueBindRetriesAndThenFailsWithAClearMessage()
+    public void WhileAnotherLiveProcessOwnsTheInterfaceItsProgramIsNeitherDetachedNorReplaced()
     {
         using var veth = new PeerVeth();
         using Process child = StartHolder(veth.Local);
         try
         {
-            var error = Assert.Throws<AfXdpException>(() => new AfXdpRx(new AfXdpOptions
-            {
-                Interface = veth.Local,
-                AttachMode = AfXdpAttachMode.Skb,
-                BindMode = AfXdpBindMode.Copy,
-                BindBusyTimeoutMs = 300,
-            }));
+            uint? held = veth.LocalXdpProgramId();
+            Assert.NotNull(held);
+
+            var error = Assert.Throws<AfXdpException>(() => new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb }));
 
             Assert.Equal(16, error.Errno); // EBUSY
-            Assert.Contains("after retrying for 300 ms", error.Message);
-            Assert.Contains($"{veth.Local} queue 0", error.Message);
-            Assert.Null(veth.LocalXdpMode()); // the failed start left nothing attached
+            Assert.Contains($"process {child.Id} holds", error.Message);
+            Assert.Contains($"xdp-loader unload {veth.Local} --all", error.Message);
+            Assert.Equal(held, veth.LocalXdpProgramId());
+            Assert.False(child.HasExited);
         }
         finally
         {
             child.Kill();
             child.WaitForExit(10_000);
+        }
+    }
+
+    [Fact]
+    public void AnAfXdpProgramOfAnotherApplicationIsNotDetachedThoughItHasTheNameOfFlowsProgram()
+    {
+        Command.Require("xdp-loader", "xdp-tools");
+        using var veth = new PeerVeth();
+        Command.Check("xdp-loader", $"load -m skb {veth.Local} /usr/lib/x86_64-linux-gnu/bpf/xsk_def_xdp_prog.o");
+        try
+        {
+            uint? loaded = veth.LocalXdpProgramId();
+            Assert.NotNull(loaded);
+
+            var error = Assert.Throws<AfXdpException>(() => new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb }));
+
+            Assert.Contains("'xsk_def_prog'", error.Message);
+            Assert.Contains("does not replace a program it did not load", error.Message);
+            Assert.Contains($"xdp-loader unload {veth.Local} --all", error.Message);
+            Assert.Equal(loaded, veth.LocalXdpProgramId());
+        }
+        finally
+        {
+            Command.Run("xdp-loader", $"unload {veth.Local} --all");
+        }
+    }
+
+    [Fact]
+    public void AfterAFlowRunDiedOnlyTheProgramItRecordedIsReplacedNotOneAttachedSince()
+    {
+        Command.Require("xdp-loader", "xdp-tools");
+        using var veth = new PeerVeth();
+        using (Process child = StartHolder(veth.Local))
+        {
+            child.Kill();
+            Assert.True(child.WaitForExit(10_000), "the killed child did not exit");
+        }
+        // Someone else cleans up and attaches their own AF_XDP program: not the dead run's leftover.
+        Command.Check("xdp-loader", $"unload {veth.Local} --all");
+        Command.Check("xdp-loader", $"load -m skb {veth.Local} /usr/lib/x86_64-linux-gnu/bpf/xsk_def_xdp_prog.o");
+        try
+        {
+            uint? loaded = veth.LocalXdpProgramId();
+
+            var error = Assert.Throws<AfXdpException>(() => new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb }));
+
+            Assert.Contains("does not replace a program it did not load", error.Message);
+            Assert.Equal(loaded, veth.LocalXdpProgramId());
+        }
+        finally
+        {
+            Command.Run("xdp-loader", $"unload {veth.Local} --all");
         }
     }
 

@@ -7,20 +7,20 @@ namespace Flow.Backends.AfXdp.Internal;
 /// The XDP redirect program and its XSKMAP on one interface, loaded and attached with libxdp
 /// (libxdp's own <c>xsk_def_xdp_prog.o</c>: redirect to the socket of <c>rx_queue_index</c>,
 /// else XDP_PASS, so traffic for queues without a socket still reaches the kernel stack).
+/// Ownership of the interface's program is held in an <see cref="XdpOwnerLock"/> from before
+/// anything attached is touched until after the program is detached.
 /// </summary>
 internal sealed unsafe class XdpProgram : IDisposable
 {
     /// <summary>libxdp's default AF_XDP program, installed by Debian's libxdp1 under /usr/lib/&lt;triplet&gt;/bpf.</summary>
     public const string ObjectFile = "xsk_def_xdp_prog.o";
 
-    /// <summary>The program's function name, how a left-over attachment is recognised.</summary>
-    public const string ProgramName = "xsk_def_prog";
-
     private const string MapName = "xsks_map";
 
     private readonly string _interface;
     private readonly int _ifindex;
     private readonly ILogger _logger;
+    private XdpOwnerLock? _owner;
     private nint _program;
     private int _mapFd = -1;
 
@@ -35,8 +35,9 @@ internal sealed unsafe class XdpProgram : IDisposable
     public AfXdpAttachMode Mode { get; private set; }
 
     /// <summary>
-    /// Replaces a left-over AF_XDP program (when allowed), then loads and attaches ours with an
-    /// XSKMAP of <paramref name="mapEntries"/> entries.
+    /// Takes ownership of the interface (failing while another live process has it), replaces
+    /// the program a dead owner left (when allowed), then loads and attaches ours with an XSKMAP
+    /// of <paramref name="mapEntries"/> entries and records it as this process's.
     /// </summary>
     public static XdpProgram Attach(string @interface, int ifindex, AfXdpAttachMode mode, uint mapEntries,
         bool replaceLeftover, ILogger logger)
@@ -44,8 +45,10 @@ internal sealed unsafe class XdpProgram : IDisposable
         var program = new XdpProgram(@interface, ifindex, logger);
         try
         {
-            program.RemoveLeftover(replaceLeftover);
+            program._owner = XdpOwnerLock.Acquire(@interface, ifindex);
+            program.RemoveLeftover(program._owner, replaceLeftover);
             program.LoadAndAttach(mode, mapEntries);
+            program._owner.Record(Interop.Xdp.ProgramId(program._program));
             return program;
         }
         catch
@@ -56,10 +59,12 @@ internal sealed unsafe class XdpProgram : IDisposable
     }
 
     /// <summary>
-    /// Looks at what is attached to the interface. Flow's own program (by name) left by a run
-    /// that died without detaching it is removed; anything else is refused, never replaced.
+    /// Looks at what is attached to the interface. The program the previous owner recorded in
+    /// <paramref name="owner"/> (it died without detaching it: its lock was free) is removed;
+    /// anything else is refused, never replaced — matching by name would take libxdp's program
+    /// of any other AF_XDP application for Flow's.
     /// </summary>
-    private void RemoveLeftover(bool replace)
+    private void RemoveLeftover(XdpOwnerLock owner, bool replace)
     {
         nint multiprog = Interop.Xdp.MultiprogGetFromIfindex(_ifindex);
         if (multiprog == 0 || Interop.Xdp.GetError(multiprog) != 0)
@@ -71,20 +76,21 @@ internal sealed unsafe class XdpProgram : IDisposable
             string? ours = null;
             string? foreign = null;
             uint id = 0;
+            uint foreignId = 0;
             if (Interop.Xdp.MultiprogIsLegacy(multiprog))
             {
-                Classify(Interop.Xdp.MultiprogMainProgram(multiprog), ref ours, ref foreign, ref id);
+                Classify(Interop.Xdp.MultiprogMainProgram(multiprog), owner.LeftoverProgramId, ref ours, ref id, ref foreign, ref foreignId);
             }
             else
             {
                 for (nint p = Interop.Xdp.MultiprogNextProgram(0, multiprog); p != 0; p = Interop.Xdp.MultiprogNextProgram(p, multiprog))
                 {
-                    Classify(p, ref ours, ref foreign, ref id);
+                    Classify(p, owner.LeftoverProgramId, ref ours, ref id, ref foreign, ref foreignId);
                 }
             }
             if (foreign is not null)
             {
-                ThrowHelper.ThrowAfXdp($"{_interface} already has the XDP program '{foreign}' attached; Flow does not replace a program it did not load. Detach it first (xdp-loader unload {_interface} --all).");
+                ThrowHelper.ThrowAfXdp($"{_interface} already has the XDP program '{foreign}' (id {foreignId}) attached, which no earlier Flow run recorded as its own in {owner.Path}; Flow does not replace a program it did not load. Detach it first (xdp-loader unload {_interface} --all).");
             }
             if (ours is null)
             {
@@ -107,21 +113,24 @@ internal sealed unsafe class XdpProgram : IDisposable
         }
     }
 
-    private static void Classify(nint program, ref string? ours, ref string? foreign, ref uint id)
+    /// <summary>Ours is the program whose id the dead owner recorded (0: none recorded, nothing is ours); anything else is foreign.</summary>
+    private static void Classify(nint program, uint leftoverId, ref string? ours, ref uint id, ref string? foreign, ref uint foreignId)
     {
         if (program == 0)
         {
             return;
         }
         string name = Marshal.PtrToStringUTF8((nint)Interop.Xdp.ProgramName(program)) ?? "";
-        if (name == ProgramName)
+        uint programId = Interop.Xdp.ProgramId(program);
+        if (leftoverId != 0 && programId == leftoverId)
         {
             ours = name;
-            id = Interop.Xdp.ProgramId(program);
+            id = programId;
         }
         else
         {
             foreign = name;
+            foreignId = programId;
         }
     }
 
@@ -202,21 +211,23 @@ internal sealed unsafe class XdpProgram : IDisposable
 
     public void Dispose()
     {
-        if (_program == 0)
+        if (_program != 0)
         {
-            return;
-        }
-        if (Mode != AfXdpAttachMode.Auto)
-        {
-            int libxdpMode = Mode == AfXdpAttachMode.Native ? Interop.Xdp.XDP_MODE_NATIVE : Interop.Xdp.XDP_MODE_SKB;
-            int error = Interop.Xdp.ProgramDetach(_program, _ifindex, libxdpMode, 0);
-            if (error != 0)
+            if (Mode != AfXdpAttachMode.Auto)
             {
-                AfXdpLog.DetachFailed(_logger, _interface, Describe(error));
+                int libxdpMode = Mode == AfXdpAttachMode.Native ? Interop.Xdp.XDP_MODE_NATIVE : Interop.Xdp.XDP_MODE_SKB;
+                int error = Interop.Xdp.ProgramDetach(_program, _ifindex, libxdpMode, 0);
+                if (error != 0)
+                {
+                    AfXdpLog.DetachFailed(_logger, _interface, Describe(error));
+                }
             }
+            Interop.Xdp.ProgramClose(_program);
+            _program = 0;
+            _mapFd = -1;
         }
-        Interop.Xdp.ProgramClose(_program);
-        _program = 0;
-        _mapFd = -1;
+        // Only now: until the program is detached, another process must not take it for a leftover.
+        _owner?.Dispose();
+        _owner = null;
     }
 }

@@ -12,6 +12,7 @@ internal static partial class Interop
         public const int EAGAIN = 11;
         public const int ENOMEM = 12;
         public const int EBUSY = 16;
+        public const int EEXIST = 17;
         public const int ENODEV = 19;
         public const int EINVAL = 22;
         public const int EOPNOTSUPP = 95;

@@ -11,6 +11,9 @@ internal static partial class Interop
         public const short IFF_MULTI_QUEUE = 0x0100;
         public const short IFF_NO_PI = 0x1000;
 
+        /// <summary>TUNSETIFF fails with EBUSY instead of attaching when the interface already exists.</summary>
+        public const short IFF_TUN_EXCL = unchecked((short)0x8000);
+
         public const nuint SIOCGIFFLAGS = 0x8913;
         public const nuint SIOCSIFFLAGS = 0x8914;
         public const nuint SIOCSIFMTU = 0x8922;

@@ -20,7 +20,9 @@ namespace Flow.Protocols.Icmpv6;
 /// The ND validity checks that need the IP header (hop limit 255, RFC 4861 7.1.1) are the
 /// caller's; this view checks lengths and option framing only. Type-specific accessors are
 /// meant for their type; on a message too short for them they throw (bounds-checked
-/// slices) rather than read past it.
+/// slices) rather than read past it. Where the options start is decided by the type seen at
+/// parse time and kept in the view, so a peer that rewrites the type in shared memory
+/// afterwards cannot move <see cref="Options"/> outside the validated message.
 /// </remarks>
 public readonly ref struct Icmpv6Packet
 {
@@ -31,7 +33,14 @@ public readonly ref struct Icmpv6Packet
 
     private readonly Span<byte> _bytes;
 
-    private Icmpv6Packet(Span<byte> bytes) => _bytes = bytes;
+    /// <summary>Where the ND options start for the parsed type; -1 for types without options.</summary>
+    private readonly int _optionsOffset;
+
+    private Icmpv6Packet(Span<byte> bytes, int optionsOffset)
+    {
+        _bytes = bytes;
+        _optionsOffset = optionsOffset;
+    }
 
     public Span<byte> Bytes => _bytes;
 
@@ -72,14 +81,7 @@ public readonly ref struct Icmpv6Packet
     public uint RetransmitTimer => Wire.As<NetU32>(_bytes.Slice(12, 4)).Host;
 
     /// <summary>The ND options; empty for other types.</summary>
-    public Span<byte> Options
-    {
-        get
-        {
-            int offset = OptionsOffset(Header.Type);
-            return offset < 0 ? default : _bytes.Slice(offset);
-        }
-    }
+    public Span<byte> Options => _optionsOffset < 0 ? default : _bytes.Slice(_optionsOffset);
 
     public NdOptionReader GetOptionReader() => new(Options);
 
@@ -137,7 +139,7 @@ public readonly ref struct Icmpv6Packet
             }
         }
 
-        view = new Icmpv6Packet(bytes);
+        view = new Icmpv6Packet(bytes, optionsOffset);
         return true;
     }
 

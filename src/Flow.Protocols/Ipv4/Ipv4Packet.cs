@@ -7,35 +7,46 @@ namespace Flow.Protocols.Ipv4;
 /// A view over an IPv4 packet: the header with its options and the payload, trimmed to the
 /// header's Total Length (so Ethernet padding is not part of <see cref="Payload"/>).
 /// </summary>
+/// <remarks>
+/// The header length validated by TryParse is kept in the view, never re-read from the
+/// packet: a peer that shares the memory (client-role memif) could change IHL between parse
+/// and use, and every slice below must stay inside the bounds that were checked.
+/// </remarks>
 public readonly ref struct Ipv4Packet
 {
     private readonly Span<byte> _bytes;
+    private readonly int _headerLength;
 
-    private Ipv4Packet(Span<byte> bytes) => _bytes = bytes;
+    private Ipv4Packet(Span<byte> bytes, int headerLength)
+    {
+        _bytes = bytes;
+        _headerLength = headerLength;
+    }
 
     /// <summary>Header, options and payload: Total Length bytes (or fewer for a quoted packet).</summary>
     public Span<byte> Bytes => _bytes;
 
     public ref Ipv4Header Header => ref Wire.As<Ipv4Header>(_bytes);
 
-    public int HeaderLength => Header.HeaderLength;
+    /// <summary>IHL in bytes as validated at parse time.</summary>
+    public int HeaderLength => _headerLength;
 
-    public Span<byte> Options => _bytes.Slice(Ipv4Header.Size, HeaderLength - Ipv4Header.Size);
+    public Span<byte> Options => _bytes.Slice(Ipv4Header.Size, _headerLength - Ipv4Header.Size);
 
-    public Span<byte> Payload => _bytes.Slice(HeaderLength);
+    public Span<byte> Payload => _bytes.Slice(_headerLength);
 
     /// <summary>Walks the options in order (RFC 791 3.1 encoding).</summary>
     public Ipv4OptionReader GetOptionReader() => new(Options);
 
     /// <summary>True when the header checksum verifies (RFC 1812 5.2.2).</summary>
-    public bool HasValidChecksum => Checksum.IsValid(_bytes.Slice(0, HeaderLength));
+    public bool HasValidChecksum => Checksum.IsValid(_bytes.Slice(0, _headerLength));
 
     /// <summary>Recomputes the header checksum over header and options.</summary>
     public void UpdateChecksum()
     {
         ref Ipv4Header h = ref Header;
         h.HeaderChecksum = default;
-        h.HeaderChecksum = Checksum.Compute(_bytes.Slice(0, HeaderLength));
+        h.HeaderChecksum = Checksum.Compute(_bytes.Slice(0, _headerLength));
     }
 
     /// <summary>
@@ -68,7 +79,7 @@ public readonly ref struct Ipv4Packet
             return false;
         }
 
-        view = new Ipv4Packet(bytes.Slice(0, (int)totalLength));
+        view = new Ipv4Packet(bytes.Slice(0, (int)totalLength), headerLength);
         return true;
     }
 
@@ -95,7 +106,7 @@ public readonly ref struct Ipv4Packet
             return false;
         }
 
-        view = new Ipv4Packet(bytes.Slice(0, Math.Min(totalLength, bytes.Length)));
+        view = new Ipv4Packet(bytes.Slice(0, Math.Min(totalLength, bytes.Length)), headerLength);
         return true;
     }
 }

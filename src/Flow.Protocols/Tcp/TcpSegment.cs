@@ -5,22 +5,33 @@ using Flow.Protocols.Ipv6;
 namespace Flow.Protocols.Tcp;
 
 /// <summary>A view over a TCP segment: header, options and data (RFC 9293 3.1).</summary>
+/// <remarks>
+/// Data Offset is read once, by TryParse, and kept: a peer sharing the packet memory could
+/// change it afterwards, and <see cref="Options"/> and <see cref="Payload"/> must stay inside
+/// the bounds that were checked.
+/// </remarks>
 public readonly ref struct TcpSegment
 {
     private readonly Span<byte> _bytes;
+    private readonly int _headerLength;
 
-    private TcpSegment(Span<byte> bytes) => _bytes = bytes;
+    private TcpSegment(Span<byte> bytes, int headerLength)
+    {
+        _bytes = bytes;
+        _headerLength = headerLength;
+    }
 
     /// <summary>The whole segment, as given to <see cref="TryParse"/>.</summary>
     public Span<byte> Bytes => _bytes;
 
     public ref TcpHeader Header => ref Wire.As<TcpHeader>(_bytes);
 
-    public int HeaderLength => Header.HeaderLength;
+    /// <summary>Data Offset in bytes as validated at parse time.</summary>
+    public int HeaderLength => _headerLength;
 
-    public Span<byte> Options => _bytes.Slice(TcpHeader.Size, HeaderLength - TcpHeader.Size);
+    public Span<byte> Options => _bytes.Slice(TcpHeader.Size, _headerLength - TcpHeader.Size);
 
-    public Span<byte> Payload => _bytes.Slice(HeaderLength);
+    public Span<byte> Payload => _bytes.Slice(_headerLength);
 
     /// <summary>Walks the options (same encoding as IPv4's, RFC 9293 3.1 "Options").</summary>
     public Ipv4OptionReader GetOptionReader() => new(Options);
@@ -52,7 +63,7 @@ public readonly ref struct TcpSegment
             return false;
         }
 
-        view = new TcpSegment(bytes);
+        view = new TcpSegment(bytes, headerLength);
         return true;
     }
 }

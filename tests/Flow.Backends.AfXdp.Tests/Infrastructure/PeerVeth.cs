@@ -83,6 +83,20 @@ internal sealed class PeerVeth : IDisposable
         return null;
     }
 
+    /// <summary>The id of the XDP program attached to the local end ("prog/xdp id N" in `ip -d link`), or null.</summary>
+    public uint? LocalXdpProgramId()
+    {
+        string[] words = Command.Check("ip", $"-d link show dev {Local}").Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        for (int i = 0; i + 2 < words.Length; i++)
+        {
+            if (words[i] == "prog/xdp" && words[i + 1] == "id")
+            {
+                return uint.Parse(words[i + 2], CultureInfo.InvariantCulture);
+            }
+        }
+        return null;
+    }
+
     private static byte[] ReadMac(string text) => Convert.FromHexString(text.Trim().Replace(":", ""));
 
     private static bool IsRoot() => File.ReadAllText("/proc/self/status").Contains("Uid:\t0\t", StringComparison.Ordinal);
