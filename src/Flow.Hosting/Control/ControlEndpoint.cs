@@ -53,7 +53,8 @@ public sealed class ControlEndpoint : IAsyncDisposable
     /// <summary>
     /// Where control sockets go by default: <c>$FLOW_CONTROL_DIR</c> when set (tests keep their
     /// graphs apart this way), else <c>/run/flow</c> for root, else <c>$XDG_RUNTIME_DIR/flow</c>,
-    /// else <c>/tmp/flow-&lt;user&gt;</c>.
+    /// else <c>/tmp/flow-&lt;uid&gt;</c>. <see cref="Start"/> creates it mode 0700 and refuses
+    /// one that is a symlink, someone else's, or open to group or others.
     /// </summary>
     public static string DefaultDirectory
     {
@@ -71,7 +72,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
             string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
             return !string.IsNullOrEmpty(runtime)
                 ? System.IO.Path.Combine(runtime, "flow")
-                : System.IO.Path.Combine(System.IO.Path.GetTempPath(), "flow-" + Environment.UserName);
+                : System.IO.Path.Combine(System.IO.Path.GetTempPath(), "flow-" + Interop.Sys.GetEUid().ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 
@@ -90,7 +91,8 @@ public sealed class ControlEndpoint : IAsyncDisposable
     /// <summary>
     /// Listens on <paramref name="path"/> for control requests against <paramref name="graph"/>.
     /// Throws <see cref="ControlEndpointException"/> when a live endpoint owns the path, the path
-    /// is a file that is not a socket, or it is too long or cannot be created.
+    /// is a file that is not a socket, or it is too long or cannot be created, and when the
+    /// path is in <see cref="DefaultDirectory"/> and that is not a private directory of this user.
     /// </summary>
     /// <param name="commands">Commands besides the built-in help, stats and stages (from DI: <c>GetServices&lt;IControlCommand&gt;()</c>).</param>
     /// <param name="commandTimeout">How long a command may take (default 10 s) before the client gets a <c>timeout</c> reply.</param>
@@ -107,13 +109,21 @@ public sealed class ControlEndpoint : IAsyncDisposable
             throw new ControlEndpointException($"control socket path '{path}' is longer than {MaxPathBytes} bytes (the Unix socket limit); choose a shorter one");
         }
         string directory = System.IO.Path.GetDirectoryName(path)!;
-        try
+        if (directory == System.IO.Path.GetFullPath(DefaultDirectory))
         {
-            Directory.CreateDirectory(directory);
+            PrivateDirectory.Ensure(directory);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        else
         {
-            throw new ControlEndpointException($"cannot create the control socket's directory '{directory}': {e.Message}", e);
+            // A directory the user named (--control): theirs to choose, as with any output path.
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ControlEndpointException($"cannot create the control socket's directory '{directory}': {e.Message}", e);
+            }
         }
         ClaimPath(path, logger);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
