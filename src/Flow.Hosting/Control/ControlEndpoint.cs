@@ -34,7 +34,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
     /// <summary>sun_path is 108 bytes on Linux, including the terminating NUL.</summary>
     private const int MaxPathBytes = 107;
 
-    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan s_acceptRetryDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly Socket _listener;
     private readonly ControlDispatcher _dispatcher;
@@ -209,7 +209,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
                 FlowHostingLog.ControlAcceptFailed(_logger, e.SocketErrorCode.ToString(), e.Message);
                 try
                 {
-                    await Task.Delay(AcceptRetryDelay, _stop.Token).ConfigureAwait(false);
+                    await Task.Delay(s_acceptRetryDelay, _stop.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
