@@ -8,7 +8,8 @@ namespace Flow.Hosting.Internal;
 /// made mode 0700 in one <c>mkdir</c>, or, when it exists, used only if it is a real directory
 /// (not a symlink), owned by this user, with no access for group and others — what tmux and
 /// ssh-agent require of theirs. Otherwise another local user could have made it first and
-/// replace or pre-empt the socket inside (security review M6).
+/// replace or pre-empt the socket inside (security review M6). Clients check it the same way
+/// before they connect to a socket there.
 /// </summary>
 internal static class PrivateDirectory
 {
@@ -39,11 +40,29 @@ internal static class PrivateDirectory
         {
             throw new ControlEndpointException($"cannot create the control socket's directory '{directory}': {Marshal.GetPInvokeErrorMessage(errno)}");
         }
+        RequirePrivate(directory, "refusing to put the control socket there (remove it, or choose another place with FLOW_CONTROL_DIR or --control)");
+    }
+
+    /// <summary>
+    /// For a client about to connect to a socket in <paramref name="directory"/>: throws when the
+    /// directory exists and is not private to this user, since whoever controls it controls
+    /// which socket answers. A missing directory passes (there is nothing to connect to).
+    /// </summary>
+    public static void Check(string directory)
+    {
+        if (Interop.Sys.LStat(directory, out _, out _))
+        {
+            RequirePrivate(directory, "refusing to connect to a control socket in it (another user could have put it there)");
+        }
+    }
+
+    /// <summary>Throws with <paramref name="refusal"/> unless <paramref name="directory"/> is a real directory of this user with mode 0700 or less.</summary>
+    private static void RequirePrivate(string directory, string refusal)
+    {
         if (!Interop.Sys.LStat(directory, out int mode, out uint owner))
         {
             throw new ControlEndpointException($"cannot check the control socket's directory '{directory}': {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         }
-        string refusal = "refusing to put the control socket there (remove it, or choose another place with FLOW_CONTROL_DIR or --control)";
         int type = mode & Interop.Sys.FileTypeMask;
         if (type != Interop.Sys.FileTypeDirectory)
         {

@@ -9,8 +9,8 @@ public sealed class ControlDirectoryEnvironment;
 /// <summary>
 /// The default control-socket directory (in /tmp for a user without XDG_RUNTIME_DIR) is made
 /// private, and one that another user could have prepared — a symlink, someone else's, open to
-/// group or others — is refused before any socket is put in it. Tests run as root; "someone
-/// else" is uid 65534 (nobody).
+/// group or others — is refused before any socket is put in it, and clients refuse to connect
+/// to a socket in one. Tests run as root; "someone else" is uid 65534 (nobody).
 /// </summary>
 [Collection(nameof(ControlDirectoryEnvironment))]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
@@ -71,6 +71,24 @@ public sealed class ControlEndpointDirectoryTests : IDisposable
 
         await AssertRefusedAsync($"the control socket's directory '{ControlDir}' is owned by uid 65534, not by this user (uid 0); " +
             "refusing to put the control socket there (remove it, or choose another place with FLOW_CONTROL_DIR or --control)");
+    }
+
+    [Fact]
+    public async Task AClientRefusesASocketInADefaultDirectoryOpenToOthers()
+    {
+        // Another user made the folder first and listens in it, waiting for 'flow ctl'.
+        Directory.CreateDirectory(ControlDir);
+        File.SetUnixFileMode(ControlDir, (UnixFileMode)0x1FF);
+        using var impostor = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Unspecified);
+        impostor.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(ControlDir, "g.sock")));
+        impostor.Listen(1);
+        Environment.SetEnvironmentVariable("FLOW_CONTROL_DIR", ControlDir);
+
+        var e = await Assert.ThrowsAsync<ControlEndpointException>(() => ControlClient.ConnectAsync(ControlEndpoint.DefaultPath("g")));
+
+        Assert.Equal($"the control socket's directory '{ControlDir}' has mode 0777, which lets group or others in; it must be 0700. " +
+            "Refusing to connect to a control socket in it (another user could have put it there)", e.Message);
     }
 
     private async Task AssertRefusedAsync(string message)
