@@ -19,6 +19,12 @@ namespace Flow.Cli;
 /// </summary>
 internal static class FlowCliServices
 {
+    /// <summary>
+    /// Stage libraries registered below that make no system calls, so 'flow validate' and 'flow
+    /// graph' may construct their stages (backends never: GraphCheckOptions.PureStageLibraries).
+    /// </summary>
+    public static readonly IReadOnlyCollection<System.Reflection.Assembly> PureStageLibraries = [typeof(StagesRegistration).Assembly];
+
     public static ServiceProvider Create(bool verbose = false)
     {
         var services = new ServiceCollection();

@@ -11,14 +11,35 @@ internal static class GraphLoading
     /// <summary>Loads <paramref name="path"/> with its <c>parameters</c> overridden by <paramref name="parameters"/> (<c>--set</c>).</summary>
     public static int TryLoad(IServiceProvider services, string path, IReadOnlyDictionary<string, string>? parameters, out FlowGraph? graph)
     {
-        graph = null;
+        FlowGraph? loaded = null;
+        int code = Report(path, () => loaded = services.GetRequiredService<GraphFileLoader>().Load(path, parameters));
+        graph = loaded;
+        return code;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="path"/> without constructing its backends (the dry run of
+    /// <c>validate</c> and <c>graph</c>); <c>assemblies</c> only with <paramref name="allowAssemblies"/>.
+    /// </summary>
+    public static int TryCheck(IServiceProvider services, string path, IReadOnlyDictionary<string, string>? parameters, bool allowAssemblies,
+        out GraphOutline? outline)
+    {
+        var options = new GraphCheckOptions { AllowAssemblies = allowAssemblies, PureStageLibraries = FlowCliServices.PureStageLibraries };
+        GraphOutline? checkedGraph = null;
+        int code = Report(path, () => checkedGraph = services.GetRequiredService<GraphFileLoader>().Check(path, parameters, options));
+        outline = checkedGraph;
+        return code;
+    }
+
+    private static int Report(string path, Action load)
+    {
         if (!CliOutput.CheckReadable(path))
         {
             return ExitCodes.FileNotReadable;
         }
         try
         {
-            graph = services.GetRequiredService<GraphFileLoader>().Load(path, parameters);
+            load();
             return ExitCodes.Success;
         }
         catch (GraphFileException e)

@@ -161,6 +161,9 @@ internal sealed partial class FlowProcess : IDisposable
     /// <summary>Sends SIGINT (what Ctrl-C sends) to this child (and only it).</summary>
     public void Interrupt() => Signal(Interop.SigInt, "SIGINT");
 
+    /// <summary>Sends <paramref name="signal"/> (a number, as kill(2) takes it) to this child (and only it).</summary>
+    public void Signal(int signal) => Signal(signal, $"signal {signal}");
+
     private void Signal(int signal, string name)
     {
         if (Interop.Kill(_process.Id, signal) != 0)

@@ -29,10 +29,13 @@ public sealed class SamplesTests
     }
 
     [Fact]
-    public async Task HostedJsonGraphFileValidatesWithTheFlowCommand()
+    public async Task HostedJsonGraphFileValidatesWithTheFlowCommandWhenItsAssemblyIsAllowed()
     {
         string graph = Path.Combine(Path.GetDirectoryName(SampleDll("HostedJsonGraph"))!, "graph.json");
-        (int code, string stdout, string stderr) = await FlowProcess.RunAsync(60, "validate", graph);
+        (int refusedCode, _, string refused) = await FlowProcess.RunAsync(60, "validate", graph);
+        (int code, string stdout, string stderr) = await FlowProcess.RunAsync(60, "validate", "--allow-assemblies", graph);
+        Assert.Equal(4, refusedCode);
+        Assert.Contains("refusing to load 'assemblies'", refused);
         Assert.True(code == 0, stderr);
         Assert.Equal($"{graph}: valid (6 stages, 5 edges, 1 worker)\n", stdout);
     }

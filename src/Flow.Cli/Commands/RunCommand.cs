@@ -126,15 +126,17 @@ internal static class RunCommand
         int stopRequests = 0;
         void RequestStop(string why)
         {
-            if (Interlocked.Increment(ref stopRequests) == 1)
+            bool first = Interlocked.Increment(ref stopRequests) == 1;
+            _ = graph.StopAsync(drain: first);
+            try
             {
-                Console.Error.WriteLine($"flow: {why}: stopping sources and draining (press Ctrl-C again to stop at once)");
-                _ = graph.StopAsync(drain: true);
+                Console.Error.WriteLine(first
+                    ? $"flow: {why}: stopping sources and draining (press Ctrl-C again to stop at once)"
+                    : "flow: stopping at once; packets in flight are freed and counted as queued");
             }
-            else
+            catch (IOException)
             {
-                Console.Error.WriteLine("flow: stopping at once; packets in flight are freed and counted as queued");
-                _ = graph.StopAsync(drain: false);
+                // The terminal hung up (SIGHUP): the stop goes on without the message.
             }
         }
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -147,6 +149,18 @@ internal static class RunCommand
         {
             context.Cancel = true;
             RequestStop("terminated");
+        });
+        // A closed terminal (SIGHUP) or Ctrl-\ (SIGQUIT) would otherwise end the process on the
+        // spot, leaving an XDP program attached and the control socket behind: stop as for SIGTERM.
+        using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            RequestStop("hung up");
+        });
+        using PosixSignalRegistration sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, context =>
+        {
+            context.Cancel = true;
+            RequestStop("quit");
         });
 
         int exitCode = ExitCodes.Success;

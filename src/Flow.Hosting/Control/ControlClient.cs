@@ -22,10 +22,17 @@ public sealed class ControlClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Connects to the endpoint at <paramref name="path"/>. Throws <see cref="ControlEndpointException"/>
-    /// saying why when nothing listens there.
+    /// saying why when nothing listens there, or when the path is in
+    /// <see cref="ControlEndpoint.DefaultDirectory"/> and that is not private to this user.
     /// </summary>
     public static async Task<ControlClient> ConnectAsync(string path, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (directory == Path.GetFullPath(ControlEndpoint.DefaultDirectory))
+        {
+            PrivateDirectory.Check(directory);
+        }
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {

@@ -28,23 +28,30 @@ public sealed class ControlEndpoint : IAsyncDisposable
     /// <summary>Connections served at once; more are answered <c>busy</c> and closed.</summary>
     public const int MaxConnections = 16;
 
+    /// <summary>How long a connection may stay silent before it is closed, so idle clients cannot hold the <see cref="MaxConnections"/> slots.</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>sun_path is 108 bytes on Linux, including the terminating NUL.</summary>
     private const int MaxPathBytes = 107;
+
+    private static readonly TimeSpan s_acceptRetryDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly Socket _listener;
     private readonly ControlDispatcher _dispatcher;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Socket, Task> _connections = new();
+    private readonly TimeSpan _idleTimeout;
     private Task _accept = Task.CompletedTask;
     private int _disposed;
 
-    private ControlEndpoint(string path, Socket listener, ControlDispatcher dispatcher, ILogger logger)
+    private ControlEndpoint(string path, Socket listener, ControlDispatcher dispatcher, ILogger logger, TimeSpan idleTimeout)
     {
         Path = path;
         _listener = listener;
         _dispatcher = dispatcher;
         _logger = logger;
+        _idleTimeout = idleTimeout;
     }
 
     /// <summary>The socket's path.</summary>
@@ -53,7 +60,8 @@ public sealed class ControlEndpoint : IAsyncDisposable
     /// <summary>
     /// Where control sockets go by default: <c>$FLOW_CONTROL_DIR</c> when set (tests keep their
     /// graphs apart this way), else <c>/run/flow</c> for root, else <c>$XDG_RUNTIME_DIR/flow</c>,
-    /// else <c>/tmp/flow-&lt;user&gt;</c>.
+    /// else <c>/tmp/flow-&lt;uid&gt;</c>. <see cref="Start"/> creates it mode 0700 and refuses
+    /// one that is a symlink, someone else's, or open to group or others.
     /// </summary>
     public static string DefaultDirectory
     {
@@ -71,7 +79,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
             string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
             return !string.IsNullOrEmpty(runtime)
                 ? System.IO.Path.Combine(runtime, "flow")
-                : System.IO.Path.Combine(System.IO.Path.GetTempPath(), "flow-" + Environment.UserName);
+                : System.IO.Path.Combine(System.IO.Path.GetTempPath(), "flow-" + Interop.Sys.GetEUid().ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 
@@ -90,12 +98,14 @@ public sealed class ControlEndpoint : IAsyncDisposable
     /// <summary>
     /// Listens on <paramref name="path"/> for control requests against <paramref name="graph"/>.
     /// Throws <see cref="ControlEndpointException"/> when a live endpoint owns the path, the path
-    /// is a file that is not a socket, or it is too long or cannot be created.
+    /// is a file that is not a socket, or it is too long or cannot be created, and when the
+    /// path is in <see cref="DefaultDirectory"/> and that is not a private directory of this user.
     /// </summary>
     /// <param name="commands">Commands besides the built-in help, stats and stages (from DI: <c>GetServices&lt;IControlCommand&gt;()</c>).</param>
     /// <param name="commandTimeout">How long a command may take (default 10 s) before the client gets a <c>timeout</c> reply.</param>
+    /// <param name="idleTimeout">How long a connection may wait between requests (default <see cref="DefaultIdleTimeout"/>) before it is closed.</param>
     public static ControlEndpoint Start(string path, FlowGraph graph, IEnumerable<IControlCommand>? commands = null, ILogger? logger = null,
-        TimeSpan? commandTimeout = null)
+        TimeSpan? commandTimeout = null, TimeSpan? idleTimeout = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(graph);
@@ -107,13 +117,21 @@ public sealed class ControlEndpoint : IAsyncDisposable
             throw new ControlEndpointException($"control socket path '{path}' is longer than {MaxPathBytes} bytes (the Unix socket limit); choose a shorter one");
         }
         string directory = System.IO.Path.GetDirectoryName(path)!;
-        try
+        if (directory == System.IO.Path.GetFullPath(DefaultDirectory))
         {
-            Directory.CreateDirectory(directory);
+            PrivateDirectory.Ensure(directory);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        else
         {
-            throw new ControlEndpointException($"cannot create the control socket's directory '{directory}': {e.Message}", e);
+            // A directory the user named (--control): theirs to choose, as with any output path.
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ControlEndpointException($"cannot create the control socket's directory '{directory}': {e.Message}", e);
+            }
         }
         ClaimPath(path, logger);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -136,7 +154,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
             listener.Dispose();
             throw new ControlEndpointException($"cannot listen on control socket '{path}': {e.Message}", e);
         }
-        var endpoint = new ControlEndpoint(path, listener, dispatcher, logger);
+        var endpoint = new ControlEndpoint(path, listener, dispatcher, logger, idleTimeout ?? DefaultIdleTimeout);
         FlowHostingLog.ControlListening(logger, path);
         endpoint._accept = endpoint.AcceptLoopAsync();
         return endpoint;
@@ -180,9 +198,24 @@ public sealed class ControlEndpoint : IAsyncDisposable
             {
                 client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
                 return;
+            }
+            catch (SocketException e)
+            {
+                // EMFILE, ENFILE, ENOBUFS, ECONNABORTED: this accept failed, the listener did not.
+                // A pause keeps an fd shortage from turning into a spin.
+                FlowHostingLog.ControlAcceptFailed(_logger, e.SocketErrorCode.ToString(), e.Message);
+                try
+                {
+                    await Task.Delay(s_acceptRetryDelay, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
             }
             if (_connections.Count >= MaxConnections)
             {
@@ -231,7 +264,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads lines (up to <see cref="MaxRequestBytes"/>) and answers each in order.</summary>
+    /// <summary>Reads lines (up to <see cref="MaxRequestBytes"/>) and answers each in order; closes a connection silent for the idle timeout.</summary>
     private async Task ServeAsync(Socket client)
     {
         CancellationToken stop = _stop.Token;
@@ -258,7 +291,20 @@ public sealed class ControlEndpoint : IAsyncDisposable
                     $"the request is longer than {MaxRequestBytes} bytes without a newline; closing the connection"), SocketFlags.None, stop).ConfigureAwait(false);
                 return;
             }
-            int received = await client.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, stop).ConfigureAwait(false);
+            int received;
+            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stop))
+            {
+                idle.CancelAfter(_idleTimeout);
+                try
+                {
+                    received = await client.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                    FlowHostingLog.ControlConnectionEnded(_logger, $"no request for {_idleTimeout.TotalSeconds:0.#} s");
+                    return;
+                }
+            }
             if (received == 0)
             {
                 if (filled > 0 && buffer.AsSpan(0, filled).Trim((byte)' ').Length > 0)

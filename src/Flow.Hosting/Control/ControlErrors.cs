@@ -18,6 +18,6 @@ public static class ControlErrors
     /// <summary>The command threw unexpectedly (a bug); the graph keeps running.</summary>
     public const string Failed = "failed";
 
-    /// <summary>The endpoint already serves its maximum number of connections.</summary>
+    /// <summary>The endpoint already serves its maximum number of connections, or another command (perhaps one that timed out) is still running.</summary>
     public const string Busy = "busy";
 }

@@ -16,13 +16,25 @@ namespace Flow.Hosting;
 /// <see cref="GraphBuilder"/>'s own checks mapped back to the stage or edge that caused them —
 /// and reported once as a <see cref="GraphFileException"/>.
 /// </summary>
+/// <remarks>
+/// <see cref="Load(string)"/> constructs every stage, so it opens devices, binds sockets and
+/// runs code from <c>assemblies</c>: the graph file and those assemblies are trusted inputs of
+/// whoever runs the graph (root, for most backends). <see cref="Check"/> is the dry run for
+/// files that are not trusted yet (<c>flow validate</c>, <c>flow graph</c>).
+/// </remarks>
 public sealed partial class GraphFileLoader
 {
+    /// <summary>Largest graph file read, in bytes: real graphs are a few KiB, and the parsed tree costs a multiple of the file.</summary>
+    public const int MaxFileBytes = 4 << 20;
+
     private static readonly string[] s_topKeys = ["$schema", "name", "description", "parameters", "assemblies", "workers", "stages", "edges"];
     private static readonly string[] s_workerKeys = ["id", "cpu", "idle", "spins", "sleep_us", "timeout_ms"];
     private static readonly string[] s_stageKeys = ["type", "config", "worker"];
     private static readonly string[] s_edgeKeys = ["from", "to", "ring_capacity"];
     private static readonly string[] s_idlePolicies = ["busy_poll", "spin_then_sleep", "yielding", "event"];
+
+    // Stage libraries a dry run may construct: no system calls (STYLE D9: only backends make them).
+    private static readonly Assembly[] s_pureStageLibraries = [typeof(Stage).Assembly, typeof(GraphFileLoader).Assembly];
 
     private readonly IServiceProvider _services;
     private readonly StageRegistry _registry;
@@ -43,23 +55,57 @@ public sealed partial class GraphFileLoader
     /// <c>parameters</c> overridden: name (or <c>name.key</c>) → value, where a value that parses
     /// as JSON is that JSON and anything else is a string (what <c>flow run --set</c> passes).
     /// </summary>
-    public FlowGraph Load(string path, IReadOnlyDictionary<string, string>? parameters)
-    {
-        byte[] bytes = File.ReadAllBytes(path);
-        return Load(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", parameters);
-    }
+    public FlowGraph Load(string path, IReadOnlyDictionary<string, string>? parameters) =>
+        Load(ReadFile(path), path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", parameters, check: null).Graph!;
 
     /// <summary>Builds a graph from JSON text; <paramref name="fileName"/> names it in errors, <paramref name="baseDirectory"/> anchors relative assembly paths.</summary>
     public FlowGraph LoadText(string json, string fileName, string? baseDirectory = null) =>
-        Load(System.Text.Encoding.UTF8.GetBytes(json), fileName, baseDirectory ?? Directory.GetCurrentDirectory(), null);
+        LoadText(json, fileName, baseDirectory, null);
 
     /// <summary>Builds a graph from JSON text with some of its <c>parameters</c> overridden (see <see cref="Load(string, IReadOnlyDictionary{string, string}?)"/>).</summary>
     public FlowGraph LoadText(string json, string fileName, string? baseDirectory, IReadOnlyDictionary<string, string>? parameters) =>
-        Load(System.Text.Encoding.UTF8.GetBytes(json), fileName, baseDirectory ?? Directory.GetCurrentDirectory(), parameters);
+        Load(System.Text.Encoding.UTF8.GetBytes(json), fileName, baseDirectory ?? Directory.GetCurrentDirectory(), parameters, check: null).Graph!;
 
-    private FlowGraph Load(byte[] utf8, string fileName, string baseDirectory, IReadOnlyDictionary<string, string>? parameters)
+    /// <summary>
+    /// The dry run: everything <see cref="Load(string, IReadOnlyDictionary{string, string}?)"/>
+    /// checks — syntax, types, every stage's options bound, wiring, ports and their packet
+    /// types, workers — with the same errors, but no backend stage is constructed: no socket is
+    /// bound or unlinked, no program attached, no device created, no file opened. Those stages
+    /// take part through their declarations (<see cref="StageDescriptor"/>), so a backend's own
+    /// checks of its options, made in its constructor, run only when the graph is loaded for
+    /// real. The file's <c>assemblies</c> are refused unless
+    /// <see cref="GraphCheckOptions.AllowAssemblies"/>; stages from them are not constructed either.
+    /// </summary>
+    public GraphOutline Check(string path, IReadOnlyDictionary<string, string>? parameters, GraphCheckOptions options) =>
+        Load(ReadFile(path), path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", parameters, options).Outline!;
+
+    /// <summary><see cref="Check"/> for JSON text.</summary>
+    public GraphOutline CheckText(string json, string fileName, string? baseDirectory, GraphCheckOptions options) =>
+        Load(System.Text.Encoding.UTF8.GetBytes(json), fileName, baseDirectory ?? Directory.GetCurrentDirectory(), null, options).Outline!;
+
+    /// <summary>The file's bytes, reading no more than one past <see cref="MaxFileBytes"/> (a path may be /dev/zero).</summary>
+    private static byte[] ReadFile(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var bytes = new MemoryStream();
+        byte[] chunk = new byte[81920];
+        int read;
+        while (bytes.Length <= MaxFileBytes && (read = file.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            bytes.Write(chunk, 0, read);
+        }
+        return bytes.ToArray();
+    }
+
+    private (FlowGraph? Graph, GraphOutline? Outline) Load(byte[] utf8, string fileName, string baseDirectory, IReadOnlyDictionary<string, string>? parameters,
+        GraphCheckOptions? check)
     {
         var errors = new ErrorList(fileName);
+        if (utf8.Length > MaxFileBytes)
+        {
+            errors.Add(new SourcePosition(1, 1), "$", $"the file is larger than {MaxFileBytes >> 20} MiB, the limit for a graph file");
+            throw new GraphFileException(fileName, errors.Sorted());
+        }
         SourceNode root;
         try
         {
@@ -83,6 +129,13 @@ public sealed partial class GraphFileLoader
             // Values that did not substitute would only echo as type errors further on.
             throw new GraphFileException(fileName, errors.Sorted());
         }
+        if (check is { AllowAssemblies: false } && root["assemblies"] is { } assemblies)
+        {
+            // Stop here: the types they would have added would only echo as unknown types.
+            errors.Add(assemblies, "refusing to load 'assemblies' while checking a graph: loading an assembly runs its code. " +
+                "Allow it only for a graph file and assemblies you trust (flow validate/graph --allow-assemblies)");
+            throw new GraphFileException(fileName, errors.Sorted());
+        }
 
         Dictionary<string, StageRegistration> extra = LoadAssemblies(root["assemblies"], baseDirectory, errors);
         List<WorkerEntry> workers = ReadWorkers(root["workers"], errors);
@@ -90,7 +143,8 @@ public sealed partial class GraphFileLoader
         List<EdgeEntry> edges = ReadEdges(root, stages, errors);
 
         // Make the stages whose type and config are good; a failed one is left out and the
-        // builder's complaints that only echo its absence are filtered below.
+        // builder's complaints that only echo its absence are filtered below. A dry run makes
+        // stand-ins with the same declarations for the stages it must not construct.
         var created = new List<(StageEntry Entry, Stage Stage)>();
         foreach (StageEntry entry in stages)
         {
@@ -100,7 +154,9 @@ public sealed partial class GraphFileLoader
             }
             try
             {
-                created.Add((entry, entry.Registration.Create(_services, entry.Options)));
+                created.Add((entry, check is null || IsPure(entry.Registration, check)
+                    ? entry.Registration.Create(_services, entry.Options)
+                    : StageStandIns.Create(entry.Registration.Descriptor)));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -175,7 +231,26 @@ public sealed partial class GraphFileLoader
             }
             throw new GraphFileException(fileName, errors.Sorted());
         }
-        return graph!;
+        if (check is null)
+        {
+            return (graph, null);
+        }
+        // A checked graph holds stand-ins that cannot run: only its outline leaves here.
+        using (graph)
+        {
+            return (null, GraphOutline.Of(graph!));
+        }
+    }
+
+    /// <summary>
+    /// Whether a dry run may construct this stage: its type comes from a library without system
+    /// calls. Those are constructed because some only know their ports from their options
+    /// (<c>l2_forwarder</c> has one per switch port) and validate them in the constructor.
+    /// </summary>
+    private static bool IsPure(StageRegistration registration, GraphCheckOptions check)
+    {
+        Assembly assembly = registration.Descriptor.ClrType.Assembly;
+        return s_pureStageLibraries.Contains(assembly) || check.PureStageLibraries.Contains(assembly);
     }
 
     private Dictionary<string, StageRegistration> LoadAssemblies(SourceNode? node, string baseDirectory, ErrorList errors)

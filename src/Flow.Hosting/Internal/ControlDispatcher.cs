@@ -71,11 +71,13 @@ internal sealed class ControlDispatcher
         }
         catch (OperationCanceledException)
         {
-            return ControlProtocol.Failure(rawId, ControlErrors.Timeout, $"another control command is still running after {_timeout.TotalSeconds:0} s");
+            return ControlProtocol.Failure(rawId, ControlErrors.Busy, $"another control command is still running after {_timeout.TotalSeconds:0.#} s; try again later");
         }
+        Task<ControlReply>? running = null;
         try
         {
-            ControlReply reply = await command.ExecuteAsync(context, timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
+            running = command.ExecuteAsync(context, timeout.Token);
+            ControlReply reply = await running.WaitAsync(timeout.Token).ConfigureAwait(false);
             return ControlProtocol.Success(rawId, reply);
         }
         catch (Exception e) when (e is ControlCommandException or ArgumentException)
@@ -85,7 +87,7 @@ internal sealed class ControlDispatcher
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             return ControlProtocol.Failure(rawId, ControlErrors.Timeout,
-                $"'{command.Name}' got no answer within {_timeout.TotalSeconds:0} s (is a stage's worker stuck?); it may still complete");
+                $"'{command.Name}' got no answer within {_timeout.TotalSeconds:0.#} s (is a stage's worker stuck?); it may still complete, and other commands are refused as busy until it does");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -94,7 +96,17 @@ internal sealed class ControlDispatcher
         }
         finally
         {
-            _oneAtATime.Release();
+            if (running is { IsCompleted: false })
+            {
+                // Timed out or abandoned while the command still runs on a worker's mailbox: the
+                // next command waits until this one really ends, so two 'port set's never interleave.
+                _ = running.ContinueWith(static (_, semaphore) => ((SemaphoreSlim)semaphore!).Release(), _oneAtATime,
+                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+            else
+            {
+                _oneAtATime.Release();
+            }
         }
     }
 

@@ -40,4 +40,10 @@ internal static partial class FlowHostingLog
 
     [LoggerMessage(12, LogLevel.Debug, "Flow control connection ended: {Reason}")]
     public static partial void ControlConnectionEnded(ILogger logger, string reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "Flow control endpoint could not accept a connection ({Error}: {Reason}); still listening")]
+    public static partial void ControlAcceptFailed(ILogger logger, string error, string reason);
+
+    [LoggerMessage(14, LogLevel.Warning, "Prometheus endpoint could not accept a connection ({Error}: {Reason}); still listening")]
+    public static partial void MetricsAcceptFailed(ILogger logger, string error, string reason);
 }

@@ -13,9 +13,22 @@ namespace Flow.Hosting.Internal;
 /// before anything is substituted. Every problem is an error at the reference or the
 /// override; substitution runs before the rest of the loader, which then sees plain JSON.
 /// </summary>
+/// <remarks>
+/// Every whole-string reference copies its value and every text reference concatenates, so ten
+/// lines of parameters can describe 10⁹ values or a GiB of text ("billion laughs"). Expansion
+/// therefore has a budget — <see cref="MaxExpandedNodes"/> values copied and
+/// <see cref="MaxExpandedChars"/> characters of text produced over the whole file — and the
+/// reference that would exceed it is the error, before the copy or the text is made.
+/// </remarks>
 internal static partial class GraphParameters
 {
     public const string Key = "parameters";
+
+    /// <summary>JSON values all references together may copy: far above any real graph (a switch with 4094 VLANs on 64 ports is ~300 k).</summary>
+    public const int MaxExpandedNodes = 1 << 20;
+
+    /// <summary>Characters all text references together may produce (16 Mi chars, 32 MiB of UTF-16).</summary>
+    public const int MaxExpandedChars = 16 << 20;
 
     /// <summary>Applies <paramref name="overrides"/>, then substitutes references in <paramref name="root"/> in place.</summary>
     public static void Apply(SourceNode root, IReadOnlyDictionary<string, string>? overrides, ErrorList errors)
@@ -149,14 +162,46 @@ internal static partial class GraphParameters
     [GeneratedRegex(@"\$\$\{|\$\{([^{}]*)\}")]
     private static partial Regex Reference();
 
+    /// <summary>Values in <paramref name="node"/> (itself included), counting no further than <paramref name="limit"/>.</summary>
+    private static int CountNodes(SourceNode node, int limit)
+    {
+        int count = 1;
+        foreach (SourceMember member in node.Members)
+        {
+            if (count > limit)
+            {
+                break;
+            }
+            count += CountNodes(member.Value, limit - count);
+        }
+        foreach (SourceNode item in node.Items)
+        {
+            if (count > limit)
+            {
+                break;
+            }
+            count += CountNodes(item, limit - count);
+        }
+        return count;
+    }
+
     private sealed class Resolver(Dictionary<string, SourceNode> declared, ErrorList errors)
     {
         private readonly Dictionary<string, SourceNode?> _resolved = new(StringComparer.Ordinal);
         private readonly List<string> _resolving = [];
+        private int _nodesLeft = MaxExpandedNodes;
+        private int _charsLeft = MaxExpandedChars;
+
+        // Set at the first reference over budget: one error, and no more expansion work after it.
+        private bool _overBudget;
 
         /// <summary>Replaces references below <paramref name="node"/> (in place for objects and arrays); returns the node to use.</summary>
         public SourceNode Substitute(SourceNode node)
         {
+            if (_overBudget)
+            {
+                return node;
+            }
             switch (node.Kind)
             {
                 case SourceKind.Object:
@@ -205,7 +250,11 @@ internal static partial class GraphParameters
             if (whole.Success)
             {
                 SourceNode? value = Lookup(whole.Groups[1].Value, node);
-                return value is null ? node : value.CopyAt(node.Path);
+                if (value is null || !Spend(node, CountNodes(value, _nodesLeft), 0))
+                {
+                    return node;
+                }
+                return value.CopyAt(node.Path);
             }
             if (!node.Text.Contains("${", StringComparison.Ordinal))
             {
@@ -229,6 +278,10 @@ internal static partial class GraphParameters
                     case null:
                         break;
                     case SourceKind.String or SourceKind.Number:
+                        if (!Spend(node, 0, value.Text.Length))
+                        {
+                            return node;
+                        }
                         text.Append(value.Text);
                         break;
                     case SourceKind.True or SourceKind.False:
@@ -241,6 +294,22 @@ internal static partial class GraphParameters
             }
             text.Append(node.Text, at, node.Text.Length - at);
             return SourceNode.String(text.ToString(), node.Position, node.Path);
+        }
+
+        /// <summary>Takes <paramref name="nodes"/> values and <paramref name="chars"/> characters from the budget; false (and the error at <paramref name="site"/>) when it would run out.</summary>
+        private bool Spend(SourceNode site, int nodes, int chars)
+        {
+            if (nodes > _nodesLeft || chars > _charsLeft)
+            {
+                _overBudget = true;
+                errors.Add(site, nodes > _nodesLeft
+                    ? $"parameter expansion exceeds {MaxExpandedNodes} JSON values at \"{site.Text}\"; parameters that copy each other this often are not a graph (billion laughs?)"
+                    : $"parameter expansion exceeds {MaxExpandedChars / (1 << 20)} Mi characters of text at \"{site.Text}\"; parameters that splice each other this often are not a graph (billion laughs?)");
+                return false;
+            }
+            _nodesLeft -= nodes;
+            _charsLeft -= chars;
+            return true;
         }
 
         private SourceNode? Lookup(string reference, SourceNode site)

@@ -70,6 +70,27 @@ public sealed class RunCommandTests
         Assert.EndsWith("final balanced=true\n", flow.Stdout);
     }
 
+    /// <summary>SIGHUP (terminal closed) and SIGQUIT (Ctrl-\) stop like SIGTERM: drained, and the control socket removed.</summary>
+    [Theory]
+    [InlineData(1, "hung up")]
+    [InlineData(3, "quit")]
+    public async Task HangupAndQuitDrainAndRemoveTheControlSocket(int signal, string said)
+    {
+        using var graph = new TempGraph(Endless, $"signal{signal}.json");
+        string socket = Path.Combine(FlowProcess.ControlDirectory, $"signal{signal}.sock");
+        using FlowProcess flow = FlowProcess.Start("run", graph.Path, "--stats");
+        await flow.WaitForStdoutAsync("t=1s stage=sink", 60);
+        Assert.True(File.Exists(socket), flow.Stderr);
+
+        flow.Signal(signal);
+        int code = await flow.WaitForExitAsync(60);
+
+        Assert.True(code == 0, flow.Stderr);
+        Assert.Contains($"flow: {said}: stopping sources and draining", flow.Stderr);
+        Assert.EndsWith("final balanced=true\n", flow.Stdout);
+        Assert.False(File.Exists(socket), "flow run left its control socket behind");
+    }
+
     [Fact]
     public async Task MetricsEndpointAndStatsVerbReadTheRunningGraph()
     {

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Xunit;
 
 namespace Flow.Cli.Tests;
@@ -43,6 +44,83 @@ public sealed class ValidateCommandTests
         Assert.EndsWith(". Stage types come from registered backends and from 'assemblies'", lines[0]);
         Assert.Equal($"{graph.Path}:4:47: $.stages.count.config.verbose: unknown config key 'verbose' for stage type 'counter'; expected one of: (none: this stage type takes no config keys)", lines[1]);
         Assert.Equal($"flow: {graph.Path} is not a valid graph file (2 errors)", lines[2]);
+    }
+
+    /// <summary>
+    /// A memif server whose socket path is a live socket, and a pcap_tx whose file holds data:
+    /// checking or drawing the graph must neither unlink the socket nor truncate the file.
+    /// </summary>
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("graph")]
+    public async Task CheckingTouchesNoSocketOrFileTheGraphNames(string verb)
+    {
+        using var graph = new TempGraph("{}", "touch.json");
+        string directory = Path.GetDirectoryName(graph.Path)!;
+        string socketPath = Path.Combine(directory, "live.sock");
+        string pcapPath = Path.Combine(directory, "keep.pcap");
+        using var live = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        live.Bind(new UnixDomainSocketEndPoint(socketPath));
+        live.Listen(1);
+        File.WriteAllText(pcapPath, "not a pcap file, and it must stay this way");
+        File.WriteAllText(graph.Path, $$"""
+            {
+              "stages": {
+                "rx": { "type": "memif_rx", "config": { "role": "server", "abstract": false, "socket": "{{socketPath}}" } },
+                "tx": { "type": "pcap_tx", "config": { "path": "{{pcapPath}}" } }
+              },
+              "edges": ["rx -> tx"]
+            }
+            """);
+
+        (int code, string stdout, string stderr) = await FlowProcess.RunAsync(60, verb, graph.Path);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains(verb == "validate" ? "valid (2 stages, 1 edges, 1 worker)" : "\"rx\" -> \"tx\" [label=\"out\"];", stdout);
+        Assert.Equal("not a pcap file, and it must stay this way", File.ReadAllText(pcapPath));
+        // Still our socket at that path: a client connects to it.
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        client.Connect(new UnixDomainSocketEndPoint(socketPath));
+    }
+
+    [Fact]
+    public async Task BackendWiringErrorsAreStillReported()
+    {
+        using var graph = new TempGraph("""
+            {
+              "stages": {
+                "rx": { "type": "memif_rx", "config": { "role": "server", "abstract": false, "socket": "/nonexistent/dir/x.sock" } },
+                "tx": { "type": "pcap_tx", "config": { "path": "/nonexistent/dir/x.pcap" } }
+              },
+              "edges": ["rx:in -> tx"]
+            }
+            """, "wiring.json");
+
+        (int code, _, string stderr) = await FlowProcess.RunAsync(60, "validate", graph.Path);
+
+        Assert.Equal(4, code);
+        Assert.Contains("$.edges[0]: edge rx:in -> tx: stage 'rx' (memif_rx) has no port 'in'; its ports are out", stderr);
+    }
+
+    [Fact]
+    public async Task AssembliesAreRefusedWithoutAllowAssemblies()
+    {
+        using var graph = new TempGraph("""
+            {
+              "assemblies": ["stages.dll"],
+              "stages": { "gen": { "type": "generator" }, "sink": { "type": "null_sink" } },
+              "edges": ["gen -> sink"]
+            }
+            """, "asm.json");
+
+        (int code, string stdout, string stderr) = await FlowProcess.RunAsync(60, "validate", graph.Path);
+
+        Assert.Equal(4, code);
+        Assert.Equal("", stdout);
+        Assert.Equal(
+            $"{graph.Path}:2:17: $.assemblies: refusing to load 'assemblies' while checking a graph: loading an assembly runs its code. " +
+            "Allow it only for a graph file and assemblies you trust (flow validate/graph --allow-assemblies)\n" +
+            $"flow: {graph.Path} is not a valid graph file (1 error)\n", stderr);
     }
 
     [Fact]

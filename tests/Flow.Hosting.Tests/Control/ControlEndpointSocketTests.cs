@@ -106,7 +106,7 @@ public sealed class ControlEndpointSocketTests : IDisposable
         string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
         string? chosen = Environment.GetEnvironmentVariable("FLOW_CONTROL_DIR");
         string expected = !string.IsNullOrEmpty(chosen) ? chosen : Environment.IsPrivilegedProcess ? "/run/flow"
-            : !string.IsNullOrEmpty(runtime) ? Path.Combine(runtime, "flow") : Path.Combine(Path.GetTempPath(), "flow-" + Environment.UserName);
+            : !string.IsNullOrEmpty(runtime) ? Path.Combine(runtime, "flow") : Path.Combine(Path.GetTempPath(), "flow-" + Interop.Sys.GetEUid());
         Assert.Equal(expected, ControlEndpoint.DefaultDirectory);
     }
 
