@@ -47,15 +47,26 @@ public sealed unsafe partial class MemifInterface
             ? MemifBufferGroup.Join(group, Options.PoolFrames > 0 ? Options.PoolFrames : 8 * slots + 1024, Options.BufferSize)
             : MemifBufferGroup.CreatePrivate($"memif-{Options.InterfaceId}-shared",
                 Options.PoolFrames > 0 ? Options.PoolFrames : 2 * slots + 1024, Options.BufferSize);
-        _ringRegion = MemifRegion.Create("flow-memif-rings", (ulong)(2 * queues * RingStride));
         _ringEventFds = new int[2 * queues];
+        Array.Fill(_ringEventFds, -1);
         for (int i = 0; i < _ringEventFds.Length; i++)
         {
-            _ringEventFds[i] = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
+            _ringEventFds[i] = NewEventFd();
         }
-        _stopFd = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
+        _stopFd = NewEventFd();
         _clientThread = new Thread(RunClient) { IsBackground = true, Name = $"memif-client-{Options.InterfaceId}" };
         _clientThread.Start();
+    }
+
+    /// <summary>A non-blocking eventfd; throws when the system has none to give (Create then disposes what exists).</summary>
+    private static int NewEventFd()
+    {
+        int fd = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
+        if (fd < 0)
+        {
+            throw new IOException($"memif: eventfd failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+        return fd;
     }
 
     /// <summary>Outer loop (Kestrel's split): connect, serve, classify the end, back off, repeat.</summary>
@@ -96,15 +107,53 @@ public sealed unsafe partial class MemifInterface
         Interop.Sys.Poll(&pfd, 1, (int)Math.Max(1, delay.TotalMilliseconds));
     }
 
-    /// <summary>Handshake and serve one connection; true when the link was up.</summary>
+    /// <summary>
+    /// Checks who the server is, then handshakes and serves one connection with a ring region of
+    /// its own; true when the link was up.
+    /// </summary>
     private bool ServeClientConnection(MemifControlChannel channel)
     {
+        // Before reading or sending anything: INIT carries the secret and ADD_REGION hands over
+        // the memory the graph's packets live in (security review C1).
+        string? refusal = !MemifPeerCheck.TryRead(channel.Fd, out Interop.Sys.UCred server) ? "server credentials unavailable"
+            : !MemifPeerCheck.Allows(Options, server.Uid, server.Gid) ? MemifPeerCheck.Refusal(server)
+            : !_buffers!.TryExposeTo(server.Uid, out uint earlier)
+                ? $"server uid {server.Uid} may not see buffer memory uid {earlier} has mapped (restart Flow for a fresh region)"
+            : null;
+        if (refusal is not null)
+        {
+            Interlocked.Increment(ref _rejectedPeers);
+            OnRefused(refusal, protocolError: false);
+            return false;
+        }
+        // A fresh memfd per connection: a server that goes away keeps the fd and the mapping it
+        // was given, so reusing it would let a former server write the rings of the next session
+        // (security review M5). The buffer region cannot be swapped the same way while packets
+        // of its pool are in the graph; MemifBufferGroup.TryExposeTo guards it instead.
+        MemifRegion rings = MemifRegion.Create("flow-memif-rings", (ulong)(2 * Options.QueuePairs * RingStride));
+        _ringRegion = rings;
+        try
+        {
+            return ServeWithRings(channel);
+        }
+        finally
+        {
+            // Workers are out of the rings (DetachClientQueues) or never entered them.
+            _ringRegion = null;
+            rings.Dispose();
+        }
+    }
+
+    private bool ServeWithRings(MemifControlChannel channel)
+    {
         int timeout = (int)Options.HandshakeTimeout.TotalMilliseconds;
-        string? refusal = ClientHandshake(channel, timeout, out int queuePairs, out int log2, out bool protocolError);
+        string? refusal = ClientHandshake(channel, timeout, out int queuePairs, out int log2);
         if (refusal is not null)
         {
             channel.SendDisconnect(refusal);
-            OnRefused(refusal, protocolError);
+            // "peer ..." is the server ending it (closed, refused, cannot serve two regions);
+            // anything else (a lie, a wrong order, silence) is a protocol error.
+            OnRefused(refusal, protocolError: !refusal.StartsWith("peer", StringComparison.Ordinal));
             return false;
         }
 
@@ -185,21 +234,19 @@ public sealed unsafe partial class MemifInterface
         {
             channel.SendDisconnect(reason);
         }
-        DetachClientQueues(queuePairs);
+        DetachClientQueues(bindings, queuePairs);
         OnDisconnected(reason, isProtocolError);
         return true;
     }
 
     /// <summary>HELLO → INIT/ACK → ADD_REGION/ACK ×2 → ADD_RING/ACK ×2n → CONNECT → CONNECTED. Null on success, else the reason.</summary>
-    private string? ClientHandshake(MemifControlChannel channel, int timeout, out int queuePairs, out int log2, out bool protocolError)
+    private string? ClientHandshake(MemifControlChannel channel, int timeout, out int queuePairs, out int log2)
     {
         queuePairs = 0;
         log2 = 0;
-        protocolError = true;
         string? problem = Expect(channel, MemifMessageType.Hello, timeout, out MemifMessage hello);
         if (problem is not null)
         {
-            protocolError = !problem.StartsWith("peer", StringComparison.Ordinal);
             return problem;
         }
         if (hello.Hello.MinVersion > MemifConstants.Version || hello.Hello.MaxVersion < MemifConstants.Version)
@@ -266,18 +313,15 @@ public sealed unsafe partial class MemifInterface
         MemifControlChannel.WriteString(Options.Name, connect.Connect.InterfaceName, MemifConstants.NameSize);
         if (channel.Send(ref connect) != 0)
         {
-            protocolError = false;
             return "peer closed the control channel during the handshake";
         }
         problem = Expect(channel, MemifMessageType.Connected, timeout, out MemifMessage connected);
         if (problem is not null)
         {
-            protocolError = !problem.StartsWith("peer", StringComparison.Ordinal);
             return problem;
         }
         string peerInterface = MemifControlChannel.ConnectName(connected);
         Volatile.Write(ref _peerName, $"{PeerName}/{peerInterface}");
-        protocolError = false;
         return null;
     }
 
@@ -326,23 +370,23 @@ public sealed unsafe partial class MemifInterface
     }
 
     /// <summary>Withdraws the rings from the workers, then returns the frames the rings held to the pool.</summary>
-    private void DetachClientQueues(int queuePairs)
+    private void DetachClientQueues(RingBinding[] bindings, int queuePairs)
     {
         for (int q = 0; q < queuePairs; q++)
         {
-            RingBinding? tx = _tx[q].Detach(null);
-            if (tx is not null)
+            // The connection's own binding, not what the queue holds: a worker that found a
+            // protocol fault has already withdrawn it (RaiseFault), and its in-flight frames
+            // must come home all the same (security review M1).
+            RingBinding tx = _tx[q].Detach(bindings[q])!;
+            // In flight on the S2M ring (head - tail): the server will never return them now.
+            int inFlight = (ushort)(tx.Head - tx.Tail);
+            for (int i = 0; i < inFlight && i < tx.Size; i++)
             {
-                // In flight on the S2M ring (head - tail): the server will never return them now.
-                int inFlight = (ushort)(tx.Head - tx.Tail);
-                for (int i = 0; i < inFlight && i < tx.Size; i++)
-                {
-                    int slot = (tx.Tail + i) & tx.Mask;
-                    _buffers!.Pool.Free(_tx[q].Slots[slot]);
-                    _tx[q].Slots[slot] = default;
-                }
+                int slot = (tx.Tail + i) & tx.Mask;
+                _buffers!.Pool.Free(_tx[q].Slots[slot]);
+                _tx[q].Slots[slot] = default;
             }
-            _rx[q].Detach(null);
+            _rx[q].Detach(bindings[queuePairs + q]);
             Packet[] slots = _rx[q].Slots;
             for (int i = 0; i < slots.Length; i++)
             {
@@ -365,7 +409,6 @@ public sealed unsafe partial class MemifInterface
         _clientThread?.Join();
         // Queues were detached by the control thread on its way out; the pool can go.
         _buffers?.Leave();
-        _ringRegion?.Dispose();
         if (_ringEventFds is not null)
         {
             foreach (int fd in _ringEventFds)

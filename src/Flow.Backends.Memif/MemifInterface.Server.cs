@@ -16,7 +16,7 @@ public sealed unsafe partial class MemifInterface
 
     private void StartServer()
     {
-        _listener = MemifListener.Acquire(Options.Socket, Options.Abstract, _logger);
+        _listener = MemifListener.Acquire(Options, _logger);
         _listener.Register(this);
     }
 
@@ -133,6 +133,13 @@ public sealed unsafe partial class MemifInterface
         _serverEventFds = null;
         _serverQueuePairs = 0;
         OnDisconnected(reason, protocolError);
+    }
+
+    /// <summary>Listener thread: a peer whose credentials this interface (or, before INIT, no interface on the socket) allows was refused.</summary>
+    internal void ServerRejectedPeer(string reason)
+    {
+        Interlocked.Increment(ref _rejectedPeers);
+        Volatile.Write(ref _lastDisconnectReason, reason);
     }
 
     /// <summary>Listener thread: a handshake for this interface was refused.</summary>

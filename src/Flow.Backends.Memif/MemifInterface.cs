@@ -19,8 +19,11 @@ namespace Flow.Backends.Memif;
 /// memory stays mapped across reconnects so packets in flight in the graph stay valid.
 /// Server role: the peer's regions are mapped per connection, descriptors are validated and
 /// data is copied into (rx) or out of (tx) Flow's own frames.
-/// Zero-copy means the peer can write into Flow's frames, metadata included: a peer that is
-/// not trusted with that should be served by a Flow in server role (copy).
+/// Zero-copy means the peer can read and write Flow's frames, metadata included, for as long
+/// as it keeps the mapping: in client role the server is trusted at the level of Flow's process
+/// memory. That is why both roles admit only peers whose SO_PEERCRED uid/gid the options allow
+/// (by default Flow's own user and root), and why a client checks the server before it sends
+/// anything. A peer that is not trusted that far should be served by a Flow in server role (copy).
 /// </remarks>
 public sealed partial class MemifInterface : IDisposable
 {
@@ -37,6 +40,7 @@ public sealed partial class MemifInterface : IDisposable
     private long _connections;
     private long _disconnects;
     private long _protocolErrors;
+    private long _rejectedPeers;
     private string? _lastDisconnectReason;
     private string _peerName = "";
     private int _sharedReferences;
@@ -97,6 +101,14 @@ public sealed partial class MemifInterface : IDisposable
     /// <summary>Handshakes refused or connections dropped because the peer broke the protocol.</summary>
     public long ProtocolErrors => Interlocked.Read(ref _protocolErrors);
 
+    /// <summary>
+    /// Peers refused because of who they are: SO_PEERCRED not in the allowed uids/gids (client:
+    /// servers refused before INIT; server: connections to this interface's socket that no
+    /// interface there allows, and INITs naming this interface from a peer it does not allow),
+    /// or a server whose user may not see this client's buffer memory (see <see cref="MemifOptions.BufferGroup"/>).
+    /// </summary>
+    public long RejectedPeers => Interlocked.Read(ref _rejectedPeers);
+
     /// <summary>Why the last connection ended (or a handshake was refused).</summary>
     public string? LastDisconnectReason => Volatile.Read(ref _lastDisconnectReason);
 
@@ -151,9 +163,26 @@ public sealed partial class MemifInterface : IDisposable
                 memif = Create(options);
                 s_shared[key] = memif;
             }
+            else if (!SameInterface(memif.Options, options))
+            {
+                // The second stage would silently run with the first one's secret, buffer size,
+                // mode... (security review L11): refuse, as AfXdpPort.Acquire does.
+                throw new ArgumentException(
+                    $"memif {memif.DisplayName} is already in use with different options; every rx/tx stage of one interface must give the same options (only Queue may differ)",
+                    nameof(options));
+            }
             memif._sharedReferences++;
             return memif;
         }
+    }
+
+    /// <summary>True when two stages' options describe the same interface: equal in everything but the stage's own queue.</summary>
+    private static bool SameInterface(MemifOptions a, MemifOptions b)
+    {
+        // Lists compare by reference in record equality; compare their contents instead.
+        static bool SameList(IReadOnlyList<uint>? x, IReadOnlyList<uint>? y) => x is null ? y is null : y is not null && x.SequenceEqual(y);
+        return SameList(a.AllowedUids, b.AllowedUids) && SameList(a.AllowedGids, b.AllowedGids) &&
+            a with { Queue = 0, AllowedUids = null, AllowedGids = Array.Empty<uint>() } == b with { Queue = 0, AllowedUids = null, AllowedGids = Array.Empty<uint>() };
     }
 
     internal void ReleaseShared()
@@ -202,7 +231,16 @@ public sealed partial class MemifInterface : IDisposable
         Interlocked.Increment(ref _connections);
         Volatile.Write(ref _queuePairs, queuePairs);
         MemifLog.Connected(_logger, DisplayName, peer, queuePairs, ringSize);
-        Connected?.Invoke(this);
+        try
+        {
+            Connected?.Invoke(this);
+        }
+        catch (Exception exception)
+        {
+            // A user's handler: its failure must not stop the control thread mid-connect
+            // (the listener serves every server interface of the socket; security review L5).
+            MemifLog.HandlerFailed(_logger, DisplayName, nameof(Connected), exception);
+        }
     }
 
     private void OnDisconnected(string reason, bool protocolError)
@@ -216,7 +254,14 @@ public sealed partial class MemifInterface : IDisposable
             Interlocked.Increment(ref _protocolErrors);
         }
         MemifLog.Disconnected(_logger, DisplayName, reason);
-        Disconnected?.Invoke(this, reason);
+        try
+        {
+            Disconnected?.Invoke(this, reason);
+        }
+        catch (Exception exception)
+        {
+            MemifLog.HandlerFailed(_logger, DisplayName, nameof(Disconnected), exception);
+        }
     }
 
     /// <summary>Handshake refused before the link came up (counted, remembered, logged).</summary>
@@ -280,6 +325,14 @@ public sealed partial class MemifInterface : IDisposable
         if (options.Queue < 0 || options.Queue >= options.QueuePairs)
         {
             errors.Add($"Queue: {options.Queue} is outside 0..{options.QueuePairs - 1}");
+        }
+        if (options.MaxPendingHandshakes < 1)
+        {
+            errors.Add($"MaxPendingHandshakes: {options.MaxPendingHandshakes} must be at least 1");
+        }
+        if (options.HandshakeTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"HandshakeTimeout: {options.HandshakeTimeout} must be positive");
         }
         if (options.BufferGroup is not null && (options.BufferGroup.Length == 0 || options.Role != MemifRole.Client))
         {

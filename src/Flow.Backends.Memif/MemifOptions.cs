@@ -6,11 +6,36 @@ namespace Flow.Backends.Memif;
 /// </summary>
 public sealed record MemifOptions
 {
-    /// <summary>Control socket name. DPDK's default is <c>/run/memif.sock</c> (abstract by default).</summary>
-    public string Socket { get; init; } = "/run/memif.sock";
+    /// <summary>Flow's default memif socket: a file in a directory only root (or Flow's user) can enter.</summary>
+    public const string DefaultSocket = "/run/flow/memif/memif.sock";
 
-    /// <summary>Use the Linux abstract socket namespace (no file); DPDK 22.11's default is yes.</summary>
-    public bool Abstract { get; init; } = true;
+    /// <summary>
+    /// Control socket path. Server role: a missing directory is created with mode 0750, a stale
+    /// socket file is replaced, a live one or a file that is not a socket is never touched.
+    /// Clients and servers of other software must use the same path: DPDK
+    /// <c>--vdev=net_memif,socket=/run/flow/memif/memif.sock,socket-abstract=no</c>, VPP
+    /// <c>create memif socket id 1 filename /run/flow/memif/memif.sock</c>.
+    /// </summary>
+    public string Socket { get; init; } = DefaultSocket;
+
+    /// <summary>
+    /// Use the Linux abstract socket namespace (no file) — DPDK 22.11's default. Off by default:
+    /// an abstract name has no permissions, so any process in the network namespace can bind it
+    /// first and play the server. <see cref="AllowedUids"/>/<see cref="AllowedGids"/> are checked
+    /// either way, but with a file the directory's mode keeps other users from even trying.
+    /// </summary>
+    public bool Abstract { get; init; }
+
+    /// <summary>
+    /// User ids a peer may run as, checked with SO_PEERCRED in both roles before anything is
+    /// exchanged (a client never sends <see cref="Secret"/> to a server that fails it). Null:
+    /// Flow's own effective uid and root. In client role the peer owns the packet memory Flow's
+    /// graph reads, so allow only users already trusted with Flow's process memory.
+    /// </summary>
+    public IReadOnlyList<uint>? AllowedUids { get; init; }
+
+    /// <summary>Group ids a peer may run as (its primary gid, SO_PEERCRED), in addition to <see cref="AllowedUids"/>.</summary>
+    public IReadOnlyList<uint> AllowedGids { get; init; } = [];
 
     public MemifRole Role { get; init; } = MemifRole.Client;
 
@@ -78,8 +103,20 @@ public sealed record MemifOptions
 
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Longest wait for each handshake reply before the attempt is abandoned.</summary>
+    /// <summary>
+    /// Client role: longest wait for each handshake reply before the attempt is abandoned.
+    /// Server role: longest time from accept to CONNECT; a slower peer is disconnected and the
+    /// interface id and fds it held are released. A listening socket takes it from its first
+    /// interface.
+    /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Server role: connections that have not reached CONNECT yet, at most, on the socket (any
+    /// uid) and per peer uid (half of it, at least one): further connections are refused
+    /// at once. A listening socket takes it from its first interface.
+    /// </summary>
+    public int MaxPendingHandshakes { get; init; } = 16;
 
     /// <summary>
     /// Server role: accept region fds that are not sealed against shrinking. A peer that
@@ -87,4 +124,11 @@ public sealed record MemifOptions
     /// this stays false unless the peer is trusted (DPDK and libmemif seal their memfds).
     /// </summary>
     public bool AllowUnsealedRegions { get; init; }
+
+    /// <summary>
+    /// Server role: accept regions on hugetlbfs (MFD_HUGETLB memfds, DPDK zero-copy hugepage
+    /// files). Off by default: a peer that punches a hole in a hugetlb file and exhausts the
+    /// huge page pool makes our next touch of the hole raise SIGBUS, which sealing cannot stop.
+    /// </summary>
+    public bool AllowHugePageRegions { get; init; }
 }

@@ -89,16 +89,24 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         {
             return 0;
         }
-        int n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
-        if (n == 0 && _interrupt)
+        // finally: a throw between Enter and Exit would leave the queue busy forever, and the
+        // control thread's Detach would spin on it (security review L5).
+        try
         {
-            // Clear the eventfd, then look once more: a burst published between the first look
-            // and the clear is seen now; one published later signals again (the fd stays readable).
-            Interop.Sys.ConsumeEventFd(ring.EventFd);
-            n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
+            int n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
+            if (n == 0 && _interrupt)
+            {
+                // Clear the eventfd, then look once more: a burst published between the first look
+                // and the clear is seen now; one published later signals again (the fd stays readable).
+                Interop.Sys.ConsumeEventFd(ring.EventFd);
+                n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
+            }
+            return n;
         }
-        _queue.Exit();
-        return n;
+        finally
+        {
+            _queue.Exit();
+        }
     }
 
     /// <summary>

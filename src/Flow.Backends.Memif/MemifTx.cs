@@ -74,15 +74,22 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
             nexts.Slice(0, packets.Length).Fill(Drop(Reason.LinkDown));
             return;
         }
-        if (_isClient)
+        // finally: see MemifRx.Poll (security review L5).
+        try
         {
-            TransmitAsClient(ring, packets, nexts);
+            if (_isClient)
+            {
+                TransmitAsClient(ring, packets, nexts);
+            }
+            else
+            {
+                TransmitAsServer(ring, packets, nexts);
+            }
         }
-        else
+        finally
         {
-            TransmitAsServer(ring, packets, nexts);
+            _queue.Exit();
         }
-        _queue.Exit();
     }
 
     /// <summary>

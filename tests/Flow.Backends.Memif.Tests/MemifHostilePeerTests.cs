@@ -190,6 +190,54 @@ public class MemifHostileServerTests
     }
 
     [Fact]
+    public void ATxRingFaultReturnsTheFramesInFlightToThePool()
+    {
+        string socket = MemifTestNames.Socket("tx-fault");
+        using MemifInterface server = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Server });
+        using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client });
+        Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
+        PacketPool pool = client.SharedPool!;
+        int posted = pool.Outstanding; // the rx buffers posted on the M2S ring
+        using var tx = new MemifTx(client, 0);
+
+        Send(tx, pool, 10); // nobody serves the S2M ring: all ten stay in flight
+        Assert.Equal(posted + 10, pool.Outstanding);
+        LieAboutTxTail(client);
+        Send(tx, pool, 1); // the worker sees the lie, faults the ring and drops this one as link_down
+
+        Assert.True(client.WaitConnections(2, MemifTestNames.Limit), client.LastDisconnectReason);
+        Assert.Contains("ran past the head", client.LastDisconnectReason);
+        Assert.Equal(posted, pool.Outstanding);
+    }
+
+    /// <summary>Drives the tx stage by hand with <paramref name="count"/> 64-byte frames, freeing what it drops.</summary>
+    private static void Send(MemifTx tx, PacketPool pool, int count)
+    {
+        var packets = new Packet[count];
+        var nexts = new Next[count];
+        for (int i = 0; i < count; i++)
+        {
+            Assert.True(pool.TryAllocate(out packets[i]));
+            Assert.True(packets[i].TrySetLength(64));
+        }
+        tx.Process(packets, nexts);
+        for (int i = 0; i < count; i++)
+        {
+            if (nexts[i] != Next.Consumed)
+            {
+                pool.Free(packets[i]);
+            }
+        }
+    }
+
+    /// <summary>Plays the server: returns far more S2M buffers than were ever sent.</summary>
+    private static unsafe void LieAboutTxTail(MemifInterface client)
+    {
+        var ring = client.ClientRing(s2m: true, 0);
+        Volatile.Write(ref ring->Tail, (ushort)(Volatile.Read(ref ring->Head) + 5000));
+    }
+
+    [Fact]
     public async Task MetadataAServerWroteIntoAPostedFrameDoesNotSurviveTheReceive()
     {
         string socket = MemifTestNames.Socket("meta-server");

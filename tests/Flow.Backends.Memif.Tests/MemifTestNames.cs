@@ -1,9 +1,17 @@
 namespace Flow.Backends.Memif.Tests;
 
-/// <summary>Unique abstract socket names so tests never meet another run's sockets.</summary>
+/// <summary>Unique socket paths so tests never meet another run's sockets.</summary>
 internal static class MemifTestNames
 {
-    public static string Socket(string what) => $"/flow-test/{what}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+    /// <summary>Where the tests' socket files live; made here because DPDK's server binds without creating it.</summary>
+    public const string Directory = "/run/flow-test";
+
+    /// <summary>A unique file-system socket path (Flow's default kind of socket).</summary>
+    public static string Socket(string what)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        return $"{Directory}/{what}-{Environment.ProcessId}-{Guid.NewGuid():N}.sock";
+    }
 
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
 

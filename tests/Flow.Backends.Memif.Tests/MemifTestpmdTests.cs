@@ -115,6 +115,9 @@ public class MemifTestpmdTests
             first.KillHard();
         }
         Assert.True(MemifTestNames.WaitUntil(() => !client.IsConnected), "the client did not notice testpmd died");
+        // A killed server leaves its socket file behind and DPDK will not bind over it (its guide
+        // says to remove it): what an operator or a supervisor does before restarting.
+        File.Delete(socket);
         using TestpmdProcess second = TestpmdProcess.Start($"role=server,id=0,socket={socket}", "rxonly");
         Assert.True(client.WaitConnections(2, MemifTestNames.Limit), client.LastDisconnectReason);
         second.Send("start");

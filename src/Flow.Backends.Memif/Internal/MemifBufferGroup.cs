@@ -12,7 +12,9 @@ internal sealed unsafe class MemifBufferGroup
     private static readonly Dictionary<string, MemifBufferGroup> s_groups = new(StringComparer.Ordinal);
 
     private readonly string _name;
+    private readonly Lock _exposureLock = new();
     private int _members;
+    private uint? _exposedTo;
 
     private MemifBufferGroup(string name, MemifRegion region, PacketPool pool, int bufferSize)
     {
@@ -67,6 +69,29 @@ internal sealed unsafe class MemifBufferGroup
         MemifRegion region = MemifRegion.Create("flow-memif-buffers", (ulong)frames * (ulong)frameSize);
         PacketPool pool = PacketPool.Wrap(region.Base, (nuint)region.Size, frameSize, PacketPool.DefaultDataOffset, poolName);
         return new MemifBufferGroup(name, region, pool, bufferSize);
+    }
+
+    /// <summary>
+    /// Records that a server running as <paramref name="uid"/> is about to map this memory; false
+    /// (with the uid that did) when another user already has. A server keeps its mapping after
+    /// it disconnects and nothing can revoke it, so the region is shown to one user besides root
+    /// and Flow's own (who can read Flow's memory anyway) for the pool's lifetime (security
+    /// review M5). A fresh memfd per connection would need the pool's frames swapped under
+    /// packets still in the graph, which PacketPool cannot do.
+    /// </summary>
+    public bool TryExposeTo(uint uid, out uint earlier)
+    {
+        earlier = uid;
+        if (MemifPeerCheck.IsSelfOrRoot(uid))
+        {
+            return true;
+        }
+        lock (_exposureLock)
+        {
+            _exposedTo ??= uid;
+            earlier = _exposedTo.Value;
+            return earlier == uid;
+        }
     }
 
     /// <summary>Leaves the group; the last member to leave frees the pool and unmaps the region.</summary>

@@ -168,12 +168,24 @@ internal sealed unsafe class MemifControlChannel : IDisposable
         new ReadOnlySpan<byte>(bytes, 0, max).CopyTo(new Span<byte>(field, size));
     }
 
-    /// <summary>Reads a NUL-padded field a peer wrote; never reads past <paramref name="size"/>.</summary>
+    /// <summary>
+    /// Reads a NUL-padded field a peer wrote; never reads past <paramref name="size"/>. Control
+    /// and format characters become '?': names and reasons end up in logs and on the console,
+    /// where an ESC sequence or a newline from a peer could forge or hide lines (security review L6).
+    /// </summary>
     public static string ReadString(byte* field, int size)
     {
         var span = new ReadOnlySpan<byte>(field, size);
         int end = span.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? span : span.Slice(0, end));
+        string text = Encoding.UTF8.GetString(end < 0 ? span : span.Slice(0, end));
+        return string.Create(text.Length, text, static (destination, source) =>
+        {
+            for (int i = 0; i < source.Length; i++)
+            {
+                char c = source[i];
+                destination[i] = char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format ? '?' : c;
+            }
+        });
     }
 
     /// <summary>The reason of a DISCONNECT message.</summary>

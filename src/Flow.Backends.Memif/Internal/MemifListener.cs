@@ -9,6 +9,13 @@ namespace Flow.Backends.Memif.Internal;
 /// small state machine; hostile input ends that connection with a DISCONNECT naming the
 /// reason and never affects the others.
 /// </summary>
+/// <remarks>
+/// Admission, in order (security review H2): the peer's SO_PEERCRED must be allowed by at least
+/// one interface on the socket (checked at accept, before a handshake slot is used); at most
+/// <see cref="MemifOptions.MaxPendingHandshakes"/> handshakes may be pending, half of them
+/// per uid; each must reach CONNECT within <see cref="MemifOptions.HandshakeTimeout"/>; INIT
+/// must name an interface whose own allow-list admits the peer, then carry its secret.
+/// </remarks>
 internal sealed unsafe class MemifListener
 {
     /// <summary>Highest region index a client may add (16 regions).</summary>
@@ -19,9 +26,15 @@ internal sealed unsafe class MemifListener
 
     private static readonly Dictionary<(string, bool), MemifListener> s_listeners = new();
 
+    /// <summary>Connections polled at once (pending and up); more are refused at accept.</summary>
+    private const int MaxConnections = 64;
+
     private readonly string _socket;
     private readonly bool _abstract;
     private readonly ILogger _logger;
+    private readonly long _handshakeMilliseconds;
+    private readonly int _maxPending;
+    private readonly int _maxPendingPerUid;
     private readonly List<MemifInterface> _interfaces = new();
     private readonly List<Connection> _connections = new();
     private readonly Thread _thread;
@@ -42,6 +55,8 @@ internal sealed unsafe class MemifListener
     private sealed class Connection
     {
         public required MemifControlChannel Channel;
+        public required Interop.Sys.UCred Peer;
+        public required long Deadline;
         public MemifInterface? Interface;
         public string PeerName = "";
         public readonly List<(int Fd, ulong Size)> Regions = new();
@@ -50,11 +65,16 @@ internal sealed unsafe class MemifListener
         public bool Up;
     }
 
-    private MemifListener(string socket, bool isAbstract, ILogger logger)
+    private MemifListener(MemifOptions options, ILogger logger)
     {
+        string socket = options.Socket;
+        bool isAbstract = options.Abstract;
         _socket = socket;
         _abstract = isAbstract;
         _logger = logger;
+        _handshakeMilliseconds = Math.Max(1, (long)options.HandshakeTimeout.TotalMilliseconds);
+        _maxPending = Math.Max(1, options.MaxPendingHandshakes);
+        _maxPendingPerUid = Math.Max(1, _maxPending / 2);
         _listenFd = Interop.Sys.Socket(Interop.Sys.AF_UNIX, Interop.Sys.SOCK_SEQPACKET | Interop.Sys.SOCK_CLOEXEC, 0);
         if (_listenFd < 0)
         {
@@ -67,29 +87,83 @@ internal sealed unsafe class MemifListener
             Interop.Sys.Close(_listenFd);
             throw new ArgumentException($"memif socket name '{socket}' is longer than {Interop.Sys.SunPathSize - 2} bytes");
         }
-        if (!isAbstract)
+        try
         {
-            Interop.Sys.Unlink(socket); // a stale file from a previous run would make bind fail (DPDK's guide says remove it)
+            if (!isAbstract)
+            {
+                PrepareSocketPath(socket);
+            }
         }
-        if (Interop.Sys.Bind(_listenFd, &address, (uint)length) != 0 || Interop.Sys.Listen(_listenFd, 16) != 0)
+        catch
+        {
+            Interop.Sys.Close(_listenFd);
+            throw;
+        }
+        // The socket file gets 0660 before listen, so no client can connect in between with
+        // wider rights (ControlEndpoint does the same); the directory's mode gates it first.
+        if (Interop.Sys.Bind(_listenFd, &address, (uint)length) != 0 ||
+            (!isAbstract && Interop.Sys.Chmod(socket, 0x1B0 /* 0660 */) != 0) ||
+            Interop.Sys.Listen(_listenFd, 16) != 0)
         {
             int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
             Interop.Sys.Close(_listenFd);
             throw new IOException($"memif socket '{(isAbstract ? "@" : "")}{socket}': bind/listen failed: errno {errno}");
         }
         _stopFd = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
+        if (_stopFd < 0)
+        {
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            Interop.Sys.Close(_listenFd);
+            throw new IOException($"memif socket '{socket}': eventfd failed: errno {errno}");
+        }
         _thread = new Thread(Run) { IsBackground = true, Name = $"memif-server {socket}" };
         _thread.Start();
     }
 
-    public static MemifListener Acquire(string socket, bool isAbstract, ILogger logger)
+    /// <summary>
+    /// Makes <paramref name="path"/> bindable: creates a missing directory 0750 (owned by Flow's
+    /// user, root when run as root) and removes a stale socket file left by a crash (DPDK's guide
+    /// says remove it). A live socket (another server answers) or a file that is not a socket is
+    /// never removed: running as root, an unconditional unlink would delete whatever the path names.
+    /// </summary>
+    private static void PrepareSocketPath(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("memif needs Linux (memfd, SCM_RIGHTS)");
+        }
+        string? directory = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+        {
+            Directory.CreateDirectory(directory,
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        }
+        int type = Interop.Sys.PathType(path);
+        if (type == -1)
+        {
+            return;
+        }
+        if (type != Interop.Sys.S_IFSOCK)
+        {
+            throw new IOException($"memif socket '{path}' exists and is not a socket; not replacing it");
+        }
+        MemifControlChannel? probe = MemifControlChannel.Connect(path, isAbstract: false, out int errno);
+        if (probe is not null || errno != Interop.Sys.ECONNREFUSED)
+        {
+            probe?.Dispose();
+            throw new IOException($"memif socket '{path}' is in use by another server (connect: errno {errno})");
+        }
+        Interop.Sys.Unlink(path);
+    }
+
+    public static MemifListener Acquire(MemifOptions options, ILogger logger)
     {
         lock (s_listeners)
         {
-            if (!s_listeners.TryGetValue((socket, isAbstract), out MemifListener? listener))
+            if (!s_listeners.TryGetValue((options.Socket, options.Abstract), out MemifListener? listener))
             {
-                listener = new MemifListener(socket, isAbstract, logger);
-                s_listeners[(socket, isAbstract)] = listener;
+                listener = new MemifListener(options, logger);
+                s_listeners[(options.Socket, options.Abstract)] = listener;
             }
             listener._references++;
             return listener;
@@ -173,13 +247,13 @@ internal sealed unsafe class MemifListener
 
     private void Loop()
     {
-        var fds = new Interop.Sys.PollFd[2 + 64];
+        var fds = new Interop.Sys.PollFd[2 + MaxConnections];
         while (!_stopping)
         {
             int count = 0;
             fds[count++] = new Interop.Sys.PollFd { Fd = _stopFd, Events = Interop.Sys.POLLIN };
             fds[count++] = new Interop.Sys.PollFd { Fd = _listenFd, Events = Interop.Sys.POLLIN };
-            int watched = Math.Min(_connections.Count, fds.Length - 2);
+            int watched = _connections.Count;
             for (int i = 0; i < watched; i++)
             {
                 fds[count++] = new Interop.Sys.PollFd { Fd = _connections[i].Channel.Fd, Events = Interop.Sys.POLLIN };
@@ -193,18 +267,41 @@ internal sealed unsafe class MemifListener
                 return;
             }
             Interop.Sys.ConsumeEventFd(_stopFd);
-            if ((fds[1].Revents & Interop.Sys.POLLIN) != 0)
-            {
-                Accept();
-            }
             for (int i = watched - 1; i >= 0; i--)
             {
                 if ((fds[2 + i].Revents & (Interop.Sys.POLLIN | Interop.Sys.POLLHUP | Interop.Sys.POLLERR)) != 0)
                 {
-                    Handle(_connections[i]);
+                    Guarded(_connections[i]);
                 }
             }
+            // After the connections: an accept adds one, which would shift the indices above.
+            if ((fds[1].Revents & Interop.Sys.POLLIN) != 0)
+            {
+                Accept();
+            }
+            ExpireHandshakes();
             CheckLiveConnections();
+        }
+    }
+
+    /// <summary>
+    /// Handles one connection's message; an exception (a bug, or a user's Connected/Disconnected
+    /// handler) ends that connection only and is logged, so the listener — which every server
+    /// interface on this socket depends on — keeps running (security review L5).
+    /// </summary>
+    private void Guarded(Connection connection)
+    {
+        try
+        {
+            Handle(connection);
+        }
+        catch (Exception exception)
+        {
+            MemifLog.ControlLoopFailed(_logger, _socket, exception);
+            if (_connections.Contains(connection))
+            {
+                Close(connection, "internal error", protocolError: false, tellPeer: true);
+            }
         }
     }
 
@@ -215,13 +312,19 @@ internal sealed unsafe class MemifListener
         {
             return;
         }
-        var connection = new Connection { Channel = new MemifControlChannel(fd) };
-        if (_connections.Count >= 64)
+        var channel = new MemifControlChannel(fd);
+        if (!MemifPeerCheck.TryRead(fd, out Interop.Sys.UCred peer))
         {
-            connection.Channel.SendDisconnect("too many connections");
-            connection.Channel.Dispose();
+            Refuse(channel, "peer credentials unavailable");
             return;
         }
+        string? refusal = Admission(peer);
+        if (refusal is not null)
+        {
+            Refuse(channel, refusal);
+            return;
+        }
+        var connection = new Connection { Channel = channel, Peer = peer, Deadline = Environment.TickCount64 + _handshakeMilliseconds };
         int maxQueues;
         int maxLog2;
         lock (_interfaces)
@@ -249,6 +352,72 @@ internal sealed unsafe class MemifListener
             return;
         }
         _connections.Add(connection);
+    }
+
+    /// <summary>Null when a new connection from <paramref name="peer"/> may start a handshake, else why not.</summary>
+    private string? Admission(in Interop.Sys.UCred peer)
+    {
+        bool allowed = false;
+        lock (_interfaces)
+        {
+            foreach (MemifInterface memif in _interfaces)
+            {
+                allowed |= MemifPeerCheck.Allows(memif.Options, peer.Uid, peer.Gid);
+            }
+        }
+        if (!allowed)
+        {
+            string reason = MemifPeerCheck.Refusal(peer);
+            lock (_interfaces)
+            {
+                // No interface was named yet: each one on the socket counts the attempt.
+                foreach (MemifInterface memif in _interfaces)
+                {
+                    memif.ServerRejectedPeer(reason);
+                }
+            }
+            return reason;
+        }
+        if (_connections.Count >= MaxConnections)
+        {
+            return "too many connections";
+        }
+        int pending = 0;
+        int pendingOfUid = 0;
+        foreach (Connection c in _connections)
+        {
+            if (!c.Up)
+            {
+                pending++;
+                pendingOfUid += c.Peer.Uid == peer.Uid ? 1 : 0;
+            }
+        }
+        if (pending >= _maxPending)
+        {
+            return $"too many pending handshakes ({pending})";
+        }
+        return pendingOfUid >= _maxPendingPerUid ? $"too many pending handshakes from uid {peer.Uid} ({pendingOfUid})" : null;
+    }
+
+    private void Refuse(MemifControlChannel channel, string reason)
+    {
+        channel.SendDisconnect(reason);
+        channel.Dispose();
+        MemifLog.Refused(_logger, _socket, reason);
+    }
+
+    /// <summary>Ends handshakes that have not reached CONNECT in time, releasing the id they claimed and their fds.</summary>
+    private void ExpireHandshakes()
+    {
+        long now = Environment.TickCount64;
+        for (int i = _connections.Count - 1; i >= 0; i--)
+        {
+            Connection c = _connections[i];
+            if (!c.Up && now > c.Deadline)
+            {
+                Close(c, $"handshake not completed within {_handshakeMilliseconds} ms", protocolError: true, tellPeer: true);
+            }
+        }
     }
 
     private void Handle(Connection connection)
@@ -334,6 +503,12 @@ internal sealed unsafe class MemifListener
         {
             return "ID not found";
         }
+        if (!MemifPeerCheck.Allows(memif.Options, c.Peer.Uid, c.Peer.Gid))
+        {
+            string reason = MemifPeerCheck.Refusal(c.Peer);
+            memif.ServerRejectedPeer(reason);
+            return reason;
+        }
         if (Volatile.Read(ref memif.IsClaimed))
         {
             return "already connected";
@@ -356,16 +531,23 @@ internal sealed unsafe class MemifListener
         return c.Channel.SendEmpty(MemifMessageType.Ack) == 0 ? null : "send failed";
     }
 
+    /// <summary>
+    /// Compares the NUL-padded secret fields in constant time (security review L10): both are
+    /// normalised to the 24-byte field with zeros after the first NUL, then compared whole.
+    /// </summary>
     private static bool SecretMatches(string expected, byte* received)
     {
         Span<byte> mine = stackalloc byte[MemifConstants.SecretSize];
         mine.Clear();
         System.Text.Encoding.UTF8.GetBytes(expected, mine);
-        var theirs = new ReadOnlySpan<byte>(received, MemifConstants.SecretSize);
-        int theirLength = theirs.IndexOf((byte)0);
-        theirs = theirLength < 0 ? theirs : theirs.Slice(0, theirLength);
-        int myLength = mine.IndexOf((byte)0);
-        return mine.Slice(0, myLength < 0 ? mine.Length : myLength).SequenceEqual(theirs);
+        Span<byte> theirs = stackalloc byte[MemifConstants.SecretSize];
+        new ReadOnlySpan<byte>(received, MemifConstants.SecretSize).CopyTo(theirs);
+        int end = theirs.IndexOf((byte)0);
+        if (end >= 0)
+        {
+            theirs.Slice(end).Clear();
+        }
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(mine, theirs);
     }
 
     private string? OnAddRegion(Connection c, ref MemifMessage message, ref int fd)
@@ -383,21 +565,48 @@ internal sealed unsafe class MemifListener
         {
             return $"invalid region size {region.Size}";
         }
-        // The file must really be that long, and stay so: touching a mapping past the end of
-        // its file raises SIGBUS, which would take the whole process down.
-        long actual = Interop.Sys.Lseek(fd, 0, Interop.Sys.SEEK_END);
-        if (actual < 0 || (ulong)actual < region.Size)
+        string? problem = CheckRegionFd(fd, region.Index, region.Size, c.Interface!.Options);
+        if (problem is not null)
         {
-            return $"region {region.Index} fd is {actual} bytes, shorter than the {region.Size} announced";
-        }
-        int seals = Interop.Sys.Fcntl(fd, Interop.Sys.F_GET_SEALS, 0);
-        if (!c.Interface!.Options.AllowUnsealedRegions && (seals < 0 || (seals & Interop.Sys.F_SEAL_SHRINK) == 0))
-        {
-            return $"region {region.Index} is not sealed against shrinking";
+            return problem;
         }
         c.Regions.Add((fd, region.Size));
         fd = -1;
         return c.Channel.SendEmpty(MemifMessageType.Ack) == 0 ? null : "send failed";
+    }
+
+    /// <summary>
+    /// The region fd must be shared memory that stays at least <paramref name="size"/> bytes
+    /// long: touching a mapping past the end of its file raises SIGBUS, which would take the
+    /// whole process down (security review H1). The seal is checked before the size: once
+    /// F_SEAL_SHRINK is set the size can only grow, whereas a size read first can be undone by a
+    /// truncate before the seal lands.
+    /// </summary>
+    private static string? CheckRegionFd(int fd, ushort index, ulong size, MemifOptions options)
+    {
+        int seals = Interop.Sys.Fcntl(fd, Interop.Sys.F_GET_SEALS, 0);
+        if (!options.AllowUnsealedRegions && (seals < 0 || (seals & Interop.Sys.F_SEAL_SHRINK) == 0))
+        {
+            return $"region {index} is not sealed against shrinking";
+        }
+        if (!Interop.Sys.TryStatFd(fd, out int type, out ulong actual) || type != Interop.Sys.S_IFREG)
+        {
+            return $"region {index} fd is not a regular file";
+        }
+        long fileSystem = Interop.Sys.FileSystemType(fd);
+        if (fileSystem == Interop.Sys.HUGETLBFS_MAGIC && !options.AllowHugePageRegions)
+        {
+            return $"region {index} is on hugetlbfs (AllowHugePageRegions is off)";
+        }
+        if (fileSystem != Interop.Sys.TMPFS_MAGIC && fileSystem != Interop.Sys.HUGETLBFS_MAGIC)
+        {
+            return $"region {index} is not shared memory (file system 0x{fileSystem:x})";
+        }
+        if (actual < size)
+        {
+            return $"region {index} fd is {actual} bytes, shorter than the {size} announced";
+        }
+        return null;
     }
 
     private string? OnAddRing(Connection c, ref MemifMessage message, ref int fd)
@@ -425,6 +634,12 @@ internal sealed unsafe class MemifListener
             (ulong)ring.Offset + (ulong)MemifRingHeader.SizeOf(ring.Log2RingSize) > c.Regions[ring.Region].Size)
         {
             return $"ring {ring.Index} at offset {ring.Offset} does not fit region {ring.Region}";
+        }
+        // Anything else (a pipe, a file, a socket) would make a worker in event mode spin or
+        // block on it (security review L5).
+        if (!Interop.Sys.IsEventFd(fd))
+        {
+            return "interrupt fd is not an eventfd";
         }
         // A blocking fd would stall a worker reading it in interrupt mode: force non-blocking.
         int flags = Interop.Sys.Fcntl(fd, Interop.Sys.F_GETFL, 0);

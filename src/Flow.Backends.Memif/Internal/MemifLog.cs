@@ -19,4 +19,7 @@ internal static partial class MemifLog
 
     [LoggerMessage(5, LogLevel.Error, "memif {Interface}: control loop failed.")]
     public static partial void ControlLoopFailed(ILogger logger, string @interface, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Error, "memif {Interface}: a {Event} handler threw; the interface carries on.")]
+    public static partial void HandlerFailed(ILogger logger, string @interface, string @event, Exception exception);
 }

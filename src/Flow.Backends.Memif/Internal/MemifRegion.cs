@@ -19,7 +19,12 @@ internal sealed unsafe class MemifRegion : IDisposable
 
     public ulong Size { get; }
 
-    /// <summary>Creates a sealed (no shrink) memfd of <paramref name="size"/> bytes and maps it.</summary>
+    /// <summary>
+    /// Creates a memfd of <paramref name="size"/> bytes, sealed against shrinking, growing and
+    /// further seals, and maps it. Shrink: a peer that shrank it would make our next access
+    /// SIGBUS. Seal-seal: a peer that keeps the fd cannot add F_SEAL_WRITE/F_SEAL_FUTURE_WRITE
+    /// later and so break every later connection's writable mmap (security review M5).
+    /// </summary>
     public static MemifRegion Create(string name, ulong size)
     {
         int fd = Interop.Sys.MemfdCreate(name, Interop.Sys.MFD_CLOEXEC | Interop.Sys.MFD_ALLOW_SEALING);
@@ -28,16 +33,23 @@ internal sealed unsafe class MemifRegion : IDisposable
             throw new IOException($"memfd_create failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
         }
         if (Interop.Sys.Ftruncate(fd, (long)size) != 0 ||
-            Interop.Sys.Fcntl(fd, Interop.Sys.F_ADD_SEALS, Interop.Sys.F_SEAL_SHRINK) != 0)
+            Interop.Sys.Fcntl(fd, Interop.Sys.F_ADD_SEALS, Interop.Sys.F_SEAL_SHRINK | Interop.Sys.F_SEAL_GROW | Interop.Sys.F_SEAL_SEAL) != 0)
         {
             int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
             Interop.Sys.Close(fd);
             throw new IOException($"sizing or sealing the memif region failed: errno {errno}");
         }
-        return Map(fd, size) ?? throw new IOException("mmap of the memif region failed");
+        MemifRegion? region = Map(fd, size);
+        if (region is null)
+        {
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            Interop.Sys.Close(fd); // Map takes the fd only when it succeeds
+            throw new IOException($"mmap of the memif region failed: errno {errno}");
+        }
+        return region;
     }
 
-    /// <summary>Maps a region fd (own or the peer's); null when mmap fails. Takes ownership of the fd.</summary>
+    /// <summary>Maps a region fd (own or the peer's); null when mmap fails (the fd stays the caller's). Takes ownership of the fd on success.</summary>
     public static MemifRegion? Map(int fd, ulong size)
     {
         void* address = Interop.Sys.Mmap(null, (nuint)size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,

@@ -12,9 +12,11 @@ internal static partial class Interop
         public const int F_SETFL = 4;
         public const int F_ADD_SEALS = 1033;
         public const int F_GET_SEALS = 1034;
+        public const int F_SEAL_SEAL = 1;
         public const int F_SEAL_SHRINK = 2;
+        public const int F_SEAL_GROW = 4;
         public const int O_NONBLOCK = 0x800;
-        public const int SEEK_END = 2;
+        public const int SEEK_CUR = 1;
 
         [LibraryImport(Libraries.Libc, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int MemfdCreate(string name, uint flags);
@@ -26,7 +28,7 @@ internal static partial class Interop
         [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
         public static partial int Fcntl(int fd, int command, int argument);
 
-        /// <summary>lseek(2); SEEK_END on a memfd gives its current size without a struct stat.</summary>
+        /// <summary>lseek(2); a peer holding the same open file description sees the offset another process moved.</summary>
         [LibraryImport(Libraries.Libc, EntryPoint = "lseek", SetLastError = true)]
         public static partial long Lseek(int fd, long offset, int whence);
     }

@@ -19,6 +19,9 @@ internal static partial class Interop
         public const int MSG_CMSG_CLOEXEC = 0x40000000;
         public const int SHUT_RDWR = 2;
 
+        /// <summary>connect(2) to a socket file nobody listens on any more (a stale file).</summary>
+        public const int ECONNREFUSED = 111;
+
         /// <summary>sizeof(sun_path) in struct sockaddr_un.</summary>
         public const int SunPathSize = 108;
 
@@ -87,6 +90,9 @@ internal static partial class Interop
 
         [LibraryImport(Libraries.Libc, EntryPoint = "shutdown", SetLastError = true)]
         public static partial int Shutdown(int fd, int how);
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int Chmod(string path, uint mode);
 
         [LibraryImport(Libraries.Libc, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int Unlink(string path);

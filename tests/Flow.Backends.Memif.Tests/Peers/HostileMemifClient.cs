@@ -44,12 +44,18 @@ internal sealed unsafe class HostileMemifClient : IDisposable
 
     public static HostileMemifClient Connect(string socket)
     {
-        MemifControlChannel? channel = null;
-        Assert.True(MemifTestNames.WaitUntil(() => (channel = MemifControlChannel.Connect(socket, true, out _)) is not null),
-            "could not connect to the Flow server");
-        var client = new HostileMemifClient(channel!);
+        HostileMemifClient client = ConnectSilently(socket);
         Assert.Equal(MemifMessageType.Hello, client.Receive().Type);
         return client;
+    }
+
+    /// <summary>Connects without reading the server's first message (HELLO, or a DISCONNECT refusing us).</summary>
+    public static HostileMemifClient ConnectSilently(string socket)
+    {
+        MemifControlChannel? channel = null;
+        Assert.True(MemifTestNames.WaitUntil(() => (channel = MemifControlChannel.Connect(socket, false, out _)) is not null),
+            "could not connect to the Flow server");
+        return new HostileMemifClient(channel!);
     }
 
     public MemifMessage Receive()
@@ -86,13 +92,111 @@ internal sealed unsafe class HostileMemifClient : IDisposable
         }
     }
 
-    public static MemifMessage Init(uint id)
+    public static MemifMessage Init(uint id, string name = "")
     {
         MemifMessage m = default;
         m.Type = MemifMessageType.Init;
         m.Init.Version = MemifConstants.Version;
         m.Init.InterfaceId = id;
+        MemifControlChannel.WriteString(name, m.Init.Name, MemifConstants.NameSize);
         return m;
+    }
+
+    public static MemifMessage AddRegion(ushort index, ulong size)
+    {
+        MemifMessage m = default;
+        m.Type = MemifMessageType.AddRegion;
+        m.AddRegion.Index = index;
+        m.AddRegion.Size = size;
+        return m;
+    }
+
+    public static MemifMessage AddRing(bool s2m, ushort index, ushort region, uint offset, byte log2)
+    {
+        MemifMessage m = default;
+        m.Type = MemifMessageType.AddRing;
+        m.AddRing.Flags = s2m ? MemifConstants.AddRingFlagS2M : (ushort)0;
+        m.AddRing.Index = index;
+        m.AddRing.Region = region;
+        m.AddRing.Offset = offset;
+        m.AddRing.Log2RingSize = log2;
+        return m;
+    }
+
+    public static MemifMessage Empty(MemifMessageType type)
+    {
+        MemifMessage m = default;
+        m.Type = type;
+        return m;
+    }
+
+    /// <summary>Sends one message with several fds in one SCM_RIGHTS (a memif message carries at most one).</summary>
+    public void SendWithFds(MemifMessage message, params int[] fds)
+    {
+        int space = Interop.Sys.CmsgSpace(sizeof(int) * fds.Length);
+        byte* control = stackalloc byte[space];
+        new Span<byte>(control, space).Clear();
+        var cmsg = (Interop.Sys.CmsgHdr*)control;
+        cmsg->Length = (nuint)Interop.Sys.CmsgLen(sizeof(int) * fds.Length);
+        cmsg->Level = Interop.Sys.SOL_SOCKET;
+        cmsg->Type = Interop.Sys.SCM_RIGHTS;
+        fds.CopyTo(new Span<int>(control + sizeof(Interop.Sys.CmsgHdr), fds.Length));
+        Interop.Sys.IoVec iov = new() { Base = &message, Length = MemifConstants.MessageSize };
+        Interop.Sys.MsgHdr header = default;
+        header.Iov = &iov;
+        header.IovLength = 1;
+        header.Control = control;
+        header.ControlLength = (nuint)space;
+        Assert.Equal(MemifConstants.MessageSize, (int)Interop.Sys.SendMsg(_channel.Fd, &header, Interop.Sys.MSG_NOSIGNAL));
+    }
+
+    /// <summary>Eventfds for rings a test builds by hand (closed with this client).</summary>
+    public int EventS2M => _eventS2M;
+
+    public int EventM2S => _eventM2S;
+
+    /// <summary>
+    /// The H1 attack: INIT, then ADD_REGION with an unsealed memfd of the announced size while a
+    /// helper thread truncates it to nothing and seals it against shrinking — right after the send
+    /// (<paramref name="waitForServerSeek"/> false) or the moment the server's lseek(SEEK_END)
+    /// moves the offset the two processes share (true; the old size-then-seal check). Returns the
+    /// server's reply to ADD_REGION; on an ACK it goes on to CONNECT, where a server that mapped
+    /// the empty file dies of SIGBUS reading the ring cookie.
+    /// </summary>
+    public MemifMessage ShrinkingRegionAttempt(uint id, bool waitForServerSeek)
+    {
+        Send(Init(id));
+        Assert.Equal(MemifMessageType.Ack, Receive().Type);
+        const uint Size = 1 << 20;
+        int fd = Interop.Sys.MemfdCreate("hostile-shrinking", Interop.Sys.MFD_CLOEXEC | Interop.Sys.MFD_ALLOW_SEALING);
+        Assert.True(fd >= 0);
+        Assert.Equal(0, Interop.Sys.Ftruncate(fd, Size));
+        MemifRegion region = MemifRegion.Map(fd, Size)!;
+        _regions.Add(region);
+        ((MemifRingHeader*)region.Base)->Cookie = MemifConstants.Cookie;
+        int done = 0;
+        var helper = new Thread(() =>
+        {
+            while (waitForServerSeek && Volatile.Read(ref done) == 0 && Interop.Sys.Lseek(fd, 0, Interop.Sys.SEEK_CUR) == 0)
+            {
+            }
+            Interop.Sys.Ftruncate(fd, 0);
+            Interop.Sys.Fcntl(fd, Interop.Sys.F_ADD_SEALS, Interop.Sys.F_SEAL_SHRINK);
+        });
+        Send(AddRegion(0, Size), fd);
+        helper.Start();
+        MemifMessage reply = Receive();
+        Volatile.Write(ref done, 1);
+        helper.Join();
+        if (reply.Type == MemifMessageType.Ack)
+        {
+            Send(AddRing(s2m: true, 0, 0, 0, Log2RingSize), _eventS2M);
+            Receive();
+            Send(AddRing(s2m: false, 0, 0, (uint)MemifRingHeader.SizeOf(Log2RingSize), Log2RingSize), _eventM2S);
+            Receive();
+            Send(Empty(MemifMessageType.Connect));
+        }
+        return reply;
     }
 
     /// <summary>INIT, one region (rings + 2×ring buffers), one ring pair, CONNECT — all by the book.</summary>

@@ -36,7 +36,8 @@ internal sealed partial class TestpmdProcess : IDisposable
     }
 
     /// <summary>
-    /// Starts testpmd with <c>--vdev=net_memif,&lt;vdev&gt;</c> in forwarding mode
+    /// Starts testpmd with <c>--vdev=net_memif,&lt;vdev&gt;,socket-abstract=no</c> (a socket file,
+    /// as Flow uses by default) in forwarding mode
     /// <paramref name="mode"/> (txonly, rxonly, io), not yet forwarding.
     /// </summary>
     public static TestpmdProcess Start(string vdev, string mode, int queues = 1, string extra = "")
@@ -49,7 +50,7 @@ internal sealed partial class TestpmdProcess : IDisposable
         // stdbuf: testpmd's stdout is a pipe here, so unbuffer it (stdbuf execs testpmd: same pid).
         var info = new ProcessStartInfo("/usr/bin/stdbuf",
             $"-o0 -e0 {binary} --no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu},1@{cpu} --log-level=pmd.net.memif:info " +
-            $"--vdev=net_memif0,{vdev} -- --total-num-mbufs=8192 --forward-mode={mode} --rxq={queues} --txq={queues} {extra} -i")
+            $"--vdev=net_memif0,{vdev},socket-abstract=no -- --total-num-mbufs=8192 --forward-mode={mode} --rxq={queues} --txq={queues} {extra} -i")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

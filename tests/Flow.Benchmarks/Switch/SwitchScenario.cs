@@ -136,6 +136,7 @@ public static class SwitchScenario
 
     private static object? Figure(double value) => double.IsNaN(value) ? null : Math.Round(value);
 
+    /// <summary>An abstract name, testpmd's and l2fwd's default; Flow's clients ask for it with <c>Abstract = true</c>.</summary>
     private static string Socket(int port) => $"/flow-bench/switch-{Environment.ProcessId}-{Guid.NewGuid():N}-{port}";
 
     /// <summary>testpmd: two memif server ports with fixed MACs, each one's eth-peer the other, io forwarding.</summary>
@@ -190,8 +191,8 @@ public static class SwitchScenario
         string socket0 = Socket(0);
         string socket1 = Socket(1);
         using TestpmdPeer testpmd = StartTestpmd(socket0, socket1);
-        using MemifInterface a = MemifInterface.Create(new MemifOptions { Socket = socket0, Role = MemifRole.Client, InputPort = 0, Name = "flow_mif_a", BufferGroup = "switch" });
-        using MemifInterface b = MemifInterface.Create(new MemifOptions { Socket = socket1, Role = MemifRole.Client, InputPort = 1, Name = "flow_mif_b", BufferGroup = "switch" });
+        using MemifInterface a = MemifInterface.Create(new MemifOptions { Socket = socket0, Abstract = true, Role = MemifRole.Client, InputPort = 0, Name = "flow_mif_a", BufferGroup = "switch" });
+        using MemifInterface b = MemifInterface.Create(new MemifOptions { Socket = socket1, Abstract = true, Role = MemifRole.Client, InputPort = 1, Name = "flow_mif_b", BufferGroup = "switch" });
         if (!a.WaitConnected(TimeSpan.FromSeconds(20)) || !b.WaitConnected(TimeSpan.FromSeconds(20)))
         {
             throw new InvalidOperationException($"Flow did not connect: {a.LastDisconnectReason} {b.LastDisconnectReason}");

@@ -80,6 +80,10 @@ public static class MemifScenario
         return failures == 0 ? 0 : 1;
     }
 
+    /// <summary>
+    /// An abstract name, as testpmd's net_memif uses by default: Flow's side asks for it with
+    /// <c>Abstract = true</c> (its default is a socket file). The peers are root, as Flow is here.
+    /// </summary>
     private static string Socket() => $"/flow-bench/memif-{Environment.ProcessId}-{Guid.NewGuid():N}";
 
     /// <summary>testpmd → testpmd: the receiving testpmd on cpu 0, the sending one on cpu 1.</summary>
@@ -117,7 +121,7 @@ public static class MemifScenario
     {
         string socket = Socket();
         using TestpmdPeer server = TestpmdPeer.Start($"role=server,id=0,socket={socket}", "txonly", cpu: 1);
-        using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client });
+        using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Abstract = true, Role = MemifRole.Client });
         if (!client.WaitConnected(TimeSpan.FromSeconds(20)))
         {
             throw new InvalidOperationException("Flow client did not connect: " + client.LastDisconnectReason);
@@ -150,7 +154,7 @@ public static class MemifScenario
     {
         string socket = Socket();
         using TestpmdPeer server = TestpmdPeer.Start($"role=server,id=0,socket={socket}", "rxonly", cpu: 1);
-        using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client });
+        using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Abstract = true, Role = MemifRole.Client });
         if (!client.WaitConnected(TimeSpan.FromSeconds(20)))
         {
             throw new InvalidOperationException("Flow client did not connect: " + client.LastDisconnectReason);
