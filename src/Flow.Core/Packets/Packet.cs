@@ -11,7 +11,7 @@ namespace Flow;
 /// </summary>
 /// <remarks>
 /// Frame layout: <c>[headroom (DataOffset bytes)][data (Length bytes)][tailroom]</c>, at
-/// <see cref="Frame"/>; the metadata is never in the frame (ADR 006).
+/// <see cref="Frame"/>; the metadata is never in the frame (ADR 007).
 /// </remarks>
 [DebuggerDisplay("{ToString(),nq}")]
 public readonly unsafe struct Packet : IEquatable<Packet>

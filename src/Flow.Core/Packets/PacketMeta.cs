@@ -28,7 +28,7 @@ namespace Flow;
 ///  | NextHop                       | Owner (pool bookkeeping)      |
 ///  +-------------------------------+-------------------------------+ 64
 /// </code>
-/// The metadata never lives in the frames (ADR 006): frames may be memory a peer process can
+/// The metadata never lives in the frames (ADR 007): frames may be memory a peer process can
 /// write (a memif region), and nothing a peer writes may move Flow's own reads and writes.
 /// Frame, frame size and pool are set once by the pool and read-only to everyone else, so
 /// <see cref="Packet.Data"/> is always a span inside the frame. Offsets L2/L3/L4 are relative to

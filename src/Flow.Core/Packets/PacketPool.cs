@@ -15,7 +15,7 @@ namespace Flow;
 /// Either the pool allocates its region (page-aligned, never the GC heap) or it wraps memory a
 /// backend provides — an AF_XDP UMEM, a memif region — so that received frames are packets
 /// without a copy. Frames hold packet bytes only: every frame's <see cref="PacketMeta"/> lives in
-/// a private array of the pool (ADR 006), because a wrapped region may be writable by a peer
+/// a private array of the pool (ADR 007), because a wrapped region may be writable by a peer
 /// process, and nothing a peer writes may steer Flow's own memory accesses. Exhaustion is counted in <see cref="AllocationFailures"/>, never thrown.
 /// A free of a frame that is not allocated (double free, foreign pointer) is refused and
 /// counted in <see cref="InvalidFrees"/>.
