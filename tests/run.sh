@@ -1,47 +1,71 @@
 #!/usr/bin/env bash
-# Runs Flow's whole test suite: every tests/*.Tests project, one after another (integration
-# tests own network namespaces and pinned cores, so projects never run side by side), then
-# Flow.Protocols.Tests (and Flow.Core's vectorised scatter tests) again with AVX2 and then all
-# hardware intrinsics disabled, so every vector path and its scalar fallback are tested.
-# Ends with one "N passed, N failed" line.
+# Runs Flow's whole test suite against the Release build we ship (production burst size, JIT
+# optimisations on): every tests/*.Tests project, one after another (integration tests own
+# network namespaces and pinned cores, so projects never run side by side). Then, again:
+#  - Flow.Core.Tests and Flow.Stages.Tests in Debug, whose small burst (FLOW_SMALL_BURST, 8)
+#    walks the partial- and multi-batch paths;
+#  - Flow.Protocols.Tests (and Flow.Core's vectorised scatter tests) with AVX2 and then all
+#    hardware intrinsics disabled, so every vector path and its scalar fallback are tested.
+# A run that executes zero tests, or whose test host fails after its summary, fails the suite.
+# Ends with one line: distinct tests (the Release run of every project), executions (all runs),
+# passed, failed, skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-dotnet build Flow.sln -c Debug -nologo -clp:ErrorsOnly || exit 1
+dotnet build Flow.sln -c Release -nologo -clp:ErrorsOnly || exit 1
+dotnet build tests/Flow.Core.Tests -c Debug -nologo -clp:ErrorsOnly || exit 1
+dotnet build tests/Flow.Stages.Tests -c Debug -nologo -clp:ErrorsOnly || exit 1
 
+distinct=0
+executions=0
 passed=0
 failed=0
+skipped=0
 status=0
+field() { sed -E "s/.*$1: +([0-9]+).*/\1/" <<<"$2"; }
+# run <label> <counts-as-distinct:yes|no> <command...>
 run() {
-    local label="$1"; shift
+    local label="$1" distinct_run="$2"; shift 2
     local log
     log=$(mktemp)
     echo "=== $label"
     "$@" 2>&1 | tee "$log"
     local rc=${PIPESTATUS[0]}
     local line
-    line=$(grep -E "(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+" "$log" | tail -1)
-    if [[ -n "$line" ]]; then
-        passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")))
-        failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+), Passed.*/\1/' <<<"$line")))
-    fi
-    if [[ $rc -ne 0 ]]; then
-        status=1
-        [[ -z "$line" ]] && failed=$((failed + 1)) && echo "!!! $label failed before reporting results"
-    fi
+    line=$(grep -E "(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+, Total: +[0-9]+" "$log" | tail -1)
     rm -f "$log"
+    if [[ -z "$line" ]]; then
+        echo "!!! $label: no test summary (the project ran no tests or its host failed)"
+        failed=$((failed + 1)); status=1
+        return
+    fi
+    local f p s t
+    f=$(field Failed "$line"); p=$(field Passed "$line"); s=$(field Skipped "$line"); t=$(field Total "$line")
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s)); executions=$((executions + t))
+    [[ "$distinct_run" == yes ]] && distinct=$((distinct + t))
+    if [[ "$t" -eq 0 ]]; then
+        echo "!!! $label executed zero tests"
+        failed=$((failed + 1)); status=1
+    elif [[ $rc -ne 0 && "$f" -eq 0 ]]; then
+        echo "!!! $label: the test host exited with $rc after reporting no failures"
+        failed=$((failed + 1)); status=1
+    elif [[ $rc -ne 0 ]]; then
+        status=1
+    fi
+    [[ "$s" -gt 0 ]] && echo "!!! $label skipped $s tests"
 }
 
 for project in tests/*.Tests/*.Tests.csproj; do
-    run "$(basename "$project" .csproj)" dotnet test "$project" --no-build -nologo
+    run "$(basename "$project" .csproj)" yes dotnet test "$project" -c Release --no-build -nologo
 done
-if [[ -f tests/Flow.Protocols.Tests/Flow.Protocols.Tests.csproj ]]; then
-    DOTNET_EnableAVX2=0 run "Flow.Protocols.Tests (AVX2 off)" dotnet test tests/Flow.Protocols.Tests --no-build -nologo
-    DOTNET_EnableHWIntrinsic=0 run "Flow.Protocols.Tests (intrinsics off)" dotnet test tests/Flow.Protocols.Tests --no-build -nologo
-fi
+for project in Flow.Core.Tests Flow.Stages.Tests; do
+    run "$project (Debug, burst 8)" no dotnet test "tests/$project" -c Debug --no-build -nologo
+done
 for mode in DOTNET_EnableAVX2 DOTNET_EnableHWIntrinsic; do
-    run "Flow.Core.Tests vector paths ($mode=0)" env "$mode=0" dotnet test tests/Flow.Core.Tests --no-build -nologo --filter "FullyQualifiedName~StageNodeScatterTests"
+    run "Flow.Protocols.Tests ($mode=0)" no env "$mode=0" dotnet test tests/Flow.Protocols.Tests -c Release --no-build -nologo
+    run "Flow.Core.Tests vector paths ($mode=0)" no env "$mode=0" dotnet test tests/Flow.Core.Tests -c Release --no-build -nologo --filter "FullyQualifiedName~StageNodeScatterTests"
 done
 
-echo "$passed passed, $failed failed"
+echo "$distinct distinct tests, $executions executions: $passed passed, $failed failed, $skipped skipped"
+[[ $skipped -gt 0 ]] && status=1
 exit $status

@@ -68,7 +68,7 @@ public sealed class AfXdpTxKernelPeerTests
     }
 
     [Fact]
-    public void ManyTimesTheRingSizeThroughASmallTxRingAllArriveBecauseCompletionsAreReaped()
+    public void ManyTimesTheRingSizeThroughASmallTxRingEveryConsumedFrameArrivesOnceInOrder()
     {
         using var veth = new PeerVeth();
         using var source = new LeakCheckingPool(256);

@@ -245,17 +245,20 @@ public class GraphRunTests
     }
 
     [Fact]
-    public async Task PinnedWorkerRunsOnItsCpu()
+    public async Task PinnedWorkerRunsOnlyOnItsCpu()
     {
         int cpu = Environment.ProcessorCount - 1;
+        var probe = new CpuProbe();
         var capture = new CaptureSink();
         using FlowGraph graph = new GraphBuilder()
             .Worker(0, cpu: cpu, idle: IdlePolicy.Yielding)
-            .Add("source", new TaggedSource(new TaggedSourceOptions { Count = 1000 })).Add("capture", capture)
-            .Connect("source", "capture")
+            .Add("source", new TaggedSource(new TaggedSourceOptions { Count = 1000 }))
+            .Add("probe", probe).Add("capture", capture)
+            .Connect("source", "probe").Connect("probe", "capture")
             .Build();
         await graph.RunAsync().WaitAsync(Limit);
         Assert.Equal(1000, capture.Count);
-        Assert.Equal(cpu, graph.GetStats().Workers[0].Cpu);
+        Assert.Equal([cpu], probe.AllowedCpus);
+        Assert.Equal([cpu], probe.CpusSeen);
     }
 }

@@ -21,7 +21,8 @@ public class SpscRingConcurrencyTests
         {
             var batch = new long[burst];
             long next = 0;
-            while (next < total)
+            // Stops when the consumer has failed, so a mismatch is reported at once and no thread spins on.
+            while (next < total && Volatile.Read(ref failedAt) < 0)
             {
                 int n = (int)Math.Min(burst, total - next);
                 for (int i = 0; i < n; i++)
@@ -29,7 +30,7 @@ public class SpscRingConcurrencyTests
                     batch[i] = next + i;
                 }
                 int sent = 0;
-                while (sent < n)
+                while (sent < n && Volatile.Read(ref failedAt) < 0)
                 {
                     int k = ring.Enqueue(batch.AsSpan(sent, n - sent));
                     if (k == 0)
@@ -56,18 +57,19 @@ public class SpscRingConcurrencyTests
                 {
                     if (batch[i] != expected)
                     {
-                        failedAt = expected;
+                        Volatile.Write(ref failedAt, expected);
                         return;
                     }
                     expected++;
                 }
             }
         });
+        producer.IsBackground = consumer.IsBackground = true; // a hang must not outlive the test host
         producer.Start();
         consumer.Start();
-        Assert.True(producer.Join(TimeSpan.FromSeconds(120)), "producer did not finish");
         Assert.True(consumer.Join(TimeSpan.FromSeconds(120)), "consumer did not finish");
         Assert.True(failedAt < 0, $"handle {failedAt} was not the next to arrive");
+        Assert.True(producer.Join(TimeSpan.FromSeconds(120)), "producer did not finish");
         Assert.True(ring.IsEmpty);
     }
 }
