@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Before/after figures for a change: builds Flow.Benchmarks at two commits (in temporary git
+# worktrees) and runs one scenario alternately at each (A B A B ...), one round per run, under
+# the benchmark lock, then prints every numeric JSON field per commit (median, min–max) and the
+# per-round B/A ratio. Same machine, same minutes: the noise of a shared VM falls on both.
+#
+#   bash tests/Flow.Benchmarks/compare-commits.sh <commit-a> <commit-b> <scenario> [rounds] [-- scenario args]
+#   e.g. compare-commits.sh 2d57126 HEAD memif 5 -- --seconds 2
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+a=$(git rev-parse --short "$1"); b=$(git rev-parse --short "$2"); scenario=$3; rounds=${4:-5}
+shift $(( $# >= 4 ? 4 : 3 ))
+[[ "${1:-}" == "--" ]] && shift
+args=("$@")
+work=$(mktemp -d /tmp/flow-compare.XXXXXX)
+cleanup() {
+    git worktree remove --force "$work/$a" 2>/dev/null || true
+    git worktree remove --force "$work/$b" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+for c in "$a" "$b"; do
+    git worktree add --detach "$work/$c" "$c" >/dev/null
+    dotnet build "$work/$c/tests/Flow.Benchmarks" -c Release -nologo -clp:ErrorsOnly >/dev/null
+done
+
+for ((r = 1; r <= rounds; r++)); do
+    for c in "$a" "$b"; do
+        echo "round $r/$rounds: $c" >&2
+        (cd "$work/$c" && flock /tmp/flow-bench.lock dotnet tests/Flow.Benchmarks/bin/Release/net10.0/Flow.Benchmarks.dll \
+            "$scenario" --rounds 1 "${args[@]}" | tail -n 1 > "$work/$c.$r.json")
+    done
+done
+
+python3 - "$work" "$a" "$b" "$rounds" <<'EOF'
+import json, statistics, sys
+work, a, b, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+runs = {c: [json.load(open(f"{work}/{c}.{r}.json")) for r in range(1, rounds + 1)] for c in (a, b)}
+keys = [k for k, v in runs[a][0].items() if isinstance(v, (int, float)) and k in runs[b][0]]
+print(f"{'field':32} {a + ' median (min-max)':>28} {b + ' median (min-max)':>28} {b + '/' + a + ' per round':>24}")
+def summary(values):
+    return f"{statistics.median(values):.4g} ({min(values):.4g}-{max(values):.4g})"
+for k in keys:
+    va = [run[k] for run in runs[a]]; vb = [run[k] for run in runs[b]]
+    ratios = [y / x for x, y in zip(va, vb) if x]
+    ratio = summary(ratios) if ratios else "-"
+    print(f"{k:32} {summary(va):>28} {summary(vb):>28} {ratio:>24}")
+EOF
