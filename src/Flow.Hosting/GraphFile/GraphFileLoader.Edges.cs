@@ -49,6 +49,9 @@ public sealed partial class GraphFileLoader
                 if (item["ring_capacity"] is { } capacityNode && !System.Numerics.BitOperations.IsPow2(ringCapacity))
                 {
                     errors.Add(capacityNode, $"expected a power of two from 2 to {1 << 24}, found {capacityNode.Describe()}");
+                    // Reported here, at the value; the builder would refuse the edge again and then
+                    // find both of its ends unconnected.
+                    ringCapacity = GraphBuilder.DefaultRingCapacity;
                 }
                 if (from is null || to is null)
                 {
