@@ -21,12 +21,12 @@ namespace Flow.Hosting;
 /// <c>.Workers</c>, <c>.Stages</c> (reading and creating them), <c>.Edges</c>, and
 /// <c>.Building</c>, which hands the result to the <see cref="GraphBuilder"/> and places its
 /// <see cref="GraphError"/>s in the file by the stage, edge or worker each names.
-/// </remarks>
-/// <remarks>
+/// <para>
 /// <see cref="Load(string)"/> constructs every stage, so it opens devices, binds sockets and
 /// runs code from <c>assemblies</c>: the graph file and those assemblies are trusted inputs of
 /// whoever runs the graph (root, for most backends). <see cref="Check"/> is the dry run for
 /// files that are not trusted yet (<c>flow validate</c>, <c>flow graph</c>).
+/// </para>
 /// </remarks>
 public sealed partial class GraphFileLoader
 {
