@@ -147,3 +147,16 @@ public sealed class Liar : Stage<Liar.Output, NoDrop>
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts) => nexts.Slice(0, packets.Length).Fill(Next.ToPort(7));
 }
+
+/// <summary>Declares its outputs out of order (0, 2): its descriptor is refused at graph build.</summary>
+[Stage("misnumbered", "Test stage whose output enum skips a value.")]
+public sealed class Misnumbered : Stage<Misnumbered.Output, NoDrop>
+{
+    public enum Output : byte
+    {
+        First = 0,
+        Third = 2,
+    }
+
+    public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts) => nexts.Slice(0, packets.Length).Fill(To(Output.First));
+}

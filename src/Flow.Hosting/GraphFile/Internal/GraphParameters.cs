@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Flow.Internal;
 
 namespace Flow.Hosting.Internal;
 

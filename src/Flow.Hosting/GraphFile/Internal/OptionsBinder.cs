@@ -4,6 +4,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Flow.Internal;
 
 namespace Flow.Hosting.Internal;
 

@@ -1,33 +1,10 @@
 using System.Text;
 
-namespace Flow.Hosting.Internal;
+namespace Flow.Internal;
 
-internal static class Naming
+/// <summary>Matching what users write against what exists: config keys in any spelling, "did you mean".</summary>
+internal static partial class Naming
 {
-    /// <summary><c>FrameSize</c> → <c>frame_size</c>, <c>RatePps</c> → <c>rate_pps</c> (the config-key spelling).</summary>
-    public static string ToSnakeCase(string name)
-    {
-        var builder = new StringBuilder(name.Length + 4);
-        for (int i = 0; i < name.Length; i++)
-        {
-            char c = name[i];
-            if (char.IsUpper(c))
-            {
-                if (i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]) ||
-                    (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1]))))
-                {
-                    builder.Append('_');
-                }
-                builder.Append(char.ToLowerInvariant(c));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-        return builder.ToString();
-    }
-
     /// <summary>The form keys are compared in: case and underscores ignored (<c>frame_size</c> = <c>FrameSize</c> = <c>frameSize</c>).</summary>
     public static string Fold(string key)
     {

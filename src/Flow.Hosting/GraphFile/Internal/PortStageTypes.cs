@@ -1,4 +1,5 @@
 using System.Reflection;
+using Flow.Internal;
 
 namespace Flow.Hosting.Internal;
 

@@ -1,0 +1,122 @@
+using Flow.Hosting.Internal;
+
+namespace Flow.Hosting;
+
+public sealed partial class GraphFileLoader
+{
+    /// <summary>
+    /// Hands the workers, the stages that could be made and the edges between them to a
+    /// <see cref="GraphBuilder"/>, and reports each <see cref="GraphError"/> it finds at the
+    /// edge, stage or worker the error names. Null when the builder refused the graph.
+    /// </summary>
+    private FlowGraph? BuildGraph(SourceNode root, List<WorkerEntry> workers, List<StageEntry> stages, List<EdgeEntry> edges, ErrorList errors)
+    {
+        var made = stages.Where(s => s.Instance is not null).ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var builder = new GraphBuilder().WithLogger(_logger);
+        foreach (WorkerEntry worker in workers)
+        {
+            builder.Worker(worker.Id, worker.Cpu, worker.Idle);
+        }
+        foreach (StageEntry entry in made.Values)
+        {
+            builder.Add(entry.Name, entry.Instance!, entry.Worker);
+        }
+        // Index i here is the builder's i-th Connect call, which is what EdgeDeclaration.Index names.
+        var connected = new List<EdgeEntry>();
+        foreach (EdgeEntry edge in edges.Where(e => e.Ok && made.ContainsKey(e.Source.Stage) && made.ContainsKey(e.To)))
+        {
+            builder.Connect(edge.From, edge.To, edge.RingCapacity);
+            connected.Add(edge);
+        }
+        try
+        {
+            return builder.Build();
+        }
+        catch (GraphValidationException e)
+        {
+            var leftOut = new LeftOutEdges(made, edges, anyLeftOut: made.Count != stages.Count || edges.Any(x => !x.Ok));
+            foreach (GraphError error in e.Errors)
+            {
+                if (!leftOut.Explain(error))
+                {
+                    Report(error, root, workers, stages, connected, errors);
+                }
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Adds a builder error at the edge, worker or stage it names; the file's root when it names none of them.</summary>
+    private static void Report(GraphError error, SourceNode root, List<WorkerEntry> workers, List<StageEntry> stages, List<EdgeEntry> connected,
+        ErrorList errors)
+    {
+        if (error.Edge is { } edge)
+        {
+            errors.Add(connected[edge.Index].Node, error);
+            return;
+        }
+        StageEntry? stage = error.Stage is null ? null : stages.FirstOrDefault(s => s.Name == error.Stage);
+        switch (error.Kind)
+        {
+            case GraphErrorKind.WorkerIdGap:
+                errors.Add(root["workers"] ?? root, error);
+                return;
+            case GraphErrorKind.CpuUnavailable or GraphErrorKind.InvalidWorkerId or GraphErrorKind.WorkerDeclaredTwice or GraphErrorKind.Cycle
+                when error.Worker is int id && workers.FirstOrDefault(w => w.Id == id) is { } worker:
+                errors.Add(error.Kind == GraphErrorKind.CpuUnavailable ? worker.Node["cpu"] ?? worker.Node : worker.Node, error);
+                return;
+        }
+        if (stage is not null)
+        {
+            errors.Add(stage.Member.KeyPosition, stage.Member.Value.Path, error);
+            return;
+        }
+        errors.Add(error.Worker is null ? root : root["workers"] ?? root, error);
+    }
+
+    /// <summary>
+    /// The edges the builder never saw because a stage at one of their ends failed to load or
+    /// the edge itself was wrong. The builder's complaints that only follow from their absence
+    /// (an input or output left unconnected, a pass-through port whose type is unknown without
+    /// its input) are explained by those earlier errors and not reported again.
+    /// </summary>
+    private sealed class LeftOutEdges
+    {
+        private readonly Dictionary<string, StageEntry> _made;
+        private readonly HashSet<string> _lostInput = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _lostOutput = new(StringComparer.Ordinal);
+
+        public LeftOutEdges(Dictionary<string, StageEntry> made, List<EdgeEntry> edges, bool anyLeftOut)
+        {
+            _made = made;
+            if (!anyLeftOut)
+            {
+                return;
+            }
+            foreach (EdgeEntry edge in edges)
+            {
+                if (!edge.Ok || !made.ContainsKey(edge.Source.Stage))
+                {
+                    _lostInput.Add(edge.To);
+                }
+                if (!edge.Ok || !made.ContainsKey(edge.To))
+                {
+                    _lostOutput.Add(edge.Source.Stage);
+                }
+            }
+        }
+
+        public bool Explain(GraphError error) => error.Kind switch
+        {
+            GraphErrorKind.NoInput => _lostInput.Contains(error.Stage!),
+            GraphErrorKind.PortNotConnected => _lostOutput.Contains(error.Stage!),
+            GraphErrorKind.PortTypeMismatch => _lostInput.Contains(error.Stage!) && IsPassThrough(error.Stage!, error.Port!),
+            _ => false,
+        };
+
+        /// <summary>Whether the port carries whatever its stage receives (<see cref="Carries.SameAsInput"/>).</summary>
+        private bool IsPassThrough(string stage, string port) =>
+            _made.TryGetValue(stage, out StageEntry? entry) &&
+            entry.Instance!.Descriptor.FindPort(port) is { } declared && declared.Carries == typeof(Carries.SameAsInput);
+    }
+}

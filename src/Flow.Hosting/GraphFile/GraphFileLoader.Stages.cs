@@ -1,0 +1,189 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Flow.Hosting.Internal;
+using Flow.Internal;
+
+namespace Flow.Hosting;
+
+public sealed partial class GraphFileLoader
+{
+    private static readonly string[] s_stageKeys = ["type", "config", "worker"];
+
+    /// <summary>The <c>stages</c> object: each stage's name, worker, type and options bound from its <c>config</c>.</summary>
+    private List<StageEntry> ReadStages(SourceNode root, List<WorkerEntry> workers, Dictionary<string, StageRegistration> extra, ErrorList errors)
+    {
+        var stages = new List<StageEntry>();
+        SourceNode? node = root["stages"];
+        if (node is null)
+        {
+            errors.Add(root, "missing key 'stages': expected an object naming each stage, like \"stages\": {\"gen\": {\"type\": \"generator\"}}");
+            return stages;
+        }
+        if (node.Kind != SourceKind.Object)
+        {
+            errors.Add(node, $"expected an object naming each stage, like {{\"gen\": {{\"type\": \"generator\"}}}}, found {node.Describe()}");
+            return stages;
+        }
+        if (node.Members.Count == 0)
+        {
+            errors.Add(node, "expected at least one stage");
+        }
+        foreach (SourceMember member in node.Members)
+        {
+            SourceNode value = member.Value;
+            if (!StageNamePattern().IsMatch(member.Key))
+            {
+                errors.Add(member.KeyPosition, value.Path, $"stage name '{member.Key}' is not valid: expected letters, digits, '_', '-' or '.', starting with a letter or '_'");
+                continue;
+            }
+            if (stages.FirstOrDefault(s => s.Name == member.Key) is { } first)
+            {
+                errors.Add(member.KeyPosition, value.Path, $"stage '{member.Key}' is declared twice (first at {first.Member.KeyPosition})");
+                continue;
+            }
+            var entry = new StageEntry(member.Key, member);
+            stages.Add(entry);
+            if (value.Kind != SourceKind.Object)
+            {
+                errors.Add(value, $"expected a stage object like {{\"type\": \"counter\", \"config\": {{}}, \"worker\": 0}}, found {value.Describe()}");
+                continue;
+            }
+            CheckKeys(value, s_stageKeys, "a stage", errors);
+            int? worker = ReadInt(value, "worker", 0, 1023, errors, required: false);
+            if (worker is int w && workers.Count > 0 && !workers.Any(x => x.Id == w))
+            {
+                errors.Add(value["worker"]!, $"worker {w} is not declared in 'workers' (declared: {string.Join(", ", workers.Select(x => x.Id))})");
+                worker = null;
+            }
+            entry.Worker = worker ?? 0;
+            entry.Config = value["config"];
+            SourceNode? type = value["type"];
+            if (type is null)
+            {
+                errors.Add(value, $"missing key 'type': expected a stage type name ({KnownTypes(extra)})");
+                continue;
+            }
+            if (type.Kind != SourceKind.String)
+            {
+                errors.Add(type, $"expected a stage type name ({KnownTypes(extra)}), found {type.Describe()}");
+                continue;
+            }
+            entry.TypeName = type.Text;
+            StageRegistration? registration;
+            if (PortStageTypes.IsPortType(type.Text))
+            {
+                (registration, entry.Config) = PortStageTypes.Resolve(type.Text, value, _registry, extra, errors);
+                if (registration is null)
+                {
+                    continue;
+                }
+                entry.TypeName = registration.TypeName;
+            }
+            else if (!extra.TryGetValue(type.Text, out registration) && !_registry.TryGet(type.Text, out registration))
+            {
+                string? near = Naming.Nearest(type.Text, AllTypeNames(extra));
+                errors.Add(type, $"unknown stage type '{type.Text}'" + (near is null ? "" : $" (did you mean '{near}'?)") +
+                    $"; expected one of: {KnownTypes(extra)}. Stage types come from registered backends and from 'assemblies'");
+                continue;
+            }
+            entry.Registration = registration;
+            if (registration.OptionsType is null)
+            {
+                if (entry.Config is { Kind: SourceKind.Object } config && config.Members.Count > 0)
+                {
+                    foreach (SourceMember key in config.Members)
+                    {
+                        errors.Add(key.KeyPosition, key.Value.Path, $"unknown config key '{key.Key}' for stage type '{type.Text}'; expected one of: (none: this stage type takes no config keys)");
+                    }
+                }
+                else if (entry.Config is { Kind: not (SourceKind.Object or SourceKind.Null) } bad)
+                {
+                    errors.Add(bad, $"expected an object (stage type '{type.Text}' takes no config keys), found {bad.Describe()}");
+                }
+                else
+                {
+                    entry.ConfigOk = true;
+                }
+                continue;
+            }
+            entry.Options = OptionsBinder.Bind(registration.OptionsType, entry.Config, value, entry.TypeName, errors);
+            entry.ConfigOk = entry.Options is not null;
+        }
+        return stages;
+    }
+
+    /// <summary>
+    /// Makes the stages whose type and config are good; a failed one is left out, with its error
+    /// at its config. A dry run makes stand-ins with the same declarations for the stages it must
+    /// not construct.
+    /// </summary>
+    private void CreateStages(List<StageEntry> stages, GraphCheckOptions? check, ErrorList errors)
+    {
+        foreach (StageEntry entry in stages)
+        {
+            if (entry.Registration is null || !entry.ConfigOk)
+            {
+                continue;
+            }
+            try
+            {
+                entry.Instance = check is null || IsPure(entry.Registration, check)
+                    ? entry.Registration.Create(_services, entry.Options)
+                    : StageStandIns.Create(entry.Registration.Descriptor);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A constructor that validates its options throws ArgumentException; a backend that
+                // cannot open its device throws something else. Either way: this stage, this config.
+                Exception cause = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+                errors.Add(entry.Config ?? entry.Node, cause is ArgumentException or FormatException
+                    ? $"stage type '{entry.TypeName}' refused this config: {FirstLine(cause.Message)}"
+                    : $"stage type '{entry.TypeName}' could not be created: {cause.GetType().Name}: {FirstLine(cause.Message)}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a dry run may construct this stage: its type comes from a library without system
+    /// calls. Those are constructed because some only know their ports from their options
+    /// (<c>l2_forwarder</c> has one per switch port) and validate them in the constructor.
+    /// </summary>
+    private static bool IsPure(StageRegistration registration, GraphCheckOptions check)
+    {
+        Assembly assembly = registration.Descriptor.ClrType.Assembly;
+        return s_pureStageLibraries.Contains(assembly) || check.PureStageLibraries.Contains(assembly);
+    }
+
+    private IEnumerable<string> AllTypeNames(Dictionary<string, StageRegistration> extra) =>
+        _registry.All.Select(r => r.TypeName).Concat(extra.Keys)
+            .Concat(PortStageTypes.Backends(_registry, extra).Count > 0 ? PortStageTypes.Names : []).Distinct().Order(StringComparer.Ordinal);
+
+    private string KnownTypes(Dictionary<string, StageRegistration> extra) => string.Join(", ", AllTypeNames(extra));
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
+    private static partial Regex StageNamePattern();
+
+    private sealed class StageEntry(string name, SourceMember member)
+    {
+        public string Name { get; } = name;
+
+        public SourceMember Member { get; } = member;
+
+        public SourceNode Node => Member.Value;
+
+        public string? TypeName { get; set; }
+
+        public SourceNode? Config { get; set; }
+
+        public int Worker { get; set; }
+
+        public StageRegistration? Registration { get; set; }
+
+        public object? Options { get; set; }
+
+        public bool ConfigOk { get; set; }
+
+        /// <summary>The stage made from this entry (a stand-in in a dry run); null when its type, config or constructor failed.</summary>
+        public Stage? Instance { get; set; }
+    }
+}
