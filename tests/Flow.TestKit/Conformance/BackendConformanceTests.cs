@@ -35,11 +35,12 @@ public abstract partial class BackendConformanceTests
     [Fact]
     public Task BurstsOfEverySizeThatMattersArriveOnceInOrderBothWays()
     {
-        // 1, a batch boundary each side (Burst.Default is the rx poll size), and the receiver's whole window.
+        // 1, a batch boundary each side (Burst.Default is the rx poll size), and the receiver's whole
+        // window. A file has no receiver while it is written: there the bursts are the writer's.
         int window = Capabilities.Window > 0 ? Capabilities.Window : Burst.Max;
         int[] bursts = [.. new[] { 1, 2, Burst.Default - 1, Burst.Default, Burst.Default + 1, window - 1, window }.Where(b => b >= 1 && b <= window).Distinct()];
         int length = Math.Max(Capabilities.MinFrame, 64);
-        return TransferAsync(queues: 1, ConformancePlan.Fixed(bursts.Sum() * 8, length) with { Bursts = bursts });
+        return TransferAsync(queues: 1, ConformancePlan.Fixed(bursts.Sum() * 8, length) with { Bursts = Capabilities.StoreAndForward ? null : bursts });
     }
 
     [Fact]
@@ -62,7 +63,7 @@ public abstract partial class BackendConformanceTests
     public async Task AnExhaustedPoolCountsEveryFrameItCannotTakeAndRecovers()
     {
         const int receivePool = 64;
-        const int count = receivePool * 8;
+        const int count = 4096;
         using var pool = new LeakCheckingPool(count / 2, FrameSizeFor(Capabilities.MinFrame));
         ConformancePair pair = CreatePair(new ConformancePairOptions { ReceivePoolFrames = receivePool });
         var a = new EndGraph(pair, PairEnd.A);
@@ -75,10 +76,11 @@ public abstract partial class BackendConformanceTests
             long outsideBefore = pair.DropsOutsideGraphs();
             await StartAsync(a, b);
             // B holds what it gets, so nothing comes back to its pool: wait until nothing moves any more.
-            await Waits.Until(() => b.Sink.HeldCount > 0, "the first frame at B");
+            await Waits.Until(() => a.Sent > 0, "the first frame from A");
             await Settle(() => a.Sent + b.Sink.HeldCount + a.Dropped + b.Dropped + pair.DropsOutsideGraphs());
             Assert.True(b.Sink.HeldCount > 0, $"nothing arrived before the pool ran dry; {a.Describe()} | {b.Describe()}");
-            long countedWhileDry = a.Dropped + b.Dropped + pair.DropsOutsideGraphs() - outsideBefore + pool.Pool.AllocationFailures;
+            long countedWhileDry = a.Dropped + b.Dropped + pair.DropsOutsideGraphs() - outsideBefore +
+                pool.Pool.AllocationFailures + pair.PoolEmptyEvents();
             Assert.True(countedWhileDry > 0,
                 $"the receive side held {b.Sink.HeldCount} frames and nothing counted the exhaustion (no drop, no allocation failure); {a.Describe()} | {b.Describe()}");
 

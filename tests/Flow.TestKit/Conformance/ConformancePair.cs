@@ -21,6 +21,12 @@ public abstract class ConformancePair : IDisposable
     /// </summary>
     public virtual long DropsOutsideGraphs() => 0;
 
+    /// <summary>
+    /// Times the backend found a pool empty and waited instead of dropping, since the pair was
+    /// made (its rx pools' <see cref="PacketPool.AllocationFailures"/>): exhaustion counted, not lost.
+    /// </summary>
+    public virtual long PoolEmptyEvents() => 0;
+
     /// <summary>Disposes the (stopped) graph of <paramref name="end"/>; an end living in another namespace does it there.</summary>
     public virtual void DisposeGraph(PairEnd end, FlowGraph graph) => graph.Dispose();
 

@@ -19,8 +19,14 @@ public sealed class ConformanceSink : Stage<NoOutput, NoDrop>
     private long _foreign;
     private long _unknownSource;
 
-    /// <summary>Keep every frame instead of freeing it (set before the graph starts).</summary>
-    public bool Hold { get; init; }
+    private bool _holding;
+
+    /// <summary>Keep every frame instead of freeing it, until <see cref="ReleaseHeld"/>.</summary>
+    public bool Hold
+    {
+        get => _holding;
+        init => _holding = value;
+    }
 
     public long Foreign => Volatile.Read(ref _foreign);
 
@@ -98,20 +104,18 @@ public sealed class ConformanceSink : Stage<NoOutput, NoDrop>
                 nexts[i] = Next.Consumed;
             }
         }
-        if (Hold)
+        lock (_held)
         {
-            lock (_held)
+            if (_holding)
             {
                 foreach (Packet packet in packets)
                 {
                     _held.Add(packet);
                 }
+                return;
             }
         }
-        else
-        {
-            PacketPools.Free(packets);
-        }
+        PacketPools.Free(packets);
     }
 
     private void Check(ReadOnlySpan<byte> frame)
@@ -175,11 +179,12 @@ public sealed class ConformanceSink : Stage<NoOutput, NoDrop>
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
     }
 
-    /// <summary>Frees held frames; call once the graph feeding this sink has stopped.</summary>
+    /// <summary>Frees held frames and stops holding (pools are thread-safe, so the graph may be running).</summary>
     public void ReleaseHeld()
     {
         lock (_held)
         {
+            _holding = false;
             PacketPools.Free(_held.ToArray());
             _held.Clear();
         }
