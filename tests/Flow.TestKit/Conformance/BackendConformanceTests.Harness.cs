@@ -63,7 +63,11 @@ public abstract partial class BackendConformanceTests
         }
     }
 
-    /// <summary>Starts B (the receiver) before A; a store-and-forward backend's A writes everything first.</summary>
+    /// <summary>
+    /// Makes both ends' stages before either starts (a kernel drops what arrives before a socket
+    /// is there), then starts B (the receiver) before A; a store-and-forward backend's A writes
+    /// everything first.
+    /// </summary>
     private async Task StartAsync(EndGraph a, EndGraph b)
     {
         if (Capabilities.StoreAndForward)
@@ -73,6 +77,8 @@ public abstract partial class BackendConformanceTests
             b.Start();
             return;
         }
+        a.Build();
+        b.Build();
         b.Start();
         a.Start();
     }

@@ -127,9 +127,11 @@ public abstract partial class BackendConformanceTests
                 b.Send(0, new ConformanceSource(FromB, plan, pool.Pool, () => a.Sink.ReceivedFrom(FromB)), a);
                 a.Receive(0);
             }
+            a.Build();
             if (!Capabilities.StoreAndForward)
             {
                 b.Receive(0);
+                b.Build();
                 b.Start();
             }
             a.Start();

@@ -41,6 +41,8 @@ public abstract class BackendWithPeerConformanceTests : BackendConformanceTests
             var fromB1 = new ConformanceSource(101, plan, pool.Pool, () => a.Sink.ReceivedFrom(101));
             b1.Send(0, fromB1, a);
             b1.Receive(0);
+            a.Build();
+            b1.Build();
             b1.Start();
             a.Start();
             Assert.True(await Waits.TryUntil(() => a.Sink.ReceivedFrom(101) == plan.Count && b1.Sink.HasAll()),

@@ -64,13 +64,16 @@ public sealed class EndGraph : IDisposable
         _wiring.Add(builder => builder.Add($"rx{queue}", _pair.CreateRx(End, queue)).Connect($"rx{queue}", "sink"));
     }
 
+    /// <summary>Makes the end's stages and graph (opening its sockets), without starting it.</summary>
+    public void Build() => _graph ??= BuildGraph();
+
     public void Start()
     {
-        _graph = Build();
-        _graph.Start();
+        Build();
+        _graph!.Start();
     }
 
-    private FlowGraph Build()
+    private FlowGraph BuildGraph()
     {
         foreach (Action<GraphBuilder> wire in _wiring)
         {
@@ -82,7 +85,7 @@ public sealed class EndGraph : IDisposable
     /// <summary>Starts and runs until every source has sent its plan (a graph with sources only).</summary>
     public async Task RunToEndAsync()
     {
-        _graph = Build();
+        _graph = BuildGraph();
         await _graph.RunAsync().WaitAsync(Waits.Limit);
     }
 

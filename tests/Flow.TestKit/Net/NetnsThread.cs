@@ -57,9 +57,10 @@ public sealed partial class NetnsThread : IDisposable
     {
         try
         {
-            using (FileStream handle = File.OpenRead(path))
+            // A handle, not a FileStream: nsfs files cannot seek.
+            using (Microsoft.Win32.SafeHandles.SafeFileHandle handle = File.OpenHandle(path))
             {
-                if (SetNs((int)handle.SafeFileHandle.DangerousGetHandle(), CloneNewNet) != 0)
+                if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
                 {
                     throw new InvalidOperationException($"setns({path}) failed with errno {Marshal.GetLastPInvokeError()}");
                 }
