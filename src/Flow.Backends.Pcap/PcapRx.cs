@@ -15,9 +15,9 @@ namespace Flow.Backends.Pcap;
 /// replay stops there),
 /// <c>bad_length</c> (a record claims more than 262144 bytes or more than it is on the wire;
 /// nothing after it can be trusted, replay stops), <c>too_big</c> (record longer than a pool
-/// frame; skipped), <c>pool_empty</c> (no free frame; the record is retried on the next poll,
-/// counted once per refusal), <c>bad_timestamp</c> (at the recorded pace, a record more than a
-/// day after the one before it; replay stops there).
+/// frame; skipped), <c>bad_timestamp</c> (at the recorded pace, a record more than a
+/// day after the one before it; replay stops there). An empty pool is no drop: the replay
+/// waits, and the pool counts the refusals in <see cref="PacketPool.AllocationFailures"/>.
 /// </summary>
 /// <remarks>
 /// The file is memory-mapped and parsed in place: one copy per packet, from the page cache
@@ -84,8 +84,6 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
         BadLength,
         [DropReason("a record is longer than a pool frame", Severity.Warning)]
         TooBig,
-        [DropReason("the replay pool had no free frame", Severity.Warning)]
-        PoolEmpty,
         [DropReason("a record's timestamp lies implausibly far after the one before it", Severity.Error)]
         BadTimestamp,
     }
@@ -234,7 +232,8 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
         int allocated = _pool.AllocateBulk(packets.Slice(0, want));
         if (allocated == 0)
         {
-            CountDrop(Reason.PoolEmpty);
+            // Not a drop: the record stays in the file and is read once a frame comes back. The
+            // pool counts the refusal (AllocationFailures); a drop here would count phantom packets.
             return 0;
         }
         int n = 0;

@@ -10,13 +10,16 @@ public sealed class VethPair : IDisposable
 {
     private bool _disposed;
 
-    public VethPair(NetnsFixture? peerNamespace = null, string tag = "v")
+    /// <param name="queues">rx and tx queues of each end (veth spreads by the sender's queue).</param>
+    public VethPair(NetnsFixture? peerNamespace = null, string tag = "v", int queues = 1)
     {
         Shell.RequireRootAnd("ip");
         HostName = NetnsFixture.UniqueName(tag + "h", 15);
         PeerName = NetnsFixture.UniqueName(tag + "p", 15);
         Namespace = peerNamespace;
-        Shell.Run("ip", "link", "add", HostName, "type", "veth", "peer", "name", PeerName);
+        string q = queues.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Shell.Run("ip", "link", "add", HostName, "numtxqueues", q, "numrxqueues", q, "type", "veth",
+            "peer", "name", PeerName, "numtxqueues", q, "numrxqueues", q);
         try
         {
             Shell.Run("sysctl", "-qw", $"net.ipv6.conf.{HostName}.disable_ipv6=1");
