@@ -136,6 +136,9 @@ public class GraphBuilderValidationTests
             .Add("s0", Source(), 0).Add("k0", new NullSink(), 0).Connect("s0", "k0")
             .Add("s1", Source(), 1).Add("k1", new NullSink(), 1).Connect("s1", "k1")
             .Build();
-        Assert.Single(graph.Warnings);
+        string warning = Assert.Single(graph.Warnings);
+        Assert.Contains("busy-polling workers (0, 1)", warning);
+        Assert.Contains("switched to the yielding idle policy", warning);
+        Assert.All(graph.Workers, w => Assert.Equal(IdleKind.SpinThenSleep, w.Idle.Kind));
     }
 }
