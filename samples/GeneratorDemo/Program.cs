@@ -6,7 +6,7 @@ using Flow.Samples.GeneratorDemo;
 // pinned worker; per-stage statistics are printed every second.
 //
 //   generator ──> ttl_filter ──out──> counter ──> null_sink
-//                      └──drop (not_ipv4, ttl_expired, truncated)
+//                      └──drop (truncated, not_ipv4, bad_header, ttl_expired)
 int seconds = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out int s) ? s : 5;
 
 using FlowGraph graph = new GraphBuilder()

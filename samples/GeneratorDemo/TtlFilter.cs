@@ -1,12 +1,14 @@
-using System.Buffers.Binary;
+using Flow.Protocols.Ethernet;
+using Flow.Protocols.Ipv4;
 
 namespace Flow.Samples.GeneratorDemo;
 
 /// <summary>
-/// A user stage written in the sample: decrements the IPv4 TTL with an RFC 1624 incremental
-/// checksum update and sends the packet on; expired or non-IPv4 packets are dropped and counted.
-/// Output <c>out</c>: forwarded IPv4 frames.
-/// Drop reasons: <c>not_ipv4</c>, <c>ttl_expired</c>, <c>truncated</c>.
+/// A user stage written in the sample: decrements the IPv4 TTL as a router does and sends the
+/// frame on.
+/// Output <c>out</c>: IPv4 frames, TTL decremented and header checksum patched.
+/// Drop reasons: <c>truncated</c>, <c>not_ipv4</c>, <c>bad_header</c>, <c>ttl_expired</c>.
+/// Follows RFC 1812 5.2.2 (header checks) and 5.3.1 (TTL).
 /// </summary>
 [Stage("ttl_filter", "Sample stage: decrements the IPv4 TTL, drops expired packets.", Accepts = typeof(Carries.Ethernet))]
 public sealed class TtlFilter : Stage<TtlFilter.Output, TtlFilter.Reason>
@@ -19,12 +21,14 @@ public sealed class TtlFilter : Stage<TtlFilter.Output, TtlFilter.Reason>
 
     public enum Reason : byte
     {
+        [DropReason("frame shorter than an Ethernet header and its VLAN tags")]
+        Truncated,
         [DropReason("not an IPv4 frame", Severity.Info)]
         NotIpv4,
+        [DropReason("IPv4 header fails the RFC 1812 5.2.2 checks (version, header length, total length)")]
+        BadHeader,
         [DropReason("TTL reached zero (RFC 1812 5.3.1)", Severity.Info)]
         TtlExpired,
-        [DropReason("frame shorter than Ethernet + IPv4 headers")]
-        Truncated,
     }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
@@ -37,27 +41,30 @@ public sealed class TtlFilter : Stage<TtlFilter.Output, TtlFilter.Reason>
 
     private static Next Forward(Span<byte> frame)
     {
-        if (frame.Length < 34)
+        // Validate, then trust: TryParse checks every length once, so the views below read and
+        // write fields in place without further bounds checks or copies.
+        if (!EthernetFrame.TryParse(frame, out EthernetFrame ethernet))
         {
             return Drop(Reason.Truncated);
         }
-        if (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) != 0x0800)
+        if (ethernet.EtherType.Host != EtherType.Ipv4)
         {
             return Drop(Reason.NotIpv4);
         }
-        byte ttl = frame[22];
-        if (ttl <= 1)
+        if (!Ipv4Packet.TryParse(ethernet.Payload, out Ipv4Packet packet))
+        {
+            return Drop(Reason.BadHeader);
+        }
+
+        ref Ipv4Header header = ref packet.Header;
+        // RFC 1812 5.3.1: a packet whose TTL would reach zero is not forwarded.
+        if (header.TimeToLive <= 1)
         {
             return Drop(Reason.TtlExpired);
         }
-        frame[22] = (byte)(ttl - 1);
-        // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'); TTL is the high byte of the 16-bit word it shares with the protocol.
-        ushort oldWord = (ushort)(ttl << 8 | frame[23]);
-        ushort newWord = (ushort)((ttl - 1) << 8 | frame[23]);
-        uint sum = (uint)(~BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(24)) & 0xFFFF) + (uint)(~oldWord & 0xFFFF) + newWord;
-        sum = (sum & 0xFFFF) + (sum >> 16);
-        sum = (sum & 0xFFFF) + (sum >> 16);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(24), (ushort)~sum);
+        // Patches the checksum incrementally (RFC 1624): cheaper than summing the header again,
+        // and a checksum that was wrong stays wrong, so the next hop still sees the corruption.
+        header.DecrementTimeToLive();
         return To(Output.Out);
     }
 }

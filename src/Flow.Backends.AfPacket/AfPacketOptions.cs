@@ -44,6 +44,10 @@ public sealed record AfPacketOptions
     /// <summary>Hand frames straight to the driver, skipping the qdisc (PACKET_QDISC_BYPASS; tx).</summary>
     public bool QdiscBypass { get; init; }
 
-    /// <summary>Input port written into received packets' metadata.</summary>
-    public ushort InputPort { get; init; }
+    /// <summary>
+    /// The <see cref="PacketMeta.InputPort"/> received frames carry (a switch port's id, so a
+    /// graph with several interfaces tells them apart). Unset: 0, the queue index of a socket
+    /// (AF_PACKET has no queues; a fanout group spreads one interface over its sockets).
+    /// </summary>
+    public ushort? InputPort { get; init; }
 }

@@ -71,7 +71,7 @@ public sealed unsafe class AfPacketRx : SourceStage<AfPacketRx.Output, AfPacketR
         _blockSize = options.BlockSize;
         _blockCount = options.BlockCount;
         _restoreVlan = options.RestoreVlan;
-        _inputPort = options.InputPort;
+        _inputPort = options.InputPort ?? 0;
         _socket = PacketSocket.Open();
         try
         {

@@ -15,15 +15,13 @@ namespace Flow.Backends.AfXdp;
 /// </summary>
 public sealed class AfXdpPort : IDisposable
 {
-    private static readonly Lock s_registryLock = new();
-    private static readonly Dictionary<string, AfXdpPort> s_ports = new(StringComparer.Ordinal);
+    private static readonly DeviceRegistry<string, AfXdpOptions, AfXdpPort> s_ports = new("AF_XDP port", StringComparer.Ordinal);
     private static readonly Lazy<string?> s_notSupportedReason = new(ProbeSupport);
 
     private readonly XskSocket[] _sockets;
     private readonly Umem[] _umems;
     private readonly XdpProgram _program;
     private readonly AfXdpOptions _options;
-    private int _references;
 
     private AfXdpPort(AfXdpOptions options, int ifindex, XdpProgram program, XskSocket[] sockets, Umem[] umems)
     {
@@ -100,42 +98,14 @@ public sealed class AfXdpPort : IDisposable
     /// raised) when another stage of this process opened it with the same port-level options,
     /// else a new one.
     /// </summary>
-    internal static AfXdpPort Acquire(AfXdpOptions options, ILogger? logger)
-    {
-        lock (s_registryLock)
-        {
-            if (s_ports.TryGetValue(options.Interface, out AfXdpPort? port))
-            {
-                if (port._options.PortLevel != options.PortLevel)
-                {
-                    ThrowHelper.ThrowArgument(nameof(options),
-                        $"AF_XDP port {options.Interface} is already open with other options ({port._options.PortLevel}); every stage of one interface must use the same port settings.");
-                }
-                port._references++;
-                return port;
-            }
-            port = Open(options, logger ?? NullLogger.Instance);
-            port._references = 1;
-            s_ports.Add(options.Interface, port);
-            return port;
-        }
-    }
+    internal static AfXdpPort Acquire(AfXdpOptions options, ILogger? logger) =>
+        s_ports.Acquire(options.Interface, options.PortLevel, (_, _) => Open(options, logger ?? NullLogger.Instance));
 
     /// <summary>Drops one reference; the last closes the sockets and detaches the program.</summary>
-    internal void Release()
-    {
-        lock (s_registryLock)
-        {
-            if (--_references > 0)
-            {
-                return;
-            }
-            s_ports.Remove(Interface);
-        }
-        Close();
-    }
+    internal void Release() => s_ports.Release(Interface, this);
 
-    void IDisposable.Dispose() => Release();
+    /// <summary>Called by the registry when the last stage releases the port.</summary>
+    void IDisposable.Dispose() => Close();
 
     private static AfXdpPort Open(AfXdpOptions options, ILogger logger)
     {

@@ -11,4 +11,10 @@ public sealed record LoopOptions
 
     /// <summary>Ring capacity per direction, used by whichever stage creates the wire first.</summary>
     public int Capacity { get; init; } = LoopWire.DefaultCapacity;
+
+    /// <summary>
+    /// The <see cref="PacketMeta.InputPort"/> frames received by <c>loop_rx</c> carry (a switch
+    /// port's id, so a graph with several wires tells them apart). Unset: 0, the queue index of an end.
+    /// </summary>
+    public ushort? InputPort { get; init; }
 }

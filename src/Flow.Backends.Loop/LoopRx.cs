@@ -17,15 +17,17 @@ public sealed class LoopRx : SourceStage<LoopRx.Output, NoDrop>
         Out,
     }
 
-    public LoopRx(LoopEnd end, ushort inputPort = 0)
+    /// <param name="end">The end to receive at.</param>
+    /// <param name="inputPort">The <see cref="PacketMeta.InputPort"/> received frames carry; unset: 0, the queue index of an end.</param>
+    public LoopRx(LoopEnd end, ushort? inputPort = null)
     {
         End = end;
         _ring = end.Receive;
-        _inputPort = inputPort;
+        _inputPort = inputPort ?? 0;
     }
 
     public LoopRx(LoopOptions options)
-        : this(LoopWires.GetOrCreate(options.Wire, options.Capacity).End(options.End))
+        : this(LoopWires.GetOrCreate(options.Wire, options.Capacity).End(options.End), options.InputPort)
     {
     }
 

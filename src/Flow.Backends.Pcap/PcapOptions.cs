@@ -42,6 +42,9 @@ public sealed record PcapOptions
     /// <summary>Bytes per frame in the replay pool (records longer than its data room are dropped as too_big).</summary>
     public int FrameSize { get; init; } = PacketPool.DefaultFrameSize;
 
-    /// <summary>Input port written into each replayed packet's metadata.</summary>
-    public ushort InputPort { get; init; }
+    /// <summary>
+    /// The <see cref="PacketMeta.InputPort"/> replayed frames carry (a switch port's id, so a
+    /// graph with several sources tells them apart). Unset: 0, the queue index of a file.
+    /// </summary>
+    public ushort? InputPort { get; init; }
 }

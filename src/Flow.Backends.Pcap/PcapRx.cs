@@ -193,7 +193,7 @@ public sealed unsafe class PcapRx : SourceStage<PcapRx.Output, PcapRx.Reason>, I
         _speed = options.Speed;
         _ratePps = options.RatePps;
         _loops = options.Loops;
-        _inputPort = options.InputPort;
+        _inputPort = options.InputPort ?? 0;
     }
 
     /// <summary>Packets handed on so far.</summary>

@@ -44,7 +44,7 @@ public sealed unsafe class TapDevice : SafeHandle
             ThrowHelper.ThrowArgument(nameof(options), $"interface name '{options.Interface}' is longer than 15 characters");
         }
         byte[]? mac = options.Mac.Length == 0 ? null : ParseMac(options.Mac);
-        int fd = Interop.Sys.Open("/dev/net/tun", Interop.Sys.O_RDWR | Interop.Sys.O_NONBLOCK | Interop.Sys.O_CLOEXEC);
+        int fd = Interop.Sys.Open("/dev/net/tun", Interop.Sys.O_RDWR | Interop.Sys.O_NONBLOCK | Interop.Sys.O_CLOEXEC, mode: 0);
         if (fd < 0)
         {
             ThrowHelper.ThrowIO("open /dev/net/tun", Marshal.GetLastPInvokeError());

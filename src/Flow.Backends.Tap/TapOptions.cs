@@ -28,6 +28,10 @@ public sealed record TapOptions
     /// <summary>Frames in the rx stage's pool.</summary>
     public int PoolFrames { get; init; } = 4096;
 
-    /// <summary>Input port written into received packets' metadata.</summary>
-    public ushort InputPort { get; init; }
+    /// <summary>
+    /// The <see cref="PacketMeta.InputPort"/> received frames carry (a switch port's id, so a
+    /// graph with several interfaces tells them apart). Unset: the queue index (0 unless
+    /// <see cref="MultiQueue"/>).
+    /// </summary>
+    public ushort? InputPort { get; init; }
 }

@@ -17,14 +17,14 @@ namespace Flow.Backends.Tap;
 public sealed unsafe class TapRx : SourceStage<TapRx.Output, TapRx.Reason>, IDisposable
 {
     private readonly TapDevice _device;
-    private readonly bool _shared;
-    private readonly int _queue;
+    private readonly string? _sharedKey;
     private readonly PacketPool _pool;
     private readonly Packet[] _stash = new Packet[256];
     private readonly ushort _inputPort;
     private int _stashCount;
     private long _received;
     private int _lastErrno;
+    private int _disposed;
 
     public enum Output : byte
     {
@@ -40,27 +40,30 @@ public sealed unsafe class TapRx : SourceStage<TapRx.Output, TapRx.Reason>, IDis
 
     /// <summary>Opens (or shares with a <c>tap_tx</c> of the same interface and queue) the tap named in <paramref name="options"/>.</summary>
     public TapRx(TapOptions options)
-        : this(TapDevices.Acquire(options), options, shared: true)
+        : this(TapDevices.Acquire(options, out string key), options, key)
     {
     }
 
     /// <summary>Receives from a device the caller opened and keeps owning.</summary>
     public TapRx(TapDevice device, TapOptions options)
-        : this(device, options, shared: false)
+        : this(device, options, sharedKey: null)
     {
     }
 
-    private TapRx(TapDevice device, TapOptions options, bool shared)
+    private TapRx(TapDevice device, TapOptions options, string? sharedKey)
     {
         _device = device;
-        _shared = shared;
-        _queue = options.MultiQueue ? options.Queue : 0;
-        _inputPort = options.InputPort;
+        _sharedKey = sharedKey;
+        _inputPort = options.InputPort ?? (ushort)(options.MultiQueue ? options.Queue : 0);
         _pool = PacketPool.Create(options.PoolFrames, name: $"tap_rx {device.Name}");
         int mtu = options.Mtu == 0 ? 1500 : options.Mtu;
         if (mtu + 18 > _pool.FrameSize - _pool.DataOffset)
         {
             _pool.Dispose();
+            if (sharedKey is not null)
+            {
+                TapDevices.Release(sharedKey, device);
+            }
             ThrowHelper.ThrowArgument(nameof(options), $"MTU {mtu} plus an Ethernet header and tag does not fit a {_pool.FrameSize - _pool.DataOffset}-byte frame");
         }
     }
@@ -117,12 +120,16 @@ public sealed unsafe class TapRx : SourceStage<TapRx.Output, TapRx.Reason>, IDis
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         _pool.FreeBulk(_stash.AsSpan(0, _stashCount));
         _stashCount = 0;
         _pool.Dispose();
-        if (_shared)
+        if (_sharedKey is not null)
         {
-            TapDevices.Release(_device, _queue);
+            TapDevices.Release(_sharedKey, _device);
         }
     }
 }

@@ -12,10 +12,10 @@ namespace Flow.Backends.Tap;
 public sealed unsafe class TapTx : Stage<NoOutput, TapTx.Reason>, IDisposable
 {
     private readonly TapDevice _device;
-    private readonly bool _shared;
-    private readonly int _queue;
+    private readonly string? _sharedKey;
     private long _sent;
     private int _lastErrno;
+    private int _disposed;
 
     public enum Reason : byte
     {
@@ -28,9 +28,8 @@ public sealed unsafe class TapTx : Stage<NoOutput, TapTx.Reason>, IDisposable
     /// <summary>Opens (or shares with a <c>tap_rx</c> of the same interface and queue) the tap named in <paramref name="options"/>.</summary>
     public TapTx(TapOptions options)
     {
-        _device = TapDevices.Acquire(options);
-        _shared = true;
-        _queue = options.MultiQueue ? options.Queue : 0;
+        _device = TapDevices.Acquire(options, out string key);
+        _sharedKey = key;
     }
 
     /// <summary>Sends into a device the caller opened and keeps owning.</summary>
@@ -65,9 +64,9 @@ public sealed unsafe class TapTx : Stage<NoOutput, TapTx.Reason>, IDisposable
 
     public void Dispose()
     {
-        if (_shared)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _sharedKey is not null)
         {
-            TapDevices.Release(_device, _queue);
+            TapDevices.Release(_sharedKey, _device);
         }
     }
 }

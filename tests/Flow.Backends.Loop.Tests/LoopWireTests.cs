@@ -109,6 +109,43 @@ public class LoopWireTests
     }
 
     [Fact]
+    public void ReceivedFramesCarryTheConfiguredInputPortAndZeroWhenUnset()
+    {
+        string name = $"input-port-{Guid.NewGuid():N}";
+        using var pool = new LeakCheckingPool(8);
+        try
+        {
+            var toB = new LoopTx(new LoopOptions { Wire = name, End = "a" });
+            var toA = new LoopTx(new LoopOptions { Wire = name, End = "b" });
+            var atB = new LoopRx(new LoopOptions { Wire = name, End = "b", InputPort = 9 });
+            var atA = new LoopRx(new LoopOptions { Wire = name, End = "a" });
+
+            Assert.Equal(9, SendAndReceive(pool, toB, atB));
+            Assert.Equal(0, SendAndReceive(pool, toA, atA));
+        }
+        finally
+        {
+            LoopWires.Remove(name);
+        }
+    }
+
+    /// <summary>Sends one frame stamped with input port 5 and returns the port it arrives with.</summary>
+    private static ushort SendAndReceive(LeakCheckingPool pool, LoopTx tx, LoopRx rx)
+    {
+        Packet sent = pool.Make(new byte[64]);
+        sent.Meta.InputPort = 5;
+        Span<Next> nexts = stackalloc Next[1];
+        tx.Process([sent], nexts);
+        Assert.Equal(Next.Consumed, nexts[0]);
+
+        Span<Packet> received = new Packet[1];
+        Assert.Equal(1, rx.Poll(received, nexts));
+        ushort port = received[0].Meta.InputPort;
+        PacketPools.Free(received[0]);
+        return port;
+    }
+
+    [Fact]
     public async Task StagesMadeFromConfigurationFindTheirWireByName()
     {
         var services = new ServiceCollection().AddFlow().AddFlowLoop();

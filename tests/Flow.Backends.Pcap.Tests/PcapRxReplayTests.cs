@@ -126,6 +126,31 @@ public class PcapRxReplayTests
         }
     }
 
+    [Theory]
+    [InlineData(null, 0)]
+    [InlineData((ushort)7, 7)]
+    public async Task ReplayedFramesCarryTheInputPortOrZeroWhenUnset(ushort? inputPort, int expected)
+    {
+        using var dir = new TempDirectory();
+        using (FlowGraph write = new GraphBuilder().Add("s", new PatternSource(20)).Add("w", new PcapTx(new PcapOptions { Path = dir.File("ports.pcap") })).Connect("s", "w").Build())
+        {
+            await write.RunAsync().WaitAsync(Limit);
+        }
+        var ports = new List<ushort>();
+        var capture = new CaptureSink();
+        using FlowGraph graph = new GraphBuilder()
+            .Add("rx", new PcapRx(new PcapOptions { Path = dir.File("ports.pcap"), InputPort = inputPort }))
+            .Add("ports", new InputPortRecorder(ports))
+            .Add("sink", capture)
+            .Connect("rx", "ports").Connect("ports", "sink")
+            .Build();
+        await graph.RunAsync().WaitAsync(Limit);
+
+        Assert.True(graph.GetStats().IsBalanced);
+        Assert.Equal(20, ports.Count);
+        Assert.All(ports, port => Assert.Equal(expected, port));
+    }
+
     [Fact]
     public async Task LoopedReplayRepeatsTheFileWithRisingTimestamps()
     {

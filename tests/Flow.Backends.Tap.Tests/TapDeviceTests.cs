@@ -56,6 +56,19 @@ public class TapDeviceTests
     }
 
     [Fact]
+    public void AStageAskingForOtherDeviceOptionsIsRefusedButRxOnlyOptionsMayDiffer()
+    {
+        string name = NetnsFixture.UniqueName("tapop", 15);
+        using var rx = new TapRx(new TapOptions { Interface = name, Mtu = 1400, PoolFrames = 512, InputPort = 3 });
+
+        ArgumentException e = Assert.Throws<ArgumentException>(() => new TapTx(new TapOptions { Interface = name, Mtu = 1500 }));
+        Assert.Contains($"TAP {name} queue 0 is already open with other options", e.Message, StringComparison.Ordinal);
+
+        using var tx = new TapTx(new TapOptions { Interface = name, Mtu = 1400 });
+        Assert.Same(rx.Device, tx.Device);
+    }
+
+    [Fact]
     public void ABadMacOrLongNameIsRefused()
     {
         Assert.Throws<ArgumentException>(() => TapDevice.Open(new TapOptions { Interface = "flowtapmac0", Mac = "02:00:00" }));

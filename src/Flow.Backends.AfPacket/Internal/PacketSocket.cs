@@ -3,21 +3,17 @@ using System.Runtime.InteropServices;
 namespace Flow.Backends.AfPacket;
 
 /// <summary>An AF_PACKET socket fd with its mmap'ed ring; closes both exactly once.</summary>
-internal sealed unsafe class PacketSocket : SafeHandle
+internal sealed unsafe class PacketSocket : SafeFileDescriptor
 {
     private byte* _ring;
     private nuint _ringLength;
 
     public PacketSocket(int fd)
-        : base(invalidHandleValue: -1, ownsHandle: true) => SetHandle(fd);
-
-    public override bool IsInvalid => handle == -1;
-
-    public int Fd => (int)handle;
+        : base(fd)
+    {
+    }
 
     public byte* Ring => _ring;
-
-    public nuint RingLength => _ringLength;
 
     /// <summary>Opens a raw AF_PACKET socket that receives nothing until bound (protocol 0).</summary>
     public static PacketSocket Open()
@@ -70,7 +66,7 @@ internal sealed unsafe class PacketSocket : SafeHandle
     {
         void* ring = Interop.Sys.MMap(null, length, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
             Interop.Sys.MAP_SHARED | Interop.Sys.MAP_POPULATE, Fd, 0);
-        if (ring == Interop.Sys.MapFailed)
+        if (ring == Interop.Sys.MAP_FAILED)
         {
             ThrowHelper.ThrowIO($"mmap of a {length}-byte packet ring", Marshal.GetLastPInvokeError());
         }
@@ -85,6 +81,6 @@ internal sealed unsafe class PacketSocket : SafeHandle
             Interop.Sys.MUnmap(_ring, _ringLength);
             _ring = null;
         }
-        return Interop.Sys.Close((int)handle) == 0;
+        return base.ReleaseHandle();
     }
 }

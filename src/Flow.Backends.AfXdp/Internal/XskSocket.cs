@@ -36,7 +36,7 @@ internal sealed unsafe class XskSocket : IDisposable
     public long TxKickErrors;
 
     private readonly Umem _umem;
-    private int _fd = -1;
+    private SafeFileDescriptor? _fd;
     private RingMap _rxMap;
     private RingMap _txMap;
     private RingMap _fillMap;
@@ -51,7 +51,8 @@ internal sealed unsafe class XskSocket : IDisposable
 
     public int Queue { get; }
 
-    public int Fd => _fd;
+    /// <summary>The socket's descriptor, for the kicks and wakeups of the data path; valid while the port is open.</summary>
+    public int Fd => _fd?.Fd ?? -1;
 
     public int FrameSize => _umem.FrameSize;
 
@@ -136,12 +137,13 @@ internal sealed unsafe class XskSocket : IDisposable
 
     private void Setup(AfXdpOptions options, bool registerUmem)
     {
-        _fd = Interop.Sys.Socket(XdpConstants.AfXdp, Interop.Sys.SOCK_RAW | Interop.Sys.SOCK_CLOEXEC, 0);
-        if (_fd < 0)
+        int fd = Interop.Sys.Socket(XdpConstants.AfXdp, Interop.Sys.SOCK_RAW | Interop.Sys.SOCK_CLOEXEC, 0);
+        if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             ThrowHelper.ThrowAfXdp($"socket(AF_XDP) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); AF_XDP needs CAP_NET_RAW and a kernel built with CONFIG_XDP_SOCKETS.", errno);
         }
+        _fd = new SafeFileDescriptor(fd);
 
         if (registerUmem)
         {
@@ -164,7 +166,7 @@ internal sealed unsafe class XskSocket : IDisposable
 
         XdpMmapOffsets offsets = default;
         uint length = XdpMmapOffsets.Size;
-        if (Interop.Sys.GetSockOpt(_fd, XdpConstants.SolXdp, XdpConstants.XdpMmapOffsets, &offsets, &length) != 0)
+        if (Interop.Sys.GetSockOpt(Fd, XdpConstants.SolXdp, XdpConstants.XdpMmapOffsets, &offsets, &length) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             ThrowHelper.ThrowAfXdp($"getsockopt(XDP_MMAP_OFFSETS) failed: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
@@ -187,7 +189,7 @@ internal sealed unsafe class XskSocket : IDisposable
 
     private void SetOption(int name, void* value, int length, string what)
     {
-        if (Interop.Sys.SetSockOpt(_fd, XdpConstants.SolXdp, name, value, (uint)length) != 0)
+        if (Interop.Sys.SetSockOpt(Fd, XdpConstants.SolXdp, name, value, (uint)length) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             ThrowHelper.ThrowAfXdp($"setsockopt({what}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).", errno);
@@ -198,7 +200,7 @@ internal sealed unsafe class XskSocket : IDisposable
     {
         nuint length = (nuint)(offset.Desc + (ulong)entries * (ulong)entrySize);
         void* map = Interop.Sys.MMap(null, length, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
-            Interop.Sys.MAP_SHARED | Interop.Sys.MAP_POPULATE, _fd, pageOffset);
+            Interop.Sys.MAP_SHARED | Interop.Sys.MAP_POPULATE, Fd, pageOffset);
         if (map == Interop.Sys.MAP_FAILED)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -220,7 +222,7 @@ internal sealed unsafe class XskSocket : IDisposable
         bool warned = false;
         while (true)
         {
-            if (Interop.Sys.Bind(_fd, &address, SockaddrXdp.Size) == 0)
+            if (Interop.Sys.Bind(Fd, &address, SockaddrXdp.Size) == 0)
             {
                 break;
             }
@@ -241,7 +243,7 @@ internal sealed unsafe class XskSocket : IDisposable
 
         uint flags = 0;
         uint length = sizeof(uint);
-        IsZeroCopy = Interop.Sys.GetSockOpt(_fd, XdpConstants.SolXdp, XdpConstants.XdpOptions, &flags, &length) == 0
+        IsZeroCopy = Interop.Sys.GetSockOpt(Fd, XdpConstants.SolXdp, XdpConstants.XdpOptions, &flags, &length) == 0
             && (flags & XdpConstants.XdpOptionsZeroCopy) != 0;
         NeedWakeup = shareWith?.NeedWakeup ?? options.NeedWakeup;
         return 0;
@@ -304,7 +306,7 @@ internal sealed unsafe class XskSocket : IDisposable
     {
         XdpStatistics stats = default; // zeroed: older kernels fill only the first 24 bytes
         uint length = XdpStatistics.Size;
-        if (Interop.Sys.GetSockOpt(_fd, XdpConstants.SolXdp, XdpConstants.XdpStatistics, &stats, &length) != 0)
+        if (Interop.Sys.GetSockOpt(Fd, XdpConstants.SolXdp, XdpConstants.XdpStatistics, &stats, &length) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             ThrowHelper.ThrowAfXdp($"getsockopt(XDP_STATISTICS) on queue {Queue} failed: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
@@ -318,14 +320,10 @@ internal sealed unsafe class XskSocket : IDisposable
         {
             return;
         }
-        if (_fd >= 0)
-        {
-            // Closing unbinds the socket and drops it from the XSKMAP; the kernel stops using the
-            // rings and the UMEM (which stays pinned until its deferred release). The frames it
-            // held go back to the pool when the port disposes the UMEM.
-            Interop.Sys.Close(_fd);
-            _fd = -1;
-        }
+        // Closing unbinds the socket and drops it from the XSKMAP; the kernel stops using the
+        // rings and the UMEM (which stays pinned until its deferred release). The frames it
+        // held go back to the pool when the port disposes the UMEM.
+        _fd?.Dispose();
         _rxMap.Unmap();
         _txMap.Unmap();
         _fillMap.Unmap();

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends.AfXdp;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {
@@ -21,8 +21,5 @@ internal static partial class Interop
         /// <summary>bpf(BPF_MAP_UPDATE_ELEM); returns a negative errno (libbpf 1.x) and sets errno.</summary>
         [LibraryImport(Libraries.Bpf, EntryPoint = "bpf_map_update_elem", SetLastError = true)]
         public static partial int MapUpdateElement(int mapFd, void* key, void* value, ulong flags);
-
-        [LibraryImport(Libraries.Bpf, EntryPoint = "bpf_map_delete_elem", SetLastError = true)]
-        public static partial int MapDeleteElement(int mapFd, void* key);
     }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends.AfXdp;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends.AfXdp;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {
@@ -25,9 +25,6 @@ internal static partial class Interop
         [LibraryImport(Libraries.Xdp, EntryPoint = "xdp_program__detach")]
         public static partial int ProgramDetach(nint program, int ifindex, int mode, uint flags);
 
-        [LibraryImport(Libraries.Xdp, EntryPoint = "xdp_program__is_attached")]
-        public static partial int ProgramIsAttached(nint program, int ifindex);
-
         [LibraryImport(Libraries.Xdp, EntryPoint = "xdp_program__close")]
         public static partial void ProgramClose(nint program);
 
@@ -49,9 +46,6 @@ internal static partial class Interop
         [LibraryImport(Libraries.Xdp, EntryPoint = "xdp_multiprog__is_legacy")]
         [return: MarshalAs(UnmanagedType.U1)]
         public static partial bool MultiprogIsLegacy(nint multiprog);
-
-        [LibraryImport(Libraries.Xdp, EntryPoint = "xdp_multiprog__attach_mode")]
-        public static partial int MultiprogAttachMode(nint multiprog);
 
         [LibraryImport(Libraries.Xdp, EntryPoint = "xdp_multiprog__detach")]
         public static partial int MultiprogDetach(nint multiprog);

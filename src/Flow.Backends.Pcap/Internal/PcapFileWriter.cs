@@ -258,7 +258,7 @@ internal sealed unsafe class PcapFileWriter : IDisposable
         if (exclusive)
         {
             // unlink removes a symbolic link itself, never its target.
-            if (Interop.Sys.Unlink(path) != 0 && Marshal.GetLastPInvokeError() is int unlinkErrno and not Interop.Sys.ENOENT)
+            if (Interop.Sys.Unlink(path) != 0 && Marshal.GetLastPInvokeError() is int unlinkErrno and not Interop.Errno.ENOENT)
             {
                 throw new IOException($"removing the old '{path}' before rotating into it failed: {Marshal.GetPInvokeErrorMessage(unlinkErrno)} (errno {unlinkErrno})");
             }
@@ -269,7 +269,7 @@ internal sealed unsafe class PcapFileWriter : IDisposable
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            throw new IOException(errno == Interop.Sys.ELOOP
+            throw new IOException(errno == Interop.Errno.ELOOP
                 ? $"'{path}' is a symbolic link; pcap output is never written through one (it could point at any file). Remove it or choose another path."
                 : $"opening '{path}' for writing failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
         }
@@ -288,7 +288,7 @@ internal sealed unsafe class PcapFileWriter : IDisposable
                 {
                     throw new IOException($"'{path}' has {status.LinkCount} hard links; pcap output never truncates a file that has other names. Remove it or choose another path.");
                 }
-                if (Interop.Sys.Ftruncate(fd, 0) != 0)
+                if (Interop.Sys.Ftruncate(handle, 0) != 0)
                 {
                     int errno = Marshal.GetLastPInvokeError();
                     throw new IOException($"truncating '{path}' failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");

@@ -7,47 +7,21 @@ namespace Flow.Backends.Tap;
 /// </summary>
 internal static class TapDevices
 {
-    private static readonly Dictionary<string, (TapDevice Device, int References)> s_open = new(StringComparer.Ordinal);
-    private static readonly Lock s_lock = new();
+    private static readonly DeviceRegistry<string, TapOptions, TapDevice> s_open = new("TAP", StringComparer.Ordinal);
 
-    public static TapDevice Acquire(TapOptions options)
+    /// <summary>The device of <paramref name="options"/>' interface and queue, opened by the first stage that asks; <paramref name="key"/> is what to release it with.</summary>
+    public static TapDevice Acquire(TapOptions options, out string key)
     {
         if (string.IsNullOrEmpty(options.Interface))
         {
             ThrowHelper.ThrowArgument(nameof(options), "tap stages need an Interface name");
         }
-        string key = Key(options.Interface, options.MultiQueue ? options.Queue : 0);
-        lock (s_lock)
-        {
-            if (s_open.TryGetValue(key, out (TapDevice Device, int References) entry))
-            {
-                s_open[key] = (entry.Device, entry.References + 1);
-                return entry.Device;
-            }
-            TapDevice device = TapDevice.Open(options);
-            s_open[key] = (device, 1);
-            return device;
-        }
+        key = $"{options.Interface} queue {(options.MultiQueue ? options.Queue : 0)}";
+        // What the stages of one queue must agree on: everything but the rx stage's own pool and
+        // input port. A second stage with another MTU or MAC would otherwise run on the first's.
+        TapOptions device = options with { PoolFrames = 0, InputPort = null };
+        return s_open.Acquire(key, device, static (_, o) => TapDevice.Open(o));
     }
 
-    public static void Release(TapDevice device, int queue)
-    {
-        string key = Key(device.Name, queue);
-        lock (s_lock)
-        {
-            if (!s_open.TryGetValue(key, out (TapDevice Device, int References) entry) || !ReferenceEquals(entry.Device, device))
-            {
-                return;
-            }
-            if (entry.References > 1)
-            {
-                s_open[key] = (device, entry.References - 1);
-                return;
-            }
-            s_open.Remove(key);
-        }
-        device.Dispose();
-    }
-
-    private static string Key(string name, int queue) => $"{name}#{queue}";
+    public static void Release(string key, TapDevice device) => s_open.Release(key, device);
 }

@@ -136,6 +136,4 @@ public sealed class SpscRing<T> where T : unmanaged
         Release(n);
         return n;
     }
-
-    internal ref RingIndexes IndexesForTest => ref _indexes;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Flow.Internal;
 
@@ -334,8 +333,4 @@ internal sealed class Worker
         }
         return false;
     }
-
-    [Conditional("DEBUG")]
-    internal void AssertOwnedByCurrentThread() =>
-        Debug.Assert(_thread is null || Thread.CurrentThread == _thread, "stage state touched off its worker thread");
 }

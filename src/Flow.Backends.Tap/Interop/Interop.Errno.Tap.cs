@@ -1,14 +1,9 @@
-namespace Flow.Backends.Tap;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {
-    internal static class Errno
+    internal static partial class Errno
     {
-        public const int EINTR = 4;
-        public const int EAGAIN = 11;
-        public const int EIO = 5;
-        public const int EBUSY = 16;
-
         /// <summary>Nothing queued (read) or no room (write) right now.</summary>
         public static bool IsWouldBlock(int errno) => errno is EAGAIN or EINTR;
     }

@@ -1,5 +1,10 @@
-namespace Flow.Backends.AfXdp;
+namespace Flow.Backends;
 
+/// <summary>
+/// P/Invoke declarations shared by the backends, one file per native function family, linked
+/// into each backend that calls them (dotnet/runtime <c>src/libraries/Common/src/Interop</c>).
+/// A backend adds its own families (libxdp, TUN ioctls) to the same partial classes.
+/// </summary>
 internal static partial class Interop
 {
     internal static class Libraries

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends.AfPacket;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {

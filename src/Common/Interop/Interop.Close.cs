@@ -1,0 +1,12 @@
+using System.Runtime.InteropServices;
+
+namespace Flow.Backends;
+
+internal static partial class Interop
+{
+    internal static partial class Sys
+    {
+        [LibraryImport(Libraries.Libc, EntryPoint = "close", SetLastError = true)]
+        public static partial int Close(int fd);
+    }
+}

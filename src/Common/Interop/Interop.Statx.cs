@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+
+namespace Flow.Backends;
+
+internal static partial class Interop
+{
+    internal static partial class Sys
+    {
+        public const int AT_SYMLINK_NOFOLLOW = 0x100;
+        public const int AT_EMPTY_PATH = 0x1000;
+
+        public const uint STATX_TYPE = 0x1;
+        public const uint STATX_MODE = 0x2;
+        public const uint STATX_NLINK = 0x4;
+        public const uint STATX_UID = 0x8;
+        public const uint STATX_SIZE = 0x200;
+
+        public const ushort S_IFMT = 0xF000;
+        public const ushort S_IFDIR = 0x4000;
+        public const ushort S_IFREG = 0x8000;
+
+        /// <summary>
+        /// The fields of struct statx (linux/stat.h) the backends read. The struct has the same
+        /// layout on every architecture, unlike struct stat, which is why statx is used.
+        /// </summary>
+        [StructLayout(LayoutKind.Explicit, Size = 256)]
+        public struct Statx
+        {
+            [FieldOffset(0)]
+            public uint Mask;
+
+            [FieldOffset(16)]
+            public uint LinkCount;
+
+            [FieldOffset(20)]
+            public uint Uid;
+
+            [FieldOffset(28)]
+            public ushort Mode;
+
+            [FieldOffset(40)]
+            public ulong Size;
+        }
+    }
+}
