@@ -65,7 +65,7 @@ public sealed partial class MemifInterface : IDisposable
         {
             _jumboPool = PacketPool.Create(Math.Max(64, options.QueuePairs * 128), jumboFrame, name: $"memif-{options.InterfaceId}-jumbo");
         }
-        if (options.Role == MemifRole.Server)
+        if (options.Role == MemifRole.Server || !options.ZeroCopy)
         {
             _copyPool = PacketPool.Create(options.CopyPoolFrames, name: $"memif-{options.InterfaceId}-copy");
         }
@@ -337,6 +337,10 @@ public sealed partial class MemifInterface : IDisposable
         if (options.BufferGroup is not null && (options.BufferGroup.Length == 0 || options.Role != MemifRole.Client))
         {
             errors.Add("BufferGroup: a non-empty name, and only in client role (the client owns the memory)");
+        }
+        if (!options.ZeroCopy && options.BufferGroup is not null && options.Role == MemifRole.Client)
+        {
+            errors.Add("ZeroCopy: copy mode gives each connection its own buffer region; it cannot share a BufferGroup's");
         }
         if (errors.Count > 0)
         {

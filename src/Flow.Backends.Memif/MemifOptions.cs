@@ -95,7 +95,19 @@ public sealed record MemifOptions
     /// </summary>
     public string? BufferGroup { get; init; }
 
-    /// <summary>Frames in the copy pool that received packets land in (server role, chained frames).</summary>
+    /// <summary>
+    /// Client role: the buffer region is the memory of Flow's packet pool (true, the default), so
+    /// received buffers become packets and packets of that pool are sent without a copy, and the
+    /// server can read and write those frames while they are in the graph. False (copy mode, for
+    /// servers that are not trusted): the buffer region is a fresh memfd per connection, unmapped
+    /// when the connection ends; every received buffer is copied into a private frame of the copy
+    /// pool and every sent packet into a shared buffer, so nothing the server writes reaches a
+    /// packet once it was received, and a former server never sees later traffic. Cannot be
+    /// combined with <see cref="BufferGroup"/>. Server role: ignored, a server always copies.
+    /// </summary>
+    public bool ZeroCopy { get; init; } = true;
+
+    /// <summary>Frames in the copy pool that received packets land in (server role and client copy mode, chained frames).</summary>
     public int CopyPoolFrames { get; init; } = 8192;
 
     /// <summary>First delay before reconnecting after the peer went away; doubles up to <see cref="ReconnectMaxDelay"/>.</summary>

@@ -12,8 +12,10 @@ namespace Flow.Backends.Memif;
 /// peer pointed outside its region, was longer than its buffer, or chained too long;
 /// <c>pool_empty</c> — no frame to receive into; <c>too_long</c> — a chain longer than
 /// <see cref="MemifOptions.MaxFrameSize"/>.
-/// Client role: zero-copy — the ring's buffers are frames of Flow's pool and become packets;
-/// fresh frames refill the ring. Server role and chained frames: copied into Flow frames.
+/// Client role, zero-copy (the default): the ring's buffers are frames of Flow's pool and become
+/// packets; fresh frames refill the ring. Client copy mode (<see cref="MemifOptions.ZeroCopy"/>
+/// off), server role and chained frames: copied into private Flow frames, the shared buffer
+/// is posted again.
 /// While the link is down the source yields nothing; it never blocks.
 /// </summary>
 [Stage("memif_rx", "Receives packets from a memif queue (client: zero-copy; server: copy).")]
@@ -23,6 +25,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
     private readonly MemifQueue _queue;
     private readonly bool _ownsInterface;
     private readonly bool _isClient;
+    private readonly bool _copyClient;
     private readonly bool _interrupt;
     private readonly ushort _inputPort;
     private readonly int _bufferCapacity;
@@ -64,6 +67,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         _queue = memif.RxQueue(queue);
         _ownsInterface = ownsInterface;
         _isClient = memif.Role == MemifRole.Client;
+        _copyClient = memif.IsCopyClient;
         _interrupt = memif.Options.Interrupt;
         _inputPort = memif.Options.InputPort ?? (ushort)queue;
         _bufferCapacity = memif.Options.BufferSize;
@@ -93,13 +97,13 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         // control thread's Detach would spin on it (security review L5).
         try
         {
-            int n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
+            int n = Receive(ring, packets, nexts);
             if (n == 0 && _interrupt)
             {
                 // Clear the eventfd, then look once more: a burst published between the first look
                 // and the clear is seen now; one published later signals again (the fd stays readable).
                 Interop.Sys.ConsumeEventFd(ring.EventFd);
-                n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
+                n = Receive(ring, packets, nexts);
             }
             return n;
         }
@@ -108,6 +112,12 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             _queue.Exit();
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Receive(RingBinding ring, Span<Packet> packets, Span<Next> nexts) =>
+        !_isClient ? ReceiveAsServer(ring, packets, nexts)
+        : _copyClient ? ReceiveAsCopyClient(ring, packets, nexts)
+        : ReceiveAsClient(ring, packets, nexts);
 
     /// <summary>
     /// Client, M2S ring: the server filled buffers we posted, up to <c>tail</c>. Take them as
@@ -168,7 +178,8 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
                 }
                 else
                 {
-                    // Shared memory: the peer could have written the metadata; all of it is rewritten.
+                    // The metadata is private (ADR 006); rewrite all of it so nothing an earlier
+                    // use of the frame left survives.
                     pool.ResetReceived(packet, (int)d.Length, inputPort, PacketFlags.L2Valid);
                     // The peer just wrote these bytes on its core: start fetching them now, so the
                     // next stage's first look at the headers finds them (DPDK's l3fwd does the same).
@@ -198,7 +209,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             }
             else
             {
-                ChainCopy outcome = CopyChainFromSlots(ring, slots, cursor, segments, out Packet copy);
+                ChainCopy outcome = CopyChain(ring, new PostedFrames(slots, regionBase, dataOffset, capacity), cursor, segments, out Packet copy);
                 if (outcome == ChainCopy.Copied)
                 {
                     copies++;
@@ -223,6 +234,36 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
     }
 
     /// <summary>
+    /// Client copy mode, M2S ring: the server filled the buffers we posted, up to <c>tail</c>.
+    /// Copy each into a private frame, then post the same buffers again and publish <c>head</c>.
+    /// </summary>
+    private int ReceiveAsCopyClient(RingBinding ring, Span<Packet> packets, Span<Next> nexts)
+    {
+        if (!ring.Primed)
+        {
+            ring.Primed = true;
+            ring.RefillFixed();
+        }
+        // Acquire: the server's descriptor and buffer writes are visible once we see its tail.
+        ushort tail = Volatile.Read(ref ring.Ring->Tail);
+        ushort cursor = ring.Tail;
+        int available = (ushort)(tail - cursor);
+        if (available == 0)
+        {
+            return 0;
+        }
+        if (available > (ushort)(ring.Head - cursor))
+        {
+            _queue.RaiseFault($"M2S tail {tail} ran past the head {ring.Head} we posted");
+            return 0;
+        }
+        int n = CopyOut(ring, new FixedBuffers((uint)_bufferCapacity), ref cursor, available, packets, nexts);
+        ring.Tail = cursor;
+        ring.RefillFixed();
+        return n;
+    }
+
+    /// <summary>
     /// Server, S2M ring: the client filled buffers up to <c>head</c>. Validate each descriptor,
     /// copy it into a Flow frame, then publish <c>tail</c> to give the slots back.
     /// </summary>
@@ -240,6 +281,22 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             _queue.RaiseFault($"S2M head {head} is more than a ring ahead of tail {cursor}");
             return 0;
         }
+        int n = CopyOut(ring, default(PeerRegions), ref cursor, available, packets, nexts);
+        ring.Tail = cursor;
+        // Release: we are done reading the buffers before the client may reuse them.
+        Volatile.Write(ref ring.Ring->Tail, cursor);
+        return n;
+    }
+
+    /// <summary>
+    /// Copies the filled buffers from <paramref name="cursor"/> on (at most
+    /// <paramref name="available"/> descriptors) into private frames: the copy pool's, or the
+    /// jumbo pool's for chains and buffers longer than a copy frame. Advances the cursor past
+    /// what it consumed and counts everything.
+    /// </summary>
+    private int CopyOut<TSource>(RingBinding ring, TSource source, ref ushort cursor, int available, Span<Packet> packets, Span<Next> nexts)
+        where TSource : struct, IBufferSource
+    {
         PacketPool pool = _interface.CopyPool!;
         int want = Math.Min(available, packets.Length);
         int got = pool.AllocateBulk(packets.Slice(0, want));
@@ -252,7 +309,8 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         int capacity = pool.FrameSize - pool.DataOffset;
         while (available > 0 && n < got)
         {
-            MemifDescriptor d = ring.Descriptors[cursor & mask];
+            int slot = cursor & mask;
+            MemifDescriptor d = ring.Descriptors[slot]; // one copy: the peer may rewrite it under us
             if (ring.SkippingChain)
             {
                 ring.SkippingChain = (d.Flags & MemifConstants.DescriptorFlagNext) != 0;
@@ -262,40 +320,38 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             }
             if ((d.Flags & MemifConstants.DescriptorFlagNext) == 0)
             {
-                byte* source = d.Length <= (uint)capacity ? ring.Resolve(d.Region, d.Offset, d.Length) : null;
-                if (source == null)
+                byte* buffer = source.Buffer(ring, slot, d);
+                if (buffer == null)
                 {
-                    if (d.Length > (uint)capacity && d.Length <= (uint)_maxFrame && ring.Resolve(d.Region, d.Offset, d.Length) != null)
-                    {
-                        // One big buffer (a peer with a large bsize): copy through the jumbo pool.
-                        if (CopySegments(ring, cursor, 1, out Packet big) == 0)
-                        {
-                            pool.Free(packets[n]);
-                            packets[n] = big;
-                            nexts[n] = To(Output.Out);
-                            bytes += big.Length;
-                            n++;
-                        }
-                        else
-                        {
-                            poolEmpty++;
-                        }
-                    }
-                    else
-                    {
-                        invalid++;
-                    }
+                    invalid++;
                 }
-                else
+                else if (d.Length <= (uint)capacity)
                 {
                     Packet packet = packets[n];
                     packet.Meta.Length = (ushort)d.Length;
                     packet.Meta.InputPort = _inputPort;
                     packet.Meta.Flags = PacketFlags.L2Valid;
-                    Buffer.MemoryCopy(source, packet.DataPointer, capacity, d.Length);
+                    Buffer.MemoryCopy(buffer, packet.DataPointer, capacity, d.Length);
                     nexts[n] = To(Output.Out);
                     bytes += d.Length;
                     n++;
+                }
+                else
+                {
+                    // One buffer longer than a copy frame (a peer with a large bsize): through the jumbo pool.
+                    ChainCopy outcome = CopyChain(ring, source, cursor, 1, out Packet big);
+                    if (outcome == ChainCopy.Copied)
+                    {
+                        pool.Free(packets[n]);
+                        packets[n] = big;
+                        nexts[n] = To(Output.Out);
+                        bytes += big.Length;
+                        n++;
+                    }
+                    else
+                    {
+                        Tally(outcome, ref invalid, ref tooLong, ref poolEmpty);
+                    }
                 }
                 cursor++;
                 available--;
@@ -313,7 +369,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             }
             else
             {
-                ChainCopy outcome = CopySegments(ring, cursor, segments, out Packet copy);
+                ChainCopy outcome = CopyChain(ring, source, cursor, segments, out Packet copy);
                 if (outcome == ChainCopy.Copied)
                 {
                     pool.Free(packets[n]);
@@ -334,9 +390,6 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         {
             pool.FreeBulk(packets.Slice(n, got - n));
         }
-        ring.Tail = cursor;
-        // Release: we are done reading the buffers before the client may reuse them.
-        Volatile.Write(ref ring.Ring->Tail, cursor);
         CountAll(n, bytes, invalid, poolEmpty, tooLong, copies: n);
         return n;
     }
@@ -382,20 +435,36 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         }
     }
 
-    /// <summary>Client: copies a chain of our posted buffers into one jumbo frame.</summary>
-    private ChainCopy CopyChainFromSlots(RingBinding ring, Packet[] slots, ushort cursor, int segments, out Packet copy)
+    /// <summary>
+    /// Copies the chain of <paramref name="segments"/> descriptors at <paramref name="cursor"/>
+    /// into one jumbo frame. Every descriptor is read once and its buffer checked by
+    /// <paramref name="source"/> before a byte is copied; the copy uses those checked lengths,
+    /// whatever the peer writes into the ring meanwhile.
+    /// </summary>
+    private ChainCopy CopyChain<TSource>(RingBinding ring, TSource source, ushort cursor, int segments, out Packet copy)
+        where TSource : struct, IBufferSource
     {
         copy = default;
         PacketPool? jumbo = _interface.JumboPool;
+        const int MaxSegments = 64;
+        if (segments > MaxSegments)
+        {
+            return ChainCopy.InvalidDescriptor;
+        }
+        byte** buffers = stackalloc byte*[MaxSegments];
+        uint* lengths = stackalloc uint[MaxSegments];
         long total = 0;
         for (int i = 0; i < segments; i++)
         {
-            uint length = ring.Descriptors[(cursor + i) & ring.Mask].Length;
-            if (length > (uint)_bufferCapacity)
+            int slot = (cursor + i) & ring.Mask;
+            MemifDescriptor d = ring.Descriptors[slot];
+            buffers[i] = source.Buffer(ring, slot, d);
+            if (buffers[i] == null)
             {
                 return ChainCopy.InvalidDescriptor;
             }
-            total += length;
+            lengths[i] = d.Length;
+            total += d.Length;
         }
         if (total > _maxFrame || jumbo is null || total > jumbo.FrameSize - jumbo.DataOffset)
         {
@@ -409,12 +478,8 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         long written = 0;
         for (int i = 0; i < segments; i++)
         {
-            int slot = (cursor + i) & ring.Mask;
-            // Length re-read could differ from the validated one: clamp with the validated total.
-            uint length = Math.Min(ring.Descriptors[slot].Length, (uint)_bufferCapacity);
-            length = (uint)Math.Min(length, total - written);
-            Buffer.MemoryCopy(slots[slot].Frame + _dataOffset, destination + written, total - written, length);
-            written += length;
+            Buffer.MemoryCopy(buffers[i], destination + written, total - written, lengths[i]);
+            written += lengths[i];
         }
         copy.Meta.Length = (ushort)written;
         copy.Meta.InputPort = _inputPort;
@@ -422,46 +487,37 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         return ChainCopy.Copied;
     }
 
-    /// <summary>Server: validates and copies peer buffers into one jumbo frame.</summary>
-    private ChainCopy CopySegments(RingBinding ring, ushort cursor, int segments, out Packet copy)
+    /// <summary>
+    /// Where a filled descriptor's bytes are, checked against what this side knows: null when the
+    /// descriptor does not name a buffer it may point at. A struct, so each receive path gets its
+    /// own specialized copy of <see cref="CopyOut"/> and <see cref="CopyChain"/>.
+    /// </summary>
+    private interface IBufferSource
     {
-        copy = default;
-        PacketPool? jumbo = _interface.JumboPool;
-        Span<MemifDescriptor> chain = stackalloc MemifDescriptor[Math.Min(segments, 64)];
-        if (segments > chain.Length)
+        byte* Buffer(RingBinding ring, int slot, in MemifDescriptor d);
+    }
+
+    /// <summary>Zero-copy client: the frame posted in the slot, at the offset posted, no longer than its buffer.</summary>
+    private readonly struct PostedFrames(Packet[] slots, byte* regionBase, int dataOffset, uint capacity) : IBufferSource
+    {
+        public byte* Buffer(RingBinding ring, int slot, in MemifDescriptor d)
         {
-            return ChainCopy.InvalidDescriptor;
+            byte* data = slots[slot].Frame + dataOffset;
+            return d.Length > capacity || d.Region != 1 || d.Offset != (uint)(data - regionBase) ? null : data;
         }
-        long total = 0;
-        for (int i = 0; i < segments; i++)
-        {
-            chain[i] = ring.Descriptors[(cursor + i) & ring.Mask];
-            if (ring.Resolve(chain[i].Region, chain[i].Offset, chain[i].Length) == null)
-            {
-                return ChainCopy.InvalidDescriptor;
-            }
-            total += chain[i].Length;
-        }
-        if (total > _maxFrame || jumbo is null || total > jumbo.FrameSize - jumbo.DataOffset)
-        {
-            return ChainCopy.TooLong;
-        }
-        if (!jumbo.TryAllocate(out copy))
-        {
-            return ChainCopy.PoolEmpty;
-        }
-        byte* destination = copy.DataPointer;
-        long written = 0;
-        for (int i = 0; i < segments; i++)
-        {
-            byte* source = ring.Resolve(chain[i].Region, chain[i].Offset, chain[i].Length);
-            Buffer.MemoryCopy(source, destination + written, total - written, chain[i].Length);
-            written += chain[i].Length;
-        }
-        copy.Meta.Length = (ushort)written;
-        copy.Meta.InputPort = _inputPort;
-        copy.Meta.Flags = PacketFlags.L2Valid;
-        return ChainCopy.Copied;
+    }
+
+    /// <summary>Copy-mode client: the slot's own buffer, at the offset posted, no longer than it.</summary>
+    private readonly struct FixedBuffers(uint capacity) : IBufferSource
+    {
+        public byte* Buffer(RingBinding ring, int slot, in MemifDescriptor d) =>
+            d.Length > capacity || d.Region != 1 || d.Offset != ring.FixedOffset(slot) ? null : ring.FixedBuffer(slot);
+    }
+
+    /// <summary>Server: anywhere inside the client's regions.</summary>
+    private readonly struct PeerRegions : IBufferSource
+    {
+        public byte* Buffer(RingBinding ring, int slot, in MemifDescriptor d) => ring.Resolve(d.Region, d.Offset, d.Length);
     }
 
     private void CountAll(int packets, long bytes, long invalid, long poolEmpty, long tooLong, long copies)

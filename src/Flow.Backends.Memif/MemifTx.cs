@@ -12,8 +12,9 @@ namespace Flow.Backends.Memif;
 /// the peer posted can hold in one chain.
 /// Client role: packets whose frames are in the shared pool go out without a copy (their
 /// frames return to the pool when the server hands the slots back); others are copied,
-/// chained over several buffers when longer than one. Server role: copied into the buffers
-/// the client posted. One eventfd signal per burst, only when the peer asked for interrupts.
+/// chained over several buffers when longer than one. Client copy mode
+/// (<see cref="MemifOptions.ZeroCopy"/> off): every packet is copied into the buffers its ring
+/// slots own and freed at once. Server role: copied into the buffers the client posted. One eventfd signal per burst, only when the peer asked for interrupts.
 /// </summary>
 [Stage("memif_tx", "Transmits packets on a memif queue (client: zero-copy from the shared pool; server: copy).",
     Accepts = typeof(Carries.Ethernet))]
@@ -23,6 +24,7 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
     private readonly MemifQueue _queue;
     private readonly bool _ownsInterface;
     private readonly bool _isClient;
+    private readonly bool _copyClient;
     private readonly int _bufferCapacity;
     private readonly int _dataOffset;
     private readonly int _maxFrame;
@@ -56,6 +58,7 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
         _queue = memif.TxQueue(queue);
         _ownsInterface = ownsInterface;
         _isClient = memif.Role == MemifRole.Client;
+        _copyClient = memif.IsCopyClient;
         _bufferCapacity = memif.Options.BufferSize;
         _dataOffset = PacketPool.DefaultDataOffset;
         _maxFrame = memif.Options.MaxFrameSize;
@@ -77,7 +80,11 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
         // finally: see MemifRx.Poll (security review L5).
         try
         {
-            if (_isClient)
+            if (_copyClient)
+            {
+                TransmitAsCopyClient(ring, packets, nexts);
+            }
+            else if (_isClient)
             {
                 TransmitAsClient(ring, packets, nexts);
             }
@@ -209,6 +216,73 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
             PacketPools.Free(copied.Slice(0, copiedCount));
         }
         _queue.AddCounters(sent, bytes, ringFull, 0, poolEmpty, copiedCount);
+    }
+
+    /// <summary>
+    /// Client copy mode, S2M ring: take back the slots the server returned (up to its
+    /// <c>tail</c>; their buffers are ours again, nothing to free), copy each packet into the
+    /// buffers of the next free slots, chained when longer than one, and publish <c>head</c>.
+    /// </summary>
+    private void TransmitAsCopyClient(RingBinding ring, ReadOnlySpan<Packet> packets, Span<Next> nexts)
+    {
+        ushort tail = Volatile.Read(ref ring.Ring->Tail); // acquire: the server is done with those buffers
+        int returned = (ushort)(tail - ring.Tail);
+        if (returned > (ushort)(ring.Head - ring.Tail))
+        {
+            _queue.RaiseFault($"S2M tail {tail} ran past the head {ring.Head} we published");
+            nexts.Slice(0, packets.Length).Fill(Drop(Reason.LinkDown));
+            return;
+        }
+        ring.Tail = tail;
+        ushort head = ring.Head;
+        int free = ring.Size - (ushort)(head - tail);
+        int mask = ring.Mask;
+        int capacity = _bufferCapacity;
+        int sent = 0;
+        long bytes = 0;
+        long ringFull = 0;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            int length = packets[i].Length;
+            int segments = Math.Max(1, (length + capacity - 1) / capacity);
+            if (length > _maxFrame || segments > _maxChain)
+            {
+                nexts[i] = Drop(Reason.TooLong);
+                continue;
+            }
+            if (segments > free)
+            {
+                nexts[i] = Drop(Reason.RingFull);
+                ringFull++;
+                continue;
+            }
+            byte* source = packets[i].DataPointer;
+            int offset = 0;
+            for (int s = 0; s < segments; s++)
+            {
+                int slot = head & mask;
+                int chunk = Math.Min(capacity, length - offset);
+                Buffer.MemoryCopy(source + offset, ring.FixedBuffer(slot), capacity, chunk);
+                MemifDescriptor.Write(ref ring.Descriptors[slot], s + 1 < segments ? MemifConstants.DescriptorFlagNext : (ushort)0, 1,
+                    (uint)chunk, ring.FixedOffset(slot));
+                head++;
+                offset += chunk;
+            }
+            free -= segments;
+            nexts[i] = Next.Consumed;
+            sent++;
+            bytes += length;
+        }
+        if (head != ring.Head)
+        {
+            ring.Head = head;
+            // Release: descriptors and buffer contents are written before the server sees head.
+            Volatile.Write(ref ring.Ring->Head, head);
+            ring.NotifyPeer();
+        }
+        // Every packet sent was copied: its frame goes back now.
+        FreeConsumed(packets, nexts);
+        _queue.AddCounters(sent, bytes, ringFull, 0, 0, sent);
     }
 
     /// <summary>
