@@ -13,6 +13,8 @@ public sealed unsafe partial class MemifInterface
     private int[]? _ringEventFds;
     private Thread? _clientThread;
     private int _stopFd = -1;
+    // Zero-copy: a server may have been handed region 1 since it was last renewed.
+    private bool _buffersShown;
     private volatile bool _stopping;
 
     /// <summary>Client role: the pool whose frames are the shared buffers (region 1).</summary>
@@ -126,6 +128,12 @@ public sealed unsafe partial class MemifInterface
     /// </summary>
     private bool ServeClientConnection(MemifControlChannel channel)
     {
+        // Zero-copy: fresh memory behind the pool before a new server can see it, if no frame is
+        // out (security review M5). Done before the exposure check, which a renewal resets.
+        if (_buffersShown && _buffers!.TryRenew())
+        {
+            _buffersShown = false;
+        }
         // Before reading or sending anything: INIT carries the secret and ADD_REGION hands over
         // the memory the graph's packets live in (security review C1).
         string? refusal = !MemifPeerCheck.TryRead(channel.Fd, out Interop.Sys.UCred server) ? "server credentials unavailable"
@@ -141,10 +149,16 @@ public sealed unsafe partial class MemifInterface
         }
         // A fresh memfd per connection: a server that goes away keeps the fd and the mapping it
         // was given, so reusing it would let a former server write the rings of the next session
-        // (security review M5). The buffer region cannot be swapped the same way while packets
-        // of its pool are in the graph; MemifBufferGroup.TryExposeTo guards it instead.
+        // (security review M5). The buffer region gets fresh memory too when no frame of its pool
+        // is out; otherwise it is kept (counted) and MemifBufferGroup.TryExposeTo guards it.
         MemifRegion rings = MemifRegion.Create("flow-memif-rings", (ulong)(2 * Options.QueuePairs * RingStride));
         _ringRegion = rings;
+        if (_buffersShown)
+        {
+            Interlocked.Increment(ref _regionReuses);
+            MemifLog.RegionReused(_logger, DisplayName, _buffers!.Pool.Outstanding);
+        }
+        _buffersShown |= _buffers is not null; // from here on the server may get region 1's fd
         // Copy mode: the buffers are fresh per connection too, so they can go with the server.
         MemifRegion? copyBuffers = _buffers is null ? MemifRegion.Create("flow-memif-buffers", CopyRegionSize) : null;
         _copyRegion = copyBuffers;

@@ -41,6 +41,7 @@ public sealed partial class MemifInterface : IDisposable
     private long _disconnects;
     private long _protocolErrors;
     private long _rejectedPeers;
+    private long _regionReuses;
     private string? _lastDisconnectReason;
     private string _peerName = "";
     private int _sharedReferences;
@@ -108,6 +109,14 @@ public sealed partial class MemifInterface : IDisposable
     /// or a server whose user may not see this client's buffer memory (see <see cref="MemifOptions.BufferGroup"/>).
     /// </summary>
     public long RejectedPeers => Interlocked.Read(ref _rejectedPeers);
+
+    /// <summary>
+    /// Client zero-copy (<c>region_reused</c>): connections whose server got the same buffer region
+    /// a former server had mapped, because frames of the pool were still out (in the graph) at
+    /// reconnect or the region is a <see cref="MemifOptions.BufferGroup"/>'s. Otherwise each
+    /// reconnect puts fresh memory behind the pool. Copy mode never reuses a region.
+    /// </summary>
+    public long RegionReuses => Interlocked.Read(ref _regionReuses);
 
     /// <summary>Why the last connection ended (or a handshake was refused).</summary>
     public string? LastDisconnectReason => Volatile.Read(ref _lastDisconnectReason);
