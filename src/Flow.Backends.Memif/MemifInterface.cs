@@ -13,17 +13,21 @@ namespace Flow.Backends.Memif;
 /// packets; this class never touches packets on the data path.
 /// </summary>
 /// <remarks>
-/// Client role: Flow owns the memory. Region 0 holds the rings, region 1 the buffers, which
-/// are the frames of a <see cref="PacketPool"/> wrapped around it: received buffers become
-/// packets without a copy, transmitted packets of that pool go out without a copy, and the
-/// memory stays mapped across reconnects so packets in flight in the graph stay valid.
-/// Server role: the peer's regions are mapped per connection, descriptors are validated and
-/// data is copied into (rx) or out of (tx) Flow's own frames.
-/// Zero-copy means the peer can read and write Flow's frames, metadata included, for as long
-/// as it keeps the mapping: in client role the server is trusted at the level of Flow's process
-/// memory. That is why both roles admit only peers whose SO_PEERCRED uid/gid the options allow
-/// (by default Flow's own user and root), and why a client checks the server before it sends
-/// anything. A peer that is not trusted that far should be served by a Flow in server role (copy).
+/// Client role: Flow owns the memory. Region 0 holds the rings, region 1 the buffers. Zero-copy
+/// (the default): region 1 is the frames of a <see cref="PacketPool"/> wrapped around it;
+/// received buffers become packets without a copy, transmitted packets of that pool go out
+/// without a copy, and the memory stays mapped across reconnects so packets in flight in the
+/// graph stay valid (it gets fresh memory at a reconnect when none are). Copy mode
+/// (<see cref="MemifOptions.ZeroCopy"/> off): region 1 is a fresh memfd per connection and
+/// packets are copied in and out of it. Server role: the peer's regions are mapped per
+/// connection, descriptors are validated and data is copied into (rx) or out of (tx) Flow's
+/// own frames.
+/// Packet metadata is private in every mode (ADR 006): a peer can write packet bytes it shares
+/// with Flow — in zero-copy mode also while the packet is in the graph, so it can change what is
+/// forwarded — but never Flow's metadata or where Flow reads and writes. Both roles admit only
+/// peers whose SO_PEERCRED uid/gid the options allow (by default Flow's own user and root), and a
+/// client checks the server before it sends anything. A server not trusted with packets in flight
+/// should be used in copy mode. See docs/memif.md, "What a peer can and cannot do".
 /// </remarks>
 public sealed partial class MemifInterface : IDisposable
 {

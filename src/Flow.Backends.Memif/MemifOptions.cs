@@ -29,8 +29,9 @@ public sealed record MemifOptions
     /// <summary>
     /// User ids a peer may run as, checked with SO_PEERCRED in both roles before anything is
     /// exchanged (a client never sends <see cref="Secret"/> to a server that fails it). Null:
-    /// Flow's own effective uid and root. In client role the peer owns the packet memory Flow's
-    /// graph reads, so allow only users already trusted with Flow's process memory.
+    /// Flow's own effective uid and root. In zero-copy client role the server can rewrite the bytes
+    /// of packets while they are in the graph (never their metadata): allow only users trusted
+    /// with that traffic, or turn <see cref="ZeroCopy"/> off.
     /// </summary>
     public IReadOnlyList<uint>? AllowedUids { get; init; }
 
