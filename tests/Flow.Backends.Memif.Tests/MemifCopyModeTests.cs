@@ -127,6 +127,14 @@ public class MemifCopyModeTests
     }
 
     [Fact]
+    public void CopyModeRefusesABufferGroupWhoseRegionOutlivesConnections()
+    {
+        var refused = Assert.Throws<ArgumentException>(() =>
+            MemifInterface.Create(CopyClient(MemifTestNames.Socket("copy-group")) with { BufferGroup = "copy-group" }));
+        Assert.Contains("ZeroCopy: copy mode gives each connection its own buffer region", refused.Message);
+    }
+
+    [Fact]
     public void InCopyModeEachConnectionGetsANewBufferRegionAndTheOldOneIsUnmapped()
     {
         string socket = MemifTestNames.Socket("copy-fresh");
