@@ -8,9 +8,13 @@ public sealed unsafe partial class MemifInterface
 {
     private MemifRegion? _ringRegion;
     private MemifBufferGroup? _buffers;
+    // Copy mode: this connection's buffer region (region 1), made at connect, unmapped at disconnect.
+    private MemifRegion? _copyRegion;
     private int[]? _ringEventFds;
     private Thread? _clientThread;
     private int _stopFd = -1;
+    // Zero-copy: a server may have been handed region 1 since it was last renewed.
+    private bool _buffersShown;
     private volatile bool _stopping;
 
     /// <summary>Client role: the pool whose frames are the shared buffers (region 1).</summary>
@@ -22,7 +26,17 @@ public sealed unsafe partial class MemifInterface
     /// </summary>
     public PacketPool? SharedPool => _buffers?.Pool;
 
-    internal byte* BufferRegionBase => _buffers is null ? null : _buffers.Region.Base;
+    /// <summary>Client role: region 1 as this process maps it now (the pool's memory, or in copy mode this connection's region; null between connections).</summary>
+    internal byte* BufferRegionBase => _buffers is not null ? _buffers.Region.Base : _copyRegion is { } region ? region.Base : null;
+
+    /// <summary>Client role: bytes of region 1 at <see cref="BufferRegionBase"/>.</summary>
+    internal ulong BufferRegionSize => _buffers?.Region.Size ?? _copyRegion?.Size ?? 0;
+
+    /// <summary>Client copy mode: the buffer region's memfd of the live connection, or -1 (tests compare it across reconnects).</summary>
+    internal int CopyRegionFd => _copyRegion?.Fd ?? -1;
+
+    /// <summary>Client role with <see cref="MemifOptions.ZeroCopy"/> off: buffers are copied, region 1 is per connection.</summary>
+    internal bool IsCopyClient => Role == MemifRole.Client && !Options.ZeroCopy;
 
     /// <summary>Bytes of one shared buffer (a frame's data room).</summary>
     internal int BufferCapacity => Options.BufferSize;
@@ -43,7 +57,8 @@ public sealed unsafe partial class MemifInterface
         int slots = 2 * queues * (1 << _maxLog2);
         // Buffers first: joining a group is what may refuse (a buffer size that does not match).
         // A group is sized by its first member: room for the rings of eight like it by default.
-        _buffers = Options.BufferGroup is { } group
+        // Copy mode has no shared pool: its region is made per connection (ServeClientConnection).
+        _buffers = !Options.ZeroCopy ? null : Options.BufferGroup is { } group
             ? MemifBufferGroup.Join(group, Options.PoolFrames > 0 ? Options.PoolFrames : 8 * slots + 1024, Options.BufferSize)
             : MemifBufferGroup.CreatePrivate($"memif-{Options.InterfaceId}-shared",
                 Options.PoolFrames > 0 ? Options.PoolFrames : 2 * slots + 1024, Options.BufferSize);
@@ -113,11 +128,17 @@ public sealed unsafe partial class MemifInterface
     /// </summary>
     private bool ServeClientConnection(MemifControlChannel channel)
     {
+        // Zero-copy: fresh memory behind the pool before a new server can see it, if no frame is
+        // out (security review M5). Done before the exposure check, which a renewal resets.
+        if (_buffersShown && _buffers!.TryRenew())
+        {
+            _buffersShown = false;
+        }
         // Before reading or sending anything: INIT carries the secret and ADD_REGION hands over
         // the memory the graph's packets live in (security review C1).
         string? refusal = !MemifPeerCheck.TryRead(channel.Fd, out Interop.Sys.UCred server) ? "server credentials unavailable"
             : !MemifPeerCheck.Allows(Options, server.Uid, server.Gid) ? MemifPeerCheck.Refusal(server)
-            : !_buffers!.TryExposeTo(server.Uid, out uint earlier)
+            : _buffers is not null && !_buffers.TryExposeTo(server.Uid, out uint earlier)
                 ? $"server uid {server.Uid} may not see buffer memory uid {earlier} has mapped (restart Flow for a fresh region)"
             : null;
         if (refusal is not null)
@@ -128,10 +149,19 @@ public sealed unsafe partial class MemifInterface
         }
         // A fresh memfd per connection: a server that goes away keeps the fd and the mapping it
         // was given, so reusing it would let a former server write the rings of the next session
-        // (security review M5). The buffer region cannot be swapped the same way while packets
-        // of its pool are in the graph; MemifBufferGroup.TryExposeTo guards it instead.
+        // (security review M5). The buffer region gets fresh memory too when no frame of its pool
+        // is out; otherwise it is kept (counted) and MemifBufferGroup.TryExposeTo guards it.
         MemifRegion rings = MemifRegion.Create("flow-memif-rings", (ulong)(2 * Options.QueuePairs * RingStride));
         _ringRegion = rings;
+        if (_buffersShown)
+        {
+            Interlocked.Increment(ref _regionReuses);
+            MemifLog.RegionReused(_logger, DisplayName, _buffers!.Pool.Outstanding);
+        }
+        _buffersShown |= _buffers is not null; // from here on the server may get region 1's fd
+        // Copy mode: the buffers are fresh per connection too, so they can go with the server.
+        MemifRegion? copyBuffers = _buffers is null ? MemifRegion.Create("flow-memif-buffers", CopyRegionSize) : null;
+        _copyRegion = copyBuffers;
         try
         {
             return ServeWithRings(channel);
@@ -140,9 +170,20 @@ public sealed unsafe partial class MemifInterface
         {
             // Workers are out of the rings (DetachClientQueues) or never entered them.
             _ringRegion = null;
+            _copyRegion = null;
             rings.Dispose();
+            copyBuffers?.Dispose();
         }
     }
+
+    /// <summary>Copy mode: one buffer per slot of every ring at the largest ring size (pages a smaller ring never touches cost nothing).</summary>
+    private ulong CopyRegionSize => (ulong)(2 * Options.QueuePairs) * (ulong)(1 << _maxLog2) * (ulong)Options.BufferSize;
+
+    /// <summary>Copy mode: offset in region 1 of the first buffer of a ring (same order as the rings in region 0).</summary>
+    private uint FixedBufferOffset(bool s2m, int queue) =>
+        (uint)(((s2m ? 0 : Options.QueuePairs) + queue) * (1 << _maxLog2) * Options.BufferSize);
+
+    private MemifRegion BufferRegion => _buffers?.Region ?? _copyRegion!;
 
     private bool ServeWithRings(MemifControlChannel channel)
     {
@@ -157,7 +198,7 @@ public sealed unsafe partial class MemifInterface
             return false;
         }
 
-        MemifRegion[] regions = [_ringRegion!, _buffers!.Region];
+        MemifRegion[] regions = [_ringRegion!, BufferRegion];
         var bindings = new RingBinding[2 * queuePairs];
         for (int q = 0; q < queuePairs; q++)
         {
@@ -167,7 +208,16 @@ public sealed unsafe partial class MemifInterface
             // Post the rx buffers now (the worker has not seen this ring yet), so the server can
             // send as soon as it reads CONNECTED's effect rather than after our first poll.
             RingBinding rx = bindings[queuePairs + q];
-            rx.RefillClient(_rx[q].Slots, _buffers!.Pool, _buffers.Region.Base, PacketPool.DefaultDataOffset, Options.BufferSize);
+            if (_buffers is null)
+            {
+                SetFixedBuffers(bindings[q], s2m: true, q);
+                SetFixedBuffers(rx, s2m: false, q);
+                rx.RefillFixed();
+            }
+            else
+            {
+                rx.RefillClient(_rx[q].Slots, _buffers.Pool, _buffers.Region.Base, PacketPool.DefaultDataOffset, Options.BufferSize);
+            }
             rx.Primed = true;
             _tx[q].Attach(bindings[q]);
             _rx[q].Attach(rx);
@@ -239,6 +289,12 @@ public sealed unsafe partial class MemifInterface
         return true;
     }
 
+    private void SetFixedBuffers(RingBinding ring, bool s2m, int queue)
+    {
+        ring.FixedBuffers = FixedBufferOffset(s2m, queue);
+        ring.FixedBufferSize = Options.BufferSize;
+    }
+
     /// <summary>HELLO → INIT/ACK → ADD_REGION/ACK ×2 → ADD_RING/ACK ×2n → CONNECT → CONNECTED. Null on success, else the reason.</summary>
     private string? ClientHandshake(MemifControlChannel channel, int timeout, out int queuePairs, out int log2)
     {
@@ -277,7 +333,7 @@ public sealed unsafe partial class MemifInterface
         {
             return problem;
         }
-        MemifRegion[] regions = [_ringRegion!, _buffers!.Region];
+        MemifRegion[] regions = [_ringRegion!, BufferRegion];
         for (int r = 0; r < regions.Length; r++)
         {
             MemifMessage region = default;
@@ -378,6 +434,11 @@ public sealed unsafe partial class MemifInterface
             // protocol fault has already withdrawn it (RaiseFault), and its in-flight frames
             // must come home all the same (security review M1).
             RingBinding tx = _tx[q].Detach(bindings[q])!;
+            _rx[q].Detach(bindings[queuePairs + q]);
+            if (_buffers is null)
+            {
+                continue; // copy mode: the slots hold no frames, the region goes with the connection
+            }
             // In flight on the S2M ring (head - tail): the server will never return them now.
             int inFlight = (ushort)(tx.Head - tx.Tail);
             for (int i = 0; i < inFlight && i < tx.Size; i++)
@@ -386,7 +447,6 @@ public sealed unsafe partial class MemifInterface
                 _buffers!.Pool.Free(_tx[q].Slots[slot]);
                 _tx[q].Slots[slot] = default;
             }
-            _rx[q].Detach(bindings[queuePairs + q]);
             Packet[] slots = _rx[q].Slots;
             for (int i = 0; i < slots.Length; i++)
             {

@@ -13,17 +13,21 @@ namespace Flow.Backends.Memif;
 /// packets; this class never touches packets on the data path.
 /// </summary>
 /// <remarks>
-/// Client role: Flow owns the memory. Region 0 holds the rings, region 1 the buffers, which
-/// are the frames of a <see cref="PacketPool"/> wrapped around it: received buffers become
-/// packets without a copy, transmitted packets of that pool go out without a copy, and the
-/// memory stays mapped across reconnects so packets in flight in the graph stay valid.
-/// Server role: the peer's regions are mapped per connection, descriptors are validated and
-/// data is copied into (rx) or out of (tx) Flow's own frames.
-/// Zero-copy means the peer can read and write Flow's frames, metadata included, for as long
-/// as it keeps the mapping: in client role the server is trusted at the level of Flow's process
-/// memory. That is why both roles admit only peers whose SO_PEERCRED uid/gid the options allow
-/// (by default Flow's own user and root), and why a client checks the server before it sends
-/// anything. A peer that is not trusted that far should be served by a Flow in server role (copy).
+/// Client role: Flow owns the memory. Region 0 holds the rings, region 1 the buffers. Zero-copy
+/// (the default): region 1 is the frames of a <see cref="PacketPool"/> wrapped around it;
+/// received buffers become packets without a copy, transmitted packets of that pool go out
+/// without a copy, and the memory stays mapped across reconnects so packets in flight in the
+/// graph stay valid (it gets fresh memory at a reconnect when none are). Copy mode
+/// (<see cref="MemifOptions.ZeroCopy"/> off): region 1 is a fresh memfd per connection and
+/// packets are copied in and out of it. Server role: the peer's regions are mapped per
+/// connection, descriptors are validated and data is copied into (rx) or out of (tx) Flow's
+/// own frames.
+/// Packet metadata is private in every mode (ADR 006): a peer can write packet bytes it shares
+/// with Flow — in zero-copy mode also while the packet is in the graph, so it can change what is
+/// forwarded — but never Flow's metadata or where Flow reads and writes. Both roles admit only
+/// peers whose SO_PEERCRED uid/gid the options allow (by default Flow's own user and root), and a
+/// client checks the server before it sends anything. A server not trusted with packets in flight
+/// should be used in copy mode. See docs/memif.md, "What a peer can and cannot do".
 /// </remarks>
 public sealed partial class MemifInterface : IDisposable
 {
@@ -41,6 +45,7 @@ public sealed partial class MemifInterface : IDisposable
     private long _disconnects;
     private long _protocolErrors;
     private long _rejectedPeers;
+    private long _regionReuses;
     private string? _lastDisconnectReason;
     private string _peerName = "";
     private int _sharedReferences;
@@ -65,7 +70,7 @@ public sealed partial class MemifInterface : IDisposable
         {
             _jumboPool = PacketPool.Create(Math.Max(64, options.QueuePairs * 128), jumboFrame, name: $"memif-{options.InterfaceId}-jumbo");
         }
-        if (options.Role == MemifRole.Server)
+        if (options.Role == MemifRole.Server || !options.ZeroCopy)
         {
             _copyPool = PacketPool.Create(options.CopyPoolFrames, name: $"memif-{options.InterfaceId}-copy");
         }
@@ -108,6 +113,14 @@ public sealed partial class MemifInterface : IDisposable
     /// or a server whose user may not see this client's buffer memory (see <see cref="MemifOptions.BufferGroup"/>).
     /// </summary>
     public long RejectedPeers => Interlocked.Read(ref _rejectedPeers);
+
+    /// <summary>
+    /// Client zero-copy (<c>region_reused</c>): connections whose server got the same buffer region
+    /// a former server had mapped, because frames of the pool were still out (in the graph) at
+    /// reconnect or the region is a <see cref="MemifOptions.BufferGroup"/>'s. Otherwise each
+    /// reconnect puts fresh memory behind the pool. Copy mode never reuses a region.
+    /// </summary>
+    public long RegionReuses => Interlocked.Read(ref _regionReuses);
 
     /// <summary>Why the last connection ended (or a handshake was refused).</summary>
     public string? LastDisconnectReason => Volatile.Read(ref _lastDisconnectReason);
@@ -337,6 +350,10 @@ public sealed partial class MemifInterface : IDisposable
         if (options.BufferGroup is not null && (options.BufferGroup.Length == 0 || options.Role != MemifRole.Client))
         {
             errors.Add("BufferGroup: a non-empty name, and only in client role (the client owns the memory)");
+        }
+        if (!options.ZeroCopy && options.BufferGroup is not null && options.Role == MemifRole.Client)
+        {
+            errors.Add("ZeroCopy: copy mode gives each connection its own buffer region; it cannot share a BufferGroup's");
         }
         if (errors.Count > 0)
         {

@@ -29,8 +29,9 @@ public sealed record MemifOptions
     /// <summary>
     /// User ids a peer may run as, checked with SO_PEERCRED in both roles before anything is
     /// exchanged (a client never sends <see cref="Secret"/> to a server that fails it). Null:
-    /// Flow's own effective uid and root. In client role the peer owns the packet memory Flow's
-    /// graph reads, so allow only users already trusted with Flow's process memory.
+    /// Flow's own effective uid and root. In zero-copy client role the server can rewrite the bytes
+    /// of packets while they are in the graph (never their metadata): allow only users trusted
+    /// with that traffic, or turn <see cref="ZeroCopy"/> off.
     /// </summary>
     public IReadOnlyList<uint>? AllowedUids { get; init; }
 
@@ -95,7 +96,19 @@ public sealed record MemifOptions
     /// </summary>
     public string? BufferGroup { get; init; }
 
-    /// <summary>Frames in the copy pool that received packets land in (server role, chained frames).</summary>
+    /// <summary>
+    /// Client role: the buffer region is the memory of Flow's packet pool (true, the default), so
+    /// received buffers become packets and packets of that pool are sent without a copy, and the
+    /// server can read and write those frames while they are in the graph. False (copy mode, for
+    /// servers that are not trusted): the buffer region is a fresh memfd per connection, unmapped
+    /// when the connection ends; every received buffer is copied into a private frame of the copy
+    /// pool and every sent packet into a shared buffer, so nothing the server writes reaches a
+    /// packet once it was received, and a former server never sees later traffic. Cannot be
+    /// combined with <see cref="BufferGroup"/>. Server role: ignored, a server always copies.
+    /// </summary>
+    public bool ZeroCopy { get; init; } = true;
+
+    /// <summary>Frames in the copy pool that received packets land in (server role and client copy mode, chained frames).</summary>
     public int CopyPoolFrames { get; init; } = 8192;
 
     /// <summary>First delay before reconnecting after the peer went away; doubles up to <see cref="ReconnectMaxDelay"/>.</summary>

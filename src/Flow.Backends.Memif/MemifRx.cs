@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using Flow.Backends.Memif.Internal;
 using Flow.Backends.Memif.Protocol;
 
@@ -12,17 +11,20 @@ namespace Flow.Backends.Memif;
 /// peer pointed outside its region, was longer than its buffer, or chained too long;
 /// <c>pool_empty</c> — no frame to receive into; <c>too_long</c> — a chain longer than
 /// <see cref="MemifOptions.MaxFrameSize"/>.
-/// Client role: zero-copy — the ring's buffers are frames of Flow's pool and become packets;
-/// fresh frames refill the ring. Server role and chained frames: copied into Flow frames.
+/// Client role, zero-copy (the default): the ring's buffers are frames of Flow's pool and become
+/// packets; fresh frames refill the ring. Client copy mode (<see cref="MemifOptions.ZeroCopy"/>
+/// off), server role and chained frames: copied into private Flow frames, the shared buffer
+/// is posted again.
 /// While the link is down the source yields nothing; it never blocks.
 /// </summary>
 [Stage("memif_rx", "Receives packets from a memif queue (client: zero-copy; server: copy).")]
-public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>, IDisposable
+public sealed unsafe partial class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>, IDisposable
 {
     private readonly MemifInterface _interface;
     private readonly MemifQueue _queue;
     private readonly bool _ownsInterface;
     private readonly bool _isClient;
+    private readonly bool _copyClient;
     private readonly bool _interrupt;
     private readonly ushort _inputPort;
     private readonly int _bufferCapacity;
@@ -64,6 +66,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         _queue = memif.RxQueue(queue);
         _ownsInterface = ownsInterface;
         _isClient = memif.Role == MemifRole.Client;
+        _copyClient = memif.IsCopyClient;
         _interrupt = memif.Options.Interrupt;
         _inputPort = memif.Options.InputPort ?? (ushort)queue;
         _bufferCapacity = memif.Options.BufferSize;
@@ -93,13 +96,13 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         // control thread's Detach would spin on it (security review L5).
         try
         {
-            int n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
+            int n = Receive(ring, packets, nexts);
             if (n == 0 && _interrupt)
             {
                 // Clear the eventfd, then look once more: a burst published between the first look
                 // and the clear is seen now; one published later signals again (the fd stays readable).
                 Interop.Sys.ConsumeEventFd(ring.EventFd);
-                n = _isClient ? ReceiveAsClient(ring, packets, nexts) : ReceiveAsServer(ring, packets, nexts);
+                n = Receive(ring, packets, nexts);
             }
             return n;
         }
@@ -109,137 +112,21 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         }
     }
 
-    /// <summary>
-    /// Client, M2S ring: the server filled buffers we posted, up to <c>tail</c>. Take them as
-    /// packets, then post fresh frames and publish <c>head</c>.
-    /// </summary>
-    private int ReceiveAsClient(RingBinding ring, Span<Packet> packets, Span<Next> nexts)
-    {
-        Packet[] slots = _queue.Slots;
-        PacketPool pool = _interface.BufferPool!;
-        byte* regionBase = _interface.BufferRegionBase;
-        if (!ring.Primed)
-        {
-            ring.Primed = true;
-            ring.RefillClient(slots, pool, regionBase, _dataOffset, _bufferCapacity);
-        }
-        // Acquire: the server's descriptor writes are visible once we see its tail.
-        ushort tail = Volatile.Read(ref ring.Ring->Tail);
-        ushort cursor = ring.Tail;
-        int available = (ushort)(tail - cursor);
-        if (available == 0)
-        {
-            return 0;
-        }
-        if (available > (ushort)(ring.Head - cursor))
-        {
-            _queue.RaiseFault($"M2S tail {tail} ran past the head {ring.Head} we posted");
-            return 0;
-        }
-        int n = 0;
-        long bytes = 0;
-        long invalid = 0;
-        long poolEmpty = 0;
-        long tooLong = 0;
-        long copies = 0;
-        int mask = ring.Mask;
-        // Locals, not fields: stores through frame pointers would make the JIT reload fields per packet.
-        uint capacity = (uint)_bufferCapacity;
-        int dataOffset = _dataOffset;
-        ushort inputPort = _inputPort;
-        Next received = To(Output.Out);
-        while (available > 0 && n < packets.Length)
-        {
-            int slot = cursor & mask;
-            MemifDescriptor d = ring.Descriptors[slot]; // one copy: the peer may rewrite it under us
-            if (ring.SkippingChain)
-            {
-                ring.SkippingChain = (d.Flags & MemifConstants.DescriptorFlagNext) != 0;
-                cursor++;
-                available--;
-                continue;
-            }
-            if ((d.Flags & MemifConstants.DescriptorFlagNext) == 0)
-            {
-                Packet packet = slots[slot];
-                if (d.Length > capacity || d.Region != 1 || d.Offset != (uint)(packet.Frame + dataOffset - regionBase))
-                {
-                    invalid++; // the buffer stays in its slot and is posted again
-                }
-                else
-                {
-                    // Shared memory: the peer could have written the metadata; all of it is rewritten.
-                    pool.ResetReceived(packet, (int)d.Length, inputPort, PacketFlags.L2Valid);
-                    // The peer just wrote these bytes on its core: start fetching them now, so the
-                    // next stage's first look at the headers finds them (DPDK's l3fwd does the same).
-                    if (Sse.IsSupported)
-                    {
-                        Sse.Prefetch0(packet.Frame + dataOffset);
-                    }
-                    packets[n] = packet;
-                    nexts[n] = received;
-                    slots[slot] = default;
-                    bytes += d.Length;
-                    n++;
-                }
-                cursor++;
-                available--;
-                continue;
-            }
-            int segments = ChainLength(ring, cursor, available);
-            if (segments == 0)
-            {
-                break; // the chain is not complete yet
-            }
-            if (segments < 0)
-            {
-                invalid++;
-                segments = -segments;
-            }
-            else
-            {
-                ChainCopy outcome = CopyChainFromSlots(ring, slots, cursor, segments, out Packet copy);
-                if (outcome == ChainCopy.Copied)
-                {
-                    copies++;
-                    packets[n] = copy;
-                    nexts[n] = To(Output.Out);
-                    bytes += copy.Length;
-                    n++;
-                }
-                else
-                {
-                    Tally(outcome, ref invalid, ref tooLong, ref poolEmpty);
-                }
-            }
-            cursor += (ushort)segments;
-            available -= segments;
-        }
-        ring.Tail = cursor;
-        // A short refill is no drop: the ring just holds fewer buffers until frames come back.
-        ring.RefillClient(slots, pool, regionBase, _dataOffset, _bufferCapacity);
-        CountAll(n, bytes, invalid, poolEmpty, tooLong, copies);
-        return n;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Receive(RingBinding ring, Span<Packet> packets, Span<Next> nexts) =>
+        !_isClient ? ReceiveAsServer(ring, packets, nexts)
+        : _copyClient ? ReceiveAsCopyClient(ring, packets, nexts)
+        : ReceiveAsClient(ring, packets, nexts);
 
     /// <summary>
-    /// Server, S2M ring: the client filled buffers up to <c>head</c>. Validate each descriptor,
-    /// copy it into a Flow frame, then publish <c>tail</c> to give the slots back.
+    /// Copies the filled buffers from <paramref name="cursor"/> on (at most
+    /// <paramref name="available"/> descriptors) into private frames: the copy pool's, or the
+    /// jumbo pool's for chains and buffers longer than a copy frame. Advances the cursor past
+    /// what it consumed and counts everything.
     /// </summary>
-    private int ReceiveAsServer(RingBinding ring, Span<Packet> packets, Span<Next> nexts)
+    private int CopyOut<TSource>(RingBinding ring, TSource source, ref ushort cursor, int available, Span<Packet> packets, Span<Next> nexts)
+        where TSource : struct, IBufferSource
     {
-        ushort head = Volatile.Read(ref ring.Ring->Head); // acquire: descriptors and data are visible
-        ushort cursor = ring.Tail;
-        int available = (ushort)(head - cursor);
-        if (available == 0)
-        {
-            return 0;
-        }
-        if (available > ring.Size)
-        {
-            _queue.RaiseFault($"S2M head {head} is more than a ring ahead of tail {cursor}");
-            return 0;
-        }
         PacketPool pool = _interface.CopyPool!;
         int want = Math.Min(available, packets.Length);
         int got = pool.AllocateBulk(packets.Slice(0, want));
@@ -252,7 +139,8 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         int capacity = pool.FrameSize - pool.DataOffset;
         while (available > 0 && n < got)
         {
-            MemifDescriptor d = ring.Descriptors[cursor & mask];
+            int slot = cursor & mask;
+            MemifDescriptor d = ring.Descriptors[slot]; // one copy: the peer may rewrite it under us
             if (ring.SkippingChain)
             {
                 ring.SkippingChain = (d.Flags & MemifConstants.DescriptorFlagNext) != 0;
@@ -262,40 +150,38 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             }
             if ((d.Flags & MemifConstants.DescriptorFlagNext) == 0)
             {
-                byte* source = d.Length <= (uint)capacity ? ring.Resolve(d.Region, d.Offset, d.Length) : null;
-                if (source == null)
+                byte* buffer = source.Buffer(ring, slot, d);
+                if (buffer == null)
                 {
-                    if (d.Length > (uint)capacity && d.Length <= (uint)_maxFrame && ring.Resolve(d.Region, d.Offset, d.Length) != null)
-                    {
-                        // One big buffer (a peer with a large bsize): copy through the jumbo pool.
-                        if (CopySegments(ring, cursor, 1, out Packet big) == 0)
-                        {
-                            pool.Free(packets[n]);
-                            packets[n] = big;
-                            nexts[n] = To(Output.Out);
-                            bytes += big.Length;
-                            n++;
-                        }
-                        else
-                        {
-                            poolEmpty++;
-                        }
-                    }
-                    else
-                    {
-                        invalid++;
-                    }
+                    invalid++;
                 }
-                else
+                else if (d.Length <= (uint)capacity)
                 {
                     Packet packet = packets[n];
                     packet.Meta.Length = (ushort)d.Length;
                     packet.Meta.InputPort = _inputPort;
                     packet.Meta.Flags = PacketFlags.L2Valid;
-                    Buffer.MemoryCopy(source, packet.DataPointer, capacity, d.Length);
+                    Buffer.MemoryCopy(buffer, packet.DataPointer, capacity, d.Length);
                     nexts[n] = To(Output.Out);
                     bytes += d.Length;
                     n++;
+                }
+                else
+                {
+                    // One buffer longer than a copy frame (a peer with a large bsize): through the jumbo pool.
+                    ChainCopy outcome = CopyChain(ring, source, cursor, 1, out Packet big);
+                    if (outcome == ChainCopy.Copied)
+                    {
+                        pool.Free(packets[n]);
+                        packets[n] = big;
+                        nexts[n] = To(Output.Out);
+                        bytes += big.Length;
+                        n++;
+                    }
+                    else
+                    {
+                        Tally(outcome, ref invalid, ref tooLong, ref poolEmpty);
+                    }
                 }
                 cursor++;
                 available--;
@@ -313,7 +199,7 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
             }
             else
             {
-                ChainCopy outcome = CopySegments(ring, cursor, segments, out Packet copy);
+                ChainCopy outcome = CopyChain(ring, source, cursor, segments, out Packet copy);
                 if (outcome == ChainCopy.Copied)
                 {
                     pool.Free(packets[n]);
@@ -334,9 +220,6 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         {
             pool.FreeBulk(packets.Slice(n, got - n));
         }
-        ring.Tail = cursor;
-        // Release: we are done reading the buffers before the client may reuse them.
-        Volatile.Write(ref ring.Ring->Tail, cursor);
         CountAll(n, bytes, invalid, poolEmpty, tooLong, copies: n);
         return n;
     }
@@ -382,20 +265,36 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         }
     }
 
-    /// <summary>Client: copies a chain of our posted buffers into one jumbo frame.</summary>
-    private ChainCopy CopyChainFromSlots(RingBinding ring, Packet[] slots, ushort cursor, int segments, out Packet copy)
+    /// <summary>
+    /// Copies the chain of <paramref name="segments"/> descriptors at <paramref name="cursor"/>
+    /// into one jumbo frame. Every descriptor is read once and its buffer checked by
+    /// <paramref name="source"/> before a byte is copied; the copy uses those checked lengths,
+    /// whatever the peer writes into the ring meanwhile.
+    /// </summary>
+    private ChainCopy CopyChain<TSource>(RingBinding ring, TSource source, ushort cursor, int segments, out Packet copy)
+        where TSource : struct, IBufferSource
     {
         copy = default;
         PacketPool? jumbo = _interface.JumboPool;
+        const int MaxSegments = 64;
+        if (segments > MaxSegments)
+        {
+            return ChainCopy.InvalidDescriptor;
+        }
+        byte** buffers = stackalloc byte*[MaxSegments];
+        uint* lengths = stackalloc uint[MaxSegments];
         long total = 0;
         for (int i = 0; i < segments; i++)
         {
-            uint length = ring.Descriptors[(cursor + i) & ring.Mask].Length;
-            if (length > (uint)_bufferCapacity)
+            int slot = (cursor + i) & ring.Mask;
+            MemifDescriptor d = ring.Descriptors[slot];
+            buffers[i] = source.Buffer(ring, slot, d);
+            if (buffers[i] == null)
             {
                 return ChainCopy.InvalidDescriptor;
             }
-            total += length;
+            lengths[i] = d.Length;
+            total += d.Length;
         }
         if (total > _maxFrame || jumbo is null || total > jumbo.FrameSize - jumbo.DataOffset)
         {
@@ -409,12 +308,8 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         long written = 0;
         for (int i = 0; i < segments; i++)
         {
-            int slot = (cursor + i) & ring.Mask;
-            // Length re-read could differ from the validated one: clamp with the validated total.
-            uint length = Math.Min(ring.Descriptors[slot].Length, (uint)_bufferCapacity);
-            length = (uint)Math.Min(length, total - written);
-            Buffer.MemoryCopy(slots[slot].Frame + _dataOffset, destination + written, total - written, length);
-            written += length;
+            Buffer.MemoryCopy(buffers[i], destination + written, total - written, lengths[i]);
+            written += lengths[i];
         }
         copy.Meta.Length = (ushort)written;
         copy.Meta.InputPort = _inputPort;
@@ -422,46 +317,14 @@ public sealed unsafe class MemifRx : SourceStage<MemifRx.Output, MemifRx.Reason>
         return ChainCopy.Copied;
     }
 
-    /// <summary>Server: validates and copies peer buffers into one jumbo frame.</summary>
-    private ChainCopy CopySegments(RingBinding ring, ushort cursor, int segments, out Packet copy)
+    /// <summary>
+    /// Where a filled descriptor's bytes are, checked against what this side knows: null when the
+    /// descriptor does not name a buffer it may point at. A struct, so each receive path gets its
+    /// own specialized copy of <see cref="CopyOut"/> and <see cref="CopyChain"/>.
+    /// </summary>
+    private interface IBufferSource
     {
-        copy = default;
-        PacketPool? jumbo = _interface.JumboPool;
-        Span<MemifDescriptor> chain = stackalloc MemifDescriptor[Math.Min(segments, 64)];
-        if (segments > chain.Length)
-        {
-            return ChainCopy.InvalidDescriptor;
-        }
-        long total = 0;
-        for (int i = 0; i < segments; i++)
-        {
-            chain[i] = ring.Descriptors[(cursor + i) & ring.Mask];
-            if (ring.Resolve(chain[i].Region, chain[i].Offset, chain[i].Length) == null)
-            {
-                return ChainCopy.InvalidDescriptor;
-            }
-            total += chain[i].Length;
-        }
-        if (total > _maxFrame || jumbo is null || total > jumbo.FrameSize - jumbo.DataOffset)
-        {
-            return ChainCopy.TooLong;
-        }
-        if (!jumbo.TryAllocate(out copy))
-        {
-            return ChainCopy.PoolEmpty;
-        }
-        byte* destination = copy.DataPointer;
-        long written = 0;
-        for (int i = 0; i < segments; i++)
-        {
-            byte* source = ring.Resolve(chain[i].Region, chain[i].Offset, chain[i].Length);
-            Buffer.MemoryCopy(source, destination + written, total - written, chain[i].Length);
-            written += chain[i].Length;
-        }
-        copy.Meta.Length = (ushort)written;
-        copy.Meta.InputPort = _inputPort;
-        copy.Meta.Flags = PacketFlags.L2Valid;
-        return ChainCopy.Copied;
+        byte* Buffer(RingBinding ring, int slot, in MemifDescriptor d);
     }
 
     private void CountAll(int packets, long bytes, long invalid, long poolEmpty, long tooLong, long copies)

@@ -1,5 +1,4 @@
 using Flow.Backends.Memif.Internal;
-using Flow.Backends.Memif.Protocol;
 
 namespace Flow.Backends.Memif;
 
@@ -12,17 +11,19 @@ namespace Flow.Backends.Memif;
 /// the peer posted can hold in one chain.
 /// Client role: packets whose frames are in the shared pool go out without a copy (their
 /// frames return to the pool when the server hands the slots back); others are copied,
-/// chained over several buffers when longer than one. Server role: copied into the buffers
-/// the client posted. One eventfd signal per burst, only when the peer asked for interrupts.
+/// chained over several buffers when longer than one. Client copy mode
+/// (<see cref="MemifOptions.ZeroCopy"/> off): every packet is copied into the buffers its ring
+/// slots own and freed at once. Server role: copied into the buffers the client posted. One eventfd signal per burst, only when the peer asked for interrupts.
 /// </summary>
 [Stage("memif_tx", "Transmits packets on a memif queue (client: zero-copy from the shared pool; server: copy).",
     Accepts = typeof(Carries.Ethernet))]
-public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposable
+public sealed unsafe partial class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposable
 {
     private readonly MemifInterface _interface;
     private readonly MemifQueue _queue;
     private readonly bool _ownsInterface;
     private readonly bool _isClient;
+    private readonly bool _copyClient;
     private readonly int _bufferCapacity;
     private readonly int _dataOffset;
     private readonly int _maxFrame;
@@ -56,6 +57,7 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
         _queue = memif.TxQueue(queue);
         _ownsInterface = ownsInterface;
         _isClient = memif.Role == MemifRole.Client;
+        _copyClient = memif.IsCopyClient;
         _bufferCapacity = memif.Options.BufferSize;
         _dataOffset = PacketPool.DefaultDataOffset;
         _maxFrame = memif.Options.MaxFrameSize;
@@ -77,7 +79,11 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
         // finally: see MemifRx.Poll (security review L5).
         try
         {
-            if (_isClient)
+            if (_copyClient)
+            {
+                TransmitAsCopyClient(ring, packets, nexts);
+            }
+            else if (_isClient)
             {
                 TransmitAsClient(ring, packets, nexts);
             }
@@ -90,230 +96,6 @@ public sealed unsafe class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposabl
         {
             _queue.Exit();
         }
-    }
-
-    /// <summary>
-    /// Client, S2M ring: reclaim the slots the server returned (up to its <c>tail</c>), fill
-    /// free slots, publish <c>head</c>.
-    /// </summary>
-    private void TransmitAsClient(RingBinding ring, ReadOnlySpan<Packet> packets, Span<Next> nexts)
-    {
-        Packet[] slots = _queue.Slots;
-        PacketPool pool = _interface.BufferPool!;
-        byte* regionBase = _interface.BufferRegionBase;
-        int mask = ring.Mask;
-
-        ushort tail = Volatile.Read(ref ring.Ring->Tail); // acquire: the server is done with those buffers
-        int returned = (ushort)(tail - ring.Tail);
-        int inFlight = (ushort)(ring.Head - ring.Tail);
-        if (returned > inFlight)
-        {
-            _queue.RaiseFault($"S2M tail {tail} ran past the head {ring.Head} we published");
-            nexts.Slice(0, packets.Length).Fill(Drop(Reason.LinkDown));
-            return;
-        }
-        if (returned > 0)
-        {
-            int start = ring.Tail & mask;
-            int first = Math.Min(returned, ring.Size - start);
-            pool.FreeBulk(new ReadOnlySpan<Packet>(slots, start, first));
-            if (returned > first)
-            {
-                pool.FreeBulk(new ReadOnlySpan<Packet>(slots, 0, returned - first));
-            }
-            ring.Tail = tail;
-        }
-
-        ushort head = ring.Head;
-        int free = ring.Size - (ushort)(head - ring.Tail);
-        Span<Packet> copied = stackalloc Packet[packets.Length];
-        Span<Packet> chainBuffers = stackalloc Packet[64];
-        int copiedCount = 0;
-        int sent = 0;
-        long bytes = 0;
-        long ringFull = 0;
-        long poolEmpty = 0;
-        for (int i = 0; i < packets.Length; i++)
-        {
-            Packet packet = packets[i];
-            int length = packet.Length;
-            if (length <= _bufferCapacity && pool.Contains(packet.Frame))
-            {
-                if (free == 0)
-                {
-                    nexts[i] = Drop(Reason.RingFull);
-                    ringFull++;
-                    continue;
-                }
-                int slot = head & mask;
-                MemifDescriptor.Write(ref ring.Descriptors[slot], 0, 1, (uint)length, (uint)(packet.DataPointer - regionBase));
-                slots[slot] = packet;
-                head++;
-                free--;
-                nexts[i] = Next.Consumed;
-                sent++;
-                bytes += length;
-                continue;
-            }
-            // Copy path: a foreign frame, or longer than one buffer (chained).
-            int segments = Math.Max(1, (length + _bufferCapacity - 1) / _bufferCapacity);
-            if (length > _maxFrame || segments > _maxChain || segments > 64)
-            {
-                nexts[i] = Drop(Reason.TooLong);
-                continue;
-            }
-            if (segments > free)
-            {
-                nexts[i] = Drop(Reason.RingFull);
-                ringFull++;
-                continue;
-            }
-            Span<Packet> buffers = chainBuffers.Slice(0, segments);
-            int got = pool.AllocateBulk(buffers);
-            if (got != segments)
-            {
-                pool.FreeBulk(buffers.Slice(0, got));
-                poolEmpty++;
-                nexts[i] = Drop(Reason.PoolEmpty);
-                continue;
-            }
-            byte* source = packet.DataPointer;
-            int offset = 0;
-            for (int s = 0; s < segments; s++)
-            {
-                int chunk = Math.Min(_bufferCapacity, length - offset);
-                Packet buffer = buffers[s];
-                Buffer.MemoryCopy(source + offset, buffer.Frame + _dataOffset, _bufferCapacity, chunk);
-                int slot = head & mask;
-                MemifDescriptor.Write(ref ring.Descriptors[slot], s + 1 < segments ? MemifConstants.DescriptorFlagNext : (ushort)0, 1,
-                    (uint)chunk, (uint)(buffer.Frame + _dataOffset - regionBase));
-                slots[slot] = buffer;
-                head++;
-                offset += chunk;
-            }
-            free -= segments;
-            copied[copiedCount++] = packet;
-            nexts[i] = Next.Consumed;
-            sent++;
-            bytes += length;
-        }
-        if (head != ring.Head)
-        {
-            ring.Head = head;
-            // Release: descriptors and buffer contents are written before the server sees head.
-            Volatile.Write(ref ring.Ring->Head, head);
-            ring.NotifyPeer();
-        }
-        if (copiedCount > 0)
-        {
-            PacketPools.Free(copied.Slice(0, copiedCount));
-        }
-        _queue.AddCounters(sent, bytes, ringFull, 0, poolEmpty, copiedCount);
-    }
-
-    /// <summary>
-    /// Server, M2S ring: the client posted empty buffers up to <c>head</c>; copy packets into
-    /// them (validated), set lengths and chain flags, publish <c>tail</c>.
-    /// </summary>
-    private void TransmitAsServer(RingBinding ring, ReadOnlySpan<Packet> packets, Span<Next> nexts)
-    {
-        ushort head = Volatile.Read(ref ring.Ring->Head); // acquire: posted descriptors are visible
-        ushort tail = ring.Tail;
-        int free = (ushort)(head - tail);
-        if (free > ring.Size)
-        {
-            _queue.RaiseFault($"M2S head {head} is more than a ring ahead of tail {tail}");
-            nexts.Slice(0, packets.Length).Fill(Drop(Reason.LinkDown));
-            return;
-        }
-        int mask = ring.Mask;
-        int sent = 0;
-        long bytes = 0;
-        long ringFull = 0;
-        long invalid = 0;
-        int chainLimit = Math.Min(_maxChain, 64);
-        byte** targets = stackalloc byte*[64];
-        int* sizes = stackalloc int[64];
-        for (int i = 0; i < packets.Length; i++)
-        {
-            Packet packet = packets[i];
-            int length = packet.Length;
-            if (length > _maxFrame)
-            {
-                nexts[i] = Drop(Reason.TooLong);
-                continue;
-            }
-            // First pass: validate the posted buffers this packet needs, without writing anything.
-            int used = 0;
-            int room = 0;
-            bool bad = false;
-            while (room < length || used == 0)
-            {
-                if (used == free || used == chainLimit)
-                {
-                    break;
-                }
-                MemifDescriptor d = ring.Descriptors[(tail + used) & mask]; // one copy: the client may rewrite it
-                byte* buffer = d.Length == 0 ? null : ring.Resolve(d.Region, d.Offset, d.Length);
-                if (buffer == null)
-                {
-                    bad = true;
-                    break;
-                }
-                targets[used] = buffer;
-                sizes[used] = (int)Math.Min(d.Length, (uint)(_maxFrame + 1));
-                room += sizes[used];
-                used++;
-            }
-            if (bad)
-            {
-                // A buffer the client posted lies outside its regions: the ring is unusable.
-                _queue.RaiseFault("a posted M2S descriptor lies outside the client's regions");
-                invalid++;
-                nexts.Slice(i, packets.Length - i).Fill(Drop(Reason.LinkDown));
-                break;
-            }
-            if (room < length)
-            {
-                if (used == chainLimit)
-                {
-                    nexts[i] = Drop(Reason.TooLong);
-                }
-                else
-                {
-                    nexts[i] = Drop(Reason.RingFull);
-                    ringFull++;
-                }
-                continue;
-            }
-            // Second pass: copy and publish lengths and chain flags.
-            byte* source = packet.DataPointer;
-            int offset = 0;
-            for (int k = 0; k < used; k++)
-            {
-                int chunk = Math.Min(sizes[k], length - offset);
-                Buffer.MemoryCopy(source + offset, targets[k], sizes[k], chunk);
-                offset += chunk;
-                ref MemifDescriptor d = ref ring.Descriptors[(tail + k) & mask];
-                d.Length = (uint)chunk;
-                d.Flags = k + 1 < used ? MemifConstants.DescriptorFlagNext : (ushort)0;
-            }
-            tail += (ushort)used;
-            free -= used;
-            bytes += length;
-            sent++;
-            nexts[i] = Next.Consumed;
-        }
-        if (tail != ring.Tail)
-        {
-            ring.Tail = tail;
-            // Release: buffer contents and descriptor lengths are written before the client sees tail.
-            Volatile.Write(ref ring.Ring->Tail, tail);
-            ring.NotifyPeer();
-        }
-        // Every packet was copied or dropped: the consumed ones are freed here.
-        FreeConsumed(packets, nexts);
-        _queue.AddCounters(sent, bytes, ringFull, invalid, 0, sent);
     }
 
     private static void FreeConsumed(ReadOnlySpan<Packet> packets, Span<Next> nexts)

@@ -261,7 +261,11 @@ public class MemifHostileServerTests
         Assert.Equal(0, client.SharedPool.InvalidFrees);
     }
 
-    /// <summary>Plays the server: a 64-byte frame in the buffer posted in slot 0, and garbage over its metadata.</summary>
+    /// <summary>
+    /// Plays the server: a 64-byte frame in the buffer posted in slot 0, and garbage over the
+    /// frame's headroom (the shared bytes before the data, where metadata lived before ADR 006;
+    /// the receive must not take anything from there).
+    /// </summary>
     private static unsafe void FillPostedFrameAsAServerMight(MemifInterface client)
     {
         var ring = client.ClientRing(s2m: false, 0);

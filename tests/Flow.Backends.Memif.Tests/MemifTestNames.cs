@@ -13,6 +13,18 @@ internal static class MemifTestNames
         return $"{Directory}/{what}-{Environment.ProcessId}-{Guid.NewGuid():N}.sock";
     }
 
+    /// <summary>Inode of an open fd (memfds get a new one each): tells two regions apart even when fd numbers are reused.</summary>
+    public static unsafe ulong Inode(int fd)
+    {
+        Interop.Sys.Statx buffer = default;
+        Xunit.Assert.Equal(0, Interop.Sys.StatxCall(fd, "", Interop.Sys.AT_EMPTY_PATH, Interop.Sys.STATX_TYPE, &buffer));
+        return buffer.Inode;
+    }
+
+    /// <summary>True when this process maps the file with inode <paramref name="inode"/> (a line of /proc/self/maps names it).</summary>
+    public static bool IsMapped(ulong inode) =>
+        File.ReadLines("/proc/self/maps").Any(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: > 4 } fields && fields[4] == inode.ToString());
+
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
 
     /// <summary>Bounded wait polling a condition (no sleeps as synchronisation).</summary>

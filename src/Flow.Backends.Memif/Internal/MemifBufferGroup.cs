@@ -30,6 +30,32 @@ internal sealed unsafe class MemifBufferGroup
 
     public int BufferSize { get; }
 
+    /// <summary>A named group (several interfaces, several peers) rather than one interface's private buffers.</summary>
+    public bool IsShared => _name.Length > 0;
+
+    /// <summary>
+    /// Private buffers only: puts fresh memory behind the pool's frames when none of them is out
+    /// (security review M5). The region is then shown to nobody yet. False when a frame is in the
+    /// graph (its bytes must stay) or the kernel refused; the old memory stays.
+    /// </summary>
+    public bool TryRenew()
+    {
+        if (IsShared)
+        {
+            return false; // other members' peers map it now
+        }
+        bool renewed = false;
+        if (!Pool.TryWhileAllFramesHome(() => renewed = Region.TryReplace("flow-memif-buffers")) || !renewed)
+        {
+            return false;
+        }
+        lock (_exposureLock)
+        {
+            _exposedTo = null;
+        }
+        return true;
+    }
+
     /// <summary>A private region and pool (no group): one member, never shared.</summary>
     public static MemifBufferGroup CreatePrivate(string poolName, int frames, int bufferSize) =>
         Create(name: "", poolName, frames, bufferSize);
@@ -76,8 +102,8 @@ internal sealed unsafe class MemifBufferGroup
     /// (with the uid that did) when another user already has. A server keeps its mapping after
     /// it disconnects and nothing can revoke it, so the region is shown to one user besides root
     /// and Flow's own (who can read Flow's memory anyway) for the pool's lifetime (security
-    /// review M5). A fresh memfd per connection would need the pool's frames swapped under
-    /// packets still in the graph, which PacketPool cannot do.
+    /// review M5). <see cref="TryRenew"/> starts a fresh record when it can put new memory behind
+    /// the pool; while packets of the pool are in the graph it cannot, and this guard remains.
     /// </summary>
     public bool TryExposeTo(uint uid, out uint earlier)
     {

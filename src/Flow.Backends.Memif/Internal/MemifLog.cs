@@ -20,6 +20,9 @@ internal static partial class MemifLog
     [LoggerMessage(5, LogLevel.Error, "memif {Interface}: control loop failed.")]
     public static partial void ControlLoopFailed(ILogger logger, string @interface, Exception exception);
 
+    [LoggerMessage(7, LogLevel.Warning, "memif {Interface}: the buffer region the last server mapped is kept for the next one ({Outstanding} frames still in use or a shared group): region_reused.")]
+    public static partial void RegionReused(ILogger logger, string @interface, int outstanding);
+
     [LoggerMessage(6, LogLevel.Error, "memif {Interface}: a {Event} handler threw; the interface carries on.")]
     public static partial void HandlerFailed(ILogger logger, string @interface, string @event, Exception exception);
 }

@@ -27,6 +27,47 @@ internal sealed unsafe class MemifRegion : IDisposable
     /// </summary>
     public static MemifRegion Create(string name, ulong size)
     {
+        int fd = NewSealedMemfd(name, size);
+        MemifRegion? region = Map(fd, size);
+        if (region is null)
+        {
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            Interop.Sys.Close(fd); // Map takes the fd only when it succeeds
+            throw new IOException($"mmap of the memif region failed: errno {errno}");
+        }
+        return region;
+    }
+
+    /// <summary>
+    /// Puts a fresh sealed memfd (zeroed) behind the same addresses, atomically (mmap MAP_FIXED
+    /// replaces the old mapping in one step, so no address is ever unmapped), and closes the
+    /// old one: whoever kept the old fd or mapping no longer shares anything with this process.
+    /// False (the old memory stays) when the kernel refuses.
+    /// </summary>
+    public bool TryReplace(string name)
+    {
+        int fd;
+        try
+        {
+            fd = NewSealedMemfd(name, Size);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        void* address = Interop.Sys.Mmap(_base, (nuint)Size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
+            Interop.Sys.MAP_SHARED | Interop.Sys.MAP_FIXED, fd, 0);
+        if (address != _base)
+        {
+            Interop.Sys.Close(fd);
+            return false;
+        }
+        Interop.Sys.Close(Interlocked.Exchange(ref _fd, fd));
+        return true;
+    }
+
+    private static int NewSealedMemfd(string name, ulong size)
+    {
         int fd = Interop.Sys.MemfdCreate(name, Interop.Sys.MFD_CLOEXEC | Interop.Sys.MFD_ALLOW_SEALING);
         if (fd < 0)
         {
@@ -39,14 +80,7 @@ internal sealed unsafe class MemifRegion : IDisposable
             Interop.Sys.Close(fd);
             throw new IOException($"sizing or sealing the memif region failed: errno {errno}");
         }
-        MemifRegion? region = Map(fd, size);
-        if (region is null)
-        {
-            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            Interop.Sys.Close(fd); // Map takes the fd only when it succeeds
-            throw new IOException($"mmap of the memif region failed: errno {errno}");
-        }
-        return region;
+        return fd;
     }
 
     /// <summary>Maps a region fd (own or the peer's); null when mmap fails (the fd stays the caller's). Takes ownership of the fd on success.</summary>

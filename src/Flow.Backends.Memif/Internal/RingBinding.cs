@@ -30,6 +30,14 @@ internal sealed unsafe class RingBinding
     /// <summary>Rx: inside an over-long chain whose end has not arrived; skip up to its last segment.</summary>
     public bool SkippingChain;
 
+    /// <summary>
+    /// Client copy mode: offset in region 1 of slot 0's buffer; slot <c>i</c> owns the
+    /// <see cref="FixedBufferSize"/> bytes after <c>i</c> buffers, for the whole connection (as
+    /// DPDK's memif does without zero-copy). Unused in zero-copy and server role.
+    /// </summary>
+    public uint FixedBuffers;
+    public int FixedBufferSize;
+
     public RingBinding(MemifRingHeader* ring, int log2Size, int eventFd, MemifRegion[] regions)
     {
         Ring = ring;
@@ -59,6 +67,35 @@ internal sealed unsafe class RingBinding
             return null;
         }
         return bases[region] + offset;
+    }
+
+    /// <summary>Client copy mode: offset in region 1 of the buffer slot <paramref name="slot"/> owns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint FixedOffset(int slot) => FixedBuffers + (uint)slot * (uint)FixedBufferSize;
+
+    /// <summary>Client copy mode: the buffer slot <paramref name="slot"/> owns (inside region 1, which this binding maps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* FixedBuffer(int slot) => _regionBase[1] + FixedOffset(slot);
+
+    /// <summary>
+    /// Client copy mode, rx: posts every free slot's own buffer (whole capacity, no chain flag,
+    /// whatever the server left in the descriptor) and publishes head.
+    /// </summary>
+    public void RefillFixed()
+    {
+        ushort head = Head;
+        int free = Size - (ushort)(head - Tail);
+        for (int i = 0; i < free; i++)
+        {
+            int slot = (head + i) & Mask;
+            MemifDescriptor.Write(ref Descriptors[slot], 0, 1, (uint)FixedBufferSize, FixedOffset(slot));
+        }
+        if (free > 0)
+        {
+            Head = (ushort)(head + free);
+            // Release: descriptors are written before the server can see the new head.
+            Volatile.Write(ref Ring->Head, Head);
+        }
     }
 
     /// <summary>Signals the peer after a burst unless it asked not to be interrupted (it polls).</summary>

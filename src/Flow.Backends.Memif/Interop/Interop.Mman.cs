@@ -9,6 +9,7 @@ internal static partial class Interop
         public const int PROT_READ = 1;
         public const int PROT_WRITE = 2;
         public const int MAP_SHARED = 1;
+        public const int MAP_FIXED = 0x10;
         public static readonly void* MapFailed = (void*)-1;
 
         [LibraryImport(Libraries.Libc, EntryPoint = "mmap", SetLastError = true)]

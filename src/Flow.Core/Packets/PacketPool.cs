@@ -419,6 +419,43 @@ public sealed unsafe class PacketPool : IDisposable
     public void Free(Packet packet) => FreeBulk(new ReadOnlySpan<Packet>(in packet));
 
     /// <summary>
+    /// Runs <paramref name="action"/> only while no frame of the pool is allocated (none is in a
+    /// graph, a ring or a peer's hands), and says whether it ran. A backend uses it to replace the
+    /// memory behind the frames (memif: a fresh memfd mapped over the same addresses, so a former
+    /// peer never sees later traffic). For the duration the shared free list is held empty, so an
+    /// allocation on another thread fails (counted in <see cref="AllocationFailures"/>) rather than
+    /// take a frame being replaced. Frames parked in a worker's cache are free and count as home;
+    /// the action must leave every frame address valid, since such a worker may still take one.
+    /// </summary>
+    public bool TryWhileAllFramesHome(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        var held = new uint[_frameCount]; // control path: one allocation per call is fine
+        int got = 0;
+        int n;
+        while (got < held.Length && (n = _free.Dequeue(held.AsSpan(got))) > 0)
+        {
+            got += n;
+        }
+        try
+        {
+            for (int i = 0; i < _frameCount; i++)
+            {
+                if (Volatile.Read(ref _metadata[i].Owner) == AllocatedCanary)
+                {
+                    return false;
+                }
+            }
+            action();
+            return true;
+        }
+        finally
+        {
+            _free.Enqueue(held.AsSpan(0, got));
+        }
+    }
+
+    /// <summary>
     /// Copies <paramref name="source"/> (data and metadata such as offsets, flags, input port)
     /// into a fresh frame of this pool; false (counted) when the pool is empty or the data does
     /// not fit. Flooding stages use this: Flow floods by copy, not by reference count (ADR 001).

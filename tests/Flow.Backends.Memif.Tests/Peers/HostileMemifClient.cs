@@ -33,6 +33,14 @@ internal sealed unsafe class HostileMemifClient : IDisposable
 
     public MemifDescriptor* S2MDescriptors => (MemifDescriptor*)((byte*)S2M + MemifConstants.RingHeaderSize);
 
+    /// <summary>The ring Flow's server transmits on (the client posts empty buffers here).</summary>
+    public MemifRingHeader* M2S => (MemifRingHeader*)((byte*)S2M + MemifRingHeader.SizeOf(Log2RingSize));
+
+    public MemifDescriptor* M2SDescriptors => (MemifDescriptor*)((byte*)M2S + MemifConstants.RingHeaderSize);
+
+    /// <summary>The one region (rings, then buffers) as this peer maps it, and its memfd.</summary>
+    public MemifRegion Region => _regions[0];
+
     /// <summary>Bytes of the one region (rings then buffers).</summary>
     public uint RegionSize { get; private set; }
 
@@ -199,14 +207,21 @@ internal sealed unsafe class HostileMemifClient : IDisposable
         return reply;
     }
 
-    /// <summary>INIT, one region (rings + 2×ring buffers), one ring pair, CONNECT — all by the book.</summary>
-    public void Handshake(uint id, bool sealRegion = true)
+    /// <summary>
+    /// INIT, one region (rings + 2×ring buffers), one ring pair, CONNECT — all by the book.
+    /// <paramref name="sealRegion"/> false: no seals at all (a server refuses it);
+    /// <paramref name="onlyShrinkSeal"/>: sealed against shrinking only, as a server requires,
+    /// leaving this peer free to grow it and add seals later.
+    /// </summary>
+    public void Handshake(uint id, bool sealRegion = true, bool onlyShrinkSeal = false)
     {
         Send(Init(id));
         Assert.Equal(MemifMessageType.Ack, Receive().Type);
         int ringBytes = MemifRingHeader.SizeOf(Log2RingSize);
         RegionSize = (uint)(2 * ringBytes + 2 * RingSlots * BufferSize);
-        MemifRegion region = sealRegion ? MemifRegion.Create("hostile", RegionSize) : CreateUnsealed(RegionSize);
+        MemifRegion region = !sealRegion ? CreateUnsealed(RegionSize, seals: 0)
+            : onlyShrinkSeal ? CreateUnsealed(RegionSize, Interop.Sys.F_SEAL_SHRINK)
+            : MemifRegion.Create("hostile", RegionSize);
         _regions.Add(region);
         for (int r = 0; r < 2; r++)
         {
@@ -249,15 +264,32 @@ internal sealed unsafe class HostileMemifClient : IDisposable
         d->Flags = next ? MemifConstants.DescriptorFlagNext : (ushort)0;
     }
 
+    /// <summary>Writes descriptor <paramref name="slot"/> of the M2S ring (an empty buffer posted for Flow to fill).</summary>
+    public void Post(int slot, ushort region, uint offset, uint length)
+    {
+        MemifDescriptor* d = M2SDescriptors + (slot & (RingSlots - 1));
+        d->Region = region;
+        d->Offset = offset;
+        d->Length = length;
+        d->Flags = 0;
+    }
+
+    /// <summary>Publishes head (the client's index) on the M2S ring: buffers posted up to it.</summary>
+    public void PublishM2SHead(ushort head) => Volatile.Write(ref M2S->Head, head);
+
     /// <summary>Publishes head (the client's index) on the S2M ring.</summary>
     public void PublishHead(ushort head) => Volatile.Write(ref S2M->Head, head);
 
     public ushort Tail => Volatile.Read(ref S2M->Tail);
 
-    private static MemifRegion CreateUnsealed(ulong size)
+    private static MemifRegion CreateUnsealed(ulong size, int seals)
     {
-        int fd = Interop.Sys.MemfdCreate("hostile-unsealed", Interop.Sys.MFD_CLOEXEC);
+        int fd = Interop.Sys.MemfdCreate("hostile-unsealed", Interop.Sys.MFD_CLOEXEC | (seals != 0 ? Interop.Sys.MFD_ALLOW_SEALING : 0u));
         Assert.Equal(0, Interop.Sys.Ftruncate(fd, (long)size));
+        if (seals != 0)
+        {
+            Assert.Equal(0, Interop.Sys.Fcntl(fd, Interop.Sys.F_ADD_SEALS, seals));
+        }
         return MemifRegion.Map(fd, size)!;
     }
 

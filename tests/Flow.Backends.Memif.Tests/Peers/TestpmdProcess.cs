@@ -72,6 +72,19 @@ internal sealed partial class TestpmdProcess : IDisposable
         _process.StandardInput.Flush();
     }
 
+    /// <summary>
+    /// <c>start</c>, returning once testpmd printed its forwarding set-up (after which it launches
+    /// the forwarding cores). Unless started with <c>--no-flush-rx</c>, testpmd drains its rx
+    /// queues at this point (flush_fwd_rx_queues): frames sent meanwhile are thrown away.
+    /// </summary>
+    public void StartForwarding()
+    {
+        int mark = Output.Length;
+        Send("start");
+        Assert.True(MemifTestNames.WaitUntil(() => Output.Length > mark && Output[mark..].Contains("packets/burst=")),
+            "testpmd did not start forwarding: " + Output[mark..]);
+    }
+
     /// <summary>Link status as testpmd reports it (memif: up once connected).</summary>
     public bool WaitLinkUp()
     {
