@@ -17,12 +17,14 @@ internal sealed class ControlVerb(IControlCommand command, Type? stageType)
 
     public IEnumerable<ControlArgument> Positionals => Command.Arguments.Where(a => a.Positional);
 
-    /// <summary><c>mac add &lt;mac&gt; --vlan N --port name</c>: positionals first, then the named ones.</summary>
-    public string Usage => string.Join(' ', [Name, .. Arguments]);
+    /// <summary>The arguments in usage order: positionals first, then the named ones.</summary>
+    public IEnumerable<ControlArgument> Ordered => Positionals.Concat(Command.Arguments.Where(a => !a.Positional));
 
-    /// <summary>The arguments as a usage line shows them, without the command's name.</summary>
-    public IEnumerable<string> Arguments =>
-        Positionals.Concat(Command.Arguments.Where(a => !a.Positional)).Select(a => a.Usage);
+    /// <summary>The arguments as a usage line shows them: <c>&lt;mac&gt; --vlan N --port name</c>.</summary>
+    public string ArgumentUsage => string.Join(' ', Ordered.Select(a => a.Usage));
+
+    /// <summary><c>mac add &lt;mac&gt; --vlan N --port name</c>.</summary>
+    public string Usage => Command.Arguments.Count == 0 ? Name : $"{Name} {ArgumentUsage}";
 
     public string Source => StageType is null ? Command.GetType().FullName! : $"{Command.GetType().FullName} of stage type {StageType.FullName}";
 }

@@ -36,7 +36,7 @@ internal sealed class HelpControlCommand(ControlDispatcher dispatcher) : IContro
 
     private static ControlReply List(IEnumerable<ControlVerb> verbs, string message) =>
         ControlReply.Table(["command", "arguments", "help"],
-            verbs.Select(v => (IReadOnlyList<string>)[v.Name, string.Join(' ', v.Arguments), v.Command.Help]).ToList(), message);
+            verbs.Select(v => (IReadOnlyList<string>)[v.Name, v.ArgumentUsage, v.Command.Help]).ToList(), message);
 
     private static ControlReply Describe(ControlVerb verb)
     {
@@ -46,9 +46,8 @@ internal sealed class HelpControlCommand(ControlDispatcher dispatcher) : IContro
         {
             message += " (choose one with --stage <name>)";
         }
-        IEnumerable<ControlArgument> ordered = verb.Positionals.Concat(verb.Command.Arguments.Where(a => !a.Positional));
         return ControlReply.Table(["argument", "value", "required", "help"],
-            ordered.Select(a => (IReadOnlyList<string>)[a.Positional ? a.Name : "--" + a.Name, a.Value.Kind, a.Required ? "yes" : "no", a.Help]).ToList(),
+            verb.Ordered.Select(a => (IReadOnlyList<string>)[a.Positional ? a.Name : "--" + a.Name, a.Value.Kind, a.Required ? "yes" : "no", a.Help]).ToList(),
             message);
     }
 }
