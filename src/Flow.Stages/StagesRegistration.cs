@@ -11,32 +11,15 @@ public static class StagesRegistration
     /// <summary>
     /// Adds the switch stages: <c>vlan_classifier</c>, <c>mac_learner</c>, <c>l2_forwarder</c>,
     /// <c>vlan_tagger</c>, and <c>input_port</c> (stamps a port's id after an rx that does not).
+    /// The switch's control verbs come with its <c>l2_forwarder</c> (<see cref="IControlledStage"/>).
     /// </summary>
     public static IServiceCollection AddFlowSwitching(this IServiceCollection services)
     {
-        services.AddSwitchControlCommands();
         services.AddFlowStage<VlanClassifier, VlanClassifierOptions>();
         services.AddFlowStage<MacLearner, MacLearnerOptions>();
         services.AddFlowStage<L2Forwarder, L2ForwarderOptions>();
         services.AddFlowStage<VlanTagger>();
         services.AddFlowStage<InputPortStamper, InputPortStamperOptions>();
-        return services;
-    }
-
-    /// <summary>
-    /// The switch's control commands (<c>mac show|flush|add|del</c>, <c>port show|set</c>,
-    /// <c>vlan show</c>) for control endpoints (docs/control.md); registered once however often
-    /// <see cref="AddFlowSwitching"/> is called.
-    /// </summary>
-    private static IServiceCollection AddSwitchControlCommands(this IServiceCollection services)
-    {
-        if (!services.Any(d => d.ServiceType == typeof(IControlCommand) && d.ImplementationInstance is Switching.Internal.SwitchControlCommand))
-        {
-            foreach (IControlCommand command in Switching.Internal.SwitchControlCommands.All)
-            {
-                services.AddSingleton(command);
-            }
-        }
         return services;
     }
 }

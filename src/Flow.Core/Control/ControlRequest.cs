@@ -4,13 +4,15 @@ namespace Flow;
 
 /// <summary>
 /// One control request as a command sees it: the graph it runs against, the command name, the
-/// stage the caller selected (<c>--stage</c>; null when none) and the arguments, all strings
-/// (as typed on a command line). The accessors refuse missing or malformed values with a
+/// stage the caller selected (<c>--stage</c>; null when none), the stages that serve the command
+/// and the arguments, all strings (as typed on a command line; positionals already mapped to
+/// their names and checked against the command's declaration). The accessors refuse missing or malformed values with a
 /// <see cref="ControlCommandException"/> naming the argument.
 /// </summary>
 public sealed class ControlRequest
 {
-    public ControlRequest(FlowGraph graph, string command, IReadOnlyDictionary<string, string>? arguments = null, string? stage = null)
+    public ControlRequest(FlowGraph graph, string command, IReadOnlyDictionary<string, string>? arguments = null, string? stage = null,
+        IReadOnlyList<string>? servedBy = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentException.ThrowIfNullOrEmpty(command);
@@ -18,6 +20,7 @@ public sealed class ControlRequest
         Command = command;
         Arguments = arguments ?? new Dictionary<string, string>();
         Stage = stage;
+        ServedBy = servedBy ?? [];
     }
 
     public FlowGraph Graph { get; }
@@ -27,7 +30,32 @@ public sealed class ControlRequest
     /// <summary>The stage the caller named to choose among several candidates, or null.</summary>
     public string? Stage { get; }
 
+    /// <summary>The stages of the graph that declare the command (<see cref="IControlledStage"/>), in graph order; empty for the endpoint's own and DI-registered commands.</summary>
+    public IReadOnlyList<string> ServedBy { get; }
+
     public IReadOnlyDictionary<string, string> Arguments { get; }
+
+    /// <summary>
+    /// The stage the request is for, among <see cref="ServedBy"/>: the one <see cref="Stage"/>
+    /// names, or the only one. Refuses the request when <see cref="Stage"/> names another
+    /// stage, or when several serve the command and none was chosen.
+    /// </summary>
+    public string ServingStage()
+    {
+        string serving = string.Join(", ", ServedBy.Select(s => $"'{s}'"));
+        if (Stage is not null)
+        {
+            return ServedBy.Contains(Stage, StringComparer.Ordinal)
+                ? Stage
+                : throw new ControlCommandException($"stage '{Stage}' does not serve '{Command}'; {(ServedBy.Count == 1 ? "the stage that does is" : "the stages that do are")} {serving}");
+        }
+        return ServedBy.Count switch
+        {
+            1 => ServedBy[0],
+            0 => throw new ControlCommandException($"no stage of this graph serves '{Command}'"),
+            _ => throw new ControlCommandException($"{ServedBy.Count} stages serve '{Command}' ({serving}); choose one with --stage <name>"),
+        };
+    }
 
     /// <summary>The argument's value, or null when it was not given.</summary>
     public string? Optional(string name) => Arguments.TryGetValue(name, out string? value) ? value : null;

@@ -57,7 +57,23 @@ public sealed class ControlClient : IAsyncDisposable, IDisposable
     public async Task<ControlResponse> SendAsync(string command, IReadOnlyDictionary<string, string>? arguments = null, string? stage = null,
         CancellationToken cancellationToken = default)
     {
-        byte[] request = ControlProtocol.Encode(command, arguments, stage, Interlocked.Increment(ref _nextId));
+        ArgumentException.ThrowIfNullOrEmpty(command);
+        byte[] request = ControlProtocol.Encode(command, null, arguments, stage, Interlocked.Increment(ref _nextId));
+        string line = await SendLineAsync(request, cancellationToken).ConfigureAwait(false);
+        return ControlProtocol.ParseResponse(line);
+    }
+
+    /// <summary>
+    /// Sends words as typed (<c>["port", "set", "uplink", "trunk", "10,20"]</c>): the endpoint takes
+    /// the longest leading words that name a command and maps the rest to its positional
+    /// arguments, so a client needs to know no command (vppctl).
+    /// </summary>
+    public async Task<ControlResponse> SendWordsAsync(IReadOnlyList<string> words, IReadOnlyDictionary<string, string>? arguments = null, string? stage = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        ArgumentOutOfRangeException.ThrowIfZero(words.Count);
+        byte[] request = ControlProtocol.Encode(null, words, arguments, stage, Interlocked.Increment(ref _nextId));
         string line = await SendLineAsync(request, cancellationToken).ConfigureAwait(false);
         return ControlProtocol.ParseResponse(line);
     }

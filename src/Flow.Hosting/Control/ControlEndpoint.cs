@@ -11,8 +11,10 @@ namespace Flow.Hosting;
 /// A running graph's control socket, like VPP's cli socket under <c>vppctl</c>: a Unix domain
 /// stream socket that takes one JSON request per line and answers one JSON reply per line
 /// (docs/control.md). Each request runs an <see cref="IControlCommand"/> — the built-in
-/// <c>help</c>, <c>stats</c>, <c>stages</c>, plus those libraries register in DI — which reach
-/// stages only through their control mailboxes, so the data path never takes a lock.
+/// <c>help</c>, <c>stats</c>, <c>stages</c>, those the graph's stages declare
+/// (<see cref="IControlledStage"/>), and those libraries register in DI — after its arguments
+/// are checked against the command's declaration. Commands reach stages only through their
+/// control mailboxes, so the data path never takes a lock.
 /// </summary>
 /// <remarks>
 /// The socket is created mode 0600 (owner only: it can reconfigure the graph). A path held by a
@@ -101,7 +103,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
     /// is a file that is not a socket, or it is too long or cannot be created, and when the
     /// path is in <see cref="DefaultDirectory"/> and that is not a private directory of this user.
     /// </summary>
-    /// <param name="commands">Commands besides the built-in help, stats and stages (from DI: <c>GetServices&lt;IControlCommand&gt;()</c>).</param>
+    /// <param name="commands">Commands besides the built-in help, stats and stages and those the graph's stages declare (from DI: <c>GetServices&lt;IControlCommand&gt;()</c>).</param>
     /// <param name="commandTimeout">How long a command may take (default 10 s) before the client gets a <c>timeout</c> reply.</param>
     /// <param name="idleTimeout">How long a connection may wait between requests (default <see cref="DefaultIdleTimeout"/>) before it is closed.</param>
     public static ControlEndpoint Start(string path, FlowGraph graph, IEnumerable<IControlCommand>? commands = null, ILogger? logger = null,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -30,6 +31,55 @@ public readonly struct MacAddress : IEquatable<MacAddress>
     }
 
     public bool IsBroadcast => this == Broadcast;
+
+    /// <summary>
+    /// Reads an address as people write it: six two-digit hex groups separated by <c>:</c> or
+    /// <c>-</c> (one separator throughout: <c>02:00:00:00:00:0a</c>, <c>02-00-00-00-00-0A</c>), or
+    /// Cisco's three dot-separated four-digit groups (<c>0200.0000.000a</c>); either case,
+    /// surrounding white space ignored. Anything else is false.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<char> text, out MacAddress address)
+    {
+        address = default;
+        text = text.Trim();
+        Span<byte> bytes = stackalloc byte[6];
+        if (text.Length == 17)
+        {
+            char separator = text[2];
+            if (separator is not (':' or '-'))
+            {
+                return false;
+            }
+            for (int i = 0; i < 6; i++)
+            {
+                if ((i < 5 && text[(i * 3) + 2] != separator) || !TryParseHex(text.Slice(i * 3, 2), out bytes[i]))
+                {
+                    return false;
+                }
+            }
+        }
+        else if (text.Length == 14)
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                ReadOnlySpan<char> group = text.Slice(i * 5, 4);
+                if ((i < 2 && text[(i * 5) + 4] != '.') || !TryParseHex(group[..2], out bytes[i * 2]) || !TryParseHex(group[2..], out bytes[(i * 2) + 1]))
+                {
+                    return false;
+                }
+            }
+        }
+        else
+        {
+            return false;
+        }
+        address = new MacAddress(bytes);
+        return true;
+    }
+
+    /// <summary>Exactly two hex digits: <see cref="NumberStyles.AllowHexSpecifier"/> alone takes no sign, prefix or white space.</summary>
+    private static bool TryParseHex(ReadOnlySpan<char> digits, out byte value) =>
+        byte.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
 
     public void CopyTo(Span<byte> destination) => MemoryMarshal.Write(destination, in this);
 

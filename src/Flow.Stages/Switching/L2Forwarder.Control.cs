@@ -1,8 +1,17 @@
+using Flow.Stages.Switching.Internal;
+
 namespace Flow.Stages.Switching;
 
 // Control messages: run by the owning worker between batches (FlowGraph.InvokeAsync).
-public sealed partial class L2Forwarder
+public sealed partial class L2Forwarder : IControlledStage
 {
+    /// <summary>
+    /// The switch's verbs (<c>mac</c>, <c>port</c>, <c>vlan</c>): the forwarder declares them for
+    /// its whole switch (the classifier and learner that feed it), so a graph offers them once
+    /// per switch and <c>flow ctl</c> needs to know none of them.
+    /// </summary>
+    IReadOnlyList<IControlCommand> IControlledStage.ControlCommands => SwitchControlCommands.All;
+
     /// <summary>The port table in use.</summary>
     public SwitchPortTable Ports => _ports;
 

@@ -24,6 +24,8 @@ namespace Flow.Stages.Switching;
 /// original takes the highest member port through the batch. So on one port, a batch's flood
 /// copies can leave before its unicast frames; frames of one (source, destination) pair keep
 /// their order.
+/// Control verbs (for the whole switch it ends; docs/control.md): <c>mac show|flush|add|del</c>,
+/// <c>port show|set</c>, <c>vlan show</c> — declared in <c>L2Forwarder.Control.cs</c>.
 /// </remarks>
 [Stage("l2_forwarder", "Switch forwarding: known unicast to its port, unknown/broadcast/multicast flooded within the VLAN.",
     Accepts = typeof(Carries.Ethernet))]

@@ -200,14 +200,19 @@ public sealed class CtlCommandTests : IDisposable
         await Refused("VLAN list '30-20': range '30-20' runs backwards", "port", "set", "uplink", "trunk", "30-20");
         await Refused("no switch port is named 'eth9'; the ports are host_a, host_b, uplink", "port", "set", "eth9", "access", "10");
         await Refused("VLAN 0 is out of range 1 to 4094", "port", "set", "host_a", "access", "0");
-        await Refused("unknown command 'mac shw'; 'mac' commands are: mac add, mac del, mac flush, mac show", "call", "mac shw");
-        await Refused("'mac show' has no argument 'colour'; it takes vlan, port, start, limit", "call", "mac show", "colour=red");
+        await Refused("unknown command 'mac shw'; did you mean 'mac show'? 'mac' commands are: mac add, mac del, mac flush, mac show", "mac", "shw");
+        await Refused("'mac show' has no argument 'colour'; it takes vlan, port, start, limit", "mac", "show", "--colour", "red");
+        await Refused("'mac add' needs the argument 'port' (The port frames to the address leave by). Usage: mac add <mac> --vlan N --port name",
+            "mac", "add", "02:00:00:00:00:0c", "--vlan", "10");
+        await Refused("'mac del' takes 1 (mac); 'now' is one too many. Usage: mac del <mac> [--vlan N]", "mac", "del", "02:00:00:00:00:0c", "now");
+        await Refused("mode 'hybrid' is not one of access, trunk", "port", "set", "host_a", "hybrid", "10");
+        await Refused("an access port has one VLAN; '10,20' is a list (make the port a trunk: port set host_a trunk 10,20)", "port", "set", "host_a", "access", "10,20");
         await Refused("stage 'gen_a' (generator) is not part of a switch; the switches are 'forward' (by their l2_forwarder)", "--stage", "gen_a", "mac", "show");
 
-        // A bad mode never reaches the graph: the command line refuses it.
-        (int usage, _, string usageErr) = await CtlAsync("port", "set", "host_a", "hybrid", "10");
+        // A name without a value never reaches the graph: the command line refuses it.
+        (int usage, _, string usageErr) = await CtlAsync("mac", "show", "--vlan");
         Assert.Equal(2, usage);
-        Assert.Contains("hybrid", usageErr);
+        Assert.Equal("flow: --vlan has no value; write --vlan <value> (see 'flow ctl help <command>')\n", usageErr);
 
         (int statsCode, string stats, _) = await CtlAsync("stats", "--json");
         Assert.Equal(0, statsCode);
@@ -244,9 +249,10 @@ public sealed class CtlCommandTests : IDisposable
             """, "plain.json");
         using FlowProcess flow = await RunAsync(graph);
 
+        // The switch's verbs come with its l2_forwarder: a graph without one does not offer them.
         (int code, _, string stderr) = await CtlAsync("mac", "show");
         Assert.Equal(9, code);
-        Assert.Equal("flow: this graph has no switch: no l2_forwarder stage fed by a mac_learner and a vlan_classifier\n", stderr);
+        Assert.Equal("flow: unknown command 'mac'; this graph's commands are: help, stages, stats ('help' describes them)\n", stderr);
 
         (int stagesCode, string stages, _) = await CtlAsync("stages");
         Assert.Equal(0, stagesCode);
@@ -256,9 +262,10 @@ public sealed class CtlCommandTests : IDisposable
             sink   null_sink  0
 
             """, stages);
-        (int commandsCode, string commands, _) = await CtlAsync("commands");
-        Assert.Equal(0, commandsCode);
-        Assert.Contains("\nmac show ", commands);
+        (int helpCode, string help, _) = await CtlAsync("help");
+        Assert.Equal(0, helpCode);
+        Assert.Equal(["COMMAND", "help", "stages", "stats", "'help <command>' describes a command's arguments"],
+            help.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split("  ")[0]));
         await StopAndCheckAsync(flow);
     }
 
@@ -313,21 +320,29 @@ public sealed class CtlCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task HelpExplainsTheVerbsWithExamples()
+    public async Task HelpExplainsTheLineWithExamplesAndTheGraphDescribesItsVerbs()
     {
         (int code, string stdout, _) = await FlowProcess.RunAsync(60, "ctl", "--help");
         Assert.Equal(0, code);
+        Assert.Contains("flow ctl help mac add", stdout);
         Assert.Contains("flow ctl mac add 02:00:00:00:00:0a --vlan 10 --port host_b", stdout);
-        Assert.Contains("flow ctl port set uplink trunk 10,20,30-39 --native 10", stdout);
         Assert.Contains("9 the graph refused the command", stdout);
-        foreach (string verb in new[] { "mac", "port", "vlan", "stats", "stages", "commands", "call" })
+        foreach (string option in new[] { "--control", "--stage", "--json" })
         {
-            Assert.Matches($@"\n  {verb}\s", stdout);
+            Assert.Matches($@"\n  (-c, )?{option}\s", stdout);
         }
-        (int setCode, string set, _) = await FlowProcess.RunAsync(60, "ctl", "port", "set", "--help");
-        Assert.Equal(0, setCode);
-        Assert.Contains("port set <port> trunk <vlans> [--native N]", set);
-        Assert.Contains("--control", set);
+
+        using var graph = new TempGraph(OneSwitch, "switch.json");
+        using FlowProcess flow = await RunAsync(graph);
+        (int listCode, string list, string listErr) = await CtlAsync("help");
+        Assert.True(listCode == 0, listErr);
+        Assert.Contains("\nmac show ", list);
+        Assert.Matches(@"\nport set +<port> <mode> \[<vlans>\] \[--vlan N\] \[--native N\] +Changes a port's VLAN mode", list);
+        (int setCode, string set, string setErr) = await CtlAsync("help", "port", "set");
+        Assert.True(setCode == 0, setErr);
+        Assert.Contains("usage: port set <port> <mode> [<vlans>] [--vlan N] [--native N]\nserved by: 'forward'\n", set);
+        Assert.Contains("\nmode      access|trunk  yes       access (one VLAN, untagged) or trunk", set);
+        await StopAndCheckAsync(flow);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

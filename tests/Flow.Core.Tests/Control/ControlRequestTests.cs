@@ -35,4 +35,38 @@ public sealed class ControlRequestTests
         Assert.Empty(ControlReply.Text("done").Columns);
         Assert.Throws<ArgumentException>(() => ControlReply.Table(["a", "b"], [["1"]]));
     }
+
+    [Fact]
+    public async Task TheServingStageIsTheOnlyOneOrTheOneChosenAmongThoseServingTheCommand()
+    {
+        await using FlowGraph graph = Graph();
+        Assert.Equal("r1", new ControlRequest(graph, "route show", servedBy: ["r1"]).ServingStage());
+        Assert.Equal("r2", new ControlRequest(graph, "route show", stage: "r2", servedBy: ["r1", "r2"]).ServingStage());
+        Assert.Equal("2 stages serve 'route show' ('r1', 'r2'); choose one with --stage <name>",
+            Assert.Throws<ControlCommandException>(() => new ControlRequest(graph, "route show", servedBy: ["r1", "r2"]).ServingStage()).Message);
+        Assert.Equal("stage 'gen' does not serve 'route show'; the stage that does is 'r1'",
+            Assert.Throws<ControlCommandException>(() => new ControlRequest(graph, "route show", stage: "gen", servedBy: ["r1"]).ServingStage()).Message);
+        Assert.Equal("no stage of this graph serves 'stats'",
+            Assert.Throws<ControlCommandException>(() => new ControlRequest(graph, "stats").ServingStage()).Message);
+        await graph.RunAsync();
+        Assert.True(graph.GetStats().IsBalanced);
+    }
+
+    [Fact]
+    public void ValuesAreCheckedWithASentenceNamingTheArgumentAndUsageShowsTheDeclaration()
+    {
+        Assert.Null(ControlValue.Integer(1, 5).Check("n", "5"));
+        Assert.Equal("n 6 is out of range 1 to 5", ControlValue.Integer(1, 5).Check("n", "6"));
+        Assert.Equal("n 'five' is not a number", ControlValue.Integer(1, 5).Check("n", "five"));
+        Assert.Equal("mode 'Trunk' is not one of access, trunk", ControlValue.OneOf("access", "trunk").Check("mode", "Trunk"));
+        Assert.Equal("access|trunk", ControlValue.OneOf("access", "trunk").Kind);
+        Assert.Null(ControlValue.AnyText("name").Check("port", "anything at all"));
+
+        Assert.Equal("<mac>", new ControlArgument("mac", "x") { Positional = true, Required = true }.Usage);
+        Assert.Equal("[<vlans>]", new ControlArgument("vlans", "x") { Positional = true }.Usage);
+        Assert.Equal("[<command...>]", new ControlArgument("command", "x") { Positional = true, Rest = true }.Usage);
+        Assert.Equal("--vlan N", new ControlArgument("vlan", "x", ControlValue.Integer(1, 4094)) { Required = true }.Usage);
+        Assert.Equal("[--port name]", new ControlArgument("port", "x", ControlValue.AnyText("name")).Usage);
+        Assert.Equal("[--note text]", new ControlArgument("note", "x").Usage);
+    }
 }

@@ -124,7 +124,7 @@ public sealed class ControlEndpointHostileTests : IDisposable
 
         public string Help => "Never answers until the test lets it.";
 
-        public IReadOnlyList<string> Arguments => [];
+        public IReadOnlyList<ControlArgument> Arguments => [];
 
         public async Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken)
         {

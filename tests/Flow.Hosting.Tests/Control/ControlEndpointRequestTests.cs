@@ -216,7 +216,7 @@ public sealed class ControlEndpointRequestTests : IDisposable
 
         public string Help => "Reads a counter stage's packets on its worker.";
 
-        public IReadOnlyList<string> Arguments => [];
+        public IReadOnlyList<ControlArgument> Arguments => [];
 
         public async Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken)
         {
@@ -237,7 +237,7 @@ public sealed class ControlEndpointRequestTests : IDisposable
 
         public string Help => "Throws, as a buggy command would.";
 
-        public IReadOnlyList<string> Arguments => [];
+        public IReadOnlyList<ControlArgument> Arguments => [];
 
         public Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("a bug");

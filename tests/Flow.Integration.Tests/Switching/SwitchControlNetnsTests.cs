@@ -1,10 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Flow.Hosting;
-using Flow.Stages;
 using Flow.Stages.Switching;
 using Flow.TestKit;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Flow.Integration.Tests.Switching;
@@ -16,7 +14,7 @@ namespace Flow.Integration.Tests.Switching;
 /// <code>
 ///  flow ctl ──unix socket──> ControlEndpoint ──> switch commands ──mailboxes──> classify / learn / forward
 /// </code>
-/// The commands come from DI (<c>AddFlowSwitching</c>), as in <c>flow run</c>.
+/// The commands come from the graph's <c>l2_forwarder</c> (<see cref="IControlledStage"/>), as in <c>flow run</c>.
 /// </summary>
 [Collection(nameof(NetnsCollection))]
 public sealed class SwitchControlNetnsTests : IDisposable
@@ -24,12 +22,6 @@ public sealed class SwitchControlNetnsTests : IDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("flowctl-").FullName;
 
     private string Socket => Path.Combine(_directory, "sw.sock");
-
-    private static IEnumerable<IControlCommand> Commands()
-    {
-        using ServiceProvider services = new ServiceCollection().AddFlowSwitching().BuildServiceProvider();
-        return services.GetServices<IControlCommand>().ToList();
-    }
 
     /// <summary>Runs <c>flow ctl --control &lt;socket&gt; args</c> (bounded) and returns its exit code and output.</summary>
     private ShellResult Ctl(params string[] args) =>
@@ -73,7 +65,7 @@ public sealed class SwitchControlNetnsTests : IDisposable
     public async Task MacShowListsEachHostOnItsPortThroughTheSocketAndFlowCtl()
     {
         using var hosts = new SwitchedHosts();
-        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph, Commands());
+        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph);
         Assert.True(SwitchedHosts.Ping(hosts.A, "198.18.10.2"), "a could not ping b");
         Assert.True(SwitchedHosts.Ping(hosts.D, "198.18.10.1"), "d could not ping a over the trunk's native VLAN");
         SwitchedHosts.Ping(hosts.C, "198.18.20.4", count: 1);
@@ -100,7 +92,7 @@ public sealed class SwitchControlNetnsTests : IDisposable
     public async Task MacFlushEmptiesTheTableAndTrafficRelearnsIt()
     {
         using var hosts = new SwitchedHosts();
-        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph, Commands());
+        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph);
         Assert.True(SwitchedHosts.Ping(hosts.A, "198.18.10.2"), "a could not ping b");
         long learned = (await hosts.Control.LearnerCountersAsync()).Learned;
 
@@ -121,7 +113,7 @@ public sealed class SwitchControlNetnsTests : IDisposable
     public async Task AStaticEntrySteersUnicastToItsPortAndNeverAges()
     {
         using var hosts = new SwitchedHosts(new MacLearnerOptions { AgingTime = TimeSpan.FromSeconds(2) });
-        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph, Commands());
+        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph);
         const string Nobody = "02:00:00:00:99:99";
         const int Count = 20;
         Assert.Equal($"switch 'forward': {Nobody} in VLAN 10 is on port host_b (static)\n",
@@ -150,7 +142,7 @@ public sealed class SwitchControlNetnsTests : IDisposable
     public async Task PortSetMovesAPortToAnotherVlanAndIsolationFollows()
     {
         using var hosts = new SwitchedHosts();
-        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph, Commands());
+        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph);
         // c holds 198.18.10.3 too, but its port is in VLAN 20: a cannot reach it.
         Assert.False(SwitchedHosts.Ping(hosts.A, "198.18.10.3", count: 2), "a reached c across VLANs");
 
@@ -172,7 +164,7 @@ public sealed class SwitchControlNetnsTests : IDisposable
     public async Task MalformedRequestsAndUnknownCommandsGetErrorsAndTheSwitchForwardsOn()
     {
         using var hosts = new SwitchedHosts();
-        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph, Commands());
+        await using ControlEndpoint endpoint = ControlEndpoint.Start(Socket, hosts.Graph);
         await using (ControlClient client = await ControlClient.ConnectAsync(Socket))
         {
             foreach (string bad in new[] { "mac show", "{", "{\"command\": null}", "{\"command\": \"mac show\", \"args\": \"vlan=10\"}", "\u0000\u0001\u0002" })

@@ -5,7 +5,7 @@ namespace Flow.Stages.Switching.Internal;
 /// (<see cref="SwitchControl.Find"/>, by <c>--stage</c> when the graph has several) and runs
 /// <see cref="_run"/> against it. Everything it changes goes through the stages' mailboxes.
 /// </summary>
-internal sealed class SwitchControlCommand(string name, string help, IReadOnlyList<string> arguments,
+internal sealed class SwitchControlCommand(string name, string help, IReadOnlyList<ControlArgument> arguments,
     Func<SwitchControl, ControlRequest, Task<ControlReply>> run) : IControlCommand
 {
     private readonly Func<SwitchControl, ControlRequest, Task<ControlReply>> _run = run;
@@ -14,7 +14,7 @@ internal sealed class SwitchControlCommand(string name, string help, IReadOnlyLi
 
     public string Help { get; } = help;
 
-    public IReadOnlyList<string> Arguments { get; } = arguments;
+    public IReadOnlyList<ControlArgument> Arguments { get; } = arguments;
 
     public Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken)
     {

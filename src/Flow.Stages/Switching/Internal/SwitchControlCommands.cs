@@ -6,27 +6,61 @@ namespace Flow.Stages.Switching.Internal;
 
 /// <summary>
 /// The switch's control commands (<c>mac show|flush|add|del</c>, <c>port show|set</c>,
-/// <c>vlan show</c>), registered by <see cref="StagesRegistration.AddFlowSwitching"/> and
-/// served by any control endpoint (docs/control.md). Arguments arrive as text and are
-/// validated here, naming the bad value.
+/// <c>vlan show</c>), declared by <see cref="L2Forwarder"/> (<see cref="IControlledStage"/>) and
+/// served by any control endpoint of a graph with a switch (docs/control.md). The endpoint
+/// checks arguments against these declarations; what needs the switch's state (port names,
+/// which VLANs a port carries) is checked here, naming the bad value.
 /// </summary>
 internal static class SwitchControlCommands
 {
+    /// <summary>A VLAN id, 1 to 4094 (<see cref="SwitchPortTable.IsUsableVlan"/>).</summary>
+    private static readonly ControlValue s_vlan = new("N", (name, text) =>
+        !ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ushort vlan)
+            ? $"{name} '{text}' is not a VLAN id (a number from {SwitchPortTable.MinVlan} to {SwitchPortTable.MaxVlan})"
+        : !SwitchPortTable.IsUsableVlan(vlan) ? $"VLAN {vlan} is out of range {SwitchPortTable.MinVlan} to {SwitchPortTable.MaxVlan}"
+        : null);
+
+    private static readonly ControlValue s_mac = new("mac", (_, text) =>
+        MacAddress.TryParse(text, out MacAddress _) ? null : $"'{text}' is not a MAC address; write it as 02:00:00:00:00:0a");
+
+    private static readonly ControlValue s_port = ControlValue.AnyText("name");
+
     public static IReadOnlyList<IControlCommand> All { get; } =
     [
         new SwitchControlCommand("mac show", "The switch's MAC table a page at a time: address, VLAN, port, static or dynamic, age; " +
             "optionally of one VLAN and/or port. 'limit' rows (default 1000), from table slot 'start' (default 0; a reply with more names the next).",
-            ["vlan", "port", "start", "limit"], MacShowAsync),
+            [
+                new("vlan", "Only entries of this VLAN.", s_vlan),
+                new("port", "Only entries learned on (or placed on) this port.", s_port),
+                new("start", "The table slot to list from: the one a previous page named (default 0).", ControlValue.Integer(0, int.MaxValue, "slot")),
+                new("limit", $"Most rows of this page (default 1000, at most {MaxMacShowLimit}).", ControlValue.Integer(1, MaxMacShowLimit)),
+            ], MacShowAsync),
         new SwitchControlCommand("mac flush", "Removes dynamic MAC entries (all, or of one VLAN and/or port); static entries stay.",
-            ["vlan", "port"], MacFlushAsync),
+            [new("vlan", "Only entries of this VLAN.", s_vlan), new("port", "Only entries on this port.", s_port)], MacFlushAsync),
         new SwitchControlCommand("mac add", "Adds a static MAC entry: the address in the VLAN is on the port for good (never ages, never moves).",
-            ["mac", "vlan", "port"], MacAddAsync),
+            [
+                new("mac", "The address, e.g. 02:00:00:00:00:0a.", s_mac) { Positional = true, Required = true },
+                new("vlan", "The VLAN the entry is in.", s_vlan) { Required = true },
+                new("port", "The port frames to the address leave by.", s_port) { Required = true },
+            ], MacAddAsync),
         new SwitchControlCommand("mac del", "Removes the MAC entry (static or dynamic) of an address, in one VLAN or in all.",
-            ["mac", "vlan"], MacDelAsync),
+            [
+                new("mac", "The address, e.g. 02:00:00:00:00:0a.", s_mac) { Positional = true, Required = true },
+                new("vlan", "Only in this VLAN (default: every VLAN).", s_vlan),
+            ], MacDelAsync),
         new SwitchControlCommand("port show", "The switch's ports: id, VLAN mode, VLANs, native VLAN, and frame counters.",
             [], PortShowAsync),
-        new SwitchControlCommand("port set", "Changes a port's VLAN mode: access with one VLAN, or trunk with VLANs (default all) and a native VLAN.",
-            ["port", "mode", "vlan", "vlans", "native"], PortSetAsync),
+        new SwitchControlCommand("port set", "Changes a port's VLAN mode: 'port set <port> access <vlan>' or 'port set <port> trunk <vlans> [--native N]'. " +
+            "The port's dynamic MAC entries are flushed.",
+            [
+                new("port", "The port's name (see 'port show').", s_port) { Positional = true, Required = true },
+                new("mode", "access (one VLAN, untagged) or trunk (tagged VLANs, and optionally a native one).", ControlValue.OneOf("access", "trunk"))
+                    { Positional = true, Required = true },
+                new("vlans", "access: the port's VLAN (e.g. 20). trunk: the VLANs it carries tagged, e.g. 10,20,30-39, or all (the default).",
+                    ControlValue.AnyText("vlans")) { Positional = true },
+                new("vlan", "access: the port's VLAN (the same as 'vlans' for an access port).", s_vlan),
+                new("native", "trunk: the VLAN of untagged frames (sent untagged). Default: none; untagged frames are dropped.", s_vlan),
+            ], PortSetAsync),
         new SwitchControlCommand("vlan show", "Per-VLAN counters (VLANs that saw traffic) and each VLAN's member ports.",
             [], VlanShowAsync),
     ];
@@ -113,11 +147,21 @@ internal static class SwitchControlCommands
         SwitchPortOptions options;
         if (mode == "access")
         {
-            if (request.Optional("vlans") is not null || request.Optional("native") is not null)
+            if (request.Optional("native") is not null)
             {
-                throw new ControlCommandException("an access port has one VLAN ('vlan'); 'vlans' and 'native' apply to trunk ports");
+                throw new ControlCommandException("an access port has one VLAN; 'native' applies to trunk ports");
             }
-            ushort vlan = Vlan(request, "vlan") ?? throw new ControlCommandException("an access port needs its VLAN: port set <port> access <vlan>");
+            string? vlans = request.Optional("vlans");
+            if (vlans is not null && request.Optional("vlan") is not null)
+            {
+                throw new ControlCommandException("an access port has one VLAN; give it once (port set <port> access <vlan>)");
+            }
+            if (vlans is not null && (vlans == "all" || vlans.AsSpan().IndexOfAny(',', '-') >= 0))
+            {
+                throw new ControlCommandException($"an access port has one VLAN; '{vlans}' is a list (make the port a trunk: port set {port} trunk {vlans})");
+            }
+            ushort vlan = Vlan(request, "vlan") ?? Vlan(request, "vlans") ??
+                throw new ControlCommandException("an access port needs its VLAN: port set <port> access <vlan>");
             options = SwitchPortOptions.Access(port, vlan);
         }
         else if (mode == "trunk")
@@ -162,6 +206,7 @@ internal static class SwitchControlCommands
         }
     }
 
+    /// <summary>The argument as a VLAN id, or null when not given; the endpoint checked it against <see cref="s_vlan"/>, but a command may be called directly too.</summary>
     private static ushort? Vlan(ControlRequest request, string name)
     {
         string? text = request.Optional(name);
@@ -169,15 +214,9 @@ internal static class SwitchControlCommands
         {
             return null;
         }
-        if (!ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ushort vlan))
-        {
-            throw new ControlCommandException($"{name} '{text}' is not a VLAN id (a number from {SwitchPortTable.MinVlan} to {SwitchPortTable.MaxVlan})");
-        }
-        if (!SwitchPortTable.IsUsableVlan(vlan))
-        {
-            throw new ControlCommandException($"VLAN {vlan} is out of range {SwitchPortTable.MinVlan} to {SwitchPortTable.MaxVlan}");
-        }
-        return vlan;
+        return s_vlan.Check(name, text) is string problem
+            ? throw new ControlCommandException(problem)
+            : ushort.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
     /// <summary><c>all</c>, or a list such as <c>10,20,30-39</c>; empty means all.</summary>
@@ -213,22 +252,9 @@ internal static class SwitchControlCommands
         return vlans.ToArray();
     }
 
-    /// <summary><c>02:00:00:00:00:0a</c>, <c>02-00-00-00-00-0A</c> or <c>0200.0000.000a</c>.</summary>
-    internal static MacAddress Mac(string text)
-    {
-        string hex = text.Trim();
-        bool colons = hex.Length == 17 && (hex.Split(':').Length == 6 || hex.Split('-').Length == 6) &&
-            hex.Split(hex[2]).All(p => p.Length == 2);
-        bool dots = hex.Length == 14 && hex.Split('.') is { Length: 3 } groups && groups.All(g => g.Length == 4);
-        Span<byte> bytes = stackalloc byte[6];
-        if ((colons || dots) &&
-            Convert.FromHexString(hex.Replace(":", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).Replace(".", "", StringComparison.Ordinal),
-                bytes, out _, out int written) == System.Buffers.OperationStatus.Done && written == 6)
-        {
-            return new MacAddress(bytes);
-        }
-        throw new ControlCommandException($"'{text}' is not a MAC address; write it as 02:00:00:00:00:0a");
-    }
+    /// <summary>An address in one of <see cref="MacAddress.TryParse"/>'s spellings.</summary>
+    internal static MacAddress Mac(string text) =>
+        MacAddress.TryParse(text, out MacAddress mac) ? mac : throw new ControlCommandException($"'{text}' is not a MAC address; write it as 02:00:00:00:00:0a");
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

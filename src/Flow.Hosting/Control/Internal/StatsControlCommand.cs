@@ -9,7 +9,7 @@ internal sealed class StatsControlCommand : IControlCommand
 
     public string Help => "The graph's counters: per stage packets in, out, dropped (by reason), consumed, queued, ns and cycles per packet; per ring.";
 
-    public IReadOnlyList<string> Arguments => [];
+    public IReadOnlyList<ControlArgument> Arguments => [];
 
     public Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken)
     {

@@ -7,7 +7,7 @@ internal sealed class StagesControlCommand : IControlCommand
 
     public string Help => "The graph's stages: name, type, worker, and each output port with the stage it leads to.";
 
-    public IReadOnlyList<string> Arguments => [];
+    public IReadOnlyList<ControlArgument> Arguments => [];
 
     public Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken)
     {

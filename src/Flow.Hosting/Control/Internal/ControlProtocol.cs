@@ -8,11 +8,14 @@ namespace Flow.Hosting.Internal;
 /// The control socket's wire format: one JSON object per line each way (docs/control.md).
 /// <code>
 /// → {"id": 1, "command": "mac show", "stage": "forward", "args": {"vlan": "10"}}
+/// → {"id": 2, "words": ["port", "set", "uplink", "trunk", "10,20"], "args": {"native": "10"}}
 /// ← {"id": 1, "ok": true, "message": "...", "columns": ["mac", ...], "rows": [["02:...", ...]]}
 /// ← {"id": 1, "ok": false, "error": "refused", "message": "no switch port is named 'x'; ..."}
 /// </code>
-/// <c>id</c> is optional and echoed as given; argument values may be strings, numbers or booleans
-/// (they reach commands as text).
+/// A request names its command exactly (<c>command</c>) or gives the words as typed
+/// (<c>words</c>, what <c>flow ctl</c> sends): the longest leading words that name a command
+/// do, and the words after them are its positional arguments. <c>id</c> is optional and echoed
+/// as given; argument values may be strings, numbers or booleans (they reach commands as text).
 /// </summary>
 internal static class ControlProtocol
 {
@@ -22,7 +25,8 @@ internal static class ControlProtocol
     // (the socket is local and owner-only; nothing here is embedded in HTML).
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public sealed record Request(string Command, string? Stage, Dictionary<string, string> Arguments, string? RawId);
+    /// <summary>A parsed request: <see cref="Command"/> (normalized) or <see cref="Words"/> (as given), never both.</summary>
+    public sealed record Request(string? Command, IReadOnlyList<string>? Words, string? Stage, Dictionary<string, string> Arguments, string? RawId);
 
     /// <summary>Parses one request line; on failure <paramref name="error"/> says what is wrong and <paramref name="rawId"/> holds the id if one was readable.</summary>
     public static bool TryParse(ReadOnlyMemory<byte> line, out Request? request, out string error, out string? rawId)
@@ -51,11 +55,32 @@ internal static class ControlProtocol
             {
                 rawId = id.GetRawText();
             }
-            if (!root.TryGetProperty("command", out JsonElement command) || command.ValueKind != JsonValueKind.String ||
+            string? name = null;
+            List<string>? words = null;
+            if (root.TryGetProperty("words", out JsonElement wordsElement))
+            {
+                if (root.TryGetProperty("command", out _))
+                {
+                    error = "the request has both \"command\" and \"words\"; give one";
+                    return false;
+                }
+                if (wordsElement.ValueKind != JsonValueKind.Array || wordsElement.GetArrayLength() == 0 ||
+                    wordsElement.EnumerateArray().Any(w => w.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(w.GetString())))
+                {
+                    error = "\"words\" must be an array of one or more non-empty strings, such as [\"mac\", \"show\"]";
+                    return false;
+                }
+                words = wordsElement.EnumerateArray().Select(w => w.GetString()!).ToList();
+            }
+            else if (!root.TryGetProperty("command", out JsonElement command) || command.ValueKind != JsonValueKind.String ||
                 string.IsNullOrWhiteSpace(command.GetString()))
             {
                 error = "the request has no \"command\" string; expected an object such as {\"command\": \"stats\"}";
                 return false;
+            }
+            else
+            {
+                name = Normalize(command.GetString()!);
             }
             string? stage = null;
             if (root.TryGetProperty("stage", out JsonElement stageElement) && stageElement.ValueKind != JsonValueKind.Null)
@@ -93,7 +118,7 @@ internal static class ControlProtocol
                     arguments[property.Name] = value;
                 }
             }
-            request = new Request(Normalize(command.GetString()!), stage, arguments, rawId);
+            request = new Request(name, words, stage, arguments, rawId);
             error = "";
             return true;
         }
@@ -155,14 +180,27 @@ internal static class ControlProtocol
         return Line(buffer);
     }
 
-    public static byte[] Encode(string command, IReadOnlyDictionary<string, string>? arguments, string? stage, long id)
+    /// <summary>A request naming its command exactly (<paramref name="command"/>) or by the words as typed (<paramref name="words"/>).</summary>
+    public static byte[] Encode(string? command, IReadOnlyList<string>? words, IReadOnlyDictionary<string, string>? arguments, string? stage, long id)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
         {
             writer.WriteStartObject();
             writer.WriteNumber("id", id);
-            writer.WriteString("command", command);
+            if (words is not null)
+            {
+                writer.WriteStartArray("words");
+                foreach (string word in words)
+                {
+                    writer.WriteStringValue(word);
+                }
+                writer.WriteEndArray();
+            }
+            else
+            {
+                writer.WriteString("command", command);
+            }
             if (stage is not null)
             {
                 writer.WriteString("stage", stage);
