@@ -159,7 +159,7 @@ public static class AfXdpScenario
         using var peer = new BenchTestpmd(veth.Namespace, veth.Peer, PeerCpu, PeerTxonly(veth), Prefix("peer"));
         using var measured = new BenchTestpmd(null, veth.Local, MeasuredCpu, "--forward-mode=rxonly", Prefix("local"), busyBudget);
         (long from, long to) = await Window(window);
-        return Started(measured.MeanPps(from, to).Rx, measured, peer);
+        return Started(measured.MeanPps(from, to).Rx, measured, peer, from, to);
     }
 
     private static async Task<double> TestpmdTx(BenchVeth veth, TimeSpan window, int? busyBudget)
@@ -167,26 +167,29 @@ public static class AfXdpScenario
         using var peer = new BenchTestpmd(veth.Namespace, veth.Peer, PeerCpu, "--forward-mode=rxonly", Prefix("peer"));
         using var measured = new BenchTestpmd(null, veth.Local, MeasuredCpu, $"--forward-mode=txonly --eth-peer=0,{veth.PeerMac} --txpkts=64", Prefix("local"), busyBudget);
         (long from, long to) = await Window(window);
-        return Started(peer.MeanPps(from, to).Rx, measured, peer);
+        return Started(peer.MeanPps(from, to).Rx, measured, peer, from, to);
     }
 
     /// <summary>
-    /// A rate of zero: a testpmd that exited or printed no counters never ran (a failed start,
-    /// with both outputs); one that printed counters but counted nothing is a failed run.
+    /// A rate of zero is a failed start, reported with its kind and both testpmds' output: one
+    /// exited or never printed that it forwards (a start that failed), the counted side printed
+    /// fewer than two counter lines inside the window (a loaded machine delayed testpmd's
+    /// once-a-second prints: the instrument failed, not testpmd), or it printed them and counted
+    /// nothing (forwarding started but no frame arrived).
     /// </summary>
-    private static double Started(double rate, BenchTestpmd measured, BenchTestpmd peer)
+    private static double Started(double rate, BenchTestpmd measured, BenchTestpmd peer, long from, long to)
     {
         if (rate > 0)
         {
             return rate;
         }
-        if (!measured.HasExited && !peer.HasExited && measured.SampleCount >= 2 && peer.SampleCount >= 2)
-        {
-            throw new InvalidOperationException($"both testpmds ran ({measured.SampleCount} and {peer.SampleCount} counter samples) but no packets were counted in the window");
-        }
+        string kind = measured.HasExited || peer.HasExited || !measured.Forwarding || !peer.Forwarding
+            ? $"a testpmd did not reach forwarding (measured: exited {measured.HasExited}, forwarding {measured.Forwarding}; peer: exited {peer.HasExited}, forwarding {peer.Forwarding})"
+            : $"counter lines inside the window: measured {measured.SamplesBetween(from, to)}, peer {peer.SamplesBetween(from, to)} " +
+              $"(of {measured.SampleCount} and {peer.SampleCount} in all); fewer than 2 on the counted side means no rate could be taken";
         string Describe(string who, BenchTestpmd testpmd) =>
             $"--- {who} testpmd ({(testpmd.HasExited ? "exited" : "still running")}):\n" + string.Join("\n", testpmd.Output.Split('\n').TakeLast(25));
-        throw new FailedStartException("testpmd counted no packets in the window", Describe("measured", measured) + "\n" + Describe("peer", peer));
+        throw new FailedStartException("testpmd counted no packets in the window: " + kind, Describe("measured", measured) + "\n" + Describe("peer", peer));
     }
 
     private sealed class FailedStartException(string message, string output) : Exception(message)

@@ -15,6 +15,7 @@ internal sealed partial class BenchTestpmd : IDisposable
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _output = new();
     private long _pendingRx = -1;
+    private volatile bool _forwarding;
 
     /// <summary>
     /// <paramref name="busyBudget"/>: net_af_xdp's <c>busy_budget</c> devarg; null leaves DPDK's
@@ -71,6 +72,7 @@ internal sealed partial class BenchTestpmd : IDisposable
         }
         if (line.Contains("packet forwarding - ports=", StringComparison.Ordinal))
         {
+            _forwarding = true;
             _started.TrySetResult();
         }
         Match m = Packets().Match(line);
@@ -104,6 +106,18 @@ internal sealed partial class BenchTestpmd : IDisposable
             }
         }
     }
+
+    /// <summary>Samples whose lines arrived between <paramref name="from"/> and <paramref name="to"/>.</summary>
+    public int SamplesBetween(long from, long to)
+    {
+        lock (_samples)
+        {
+            return _samples.Count(s => s.Ticks >= from && s.Ticks <= to);
+        }
+    }
+
+    /// <summary>testpmd printed that its forwarding started.</summary>
+    public bool Forwarding => _forwarding;
 
     // The periodic statistics block; kept out of the saved output so a failure shows setup lines.
     private static bool IsStatistics(string line) =>
