@@ -268,14 +268,16 @@ public static class AfXdpScenario
         AfXdpOptions options = Options(veth, busyBudget);
         var tx = new AfXdpTx(options);
         var rx = new AfXdpRx(options);
-        var source = new SequenceSource(tx.Pool, TestFrames.Mac(veth.PeerMac), TestFrames.Mac(veth.LocalMac), EchoFrames, [64]);
         FrameChecker check = FrameChecker.Sequenced(EchoFrames);
+        var source = new SequenceSource(tx.Pool, TestFrames.Mac(veth.PeerMac), TestFrames.Mac(veth.LocalMac), EchoFrames, [64], echo: check);
         await using FlowGraph graph = new GraphBuilder()
             .Worker(0, MeasuredCpu, IdlePolicy.BusyPoll)
             .Add("source", source).Add("tx", tx).Connect("source", "tx")
             .Add("rx", rx).Add("check", new FrameCheckSink(check)).Connect("rx", "check")
             .Build();
         graph.Start();
+        await Task.Delay(200); // Flow's rx fills its ring before the first frame goes out
+        source.Arm();
         long deadline = Environment.TickCount64 + 10_000;
         while (check.Checked < EchoFrames && Environment.TickCount64 < deadline)
         {

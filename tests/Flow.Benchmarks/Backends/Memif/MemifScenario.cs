@@ -292,13 +292,15 @@ public static class MemifScenario
         {
             peer.Send("start");
             byte[] mac = TestFrames.Mac("02:fb:00:00:00:01");
-            var source = new SequenceSource(own ?? memif.SharedPool!, mac, mac, EchoFrames, [64]);
             FrameChecker check = FrameChecker.Sequenced(EchoFrames);
+            var source = new SequenceSource(own ?? memif.SharedPool!, mac, mac, EchoFrames, [64], echo: check);
             using FlowGraph graph = new GraphBuilder().Worker(0, cpu: 0, idle: IdlePolicy.BusyPoll)
                 .Add("source", source).Add("tx", new MemifTx(memif, 0)).Connect("source", "tx")
                 .Add("rx", new MemifRx(memif, 0)).Add("check", new FrameCheckSink(check)).Connect("rx", "check")
                 .Build();
             graph.Start();
+            Thread.Sleep(200); // Flow's rx posts its buffers before the first frame goes out
+            source.Arm();
             TestpmdPeer.Wait(() => memif.GetRxStats(0).Packets >= EchoFrames, 20);
             await graph.StopAsync();
             content.Add(check, check.Missing);
