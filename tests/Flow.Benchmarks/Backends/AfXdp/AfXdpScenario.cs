@@ -15,6 +15,10 @@ namespace Flow.Benchmarks.Backends.AfXdp;
 ///   testpmd_tx:  testpmd txonly  @ Local  ==veth==&gt;  Peer @ testpmd rxonly   (counted here)
 ///   flow_tx:     Flow [generator → af_xdp_tx] @ Local  ==&gt; Peer @ testpmd rxonly (counted here)
 /// </code>
+/// Each row runs twice over, with the same polling on both sides: testpmd with DPDK's default
+/// busy_budget (preferred busy polling on) beside <c>flow_busy_rx</c>/<c>flow_busy_tx</c>
+/// (<see cref="AfXdpOptions.BusyPollBudget"/> = 64), and testpmd with <c>busy_budget=0</c>
+/// (<c>testpmd_nobusy_*</c>) beside Flow's default (<c>flow_rx</c>/<c>flow_tx</c>).
 /// Conditions, the same for Flow and testpmd: XDP program attached in native (driver) mode on
 /// both veth ends (testpmd's PMD picks native on veth; Flow is told Native), copy bind (veth has
 /// no zero-copy), need-wakeup on, default (non-threaded) NAPI: the kernel's veth/XDP work and
