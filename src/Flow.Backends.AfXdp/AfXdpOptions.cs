@@ -64,6 +64,19 @@ public sealed record AfXdpOptions
     public bool NeedWakeup { get; init; } = true;
 
     /// <summary>
+    /// Preferred busy polling (Linux 5.11+), off when 0: each socket gets SO_PREFER_BUSY_POLL,
+    /// SO_BUSY_POLL = <see cref="BusyPollMicroseconds"/> and SO_BUSY_POLL_BUDGET = this value, and
+    /// the rx stage calls recvfrom on every empty poll so the kernel runs the interface's NAPI in
+    /// that call, on the worker's CPU. DPDK's net_af_xdp does the same by default (busy_budget=64,
+    /// 20 µs); it pays off when the device's interrupts are deferred (napi_defer_hard_irqs,
+    /// gro_flush_timeout). Port-level.
+    /// </summary>
+    public int BusyPollBudget { get; init; }
+
+    /// <summary>SO_BUSY_POLL: how long one busy-polling syscall may spin, in microseconds, when <see cref="BusyPollBudget"/> is set. Port-level.</summary>
+    public int BusyPollMicroseconds { get; init; } = 20;
+
+    /// <summary>
     /// Blocking mode: the rx stage exposes the socket as its wakeup fd, so a worker with the event
     /// idle policy sleeps in poll(2) on it; a tx stage whose ring is full waits up to
     /// <see cref="PollTimeoutMs"/> for room before dropping. Non-blocking (default): never waits.

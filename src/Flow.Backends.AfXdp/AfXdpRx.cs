@@ -13,8 +13,9 @@ namespace Flow.Backends.AfXdp;
 /// Drop reason <c>invalid_descriptor</c>: the kernel handed back an address outside the UMEM
 /// (a bug somewhere; the frame is lost, never delivered).
 /// Per poll: refill the fill ring with free frames, take up to a burst of rx descriptors, and —
-/// only when the ring is empty and the kernel set need-wakeup on the fill ring — poke it with
-/// recvfrom. Blocking mode exposes the socket as <see cref="WakeupFd"/>.
+/// only when the ring is empty and the kernel set need-wakeup on the fill ring, or on every empty
+/// poll with <see cref="AfXdpOptions.BusyPollBudget"/> — poke it with recvfrom. Blocking mode
+/// exposes the socket as <see cref="WakeupFd"/>.
 /// </summary>
 [Stage("af_xdp_rx", "Receives frames from one AF_XDP queue (zero-copy into the UMEM pool).")]
 public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>, IDisposable
@@ -24,6 +25,7 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
     private readonly ushort _inputPort;
     private readonly bool _blocking;
     private readonly bool _needWakeup;
+    private readonly bool _busyPoll;
     private readonly int _refillBatch;
     private bool _starved;
     private int _disposed;
@@ -48,6 +50,7 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
         _inputPort = options.InputPort ?? (ushort)options.Queue;
         _blocking = options.Blocking;
         _needWakeup = _socket.NeedWakeup;
+        _busyPoll = _socket.BusyPoll;
         _refillBatch = Math.Max(1, Math.Min(Burst.Default, options.EffectiveFillRingSize / 4));
     }
 
@@ -76,7 +79,8 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
         uint n = socket.Rx.Peek((uint)packets.Length, out uint index);
         if (n == 0)
         {
-            if (_needWakeup && !_blocking && socket.Fill.NeedsWakeup)
+            // Busy polling: the syscall itself runs the NAPI poll, so it is made on every empty poll.
+            if (!_blocking && (_busyPoll || (_needWakeup && socket.Fill.NeedsWakeup)))
             {
                 Wakeup(socket);
             }

@@ -64,6 +64,9 @@ internal sealed unsafe class XskSocket : IDisposable
 
     public bool NeedWakeup { get; private set; }
 
+    /// <summary>Preferred busy polling was set on the socket (<see cref="AfXdpOptions.BusyPollBudget"/>).</summary>
+    public bool BusyPoll { get; private set; }
+
     /// <summary>
     /// Creates, maps and binds a socket for <paramref name="queue"/>; tries zero-copy then copy
     /// when the bind mode is Auto and logs the fallback; retries EBUSY for a bounded time.
@@ -93,6 +96,7 @@ internal sealed unsafe class XskSocket : IDisposable
                 int errno = socket.BindWithRetry(options, ifindex, attempts[i], shareWith, logger);
                 if (errno == 0)
                 {
+                    socket.ConfigureBusyPoll(options);
                     socket.PrimeFillRing(Math.Min(options.EffectiveFillRingSize, options.FrameCount / 2));
                     AfXdpLog.SocketBound(logger, options.Interface, queue, socket.IsZeroCopy ? "zero-copy" : "copy", socket.NeedWakeup);
                     return socket;
@@ -185,6 +189,29 @@ internal sealed unsafe class XskSocket : IDisposable
         _txMap = MapRing(offsets.Tx, txSize, XdpDesc.Size, XdpConstants.PgoffTxRing, "tx");
         Tx.Initialize(_txMap.Address, offsets.Tx.Producer, offsets.Tx.Consumer, offsets.Tx.Flags, offsets.Tx.Desc, txSize);
 
+    }
+
+    // The options DPDK's net_af_xdp sets for busy_budget; unlike DPDK, a refusal fails the open,
+    // because the user asked for it explicitly.
+    private void ConfigureBusyPoll(AfXdpOptions options)
+    {
+        if (options.BusyPollBudget <= 0)
+        {
+            return;
+        }
+        SetSocketOption(Interop.Sys.SO_PREFER_BUSY_POLL, 1, "SO_PREFER_BUSY_POLL");
+        SetSocketOption(Interop.Sys.SO_BUSY_POLL, options.BusyPollMicroseconds, "SO_BUSY_POLL");
+        SetSocketOption(Interop.Sys.SO_BUSY_POLL_BUDGET, options.BusyPollBudget, "SO_BUSY_POLL_BUDGET");
+        BusyPoll = true;
+    }
+
+    private void SetSocketOption(int name, int value, string what)
+    {
+        if (Interop.Sys.SetSockOpt(_fd, Interop.Sys.SOL_SOCKET, name, &value, sizeof(int)) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            ThrowHelper.ThrowAfXdp($"setsockopt({what} = {value}) on queue {Queue} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); preferred busy polling needs Linux 5.11+ and CAP_NET_ADMIN.", errno);
+        }
     }
 
     private void SetOption(int name, void* value, int length, string what)

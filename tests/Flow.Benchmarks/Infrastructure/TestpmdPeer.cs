@@ -15,7 +15,11 @@ internal sealed partial class TestpmdPeer : IDisposable
 
     public string Output => _process.Output;
 
-    /// <summary>One net_memif port (<paramref name="vdev"/>: its devargs) in forwarding mode <paramref name="mode"/>.</summary>
+    /// <summary>
+    /// One net_memif port (<paramref name="vdev"/>: its devargs) in forwarding mode <paramref name="mode"/>.
+    /// A devargs with <c>zero-copy=yes</c> gets the <c>--single-file-segments</c> DPDK's memif
+    /// zero-copy client needs (it exposes the mempool's memseg file as the shared region).
+    /// </summary>
     public static TestpmdPeer Start(string vdev, string mode, int cpu) =>
         Start([$"net_memif0,{vdev}"], $"--total-num-mbufs=8192 --forward-mode={mode}", cpu);
 
@@ -27,8 +31,9 @@ internal sealed partial class TestpmdPeer : IDisposable
     {
         string prefix = $"flowbench{Environment.ProcessId}{Random.Shared.Next(1_000_000)}";
         string devices = string.Join(" ", vdevs.Select(v => "--vdev=" + v));
+        string segments = vdevs.Any(v => v.Contains("zero-copy=yes", StringComparison.Ordinal)) ? " --single-file-segments" : "";
         var peer = new TestpmdPeer(CapturedProcess.Start("/usr/bin/dpdk-testpmd",
-            $"--no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu},1@{cpu} {devices} -- {appArgs} -i", withInput: true));
+            $"--no-huge --no-pci -m 512{segments} --file-prefix={prefix} --lcores=0@{cpu},1@{cpu} {devices} -- {appArgs} -i", withInput: true));
         if (!Wait(() => Regex.IsMatch(peer.Output, @"Checking link statuses\.\.\.[\s\S]*\bDone\b") || peer._process.HasExited, 20))
         {
             peer.Dispose();

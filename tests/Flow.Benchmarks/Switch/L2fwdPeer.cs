@@ -16,8 +16,10 @@ internal sealed class L2fwdPeer : IDisposable
     {
         string prefix = $"flowbenchl2fwd{Environment.ProcessId}{Random.Shared.Next(1_000_000)}";
         string devices = string.Join(" ", vdevs.Select(v => "--vdev=" + v));
+        // DPDK's memif zero-copy client exposes its memseg file as the shared region: one file.
+        string segments = vdevs.Any(v => v.Contains("zero-copy=yes", StringComparison.Ordinal)) ? " --single-file-segments" : "";
         _process = CapturedProcess.Start(binary,
-            $"--no-huge --no-pci -m 512 --file-prefix={prefix} --lcores=0@{cpu} {devices} " +
+            $"--no-huge --no-pci -m 512{segments} --file-prefix={prefix} --lcores=0@{cpu} {devices} " +
             $"-- -p 0x3 -q 2 -T 0{(macUpdating ? "" : " --no-mac-updating")}");
     }
 

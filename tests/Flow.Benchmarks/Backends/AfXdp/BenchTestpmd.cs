@@ -13,13 +13,20 @@ internal sealed partial class BenchTestpmd : IDisposable
     private readonly Process _process;
     private readonly List<(long Ticks, long Rx, long Tx)> _samples = [];
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Text.StringBuilder _output = new();
     private long _pendingRx = -1;
+    private volatile bool _forwarding;
 
-    public BenchTestpmd(string? netns, string iface, int cpu, string forward, string prefix)
+    /// <summary>
+    /// <paramref name="busyBudget"/>: net_af_xdp's <c>busy_budget</c> devarg; null leaves DPDK's
+    /// default (64 on Linux 5.11+: preferred busy polling on), 0 turns busy polling off.
+    /// </summary>
+    public BenchTestpmd(string? netns, string iface, int cpu, string forward, string prefix, int? busyBudget = null)
     {
         string inNs = netns is null ? "" : $"ip netns exec {netns} ";
-        string command = $"{inNs}timeout -s INT 120 dpdk-testpmd --no-huge --no-pci -m 512 --lcores=0@{cpu},1@{cpu} " +
-            $"--file-prefix={prefix} --vdev=net_af_xdp0,iface={iface} -- --total-num-mbufs=16384 --rxd=2048 --txd=2048 " +
+        string budget = busyBudget is { } b ? $",busy_budget={b}" : "";
+        string command = $"{inNs}timeout -s INT 120 stdbuf -o0 -e0 dpdk-testpmd --no-huge --no-pci -m 512 --lcores=0@{cpu},1@{cpu} " +
+            $"--file-prefix={prefix} --vdev=net_af_xdp0,iface={iface}{budget} -- --total-num-mbufs=16384 --rxd=2048 --txd=2048 " +
             $"--stats-period=1 {forward}";
         _process = Process.Start(new ProcessStartInfo("sh", $"-c \"exec {command}\"") { RedirectStandardOutput = true, RedirectStandardError = true })
             ?? throw new InvalidOperationException("cannot start dpdk-testpmd");
@@ -34,6 +41,21 @@ internal sealed partial class BenchTestpmd : IDisposable
         }
     }
 
+    /// <summary>Everything testpmd printed so far (kept for a failed start's diagnosis).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>testpmd ended before it was asked to (an EAL or port setup failure ends it at once).</summary>
+    public bool HasExited => _process.HasExited;
+
     private void OnLine(string? line)
     {
         if (line is null)
@@ -41,8 +63,16 @@ internal sealed partial class BenchTestpmd : IDisposable
             _started.TrySetResult();
             return;
         }
+        lock (_output)
+        {
+            if (_output.Length < 64 * 1024 && !IsStatistics(line))
+            {
+                _output.AppendLine(line);
+            }
+        }
         if (line.Contains("packet forwarding - ports=", StringComparison.Ordinal))
         {
+            _forwarding = true;
             _started.TrySetResult();
         }
         Match m = Packets().Match(line);
@@ -64,6 +94,38 @@ internal sealed partial class BenchTestpmd : IDisposable
             }
         }
     }
+
+    /// <summary>Samples of the NIC counters collected so far (one a second while forwarding).</summary>
+    public int SampleCount
+    {
+        get
+        {
+            lock (_samples)
+            {
+                return _samples.Count;
+            }
+        }
+    }
+
+    /// <summary>Samples whose lines arrived between <paramref name="from"/> and <paramref name="to"/>.</summary>
+    public int SamplesBetween(long from, long to)
+    {
+        lock (_samples)
+        {
+            return _samples.Count(s => s.Ticks >= from && s.Ticks <= to);
+        }
+    }
+
+    /// <summary>testpmd printed that its forwarding started.</summary>
+    public bool Forwarding => _forwarding;
+
+    // The periodic statistics block; kept out of the saved output so a failure shows setup lines.
+    private static bool IsStatistics(string line) =>
+        line.Contains("-packets:", StringComparison.Ordinal) || line.Contains("-pps:", StringComparison.Ordinal) ||
+        line.Contains("RX-errors", StringComparison.Ordinal) || line.Contains("RX-nombuf", StringComparison.Ordinal) ||
+        line.Contains("####", StringComparison.Ordinal) || line.Contains("statistics", StringComparison.Ordinal) ||
+        line.Contains("Throughput", StringComparison.Ordinal) || line.Contains("\u001b[2J", StringComparison.Ordinal) ||
+        string.IsNullOrWhiteSpace(line);
 
     /// <summary>
     /// Rates from testpmd's cumulative NIC counters (printed every second), between the first

@@ -8,7 +8,7 @@ namespace Flow.Benchmarks.Core.Pipeline;
 /// Scenario <c>pipeline</c>: one workload — classify (ethertype, IPv4 destination); forward
 /// (TTL decrement with incremental checksum, MAC rewrite); count — on 64-byte frames, run by:
 /// <code>
-///  hand_rtc          one thread, bursts of 32: alloc from the pool, classify, forward, count, free (the limit)
+///  hand_rtc          one thread, bursts of 32: alloc from Flow's own PacketPool, classify, forward, count, free (the limit)
 ///  flow_1w           [rx → classify → forward → count → sink]                      worker 0 @ cpu 1
 ///  flow_2w           [rx → classify] ══ring══> [forward → count → sink]            cpu 0 ══> cpu 1
 ///  flow_sharded_2w   [rx → classify → forward → count → sink] × 2                  cpu 0 and cpu 1
@@ -23,6 +23,10 @@ namespace Flow.Benchmarks.Core.Pipeline;
 /// counts packets delivered in a fixed window. Figures are medians with min–max; the cross-core
 /// latency is measured in every round. Every Flow run verifies itself before its figure counts:
 /// conservation holds for every stage and ring and every frame went back to its pool.
+/// hand_rtc uses Flow's PacketPool, so a slow pool would slow both it and flow_1w; its pool's
+/// share is hand_rtc vs hand_rtc_no_pool. The run prints the per-packet gap between flow_1w and
+/// hand_rtc, the cost of one more stage hop (flow_1w_4_counters), and flow_1w's per-stage cost.
+/// Content: in-process, the frames never leave Flow's pool (nothing foreign to compare with).
 /// </summary>
 internal static class PipelineScenario
 {
@@ -74,6 +78,7 @@ internal static class PipelineScenario
         var cpuPps = pps.Keys.ToDictionary(name => name, _ => new Samples());
         var latency = new Samples();
         var bytesPerPacket = new Samples();
+        var stageNs = new Dictionary<string, Samples>();
         for (int round = 1; round <= rounds; round++)
         {
             double ns = CrossCoreLatency.MeasureNanoseconds();
@@ -87,6 +92,10 @@ internal static class PipelineScenario
                 if (name == "flow_1w")
                 {
                     bytesPerPacket.Add(result.AllocatedBytesPerPacket);
+                    foreach ((string stage, double stageCost) in result.StageNanoseconds ?? new Dictionary<string, double>())
+                    {
+                        (stageNs.TryGetValue(stage, out Samples? st) ? st : stageNs[stage] = new Samples()).Add(stageCost);
+                    }
                 }
                 Console.Write($" {name} {result.PacketsPerSecond / 1e6:F1}");
             }
@@ -106,6 +115,18 @@ internal static class PipelineScenario
         Console.WriteLine("(per cpu-second: packets divided by the CPU time the worker threads actually ran; the cost figure that survives a busy machine)");
         Console.WriteLine($"cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
         Console.WriteLine($"flow_1w allocation: {bytesPerPacket.Max:F4} bytes per packet (worst round)");
+        // Where flow_1w's gap to hand_rtc comes from, per packet. hand_rtc runs the same work with
+        // Flow's own PacketPool (alloc a burst, free it): the gap is the graph runtime, not the pool.
+        double NsPerPacket(string name) => 1e9 / pps[name].Median;
+        double handNs = NsPerPacket("hand_rtc");
+        double flowNs = NsPerPacket("flow_1w");
+        double hopNs = (NsPerPacket("flow_1w_4_counters") - flowNs) / 4;
+        double tripNs = NsPerPacket("flow_rx_sink") - NsPerPacket("hand_rtc_no_pool");
+        Console.WriteLine($"per packet (1e9 / median pps): hand_rtc {handNs:F1} ns (work + Flow's pool), flow_1w {flowNs:F1} ns, gap {flowNs - handNs:F1} ns; " +
+            $"hand_rtc_no_pool {NsPerPacket("hand_rtc_no_pool"):F1} ns (pool's share {handNs - NsPerPacket("hand_rtc_no_pool"):F1} ns)");
+        Console.WriteLine($"hop cost: one more trivial stage {hopNs:F1} ns/packet (flow_1w_4_counters vs flow_1w, /4); " +
+            $"flow_1w's graph has {stageNs.Count} stages, so ~{hopNs * (stageNs.Count - 1):F1} ns of the gap is hops between them");
+        Console.WriteLine("flow_1w stages (sampled ns/packet, median): " + string.Join(", ", stageNs.Select(kv => $"{kv.Key} {kv.Value.Median:F1}")));
         Console.WriteLine();
         Target("flow_1w ≥ 0.8 × hand_rtc", pps["flow_1w"].Median / hand, 0.8);
         Target("flow_1w ≥ 1.2 × dataflow", pps["flow_1w"].Median / pps["dataflow"].Median, 1.2);
@@ -120,6 +141,11 @@ internal static class PipelineScenario
         var json = new Dictionary<string, object>
         {
             ["scenario"] = "pipeline",
+            ["hand_rtc_pool"] = "Flow PacketPool (thread caches on)",
+            ["hand_rtc_ns_per_packet"] = Math.Round(Finite(handNs), 2),
+            ["flow_1w_ns_per_packet"] = Math.Round(Finite(flowNs), 2),
+            ["hop_ns_per_stage"] = Math.Round(Finite(hopNs), 2),
+            ["flow_1w_stage_ns"] = stageNs.ToDictionary(kv => kv.Key, kv => Math.Round(Finite(kv.Value.Median), 2)),
             ["hand_rtc_pps"] = Math.Round(Finite(hand)),
             ["flow_1w_pps"] = Math.Round(Finite(pps["flow_1w"].Median)),
             ["flow_2w_pps"] = Math.Round(Finite(pps["flow_2w"].Median)),
@@ -143,7 +169,8 @@ internal static class PipelineScenario
     private static void Target(string name, double ratio, double goal) =>
         Console.WriteLine($"target {name}: {ratio:F2} → {(ratio >= goal ? "met" : $"MISSED by {(1 - ratio / goal) * 100:F0} %")}");
 
-    private sealed record Run(double PacketsPerSecond, double AllocatedBytesPerPacket, double PacketsPerCpuSecond = double.NaN);
+    private sealed record Run(double PacketsPerSecond, double AllocatedBytesPerPacket, double PacketsPerCpuSecond = double.NaN,
+        IReadOnlyDictionary<string, double>? StageNanoseconds = null);
 
     private static unsafe Run HandLoop(TimeSpan window, TimeSpan warm, bool pool)
     {
@@ -357,7 +384,8 @@ internal static class PipelineScenario
                 throw new InvalidOperationException($"{outstanding} frames never returned to their pool");
             }
             long packets = after - before;
-            return new Run(packets / elapsed, packets == 0 ? 0 : (double)allocated / packets, packets / (cpu / 1e9));
+            var stageNs = stats.Stages.Where(st => st.In + st.Emitted > 0).ToDictionary(st => st.Name, st => st.NanosecondsPerPacket);
+            return new Run(packets / elapsed, packets == 0 ? 0 : (double)allocated / packets, packets / (cpu / 1e9), stageNs);
         }
     }
 

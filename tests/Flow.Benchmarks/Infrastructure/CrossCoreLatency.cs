@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Flow.Benchmarks.Core.Pipeline;
+namespace Flow.Benchmarks.Infrastructure;
 
 /// <summary>
 /// One-way cache-line hand-off latency between CPU 0 and CPU 1: two pinned threads bounce a
