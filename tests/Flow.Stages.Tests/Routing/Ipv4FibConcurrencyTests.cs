@@ -14,7 +14,9 @@ namespace Flow.Stages.Tests.Routing;
 /// Every answer must be one the table could give at some instant: the untouched prefixes
 /// exactly theirs; an address in churned /24 x: the covering /16 (3), the /20 (50, x &lt; 16) or
 /// 100 + x. A group reused for another /24 while the reader still held it would answer
-/// 100 + x' — caught.
+/// 100 + x' — caught. The reader's batch is long (1024 addresses) because the batched
+/// lookup reads all tbl24 entries before any tbl8 entry: that gap is where a group reused too
+/// early would show.
 /// </summary>
 public sealed class Ipv4FibConcurrencyTests
 {
@@ -41,7 +43,7 @@ public sealed class Ipv4FibConcurrencyTests
         }
         churn.Add((Ipv4Prefix.Parse("10.0.0.0/20"), Twenty));
 
-        uint[] addresses = new uint[64];
+        uint[] addresses = new uint[1024];
         for (int i = 0; i < addresses.Length; i++)
         {
             addresses[i] = (i % 4) switch
