@@ -25,7 +25,10 @@ namespace Flow.Benchmarks.Routing;
 /// Differences that remain: DPDK runs with <c>--no-huge</c> unless 2 MiB hugepages are reserved
 /// (then its tables are on hugepages); Flow's tables use transparent huge pages
 /// (madvise), so without reserved hugepages DPDK pays TLB misses Flow does not — the output
-/// says which case ran. DPDK's per-burst rdtsc adds ~0.5 cycle per lookup; DPDK picks its
+/// says which case ran. DPDK times its only pass, right after inserting the routes; Flow times
+/// one pass per round after a second of untimed passes (tier-1 JIT), so Flow's TLB and caches
+/// are warmer — with 1 M routes over a 64 MiB table little stays cached either way, but a
+/// small --routes run flatters Flow. DPDK's per-burst rdtsc adds ~0.5 cycle per lookup; DPDK picks its
 /// default lookup function (AVX-512 when the CPU has it, else scalar), printed with the figures.
 /// Self-checks before any figure: dpdk-test-fib read all routes and addresses; Flow's answers
 /// for 256 sampled addresses equal a linear scan of all routes; every Flow pass gives the same
