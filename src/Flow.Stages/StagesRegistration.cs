@@ -1,7 +1,9 @@
 using Flow.Stages.Ports;
+using Flow.Stages.Routing;
 using Flow.Stages.Switching;
 using Flow.Stages.Vlan;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Flow.Stages;
 
@@ -20,6 +22,17 @@ public static class StagesRegistration
         services.AddFlowStage<L2Forwarder, L2ForwarderOptions>();
         services.AddFlowStage<VlanTagger>();
         services.AddFlowStage<InputPortStamper, InputPortStamperOptions>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds <c>ipv4_lookup</c> and the one <see cref="Ipv4RouteTable"/> all its instances share
+    /// (made on first use with default sizes unless the application registered its own).
+    /// </summary>
+    public static IServiceCollection AddFlowRouting(this IServiceCollection services)
+    {
+        services.TryAddSingleton(static _ => new Ipv4RouteTable());
+        services.AddFlowStage<Ipv4Lookup>();
         return services;
     }
 }

@@ -20,11 +20,13 @@ switch (scenario)
         return await Flow.Benchmarks.Backends.Pcap.PcapReplayBenchmark.RunAsync(rest);
     case "switch":
         return await Flow.Benchmarks.Switch.SwitchScenario.RunAsync(rest);
+    case "fib":
+        return await Flow.Benchmarks.Routing.FibScenario.RunAsync(rest);
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(PipelineScenario).Assembly).Run(rest.Length > 0 ? rest : ["--filter", "*"]);
         return 0;
     default:
         Console.Error.WriteLine("usage: Flow.Benchmarks <scenario> [options]");
-        Console.Error.WriteLine("scenarios: pipeline, memif, afxdp, afpacket, pcap_replay, switch, micro");
+        Console.Error.WriteLine("scenarios: pipeline, memif, afxdp, afpacket, pcap_replay, switch, fib, micro");
         return 2;
 }
