@@ -27,13 +27,14 @@ public static class StagesRegistration
     }
 
     /// <summary>
-    /// Adds the router's L2/L3 stages: <c>eth_classify</c>, <c>ipv4_input</c>, <c>ipv4_forward</c>,
+    /// Adds the router's L2/L3 stages: <c>eth_classify</c>, <c>ipv4_input</c>, <c>ipv4_local</c>, <c>ipv4_forward</c>,
     /// <c>icmp_echo</c> and <c>icmp_error</c>.
     /// </summary>
     public static IServiceCollection AddFlowRouterStages(this IServiceCollection services)
     {
         services.AddFlowStage<EtherClassifier, EtherClassifierOptions>();
         services.AddFlowStage<Ipv4Validator, Ipv4ValidatorOptions>();
+        services.AddFlowStage<Ipv4LocalDemux, Ipv4LocalDemuxOptions>();
         services.AddFlowStage<Ipv4Forwarder>();
         services.AddFlowStage<IcmpEchoResponder, IcmpEchoResponderOptions>();
         services.AddFlowStage<IcmpErrorSender, IcmpErrorSenderOptions>();

@@ -14,8 +14,10 @@ namespace Flow.Stages.Tests.Ipv4;
 /// <code>
 ///  wire ─ eth_classify ─┬─ arp ───────────────────────────────────────────────── arp_out
 ///                       └─ ipv4 ─ ipv4_input ─┬─ local ─ icmp_echo ─┬─ reply ──── replies
-///                                             │                     └─ other ──── drop
-///                                             └─ forward ─ next_hop ─ ipv4_forward ─┬─ forwarded ───── forwarded
+///                                             │                     └─ other ─ ipv4_local ─┬─ icmp ─────────── local_icmp
+///                                             │                                            ├─ udp ──────────── local_udp
+///                                             │                                            └─ unreachable ───┐
+///                                             └─ forward ─ next_hop ─ ipv4_forward ─┬─ forwarded ─ forwarded │
 ///                                                                                   └─ time_exceeded ─ icmp_error ─ errors
 /// </code>
 /// </summary>
@@ -38,27 +40,37 @@ public sealed class RouterPathGraphTests
             "Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='198.51.100.10', ttl=5)/ICMP()/Padding(load=b'\\0'*18)," +              // 9 padded
             "Ether(src=H, dst=L)/IP(src='127.0.0.1', dst='198.51.100.10', ttl=1)/UDP()," +                                       // 10 martian
             "Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='198.51.100.10', ttl=1)/ICMP(type=3, code=3)/IPerror()/UDPerror()," +   // 11 about an error
+            "Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='10.0.0.1')/UDP(sport=68, dport=67)," +                                 // 12 served UDP
+            "Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='10.0.0.1')/GRE()," +                                                   // 13 no such protocol
+            "Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='10.0.0.1')/ICMP(type=0)," +                                            // 14 an echo reply for us
             "]");
         var arp = new CaptureSink();
         var replies = new CaptureSink();
         var forwarded = new CaptureSink();
         var errors = new CaptureSink();
+        var localIcmp = new CaptureSink();
+        var localUdp = new CaptureSink();
         var builder = new GraphBuilder()
             .Worker(0, idle: IdlePolicy.Yielding)
             .Add("wire", new FrameListSource([.. frames.Select(f => (Lan, f))]))
             .Add("eth_classify", new EtherClassifier(new EtherClassifierOptions { Interfaces = interfaces }))
             .Add("ipv4_input", new Ipv4Validator(new Ipv4ValidatorOptions { Interfaces = interfaces }))
             .Add("icmp_echo", new IcmpEchoResponder(new IcmpEchoResponderOptions { Interfaces = interfaces }))
+            .Add("ipv4_local", new Ipv4LocalDemux(new Ipv4LocalDemuxOptions { UdpPorts = [67] }))
             .Add("next_hop", new FixedNextHop())
             .Add("ipv4_forward", new Ipv4Forwarder())
             .Add("icmp_error", new IcmpErrorSender(new IcmpErrorSenderOptions { Interfaces = interfaces }, new ManualClock()))
-            .Add("arp_out", arp).Add("replies", replies).Add("forwarded", forwarded).Add("errors", errors).Add("drop", new Dropper())
+            .Add("arp_out", arp).Add("replies", replies).Add("forwarded", forwarded).Add("errors", errors)
+            .Add("local_icmp", localIcmp).Add("local_udp", localUdp)
             .Connect("wire", "eth_classify")
             .Connect("eth_classify:arp", "arp_out")
             .Connect("eth_classify:ipv4", "ipv4_input")
             .Connect("ipv4_input:local", "icmp_echo")
             .Connect("icmp_echo:reply", "replies")
-            .Connect("icmp_echo:other", "drop")
+            .Connect("icmp_echo:other", "ipv4_local")
+            .Connect("ipv4_local:icmp", "local_icmp")
+            .Connect("ipv4_local:udp", "local_udp")
+            .Connect("ipv4_local:unreachable", "icmp_error")
             .Connect("ipv4_input:forward", "next_hop")
             .Connect("next_hop", "ipv4_forward")
             .Connect("ipv4_forward:forwarded", "forwarded")
@@ -73,7 +85,8 @@ public sealed class RouterPathGraphTests
         StageStats input = stats.Stage("ipv4_input");
         Assert.Equal((1L, 1L, 1L, 1L), (input.DroppedFor("bad_checksum"), input.DroppedFor("multicast"), input.DroppedFor("link_broadcast"), input.DroppedFor("martian_source")));
         Assert.Equal(1, stats.Stage("icmp_error").DroppedFor("about_icmp_error"));
-        Assert.Equal(1, stats.Stage("drop").DroppedTotal);
+        Assert.Equal(frames[12], Assert.Single(localUdp.Frames));
+        Assert.Equal(frames[14], Assert.Single(localIcmp.Frames));
 
         Assert.Equal(frames[3], Assert.Single(arp.Frames));
         Assert.Equal($"{HostMac} {LanMac} 10.0.0.1 10.0.0.10 0 9 1 b'hello' True",
@@ -87,9 +100,11 @@ public sealed class RouterPathGraphTests
         Assert.Equal((14 + 28, 4), (padded.Length, (int)padded[22]));
         Assert.True(HeaderChecksumIsValid(padded));
 
-        byte[] error = Assert.Single(errors.Frames);
-        Assert.Equal("10.0.0.1 10.0.0.10 11 0 10.0.0.10 198.51.100.10 50000 33434",
-            Dissect(error, "p[IP].src, p[IP].dst, p[ICMP].type, p[ICMP].code, p[IPerror].src, p[IPerror].dst, p[UDPerror].sport, p[UDPerror].dport"));
+        Assert.Equal(3, errors.Count);
+        string[] dissected = [.. errors.Frames.Select(e => Dissect(e, "p[IP].src, p[IP].dst, p[ICMP].type, p[ICMP].code, p[IPerror].src, p[IPerror].dst, p[IPerror].proto"))];
+        Assert.Contains("10.0.0.1 10.0.0.10 11 0 10.0.0.10 198.51.100.10 17", dissected);   // TTL 1 in transit
+        Assert.Contains("10.0.0.1 10.0.0.10 3 3 10.0.0.10 10.0.0.1 17", dissected);         // UDP 5000 on the router
+        Assert.Contains("10.0.0.1 10.0.0.10 3 2 10.0.0.10 10.0.0.1 47", dissected);         // GRE to the router
     }
 
     /// <summary>Stands in for ipv4_lookup: every packet gets next hop 1.</summary>

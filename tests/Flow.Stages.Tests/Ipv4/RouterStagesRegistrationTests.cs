@@ -16,6 +16,7 @@ public sealed class RouterStagesRegistrationTests
         [
             ("eth_classify", new Flow.Stages.Ethernet.EtherClassifierOptions { Interfaces = RouterFrames.Interfaces() }),
             ("ipv4_input", new Ipv4ValidatorOptions { Interfaces = RouterFrames.Interfaces() }),
+            ("ipv4_local", new Ipv4LocalDemuxOptions { UdpPorts = [67] }),
             ("ipv4_forward", null),
             ("icmp_echo", new IcmpEchoResponderOptions { Interfaces = RouterFrames.Interfaces() }),
             ("icmp_error", new IcmpErrorSenderOptions { Interfaces = RouterFrames.Interfaces() }),
@@ -34,6 +35,7 @@ public sealed class RouterStagesRegistrationTests
     {
         Assert.Equal(["ipv4", "arp"], StageDescriptor.Of(typeof(Flow.Stages.Ethernet.EtherClassifier)).Ports.Select(p => p.Name));
         Assert.Equal(["local", "forward"], StageDescriptor.Of(typeof(Ipv4Validator)).Ports.Select(p => p.Name));
+        Assert.Equal(["icmp", "udp", "unreachable"], StageDescriptor.Of(typeof(Ipv4LocalDemux)).Ports.Select(p => p.Name));
         Assert.Equal(["forwarded", "time_exceeded"], StageDescriptor.Of(typeof(Ipv4Forwarder)).Ports.Select(p => p.Name));
         Assert.Equal(["reply", "other"], StageDescriptor.Of(typeof(IcmpEchoResponder)).Ports.Select(p => p.Name));
         Assert.Equal(["error"], StageDescriptor.Of(typeof(IcmpErrorSender)).Ports.Select(p => p.Name));
