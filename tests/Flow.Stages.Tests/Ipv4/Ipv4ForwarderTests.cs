@@ -132,6 +132,30 @@ public sealed class Ipv4ForwarderTests : IDisposable
         Assert.Empty(_harness.Output("forwarded"));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(Burst.Default - 1)]
+    [InlineData(Burst.Default)]
+    [InlineData(Burst.Default + 1)]
+    [InlineData(Burst.Max)]
+    [InlineData(Burst.Max + 1)]
+    public void EveryBatchSizeSortsEachPacketByItsOwnTtl(int count)
+    {
+        // Every third packet expires; the others are forwarded, in order.
+        byte[][] frames = [.. Enumerable.Range(0, count).Select(i => Header(i % 3 == 0 ? (byte)1 : (byte)(i % 200 + 2), (ushort)i))];
+        _harness.Process([.. frames.Select(f => _pool.Classified(Lan, f))]);
+        Packet[] forwarded = _harness.Take("forwarded");
+        Packet[] expired = _harness.Take("time_exceeded");
+        Assert.Equal(Enumerable.Range(0, count).Where(i => i % 3 != 0).Select(i => (ushort)i),
+            forwarded.Select(p => BinaryPrimitives.ReadUInt16BigEndian(p.Data[18..])));
+        Assert.Equal(Enumerable.Range(0, count).Where(i => i % 3 == 0).Select(i => (ushort)i),
+            expired.Select(p => BinaryPrimitives.ReadUInt16BigEndian(p.Data[18..])));
+        Assert.All(forwarded, p => Assert.True(HeaderChecksumIsValid(p.Data)));
+        PacketPools.Free(forwarded);
+        PacketPools.Free(expired);
+    }
+
     [Fact]
     public void TwoIsTheLowestTtlForwarded()
     {
