@@ -1,3 +1,6 @@
+using Flow.Stages.Ethernet;
+using Flow.Stages.Icmp;
+using Flow.Stages.Ipv4;
 using Flow.Stages.Ports;
 using Flow.Stages.Routing;
 using Flow.Stages.Switching;
@@ -22,6 +25,21 @@ public static class StagesRegistration
         services.AddFlowStage<L2Forwarder, L2ForwarderOptions>();
         services.AddFlowStage<VlanTagger>();
         services.AddFlowStage<InputPortStamper, InputPortStamperOptions>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the router's L2/L3 stages: <c>eth_classify</c>, <c>ipv4_input</c>, <c>ipv4_local</c>, <c>ipv4_forward</c>,
+    /// <c>icmp_echo</c> and <c>icmp_error</c>.
+    /// </summary>
+    public static IServiceCollection AddFlowRouterStages(this IServiceCollection services)
+    {
+        services.AddFlowStage<EtherClassifier, EtherClassifierOptions>();
+        services.AddFlowStage<Ipv4Validator, Ipv4ValidatorOptions>();
+        services.AddFlowStage<Ipv4LocalDemux, Ipv4LocalDemuxOptions>();
+        services.AddFlowStage<Ipv4Forwarder>();
+        services.AddFlowStage<IcmpEchoResponder, IcmpEchoResponderOptions>();
+        services.AddFlowStage<IcmpErrorSender, IcmpErrorSenderOptions>();
         return services;
     }
 

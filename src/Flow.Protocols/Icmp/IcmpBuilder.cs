@@ -41,6 +41,12 @@ public static class IcmpBuilder
         NetU16 before = new((ushort)((h.Type << 8) | h.Code));
         h.Type = IcmpType.EchoReply;
         h.Checksum = Checksum.Update(h.Checksum, before, new NetU16(h.Code));
+        // Eqn. 3 yields 0x0000 for a message that is all zeros (identifier, sequence and data
+        // zero), whose sum is +0, so only 0xFFFF verifies: Linux's icmp_rcv drops the other.
+        if (h.Checksum.Raw == 0 && icmp.Bytes[..2].IndexOfAnyExcept((byte)0) < 0 && icmp.Bytes[4..].IndexOfAnyExcept((byte)0) < 0)
+        {
+            h.Checksum = NetU16.FromRaw(0xFFFF);
+        }
 
         ip.Destination = ip.Source;
         ip.Source = ownAddress;

@@ -19,6 +19,12 @@ public static class IcmpType
     /// <summary>Destination unreachable, fragmentation needed and DF set (RFC 792; MTU per RFC 1191).</summary>
     public const byte CodeFragmentationNeeded = 4;
 
+    /// <summary>
+    /// Destination unreachable, communication administratively prohibited (RFC 1812 5.2.7.1):
+    /// a reject route or a filter refused the packet.
+    /// </summary>
+    public const byte CodeAdministrativelyProhibited = 13;
+
     /// <summary>Time exceeded: TTL reached zero in transit (RFC 792).</summary>
     public const byte CodeTtlExceeded = 0;
 

@@ -1,0 +1,11 @@
+namespace Flow.Stages.Ipv4;
+
+/// <summary>Options of <see cref="Ipv4LocalDemux"/>.</summary>
+public sealed record Ipv4LocalDemuxOptions
+{
+    /// <summary>
+    /// UDP ports the router serves (67 once the DHCP server runs); datagrams to them leave on
+    /// <c>udp</c>, to any other port they are refused with port unreachable.
+    /// </summary>
+    public IReadOnlyList<ushort> UdpPorts { get; init; } = [];
+}
