@@ -207,7 +207,7 @@ internal sealed unsafe class XskSocket : IDisposable
 
     private void SetSocketOption(int name, int value, string what)
     {
-        if (Interop.Sys.SetSockOpt(_fd, Interop.Sys.SOL_SOCKET, name, &value, sizeof(int)) != 0)
+        if (Interop.Sys.SetSockOpt(Fd, Interop.Sys.SOL_SOCKET, name, &value, sizeof(int)) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             ThrowHelper.ThrowAfXdp($"setsockopt({what} = {value}) on queue {Queue} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); preferred busy polling needs Linux 5.11+ and CAP_NET_ADMIN.", errno);

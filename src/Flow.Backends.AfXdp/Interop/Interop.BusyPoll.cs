@@ -1,4 +1,4 @@
-namespace Flow.Backends.AfXdp;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {
