@@ -37,7 +37,7 @@ public class MemifPeerCredentialsTests
     {
         var defaults = new MemifOptions();
         Assert.True(MemifPeerCheck.Allows(defaults, 0, 0));
-        Assert.True(MemifPeerCheck.Allows(defaults, Interop.Sys.GetEuid(), 4242));
+        Assert.True(MemifPeerCheck.Allows(defaults, Interop.Sys.GetEUid(), 4242));
         Assert.False(MemifPeerCheck.Allows(defaults, 4242, 4242));
     }
 

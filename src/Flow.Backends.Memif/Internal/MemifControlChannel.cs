@@ -43,7 +43,7 @@ internal sealed unsafe class MemifControlChannel : IDisposable
         int length = Interop.Sys.MakeAddress(name, isAbstract, &address);
         if (length < 0 || Interop.Sys.Connect(fd, &address, (uint)length) != 0)
         {
-            errno = length < 0 ? 36 /* ENAMETOOLONG */ : Marshal.GetLastPInvokeError();
+            errno = length < 0 ? Interop.Errno.ENAMETOOLONG : Marshal.GetLastPInvokeError();
             Interop.Sys.Close(fd);
             return null;
         }
@@ -78,7 +78,7 @@ internal sealed unsafe class MemifControlChannel : IDisposable
             nint sent = Interop.Sys.SendMsg(_fd, &header, Interop.Sys.MSG_NOSIGNAL | Interop.Sys.MSG_DONTWAIT);
             if (sent != MemifConstants.MessageSize)
             {
-                return sent < 0 ? Marshal.GetLastPInvokeError() : 5 /* EIO: short record */;
+                return sent < 0 ? Marshal.GetLastPInvokeError() : Interop.Errno.EIO; // a short record
             }
         }
         return 0;
@@ -124,7 +124,7 @@ internal sealed unsafe class MemifControlChannel : IDisposable
         if (received < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            return IsWouldBlock(errno) ? ReceiveStatus.Timeout : ReceiveStatus.Closed;
+            return Interop.Errno.IsWouldBlock(errno) ? ReceiveStatus.Timeout : ReceiveStatus.Closed;
         }
         receivedFd = TakeFds(&header);
         if (received == 0)
@@ -201,9 +201,6 @@ internal sealed unsafe class MemifControlChannel : IDisposable
         MemifConnect body = message.Connect;
         return ReadString(body.InterfaceName, MemifConstants.NameSize);
     }
-
-    /// <summary>Errno values meaning "nothing to read yet": EAGAIN/EWOULDBLOCK (11), EINTR (4).</summary>
-    private static bool IsWouldBlock(int errno) => errno is 11 or 4;
 
     private static int TakeFds(Interop.Sys.MsgHdr* header)
     {

@@ -126,7 +126,7 @@ internal sealed unsafe partial class MemifListener
             throw new IOException($"memif socket '{path}' exists and is not a socket; not replacing it");
         }
         MemifControlChannel? probe = MemifControlChannel.Connect(path, isAbstract: false, out int errno);
-        if (probe is not null || errno != Interop.Sys.ECONNREFUSED)
+        if (probe is not null || errno != Interop.Errno.ECONNREFUSED)
         {
             probe?.Dispose();
             throw new IOException($"memif socket '{path}' is in use by another server (connect: errno {errno})");

@@ -55,7 +55,7 @@ internal sealed unsafe class MemifRegion : IDisposable
         {
             return false;
         }
-        void* address = Interop.Sys.Mmap(_base, (nuint)Size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
+        void* address = Interop.Sys.MMap(_base, (nuint)Size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
             Interop.Sys.MAP_SHARED | Interop.Sys.MAP_FIXED, fd, 0);
         if (address != _base)
         {
@@ -86,9 +86,9 @@ internal sealed unsafe class MemifRegion : IDisposable
     /// <summary>Maps a region fd (own or the peer's); null when mmap fails (the fd stays the caller's). Takes ownership of the fd on success.</summary>
     public static MemifRegion? Map(int fd, ulong size)
     {
-        void* address = Interop.Sys.Mmap(null, (nuint)size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
+        void* address = Interop.Sys.MMap(null, (nuint)size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
             Interop.Sys.MAP_SHARED, fd, 0);
-        if (address == Interop.Sys.MapFailed)
+        if (address == Interop.Sys.MAP_FAILED)
         {
             return null;
         }
@@ -101,7 +101,7 @@ internal sealed unsafe class MemifRegion : IDisposable
         _base = null;
         if (address != null)
         {
-            Interop.Sys.Munmap(address, (nuint)Size);
+            Interop.Sys.MUnmap(address, (nuint)Size);
         }
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
