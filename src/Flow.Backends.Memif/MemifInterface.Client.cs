@@ -19,9 +19,6 @@ public sealed unsafe partial class MemifInterface
     private bool _buffersShown;
     private volatile bool _stopping;
 
-    /// <summary>Client role: the pool whose frames are the shared buffers (region 1).</summary>
-    internal PacketPool? BufferPool => _buffers?.Pool;
-
     /// <summary>
     /// Client role: the pool whose frames are the shared memory. Packets allocated from it are
     /// transmitted without a copy (received packets already come from it); null in server role.
@@ -39,9 +36,6 @@ public sealed unsafe partial class MemifInterface
 
     /// <summary>Client role with <see cref="MemifOptions.ZeroCopy"/> off: buffers are copied, region 1 is per connection.</summary>
     internal bool IsCopyClient => Role == MemifRole.Client && !Options.ZeroCopy;
-
-    /// <summary>Bytes of one shared buffer (a frame's data room).</summary>
-    internal int BufferCapacity => Options.BufferSize;
 
     /// <summary>Client role: the stable eventfd of rx ring <paramref name="queue"/>.</summary>
     internal int ClientRxEventFd(int queue) => _ringEventFds is null ? -1 : _ringEventFds[Options.QueuePairs + queue].Fd;
