@@ -17,7 +17,7 @@ namespace Flow.Backends.Memif.Internal;
 /// per uid; each must reach CONNECT within <see cref="MemifOptions.HandshakeTimeout"/>; INIT
 /// must name an interface whose own allow-list admits the peer, then carry its secret.
 /// </remarks>
-internal sealed unsafe partial class MemifListener
+internal sealed unsafe partial class MemifListener : IDisposable
 {
     /// <summary>Highest region index a client may add (16 regions).</summary>
     private const int MaxRegionIndex = 15;
@@ -25,7 +25,13 @@ internal sealed unsafe partial class MemifListener
     /// <summary>Largest region accepted (bounds our address-space use per peer).</summary>
     private const ulong MaxRegionSize = 1UL << 36;
 
-    private static readonly Dictionary<(string, bool), MemifListener> s_listeners = new();
+    /// <summary>
+    /// One listener per socket. The interfaces on it have nothing to agree on (the unit
+    /// settings): it takes its handshake limits from its first interface, as
+    /// <see cref="MemifOptions.HandshakeTimeout"/> says, and each interface keeps its own id,
+    /// secret and allow-list.
+    /// </summary>
+    private static readonly DeviceRegistry<ListenAddress, ValueTuple, MemifListener> s_listeners = new("memif listening socket");
 
     /// <summary>Connections polled at once (pending and up); more are refused at accept.</summary>
     private const int MaxConnections = 64;
@@ -41,7 +47,6 @@ internal sealed unsafe partial class MemifListener
     private readonly Thread _thread;
     private readonly SafeFileDescriptor _listenSocket;
     private readonly SafeFileDescriptor _stop;
-    private int _references;
     private volatile bool _stopping;
 
     private MemifListener(MemifOptions options, ILogger logger)
@@ -131,30 +136,15 @@ internal sealed unsafe partial class MemifListener
         Interop.Sys.Unlink(path);
     }
 
-    public static MemifListener Acquire(MemifOptions options, ILogger logger)
-    {
-        lock (s_listeners)
-        {
-            if (!s_listeners.TryGetValue((options.Socket, options.Abstract), out MemifListener? listener))
-            {
-                listener = new MemifListener(options, logger);
-                s_listeners[(options.Socket, options.Abstract)] = listener;
-            }
-            listener._references++;
-            return listener;
-        }
-    }
+    public static MemifListener Acquire(MemifOptions options, ILogger logger) =>
+        s_listeners.Acquire(new ListenAddress(options.Socket, options.Abstract), default, (_, _) => new MemifListener(options, logger));
 
-    public void Release()
+    /// <summary>Drops one interface's reference; the last one stops the thread, closes the socket and removes its file.</summary>
+    public void Release() => s_listeners.Release(new ListenAddress(_socket, _abstract), this);
+
+    /// <summary>Called by the registry when the last interface released the listener.</summary>
+    void IDisposable.Dispose()
     {
-        lock (s_listeners)
-        {
-            if (--_references > 0)
-            {
-                return;
-            }
-            s_listeners.Remove((_socket, _abstract));
-        }
         _stopping = true;
         Interop.Sys.SignalEventFd(_stop.Fd);
         _thread.Join();
@@ -457,5 +447,11 @@ internal sealed unsafe partial class MemifListener
         {
             MemifLog.Refused(_logger, _socket, reason);
         }
+    }
+
+    /// <summary>A listening socket's name: a file-system path, or an abstract name shown as "@name".</summary>
+    private readonly record struct ListenAddress(string Name, bool Abstract)
+    {
+        public override string ToString() => Abstract ? "@" + Name : Name;
     }
 }
