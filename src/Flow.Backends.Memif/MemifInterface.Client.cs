@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Flow.Backends.Memif.Internal;
 using Flow.Backends.Memif.Protocol;
 
@@ -10,15 +11,13 @@ public sealed unsafe partial class MemifInterface
     private MemifBufferGroup? _buffers;
     // Copy mode: this connection's buffer region (region 1), made at connect, unmapped at disconnect.
     private MemifRegion? _copyRegion;
-    private int[]? _ringEventFds;
+    // The interrupt eventfd of every ring (S2M queues, then M2S), the same across connections.
+    private SafeFileDescriptor[]? _ringEventFds;
     private Thread? _clientThread;
-    private int _stopFd = -1;
+    private SafeFileDescriptor? _stop;
     // Zero-copy: a server may have been handed region 1 since it was last renewed.
     private bool _buffersShown;
     private volatile bool _stopping;
-
-    /// <summary>Client role: the pool whose frames are the shared buffers (region 1).</summary>
-    internal PacketPool? BufferPool => _buffers?.Pool;
 
     /// <summary>
     /// Client role: the pool whose frames are the shared memory. Packets allocated from it are
@@ -38,11 +37,8 @@ public sealed unsafe partial class MemifInterface
     /// <summary>Client role with <see cref="MemifOptions.ZeroCopy"/> off: buffers are copied, region 1 is per connection.</summary>
     internal bool IsCopyClient => Role == MemifRole.Client && !Options.ZeroCopy;
 
-    /// <summary>Bytes of one shared buffer (a frame's data room).</summary>
-    internal int BufferCapacity => Options.BufferSize;
-
     /// <summary>Client role: the stable eventfd of rx ring <paramref name="queue"/>.</summary>
-    internal int ClientRxEventFd(int queue) => _ringEventFds is null ? -1 : _ringEventFds[Options.QueuePairs + queue];
+    internal int ClientRxEventFd(int queue) => _ringEventFds is null ? -1 : _ringEventFds[Options.QueuePairs + queue].Fd;
 
     /// <summary>Client role: ring header of queue <paramref name="queue"/> in region 0 (tests play a hostile server with it).</summary>
     internal MemifRingHeader* ClientRing(bool s2m, int queue) => (MemifRingHeader*)(_ringRegion!.Base + RingOffset(s2m, queue));
@@ -62,26 +58,25 @@ public sealed unsafe partial class MemifInterface
             ? MemifBufferGroup.Join(group, Options.PoolFrames > 0 ? Options.PoolFrames : 8 * slots + 1024, Options.BufferSize)
             : MemifBufferGroup.CreatePrivate($"memif-{Options.InterfaceId}-shared",
                 Options.PoolFrames > 0 ? Options.PoolFrames : 2 * slots + 1024, Options.BufferSize);
-        _ringEventFds = new int[2 * queues];
-        Array.Fill(_ringEventFds, -1);
+        _ringEventFds = new SafeFileDescriptor[2 * queues];
         for (int i = 0; i < _ringEventFds.Length; i++)
         {
             _ringEventFds[i] = NewEventFd();
         }
-        _stopFd = NewEventFd();
+        _stop = NewEventFd();
         _clientThread = new Thread(RunClient) { IsBackground = true, Name = $"memif-client-{Options.InterfaceId}" };
         _clientThread.Start();
     }
 
     /// <summary>A non-blocking eventfd; throws when the system has none to give (Create then disposes what exists).</summary>
-    private static int NewEventFd()
+    internal static SafeFileDescriptor NewEventFd()
     {
-        int fd = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
-        if (fd < 0)
+        var eventFd = new SafeFileDescriptor(Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC));
+        if (eventFd.IsInvalid)
         {
-            throw new IOException($"memif: eventfd failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+            throw new IOException($"memif: eventfd failed: errno {Marshal.GetLastPInvokeError()}");
         }
-        return fd;
+        return eventFd;
     }
 
     /// <summary>Outer loop (Kestrel's split): connect, serve, classify the end, back off, repeat.</summary>
@@ -118,7 +113,7 @@ public sealed unsafe partial class MemifInterface
 
     private void WaitStop(TimeSpan delay)
     {
-        Interop.Sys.PollFd pfd = new() { Fd = _stopFd, Events = Interop.Sys.POLLIN };
+        Interop.Sys.PollFd pfd = new() { Fd = _stop!.Fd, Events = Interop.Sys.POLLIN };
         Interop.Sys.Poll(&pfd, 1, (int)Math.Max(1, delay.TotalMilliseconds));
     }
 
@@ -202,9 +197,9 @@ public sealed unsafe partial class MemifInterface
         var bindings = new RingBinding[2 * queuePairs];
         for (int q = 0; q < queuePairs; q++)
         {
-            bindings[q] = new RingBinding((MemifRingHeader*)(_ringRegion!.Base + RingOffset(true, q)), log2, _ringEventFds![q], regions);
+            bindings[q] = new RingBinding((MemifRingHeader*)(_ringRegion!.Base + RingOffset(true, q)), log2, _ringEventFds![q].Fd, regions);
             bindings[queuePairs + q] = new RingBinding((MemifRingHeader*)(_ringRegion.Base + RingOffset(false, q)), log2,
-                _ringEventFds[Options.QueuePairs + q], regions);
+                _ringEventFds[Options.QueuePairs + q].Fd, regions);
             // Post the rx buffers now (the worker has not seen this ring yet), so the server can
             // send as soon as it reads CONNECTED's effect rather than after our first poll.
             RingBinding rx = bindings[queuePairs + q];
@@ -231,7 +226,7 @@ public sealed unsafe partial class MemifInterface
         {
             Interop.Sys.PollFd* fds = stackalloc Interop.Sys.PollFd[2];
             fds[0] = new Interop.Sys.PollFd { Fd = channel.Fd, Events = Interop.Sys.POLLIN };
-            fds[1] = new Interop.Sys.PollFd { Fd = _stopFd, Events = Interop.Sys.POLLIN };
+            fds[1] = new Interop.Sys.PollFd { Fd = _stop!.Fd, Events = Interop.Sys.POLLIN };
             Interop.Sys.Poll(fds, 2, 100);
             if (_stopping)
             {
@@ -357,7 +352,7 @@ public sealed unsafe partial class MemifInterface
                 ring.AddRing.Region = 0;
                 ring.AddRing.Offset = RingOffset(s2m, q);
                 ring.AddRing.Log2RingSize = (byte)log2;
-                int eventFd = _ringEventFds![(s2m ? 0 : Options.QueuePairs) + q];
+                int eventFd = _ringEventFds![(s2m ? 0 : Options.QueuePairs) + q].Fd;
                 if ((problem = Request(channel, ref ring, eventFd, timeout)) is not null)
                 {
                     return problem;
@@ -462,24 +457,20 @@ public sealed unsafe partial class MemifInterface
     private void StopClient()
     {
         _stopping = true;
-        if (_stopFd >= 0)
+        if (_stop is not null)
         {
-            Interop.Sys.SignalEventFd(_stopFd);
+            Interop.Sys.SignalEventFd(_stop.Fd);
         }
         _clientThread?.Join();
         // Queues were detached by the control thread on its way out; the pool can go.
         _buffers?.Leave();
         if (_ringEventFds is not null)
         {
-            foreach (int fd in _ringEventFds)
+            foreach (SafeFileDescriptor? eventFd in _ringEventFds)
             {
-                Interop.Sys.Close(fd);
+                eventFd?.Dispose(); // null when Create failed part-way
             }
         }
-        if (_stopFd >= 0)
-        {
-            Interop.Sys.Close(_stopFd);
-            _stopFd = -1;
-        }
+        _stop?.Dispose();
     }
 }

@@ -8,7 +8,7 @@ public sealed unsafe partial class MemifInterface
 {
     private MemifListener? _listener;
     private MemifRegion[]? _serverRegions;
-    private int[]? _serverEventFds;
+    private SafeFileDescriptor[]? _serverEventFds;
     private int _serverQueuePairs;
 
     /// <summary>Server role: true while a connection is bound to this interface (handshaking or up).</summary>
@@ -35,7 +35,7 @@ public sealed unsafe partial class MemifInterface
     /// queues up. Null on success, else why the connection is refused. Takes ownership of the
     /// region fds and eventfds (closes them on failure).
     /// </summary>
-    internal string? ServerConnect(List<(int Fd, ulong Size)> regionFds, MemifListener.RingRequest[] s2m, MemifListener.RingRequest[] m2s,
+    internal string? ServerConnect(List<(SafeFileDescriptor Memfd, ulong Size)> regionFds, MemifListener.RingRequest[] s2m, MemifListener.RingRequest[] m2s,
         int queuePairs, string peer)
     {
         var regions = new MemifRegion[regionFds.Count];
@@ -43,7 +43,7 @@ public sealed unsafe partial class MemifInterface
         string? problem = null;
         for (; mapped < regionFds.Count; mapped++)
         {
-            MemifRegion? region = MemifRegion.Map(regionFds[mapped].Fd, regionFds[mapped].Size);
+            MemifRegion? region = MemifRegion.Map(regionFds[mapped].Memfd, regionFds[mapped].Size);
             if (region is null)
             {
                 problem = $"mmap of region {mapped} failed";
@@ -66,18 +66,18 @@ public sealed unsafe partial class MemifInterface
             }
             for (int i = mapped; i < regionFds.Count; i++)
             {
-                Interop.Sys.Close(regionFds[i].Fd);
+                regionFds[i].Memfd.Dispose();
             }
             for (int q = 0; q < queuePairs; q++)
             {
-                Interop.Sys.Close(s2m[q].EventFd);
-                Interop.Sys.Close(m2s[q].EventFd);
+                s2m[q].EventFd!.Dispose();
+                m2s[q].EventFd!.Dispose();
             }
             return problem;
         }
 
         _serverRegions = regions;
-        _serverEventFds = new int[2 * queuePairs];
+        _serverEventFds = new SafeFileDescriptor[2 * queuePairs];
         _serverQueuePairs = queuePairs;
         for (int q = 0; q < queuePairs; q++)
         {
@@ -91,10 +91,10 @@ public sealed unsafe partial class MemifInterface
             Volatile.Write(ref txRing->Tail, (ushort)0);
             // Our rx ring (S2M): polling asks the client not to signal.
             Volatile.Write(ref rxRing->Flags, Options.Interrupt ? (ushort)0 : MemifConstants.RingFlagMaskInterrupt);
-            _serverEventFds[q] = s2m[q].EventFd;
-            _serverEventFds[queuePairs + q] = m2s[q].EventFd;
-            _rx[q].Attach(new RingBinding(rxRing, s2m[q].Log2Size, s2m[q].EventFd, regions));
-            _tx[q].Attach(new RingBinding(txRing, m2s[q].Log2Size, m2s[q].EventFd, regions));
+            _serverEventFds[q] = s2m[q].EventFd!;
+            _serverEventFds[queuePairs + q] = m2s[q].EventFd!;
+            _rx[q].Attach(new RingBinding(rxRing, s2m[q].Log2Size, s2m[q].EventFd!.Fd, regions));
+            _tx[q].Attach(new RingBinding(txRing, m2s[q].Log2Size, m2s[q].EventFd!.Fd, regions));
         }
         OnConnected(queuePairs, 1 << s2m[0].Log2Size, peer);
         return null;
@@ -125,9 +125,9 @@ public sealed unsafe partial class MemifInterface
         {
             region.Dispose();
         }
-        foreach (int fd in _serverEventFds!)
+        foreach (SafeFileDescriptor eventFd in _serverEventFds!)
         {
-            Interop.Sys.Close(fd);
+            eventFd.Dispose();
         }
         _serverRegions = null;
         _serverEventFds = null;

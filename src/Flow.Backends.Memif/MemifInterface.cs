@@ -31,7 +31,7 @@ namespace Flow.Backends.Memif;
 /// </remarks>
 public sealed partial class MemifInterface : IDisposable
 {
-    private static readonly Dictionary<(MemifRole, string, bool, uint), MemifInterface> s_shared = new();
+    private static readonly DeviceRegistry<MemifInterfaceKey, MemifStageSettings, MemifInterface> s_shared = new("memif interface");
 
     private readonly ILogger _logger;
     private readonly MemifQueue[] _rx;
@@ -48,7 +48,6 @@ public sealed partial class MemifInterface : IDisposable
     private long _regionReuses;
     private string? _lastDisconnectReason;
     private string _peerName = "";
-    private int _sharedReferences;
     private int _disposed;
 
     private MemifInterface(MemifOptions options, ILogger? logger)
@@ -81,7 +80,7 @@ public sealed partial class MemifInterface : IDisposable
     public MemifRole Role => Options.Role;
 
     /// <summary>"role:socket#id", for logs and errors.</summary>
-    public string DisplayName => $"{(Role == MemifRole.Client ? "client" : "server")}:{(Options.Abstract ? "@" : "")}{Options.Socket}#{Options.InterfaceId}";
+    public string DisplayName => MemifInterfaceKey.Of(Options).ToString();
 
     /// <summary>True while a peer is connected and the rings are live.</summary>
     public bool IsConnected => Volatile.Read(ref _queuePairs) > 0;
@@ -164,52 +163,15 @@ public sealed partial class MemifInterface : IDisposable
 
     /// <summary>
     /// The interface for these options shared by every rx/tx stage of the same role, socket and
-    /// id (created on first use; released by <see cref="ReleaseShared"/>).
+    /// id (created on first use; released by <see cref="ReleaseShared"/>). A stage whose other
+    /// options differ is refused: it would otherwise run silently with the first one's secret,
+    /// buffer size, mode... (security review L11).
     /// </summary>
-    internal static MemifInterface AcquireShared(MemifOptions options)
-    {
-        var key = (options.Role, options.Socket, options.Abstract, options.InterfaceId);
-        lock (s_shared)
-        {
-            if (!s_shared.TryGetValue(key, out MemifInterface? memif))
-            {
-                memif = Create(options);
-                s_shared[key] = memif;
-            }
-            else if (!SameInterface(memif.Options, options))
-            {
-                // The second stage would silently run with the first one's secret, buffer size,
-                // mode... (security review L11): refuse, as AfXdpPort.Acquire does.
-                throw new ArgumentException(
-                    $"memif {memif.DisplayName} is already in use with different options; every rx/tx stage of one interface must give the same options (only Queue may differ)",
-                    nameof(options));
-            }
-            memif._sharedReferences++;
-            return memif;
-        }
-    }
+    internal static MemifInterface AcquireShared(MemifOptions options) =>
+        s_shared.Acquire(MemifInterfaceKey.Of(options), new MemifStageSettings(options), (_, _) => Create(options));
 
-    /// <summary>True when two stages' options describe the same interface: equal in everything but the stage's own queue.</summary>
-    private static bool SameInterface(MemifOptions a, MemifOptions b)
-    {
-        // Lists compare by reference in record equality; compare their contents instead.
-        static bool SameList(IReadOnlyList<uint>? x, IReadOnlyList<uint>? y) => x is null ? y is null : y is not null && x.SequenceEqual(y);
-        return SameList(a.AllowedUids, b.AllowedUids) && SameList(a.AllowedGids, b.AllowedGids) &&
-            a with { Queue = 0, AllowedUids = null, AllowedGids = Array.Empty<uint>() } == b with { Queue = 0, AllowedUids = null, AllowedGids = Array.Empty<uint>() };
-    }
-
-    internal void ReleaseShared()
-    {
-        lock (s_shared)
-        {
-            if (--_sharedReferences > 0)
-            {
-                return;
-            }
-            s_shared.Remove((Options.Role, Options.Socket, Options.Abstract, Options.InterfaceId));
-        }
-        Dispose();
-    }
+    /// <summary>Drops one stage's reference; the last one disposes the interface.</summary>
+    internal void ReleaseShared() => s_shared.Release(MemifInterfaceKey.Of(Options), this);
 
     /// <summary>Counters of rx queue <paramref name="queue"/>.</summary>
     public MemifQueueStats GetRxStats(int queue) => _rx[queue].Snapshot(Reconnects);

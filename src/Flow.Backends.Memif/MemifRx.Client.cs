@@ -14,7 +14,7 @@ public sealed unsafe partial class MemifRx
     private int ReceiveAsClient(RingBinding ring, Span<Packet> packets, Span<Next> nexts)
     {
         Packet[] slots = _queue.Slots;
-        PacketPool pool = _interface.BufferPool!;
+        PacketPool pool = _interface.SharedPool!;
         byte* regionBase = _interface.BufferRegionBase;
         if (!ring.Primed)
         {

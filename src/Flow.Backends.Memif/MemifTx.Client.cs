@@ -13,7 +13,7 @@ public sealed unsafe partial class MemifTx
     private void TransmitAsClient(RingBinding ring, ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {
         Packet[] slots = _queue.Slots;
-        PacketPool pool = _interface.BufferPool!;
+        PacketPool pool = _interface.SharedPool!;
         byte* regionBase = _interface.BufferRegionBase;
         int mask = ring.Mask;
 

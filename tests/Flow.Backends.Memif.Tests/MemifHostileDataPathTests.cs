@@ -228,7 +228,7 @@ public class MemifHostileDataPathTests
                     Assert.NotEqual(0, Interop.Sys.Ftruncate(fd, 0));
                     Assert.NotEqual(0, Interop.Sys.Ftruncate(fd, (long)size * 2));
                     Assert.NotEqual(0, Interop.Sys.Fcntl(fd, Interop.Sys.F_ADD_SEALS, FSealFutureWrite));
-                    regions.Add(MemifRegion.Map(fd, size)!);
+                    regions.Add(MemifRegion.Map(new SafeFileDescriptor(fd), size)!);
                 }
                 fds.Clear(); // the mappings own them now
                 using (Traffic traffic = Traffic.Start(client))

@@ -179,7 +179,7 @@ public class MemifHostileServerHandshakeTests
         Interop.Sys.Statx buffer = default;
         unsafe
         {
-            Assert.Equal(0, Interop.Sys.StatxCall(fd, "", Interop.Sys.AT_EMPTY_PATH, Interop.Sys.STATX_TYPE, &buffer));
+            Assert.Equal(0, Interop.Sys.StatxPath(fd, "", Interop.Sys.AT_EMPTY_PATH, Interop.Sys.STATX_TYPE, &buffer));
         }
         return buffer.Inode;
     }

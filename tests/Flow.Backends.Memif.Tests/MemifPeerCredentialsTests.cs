@@ -37,7 +37,7 @@ public class MemifPeerCredentialsTests
     {
         var defaults = new MemifOptions();
         Assert.True(MemifPeerCheck.Allows(defaults, 0, 0));
-        Assert.True(MemifPeerCheck.Allows(defaults, Interop.Sys.GetEuid(), 4242));
+        Assert.True(MemifPeerCheck.Allows(defaults, Interop.Sys.GetEUid(), 4242));
         Assert.False(MemifPeerCheck.Allows(defaults, 4242, 4242));
     }
 
@@ -124,7 +124,10 @@ public class MemifPeerCredentialsTests
         using var rx = new MemifRx(options);
         using var tx = new MemifTx(options with { AllowedGids = [7] }); // equal lists, other instances: the same interface
         Assert.Same(rx.Interface, tx.Interface);
-        var error = Assert.Throws<ArgumentException>(() => new MemifTx(options with { Secret = "other" }));
-        Assert.Contains("different options", error.Message);
+        var error = Assert.Throws<ArgumentException>(() => new MemifTx(options with { Secret = "tx-secret" }));
+        Assert.Contains($"memif interface server:{options.Socket}#0 is already open with other options", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AllowedGids = [7]", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("tx-secret", error.Message, StringComparison.Ordinal); // secrets stay out of logs
+        Assert.Contains("Secret = (hidden)", error.Message, StringComparison.Ordinal);
     }
 }

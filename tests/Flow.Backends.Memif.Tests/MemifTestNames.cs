@@ -17,7 +17,7 @@ internal static class MemifTestNames
     public static unsafe ulong Inode(int fd)
     {
         Interop.Sys.Statx buffer = default;
-        Xunit.Assert.Equal(0, Interop.Sys.StatxCall(fd, "", Interop.Sys.AT_EMPTY_PATH, Interop.Sys.STATX_TYPE, &buffer));
+        Xunit.Assert.Equal(0, Interop.Sys.StatxPath(fd, "", Interop.Sys.AT_EMPTY_PATH, Interop.Sys.STATX_TYPE, &buffer));
         return buffer.Inode;
     }
 

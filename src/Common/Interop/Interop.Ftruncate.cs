@@ -9,5 +9,9 @@ internal static partial class Interop
     {
         [LibraryImport(Libraries.Libc, EntryPoint = "ftruncate", SetLastError = true)]
         public static partial int Ftruncate(SafeFileHandle fd, long length);
+
+        /// <summary>ftruncate(2) of a descriptor held as an int (a memfd in a SafeFileDescriptor, or one a peer sent).</summary>
+        [LibraryImport(Libraries.Libc, EntryPoint = "ftruncate", SetLastError = true)]
+        public static partial int Ftruncate(int fd, long length);
     }
 }

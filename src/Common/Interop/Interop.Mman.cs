@@ -10,6 +10,7 @@ internal static partial class Interop
         public const int PROT_WRITE = 0x2;
         public const int MAP_SHARED = 0x01;
         public const int MAP_PRIVATE = 0x02;
+        public const int MAP_FIXED = 0x10;
         public const int MAP_ANONYMOUS = 0x20;
         public const int MAP_POPULATE = 0x08000;
 

@@ -8,6 +8,8 @@ internal static partial class Interop
     {
         public const short POLLIN = 0x001;
         public const short POLLOUT = 0x004;
+        public const short POLLERR = 0x008;
+        public const short POLLHUP = 0x010;
 
         [StructLayout(LayoutKind.Sequential)]
         public struct PollFd

@@ -6,6 +6,8 @@ internal static partial class Interop
 {
     internal static partial class Sys
     {
+        /// <summary>The directory fd that makes a relative path relative to the working directory.</summary>
+        public const int AT_FDCWD = -100;
         public const int AT_SYMLINK_NOFOLLOW = 0x100;
         public const int AT_EMPTY_PATH = 0x1000;
 
@@ -18,6 +20,7 @@ internal static partial class Interop
         public const ushort S_IFMT = 0xF000;
         public const ushort S_IFDIR = 0x4000;
         public const ushort S_IFREG = 0x8000;
+        public const ushort S_IFSOCK = 0xC000;
 
         /// <summary>
         /// The fields of struct statx (linux/stat.h) the backends read. The struct has the same
@@ -37,6 +40,9 @@ internal static partial class Interop
 
             [FieldOffset(28)]
             public ushort Mode;
+
+            [FieldOffset(32)]
+            public ulong Inode;
 
             [FieldOffset(40)]
             public ulong Size;

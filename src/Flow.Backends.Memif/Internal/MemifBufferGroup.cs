@@ -7,28 +7,24 @@ namespace Flow.Backends.Memif.Internal;
 /// copy. Created by the first member to start, sized by its options; gone when the last member
 /// stops (after it returned the frames its rings held).
 /// </summary>
-internal sealed unsafe class MemifBufferGroup
+internal sealed unsafe class MemifBufferGroup : IDisposable
 {
-    private static readonly Dictionary<string, MemifBufferGroup> s_groups = new(StringComparer.Ordinal);
+    private static readonly DeviceRegistry<string, Geometry, MemifBufferGroup> s_groups = new("memif buffer group", StringComparer.Ordinal);
 
     private readonly string _name;
     private readonly Lock _exposureLock = new();
-    private int _members;
     private uint? _exposedTo;
 
-    private MemifBufferGroup(string name, MemifRegion region, PacketPool pool, int bufferSize)
+    private MemifBufferGroup(string name, MemifRegion region, PacketPool pool)
     {
         _name = name;
         Region = region;
         Pool = pool;
-        BufferSize = bufferSize;
     }
 
     public MemifRegion Region { get; }
 
     public PacketPool Pool { get; }
-
-    public int BufferSize { get; }
 
     /// <summary>A named group (several interfaces, several peers) rather than one interface's private buffers.</summary>
     public bool IsShared => _name.Length > 0;
@@ -65,24 +61,8 @@ internal sealed unsafe class MemifBufferGroup
     /// <paramref name="bufferSize"/> bytes when it does not exist yet. Members must agree on the
     /// buffer size: descriptors carry offsets into frames of one geometry.
     /// </summary>
-    public static MemifBufferGroup Join(string name, int frames, int bufferSize)
-    {
-        lock (s_groups)
-        {
-            if (!s_groups.TryGetValue(name, out MemifBufferGroup? group))
-            {
-                group = Create(name, $"memif-group-{name}", frames, bufferSize);
-                s_groups.Add(name, group);
-            }
-            else if (group.BufferSize != bufferSize)
-            {
-                throw new ArgumentException(
-                    $"memif buffer group '{name}' has {group.BufferSize}-byte buffers; an interface with BufferSize {bufferSize} cannot join it");
-            }
-            group._members++;
-            return group;
-        }
-    }
+    public static MemifBufferGroup Join(string name, int frames, int bufferSize) =>
+        s_groups.Acquire(name, new Geometry(bufferSize), (_, _) => Create(name, $"memif-group-{name}", frames, bufferSize));
 
     private static MemifBufferGroup Create(string name, string poolName, int frames, int bufferSize)
     {
@@ -94,7 +74,7 @@ internal sealed unsafe class MemifBufferGroup
         }
         MemifRegion region = MemifRegion.Create("flow-memif-buffers", (ulong)frames * (ulong)frameSize);
         PacketPool pool = PacketPool.Wrap(region.Base, (nuint)region.Size, frameSize, PacketPool.DefaultDataOffset, poolName);
-        return new MemifBufferGroup(name, region, pool, bufferSize);
+        return new MemifBufferGroup(name, region, pool);
     }
 
     /// <summary>
@@ -123,18 +103,28 @@ internal sealed unsafe class MemifBufferGroup
     /// <summary>Leaves the group; the last member to leave frees the pool and unmaps the region.</summary>
     public void Leave()
     {
-        if (_name.Length > 0)
+        if (IsShared)
         {
-            lock (s_groups)
-            {
-                if (--_members > 0)
-                {
-                    return;
-                }
-                s_groups.Remove(_name);
-            }
+            s_groups.Release(_name, this);
         }
+        else
+        {
+            Free();
+        }
+    }
+
+    /// <summary>Called by the registry when the last member of a named group left.</summary>
+    void IDisposable.Dispose() => Free();
+
+    private void Free()
+    {
         Pool.Dispose();
         Region.Dispose();
+    }
+
+    /// <summary>What the members of a group must agree on; shown in the error when one does not.</summary>
+    private sealed record Geometry(int BufferSize)
+    {
+        public override string ToString() => $"{BufferSize}-byte buffers";
     }
 }

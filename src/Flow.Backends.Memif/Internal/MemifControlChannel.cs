@@ -24,11 +24,13 @@ internal sealed unsafe class MemifControlChannel : IDisposable
     /// <summary>Room for this many fds in one record; extra fds a peer sends are closed, never kept.</summary>
     private const int MaxFdsPerRecord = 8;
 
-    private int _fd;
+    private readonly SafeFileDescriptor _socket;
+    private int _disposed;
 
-    public MemifControlChannel(int fd) => _fd = fd;
+    /// <summary>Takes ownership of <paramref name="fd"/>, a connected memif socket.</summary>
+    public MemifControlChannel(int fd) => _socket = new SafeFileDescriptor(fd);
 
-    public int Fd => _fd;
+    public int Fd => _socket.Fd;
 
     /// <summary>Connects to a listening memif socket; null (with errno) when nobody listens.</summary>
     public static MemifControlChannel? Connect(string name, bool isAbstract, out int errno)
@@ -41,14 +43,15 @@ internal sealed unsafe class MemifControlChannel : IDisposable
         }
         Interop.Sys.SockAddrUn address;
         int length = Interop.Sys.MakeAddress(name, isAbstract, &address);
+        var channel = new MemifControlChannel(fd);
         if (length < 0 || Interop.Sys.Connect(fd, &address, (uint)length) != 0)
         {
-            errno = length < 0 ? 36 /* ENAMETOOLONG */ : Marshal.GetLastPInvokeError();
-            Interop.Sys.Close(fd);
+            errno = length < 0 ? Interop.Errno.ENAMETOOLONG : Marshal.GetLastPInvokeError();
+            channel.Dispose();
             return null;
         }
         errno = 0;
-        return new MemifControlChannel(fd);
+        return channel;
     }
 
     /// <summary>Sends one message (and optionally one fd); returns 0 or errno.</summary>
@@ -75,10 +78,10 @@ internal sealed unsafe class MemifControlChannel : IDisposable
                 header.Control = control;
                 header.ControlLength = (nuint)space;
             }
-            nint sent = Interop.Sys.SendMsg(_fd, &header, Interop.Sys.MSG_NOSIGNAL | Interop.Sys.MSG_DONTWAIT);
+            nint sent = Interop.Sys.SendMsg(Fd, &header, Interop.Sys.MSG_NOSIGNAL | Interop.Sys.MSG_DONTWAIT);
             if (sent != MemifConstants.MessageSize)
             {
-                return sent < 0 ? Marshal.GetLastPInvokeError() : 5 /* EIO: short record */;
+                return sent < 0 ? Marshal.GetLastPInvokeError() : Interop.Errno.EIO; // a short record
             }
         }
         return 0;
@@ -94,7 +97,7 @@ internal sealed unsafe class MemifControlChannel : IDisposable
         receivedFd = -1;
         if (timeoutMs != 0)
         {
-            Interop.Sys.PollFd pfd = new() { Fd = _fd, Events = Interop.Sys.POLLIN };
+            Interop.Sys.PollFd pfd = new() { Fd = Fd, Events = Interop.Sys.POLLIN };
             int ready = Interop.Sys.Poll(&pfd, 1, timeoutMs);
             if (ready == 0)
             {
@@ -120,11 +123,11 @@ internal sealed unsafe class MemifControlChannel : IDisposable
         header.IovLength = 1;
         header.Control = control;
         header.ControlLength = (nuint)controlSize;
-        nint received = Interop.Sys.RecvMsg(_fd, &header, Interop.Sys.MSG_DONTWAIT | Interop.Sys.MSG_CMSG_CLOEXEC);
+        nint received = Interop.Sys.RecvMsg(Fd, &header, Interop.Sys.MSG_DONTWAIT | Interop.Sys.MSG_CMSG_CLOEXEC);
         if (received < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            return IsWouldBlock(errno) ? ReceiveStatus.Timeout : ReceiveStatus.Closed;
+            return Interop.Errno.IsWouldBlock(errno) ? ReceiveStatus.Timeout : ReceiveStatus.Closed;
         }
         receivedFd = TakeFds(&header);
         if (received == 0)
@@ -202,9 +205,6 @@ internal sealed unsafe class MemifControlChannel : IDisposable
         return ReadString(body.InterfaceName, MemifConstants.NameSize);
     }
 
-    /// <summary>Errno values meaning "nothing to read yet": EAGAIN/EWOULDBLOCK (11), EINTR (4).</summary>
-    private static bool IsWouldBlock(int errno) => errno is 11 or 4;
-
     private static int TakeFds(Interop.Sys.MsgHdr* header)
     {
         int kept = -1;
@@ -250,11 +250,13 @@ internal sealed unsafe class MemifControlChannel : IDisposable
 
     public void Dispose()
     {
-        int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            Interop.Sys.Shutdown(fd, Interop.Sys.SHUT_RDWR);
-            Interop.Sys.Close(fd);
+            return;
         }
+        // Shut down first: a peer blocked on the socket sees the end now, even if another
+        // process still holds a copy of the fd.
+        Interop.Sys.Shutdown(Fd, Interop.Sys.SHUT_RDWR);
+        _socket.Dispose();
     }
 }

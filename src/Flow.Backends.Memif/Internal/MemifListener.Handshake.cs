@@ -12,7 +12,8 @@ internal sealed unsafe partial class MemifListener
     internal struct RingRequest
     {
         public bool Present;
-        public int EventFd;
+        /// <summary>The interrupt eventfd the client sent; whoever holds the request owns it.</summary>
+        public SafeFileDescriptor? EventFd;
         public ushort Region;
         public uint Offset;
         public int Log2Size;
@@ -25,7 +26,7 @@ internal sealed unsafe partial class MemifListener
         public required long Deadline;
         public MemifInterface? Interface;
         public string PeerName = "";
-        public readonly List<(int Fd, ulong Size)> Regions = new();
+        public readonly List<(SafeFileDescriptor Memfd, ulong Size)> Regions = new();
         public RingRequest[] S2M = [];
         public RingRequest[] M2S = [];
         public bool Up;
@@ -181,7 +182,7 @@ internal sealed unsafe partial class MemifListener
         {
             return problem;
         }
-        c.Regions.Add((fd, region.Size));
+        c.Regions.Add((new SafeFileDescriptor(fd), region.Size));
         fd = -1;
         return c.Channel.SendEmpty(MemifMessageType.Ack) == 0 ? null : "send failed";
     }
@@ -260,7 +261,7 @@ internal sealed unsafe partial class MemifListener
         }
         rings[ring.Index] = new RingRequest
         {
-            Present = true, EventFd = fd, Region = ring.Region, Offset = ring.Offset, Log2Size = ring.Log2RingSize,
+            Present = true, EventFd = new SafeFileDescriptor(fd), Region = ring.Region, Offset = ring.Offset, Log2Size = ring.Log2RingSize,
         };
         fd = -1;
         return c.Channel.SendEmpty(MemifMessageType.Ack) == 0 ? null : "send failed";
@@ -296,14 +297,14 @@ internal sealed unsafe partial class MemifListener
             return "rings of different sizes";
         }
         string peer = $"{c.PeerName}/{MemifControlChannel.ConnectName(message)}";
-        var regions = new List<(int, ulong)>(c.Regions);
+        var regions = new List<(SafeFileDescriptor, ulong)>(c.Regions);
         c.Regions.Clear(); // ServerConnect owns them now, success or not
         var s2m = (RingRequest[])c.S2M.Clone();
         var m2s = (RingRequest[])c.M2S.Clone();
         for (int q = 0; q < pairs; q++)
         {
-            c.S2M[q].Present = false;
-            c.M2S[q].Present = false;
+            c.S2M[q] = default; // ServerConnect owns their eventfds now
+            c.M2S[q] = default;
         }
         string? problem = c.Interface!.ServerConnect(regions, s2m, m2s, pairs, peer);
         if (problem is not null)

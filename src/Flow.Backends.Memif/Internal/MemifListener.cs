@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Flow.Backends.Memif.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -16,7 +17,7 @@ namespace Flow.Backends.Memif.Internal;
 /// per uid; each must reach CONNECT within <see cref="MemifOptions.HandshakeTimeout"/>; INIT
 /// must name an interface whose own allow-list admits the peer, then carry its secret.
 /// </remarks>
-internal sealed unsafe partial class MemifListener
+internal sealed unsafe partial class MemifListener : IDisposable
 {
     /// <summary>Highest region index a client may add (16 regions).</summary>
     private const int MaxRegionIndex = 15;
@@ -24,7 +25,13 @@ internal sealed unsafe partial class MemifListener
     /// <summary>Largest region accepted (bounds our address-space use per peer).</summary>
     private const ulong MaxRegionSize = 1UL << 36;
 
-    private static readonly Dictionary<(string, bool), MemifListener> s_listeners = new();
+    /// <summary>
+    /// One listener per socket. The interfaces on it have nothing to agree on (the unit
+    /// settings): it takes its handshake limits from its first interface, as
+    /// <see cref="MemifOptions.HandshakeTimeout"/> says, and each interface keeps its own id,
+    /// secret and allow-list.
+    /// </summary>
+    private static readonly DeviceRegistry<ListenAddress, ValueTuple, MemifListener> s_listeners = new("memif listening socket");
 
     /// <summary>Connections polled at once (pending and up); more are refused at accept.</summary>
     private const int MaxConnections = 64;
@@ -38,9 +45,8 @@ internal sealed unsafe partial class MemifListener
     private readonly List<MemifInterface> _interfaces = new();
     private readonly List<Connection> _connections = new();
     private readonly Thread _thread;
-    private readonly int _stopFd;
-    private int _listenFd;
-    private int _references;
+    private readonly SafeFileDescriptor _listenSocket;
+    private readonly SafeFileDescriptor _stop;
     private volatile bool _stopping;
 
     private MemifListener(MemifOptions options, ILogger logger)
@@ -53,49 +59,45 @@ internal sealed unsafe partial class MemifListener
         _handshakeMilliseconds = Math.Max(1, (long)options.HandshakeTimeout.TotalMilliseconds);
         _maxPending = Math.Max(1, options.MaxPendingHandshakes);
         _maxPendingPerUid = Math.Max(1, _maxPending / 2);
-        _listenFd = Interop.Sys.Socket(Interop.Sys.AF_UNIX, Interop.Sys.SOCK_SEQPACKET | Interop.Sys.SOCK_CLOEXEC, 0);
-        if (_listenFd < 0)
+        _listenSocket = new SafeFileDescriptor(Interop.Sys.Socket(Interop.Sys.AF_UNIX, Interop.Sys.SOCK_SEQPACKET | Interop.Sys.SOCK_CLOEXEC, 0));
+        if (_listenSocket.IsInvalid)
         {
-            throw new IOException($"memif socket failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+            throw new IOException($"memif socket failed: errno {Marshal.GetLastPInvokeError()}");
         }
+        try
+        {
+            Listen(socket, isAbstract);
+            _stop = MemifInterface.NewEventFd();
+        }
+        catch
+        {
+            _listenSocket.Dispose();
+            throw;
+        }
+        _thread = new Thread(Run) { IsBackground = true, Name = $"memif-server {socket}" };
+        _thread.Start();
+    }
+
+    private void Listen(string socket, bool isAbstract)
+    {
         Interop.Sys.SockAddrUn address;
         int length = Interop.Sys.MakeAddress(socket, isAbstract, &address);
         if (length < 0)
         {
-            Interop.Sys.Close(_listenFd);
             throw new ArgumentException($"memif socket name '{socket}' is longer than {Interop.Sys.SunPathSize - 2} bytes");
         }
-        try
+        if (!isAbstract)
         {
-            if (!isAbstract)
-            {
-                PrepareSocketPath(socket);
-            }
-        }
-        catch
-        {
-            Interop.Sys.Close(_listenFd);
-            throw;
+            PrepareSocketPath(socket);
         }
         // The socket file gets 0660 before listen, so no client can connect in between with
         // wider rights (ControlEndpoint does the same); the directory's mode gates it first.
-        if (Interop.Sys.Bind(_listenFd, &address, (uint)length) != 0 ||
+        if (Interop.Sys.Bind(_listenSocket.Fd, &address, (uint)length) != 0 ||
             (!isAbstract && Interop.Sys.Chmod(socket, 0x1B0 /* 0660 */) != 0) ||
-            Interop.Sys.Listen(_listenFd, 16) != 0)
+            Interop.Sys.Listen(_listenSocket.Fd, 16) != 0)
         {
-            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            Interop.Sys.Close(_listenFd);
-            throw new IOException($"memif socket '{(isAbstract ? "@" : "")}{socket}': bind/listen failed: errno {errno}");
+            throw new IOException($"memif socket '{(isAbstract ? "@" : "")}{socket}': bind/listen failed: errno {Marshal.GetLastPInvokeError()}");
         }
-        _stopFd = Interop.Sys.EventFd(0, Interop.Sys.EFD_NONBLOCK | Interop.Sys.EFD_CLOEXEC);
-        if (_stopFd < 0)
-        {
-            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            Interop.Sys.Close(_listenFd);
-            throw new IOException($"memif socket '{socket}': eventfd failed: errno {errno}");
-        }
-        _thread = new Thread(Run) { IsBackground = true, Name = $"memif-server {socket}" };
-        _thread.Start();
     }
 
     /// <summary>
@@ -126,7 +128,7 @@ internal sealed unsafe partial class MemifListener
             throw new IOException($"memif socket '{path}' exists and is not a socket; not replacing it");
         }
         MemifControlChannel? probe = MemifControlChannel.Connect(path, isAbstract: false, out int errno);
-        if (probe is not null || errno != Interop.Sys.ECONNREFUSED)
+        if (probe is not null || errno != Interop.Errno.ECONNREFUSED)
         {
             probe?.Dispose();
             throw new IOException($"memif socket '{path}' is in use by another server (connect: errno {errno})");
@@ -134,35 +136,20 @@ internal sealed unsafe partial class MemifListener
         Interop.Sys.Unlink(path);
     }
 
-    public static MemifListener Acquire(MemifOptions options, ILogger logger)
-    {
-        lock (s_listeners)
-        {
-            if (!s_listeners.TryGetValue((options.Socket, options.Abstract), out MemifListener? listener))
-            {
-                listener = new MemifListener(options, logger);
-                s_listeners[(options.Socket, options.Abstract)] = listener;
-            }
-            listener._references++;
-            return listener;
-        }
-    }
+    public static MemifListener Acquire(MemifOptions options, ILogger logger) =>
+        s_listeners.Acquire(new ListenAddress(options.Socket, options.Abstract), default, (_, _) => new MemifListener(options, logger));
 
-    public void Release()
+    /// <summary>Drops one interface's reference; the last one stops the thread, closes the socket and removes its file.</summary>
+    public void Release() => s_listeners.Release(new ListenAddress(_socket, _abstract), this);
+
+    /// <summary>Called by the registry when the last interface released the listener.</summary>
+    void IDisposable.Dispose()
     {
-        lock (s_listeners)
-        {
-            if (--_references > 0)
-            {
-                return;
-            }
-            s_listeners.Remove((_socket, _abstract));
-        }
         _stopping = true;
-        Interop.Sys.SignalEventFd(_stopFd);
+        Interop.Sys.SignalEventFd(_stop.Fd);
         _thread.Join();
-        Interop.Sys.Close(_listenFd);
-        Interop.Sys.Close(_stopFd);
+        _listenSocket.Dispose();
+        _stop.Dispose();
         if (!_abstract)
         {
             Interop.Sys.Unlink(_socket);
@@ -194,7 +181,7 @@ internal sealed unsafe partial class MemifListener
         }
         // The listener thread notices the interface is gone on its next pass (≤ 100 ms) and
         // closes its connection; wait for that so regions are unmapped before we return.
-        Interop.Sys.SignalEventFd(_stopFd);
+        Interop.Sys.SignalEventFd(_stop.Fd);
         SpinWait spin = default;
         long deadline = Environment.TickCount64 + 5000;
         while (Volatile.Read(ref memif.IsClaimed) && Environment.TickCount64 < deadline && !_stopping)
@@ -229,8 +216,8 @@ internal sealed unsafe partial class MemifListener
         while (!_stopping)
         {
             int count = 0;
-            fds[count++] = new Interop.Sys.PollFd { Fd = _stopFd, Events = Interop.Sys.POLLIN };
-            fds[count++] = new Interop.Sys.PollFd { Fd = _listenFd, Events = Interop.Sys.POLLIN };
+            fds[count++] = new Interop.Sys.PollFd { Fd = _stop.Fd, Events = Interop.Sys.POLLIN };
+            fds[count++] = new Interop.Sys.PollFd { Fd = _listenSocket.Fd, Events = Interop.Sys.POLLIN };
             int watched = _connections.Count;
             for (int i = 0; i < watched; i++)
             {
@@ -244,7 +231,7 @@ internal sealed unsafe partial class MemifListener
             {
                 return;
             }
-            Interop.Sys.ConsumeEventFd(_stopFd);
+            Interop.Sys.ConsumeEventFd(_stop.Fd);
             for (int i = watched - 1; i >= 0; i--)
             {
                 if ((fds[2 + i].Revents & (Interop.Sys.POLLIN | Interop.Sys.POLLHUP | Interop.Sys.POLLERR)) != 0)
@@ -285,7 +272,7 @@ internal sealed unsafe partial class MemifListener
 
     private void Accept()
     {
-        int fd = Interop.Sys.Accept4(_listenFd, null, null, Interop.Sys.SOCK_CLOEXEC);
+        int fd = Interop.Sys.Accept4(_listenSocket.Fd, null, null, Interop.Sys.SOCK_CLOEXEC);
         if (fd < 0)
         {
             return;
@@ -432,23 +419,17 @@ internal sealed unsafe partial class MemifListener
         }
         c.Channel.Dispose();
         _connections.Remove(c);
-        foreach ((int fd, _) in c.Regions)
+        foreach ((SafeFileDescriptor memfd, _) in c.Regions)
         {
-            Interop.Sys.Close(fd);
+            memfd.Dispose();
         }
         foreach (RingRequest ring in c.S2M)
         {
-            if (ring.Present)
-            {
-                Interop.Sys.Close(ring.EventFd);
-            }
+            ring.EventFd?.Dispose();
         }
         foreach (RingRequest ring in c.M2S)
         {
-            if (ring.Present)
-            {
-                Interop.Sys.Close(ring.EventFd);
-            }
+            ring.EventFd?.Dispose();
         }
         if (c.Interface is { } memif)
         {
@@ -466,5 +447,11 @@ internal sealed unsafe partial class MemifListener
         {
             MemifLog.Refused(_logger, _socket, reason);
         }
+    }
+
+    /// <summary>A listening socket's name: a file-system path, or an abstract name shown as "@name".</summary>
+    private readonly record struct ListenAddress(string Name, bool Abstract)
+    {
+        public override string ToString() => Abstract ? "@" + Name : Name;
     }
 }

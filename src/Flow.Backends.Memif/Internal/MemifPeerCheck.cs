@@ -8,7 +8,7 @@ namespace Flow.Backends.Memif.Internal;
 /// </summary>
 internal static class MemifPeerCheck
 {
-    private static readonly uint s_ownUid = Interop.Sys.GetEuid();
+    private static readonly uint s_ownUid = Interop.Sys.GetEUid();
 
     /// <summary>The peer's credentials; false when the socket has none (not AF_UNIX, or already gone).</summary>
     public static bool TryRead(int socketFd, out Interop.Sys.UCred credentials) => Interop.Sys.TryGetPeerCred(socketFd, out credentials);

@@ -46,8 +46,6 @@ internal sealed class MemifQueue
     /// <summary>Set by the worker when the peer broke the ring protocol; the control thread disconnects.</summary>
     public string? Fault => Volatile.Read(ref _fault);
 
-    public bool IsAttached => Volatile.Read(ref _binding) is not null;
-
     /// <summary>Current binding's eventfd, or -1.</summary>
     public int EventFd => Volatile.Read(ref _binding)?.EventFd ?? -1;
 

@@ -1,19 +1,21 @@
+using System.Runtime.InteropServices;
+
 namespace Flow.Backends.Memif.Internal;
 
 /// <summary>A shared-memory region: a memfd mapped into this process.</summary>
 internal sealed unsafe class MemifRegion : IDisposable
 {
-    private int _fd;
+    private SafeFileDescriptor _memfd;
     private byte* _base;
 
-    private MemifRegion(int fd, byte* @base, ulong size)
+    private MemifRegion(SafeFileDescriptor memfd, byte* @base, ulong size)
     {
-        _fd = fd;
+        _memfd = memfd;
         _base = @base;
         Size = size;
     }
 
-    public int Fd => _fd;
+    public int Fd => Volatile.Read(ref _memfd).Fd;
 
     public byte* Base => _base;
 
@@ -27,15 +29,15 @@ internal sealed unsafe class MemifRegion : IDisposable
     /// </summary>
     public static MemifRegion Create(string name, ulong size)
     {
-        int fd = NewSealedMemfd(name, size);
-        MemifRegion? region = Map(fd, size);
-        if (region is null)
+        SafeFileDescriptor memfd = NewSealedMemfd(name, size);
+        void* address = MapShared(memfd.Fd, size);
+        if (address == Interop.Sys.MAP_FAILED)
         {
-            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            Interop.Sys.Close(fd); // Map takes the fd only when it succeeds
+            int errno = Marshal.GetLastPInvokeError();
+            memfd.Dispose();
             throw new IOException($"mmap of the memif region failed: errno {errno}");
         }
-        return region;
+        return new MemifRegion(memfd, (byte*)address, size);
     }
 
     /// <summary>
@@ -46,54 +48,55 @@ internal sealed unsafe class MemifRegion : IDisposable
     /// </summary>
     public bool TryReplace(string name)
     {
-        int fd;
+        SafeFileDescriptor memfd;
         try
         {
-            fd = NewSealedMemfd(name, Size);
+            memfd = NewSealedMemfd(name, Size);
         }
         catch (IOException)
         {
             return false;
         }
-        void* address = Interop.Sys.Mmap(_base, (nuint)Size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
-            Interop.Sys.MAP_SHARED | Interop.Sys.MAP_FIXED, fd, 0);
+        void* address = Interop.Sys.MMap(_base, (nuint)Size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
+            Interop.Sys.MAP_SHARED | Interop.Sys.MAP_FIXED, memfd.Fd, 0);
         if (address != _base)
         {
-            Interop.Sys.Close(fd);
+            memfd.Dispose();
             return false;
         }
-        Interop.Sys.Close(Interlocked.Exchange(ref _fd, fd));
+        Interlocked.Exchange(ref _memfd, memfd).Dispose();
         return true;
     }
 
-    private static int NewSealedMemfd(string name, ulong size)
+    private static SafeFileDescriptor NewSealedMemfd(string name, ulong size)
     {
-        int fd = Interop.Sys.MemfdCreate(name, Interop.Sys.MFD_CLOEXEC | Interop.Sys.MFD_ALLOW_SEALING);
-        if (fd < 0)
+        var memfd = new SafeFileDescriptor(Interop.Sys.MemfdCreate(name, Interop.Sys.MFD_CLOEXEC | Interop.Sys.MFD_ALLOW_SEALING));
+        if (memfd.IsInvalid)
         {
-            throw new IOException($"memfd_create failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+            throw new IOException($"memfd_create failed: errno {Marshal.GetLastPInvokeError()}");
         }
-        if (Interop.Sys.Ftruncate(fd, (long)size) != 0 ||
-            Interop.Sys.Fcntl(fd, Interop.Sys.F_ADD_SEALS, Interop.Sys.F_SEAL_SHRINK | Interop.Sys.F_SEAL_GROW | Interop.Sys.F_SEAL_SEAL) != 0)
+        if (Interop.Sys.Ftruncate(memfd.Fd, (long)size) != 0 ||
+            Interop.Sys.Fcntl(memfd.Fd, Interop.Sys.F_ADD_SEALS, Interop.Sys.F_SEAL_SHRINK | Interop.Sys.F_SEAL_GROW | Interop.Sys.F_SEAL_SEAL) != 0)
         {
-            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            Interop.Sys.Close(fd);
+            int errno = Marshal.GetLastPInvokeError();
+            memfd.Dispose();
             throw new IOException($"sizing or sealing the memif region failed: errno {errno}");
         }
-        return fd;
+        return memfd;
     }
 
-    /// <summary>Maps a region fd (own or the peer's); null when mmap fails (the fd stays the caller's). Takes ownership of the fd on success.</summary>
-    public static MemifRegion? Map(int fd, ulong size)
+    /// <summary>
+    /// Maps a region fd (own or the peer's); null when mmap fails (the fd stays the caller's).
+    /// Takes ownership of the fd on success.
+    /// </summary>
+    public static MemifRegion? Map(SafeFileDescriptor memfd, ulong size)
     {
-        void* address = Interop.Sys.Mmap(null, (nuint)size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE,
-            Interop.Sys.MAP_SHARED, fd, 0);
-        if (address == Interop.Sys.MapFailed)
-        {
-            return null;
-        }
-        return new MemifRegion(fd, (byte*)address, size);
+        void* address = MapShared(memfd.Fd, size);
+        return address == Interop.Sys.MAP_FAILED ? null : new MemifRegion(memfd, (byte*)address, size);
     }
+
+    private static void* MapShared(int fd, ulong size) =>
+        Interop.Sys.MMap(null, (nuint)size, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE, Interop.Sys.MAP_SHARED, fd, 0);
 
     public void Dispose()
     {
@@ -101,12 +104,8 @@ internal sealed unsafe class MemifRegion : IDisposable
         _base = null;
         if (address != null)
         {
-            Interop.Sys.Munmap(address, (nuint)Size);
+            Interop.Sys.MUnmap(address, (nuint)Size);
         }
-        int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0)
-        {
-            Interop.Sys.Close(fd);
-        }
+        _memfd.Dispose();
     }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends.Memif;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {
@@ -18,9 +18,6 @@ internal static partial class Interop
 
         [LibraryImport(Libraries.Libc, EntryPoint = "write", SetLastError = true)]
         public static partial nint Write(int fd, void* buffer, nuint count);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "close", SetLastError = true)]
-        public static partial int Close(int fd);
 
         /// <summary>Adds one to an eventfd (the memif interrupt: "ring has new work").</summary>
         public static void SignalEventFd(int fd)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends.Memif;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {
@@ -15,14 +15,10 @@ internal static partial class Interop
         public const int F_SEAL_SEAL = 1;
         public const int F_SEAL_SHRINK = 2;
         public const int F_SEAL_GROW = 4;
-        public const int O_NONBLOCK = 0x800;
         public const int SEEK_CUR = 1;
 
         [LibraryImport(Libraries.Libc, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int MemfdCreate(string name, uint flags);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "ftruncate", SetLastError = true)]
-        public static partial int Ftruncate(int fd, long length);
 
         /// <summary>fcntl(2) with an int argument (or none). Variadic in C; an int in a register is what it reads.</summary>
         [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]

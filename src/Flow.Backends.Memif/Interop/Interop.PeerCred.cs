@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends.Memif;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {
@@ -16,12 +16,6 @@ internal static partial class Interop
             public uint Uid;
             public uint Gid;
         }
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "getsockopt", SetLastError = true)]
-        public static partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "geteuid")]
-        public static partial uint GetEuid();
 
         /// <summary>SO_PEERCRED of a connected AF_UNIX socket; false (errno in the last P/Invoke error) when unavailable.</summary>
         public static bool TryGetPeerCred(int fd, out UCred credentials)

@@ -179,7 +179,7 @@ internal sealed unsafe class HostileMemifClient : IDisposable
         int fd = Interop.Sys.MemfdCreate("hostile-shrinking", Interop.Sys.MFD_CLOEXEC | Interop.Sys.MFD_ALLOW_SEALING);
         Assert.True(fd >= 0);
         Assert.Equal(0, Interop.Sys.Ftruncate(fd, Size));
-        MemifRegion region = MemifRegion.Map(fd, Size)!;
+        MemifRegion region = MemifRegion.Map(new SafeFileDescriptor(fd), Size)!;
         _regions.Add(region);
         ((MemifRingHeader*)region.Base)->Cookie = MemifConstants.Cookie;
         int done = 0;
@@ -290,7 +290,7 @@ internal sealed unsafe class HostileMemifClient : IDisposable
         {
             Assert.Equal(0, Interop.Sys.Fcntl(fd, Interop.Sys.F_ADD_SEALS, seals));
         }
-        return MemifRegion.Map(fd, size)!;
+        return MemifRegion.Map(new SafeFileDescriptor(fd), size)!;
     }
 
     public void Dispose()

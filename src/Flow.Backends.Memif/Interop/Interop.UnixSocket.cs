@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends.Memif;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {
@@ -8,19 +8,14 @@ internal static partial class Interop
     {
         public const int AF_UNIX = 1;
         public const int SOCK_SEQPACKET = 5;
-        public const int SOCK_CLOEXEC = 0x80000;
-        public const int SOCK_NONBLOCK = 0x800;
-        public const int SOL_SOCKET = 1;
-        public const int SCM_RIGHTS = 1;
-        public const int MSG_DONTWAIT = 0x40;
-        public const int MSG_NOSIGNAL = 0x4000;
-        public const int MSG_CTRUNC = 0x8;
-        public const int MSG_TRUNC = 0x20;
-        public const int MSG_CMSG_CLOEXEC = 0x40000000;
         public const int SHUT_RDWR = 2;
 
-        /// <summary>connect(2) to a socket file nobody listens on any more (a stale file).</summary>
-        public const int ECONNREFUSED = 111;
+        /// <summary>
+        /// The socket level of setsockopt/getsockopt and of SCM_RIGHTS messages. AF_XDP declares its
+        /// own (Interop.BusyPoll.cs): one of the two moves to Common's Interop.SocketOptions.cs when
+        /// both can be changed together.
+        /// </summary>
+        public const int SOL_SOCKET = 1;
 
         /// <summary>sizeof(sun_path) in struct sockaddr_un.</summary>
         public const int SunPathSize = 108;
@@ -32,47 +27,6 @@ internal static partial class Interop
             public fixed byte Path[SunPathSize];
         }
 
-        [StructLayout(LayoutKind.Sequential)]
-        public struct IoVec
-        {
-            public void* Base;
-            public nuint Length;
-        }
-
-        /// <summary>struct msghdr (x86-64 / arm64 glibc layout, 56 bytes).</summary>
-        [StructLayout(LayoutKind.Sequential)]
-        public struct MsgHdr
-        {
-            public void* Name;
-            public uint NameLength;
-            public IoVec* Iov;
-            public nuint IovLength;
-            public void* Control;
-            public nuint ControlLength;
-            public int Flags;
-        }
-
-        /// <summary>struct cmsghdr header (16 bytes); data follows, aligned to 8.</summary>
-        [StructLayout(LayoutKind.Sequential)]
-        public struct CmsgHdr
-        {
-            public nuint Length;
-            public int Level;
-            public int Type;
-        }
-
-        public static int CmsgAlign(int length) => (length + 7) & ~7;
-
-        public static int CmsgSpace(int dataLength) => sizeof(CmsgHdr) + CmsgAlign(dataLength);
-
-        public static int CmsgLen(int dataLength) => sizeof(CmsgHdr) + dataLength;
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "socket", SetLastError = true)]
-        public static partial int Socket(int domain, int type, int protocol);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "bind", SetLastError = true)]
-        public static partial int Bind(int fd, SockAddrUn* address, uint length);
-
         [LibraryImport(Libraries.Libc, EntryPoint = "connect", SetLastError = true)]
         public static partial int Connect(int fd, SockAddrUn* address, uint length);
 
@@ -81,12 +35,6 @@ internal static partial class Interop
 
         [LibraryImport(Libraries.Libc, EntryPoint = "accept4", SetLastError = true)]
         public static partial int Accept4(int fd, void* address, uint* length, int flags);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "sendmsg", SetLastError = true)]
-        public static partial nint SendMsg(int fd, MsgHdr* message, int flags);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "recvmsg", SetLastError = true)]
-        public static partial nint RecvMsg(int fd, MsgHdr* message, int flags);
 
         [LibraryImport(Libraries.Libc, EntryPoint = "shutdown", SetLastError = true)]
         public static partial int Shutdown(int fd, int how);

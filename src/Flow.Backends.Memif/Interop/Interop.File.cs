@@ -1,43 +1,19 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends.Memif;
+namespace Flow.Backends;
 
 internal static partial class Interop
 {
     internal static unsafe partial class Sys
     {
-        public const int AT_FDCWD = -100;
-        public const int AT_SYMLINK_NOFOLLOW = 0x100;
-        public const int AT_EMPTY_PATH = 0x1000;
-        public const uint STATX_TYPE = 0x1;
-        public const uint STATX_SIZE = 0x200;
-        public const int S_IFMT = 0xF000;
-        public const int S_IFREG = 0x8000;
-        public const int S_IFSOCK = 0xC000;
-        public const int ENOENT = 2;
-
         /// <summary>statfs f_type of tmpfs/shmem, where memfd_create puts its files (linux/magic.h).</summary>
         public const long TMPFS_MAGIC = 0x01021994;
 
         /// <summary>statfs f_type of hugetlbfs (MFD_HUGETLB memfds, DPDK hugepage files).</summary>
         public const long HUGETLBFS_MAGIC = 0x958458f6;
 
-        /// <summary>
-        /// The fields of struct statx Flow reads. statx has one layout on every architecture
-        /// (unlike struct stat), so it is declared here rather than per-architecture; the kernel
-        /// writes all 256 bytes, the tail is padding.
-        /// </summary>
-        [StructLayout(LayoutKind.Explicit, Size = 256)]
-        public struct Statx
-        {
-            [FieldOffset(0)] public uint Mask;
-            [FieldOffset(28)] public ushort Mode;
-            [FieldOffset(32)] public ulong Inode;
-            [FieldOffset(40)] public ulong Size;
-        }
-
         [LibraryImport(Libraries.Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int StatxCall(int directoryFd, string path, int flags, uint mask, Statx* buffer);
+        public static partial int StatxPath(int dirfd, string path, int flags, uint mask, Statx* buffer);
 
         /// <summary>fstatfs(2) into a buffer large enough for struct statfs; <c>f_type</c> is its first field (a long) on x86-64 and arm64.</summary>
         [LibraryImport(Libraries.Libc, EntryPoint = "fstatfs", SetLastError = true)]
@@ -50,7 +26,7 @@ internal static partial class Interop
         public static bool TryStatFd(int fd, out int type, out ulong size)
         {
             Statx buffer = default;
-            bool ok = StatxCall(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, &buffer) == 0;
+            bool ok = StatxPath(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, &buffer) == 0;
             type = buffer.Mode & S_IFMT;
             size = buffer.Size;
             return ok;
@@ -60,9 +36,9 @@ internal static partial class Interop
         public static int PathType(string path)
         {
             Statx buffer = default;
-            if (StatxCall(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &buffer) != 0)
+            if (StatxPath(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &buffer) != 0)
             {
-                return Marshal.GetLastPInvokeError() == ENOENT ? -1 : -2;
+                return Marshal.GetLastPInvokeError() == Errno.ENOENT ? -1 : -2;
             }
             return buffer.Mode & S_IFMT;
         }

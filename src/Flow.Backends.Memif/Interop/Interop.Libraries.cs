@@ -1,9 +1,0 @@
-namespace Flow.Backends.Memif;
-
-internal static partial class Interop
-{
-    internal static class Libraries
-    {
-        public const string Libc = "libc";
-    }
-}
