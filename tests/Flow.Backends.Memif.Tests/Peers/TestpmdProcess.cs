@@ -93,7 +93,7 @@ internal sealed partial class TestpmdProcess : IDisposable
         {
             int mark = Output.Length;
             Send("show port info 0");
-            if (!MemifTestNames.WaitUntil(() => Output.Length > mark && Output[mark..].Contains("Link status"), TimeSpan.FromSeconds(5)))
+            if (!Waits.TryUntilBlocking(() => Output.Length > mark && Output[mark..].Contains("Link status"), TimeSpan.FromSeconds(5)))
             {
                 return false;
             }
