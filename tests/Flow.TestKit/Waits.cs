@@ -48,15 +48,6 @@ public static class Waits
         return true;
     }
 
-    /// <summary>The blocking form of <see cref="Until(Func{bool}, string, TimeSpan?)"/>, for constructors, Dispose and peers' threads.</summary>
-    public static void UntilBlocking(Func<bool> condition, string what, TimeSpan? limit = null)
-    {
-        if (!TryUntilBlocking(condition, limit))
-        {
-            throw GaveUp(what, limit);
-        }
-    }
-
     /// <summary>The blocking form of <see cref="TryUntil(Func{bool}, TimeSpan?)"/>, for constructors and Dispose.</summary>
     public static bool TryUntilBlocking(Func<bool> condition, TimeSpan? limit = null)
     {
