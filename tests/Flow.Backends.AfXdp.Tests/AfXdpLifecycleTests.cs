@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flow.Backends.AfXdp.Tests.Infrastructure;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.AfXdp.Tests;
@@ -88,9 +89,9 @@ public sealed class AfXdpLifecycleTests
     [Fact]
     public void AnAfXdpProgramOfAnotherApplicationIsNotDetachedThoughItHasTheNameOfFlowsProgram()
     {
-        Command.Require("xdp-loader", "xdp-tools");
+        Shell.Require("xdp-loader", "xdp-tools");
         using var veth = new PeerVeth();
-        Command.Check("xdp-loader", $"load -m skb {veth.Local} /usr/lib/x86_64-linux-gnu/bpf/xsk_def_xdp_prog.o");
+        Shell.Run("xdp-loader", "load", "-m", "skb", veth.Local, "/usr/lib/x86_64-linux-gnu/bpf/xsk_def_xdp_prog.o");
         try
         {
             uint? loaded = veth.LocalXdpProgramId();
@@ -105,14 +106,14 @@ public sealed class AfXdpLifecycleTests
         }
         finally
         {
-            Command.Run("xdp-loader", $"unload {veth.Local} --all");
+            Shell.TryRun(TimeSpan.FromSeconds(30), "xdp-loader", "unload", veth.Local, "--all");
         }
     }
 
     [Fact]
     public void AfterAFlowRunDiedOnlyTheProgramItRecordedIsReplacedNotOneAttachedSince()
     {
-        Command.Require("xdp-loader", "xdp-tools");
+        Shell.Require("xdp-loader", "xdp-tools");
         using var veth = new PeerVeth();
         using (Process child = StartHolder(veth.Local))
         {
@@ -120,8 +121,8 @@ public sealed class AfXdpLifecycleTests
             Assert.True(child.WaitForExit(10_000), "the killed child did not exit");
         }
         // Someone else cleans up and attaches their own AF_XDP program: not the dead run's leftover.
-        Command.Check("xdp-loader", $"unload {veth.Local} --all");
-        Command.Check("xdp-loader", $"load -m skb {veth.Local} /usr/lib/x86_64-linux-gnu/bpf/xsk_def_xdp_prog.o");
+        Shell.Run("xdp-loader", "unload", veth.Local, "--all");
+        Shell.Run("xdp-loader", "load", "-m", "skb", veth.Local, "/usr/lib/x86_64-linux-gnu/bpf/xsk_def_xdp_prog.o");
         try
         {
             uint? loaded = veth.LocalXdpProgramId();
@@ -133,16 +134,16 @@ public sealed class AfXdpLifecycleTests
         }
         finally
         {
-            Command.Run("xdp-loader", $"unload {veth.Local} --all");
+            Shell.TryRun(TimeSpan.FromSeconds(30), "xdp-loader", "unload", veth.Local, "--all");
         }
     }
 
     [Fact]
     public void AForeignXdpProgramIsNeverReplaced()
     {
-        Command.Require("xdp-loader", "xdp-tools");
+        Shell.Require("xdp-loader", "xdp-tools");
         using var veth = new PeerVeth();
-        Command.Check("xdp-loader", $"load -m skb {veth.Local} /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o");
+        Shell.Run("xdp-loader", "load", "-m", "skb", veth.Local, "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o");
         try
         {
             var error = Assert.Throws<AfXdpException>(() => new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb }));
@@ -152,7 +153,7 @@ public sealed class AfXdpLifecycleTests
         }
         finally
         {
-            Command.Run("xdp-loader", $"unload {veth.Local} --all");
+            Shell.TryRun(TimeSpan.FromSeconds(30), "xdp-loader", "unload", veth.Local, "--all");
         }
     }
 
@@ -175,7 +176,7 @@ public sealed class AfXdpLifecycleTests
     private static Process StartHolder(string iface)
     {
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        Process child = Command.Start(host, $"exec {typeof(AfXdpLifecycleTests).Assembly.Location} --hold-port {iface}");
+        Process child = Shell.Begin(host, "exec", typeof(AfXdpLifecycleTests).Assembly.Location, "--hold-port", iface);
         Task<string?> line = child.StandardOutput.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result != "ready")
         {

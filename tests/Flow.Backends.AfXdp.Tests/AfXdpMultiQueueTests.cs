@@ -22,7 +22,7 @@ public sealed class AfXdpMultiQueueTests
     public async Task EachQueueHasItsOwnSocketAndReceivesTheFramesSteeredToIt()
     {
         using var veth = new PeerVeth(queues: 2);
-        veth.InNamespace("sh", $"-c \"echo 1 > /sys/class/net/{veth.Peer}/queues/tx-0/xps_cpus && echo 2 > /sys/class/net/{veth.Peer}/queues/tx-1/xps_cpus\"");
+        veth.InNamespace("sh", "-c", $"echo 1 > /sys/class/net/{veth.Peer}/queues/tx-0/xps_cpus && echo 2 > /sys/class/net/{veth.Peer}/queues/tx-1/xps_cpus");
         var options = new AfXdpOptions { Interface = veth.Local, QueueCount = 2, AttachMode = AfXdpAttachMode.Native, FrameCount = 2048, RingSize = 1024 };
         var rx0 = new AfXdpRx(options with { Queue = 0 });
         var rx1 = new AfXdpRx(options with { Queue = 1 });
@@ -45,11 +45,7 @@ public sealed class AfXdpMultiQueueTests
 
         KernelPeer.Send(veth, cpu: 0, count: 300, fromCpu0);
         KernelPeer.Send(veth, cpu: 1, count: 200, fromCpu1);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (capture0.Frames.Count(f => Frames.IsTest(f)) + capture1.Frames.Count(f => Frames.IsTest(f)) < 500 && clock.Elapsed < Limit)
-        {
-            await Task.Delay(10);
-        }
+        await Waits.TryUntil(() => capture0.Frames.Count(f => Frames.IsTest(f)) + capture1.Frames.Count(f => Frames.IsTest(f)) >= 500, Limit);
         await graph.StopAsync(drain: true);
 
         byte[][] on0 = [.. capture0.Frames.Where(f => Frames.IsTest(f))];
@@ -93,7 +89,7 @@ public sealed class AfXdpMultiQueueTests
     public void WithASharedUmemAFrameReceivedOnOneQueueIsSentOnAnotherWithoutACopy()
     {
         using var veth = new PeerVeth(queues: 2);
-        veth.InNamespace("sh", $"-c \"echo 1 > /sys/class/net/{veth.Peer}/queues/tx-0/xps_cpus && echo 2 > /sys/class/net/{veth.Peer}/queues/tx-1/xps_cpus\"");
+        veth.InNamespace("sh", "-c", $"echo 1 > /sys/class/net/{veth.Peer}/queues/tx-0/xps_cpus && echo 2 > /sys/class/net/{veth.Peer}/queues/tx-1/xps_cpus");
         var options = new AfXdpOptions { Interface = veth.Local, QueueCount = 2, AttachMode = AfXdpAttachMode.Native, SharedUmem = true, FrameCount = 1024, RingSize = 256 };
         using var rx1 = new AfXdpRx(options with { Queue = 1 });
         using var tx0 = new AfXdpTx(options with { Queue = 0 });

@@ -82,14 +82,14 @@ public sealed class AfXdpRxKernelPeerTests
     [Fact]
     public void PingRequestsFromTheNamespaceArrive()
     {
-        Command.Require("busybox", "busybox");
+        Shell.Require("busybox", "busybox");
         using var veth = new PeerVeth();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb });
-        veth.InNamespace("ip", $"addr add 10.231.7.2/24 dev {veth.Peer}");
-        veth.InNamespace("ip", $"neigh add 10.231.7.1 lladdr {Convert.ToHexString(veth.LocalMac).ToLowerInvariant().Chunk(2).Select(c => new string(c)).Aggregate((a, b) => a + ":" + b)} dev {veth.Peer}");
+        veth.InNamespace("ip", "addr", "add", "10.231.7.2/24", "dev", veth.Peer);
+        veth.InNamespace("ip", "neigh", "add", "10.231.7.1", "lladdr", Convert.ToHexString(veth.LocalMac).ToLowerInvariant().Chunk(2).Select(c => new string(c)).Aggregate((a, b) => a + ":" + b), "dev", veth.Peer);
 
         // Nobody answers (the XDP program takes every frame), so ping exits non-zero; it bounds itself.
-        Command.Run("ip", $"netns exec {veth.Namespace} busybox ping -c 3 -i 0.2 -W 1 10.231.7.1", TimeSpan.FromSeconds(20));
+        Shell.TryRun(TimeSpan.FromSeconds(20), "ip", "netns", "exec", veth.Namespace, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.231.7.1");
         List<byte[]> received = Receiver.Receive(rx, 3, Limit, f => f.Length > 34 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 1);
 
         Assert.Equal(3, received.Count);
@@ -120,11 +120,7 @@ public sealed class AfXdpRxKernelPeerTests
         byte[] template = Frames.Make(veth.LocalMac, veth.PeerMac, 64, 0);
 
         KernelPeer.Send(veth, cpu: 0, count: 500, template);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (capture.Frames.Count(f => Frames.IsTest(f)) < 500 && clock.Elapsed < Limit)
-        {
-            await Task.Delay(10);
-        }
+        await Waits.TryUntil(() => capture.Frames.Count(f => Frames.IsTest(f)) >= 500, Limit);
         await graph.StopAsync(drain: true);
 
         byte[][] test = [.. capture.Frames.Where(f => Frames.IsTest(f))];

@@ -76,11 +76,7 @@ public sealed class AfXdpTestpmdInteropTests
             tx.Tick(0);
         }
         // testpmd polls every few microseconds; its counters settle once a stats period passes.
-        clock.Restart();
-        while (!testpmd.Output.Contains($"RX-packets: {consumed} ", StringComparison.Ordinal) && clock.Elapsed < Limit)
-        {
-            Thread.Sleep(50);
-        }
+        Waits.TryUntilBlocking(() => testpmd.Output.Contains($"RX-packets: {consumed} ", StringComparison.Ordinal), Limit);
         (long received, long _) = testpmd.Stop();
 
         Assert.True(consumed >= Count * 9 / 10, $"only {consumed} of {Count} frames found a tx slot");

@@ -9,19 +9,6 @@ public class LoopWireTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Limit;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"gave up waiting for {what}");
-            }
-            await Task.Delay(10);
-        }
-    }
-
     [Fact]
     public async Task TwoGraphsJoinedByAWireDeliverEveryTaggedPacketOnceAndInOrder()
     {
@@ -35,7 +22,7 @@ public class LoopWireTests
 
         receiver.Start();
         await sender.RunAsync().WaitAsync(Limit);
-        await WaitUntil(() => capture.Count == 10_000, "10000 packets at end b");
+        await Waits.Until(() => capture.Count == 10_000, "10000 packets at end b", Limit);
         await receiver.StopAsync().WaitAsync(Limit);
 
         capture.AssertExactlyOnceInOrder(new Dictionary<uint, long> { [5] = 10_000 });
@@ -61,7 +48,7 @@ public class LoopWireTests
             .Connect("s1", "txa").Connect("s2", "txb").Connect("rxb", "atb").Connect("rxa", "ata")
             .Build();
         graph.Start();
-        await WaitUntil(() => atA.Count == 2000 && atB.Count == 3000, "both directions");
+        await Waits.Until(() => atA.Count == 2000 && atB.Count == 3000, "both directions", Limit);
         await graph.StopAsync().WaitAsync(Limit);
 
         atB.AssertExactlyOnceInOrder(new Dictionary<uint, long> { [1] = 3000 });
@@ -98,7 +85,7 @@ public class LoopWireTests
             .Add("source", source).Add("nullrx", new NullRx()).Add("tx", nullTx).Add("sink", new CaptureSink())
             .Connect("source", "tx").Connect("nullrx", "sink").Build();
         graph.Start();
-        await WaitUntil(() => nullTx.Sent == 1000, "1000 packets at null_tx");
+        await Waits.Until(() => nullTx.Sent == 1000, "1000 packets at null_tx", Limit);
         await graph.StopAsync().WaitAsync(Limit);
 
         GraphStats stats = graph.GetStats();
@@ -166,7 +153,7 @@ public class LoopWireTests
             .Add("tx", tx).Add("rx", rx).Add("sink", capture)
             .Connect("source", "tx").Connect("rx", "sink").Build();
         graph.Start();
-        await WaitUntil(() => capture.Count == 500, "500 packets");
+        await Waits.Until(() => capture.Count == 500, "500 packets", Limit);
         await graph.StopAsync().WaitAsync(Limit);
         capture.AssertExactlyOnceInOrder(new Dictionary<uint, long> { [9] = 500 });
         Assert.True(graph.GetStats().IsBalanced);

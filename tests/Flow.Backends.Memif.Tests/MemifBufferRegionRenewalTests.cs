@@ -1,5 +1,6 @@
 using Flow.Backends.Memif.Internal;
 using Flow.Backends.Memif.Tests.Peers;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.Memif.Tests;
@@ -32,7 +33,7 @@ public class MemifBufferRegionRenewalTests
                 using MemifControlChannel c = hostile.Accept();
                 HostileMemifServer.Send(c, HostileMemifServer.Hello());
                 HostileMemifServer.ServeHandshake(c, fds[round]);
-                Assert.True(MemifTestNames.WaitUntil(() => client.IsConnected), client.LastDisconnectReason);
+                Assert.True(Waits.TryUntilBlocking(() => client.IsConnected, MemifTestNames.Limit), client.LastDisconnectReason);
                 Assert.Equal(2, fds[round].Count);
                 inode[round] = MemifTestNames.Inode(fds[round][1]);
                 var start = new Span<byte>(client.BufferRegionBase, 4096);
@@ -48,7 +49,7 @@ public class MemifBufferRegionRenewalTests
                     held.Data.Fill(0x42);
                 }
                 HostileMemifServer.Send(c, HostileMemifServer.Disconnect("next"));
-                Assert.True(MemifTestNames.WaitUntil(() => !client.IsConnected));
+                Assert.True(Waits.TryUntilBlocking(() => !client.IsConnected, MemifTestNames.Limit));
             }
 
             Assert.NotEqual(inode[0], inode[1]);
@@ -81,7 +82,7 @@ public class MemifBufferRegionRenewalTests
             Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
             await MemifFlowPairTests.Transfer(client, first, 64, count: 500, queues: 1);
         }
-        Assert.True(MemifTestNames.WaitUntil(() => !client.IsConnected));
+        Assert.True(Waits.TryUntilBlocking(() => !client.IsConnected, MemifTestNames.Limit));
         using MemifInterface second = MemifInterface.Create(options);
         Assert.True(client.WaitConnections(2, MemifTestNames.Limit), client.LastDisconnectReason);
 

@@ -1,3 +1,4 @@
+using Flow.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -28,7 +29,7 @@ public class MemifControlChannelTests
         using MemifInterface server = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Server, Secret = "s3cret" });
         using (MemifInterface wrong = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client, Secret = "guess" }))
         {
-            Assert.True(MemifTestNames.WaitUntil(() => wrong.LastDisconnectReason is not null), "no refusal");
+            Assert.True(Waits.TryUntilBlocking(() => wrong.LastDisconnectReason is not null, MemifTestNames.Limit), "no refusal");
             Assert.Equal("peer refused: incorrect secret (after Init)", wrong.LastDisconnectReason);
             Assert.False(wrong.IsConnected);
         }

@@ -1,5 +1,6 @@
 using Flow.Backends.Memif.Internal;
 using Flow.Backends.Memif.Tests.Peers;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.Memif.Tests;
@@ -90,7 +91,7 @@ public class MemifCopyModeTests
         {
             // Frames lost on the way round: say which side had them last.
             testpmd.Send("show port xstats 0");
-            MemifTestNames.WaitUntil(() => testpmd.Output.Contains("tx_good_packets"), TimeSpan.FromSeconds(5));
+            Waits.TryUntilBlocking(() => testpmd.Output.Contains("tx_good_packets"), TimeSpan.FromSeconds(5));
             Assert.Fail($"no echo of every frame: rx {client.GetRxStats(0)}, tx {client.GetTxStats(0)}; testpmd: {testpmd.Output}");
         }
 
@@ -151,10 +152,10 @@ public class MemifCopyModeTests
                 using MemifControlChannel c = hostile.Accept();
                 HostileMemifServer.Send(c, HostileMemifServer.Hello());
                 HostileMemifServer.ServeHandshake(c, regionFds);
-                Assert.True(MemifTestNames.WaitUntil(() => client.IsConnected), client.LastDisconnectReason);
+                Assert.True(Waits.TryUntilBlocking(() => client.IsConnected, MemifTestNames.Limit), client.LastDisconnectReason);
                 mine[round++] = MemifTestNames.Inode(client.CopyRegionFd);
                 HostileMemifServer.Send(c, HostileMemifServer.Disconnect("next"));
-                Assert.True(MemifTestNames.WaitUntil(() => !client.IsConnected));
+                Assert.True(Waits.TryUntilBlocking(() => !client.IsConnected, MemifTestNames.Limit));
             }
             Assert.Equal(2, first.Count);
             Assert.Equal(2, second.Count);
@@ -205,7 +206,7 @@ public class MemifCopyModeTests
             tx.Process(packets, nexts);
             Assert.All(nexts, next => Assert.Equal(Next.Consumed, next));
         }
-        Assert.True(MemifTestNames.WaitUntil(() => hold.Count == Count), $"held {hold.Count} of {Count}");
+        Assert.True(Waits.TryUntilBlocking(() => hold.Count == Count, MemifTestNames.Limit), $"held {hold.Count} of {Count}");
         await graph.StopAsync();
         Packet[] held = hold.Take();
         try

@@ -86,7 +86,7 @@ public class MemifFlowPairTests
             Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
             await Transfer(client, first, 64, count: 1000, queues: 1);
         }
-        Assert.True(MemifTestNames.WaitUntil(() => !client.IsConnected), "the client did not notice the server went away");
+        Assert.True(Waits.TryUntilBlocking(() => !client.IsConnected, MemifTestNames.Limit), "the client did not notice the server went away");
         Assert.Contains("peer", client.LastDisconnectReason);
 
         using MemifInterface second = MemifInterface.Create(options);
@@ -108,7 +108,7 @@ public class MemifFlowPairTests
             Assert.True(first.WaitConnected(MemifTestNames.Limit), first.LastDisconnectReason);
             await Transfer(first, server, 64, count: 500, queues: 1);
         }
-        Assert.True(MemifTestNames.WaitUntil(() => !server.IsConnected), "the server did not notice the client went away");
+        Assert.True(Waits.TryUntilBlocking(() => !server.IsConnected, MemifTestNames.Limit), "the server did not notice the client went away");
         using MemifInterface second = MemifInterface.Create(options);
         Assert.True(server.WaitConnections(2, MemifTestNames.Limit), server.LastDisconnectReason);
         await Transfer(second, server, 64, count: 500, queues: 1);
@@ -147,7 +147,7 @@ public class MemifFlowPairTests
         using FlowGraph tx = txBuilder.Build();
         rx.Start();
         await tx.RunAsync().WaitAsync(MemifTestNames.Limit);
-        bool all = MemifTestNames.WaitUntil(() => capture.Count >= count * queues);
+        bool all = Waits.TryUntilBlocking(() => capture.Count >= count * queues, MemifTestNames.Limit);
         await rx.StopAsync();
 
         GraphStats txStats = tx.GetStats();

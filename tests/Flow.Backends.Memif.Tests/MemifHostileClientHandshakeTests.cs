@@ -1,6 +1,7 @@
 using Flow.Backends.Memif.Internal;
 using Flow.Backends.Memif.Protocol;
 using Flow.Backends.Memif.Tests.Peers;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.Memif.Tests;
@@ -64,7 +65,7 @@ public partial class MemifHostileClientHandshakeTests
             Refused("unexpected message type 7", p => p.Send(HostileMemifClient.Empty(MemifMessageType.Connected)));
             Assert.False(server.IsConnected);
             // The listener releases the id just after it closed the channel the peer saw close: wait (bounded).
-            Assert.True(MemifTestNames.WaitUntil(() => !Volatile.Read(ref server.IsClaimed)), "every refused handshake released the id");
+            Assert.True(Waits.TryUntilBlocking(() => !Volatile.Read(ref server.IsClaimed), MemifTestNames.Limit), "every refused handshake released the id");
 
             void Refused(string reason, Action<HostileMemifClient> lie)
             {

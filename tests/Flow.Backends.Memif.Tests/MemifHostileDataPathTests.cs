@@ -46,7 +46,7 @@ public class MemifHostileDataPathTests
                 }
                 peer.PublishM2SHead(HostileMemifClient.RingSlots);
                 peer.PublishHead(8);
-                Assert.True(MemifTestNames.WaitUntil(() => server.GetRxStats(0).Packets == 8 && server.GetTxStats(0).Packets > 0),
+                Assert.True(Waits.TryUntilBlocking(() => server.GetRxStats(0).Packets == 8 && server.GetTxStats(0).Packets > 0, MemifTestNames.Limit),
                     $"rx {server.GetRxStats(0)}, tx {server.GetTxStats(0)}");
 
                 Scribble(() => server.ProtocolErrors > 0, peer.Region);
@@ -98,7 +98,7 @@ public class MemifHostileDataPathTests
                 peer.PublishM2SHead(lie == "head beyond the ring" ? (ushort)(HostileMemifClient.RingSlots * 4) : (ushort)4);
 
                 Assert.Contains(reason, peer.ExpectDisconnect());
-                Assert.True(MemifTestNames.WaitUntil(() => !server.IsConnected));
+                Assert.True(Waits.TryUntilBlocking(() => !server.IsConnected, MemifTestNames.Limit));
                 Assert.Equal(1, server.ProtocolErrors);
                 Assert.Contains(reason, server.LastDisconnectReason);
                 Assert.Equal(reason.Contains("outside") ? 1 : 0, server.GetTxStats(0).InvalidDescriptors);
@@ -140,7 +140,7 @@ public class MemifHostileDataPathTests
         peer.Put(slot++, 0, peer.BufferOffset(0), 500);
         peer.PublishHead((ushort)slot);
 
-        Assert.True(MemifTestNames.WaitUntil(() => peer.Tail == slot && capture.Count == 1), $"tail {peer.Tail}, captured {capture.Count}");
+        Assert.True(Waits.TryUntilBlocking(() => peer.Tail == slot && capture.Count == 1, MemifTestNames.Limit), $"tail {peer.Tail}, captured {capture.Count}");
         await graph.StopAsync();
         byte[] frame = Assert.Single(capture.Frames);
         Assert.Equal(1500, frame.Length);
@@ -188,7 +188,7 @@ public class MemifHostileDataPathTests
             Assert.Equal(Next.Consumed, nexts[0]);
         }
 
-        Assert.True(MemifTestNames.WaitUntil(() => capture.Count == 1), $"captured {capture.Count}");
+        Assert.True(Waits.TryUntilBlocking(() => capture.Count == 1, MemifTestNames.Limit), $"captured {capture.Count}");
         await graph.StopAsync();
         Assert.All(Assert.Single(capture.Frames), b => Assert.Equal(0x33, b));
         unsafe
@@ -220,7 +220,7 @@ public class MemifHostileDataPathTests
                 using MemifControlChannel c = hostile.Accept();
                 HostileMemifServer.Send(c, HostileMemifServer.Hello());
                 HostileMemifServer.ServeHandshake(c, fds);
-                Assert.True(MemifTestNames.WaitUntil(() => client.IsConnected), client.LastDisconnectReason);
+                Assert.True(Waits.TryUntilBlocking(() => client.IsConnected, MemifTestNames.Limit), client.LastDisconnectReason);
                 foreach (int fd in fds)
                 {
                     Assert.True(Interop.Sys.TryStatFd(fd, out _, out ulong size));
@@ -234,7 +234,7 @@ public class MemifHostileDataPathTests
                 using (Traffic traffic = Traffic.Start(client))
                 {
                     // Frames in flight: the client's tx ring fills, since this server never drains it.
-                    Assert.True(MemifTestNames.WaitUntil(() => client.GetTxStats(0).Packets > 0), $"tx {client.GetTxStats(0)}");
+                    Assert.True(Waits.TryUntilBlocking(() => client.GetTxStats(0).Packets > 0, MemifTestNames.Limit), $"tx {client.GetTxStats(0)}");
 
                     Scribble(() => client.ProtocolErrors > 0, [.. regions]);
 
@@ -289,7 +289,7 @@ public class MemifHostileDataPathTests
             descriptors[3].Length = 64;        // honest
             Volatile.Write(ref ring->Tail, (ushort)4);
         }
-        Assert.True(MemifTestNames.WaitUntil(() => capture.Count == 1 && client.GetRxStats(0).InvalidDescriptors == 3),
+        Assert.True(Waits.TryUntilBlocking(() => capture.Count == 1 && client.GetRxStats(0).InvalidDescriptors == 3, MemifTestNames.Limit),
             $"captured {capture.Count}, invalid {client.GetRxStats(0).InvalidDescriptors}");
         Assert.All(Assert.Single(capture.Frames), b => Assert.Equal(0x07, b));
         unsafe

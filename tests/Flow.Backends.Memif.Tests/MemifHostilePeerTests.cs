@@ -101,8 +101,8 @@ public class MemifHostilePeerTests
         peer.Put(slot++, region: 0, offset: peer.BufferOffset(0), length: 64);             // the one good packet
         peer.PublishHead((ushort)slot);
 
-        Assert.True(MemifTestNames.WaitUntil(() => peer.Tail == slot), $"the server consumed up to {peer.Tail} of {slot}");
-        Assert.True(MemifTestNames.WaitUntil(() => capture.Count == 1), $"captured {capture.Count}");
+        Assert.True(Waits.TryUntilBlocking(() => peer.Tail == slot, MemifTestNames.Limit), $"the server consumed up to {peer.Tail} of {slot}");
+        Assert.True(Waits.TryUntilBlocking(() => capture.Count == 1, MemifTestNames.Limit), $"captured {capture.Count}");
         await graph.StopAsync();
 
         byte[] frame = Assert.Single(capture.Frames);
@@ -133,7 +133,7 @@ public class MemifHostilePeerTests
 
         string reason = peer.ExpectDisconnect();
         Assert.Contains("more than a ring ahead", reason);
-        Assert.True(MemifTestNames.WaitUntil(() => !server.IsConnected));
+        Assert.True(Waits.TryUntilBlocking(() => !server.IsConnected, MemifTestNames.Limit));
         Assert.Equal(1, server.ProtocolErrors);
         Assert.Equal(GraphState.Running, graph.State);
     }
@@ -175,10 +175,10 @@ public class MemifHostileServerTests
         graph.Start();
 
         Lie(client, step: 1);
-        Assert.True(MemifTestNames.WaitUntil(() => capture.Count == 1 && client.GetRxStats(0).InvalidDescriptors == 3),
+        Assert.True(Waits.TryUntilBlocking(() => capture.Count == 1 && client.GetRxStats(0).InvalidDescriptors == 3, MemifTestNames.Limit),
             $"captured {capture.Count}, invalid {client.GetRxStats(0).InvalidDescriptors}");
         Lie(client, step: 2);
-        Assert.True(MemifTestNames.WaitUntil(() => disconnects == 1), "a tail past head must end the connection");
+        Assert.True(Waits.TryUntilBlocking(() => disconnects == 1, MemifTestNames.Limit), "a tail past head must end the connection");
         Assert.Contains("ran past the head", client.LastDisconnectReason);
         Assert.Equal(1, client.ProtocolErrors);
         Assert.True(client.WaitConnections(2, MemifTestNames.Limit), client.LastDisconnectReason);
@@ -251,7 +251,7 @@ public class MemifHostileServerTests
 
         FillPostedFrameAsAServerMight(client);
 
-        Assert.True(MemifTestNames.WaitUntil(() => sink.Received is not null), "the frame did not arrive");
+        Assert.True(Waits.TryUntilBlocking(() => sink.Received is not null, MemifTestNames.Limit), "the frame did not arrive");
         await graph.StopAsync();
         PacketMeta meta = sink.Received!.Value;
         Assert.Equal((64, (ushort)3, PacketFlags.L2Valid, (ushort)PacketPool.DefaultDataOffset), (meta.Length, meta.InputPort, meta.Flags, meta.DataOffset));

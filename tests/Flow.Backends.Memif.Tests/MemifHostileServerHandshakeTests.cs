@@ -1,6 +1,7 @@
 using Flow.Backends.Memif.Internal;
 using Flow.Backends.Memif.Protocol;
 using Flow.Backends.Memif.Tests.Peers;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.Memif.Tests;
@@ -65,7 +66,7 @@ public class MemifHostileServerHandshakeTests
                 Assert.Equal(MemifMessageType.Init, HostileMemifServer.Receive(c, out int fd).Type);
                 MemifControlChannel.CloseFd(ref fd);
             } // hung up mid-handshake
-            Assert.True(MemifTestNames.WaitUntil(() => client.LastDisconnectReason?.StartsWith("peer closed", StringComparison.Ordinal) == true),
+            Assert.True(Waits.TryUntilBlocking(() => client.LastDisconnectReason?.StartsWith("peer closed", StringComparison.Ordinal) == true, MemifTestNames.Limit),
                 client.LastDisconnectReason);
             // Six lies above are protocol errors; a server that refuses, hangs up or cannot
             // serve two regions is not.
@@ -79,7 +80,7 @@ public class MemifHostileServerHandshakeTests
                 Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
                 Assert.Equal("?]0;pwned?/evil?name", client.PeerName);
                 HostileMemifServer.Send(c, HostileMemifServer.Disconnect("bye\u001b[2J"));
-                Assert.True(MemifTestNames.WaitUntil(() => !client.IsConnected));
+                Assert.True(Waits.TryUntilBlocking(() => !client.IsConnected, MemifTestNames.Limit));
             }
             Assert.Equal("peer disconnected: bye?[2J", client.LastDisconnectReason);
             regionFds.ForEach(fd => Interop.Sys.Close(fd));
@@ -133,7 +134,7 @@ public class MemifHostileServerHandshakeTests
             Assert.Equal(ReceiveStatus.Closed, c.Receive(out _, out int fd, (int)MemifTestNames.Limit.TotalMilliseconds));
             MemifControlChannel.CloseFd(ref fd);
         }
-        Assert.True(MemifTestNames.WaitUntil(() => client.RejectedPeers >= 1), "not counted");
+        Assert.True(Waits.TryUntilBlocking(() => client.RejectedPeers >= 1, MemifTestNames.Limit), "not counted");
         Assert.Matches(@"^peer pid \d+ uid 0 gid 0 is not in the allowed uids/gids$", client.LastDisconnectReason);
         Assert.Equal(0, client.ProtocolErrors);
         Assert.False(client.IsConnected);
@@ -154,9 +155,9 @@ public class MemifHostileServerHandshakeTests
                 using MemifControlChannel c = hostile.Accept();
                 HostileMemifServer.Send(c, HostileMemifServer.Hello());
                 HostileMemifServer.ServeHandshake(c, regionFds);
-                Assert.True(MemifTestNames.WaitUntil(() => client.IsConnected), client.LastDisconnectReason);
+                Assert.True(Waits.TryUntilBlocking(() => client.IsConnected, MemifTestNames.Limit), client.LastDisconnectReason);
                 HostileMemifServer.Send(c, HostileMemifServer.Disconnect("next"));
-                Assert.True(MemifTestNames.WaitUntil(() => !client.IsConnected));
+                Assert.True(Waits.TryUntilBlocking(() => !client.IsConnected, MemifTestNames.Limit));
             }
             Assert.Equal(2, first.Count);
             Assert.Equal(2, second.Count);

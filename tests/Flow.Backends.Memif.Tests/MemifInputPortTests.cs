@@ -1,3 +1,4 @@
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.Memif.Tests;
@@ -51,7 +52,7 @@ public class MemifInputPortTests
             .Add("tx", new MemifTx(sender, 0)).Connect("gen", "tx").Build();
         rx.Start();
         await tx.RunAsync().WaitAsync(MemifTestNames.Limit);
-        bool all = MemifTestNames.WaitUntil(() => sink.Count >= count);
+        bool all = Waits.TryUntilBlocking(() => sink.Count >= count, MemifTestNames.Limit);
         await rx.StopAsync();
         Assert.True(all, $"received {sink.Count} of {count}: {string.Join("; ", tx.GetStats().Stages)}");
         Assert.True(tx.GetStats().IsBalanced, string.Join("\n", tx.GetStats().Stages));

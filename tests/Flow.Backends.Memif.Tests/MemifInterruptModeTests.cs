@@ -38,7 +38,7 @@ public class MemifInterruptModeTests
                 await tx.RunAsync().WaitAsync(MemifTestNames.Limit);
             }
             source.Dispose();
-            Assert.True(MemifTestNames.WaitUntil(() => capture.Count == expected), $"round {round}: captured {capture.Count} of {expected}");
+            Assert.True(Waits.TryUntilBlocking(() => capture.Count == expected, MemifTestNames.Limit), $"round {round}: captured {capture.Count} of {expected}");
         }
         await graph.StopAsync();
         GraphStats stats = graph.GetStats();
@@ -83,7 +83,7 @@ public class MemifInterruptModeTests
         using FlowGraph graph = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding)
             .Add("rx", rx).Add("capture", capture).Connect("rx", "capture").Build();
         graph.Start();
-        Assert.True(MemifTestNames.WaitUntil(() => capture.Count == 100), $"captured {capture.Count}");
+        Assert.True(Waits.TryUntilBlocking(() => capture.Count == 100, MemifTestNames.Limit), $"captured {capture.Count}");
         await graph.StopAsync();
     }
 }

@@ -25,20 +25,6 @@ internal static class MemifTestNames
     public static bool IsMapped(ulong inode) =>
         File.ReadLines("/proc/self/maps").Any(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: > 4 } fields && fields[4] == inode.ToString());
 
+    /// <summary>The bound of the memif tests' waits (Flow.TestKit.Waits polls up to it).</summary>
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
-
-    /// <summary>Bounded wait polling a condition (no sleeps as synchronisation).</summary>
-    public static bool WaitUntil(Func<bool> condition, TimeSpan? timeout = null)
-    {
-        long deadline = Environment.TickCount64 + (long)(timeout ?? Limit).TotalMilliseconds;
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                return false;
-            }
-            Thread.Sleep(2);
-        }
-        return true;
-    }
 }

@@ -1,4 +1,5 @@
 using Flow.Backends.Memif.Tests.Peers;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.Memif.Tests;
@@ -47,11 +48,11 @@ public class MemifTestpmdTests
             .Connect("rx0", "sink").Connect("rx1", "sink").Build();
         graph.Start();
         testpmd.Send("start");
-        Assert.True(MemifTestNames.WaitUntil(() => client.GetRxStats(0).Packets > 10_000 && client.GetRxStats(1).Packets > 10_000),
+        Assert.True(Waits.TryUntilBlocking(() => client.GetRxStats(0).Packets > 10_000 && client.GetRxStats(1).Packets > 10_000, MemifTestNames.Limit),
             $"queue 0: {client.GetRxStats(0).Packets}, queue 1: {client.GetRxStats(1).Packets}");
         testpmd.Send("stop");
         long sent = testpmd.SettledPortStats().Tx;
-        Assert.True(MemifTestNames.WaitUntil(() => client.GetRxStats(0).Packets + client.GetRxStats(1).Packets == sent),
+        Assert.True(Waits.TryUntilBlocking(() => client.GetRxStats(0).Packets + client.GetRxStats(1).Packets == sent, MemifTestNames.Limit),
             $"testpmd sent {sent}, Flow received {client.GetRxStats(0).Packets} + {client.GetRxStats(1).Packets}");
         await graph.StopAsync();
         Assert.True(graph.GetStats().IsBalanced);
@@ -68,7 +69,7 @@ public class MemifTestpmdTests
 
         long sent = await SendBurst(client, frameSize: 64, count: 200_000);
 
-        Assert.True(MemifTestNames.WaitUntil(() => testpmd.PortStats().Rx >= sent), $"testpmd received {testpmd.PortStats().Rx} of {sent}");
+        Assert.True(Waits.TryUntilBlocking(() => testpmd.PortStats().Rx >= sent, MemifTestNames.Limit), $"testpmd received {testpmd.PortStats().Rx} of {sent}");
         Assert.Equal(sent, testpmd.SettledPortStats().Rx);
     }
 
@@ -100,7 +101,7 @@ public class MemifTestpmdTests
         long sent = await SendBurst(server, frameSize: 64, count: 100_000);
         sent += await SendBurst(server, frameSize: 1500, count: 2_000, ratePps: 20_000);
 
-        Assert.True(MemifTestNames.WaitUntil(() => testpmd.PortStats().Rx >= sent), $"testpmd received {testpmd.PortStats().Rx} of {sent}");
+        Assert.True(Waits.TryUntilBlocking(() => testpmd.PortStats().Rx >= sent, MemifTestNames.Limit), $"testpmd received {testpmd.PortStats().Rx} of {sent}");
         Assert.Equal(sent, testpmd.SettledPortStats().Rx);
     }
 
@@ -114,7 +115,7 @@ public class MemifTestpmdTests
             Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
             first.KillHard();
         }
-        Assert.True(MemifTestNames.WaitUntil(() => !client.IsConnected), "the client did not notice testpmd died");
+        Assert.True(Waits.TryUntilBlocking(() => !client.IsConnected, MemifTestNames.Limit), "the client did not notice testpmd died");
         // A killed server leaves its socket file behind and DPDK will not bind over it (its guide
         // says to remove it): what an operator or a supervisor does before restarting.
         File.Delete(socket);
@@ -122,7 +123,7 @@ public class MemifTestpmdTests
         Assert.True(client.WaitConnections(2, MemifTestNames.Limit), client.LastDisconnectReason);
         second.Send("start");
         long sent = await SendBurst(client, frameSize: 64, count: 20_000);
-        Assert.True(MemifTestNames.WaitUntil(() => second.PortStats().Rx >= sent), $"testpmd received {second.PortStats().Rx} of {sent}: {second.Output}");
+        Assert.True(Waits.TryUntilBlocking(() => second.PortStats().Rx >= sent, MemifTestNames.Limit), $"testpmd received {second.PortStats().Rx} of {sent}: {second.Output}");
         Assert.Equal(1, client.Reconnects);
     }
 
@@ -135,11 +136,11 @@ public class MemifTestpmdTests
             .Connect("rx", "count").Connect("count", "sink").Build();
         graph.Start();
         testpmd.Send("start");
-        Assert.True(MemifTestNames.WaitUntil(() => memif.GetRxStats(0).Packets > 100_000), $"Flow received {memif.GetRxStats(0).Packets}");
+        Assert.True(Waits.TryUntilBlocking(() => memif.GetRxStats(0).Packets > 100_000, MemifTestNames.Limit), $"Flow received {memif.GetRxStats(0).Packets}");
         testpmd.Send("stop");
         testpmd.SettledPortStats();
         long received = -1;
-        MemifTestNames.WaitUntil(() =>
+        Waits.TryUntilBlocking(() =>
         {
             long now = memif.GetRxStats(0).Packets;
             bool settled = now == received;

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using Flow.TestKit;
 
 namespace Flow.Backends.AfXdp.Tests.Infrastructure;
 
@@ -10,14 +12,15 @@ internal static class KernelPeer
     /// <summary>Sends <paramref name="frames"/> from the peer end with scapy's sendp.</summary>
     public static void ScapySend(PeerVeth veth, IEnumerable<byte[]> frames)
     {
-        Command.Require("python3", "python3-scapy"); // /usr/bin/python3 is the one Debian's scapy is installed for
-        string hex = string.Join(' ', frames.Select(Convert.ToHexString));
-        veth.InNamespace("/usr/bin/python3", $"{Script} scapy-send {veth.Peer} {hex}", TimeSpan.FromSeconds(60));
+        Shell.Require(Shell.Python, "python3-scapy");
+        veth.InNamespace(TimeSpan.FromSeconds(60), [Shell.Python, Script, "scapy-send", veth.Peer, .. frames.Select(Convert.ToHexString)]);
     }
 
     /// <summary>Sends <paramref name="count"/> copies of <paramref name="frame"/> (sequence at 14..21) from a process pinned to <paramref name="cpu"/>.</summary>
     public static void Send(PeerVeth veth, int cpu, int count, byte[] frame) =>
-        veth.InNamespace("/usr/bin/python3", $"{Script} send {veth.Peer} {cpu} {count} {Convert.ToHexString(frame)}", TimeSpan.FromSeconds(60));
+        veth.InNamespace(TimeSpan.FromSeconds(60), Shell.Python, Script, "send", veth.Peer, Invariant(cpu), Invariant(count), Convert.ToHexString(frame));
+
+    private static string Invariant(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
 
     /// <summary>Starts a raw-socket sniffer on the peer end and returns once it is listening.</summary>
     public static Sniffer StartSniffer(PeerVeth veth, int count, TimeSpan timeout) => new(veth, count, timeout);
@@ -33,7 +36,7 @@ internal static class KernelPeer
         public Sniffer(PeerVeth veth, int count, TimeSpan timeout)
         {
             _timeout = timeout;
-            _process = Command.Start("ip", $"netns exec {veth.Namespace} /usr/bin/python3 {Script} sniff {veth.Peer} {count} {timeout.TotalSeconds}");
+            _process = Shell.Begin("ip", "netns", "exec", veth.Namespace, Shell.Python, Script, "sniff", veth.Peer, Invariant(count), Invariant(timeout.TotalSeconds));
             _process.OutputDataReceived += (_, e) =>
             {
                 if (e.Data is null)

@@ -1,12 +1,13 @@
 using System.Globalization;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.AfXdp.Tests.Infrastructure;
 
 /// <summary>
-/// A veth pair (optionally multi-queue, which TestKit's VethPair does not make) with its peer end
-/// in a private network namespace, both unique to this
-/// instance, removed in <see cref="Dispose"/> even when the test failed.
+/// TestKit's <see cref="VethPair"/> (optionally multi-queue) with its peer end in a private
+/// <see cref="NetnsFixture"/>, both unique to this instance, removed in <see cref="Dispose"/> even
+/// when the test failed; plus what the AF_XDP tests ask of the local end's XDP attachment.
 /// </summary>
 /// <remarks>
 /// <code>
@@ -20,59 +21,50 @@ namespace Flow.Backends.AfXdp.Tests.Infrastructure;
 /// </remarks>
 internal sealed class PeerVeth : IDisposable
 {
+    private readonly NetnsFixture _namespace;
+    private readonly VethPair _veth;
     private bool _disposed;
 
     public PeerVeth(int queues = 1)
     {
-        if (Environment.UserName != "root" && Environment.GetEnvironmentVariable("USER") != "root" && !IsRoot())
-        {
-            throw new InvalidOperationException("prerequisite missing: AF_XDP tests need root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF)");
-        }
-        Command.Require("ip", "iproute2");
-        string suffix = Random.Shared.Next(0, 0xFFFFFF).ToString("x6", CultureInfo.InvariantCulture);
-        Namespace = $"flowxdp-{Environment.ProcessId}-{suffix}";
-        Local = $"fx{suffix}a";
-        Peer = $"fx{suffix}b";
+        _namespace = new NetnsFixture("xdp");
         try
         {
-            Command.Check("ip", $"netns add {Namespace}");
-            string q = queues > 1 ? $" numrxqueues {queues} numtxqueues {queues}" : "";
-            Command.Check("ip", $"link add {Local}{q} type veth peer name {Peer}{q} netns {Namespace}");
-            Command.Check("sysctl", $"-qw net.ipv6.conf.{Local}.disable_ipv6=1");
-            Command.Check("ip", $"netns exec {Namespace} sysctl -qw net.ipv6.conf.{Peer}.disable_ipv6=1");
-            Command.Check("ip", $"link set {Local} up");
-            Command.Check("ip", $"-n {Namespace} link set lo up");
-            Command.Check("ip", $"-n {Namespace} link set {Peer} up");
-            LocalMac = ReadMac(Command.Check("cat", $"/sys/class/net/{Local}/address"));
-            PeerMac = ReadMac(Command.Check("ip", $"netns exec {Namespace} cat /sys/class/net/{Peer}/address"));
+            _veth = new VethPair(_namespace, "fx", queues);
+            LocalMac = ReadMac(_veth.HostMac);
+            PeerMac = ReadMac(_veth.PeerMac);
         }
         catch
         {
-            Dispose();
+            _veth?.Dispose();
+            _namespace.Dispose();
             throw;
         }
     }
 
-    public string Namespace { get; }
+    public string Namespace => _namespace.Name;
 
     /// <summary>The end in this namespace, the one Flow drives.</summary>
-    public string Local { get; }
+    public string Local => _veth.HostName;
 
     /// <summary>The end inside <see cref="Namespace"/>.</summary>
-    public string Peer { get; }
+    public string Peer => _veth.PeerName;
 
     public byte[] LocalMac { get; }
 
     public byte[] PeerMac { get; }
 
-    /// <summary>Runs a command inside the namespace and returns its output; fails on a non-zero exit.</summary>
-    public string InNamespace(string command, string arguments, TimeSpan? timeout = null) =>
-        Command.Check("ip", $"netns exec {Namespace} {command} {arguments}", timeout);
+    /// <summary>Runs a command inside the namespace and returns its output; fails on a non-zero exit or after <paramref name="limit"/>.</summary>
+    public string InNamespace(TimeSpan limit, params string[] command) =>
+        Shell.RunWithLimit(limit, "ip", ["netns", "exec", Namespace, .. command]);
+
+    /// <summary>Runs a command inside the namespace (30 s bound) and returns its output; fails on a non-zero exit.</summary>
+    public string InNamespace(params string[] command) => _namespace.Exec(command);
 
     /// <summary>The interface's XDP attachment as `ip link` shows it ("xdp", "xdpgeneric", ...) or null.</summary>
     public string? LocalXdpMode()
     {
-        string text = Command.Check("ip", $"-d link show dev {Local}");
+        string text = Shell.Run("ip", "-d", "link", "show", "dev", Local);
         foreach (string word in text.Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries))
         {
             if (word is "xdp" or "xdpgeneric" or "xdpdrv" or "xdpmulti" or "xdpoffload")
@@ -86,7 +78,7 @@ internal sealed class PeerVeth : IDisposable
     /// <summary>The id of the XDP program attached to the local end ("prog/xdp id N" in `ip -d link`), or null.</summary>
     public uint? LocalXdpProgramId()
     {
-        string[] words = Command.Check("ip", $"-d link show dev {Local}").Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        string[] words = Shell.Run("ip", "-d", "link", "show", "dev", Local).Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries);
         for (int i = 0; i + 2 < words.Length; i++)
         {
             if (words[i] == "prog/xdp" && words[i + 1] == "id")
@@ -99,8 +91,6 @@ internal sealed class PeerVeth : IDisposable
 
     private static byte[] ReadMac(string text) => Convert.FromHexString(text.Trim().Replace(":", ""));
 
-    private static bool IsRoot() => File.ReadAllText("/proc/self/status").Contains("Uid:\t0\t", StringComparison.Ordinal);
-
     public void Dispose()
     {
         if (_disposed)
@@ -109,8 +99,8 @@ internal sealed class PeerVeth : IDisposable
         }
         _disposed = true;
         // Deleting the namespace deletes the peer, and with it the local end.
-        Command.Run("ip", $"link del {Local}");
-        Command.Run("ip", $"netns del {Namespace}");
+        _veth.Dispose();
+        _namespace.Dispose();
         Assert.False(Directory.Exists($"/sys/class/net/{Local}") && File.Exists($"/run/netns/{Namespace}"),
             $"veth {Local} / namespace {Namespace} were not removed");
     }

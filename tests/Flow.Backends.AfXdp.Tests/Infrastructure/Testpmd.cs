@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Flow.TestKit;
 
 namespace Flow.Backends.AfXdp.Tests.Infrastructure;
 
@@ -17,11 +18,12 @@ internal sealed partial class Testpmd : IDisposable
 
     public Testpmd(PeerVeth veth, string forwardArguments, int maxSeconds = 60)
     {
-        Command.Require("dpdk-testpmd", "dpdk");
-        _process = Command.Start("ip",
+        Shell.Require("dpdk-testpmd", "dpdk");
+        string command =
             $"netns exec {veth.Namespace} timeout -s INT {maxSeconds} dpdk-testpmd --no-huge --no-pci -m 512 --lcores=0@1,1@1 " +
             $"--file-prefix=flowxdp{Environment.ProcessId} --vdev=net_af_xdp0,iface={veth.Peer} -- " +
-            $"--total-num-mbufs=8192 --rxd=1024 --txd=1024 --stats-period=1 {forwardArguments}");
+            $"--total-num-mbufs=8192 --rxd=1024 --txd=1024 --stats-period=1 {forwardArguments}";
+        _process = Shell.Begin("ip", command.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
@@ -66,7 +68,7 @@ internal sealed partial class Testpmd : IDisposable
     {
         if (!_process.HasExited)
         {
-            Command.Run("kill", $"-INT {_process.Id}");
+            Shell.TryRun(TimeSpan.FromSeconds(30), "kill", "-INT", _process.Id.ToString(CultureInfo.InvariantCulture));
         }
         if (!_process.WaitForExit(20_000))
         {
@@ -96,7 +98,7 @@ internal sealed partial class Testpmd : IDisposable
     {
         if (!_process.HasExited)
         {
-            Command.Run("kill", $"-INT {_process.Id}");
+            Shell.TryRun(TimeSpan.FromSeconds(30), "kill", "-INT", _process.Id.ToString(CultureInfo.InvariantCulture));
             if (!_process.WaitForExit(20_000))
             {
                 _process.Kill(entireProcessTree: true);

@@ -1,5 +1,6 @@
 using Flow.Backends.Memif.Internal;
 using Flow.Backends.Memif.Protocol;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.Memif.Tests.Peers;
@@ -61,7 +62,7 @@ internal sealed unsafe class HostileMemifClient : IDisposable
     public static HostileMemifClient ConnectSilently(string socket)
     {
         MemifControlChannel? channel = null;
-        Assert.True(MemifTestNames.WaitUntil(() => (channel = MemifControlChannel.Connect(socket, false, out _)) is not null),
+        Assert.True(Waits.TryUntilBlocking(() => (channel = MemifControlChannel.Connect(socket, false, out _)) is not null, MemifTestNames.Limit),
             "could not connect to the Flow server");
         return new HostileMemifClient(channel!);
     }

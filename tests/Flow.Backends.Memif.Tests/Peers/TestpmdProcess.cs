@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Backends.Memif.Tests.Peers;
@@ -60,7 +61,7 @@ internal sealed partial class TestpmdProcess : IDisposable
         var process = Process.Start(info) ?? throw new InvalidOperationException("dpdk-testpmd did not start");
         var testpmd = new TestpmdProcess(process);
         // The prompt has no newline (line-buffered reads never see it): wait for the end of port start-up.
-        Assert.True(MemifTestNames.WaitUntil(() => Regex.IsMatch(testpmd.Output, @"Checking link statuses\.\.\.[\s\S]*\bDone\b") || process.HasExited),
+        Assert.True(Waits.TryUntilBlocking(() => Regex.IsMatch(testpmd.Output, @"Checking link statuses\.\.\.[\s\S]*\bDone\b") || process.HasExited, MemifTestNames.Limit),
             "testpmd did not reach its prompt: " + testpmd.Output);
         Assert.False(process.HasExited, "testpmd exited: " + testpmd.Output);
         return testpmd;
@@ -81,24 +82,24 @@ internal sealed partial class TestpmdProcess : IDisposable
     {
         int mark = Output.Length;
         Send("start");
-        Assert.True(MemifTestNames.WaitUntil(() => Output.Length > mark && Output[mark..].Contains("packets/burst=")),
+        Assert.True(Waits.TryUntilBlocking(() => Output.Length > mark && Output[mark..].Contains("packets/burst="), MemifTestNames.Limit),
             "testpmd did not start forwarding: " + Output[mark..]);
     }
 
     /// <summary>Link status as testpmd reports it (memif: up once connected).</summary>
     public bool WaitLinkUp()
     {
-        return MemifTestNames.WaitUntil(() =>
+        return Waits.TryUntilBlocking(() =>
         {
             int mark = Output.Length;
             Send("show port info 0");
-            if (!MemifTestNames.WaitUntil(() => Output.Length > mark && Output[mark..].Contains("Link status"), TimeSpan.FromSeconds(5)))
+            if (!Waits.TryUntilBlocking(() => Output.Length > mark && Output[mark..].Contains("Link status"), TimeSpan.FromSeconds(5)))
             {
                 return false;
             }
             string text = Output[mark..];
             return Regex.IsMatch(text, @"Link status:\s+up");
-        });
+        }, MemifTestNames.Limit);
     }
 
     /// <summary>Port 0's NIC counters (the PMD's per-queue sums): packets received and sent.</summary>
@@ -106,7 +107,7 @@ internal sealed partial class TestpmdProcess : IDisposable
     {
         int mark = Output.Length;
         Send("show port stats 0");
-        Assert.True(MemifTestNames.WaitUntil(() => Output.Length > mark && Output[mark..].Contains("Tx-bps")),
+        Assert.True(Waits.TryUntilBlocking(() => Output.Length > mark && Output[mark..].Contains("Tx-bps"), MemifTestNames.Limit),
             "testpmd printed no port stats: " + Output[mark..]);
         string text = Output[mark..];
         long rx = long.Parse(RxPackets().Match(text).Groups[1].Value);

@@ -74,10 +74,7 @@ public class GraphRunTests
             .Build();
         graph.Start();
         // Worker 1 blocks inside its first batch until the source is done, so the ring fills up.
-        while (!source.IsExhausted)
-        {
-            await Task.Delay(5);
-        }
+        await Waits.Until(() => source.IsExhausted, "the source to send everything", Limit);
         gate.Set();
         await graph.Completion.WaitAsync(Limit);
 
@@ -179,10 +176,7 @@ public class GraphRunTests
             .Connect("source", "capture", ringCapacity: 8192)
             .Build();
         graph.Start();
-        while (capture.Count < 10_000)
-        {
-            await Task.Delay(2);
-        }
+        await Waits.Until(() => capture.Count >= 10_000, "10000 packets at the capture", Limit);
         await graph.StopAsync(drain: true).WaitAsync(Limit);
 
         GraphStats stats = graph.GetStats();

@@ -1,3 +1,4 @@
+using Flow.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Xunit;
@@ -63,11 +64,7 @@ public sealed class FlowHostedServiceTests
         await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         FlowHostedService service = host.Services.GetRequiredKeyedService<FlowHostedService>("code");
         FlowGraph graph = service.Graph!;
-        long deadline = Environment.TickCount64 + 30_000;
-        while (graph.GetStats().Stage("sink").Consumed < 1000 && Environment.TickCount64 < deadline)
-        {
-            await Task.Delay(10);
-        }
+        await Waits.TryUntil(() => graph.GetStats().Stage("sink").Consumed >= 1000);
 
         await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
 

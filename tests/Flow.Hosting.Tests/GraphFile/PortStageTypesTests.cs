@@ -1,4 +1,5 @@
 using Flow.Backends.Loop;
+using Flow.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -40,11 +41,7 @@ public sealed class PortStageTypesTests
     {
         await using FlowGraph graph = Load(Wired, ("wire", Guid.NewGuid().ToString("N")));
         graph.Start();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (graph.GetStats().Stage("sink").Consumed < 100 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
+        await Waits.TryUntil(() => graph.GetStats().Stage("sink").Consumed >= 100);
         await graph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
         GraphStats stats = graph.GetStats();
         Assert.True(stats.IsBalanced);

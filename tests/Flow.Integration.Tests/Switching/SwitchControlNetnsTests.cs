@@ -51,16 +51,6 @@ public sealed class SwitchControlNetnsTests : IDisposable
         Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
     }
 
-    private static async Task WaitUntil(Func<Task<bool>> condition, string what)
-    {
-        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"gave up waiting for {what}");
-            await Task.Delay(10);
-        }
-    }
-
     [Fact]
     public async Task MacShowListsEachHostOnItsPortThroughTheSocketAndFlowCtl()
     {
@@ -123,14 +113,14 @@ public sealed class SwitchControlNetnsTests : IDisposable
         // Unknown unicast would flood to b and the uplink; the static entry sends it to b alone.
         SwitchedHosts.SendWithScapy(hosts.A, hosts.Veths[0].PeerName,
             $"[Ether(src='{hosts.MacOf(0)}', dst='{Nobody}', type=0x88b5)/Raw(b'\\x00'*46)] * {Count}");
-        await WaitUntil(async () => (await hosts.Control.PortCountersAsync())[0].Received - before[0].Received >= Count, "the switch to receive a's frames");
+        await Waits.Until(async () => (await hosts.Control.PortCountersAsync())[0].Received - before[0].Received >= Count, "the switch to receive a's frames");
         IReadOnlyList<SwitchPortCounters> after = await hosts.Control.PortCountersAsync();
         Assert.Equal(Count, after[1].SentUnicast - before[1].SentUnicast);
         Assert.Equal(0, after[3].SentUnicast - before[3].SentUnicast);
         Assert.Equal(0, after[2].SentUnicast - before[2].SentUnicast);
 
         // a's dynamic entry ages out (2 s); the static one stays.
-        await WaitUntil(async () => !(await hosts.Control.ShowMacTableAsync()).Any(e => !e.IsStatic), "the dynamic entries to age out");
+        await Waits.Until(async () => !(await hosts.Control.ShowMacTableAsync()).Any(e => !e.IsStatic), "the dynamic entries to age out");
         List<Dictionary<string, string>> table = Rows(CtlOk("mac", "show", "--json"));
         Dictionary<string, string> entry = Assert.Single(table);
         Assert.Equal((Nobody, "10", "host_b", "static", "-"), (entry["mac"], entry["vlan"], entry["port"], entry["type"], entry["age"]));

@@ -125,11 +125,7 @@ public sealed class SwitchJsonBackendTests
         }
 
         long Received(int port) => peerGraph.GetStats().Stage($"peer{port}").In;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while ((Received(2) < Frames || Received(4) < Frames) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        await Waits.TryUntil(() => Received(2) >= Frames && Received(4) >= Frames);
         IReadOnlyList<MacEntry> table = await new SwitchControl(switchGraph).ShowMacTableAsync();
         await switchGraph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
         await peerGraph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));

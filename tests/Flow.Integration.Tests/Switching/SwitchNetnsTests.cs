@@ -1,5 +1,6 @@
 using Flow.Stages.Switching;
 using Flow.Stages.Vlan;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Integration.Tests.Switching;
@@ -58,7 +59,7 @@ public sealed class SwitchNetnsTests
         long before = Flow.TestKit.VethPair.ReadCounter(hosts.Veths[2].PeerName, hosts.C, "rx_packets");
         SwitchedHosts.SendWithScapy(hosts.D, trunk,
             $"[Ether(src='{hosts.MacOf(3)}', dst='{hosts.MacOf(2)}')/Dot1Q(vlan=20)/Raw(b'\\x00'*46)] * {Count}");
-        await WaitUntil(() => Task.FromResult(
+        await Waits.Until(() => Task.FromResult(
             Flow.TestKit.VethPair.ReadCounter(hosts.Veths[2].PeerName, hosts.C, "rx_packets") - before >= Count), "c to receive d's frames");
         GraphStats stats = await StopAndCheckAsync(hosts);
         Assert.True(hosts.Graph.GetStage<VlanTagger>(SwitchGraph.TaggerOf("uplink")).Tagged > 0);
@@ -77,11 +78,11 @@ public sealed class SwitchNetnsTests
         // a's address shows up behind host_b (the host moved): the switch follows it there.
         SwitchedHosts.SendWithScapy(hosts.B, hosts.Veths[1].PeerName,
             $"[Ether(src='{a}', dst='ff:ff:ff:ff:ff:ff', type=0x88b5)/Raw(b'\\x00'*46)]");
-        await WaitUntil(async () => await PortOfA() == "host_b", "a's address to move to host_b");
+        await Waits.Until(async () => await PortOfA() == "host_b", "a's address to move to host_b");
         Assert.True((await hosts.Control.LearnerCountersAsync()).Moves >= 1);
 
         // Silence: every dynamic entry ages out on the graph clock (aging 2 s, checked each 250 ms).
-        await WaitUntil(async () => (await hosts.Control.ShowMacTableAsync()).Count == 0, "the entries to age out");
+        await Waits.Until(async () => (await hosts.Control.ShowMacTableAsync()).Count == 0, "the entries to age out");
         Assert.True((await hosts.Control.LearnerCountersAsync()).Aged >= 2);
         await StopAndCheckAsync(hosts);
     }
@@ -104,7 +105,7 @@ public sealed class SwitchNetnsTests
         const int Count = 20;
         SwitchedHosts.SendWithScapy(hosts.A, hosts.Veths[0].PeerName,
             $"[Ether(src='{hosts.MacOf(0)}', dst='02:00:00:00:99:99', type=0x88b5)/Raw(b'\\x00'*46)] * {Count}");
-        await WaitUntil(async () => (await hosts.Control.PortCountersAsync())[0].Received >= Count, "the switch to receive the frames");
+        await Waits.Until(async () => (await hosts.Control.PortCountersAsync())[0].Received >= Count, "the switch to receive the frames");
         GraphStats stats = await StopAndCheckAsync(hosts);
         IReadOnlyList<SwitchPortCounters> ports = await hosts.Control.PortCountersAsync();
         Assert.Equal(Count, ports[1].SentFlooded);
@@ -130,7 +131,7 @@ public sealed class SwitchNetnsTests
             $" + [Ether(src='{mac}', dst='ff:ff:ff:ff:ff:ff')/Dot1Q(vlan=10)/Raw(b'\\x00'*1600)] * 2");
         SwitchedHosts.SendWithScapy(hosts.A, hosts.Veths[0].PeerName,
             $"[Ether(src='{hosts.MacOf(0)}', dst='ff:ff:ff:ff:ff:ff')/Dot1Q(vlan=10)/Raw(b'\\x00'*46)] * 5");
-        await WaitUntil(async () =>
+        await Waits.Until(async () =>
         {
             IReadOnlyList<SwitchPortCounters> ports = await hosts.Control.PortCountersAsync();
             return ports[3].ReceiveDrops >= 9 && ports[0].ReceiveDrops >= 5;
@@ -160,19 +161,8 @@ public sealed class SwitchNetnsTests
             Assert.True(sniffer.WaitForExit(TimeSpan.FromSeconds(30)), "scapy sniffer did not finish");
             Assert.DoesNotContain(hosts.MacOf(0), sniffer.StandardOutput.ReadToEnd());
         }
-        await WaitUntil(() => Task.FromResult(
-            Flow.TestKit.VethPair.ReadCounter(trunk, hosts.D, "rx_packets") - before >= Count), "d to receive a's priority-tagged frames");
+        await Waits.Until(() => VethPair.ReadCounter(trunk, hosts.D, "rx_packets") - before >= Count, "d to receive a's priority-tagged frames");
         StageStats classifier = (await StopAndCheckAsync(hosts)).Stage(SwitchGraph.Classifier);
         Assert.Equal(Count, classifier.DroppedFor("double_tagged"));
-    }
-
-    private static async Task WaitUntil(Func<Task<bool>> condition, string what)
-    {
-        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"gave up waiting for {what}");
-            await Task.Delay(10);
-        }
     }
 }

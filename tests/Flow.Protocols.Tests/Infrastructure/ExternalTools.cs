@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Flow.TestKit;
 
 namespace Flow.Protocols.Tests.Infrastructure;
 
@@ -29,35 +29,8 @@ internal static class ExternalTools
     }
 
     /// <summary>Runs a program, returns stdout; throws with stderr on a non-zero exit or after 60 s.</summary>
-    public static string Run(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish in 60 s");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {stderr.Result}");
-        }
-
-        return stdout.Result;
-    }
+    public static string Run(string program, params string[] arguments) =>
+        Shell.RunWithLimit(TimeSpan.FromSeconds(60), program, arguments);
 
     /// <summary>
     /// FLOW_PYTHON if set, else Debian's /usr/bin/python3 (where apt's python3-scapy lives),

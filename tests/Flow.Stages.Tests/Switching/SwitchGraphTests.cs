@@ -110,12 +110,7 @@ public sealed class SwitchGraphTests
         try
         {
             SwitchControl control = demo.Control;
-            var deadline = DateTime.UtcNow + Limit;
-            while ((await control.ShowMacTableAsync()).Count < 5)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the switch did not learn the four hosts");
-                await Task.Yield();
-            }
+            await Waits.Until(async () => (await control.ShowMacTableAsync()).Count >= 5, "the switch to learn the four hosts", Limit);
 
             await control.AddStaticAsync(20, Nobody, "host_c");
             Assert.Contains(await control.ShowMacTableAsync(), e => e.Mac == Nobody && e.IsStatic && e.Port == "host_c");
@@ -130,11 +125,8 @@ public sealed class SwitchGraphTests
 
             // host_c joins VLAN 10: its entries are flushed and relearned in VLAN 10.
             await control.SetPortAsync(SwitchPortOptions.Access("host_c", 10));
-            while (!(await control.ShowMacTableAsync()).Any(e => e.Mac == C && e.Vlan == 10 && e.Port == "host_c"))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "host c was not relearned in VLAN 10");
-                await Task.Yield();
-            }
+            await Waits.Until(async () => (await control.ShowMacTableAsync()).Any(e => e.Mac == C && e.Vlan == 10 && e.Port == "host_c"),
+                "host c to be relearned in VLAN 10", Limit);
 
             int flushed = await control.FlushAsync();
             Assert.True(flushed >= 1);

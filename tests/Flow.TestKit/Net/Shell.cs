@@ -80,10 +80,22 @@ public static class Shell
         }
         foreach (string binary in binaries)
         {
-            if (!File.Exists(binary) && TryRun(DefaultLimit, "sh", "-c", $"command -v {binary}").ExitCode != 0)
+            if (!IsInstalled(binary))
             {
                 throw new InvalidOperationException($"prerequisite missing: '{binary}' is not installed");
             }
         }
     }
+
+    /// <summary>Fails (never skips) when <paramref name="binary"/> is missing, naming the Debian package that has it.</summary>
+    public static void Require(string binary, string package)
+    {
+        if (!IsInstalled(binary))
+        {
+            throw new InvalidOperationException($"prerequisite missing: '{binary}' is not installed (apt-get install {package})");
+        }
+    }
+
+    private static bool IsInstalled(string binary) =>
+        File.Exists(binary) || TryRun(DefaultLimit, "sh", "-c", $"command -v {binary}").ExitCode == 0;
 }
