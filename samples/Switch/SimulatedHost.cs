@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Flow.Protocols.Ethernet;
 
 namespace Flow.Samples.Switch;
 

@@ -1,5 +1,4 @@
 using Flow.Backends.Memif.Internal;
-using Flow.Backends.Memif.Protocol;
 using Flow.Backends.Memif.Tests.Peers;
 using Xunit;
 

@@ -29,9 +29,14 @@ public sealed class PacedTaggedSource : SourceStage<PacedTaggedSource.Output, No
     private readonly Func<long>? _delivered;
     private readonly int _window;
 
+    /// <param name="sourceId">The id stamped into every frame.</param>
+    /// <param name="count">How many frames to send.</param>
+    /// <param name="frameSize">Bytes per frame.</param>
+    /// <param name="ratePps">Frames per second.</param>
     /// <param name="delivered">How many of this source's frames the receiver has so far; with
     /// <paramref name="window"/>, the source keeps at most that many in flight (a test-level
     /// credit loop, so a loaded machine slows the test instead of overflowing the ring).</param>
+    /// <param name="window">Frames in flight at most, used with <paramref name="delivered"/>.</param>
     public PacedTaggedSource(uint sourceId, long count, int frameSize, long ratePps, Func<long>? delivered = null, int window = 0)
     {
         _delivered = delivered;

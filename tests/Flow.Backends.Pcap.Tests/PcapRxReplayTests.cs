@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Flow.TestKit;
 using Xunit;
 

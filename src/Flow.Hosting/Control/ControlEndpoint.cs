@@ -103,8 +103,11 @@ public sealed class ControlEndpoint : IAsyncDisposable
     /// is a file that is not a socket, or it is too long or cannot be created, and when the
     /// path is in <see cref="DefaultDirectory"/> and that is not a private directory of this user.
     /// </summary>
+    /// <param name="path">The Unix socket path to listen on.</param>
+    /// <param name="graph">The running graph the commands act on.</param>
     /// <param name="commands">Commands besides the built-in help, stats and stages and those the graph's stages declare (from DI: <c>GetServices&lt;IControlCommand&gt;()</c>).</param>
     /// <param name="commandTimeout">How long a command may take (default 10 s) before the client gets a <c>timeout</c> reply.</param>
+    /// <param name="logger">Receives the endpoint's events; none are logged when null.</param>
     /// <param name="idleTimeout">How long a connection may wait between requests (default <see cref="DefaultIdleTimeout"/>) before it is closed.</param>
     public static ControlEndpoint Start(string path, FlowGraph graph, IEnumerable<IControlCommand>? commands = null, ILogger? logger = null,
         TimeSpan? commandTimeout = null, TimeSpan? idleTimeout = null)

@@ -89,6 +89,9 @@ public sealed partial class GraphFileLoader
 
     /// <param name="from">The source as written, what the builder is given.</param>
     /// <param name="source"><paramref name="from"/> split into stage and port.</param>
+    /// <param name="to">The target stage as written.</param>
+    /// <param name="ringCapacity">The edge's ring capacity, when it crosses workers.</param>
+    /// <param name="node">The edge's JSON node, for error positions.</param>
     private sealed class EdgeEntry(string from, EndpointRef source, string to, int ringCapacity, SourceNode node)
     {
         public string From { get; } = from;

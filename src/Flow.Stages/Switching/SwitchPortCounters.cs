@@ -4,6 +4,7 @@ namespace Flow.Stages.Switching;
 /// One switch port's counters. The <see cref="Vlan.VlanClassifier"/> counts the receive side,
 /// the <see cref="L2Forwarder"/> the send side; <see cref="SwitchControl"/> adds the two.
 /// </summary>
+/// <param name="Port">The port's name.</param>
 /// <param name="Received">Frames that arrived on the port and were classified into a VLAN.</param>
 /// <param name="ReceiveDrops">Frames that arrived on the port and were dropped by the classifier or the forwarder.</param>
 /// <param name="SentUnicast">Frames forwarded to the port because their destination was learned there.</param>

@@ -1,6 +1,7 @@
 namespace Flow.Stages.Switching;
 
 /// <summary>One VLAN's counters (only VLANs that saw traffic are listed).</summary>
+/// <param name="Vlan">The VLAN id.</param>
 /// <param name="Received">Frames classified into the VLAN.</param>
 /// <param name="Unicast">Frames forwarded to the one port their destination was learned on.</param>
 /// <param name="Flooded">Frames flooded (unknown unicast, broadcast, multicast): each counted once.</param>

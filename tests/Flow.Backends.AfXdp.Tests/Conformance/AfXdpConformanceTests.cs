@@ -1,4 +1,3 @@
-using Flow.TestKit;
 using Flow.TestKit.Conformance;
 using Xunit;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
-using Flow.Protocols;
 using Flow.Protocols.Ethernet;
 using Flow.Protocols.Ipv4;
 using Flow.Protocols.Udp;

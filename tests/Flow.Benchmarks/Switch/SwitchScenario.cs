@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using Flow.Backends.Memif;
 using Flow.Benchmarks.Infrastructure;
-using Flow.Protocols;
 using Flow.Stages.Switching;
 
 namespace Flow.Benchmarks.Switch;

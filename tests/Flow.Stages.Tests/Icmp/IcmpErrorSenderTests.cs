@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Flow.Protocols.Icmp;
 using Flow.Stages.Icmp;
 using Flow.Stages.Ipv4;
 using Flow.TestKit;

@@ -24,6 +24,9 @@ public sealed class ConformanceSource : SourceStage<ConformanceSource.Output, No
         Out,
     }
 
+    /// <param name="id">The source id stamped into every frame.</param>
+    /// <param name="plan">The frames to send and how.</param>
+    /// <param name="pool">The test's pool the frames come from.</param>
     /// <param name="delivered">How many of this source's frames the receiver has so far (for the window and the bursts).</param>
     public ConformanceSource(uint id, ConformancePlan plan, PacketPool pool, Func<long> delivered)
     {

@@ -2,7 +2,7 @@ namespace Flow.TestKit;
 
 /// <summary>
 /// A veth pair with unique names: <see cref="HostName"/> stays in the test's namespace,
-/// <see cref="PeerName"/> goes into <paramref name="peerNamespace"/> when one is given. Both ends
+/// <see cref="PeerName"/> goes into <see cref="Namespace"/> when one is given. Both ends
 /// are up with IPv6 off, so only the test's own traffic crosses. <see cref="Dispose"/> deletes
 /// the pair (deleting one end deletes both).
 /// </summary>
@@ -10,6 +10,8 @@ public sealed class VethPair : IDisposable
 {
     private bool _disposed;
 
+    /// <param name="peerNamespace">The namespace the peer end goes into; null keeps it here.</param>
+    /// <param name="tag">Prefix of the generated interface names.</param>
     /// <param name="queues">rx and tx queues of each end (veth spreads by the sender's queue).</param>
     public VethPair(NetnsFixture? peerNamespace = null, string tag = "v", int queues = 1)
     {
