@@ -193,7 +193,8 @@ internal sealed class RouteConfiguration
                 networks.Add(new AttachedNetwork(network, address, item.Id ?? (ushort)i, item.Name));
             }
         }
-        return networks;
+        // Refused interfaces route nothing; checking gateways against them would only echo the error.
+        return errors.Count > 0 ? [] : networks;
     }
 
     /// <summary>Why an entry's <c>via</c> cannot be a path of <paramref name="prefix"/>'s route, or null.</summary>
