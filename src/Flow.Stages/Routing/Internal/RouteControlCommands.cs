@@ -33,7 +33,7 @@ internal static class RouteControlCommands
             "(several vias: an ECMP group), 'route add <prefix> blackhole' or 'route add <prefix> reject' (ICMP administratively prohibited).",
             [
                 new("prefix", "The destination, e.g. 198.51.100.0/24 (0.0.0.0/0: the default route).", s_prefix) { Positional = true, Required = true },
-                new("target", "via <gateway> [weight N] (repeatable), blackhole or reject.", ControlValue.AnyText("target"))
+                new("target", "What the route does: via <gateway> [weight N], repeated for an ECMP group; blackhole; or reject.", ControlValue.AnyText("target"))
                     { Positional = true, Required = true, Rest = true },
             ], AddAsync),
         new RouterControlCommand("route del", "Removes a route; the next shorter covering route takes its addresses again.",
