@@ -25,10 +25,7 @@ internal struct TokenBucket
         _last = now;
     }
 
-    /// <summary>Tokens left now, whole ones (for control output).</summary>
-    public readonly long Available => _rate == 0 ? long.MaxValue : _credit / Token;
-
-    /// <summary>Tokens there would be at <paramref name="now"/>, counting the refill since the last take (for control output).</summary>
+    /// <summary>Whole tokens there would be at <paramref name="now"/>, counting the refill since the last take (for control output).</summary>
     public readonly long AvailableAt(long now) =>
         _rate == 0 ? long.MaxValue : Math.Min(_capacity, _credit + Math.Clamp(now - _last, 0, _fullAfter) * _rate) / Token;
 
