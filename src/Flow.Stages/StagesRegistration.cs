@@ -45,12 +45,14 @@ public static class StagesRegistration
 
     /// <summary>
     /// Adds <c>ipv4_lookup</c> and the one <see cref="Ipv4RouteTable"/> all its instances share
-    /// (made on first use with default sizes unless the application registered its own).
+    /// (made on first use with default sizes unless the application registered its own). A
+    /// lookup's options (<see cref="Ipv4LookupOptions"/>: interfaces, static routes) fill the table
+    /// when the stage is made; its <c>route</c> verbs change it while the graph runs.
     /// </summary>
     public static IServiceCollection AddFlowRouting(this IServiceCollection services)
     {
         services.TryAddSingleton(static _ => new Ipv4RouteTable());
-        services.AddFlowStage<Ipv4Lookup>();
+        services.AddFlowStage<Ipv4Lookup, Ipv4LookupOptions>();
         return services;
     }
 }

@@ -1,18 +1,22 @@
+using Flow.Stages.Icmp.Internal;
 using Flow.Stages.Ipv4;
 
 namespace Flow.Stages.Icmp;
 
 // Control messages: run by the owning worker between batches (FlowGraph.InvokeAsync).
-public sealed partial class IcmpErrorSender
+public sealed partial class IcmpErrorSender : IControlledStage
 {
+    /// <summary>The ICMP verbs (<c>icmp show</c>).</summary>
+    IReadOnlyList<IControlCommand> IControlledStage.ControlCommands => IcmpControlCommands.All;
+
     /// <summary>The options in use (interfaces and rate limits).</summary>
     public IcmpErrorSenderOptions Options => _options;
 
     /// <summary>The interface table in use.</summary>
     public RouterInterfaceTable Interfaces => _interfaces;
 
-    /// <summary>Tokens left in the global bucket.</summary>
-    public long GlobalTokens => _global.Available;
+    /// <summary>Tokens in the global bucket now (its refill since the last error counted).</summary>
+    public long GlobalTokens => _global.AvailableAt(_clock.NowNanoseconds);
 
     /// <summary>Errors sent so far, by kind.</summary>
     public IcmpErrorCounters GetCounters() => new(_sentByKind[0], _sentByKind[1], _sentByKind[2], _sentByKind[3], _sentByKind[4], _sentByKind[5], _sentByKind[6]);

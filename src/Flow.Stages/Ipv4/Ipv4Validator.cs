@@ -39,7 +39,7 @@ namespace Flow.Stages.Ipv4;
 /// </remarks>
 [Stage("ipv4_input", "Router IPv4 input: RFC 1812 header validation, padding trim, martian and broadcast filtering, local or forward.",
     Accepts = typeof(Carries.Ethernet))]
-public sealed class Ipv4Validator : Stage<Ipv4Validator.Output, Ipv4Validator.Reason>
+public sealed partial class Ipv4Validator : Stage<Ipv4Validator.Output, Ipv4Validator.Reason>
 {
     private const uint LimitedBroadcast = 0xFFFF_FFFF;
     private const uint LinkLocalPrefix = 0xA9FE_0000;   // 169.254.0.0/16, RFC 3927

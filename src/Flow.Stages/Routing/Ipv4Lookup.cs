@@ -31,7 +31,7 @@ namespace Flow.Stages.Routing;
 /// </remarks>
 [Stage("ipv4_lookup", "IPv4 longest-prefix match in the shared FIB: next hop into metadata, out by route type (forward, local, unreachable).",
     Accepts = typeof(Carries.Ipv4))]
-public sealed unsafe class Ipv4Lookup : Stage<Ipv4Lookup.Output, Ipv4Lookup.Reason>, IDisposable
+public sealed unsafe partial class Ipv4Lookup : Stage<Ipv4Lookup.Output, Ipv4Lookup.Reason>, IDisposable
 {
     /// <summary>Packets looked up together: two 256-byte scratch arrays on the stack.</summary>
     private const int Chunk = 64;

@@ -115,10 +115,9 @@ internal static class OptionsBinder
                 SourceNode? at = null;
                 foreach (string name in failure.MemberNames)
                 {
-                    PropertyInfo? property = Array.Find(properties, p => p.Name == name);
-                    if (property is not null && seen.TryGetValue(property, out SourceMember? m))
+                    at = Locate(name, properties, seen);
+                    if (at is not null)
                     {
-                        at = m.Value;
                         break;
                     }
                 }
@@ -134,6 +133,54 @@ internal static class OptionsBinder
             }
         }
         return instance;
+    }
+
+    /// <summary>
+    /// The value a validation result's member name is about: a property (<c>Routes</c>), or a
+    /// path into it (<c>Routes[2].Via</c>), followed as far as the file has it, so an error about
+    /// one item of a list points at that item's key. Null when the file does not give the property.
+    /// </summary>
+    private static SourceNode? Locate(string memberName, PropertyInfo[] properties, Dictionary<PropertyInfo, SourceMember> seen)
+    {
+        string[] steps = memberName.Split('.');
+        (string head, int? index) = Step(steps[0]);
+        PropertyInfo? property = Array.Find(properties, p => p.Name == head);
+        if (property is null || !seen.TryGetValue(property, out SourceMember? member))
+        {
+            return null;
+        }
+        SourceNode node = member.Value;
+        for (int s = 0; ; s++)
+        {
+            if (index is int i)
+            {
+                if (node.Kind != SourceKind.Array || (uint)i >= (uint)node.Items.Count)
+                {
+                    return node;
+                }
+                node = node.Items[i];
+            }
+            if (s + 1 == steps.Length)
+            {
+                return node;
+            }
+            (string key, index) = Step(steps[s + 1]);
+            SourceMember? next = node.Kind == SourceKind.Object ? node.Members.Find(m => Naming.Fold(m.Key) == Naming.Fold(key)) : null;
+            if (next is null)
+            {
+                return node;
+            }
+            node = next.Value;
+        }
+
+        static (string Name, int? Index) Step(string step)
+        {
+            int bracket = step.IndexOf('[', StringComparison.Ordinal);
+            return bracket > 0 && step.EndsWith(']') && int.TryParse(step.AsSpan(bracket + 1, step.Length - bracket - 2), NumberStyles.None,
+                CultureInfo.InvariantCulture, out int index)
+                ? (step[..bracket], index)
+                : (step, null);
+        }
     }
 
     private static bool TryConvert(Type type, SourceNode node, PropertyInfo? property, ErrorList errors, out object? value)

@@ -25,8 +25,9 @@ internal struct TokenBucket
         _last = now;
     }
 
-    /// <summary>Tokens left now, whole ones (for control output).</summary>
-    public readonly long Available => _rate == 0 ? long.MaxValue : _credit / Token;
+    /// <summary>Whole tokens there would be at <paramref name="now"/>, counting the refill since the last take (for control output).</summary>
+    public readonly long AvailableAt(long now) =>
+        _rate == 0 ? long.MaxValue : Math.Min(_capacity, _credit + Math.Clamp(now - _last, 0, _fullAfter) * _rate) / Token;
 
     /// <summary>Takes a token at <paramref name="now"/>; false when the bucket is empty.</summary>
     public bool TryTake(long now)
