@@ -1,3 +1,4 @@
+using Flow.Stages.Arp;
 using Flow.Stages.Ethernet;
 using Flow.Stages.Icmp;
 using Flow.Stages.Ipv4;
@@ -40,6 +41,7 @@ public static class StagesRegistration
         services.AddFlowStage<Ipv4Forwarder>();
         services.AddFlowStage<IcmpEchoResponder, IcmpEchoResponderOptions>();
         services.AddFlowStage<IcmpErrorSender, IcmpErrorSenderOptions>();
+        services.AddFlowArp();
         return services;
     }
 
