@@ -21,8 +21,8 @@ namespace Flow.Stages.Arp;
 /// gratuitous ARPs and requests leaving by it — connect each to that interface's tx.
 /// Answers (RFC 826 "Packet Reception"; never proxy ARP): a request whose target address is one
 /// of the receiving interface's addresses is turned into the reply in place and leaves by that
-/// interface; a request for an address of another interface is not answered (RFC 1812
-/// 2.2.6 leaves proxying to configuration).
+/// interface; a request for an address of another interface is not answered (no proxy ARP,
+/// research 1.2 A2).
 /// Learning (research 1.2 A3): only from a packet whose sender MAC equals its Ethernet source
 /// (else <c>sender_mac_mismatch</c>); an existing entry is refreshed by any such ARP packet from
 /// it (RFC 826 merge), a new one is created only from a packet addressed to us whose sender is on
