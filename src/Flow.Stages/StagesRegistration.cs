@@ -1,3 +1,4 @@
+using Flow.Stages.Arp;
 using Flow.Stages.Ethernet;
 using Flow.Stages.Icmp;
 using Flow.Stages.Ipv4;
@@ -42,6 +43,7 @@ public static class StagesRegistration
         services.AddFlowStage<IcmpEchoResponder, IcmpEchoResponderOptions>();
         services.AddFlowStage<IcmpErrorSender, IcmpErrorSenderOptions>();
         services.AddFlowStage<Ipv4Output, Ipv4OutputOptions>();
+        services.AddFlowArp();
         return services;
     }
 
