@@ -24,15 +24,19 @@ internal sealed partial class TestpmdPeer : IDisposable
 
     /// <summary>
     /// Ports from <paramref name="vdevs"/> (full <c>--vdev</c> values) with testpmd application
-    /// arguments <paramref name="appArgs"/>, main and forwarding lcores both on <paramref name="cpu"/>.
+    /// arguments <paramref name="appArgs"/>, main and forwarding lcores both on <paramref name="cpu"/>,
+    /// inside network namespace <paramref name="netns"/> when given (<c>ip netns exec</c> execs
+    /// testpmd in place, so the pid stays testpmd's).
     /// </summary>
-    public static TestpmdPeer Start(IReadOnlyList<string> vdevs, string appArgs, int cpu)
+    public static TestpmdPeer Start(IReadOnlyList<string> vdevs, string appArgs, int cpu, string? netns = null)
     {
         string prefix = $"flowbench{Environment.ProcessId}{Random.Shared.Next(1_000_000)}";
         string devices = string.Join(" ", vdevs.Select(v => "--vdev=" + v));
         string segments = vdevs.Any(v => v.Contains("zero-copy=yes", StringComparison.Ordinal)) ? " --single-file-segments" : "";
-        var peer = new TestpmdPeer(CapturedProcess.Start("/usr/bin/dpdk-testpmd",
-            $"--no-huge --no-pci -m 512{segments} --file-prefix={prefix} --lcores=0@{cpu},1@{cpu} {devices} -- {appArgs} -i", withInput: true));
+        string arguments = $"--no-huge --no-pci -m 512{segments} --file-prefix={prefix} --lcores=0@{cpu},1@{cpu} {devices} -- {appArgs} -i";
+        var peer = new TestpmdPeer(netns is null
+            ? CapturedProcess.Start("/usr/bin/dpdk-testpmd", arguments, withInput: true)
+            : CapturedProcess.Start("/usr/sbin/ip", $"netns exec {netns} /usr/bin/dpdk-testpmd {arguments}", withInput: true));
         if (!Wait(() => Regex.IsMatch(peer.Output, @"Checking link statuses\.\.\.[\s\S]*\bDone\b") || peer._process.HasExited, 20))
         {
             peer.Dispose();
@@ -42,6 +46,8 @@ internal sealed partial class TestpmdPeer : IDisposable
     }
 
     public void Send(string command) => _process.WriteLine(command);
+
+    public bool HasExited => _process.HasExited;
 
     public bool WaitLinkUp(int port = 0) => Wait(() =>
     {

@@ -230,7 +230,7 @@ internal static class SwitchVethBench
     {
         string counter = $"netns exec {hosts.H2} cat /sys/class/net/eth0/statistics/rx_packets";
         using var generator = new BenchTestpmd(hosts.H1, "eth0", HostCpu,
-            $"--forward-mode=txonly --eth-peer=0,{hosts.MacOf(hosts.H2)} --txpkts=64", $"flowbenchsw{Environment.ProcessId}gen");
+            $"--forward-mode=txonly --eth-peer=0,{hosts.MacOf(hosts.H2)} --txpkts=64");
         Thread.Sleep(1000);
         long before = long.Parse(VethHosts.Run("ip", counter).Trim(), CultureInfo.InvariantCulture);
         long t0 = Stopwatch.GetTimestamp();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Flow.Backends.AfPacket;
+using Flow.Benchmarks.Infrastructure;
 
 namespace Flow.Benchmarks.Backends.AfPacket;
 
@@ -18,10 +19,15 @@ namespace Flow.Benchmarks.Backends.AfPacket;
 /// Rx-pps samples). Tx rates are the host end's tx_packets counter per second for both (the
 /// kernel's count of frames that reached the peer). 64-byte frames; both transmitters bypass
 /// the qdisc (testpmd's net_af_packet default); both rings hold 8192 x 2 KiB. Needs root, dpdk-testpmd and 2 cores.
-/// The last line is one JSON object.
+/// Content: Flow's rx checks every frame against testpmd's first (<see cref="FrameChecker.Template"/>,
+/// in the timed run: its cost is Flow's); after each Flow tx run, an echo sends
+/// <see cref="EchoFrames"/> sequenced <see cref="TestFrames"/> through af_packet_tx to a testpmd
+/// in macswap mode on the peer end and Flow's af_packet_rx verifies every byte after the MACs and
+/// ticks off every sequence. The last line is one JSON object; corrupt or missing frames fail the run.
 /// </summary>
 public static class AfPacketBenchmark
 {
+    private const int EchoFrames = 512;
     private static readonly Regex s_rxPps = new(@"Rx-pps:\s+(\d+)", RegexOptions.Compiled);
 
     public static async Task<int> RunAsync(string[] args)
@@ -36,6 +42,8 @@ public static class AfPacketBenchmark
         using var topology = new BenchTopology();
         Console.WriteLine($"afpacket: veth {topology.HostEnd} <-> {topology.Namespace}/{topology.PeerEnd}, {rounds} rounds of {seconds} s, 64-byte frames");
 
+        var content = new ContentTally();
+        long ringDrops = 0;
         var flowRx = new List<double>();
         var testpmdRx = new List<double>();
         int generatorSeconds = rounds * (2 * seconds + 16) + 20;
@@ -50,7 +58,9 @@ public static class AfPacketBenchmark
                 {
                     if ((k == 0) == flowFirst)
                     {
-                        flowRx.Add(await FlowRxAsync(topology, seconds));
+                        (double rate, long drops) = await FlowRxAsync(topology, seconds, content);
+                        flowRx.Add(rate);
+                        ringDrops += drops;
                     }
                     else
                     {
@@ -75,6 +85,7 @@ public static class AfPacketBenchmark
                 if ((k == 0) == flowFirst)
                 {
                     flowTx.Add(await FlowTxAsync(topology, seconds));
+                    await EchoCheckAsync(topology, content);
                 }
                 else
                 {
@@ -87,16 +98,21 @@ public static class AfPacketBenchmark
         double fr = Median(flowRx), tr = Median(testpmdRx), ft = Median(flowTx), tt = Median(testpmdTx);
         Console.WriteLine($"rx median: flow {fr:N0} pps, testpmd {tr:N0} pps, ratio {fr / tr:F2}");
         Console.WriteLine($"tx median: flow {ft:N0} pps, testpmd {tt:N0} pps, ratio {ft / tt:F2}");
+        Console.WriteLine($"content: {content.Checked:N0} frames compared, {content.Corrupt} corrupt, {content.Missing} missing, {content.Duplicates} duplicates " +
+            $"(Flow rx: every frame against testpmd's first; Flow tx: an echo of {EchoFrames} sequenced frames through testpmd macswap per run); " +
+            $"Flow rx ring drops {ringDrops:N0}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"scenario\":\"afpacket\",\"testpmd_rx_pps\":{tr:F0},\"flow_rx_pps\":{fr:F0},\"testpmd_tx_pps\":{tt:F0},\"flow_tx_pps\":{ft:F0}}}"));
-        return 0;
+            $"{{\"scenario\":\"afpacket\",\"testpmd_rx_pps\":{tr:F0},\"flow_rx_pps\":{fr:F0},\"testpmd_tx_pps\":{tt:F0},\"flow_tx_pps\":{ft:F0}," +
+            $"\"checked\":{content.Checked},\"corrupt\":{content.Corrupt},\"missing\":{content.Missing},\"duplicates\":{content.Duplicates},\"flow_rx_ring_drops\":{ringDrops}}}"));
+        return content.Corrupt == 0 && content.Missing == 0 && content.Duplicates == 0 ? 0 : 1;
     }
 
-    private static async Task<double> FlowRxAsync(BenchTopology topology, int seconds)
+    private static async Task<(double Pps, long RingDrops)> FlowRxAsync(BenchTopology topology, int seconds, ContentTally content)
     {
         var rx = new AfPacketRx(new AfPacketOptions { Interface = topology.HostEnd, BlockSize = 1 << 18, BlockCount = BenchTopology.RingFrames * 2048 / (1 << 18) });
+        FrameChecker check = FrameChecker.Template();
         using FlowGraph graph = new GraphBuilder().Worker(0, cpu: 1, idle: IdlePolicy.BusyPoll)
-            .Add("rx", rx).Add("sink", new NullSink()).Connect("rx", "sink").Build();
+            .Add("rx", rx).Add("sink", new FrameCheckSink(check)).Connect("rx", "sink").Build();
         graph.Start();
         await Task.Delay(1000);
         long start = rx.Received;
@@ -109,8 +125,10 @@ public static class AfPacketBenchmark
         Verify(stats.IsBalanced, "flow rx graph is not balanced");
         Verify(rx.Pool.Outstanding == 0, $"flow rx leaked {rx.Pool.Outstanding} frames");
         Verify(received > 0, "flow rx received nothing");
-        Console.WriteLine($"    flow rx: kernel saw {rx.Statistics.Packets:N0}, ring drops {rx.Statistics.Drops:N0}");
-        return received / elapsed;
+        content.Add(check, missing: 0);
+        Verify(check.Checked == stats.Stage("sink").Consumed, $"flow rx checked {check.Checked} of {stats.Stage("sink").Consumed} frames");
+        Console.WriteLine($"    flow rx: kernel saw {rx.Statistics.Packets:N0}, ring drops {rx.Statistics.Drops:N0}, {check.Corrupt} of {check.Checked:N0} differ from testpmd's first");
+        return (received / elapsed, rx.Statistics.Drops);
     }
 
     private static double TestpmdRx(BenchTopology topology, int seconds)
@@ -141,6 +159,65 @@ public static class AfPacketBenchmark
         StageStats stage = stats.Stage("tx");
         Console.WriteLine($"    flow tx: sent {tx.Sent:N0}, ring_full {stage.DroppedFor("ring_full"):N0}");
         return pps;
+    }
+
+    /// <summary>
+    /// The content check of Flow's AF_PACKET tx (and rx): <see cref="EchoFrames"/> sequenced
+    /// frames, one burst in flight, from af_packet_tx (qdisc bypass, as timed) on the host end to
+    /// a testpmd macswap on the peer end and back into af_packet_rx, which verifies every byte
+    /// after the MACs and ticks off every sequence (its socket ignores outgoing frames).
+    /// </summary>
+    private static async Task EchoCheckAsync(BenchTopology topology, ContentTally content)
+    {
+        Process peer = topology.StartTestpmd(topology.PeerEnd, inNamespace: true, "macswap", cpu: 0, seconds: 60, "flbecho");
+        try
+        {
+            await WaitForwarding(peer);
+            using PacketPool pool = PacketPool.Create(1024);
+            var rx = new AfPacketRx(new AfPacketOptions { Interface = topology.HostEnd });
+            var tx = new AfPacketTx(new AfPacketOptions { Interface = topology.HostEnd, QdiscBypass = true, TxFrames = BenchTopology.RingFrames });
+            FrameChecker check = FrameChecker.Sequenced(EchoFrames);
+            byte[] hostMac = TestFrames.Mac(File.ReadAllText($"/sys/class/net/{topology.HostEnd}/address").Trim());
+            var source = new SequenceSource(pool, TestFrames.Mac("02:00:00:00:00:02"), hostMac, EchoFrames, [64], echo: check);
+            using FlowGraph graph = new GraphBuilder().Worker(0, cpu: 1, idle: IdlePolicy.BusyPoll)
+                .Add("source", source).Add("tx", tx).Connect("source", "tx")
+                .Add("rx", rx).Add("check", new FrameCheckSink(check)).Connect("rx", "check")
+                .Build();
+            graph.Start();
+            await Task.Delay(200); // the rx socket is bound before the first frame goes out
+            source.Arm();
+            var clock = Stopwatch.StartNew();
+            while (check.Checked < EchoFrames && clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(20);
+            }
+            await graph.StopAsync();
+            content.Add(check, check.Missing);
+            Console.WriteLine($"    echo: {source.Sent} sent, {check.Checked} came back, {check.Corrupt} corrupt, {check.Missing} missing, {check.Duplicates} duplicates");
+        }
+        finally
+        {
+            BenchTopology.Stop(peer);
+        }
+    }
+
+    /// <summary>Reads a testpmd's output (at most 30 s) until it says it forwards; the rest is drained in the background.</summary>
+    private static async Task WaitForwarding(Process testpmd)
+    {
+        var forwarding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Task.Run(async () =>
+        {
+            while (await testpmd.StandardOutput.ReadLineAsync() is { } line)
+            {
+                if (line.Contains("packet forwarding - ports=", StringComparison.Ordinal))
+                {
+                    forwarding.TrySetResult();
+                }
+            }
+            forwarding.TrySetException(new InvalidOperationException("afpacket benchmark: the echo testpmd exited before it forwarded"));
+        });
+        _ = testpmd.StandardError.ReadToEndAsync();
+        await forwarding.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     private static async Task<double> TestpmdTxAsync(BenchTopology topology, int seconds)
