@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using Flow.Protocols.Ethernet;
 using Flow.Stages.Arp;
-using Flow.Stages.Ipv4;
 using Flow.Stages.Routing;
 using Flow.TestKit;
 using Xunit;
