@@ -49,6 +49,8 @@ internal static class FlowCliServices
         services.AddFlowPcap();
         services.AddFlowTap();
         services.AddFlowSwitching();
+        services.AddFlowRouting();
+        services.AddFlowRouterStages();
         return services.BuildServiceProvider();
     }
 }
