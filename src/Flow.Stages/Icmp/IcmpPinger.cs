@@ -123,11 +123,12 @@ public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reas
     private Next Record(ushort sequence, uint from, long now, byte type, byte code, byte ttl, int bytes, Packet packet)
     {
         ref PingProbe probe = ref _probes[sequence % MaxProbes];
-        if (probe.Sequence != sequence || probe.SentAt == 0 || probe.AnsweredAt != 0)
+        // Sequence numbers start at 1, so an empty slot (0) never matches.
+        if (probe.Sequence != sequence || sequence == 0 || probe.IsAnswered)
         {
             return Drop(Reason.Unmatched);
         }
-        probe = probe with { AnsweredAt = now, From = from, AnswerType = type, AnswerCode = code, TimeToLive = ttl, DataLength = bytes };
+        probe = probe with { IsAnswered = true, AnsweredAt = now, From = from, AnswerType = type, AnswerCode = code, TimeToLive = ttl, DataLength = bytes };
         PacketPools.Free(packet);
         return Next.Consumed;
     }
@@ -135,8 +136,8 @@ public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reas
     /// <summary>
     /// Sends one echo request to <paramref name="destination"/> (host order) carrying
     /// <paramref name="dataLength"/> bytes; a control message, run on the worker. Returns the
-    /// probe as sent. Refuses (<see cref="ControlCommandException"/>) a destination with no route,
-    /// one of the router's own addresses, or a full pool.
+    /// probe as sent. Refuses (<see cref="ControlCommandException"/>) a destination with no route
+    /// or in a blackhole or reject route, or a full pool.
     /// </summary>
     public PingProbe SendProbe(uint destination, int dataLength)
     {
@@ -144,8 +145,9 @@ public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reas
         {
             throw new ControlCommandException($"size {dataLength}: from 0 to {MaxDataLength} data bytes");
         }
-        int index = InterfaceTowards(destination);
-        uint source = _interfaces.PrimaryAddressOf(index);
+        int index = InterfaceTowards(destination, out bool own);
+        // An own address is pinged from itself; the request comes back through local delivery.
+        uint source = own ? destination : _interfaces.PrimaryAddressOf(index);
         if (source == 0)
         {
             throw new ControlCommandException($"interface {_interfaces.Interfaces[index].Name} has no address to send from");
@@ -160,7 +162,9 @@ public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reas
             _nextSequence = 1;
         }
         Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
-        frame.Slice(0, EthernetHeader.Size).Clear();
+        // arp_resolve writes the addresses; the EtherType is known now.
+        frame.Slice(0, EthernetHeader.Size - 2).Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(EthernetHeader.Size - 2), EtherType.Ipv4);
         IcmpBuilder.TryWriteEchoRequest(frame.Slice(EthernetHeader.Size), new Ipv4Address(new NetU32(source)), new Ipv4Address(new NetU32(destination)),
             _identifier, sequence, dataLength, out int written);
         ref PacketMeta meta = ref packet.Meta;
@@ -179,7 +183,7 @@ public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reas
     public PingProbe? GetProbe(ushort sequence)
     {
         PingProbe probe = _probes[sequence % MaxProbes];
-        return probe.Sequence == sequence && probe.SentAt != 0 ? probe : null;
+        return probe.Sequence == sequence && sequence != 0 ? probe : null;
     }
 
     /// <summary>Replaces the interface table; a control message, run between batches.</summary>
@@ -189,8 +193,8 @@ public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reas
         _interfaces = interfaces;
     }
 
-    /// <summary>The index of the interface the route to <paramref name="destination"/> leaves by.</summary>
-    private int InterfaceTowards(uint destination)
+    /// <summary>The index of the interface the route to <paramref name="destination"/> leaves by, or that owns it (<paramref name="own"/>).</summary>
+    private int InterfaceTowards(uint destination, out bool own)
     {
         _reader.Enter();
         try
@@ -201,10 +205,10 @@ public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reas
                 hop = _routes.NextHops[hop.Member(destination)];
             }
             string address = new Ipv4Address(new NetU32(destination)).ToString();
+            own = hop.Kind == NextHopKind.Local;
             int index = hop.Kind switch
             {
-                NextHopKind.Via or NextHopKind.Connected => _interfaces.IndexOfId(hop.Port),
-                NextHopKind.Local => throw new ControlCommandException($"{address} is the router's own address"),
+                NextHopKind.Via or NextHopKind.Connected or NextHopKind.Local => _interfaces.IndexOfId(hop.Port),
                 NextHopKind.Blackhole or NextHopKind.Reject => throw new ControlCommandException($"{address} is in a {hop.Kind.ToString().ToLowerInvariant()} route"),
                 _ => throw new ControlCommandException($"no route to {address}"),
             };

@@ -2,7 +2,7 @@ namespace Flow.Stages.Icmp;
 
 /// <summary>
 /// One echo request of <see cref="IcmpPinger"/> and what answered it. Addresses are host order;
-/// times are the graph clock's nanoseconds (0: not yet). <see cref="AnswerType"/> is 0 for an
+/// times are the graph clock's nanoseconds. <see cref="AnswerType"/> is 0 for an
 /// echo reply, else the ICMP error's type (3 unreachable, 11 time exceeded) with its code.
 /// </summary>
 public readonly record struct PingProbe(ushort Sequence, uint Destination, uint Source, long SentAt, int DataLength)
@@ -22,5 +22,5 @@ public readonly record struct PingProbe(ushort Sequence, uint Destination, uint 
     /// <summary>Echo data bytes the reply carried back.</summary>
     public int DataLength { get; init; } = DataLength;
 
-    public bool IsAnswered => AnsweredAt != 0;
+    public bool IsAnswered { get; init; }
 }

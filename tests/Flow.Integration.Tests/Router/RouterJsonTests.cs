@@ -106,6 +106,10 @@ public sealed class RouterJsonTests
         Assert.Equal(("192.168.1.1", "host_unreachable"), (dead.Rows[0][1], dead.Rows[0][2]));
         Assert.True(dead.Message!.Contains("1 sent, 0 received", StringComparison.Ordinal), Describe(dead));
 
+        // The router's own address answers the router: out through local_lookup, back in through ipv4_local.
+        ControlReply self = await hosts.ControlAsync("ping", Arguments(("address", RoutedHosts.WanRouter), ("count", "1")));
+        Assert.True((self.Rows[0][1], self.Rows[0][2]) == (RoutedHosts.WanRouter, "reply"), Describe(self));
+
         // The lan host's own ping to a dead address on the wan side hears host unreachable too.
         ShellResult deadForLan = hosts.Lan.TryExec(TimeSpan.FromSeconds(20), "ping", "-n", "-c", "1", "-W", "9", "192.168.100.77");
         Assert.Contains("Destination Host Unreachable", deadForLan.Output, StringComparison.Ordinal);
