@@ -33,7 +33,11 @@ internal sealed class RoutedHosts : IDisposable
 
     /// <param name="backend">af_packet, af_xdp, tap or memif.</param>
     /// <param name="parameters">More <c>--set</c> overrides (wan.mtu, routes, arp timers).</param>
-    public RoutedHosts(string backend, IReadOnlyDictionary<string, string>? parameters = null)
+    /// <param name="withDmz">
+    /// af_packet only: a third port, dmz 192.168.200.2/24 (<see cref="RouterJson.WithDmz"/>), to a
+    /// third host, 192.168.200.1, which also holds <see cref="Beyond"/> (a second way there).
+    /// </param>
+    public RoutedHosts(string backend, IReadOnlyDictionary<string, string>? parameters = null, bool withDmz = false)
     {
         Shell.RequireRootAnd("ip", "ping");
         try
@@ -58,11 +62,21 @@ internal sealed class RoutedHosts : IDisposable
                 set["wan.interface"] = wanDevice;
                 set["lan.af_packet"] = set["wan.af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""";
             }
+            if (withDmz)
+            {
+                Dmz = Own(new NetnsFixture("rd"));
+                VethPair dmz = Own(new VethPair(Dmz, "rd"));
+                Shell.Run("sysctl", "-qw", $"net.ipv6.conf.{dmz.HostName}.disable_ipv6=1");
+                HostOffloads.DisableTxChecksum(Dmz, dmz.PeerName);
+                DmzDevice = dmz.PeerName;
+                set["dmz.interface"] = dmz.HostName;
+                set["dmz.af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""";
+            }
             foreach ((string key, string value) in parameters ?? new Dictionary<string, string>())
             {
                 set[key] = value;
             }
-            (FlowGraph graph, ServiceProvider services) = RouterJson.Load(set);
+            (FlowGraph graph, ServiceProvider services) = RouterJson.Load(set, withDmz);
             _services = services;
             Graph = Own(graph);
             if (backend == "tap")
@@ -87,6 +101,11 @@ internal sealed class RoutedHosts : IDisposable
     public NetnsFixture Lan { get; } = null!;
 
     public NetnsFixture Wan { get; } = null!;
+
+    /// <summary>The third host, with <c>withDmz</c>; null otherwise.</summary>
+    public NetnsFixture? Dmz { get; }
+
+    public string DmzDevice { get; } = "";
 
     /// <summary>The hosts' interfaces toward the router (veth ends or TAP interfaces).</summary>
     public string LanDevice { get; private set; } = "";
@@ -155,6 +174,15 @@ internal sealed class RoutedHosts : IDisposable
         Wan.Exec("ip", "addr", "add", WanHost + "/24", "dev", WanDevice);
         Wan.Exec("ip", "addr", "add", Beyond + "/32", "dev", "lo");
         Wan.Exec("ip", "route", "add", "192.168.1.0/24", "via", WanRouter);
+        if (Dmz is not null)
+        {
+            Dmz.Exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1");
+            Dmz.Exec("ip", "link", "set", "lo", "up");
+            Dmz.Exec("ip", "link", "set", DmzDevice, "up");
+            Dmz.Exec("ip", "addr", "add", "192.168.200.1/24", "dev", DmzDevice);
+            Dmz.Exec("ip", "addr", "add", Beyond + "/32", "dev", "lo");
+            Dmz.Exec("ip", "route", "add", "192.168.1.0/24", "via", "192.168.200.2");
+        }
     }
 
     /// <summary>memif server for interface ids 1 (lan) and 2 (wan), each relayed to its veth's root end over AF_PACKET.</summary>

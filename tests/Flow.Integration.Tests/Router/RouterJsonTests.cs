@@ -160,6 +160,141 @@ public sealed class RouterJsonTests
         await hosts.StopAsync();
     }
 
+    [Fact]
+    public async Task EcmpSpreadsSixtyFourFlowsOverTwoLinksEachFlowOnOneAndAMoreSpecificRouteWins()
+    {
+        const string Ecmp = """
+            [{ "prefix": "198.51.100.0/24", "via": "192.168.100.1" }, { "prefix": "198.51.100.0/24", "via": "192.168.200.1" },
+             { "prefix": "198.51.100.128/25", "via": "192.168.200.1" }]
+            """;
+        using var hosts = new RoutedHosts("af_packet", new Dictionary<string, string> { ["routes"] = Ecmp }, withDmz: true);
+        NetnsFixture dmz = hosts.Dmz!;
+        foreach (NetnsFixture ns in new[] { hosts.Wan, dmz })
+        {
+            ns.Exec("ip", "addr", "add", "198.51.100.200/32", "dev", "lo");
+        }
+        // Both next hops resolved first, so no datagram waits in a hold queue.
+        foreach (string gateway in new[] { RoutedHosts.WanHost, "192.168.200.1" })
+        {
+            ControlReply resolved = await hosts.ControlAsync("ping", Arguments(("address", gateway), ("count", "1"), ("timeout", "3000")));
+            Assert.True(resolved.Rows[0][2] == "reply", Describe(resolved));
+        }
+
+        System.Diagnostics.Process atWan = StartReceiver(hosts.Wan);
+        System.Diagnostics.Process atDmz = StartReceiver(dmz);
+        // 64 flows to 198.51.100.1 (the ECMP /24), 3 datagrams each; 16 to 198.51.100.200 (the /25).
+        hosts.Lan.Exec(Shell.Python, "-c", """
+            import socket, time
+            for dst, first, count in (('198.51.100.1', 40000, 64), ('198.51.100.200', 41000, 16)):
+                for port in range(first, first + count):
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.bind(('192.168.1.10', port))
+                    for i in range(3):
+                        s.sendto(b'flow %d datagram %d' % (port, i), (dst, 9))
+                    s.close()
+                    time.sleep(0.002)
+            """);
+        Dictionary<(string Destination, int Port), int> wan = Received(atWan);
+        Dictionary<(string Destination, int Port), int> onDmz = Received(atDmz);
+
+        var ecmpWan = wan.Keys.Where(k => k.Destination == RoutedHosts.Beyond).Select(k => k.Port).ToHashSet();
+        var ecmpDmz = onDmz.Keys.Where(k => k.Destination == RoutedHosts.Beyond).Select(k => k.Port).ToHashSet();
+        Assert.Equal(Enumerable.Range(40000, 64), ecmpWan.Union(ecmpDmz).Order());
+        Assert.Empty(ecmpWan.Intersect(ecmpDmz));
+        Assert.True(ecmpWan.Count >= 8 && ecmpDmz.Count >= 8, $"64 flows split {ecmpWan.Count} (wan) / {ecmpDmz.Count} (dmz)");
+        Assert.All(wan.Concat(onDmz), flow => Assert.Equal(3, flow.Value));
+        Assert.Equal(Enumerable.Range(41000, 16), onDmz.Keys.Where(k => k.Destination == "198.51.100.200").Select(k => k.Port).Order());
+        Assert.DoesNotContain(wan.Keys, k => k.Destination == "198.51.100.200");
+        GraphStats stats = await hosts.StopAsync();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+    }
+
+    /// <summary>
+    /// Malformed and martian packets sent by scapy from the lan host: each dropped by ipv4_input
+    /// with its own reason, none reaching the wan host, and no ICMP error about any of them
+    /// (RFC 1812 4.3.2.7 and 5.3.7): tshark on both hosts sees nothing.
+    /// </summary>
+    [Fact]
+    public async Task MalformedAndMartianPacketsAreDroppedWithTheirReasonsAndNoIcmp()
+    {
+        using var hosts = new RoutedHosts("af_packet");
+        Shell.RequireRootAnd("tshark", Shell.Python);
+        Assert.True(RoutedHosts.Ping(hosts.Lan, RoutedHosts.Beyond, count: 1), "no path before the test");
+        ControlReply mac = await hosts.ControlAsync("addr show", new Dictionary<string, string>());
+        string routerMac = mac.Rows.First(r => r[0] == "lan")[3];
+        Assert.Equal("02:00:00:00:01:01", routerMac);
+
+        System.Diagnostics.Process lanCapture = hosts.Lan.Begin("tshark", "-i", hosts.LanDevice, "-n", "-l", "-f", "icmp", "-a", "duration:6", "-T", "fields", "-e", "icmp.type");
+        System.Diagnostics.Process wanCapture = hosts.Wan.Begin("tshark", "-i", hosts.WanDevice, "-n", "-l", "-f", "udp port 9", "-a", "duration:6", "-T", "fields", "-e", "ip.src");
+        await Task.Delay(TimeSpan.FromSeconds(2)); // tshark opens its socket
+        hosts.Lan.Exec(Shell.Python, "-c", $$"""
+            from scapy.all import *
+            conf.verb = 0
+            e = Ether(dst='{{routerMac}}')
+            u = UDP(sport=1234, dport=9)/Raw(b'martian')
+            frames = [
+                e/IP(src='127.0.0.1', dst='198.51.100.1')/u,                       # martian source: loopback
+                e/IP(src='224.0.0.5', dst='198.51.100.1')/u,                       # martian source: multicast
+                e/IP(src='192.168.1.10', dst='127.0.0.9')/u,                       # martian destination: loopback
+                e/IP(src='192.168.1.10', dst='0.1.2.3')/u,                         # martian destination: 0/8
+                e/IP(src='192.168.1.10', dst='198.51.100.1', chksum=0x1234)/u,     # bad checksum
+                e/IP(version=6, src='192.168.1.10', dst='198.51.100.1')/u,         # version 6 in an IPv4 frame
+                e/IP(ihl=4, src='192.168.1.10', dst='198.51.100.1')/u,             # IHL below 5
+                e/IP(src='192.168.1.10', dst='198.51.100.1', len=10)/u,            # Total Length below the header
+            ]
+            sendp(frames, iface='{{hosts.LanDevice}}')
+            """);
+        Assert.True(lanCapture.WaitForExit(TimeSpan.FromSeconds(20)) && wanCapture.WaitForExit(TimeSpan.FromSeconds(20)), "tshark did not stop");
+        Assert.Equal("", lanCapture.StandardOutput.ReadToEnd().Trim());
+        Assert.Equal("", wanCapture.StandardOutput.ReadToEnd().Trim());
+
+        GraphStats stats = await hosts.StopAsync();
+        StageStats input = stats.Stage("ipv4_input");
+        Assert.Equal((2L, 2L, 1L, 1L, 1L, 1L), (input.DroppedFor("martian_source"), input.DroppedFor("martian_destination"), input.DroppedFor("bad_checksum"),
+            input.DroppedFor("bad_version"), input.DroppedFor("bad_header_length"), input.DroppedFor("bad_total_length")));
+        Assert.Equal(0, stats.Stage("icmp_error").OutOn("error"));
+    }
+
+    /// <summary>A UDP receiver on port 9 of every address of <paramref name="ns"/>: one line per datagram (destination, source port) once 2 s pass without one.</summary>
+    private static System.Diagnostics.Process StartReceiver(NetnsFixture ns)
+    {
+        System.Diagnostics.Process receiver = ns.Begin(Shell.Python, "-u", "-c", """
+            import socket, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IP, 8, 1)   # IP_PKTINFO: which address it was sent to
+            s.bind(('0.0.0.0', 9))
+            print('ready', flush=True)
+            s.settimeout(2.0)
+            end = time.time() + 20
+            seen = []
+            while time.time() < end:
+                try:
+                    data, ancillary, flags, source = s.recvmsg(2048, 64)
+                except socket.timeout:
+                    if seen: break
+                    continue
+                info = [a for a in ancillary if a[0] == socket.IPPROTO_IP and a[1] == 8][0][2]
+                seen.append((socket.inet_ntoa(info[8:12]), source[1]))
+            for destination, port in seen:
+                print(destination, port)
+            """);
+        Assert.Equal("ready", receiver.StandardOutput.ReadLine());
+        return receiver;
+    }
+
+    private static Dictionary<(string Destination, int Port), int> Received(System.Diagnostics.Process receiver)
+    {
+        Assert.True(receiver.WaitForExit(TimeSpan.FromSeconds(30)), "a receiver did not finish");
+        var counts = new Dictionary<(string, int), int>();
+        foreach (string line in receiver.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] words = line.Split(' ');
+            var key = (words[0], int.Parse(words[1], CultureInfo.InvariantCulture));
+            counts[key] = counts.GetValueOrDefault(key) + 1;
+        }
+        return counts;
+    }
+
     private static string[] Traceroute(RoutedHosts hosts, string mode)
     {
         ShellResult result = hosts.Lan.TryExec(TimeSpan.FromSeconds(40), "traceroute", mode, "-n", "-q", "1", "-w", "2", "-m", "4", RoutedHosts.Beyond);
