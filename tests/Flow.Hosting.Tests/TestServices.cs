@@ -24,6 +24,8 @@ internal static class TestServices
         var services = new ServiceCollection();
         services.AddFlowHosting();
         Flow.Stages.StagesRegistration.AddFlowSwitching(services);
+        Flow.Stages.StagesRegistration.AddFlowRouting(services);
+        Flow.Stages.StagesRegistration.AddFlowRouterStages(services);
         Flow.Backends.Loop.LoopRegistration.AddFlowLoop(services);
         Flow.Backends.Memif.MemifRegistration.AddFlowMemif(services);
         return services.BuildServiceProvider();
