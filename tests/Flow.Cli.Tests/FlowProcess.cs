@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Flow.TestKit;
 
 namespace Flow.Cli.Tests;
 
@@ -141,17 +142,25 @@ internal sealed partial class FlowProcess : IDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Polls (bounded) until stdout contains <paramref name="text"/>.</summary>
-    public async Task WaitForStdoutAsync(string text, int seconds)
+    /// <summary>
+    /// The bound of a wait for a child's output: a flow process starts the runtime, JIT-compiles
+    /// and builds its graph first, slower than <see cref="Waits.Limit"/> allows on a loaded machine.
+    /// </summary>
+    public static readonly TimeSpan OutputLimit = TimeSpan.FromSeconds(60);
+
+    /// <summary>Waits (bounded) until stdout contains <paramref name="text"/>; fails at once if flow exits first.</summary>
+    public Task WaitForStdoutAsync(string text) => WaitForOutputAsync(() => Stdout, "stdout", text);
+
+    /// <summary>Waits (bounded) until stderr contains <paramref name="text"/>; fails at once if flow exits first.</summary>
+    public Task WaitForStderrAsync(string text) => WaitForOutputAsync(() => Stderr, "stderr", text);
+
+    private async Task WaitForOutputAsync(Func<string> output, string name, string text)
     {
-        long deadline = Environment.TickCount64 + seconds * 1000L;
-        while (!Stdout.Contains(text, StringComparison.Ordinal))
+        await Waits.Until(() => output().Contains(text, StringComparison.Ordinal) || _process.HasExited,
+            () => $"'{text}' on flow's {name}; stdout:\n{Stdout}\nstderr:\n{Stderr}", OutputLimit);
+        if (!output().Contains(text, StringComparison.Ordinal))
         {
-            if (_process.HasExited || Environment.TickCount64 > deadline)
-            {
-                throw new TimeoutException($"'{text}' did not appear on flow's stdout within {seconds} s; stdout:\n{Stdout}\nstderr:\n{Stderr}");
-            }
-            await Task.Delay(20);
+            throw new InvalidOperationException($"flow exited with {_process.ExitCode} before '{text}' appeared on its {name}; stdout:\n{Stdout}\nstderr:\n{Stderr}");
         }
     }
 

@@ -29,6 +29,27 @@ public static class Waits
         }
     }
 
+    /// <summary>
+    /// Polls until <paramref name="condition"/> holds; when the bound passes, throws with what
+    /// <paramref name="describe"/> says then (the state reached, a child process's output).
+    /// </summary>
+    public static async Task Until(Func<bool> condition, Func<string> describe, TimeSpan? limit = null)
+    {
+        if (!await TryUntil(condition, limit).ConfigureAwait(false))
+        {
+            throw GaveUp(describe(), limit);
+        }
+    }
+
+    /// <summary>Polls an asynchronous <paramref name="condition"/>; when the bound passes, throws with what <paramref name="describe"/> says then.</summary>
+    public static async Task Until(Func<Task<bool>> condition, Func<string> describe, TimeSpan? limit = null)
+    {
+        if (!await TryUntil(condition, limit).ConfigureAwait(false))
+        {
+            throw GaveUp(describe(), limit);
+        }
+    }
+
     /// <summary>Polls until <paramref name="condition"/> holds or the bound passes; says which.</summary>
     public static Task<bool> TryUntil(Func<bool> condition, TimeSpan? limit = null) =>
         TryUntil(() => Task.FromResult(condition()), limit);

@@ -1,10 +1,10 @@
-namespace Flow.Backends;
+namespace Flow;
 
 internal static partial class Interop
 {
     /// <summary>
-    /// errno values the backends tell apart (asm-generic/errno-base.h, errno.h; the same on
-    /// x86-64 and arm64). What a value means to one backend is a predicate in that backend.
+    /// errno values Flow tells apart (asm-generic/errno-base.h, errno.h; the same on
+    /// x86-64 and arm64). What a value means to one project is a predicate in that project.
     /// </summary>
     internal static partial class Errno
     {

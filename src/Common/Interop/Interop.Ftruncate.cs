@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Flow.Backends;
+namespace Flow;
 
 internal static partial class Interop
 {

@@ -1,10 +1,11 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
-namespace Flow.Backends;
+namespace Flow;
 
 internal static partial class Interop
 {
-    internal static partial class Sys
+    internal static unsafe partial class Sys
     {
         /// <summary>The directory fd that makes a relative path relative to the working directory.</summary>
         public const int AT_FDCWD = -100;
@@ -20,10 +21,11 @@ internal static partial class Interop
         public const ushort S_IFMT = 0xF000;
         public const ushort S_IFDIR = 0x4000;
         public const ushort S_IFREG = 0x8000;
+        public const ushort S_IFLNK = 0xA000;
         public const ushort S_IFSOCK = 0xC000;
 
         /// <summary>
-        /// The fields of struct statx (linux/stat.h) the backends read. The struct has the same
+        /// The fields of struct statx (linux/stat.h) Flow reads. The struct has the same
         /// layout on every architecture, unlike struct stat, which is why statx is used.
         /// </summary>
         [StructLayout(LayoutKind.Explicit, Size = 256)]
@@ -46,6 +48,24 @@ internal static partial class Interop
 
             [FieldOffset(40)]
             public ulong Size;
+        }
+
+        /// <summary>statx(2) of a path, relative to <paramref name="dirfd"/> (or AT_FDCWD); with AT_EMPTY_PATH and "" the fd itself.</summary>
+        [LibraryImport(Libraries.Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int StatxPath(int dirfd, string path, int flags, uint mask, Statx* buffer);
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "statx", SetLastError = true)]
+        private static partial int StatFd(SafeFileHandle fd, byte* path, int flags, uint mask, Statx* buffer);
+
+        /// <summary>statx(2) of an open file (AT_EMPTY_PATH): the fields in <paramref name="mask"/>; false when the call fails (errno is kept).</summary>
+        public static bool TryStat(SafeFileHandle fd, uint mask, out Statx status)
+        {
+            status = default; // zeroed: the kernel fills only the fields asked for
+            fixed (byte* empty = "\0"u8) // AT_EMPTY_PATH: the fd itself; an empty span would pin as null
+            fixed (Statx* buffer = &status)
+            {
+                return StatFd(fd, empty, AT_EMPTY_PATH, mask, buffer) == 0;
+            }
         }
     }
 }

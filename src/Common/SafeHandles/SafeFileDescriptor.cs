@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends;
+namespace Flow;
 
 /// <summary>
 /// A file descriptor that outlives the call that opened it (a socket, a device), closed exactly

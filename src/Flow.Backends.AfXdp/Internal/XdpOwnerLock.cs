@@ -122,7 +122,7 @@ internal sealed class XdpOwnerLock : IDisposable
     private static unsafe void EnsureDirectory()
     {
         // /run/flow is shared with the control sockets (0755, as they create it); af_xdp is 0700.
-        foreach ((string directory, int mode) in (ReadOnlySpan<(string, int)>)[("/run/flow", 0x1ED), (LockDirectory, 0x1C0)])
+        foreach ((string directory, uint mode) in (ReadOnlySpan<(string, uint)>)[("/run/flow", 0x1ED), (LockDirectory, 0x1C0)])
         {
             if (Interop.Sys.Mkdir(directory, mode) != 0 && Marshal.GetLastPInvokeError() is int errno and not Interop.Errno.EEXIST)
             {

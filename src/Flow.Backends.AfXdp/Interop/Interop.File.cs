@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Flow.Backends;
+namespace Flow;
 
 internal static partial class Interop
 {
-    internal static unsafe partial class Sys
+    internal static partial class Sys
     {
         public const int LOCK_EX = 2;
         public const int LOCK_NB = 4;
@@ -13,11 +13,5 @@ internal static partial class Interop
         /// <summary>flock(2); with LOCK_NB it never blocks (EWOULDBLOCK, which is EAGAIN on Linux, when held).</summary>
         [LibraryImport(Libraries.Libc, EntryPoint = "flock", SetLastError = true)]
         public static partial int Flock(SafeFileHandle fd, int operation);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int StatxPath(int dirfd, string path, int flags, uint mask, Statx* buffer);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int Mkdir(string path, int mode);
     }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends;
+namespace Flow;
 
 internal static partial class Interop
 {
@@ -11,9 +11,6 @@ internal static partial class Interop
 
         /// <summary>statfs f_type of hugetlbfs (MFD_HUGETLB memfds, DPDK hugepage files).</summary>
         public const long HUGETLBFS_MAGIC = 0x958458f6;
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int StatxPath(int dirfd, string path, int flags, uint mask, Statx* buffer);
 
         /// <summary>fstatfs(2) into a buffer large enough for struct statfs; <c>f_type</c> is its first field (a long) on x86-64 and arm64.</summary>
         [LibraryImport(Libraries.Libc, EntryPoint = "fstatfs", SetLastError = true)]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends;
+namespace Flow;
 
 internal static partial class Interop
 {
@@ -9,13 +9,6 @@ internal static partial class Interop
         public const int AF_UNIX = 1;
         public const int SOCK_SEQPACKET = 5;
         public const int SHUT_RDWR = 2;
-
-        /// <summary>
-        /// The socket level of setsockopt/getsockopt and of SCM_RIGHTS messages. AF_XDP declares its
-        /// own (Interop.BusyPoll.cs): one of the two moves to Common's Interop.SocketOptions.cs when
-        /// both can be changed together.
-        /// </summary>
-        public const int SOL_SOCKET = 1;
 
         /// <summary>sizeof(sun_path) in struct sockaddr_un.</summary>
         public const int SunPathSize = 108;
@@ -41,9 +34,6 @@ internal static partial class Interop
 
         [LibraryImport(Libraries.Libc, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int Chmod(string path, uint mode);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int Unlink(string path);
 
         /// <summary>
         /// Fills a sockaddr_un for a file-system path or, when <paramref name="isAbstract"/>, an

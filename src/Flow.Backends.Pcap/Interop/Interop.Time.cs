@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends;
+namespace Flow;
 
 internal static partial class Interop
 {

@@ -1,4 +1,4 @@
-namespace Flow.Backends;
+namespace Flow;
 
 internal static partial class Interop
 {

@@ -128,7 +128,7 @@ public sealed partial class GraphBuilder
     public FlowGraph Build()
     {
         var errors = new List<GraphError>(_errors);
-        IReadOnlyList<int> allowedCpus = Interop.Sys.AllowedCpus();
+        IReadOnlyList<int> allowedCpus = OsThread.AllowedCpus();
 
         Dictionary<string, StageNode> nodes = PlaceStages(errors);
         SortedDictionary<int, WorkerConfig> workers = ResolveWorkers(nodes, allowedCpus, errors);

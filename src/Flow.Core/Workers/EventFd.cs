@@ -2,7 +2,7 @@
 namespace Flow;
 
 /// <summary>A non-blocking Linux eventfd: a counter another thread (or process) can signal and a poller can wait on.</summary>
-public sealed unsafe class EventFd : IDisposable
+public sealed class EventFd : IDisposable
 {
     private int _fd;
 
@@ -18,18 +18,10 @@ public sealed unsafe class EventFd : IDisposable
     public int Fd => _fd;
 
     /// <summary>Adds one to the counter, waking a poller.</summary>
-    public void Signal()
-    {
-        ulong one = 1;
-        Interop.Sys.Write(_fd, &one, sizeof(ulong));
-    }
+    public void Signal() => Interop.Sys.SignalEventFd(_fd);
 
     /// <summary>Resets the counter; returns what it was (0 when nothing was signalled).</summary>
-    public ulong Consume()
-    {
-        ulong value = 0;
-        return Interop.Sys.Read(_fd, &value, sizeof(ulong)) == sizeof(ulong) ? value : 0;
-    }
+    public ulong Consume() => Interop.Sys.ConsumeEventFd(_fd);
 
     public void Dispose()
     {

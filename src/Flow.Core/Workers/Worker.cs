@@ -108,10 +108,10 @@ internal sealed class Worker
     private void Run()
     {
         PacketPool.EnableThreadCaches();
-        OsThreadId = Interop.Sys.GetTid();
+        OsThreadId = OsThread.CurrentId;
         if (Cpu is int cpu)
         {
-            int errno = Interop.Sys.PinCurrentThread(cpu);
+            int errno = OsThread.Pin(cpu);
             if (errno != 0)
             {
                 PinningProblem = $"worker {Id}: sched_setaffinity to cpu {cpu} failed with errno {errno}; running unpinned";

@@ -173,7 +173,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
         {
             return; // nothing there
         }
-        if (type != Interop.Sys.FileTypeSocket)
+        if (type != Interop.Sys.S_IFSOCK)
         {
             throw new ControlEndpointException($"'{path}' exists and is not a socket; refusing to replace it — choose another path with --control");
         }

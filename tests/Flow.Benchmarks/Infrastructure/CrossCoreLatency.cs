@@ -20,7 +20,7 @@ internal static class CrossCoreLatency
         Volatile.Write(ref s_ball, 0);
         var responder = new Thread(() =>
         {
-            Interop.Sys.PinCurrentThread(1);
+            OsThread.Pin(1);
             for (long i = 1; i <= roundTrips; i++)
             {
                 while (Volatile.Read(ref s_ball) != 2 * i - 1)
@@ -32,7 +32,7 @@ internal static class CrossCoreLatency
         double elapsed = 0;
         var initiator = new Thread(() =>
         {
-            Interop.Sys.PinCurrentThread(0);
+            OsThread.Pin(0);
             long start = Stopwatch.GetTimestamp();
             for (long i = 1; i <= roundTrips; i++)
             {

@@ -98,7 +98,7 @@ public static partial class FibScenario
             double flowLookups = 0;
             var pinned = new Thread(() =>
             {
-                Flow.Interop.Sys.PinCurrentThread(MeasuredCpu);
+                OsThread.Pin(MeasuredCpu);
                 Pass(fib, reader, workload.Lookups, expected);
                 // At least a second of passes: tiered JIT promotes Lookup to tier 1 after a 100 ms
                 // delay and a background compile, and the TLB and caches settle.
@@ -119,7 +119,7 @@ public static partial class FibScenario
                 }
                 var thread = new Thread(() =>
                 {
-                    Flow.Interop.Sys.PinCurrentThread(MeasuredCpu);
+                    OsThread.Pin(MeasuredCpu);
                     var watch = Stopwatch.StartNew();
                     Pass(fib, reader, workload.Lookups, results);
                     flowLookups = lookupCount / watch.Elapsed.TotalSeconds;
@@ -222,7 +222,7 @@ public static partial class FibScenario
         double readerSeconds = 0;
         var reader = new Thread(() =>
         {
-            Flow.Interop.Sys.PinCurrentThread(MeasuredCpu);
+            OsThread.Pin(MeasuredCpu);
             using FibReader handle = fib.OpenReader();
             var results = new uint[Burst];
             uint[] addresses = workload.Lookups;
@@ -245,7 +245,7 @@ public static partial class FibScenario
         double writerSeconds = 0;
         var writer = new Thread(() =>
         {
-            Flow.Interop.Sys.PinCurrentThread(WriterCpu);
+            OsThread.Pin(WriterCpu);
             var random = new Random(2);
             var watch = Stopwatch.StartNew();
             long done = 0;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Cli.Tests;
@@ -59,15 +60,14 @@ public sealed class CtlCommandTests : IDisposable
     private async Task<FlowProcess> RunAsync(TempGraph graph)
     {
         FlowProcess flow = FlowProcess.Start("run", graph.Path, "--control", Socket);
-        long deadline = Environment.TickCount64 + 60_000;
-        while (!flow.Stderr.Contains($"flow: control socket at {Socket}", StringComparison.Ordinal))
+        try
         {
-            if (Environment.TickCount64 > deadline)
-            {
-                flow.Dispose();
-                throw new TimeoutException($"flow run did not open its control socket; stderr:\n{flow.Stderr}");
-            }
-            await Task.Delay(20);
+            await flow.WaitForStderrAsync($"flow: control socket at {Socket}");
+        }
+        catch
+        {
+            flow.Dispose();
+            throw;
         }
         return flow;
     }
@@ -100,14 +100,13 @@ public sealed class CtlCommandTests : IDisposable
         using FlowProcess flow = await RunAsync(graph);
 
         List<Dictionary<string, string>> table = [];
-        long deadline = Environment.TickCount64 + 30_000;
-        while (table.Count < 2)
+        await Waits.Until(async () =>
         {
-            Assert.True(Environment.TickCount64 < deadline, "the switch never learned both hosts");
             (int code, string json, string stderr) = await CtlAsync("mac", "show", "--json");
             Assert.True(code == 0, stderr);
             table = Rows(json);
-        }
+            return table.Count >= 2;
+        }, () => $"the switch to learn both hosts; it has {table.Count} entries");
         Assert.Equal("host_a", table.Single(r => r["mac"] == "02:00:00:00:00:0a")["port"]);
         Assert.Equal("host_b", table.Single(r => r["mac"] == "02:00:00:00:00:0b")["port"]);
         Assert.All(table, r => Assert.Equal(("10", "dynamic"), (r["vlan"], r["type"])));
@@ -162,18 +161,14 @@ public sealed class CtlCommandTests : IDisposable
         Assert.Equal(("trunk", "20,30,31,32", "20"), (ports[2]["mode"], ports[2]["vlans"], ports[2]["native"]));
 
         // host b's broadcasts now reach only the uplink (VLAN 20's other member), never host a.
-        long deadline = Environment.TickCount64 + 30_000;
-        while (true)
+        Dictionary<string, string>? v20 = null;
+        await Waits.Until(async () =>
         {
             (_, string vlans, _) = await CtlAsync("vlan", "show", "--json");
-            Dictionary<string, string>? v20 = Rows(vlans).FirstOrDefault(r => r["vlan"] == "20");
-            if (v20 is not null && long.Parse(v20["received"]) > 0)
-            {
-                Assert.Equal("host_b,uplink", v20["ports"]);
-                break;
-            }
-            Assert.True(Environment.TickCount64 < deadline, "no frame was classified into VLAN 20");
-        }
+            v20 = Rows(vlans).FirstOrDefault(r => r["vlan"] == "20");
+            return v20 is not null && long.Parse(v20["received"]) > 0;
+        }, "a frame classified into VLAN 20");
+        Assert.Equal("host_b,uplink", v20!["ports"]);
         await StopAndCheckAsync(flow);
     }
 
@@ -296,13 +291,8 @@ public sealed class CtlCommandTests : IDisposable
         using FlowProcess first = FlowProcess.Start("run", one.Path);
         using FlowProcess second = FlowProcess.Start("run", two.Path);
         string firstSocket = Path.Combine(FlowProcess.ControlDirectory, "sw_one.sock");
-        long deadline = Environment.TickCount64 + 60_000;
-        while (!first.Stderr.Contains($"flow: control socket at {firstSocket}", StringComparison.Ordinal) ||
-            !second.Stderr.Contains("flow: control socket at ", StringComparison.Ordinal))
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"the graphs did not open their sockets:\n{first.Stderr}\n{second.Stderr}");
-            await Task.Delay(20);
-        }
+        await first.WaitForStderrAsync($"flow: control socket at {firstSocket}");
+        await second.WaitForStderrAsync("flow: control socket at ");
 
         (int several, _, string severalErr) = await FlowProcess.RunAsync(60, "ctl", "port", "show");
         Assert.Equal(8, several);

@@ -1,14 +1,15 @@
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Cli.Tests;
 
 /// <summary>
-/// A stage the CLI has never heard of (<see cref="TunnelTableStage"/>, from this test assembly,
-/// loaded by the graph file) brings its own verbs; <c>flow ctl</c>, as a process, drives them over
-/// the real control socket of a real <c>flow run</c> — the router's and the TCP stack's verbs
-/// will need no CLI change either.
+/// A stage the CLI has never heard of (TestKit's <see cref="RouteTableStage"/>, loaded by the graph
+/// file from Flow.TestKit.dll) brings its own verbs; <c>flow ctl</c>, as a process, drives them over
+/// the real control socket of a real <c>flow run</c> — the router's and the TCP stack's verbs need
+/// no CLI change either.
 /// <code>
-///  gen ─ tunnels (test_tunnels) ─ sink        flow ctl ──unix socket──> flow run
+///  gen ─ routes (test_routes) ─ sink        flow ctl ──unix socket──> flow run
 /// </code>
 /// </summary>
 public sealed class CtlStageVerbTests : IDisposable
@@ -23,65 +24,66 @@ public sealed class CtlStageVerbTests : IDisposable
     [Fact]
     public async Task AUserStagesOwnVerbsRunThroughFlowCtlWithNoCliChange()
     {
-        string assembly = Path.Combine(AppContext.BaseDirectory, "Flow.Cli.Tests.dll");
+        string assembly = Path.Combine(AppContext.BaseDirectory, "Flow.TestKit.dll");
         using var graph = new TempGraph($$"""
             {
               "assemblies": [{{System.Text.Json.JsonSerializer.Serialize(assembly)}}],
               "workers": [{ "id": 0, "idle": "event" }],
               "stages": {
                 "gen": { "type": "generator", "config": { "rate_pps": 100 } },
-                "tunnels": { "type": "test_tunnels" },
+                "routes": { "type": "test_routes" },
                 "sink": { "type": "null_sink" }
               },
-              "edges": ["gen -> tunnels", "tunnels -> sink"]
+              "edges": ["gen -> routes", "routes -> sink"]
             }
-            """, "tunnels.json");
+            """, "routes.json");
         using FlowProcess flow = FlowProcess.Start("run", graph.Path, "--control", Socket);
-        long deadline = Environment.TickCount64 + 60_000;
-        while (!flow.Stderr.Contains($"flow: control socket at {Socket}", StringComparison.Ordinal))
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"flow run did not open its control socket; stderr:\n{flow.Stderr}");
-            await Task.Delay(20);
-        }
+        await flow.WaitForStderrAsync($"flow: control socket at {Socket}");
 
-        (int addCode, string added, string addErr) = await CtlAsync("tunnel", "add", "t0", "--peer", "192.0.2.7", "--mtu", "9000");
+        (int addCode, string added, string addErr) = await CtlAsync("route", "add", "10.0.0.0/8", "--via", "192.0.2.1", "--metric", "5");
         Assert.True(addCode == 0, addErr);
-        Assert.Equal("tunnels: tunnel t0 to 192.0.2.7, mtu 9000\n", added);
-        (int secondCode, _, string secondErr) = await CtlAsync("Tunnel", "Add", "T1", "--peer=peer.example");
+        Assert.Equal("routes: 10.0.0.0/8 via 192.0.2.1 metric 5 (on flow-worker-0)\n", added);
+        (int secondCode, _, string secondErr) = await CtlAsync("Route", "Add", "192.168.0.0/16", "--via=gw");
         Assert.True(secondCode == 0, secondErr);
 
-        (int showCode, string shown, _) = await CtlAsync("tunnel", "show");
+        (int showCode, string shown, _) = await CtlAsync("route", "show");
         Assert.Equal(0, showCode);
         Assert.Equal("""
-            TUNNEL  PEER          MTU
-            T1      peer.example  1400
-            t0      192.0.2.7     9000
-            tunnels: 2 tunnels
+            PREFIX          VIA        METRIC
+            10.0.0.0/8      192.0.2.1  5
+            192.168.0.0/16  gw         0
+            routes: 2 routes
 
             """, shown);
 
         (int helpCode, string help, _) = await CtlAsync("help");
         Assert.Equal(0, helpCode);
-        Assert.Contains("\ntunnel add   <name> --peer host [--mtu N]  Adds a tunnel to a peer.\n", help);
-        (int oneCode, string one, _) = await CtlAsync("help", "tunnel", "add");
+        Assert.Contains("\nroute add   <prefix> --via ip [--metric N]  Adds a route: packets to the prefix go via the next hop.\n", help);
+        (int oneCode, string one, _) = await CtlAsync("help", "route", "add");
         Assert.Equal(0, oneCode);
         Assert.Equal("""
-            ARGUMENT  VALUE  REQUIRED  HELP
-            name      name   yes       The tunnel's name.
-            --peer    host   yes       The far end's address.
-            --mtu     N      no        The tunnel's MTU (default 1400).
-            Adds a tunnel to a peer.
-            usage: tunnel add <name> --peer host [--mtu N]
-            served by: 'tunnels'
+            ARGUMENT  VALUE        REQUIRED  HELP
+            prefix    a.b.c.d/len  yes       The destination prefix.
+            --via     ip           yes       The next hop's address.
+            --metric  N            no        The route's metric (default 0).
+            Adds a route: packets to the prefix go via the next hop.
+            usage: route add <prefix> --via ip [--metric N]
+            served by: 'routes'
 
             """, one);
 
-        (int badCode, _, string bad) = await CtlAsync("tunnel", "add", "t2", "--peer", "x", "--mtu", "100");
-        Assert.Equal((9, "flow: mtu 100 is out of range 576 to 9000\n"), (badCode, bad));
-        (int missingCode, _, string missing) = await CtlAsync("tunnel", "add", "t2");
-        Assert.Equal((9, "flow: 'tunnel add' needs the argument 'peer' (The far end's address). Usage: tunnel add <name> --peer host [--mtu N]\n"), (missingCode, missing));
-        (int typoCode, _, string typo) = await CtlAsync("tunnel", "shwo");
-        Assert.Equal((9, "flow: unknown command 'tunnel shwo'; did you mean 'tunnel show'? 'tunnel' commands are: tunnel add, tunnel show\n"), (typoCode, typo));
+        (int delCode, string deleted, _) = await CtlAsync("route", "del", "10.0.0.0/8");
+        Assert.Equal((0, "removed 10.0.0.0/8\n"), (delCode, deleted));
+        (int againCode, _, string again) = await CtlAsync("route", "del", "10.0.0.0/8");
+        Assert.Equal((9, "flow: no route to 10.0.0.0/8\n"), (againCode, again));
+        (int badCode, _, string bad) = await CtlAsync("route", "add", "10.1.0.0/16", "--via", "x", "--metric", "256");
+        Assert.Equal((9, "flow: metric 256 is out of range 0 to 255\n"), (badCode, bad));
+        (int prefixCode, _, string badPrefix) = await CtlAsync("route", "add", "10.1.0.0/33", "--via", "x");
+        Assert.Equal((9, "flow: prefix '10.1.0.0/33' is not an IPv4 prefix such as 10.0.0.0/8\n"), (prefixCode, badPrefix));
+        (int missingCode, _, string missing) = await CtlAsync("route", "add", "10.1.0.0/16");
+        Assert.Equal((9, "flow: 'route add' needs the argument 'via' (The next hop's address). Usage: route add <prefix> --via ip [--metric N]\n"), (missingCode, missing));
+        (int typoCode, _, string typo) = await CtlAsync("route", "shwo");
+        Assert.Equal((9, "flow: unknown command 'route shwo'; did you mean 'route show'? 'route' commands are: route add, route del, route show\n"), (typoCode, typo));
 
         flow.Terminate();
         int code = await flow.WaitForExitAsync(60);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Cli.Tests;
@@ -36,14 +37,10 @@ public sealed partial class DemoCommandTests
     {
         RequireRoot();
         using FlowProcess demo = FlowProcess.Start("demo", "switch", "--duration", "60");
-        await demo.WaitForStdoutAsync("flow demo switch: hosts h1..h4", 60);
+        await demo.WaitForStdoutAsync("flow demo switch: hosts h1..h4");
         string id = DemoId(demo.Stdout);
-        long deadline = Environment.TickCount64 + 60_000;
-        while (!Run("ip", "netns", "list").Contains($"flow-demo-{id}-h4", StringComparison.Ordinal) && Environment.TickCount64 < deadline)
-        {
-            await Task.Delay(50);
-        }
-        Assert.Contains($"flow-demo-{id}-h4", Run("ip", "netns", "list"));
+        await Waits.Until(() => Run("ip", "netns", "list").Contains($"flow-demo-{id}-h4", StringComparison.Ordinal),
+            $"network namespace flow-demo-{id}-h4", FlowProcess.OutputLimit);
 
         if (signal == "SIGTERM")
         {

@@ -59,7 +59,7 @@ public sealed class RunCommandTests
     {
         using var graph = new TempGraph(Endless);
         using FlowProcess flow = FlowProcess.Start("run", graph.Path, "--stats");
-        await flow.WaitForStdoutAsync(" stage=sink type=null_sink", 60); // the first stats line, whichever second it is labelled (a loaded machine can print t=2s first)
+        await flow.WaitForStdoutAsync(" stage=sink type=null_sink"); // the first stats line, whichever second it is labelled (a loaded machine can print t=2s first)
 
         flow.Terminate();
         int code = await flow.WaitForExitAsync(60);
@@ -79,7 +79,7 @@ public sealed class RunCommandTests
         using var graph = new TempGraph(Endless, $"signal{signal}.json");
         string socket = Path.Combine(FlowProcess.ControlDirectory, $"signal{signal}.sock");
         using FlowProcess flow = FlowProcess.Start("run", graph.Path, "--stats");
-        await flow.WaitForStdoutAsync(" stage=sink type=null_sink", 60); // the first stats line, whichever second it is labelled (a loaded machine can print t=2s first)
+        await flow.WaitForStdoutAsync(" stage=sink type=null_sink"); // the first stats line, whichever second it is labelled (a loaded machine can print t=2s first)
         Assert.True(File.Exists(socket), flow.Stderr);
 
         flow.Signal(signal);
@@ -97,7 +97,7 @@ public sealed class RunCommandTests
         int port = FreeLoopbackPort();
         using var graph = new TempGraph(Endless);
         using FlowProcess flow = FlowProcess.Start("run", graph.Path, "--duration", "30", "--stats", "--metrics", $"127.0.0.1:{port}");
-        await flow.WaitForStdoutAsync(" stage=sink type=null_sink", 60); // the first stats line, whichever second it is labelled (a loaded machine can print t=2s first)
+        await flow.WaitForStdoutAsync(" stage=sink type=null_sink"); // the first stats line, whichever second it is labelled (a loaded machine can print t=2s first)
 
         using var http = new HttpClient();
         string metrics = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");

@@ -1,3 +1,4 @@
+using Flow.TestKit;
 using Xunit;
 
 namespace Flow.Hosting.Tests.Control;

@@ -36,7 +36,7 @@ internal static class PrivateDirectory
             return;
         }
         int errno = Marshal.GetLastPInvokeError();
-        if (errno != Interop.Sys.EExist)
+        if (errno != Interop.Errno.EEXIST)
         {
             throw new ControlEndpointException($"cannot create the control socket's directory '{directory}': {Marshal.GetPInvokeErrorMessage(errno)}");
         }
@@ -63,10 +63,10 @@ internal static class PrivateDirectory
         {
             throw new ControlEndpointException($"cannot check the control socket's directory '{directory}': {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         }
-        int type = mode & Interop.Sys.FileTypeMask;
-        if (type != Interop.Sys.FileTypeDirectory)
+        int type = mode & Interop.Sys.S_IFMT;
+        if (type != Interop.Sys.S_IFDIR)
         {
-            throw new ControlEndpointException($"the control socket's directory '{directory}' is {(type == Interop.Sys.FileTypeSymlink ? "a symbolic link" : "not a directory")}; {refusal}");
+            throw new ControlEndpointException($"the control socket's directory '{directory}' is {(type == Interop.Sys.S_IFLNK ? "a symbolic link" : "not a directory")}; {refusal}");
         }
         uint self = Interop.Sys.GetEUid();
         if (owner != self)

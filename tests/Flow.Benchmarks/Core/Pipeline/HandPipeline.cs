@@ -94,9 +94,9 @@ internal static class HandPipeline
 
         Thread Start(int cpu, int slot, Action body) => new(() =>
         {
-            Interop.Sys.PinCurrentThread(cpu);
+            OsThread.Pin(cpu);
             PacketPool.EnableThreadCaches();
-            Volatile.Write(ref tids[slot], Interop.Sys.GetTid());
+            Volatile.Write(ref tids[slot], OsThread.CurrentId);
             body();
             PacketPool.ReleaseThreadCaches();
         });

@@ -191,9 +191,9 @@ internal static class PipelineScenario
         long cpuNanoseconds = 0;
         var thread = new Thread(() =>
         {
-            Interop.Sys.PinCurrentThread(Environment.ProcessorCount - 1);
+            OsThread.Pin(Environment.ProcessorCount - 1);
             PacketPool.EnableThreadCaches();
-            int tid = Interop.Sys.GetTid();
+            int tid = OsThread.CurrentId;
             long cpuStart = 0;
             long warmEnd = Stopwatch.GetTimestamp() + (long)(warm.TotalSeconds * Stopwatch.Frequency);
             long start = 0;

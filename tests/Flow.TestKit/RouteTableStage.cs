@@ -1,18 +1,21 @@
 using System.Globalization;
 using System.Net;
 
-namespace Flow.Hosting.Tests.Control;
+namespace Flow.TestKit;
 
 /// <summary>
-/// A test-only stage that declares its own verbs, as a router would: <c>route add &lt;prefix&gt;
-/// --via ip [--metric N]</c>, <c>route del &lt;prefix&gt;</c>, <c>route show</c>. Packets pass
-/// through; the table is worker-owned and reached only through the stage's mailbox.
+/// The sample controlled stage of the tests: a stage that declares its own verbs, as a router or a
+/// TCP stack would, and that neither the control endpoint nor <c>flow ctl</c> has heard of:
+/// <c>route add &lt;prefix&gt; --via ip [--metric N]</c>, <c>route del &lt;prefix&gt;</c>,
+/// <c>route show</c>. Packets pass through; the table is worker-owned and reached only through the
+/// stage's mailbox. Hosting's tests add it to a graph in code; the CLI's load it from this
+/// assembly through a graph file's <c>"assemblies"</c>.
 /// </summary>
 [Stage("test_routes", "Test stage: passes packets on and keeps a route table changed by control verbs.")]
 public sealed class RouteTableStage : Stage<RouteTableStage.Output, NoDrop>, IControlledStage
 {
     /// <summary>An IPv4 prefix such as 10.0.0.0/8.</summary>
-    internal static readonly ControlValue Prefix = new("a.b.c.d/len", (name, text) =>
+    private static readonly ControlValue Prefix = new("a.b.c.d/len", (name, text) =>
         text.Split('/') is [string address, string length] && IPAddress.TryParse(address, out IPAddress? ip) &&
         ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && int.TryParse(length, NumberStyles.None, CultureInfo.InvariantCulture, out int bits) && bits <= 32
             ? null

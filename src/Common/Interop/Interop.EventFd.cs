@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Backends;
+namespace Flow;
 
 internal static partial class Interop
 {
@@ -12,14 +12,7 @@ internal static partial class Interop
         [LibraryImport(Libraries.Libc, EntryPoint = "eventfd", SetLastError = true)]
         public static partial int EventFd(uint initialValue, int flags);
 
-        /// <summary>read(2) of an eventfd we made non-blocking: never blocks, under a microsecond.</summary>
-        [LibraryImport(Libraries.Libc, EntryPoint = "read", SetLastError = true)]
-        public static partial nint Read(int fd, void* buffer, nuint count);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "write", SetLastError = true)]
-        public static partial nint Write(int fd, void* buffer, nuint count);
-
-        /// <summary>Adds one to an eventfd (the memif interrupt: "ring has new work").</summary>
+        /// <summary>Adds one to an eventfd (a worker's wakeup, the memif interrupt: "ring has new work").</summary>
         public static void SignalEventFd(int fd)
         {
             ulong one = 1;

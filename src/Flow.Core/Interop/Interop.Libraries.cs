@@ -1,9 +1,0 @@
-namespace Flow;
-
-internal static partial class Interop
-{
-    internal static class Libraries
-    {
-        public const string Libc = "libc";
-    }
-}
