@@ -112,7 +112,31 @@ public class MemifTestpmdTests
         await using Echo echo = Echo.Start(server, small, large);
 
         long sent = await SendBurst(server, small, count: 100_000);
-        sent += await SendBurst(server, large, count: 2_000, ratePps: 20_000);
+        // Two bugs of DPDK 22.11's memif copy-mode transmit (eth_memif_tx; still in upstream
+        // DPDK's copy path) corrupt what testpmd sends back, so the echo is shaped to stay clear
+        // of both; every frame is still counted and compared byte for byte.
+        // 1. A chain can take one slot more than is free: a next slot is taken while n_free > 0,
+        //    before n_free counts the slot just filled. With fewer free slots than the chain
+        //    needs, a segment lands in the oldest slot Flow has not read yet; then the chain is
+        //    rolled back, or (one slot short) published, head past a full ring, n_free wrapped
+        //    to 65535. Measured with Flow not reading, 3-segment chains, 1024 slots: the 342nd
+        //    chain overwrote slot 0 (the first chain's head) with its middle segment (flags 0,
+        //    512 bytes of payload), the lone 512-byte frame this test saw in 3 of 30 runs,
+        //    when Flow's worker was descheduled long enough for the ring to fill; after two
+        //    64-byte frames, head ran 1202 slots past tail. So the chains go in rounds of a
+        //    quarter ring, each drained before the next: testpmd never finds the ring more
+        //    than 3/4 full.
+        // 2. A frame's first descriptor keeps the flags its slot had (only later segments are
+        //    reset), so a 64-byte frame written where a chain head was carries a stale "next"
+        //    flag and is joined to its successor — measured: 184 corrupt of 2 100 when 2 000
+        //    small frames followed 100 chains. So the small frames go first.
+        echo.Drain(testpmd);
+        int round = server.ConnectedRingSize / 4;
+        for (int left = 2_000; left > 0; left -= round)
+        {
+            sent += await SendBurst(server, large, count: Math.Min(round, left), ratePps: 20_000);
+            echo.Drain(testpmd);
+        }
 
         Assert.True(Waits.TryUntilBlocking(() => testpmd.PortStats().Rx >= sent, MemifTestNames.Limit), $"testpmd received {testpmd.PortStats().Rx} of {sent}");
         Assert.Equal(sent, testpmd.SettledPortStats().Rx);
@@ -199,6 +223,14 @@ public class MemifTestpmdTests
                 .Connect("rx", "match").Connect("match", "sink").Build();
             graph.Start();
             return new Echo(graph, match, memif);
+        }
+
+        /// <summary>Returns once Flow has compared every frame testpmd sent back so far: testpmd's ring to Flow is empty.</summary>
+        public void Drain(TestpmdProcess testpmd)
+        {
+            long echoed = testpmd.SettledPortStats().Tx;
+            Assert.True(Waits.TryUntilBlocking(() => _match.Checked >= echoed, MemifTestNames.Limit),
+                $"testpmd sent back {echoed}, Flow compared {_match.Checked}");
         }
 
         /// <summary>Every frame testpmd sent back arrived, none differs from what Flow sent.</summary>
