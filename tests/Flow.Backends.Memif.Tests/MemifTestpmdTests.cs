@@ -25,7 +25,7 @@ public class MemifTestpmdTests
     public async Task FlowClientReceivesExactlyWhatTestpmdServerSends()
     {
         string socket = MemifTestNames.Socket("pmd-srv-tx");
-        using TestpmdProcess testpmd = TestpmdProcess.Start($"role=server,id=0,socket={socket}", "txonly");
+        using Testpmd testpmd = MemifTestpmd.Start($"role=server,id=0,socket={socket}", "txonly");
         using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client });
         Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
         Assert.True(testpmd.WaitLinkUp(), testpmd.Output);
@@ -43,7 +43,7 @@ public class MemifTestpmdTests
     public async Task FlowClientReceivesOnTwoQueuePairsFromATwoQueueTestpmdServer()
     {
         string socket = MemifTestNames.Socket("pmd-mq");
-        using TestpmdProcess testpmd = TestpmdProcess.Start($"role=server,id=0,socket={socket}", "txonly", queues: 2);
+        using Testpmd testpmd = MemifTestpmd.Start($"role=server,id=0,socket={socket}", "txonly", queues: 2);
         using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client, QueuePairs = 2 });
         Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
         Assert.Equal(2, client.ConnectedQueuePairs);
@@ -69,7 +69,7 @@ public class MemifTestpmdTests
     public async Task TestpmdServerReceivesExactlyWhatFlowClientSendsAndEchoesItByteForByte()
     {
         string socket = MemifTestNames.Socket("pmd-srv-rx");
-        using TestpmdProcess testpmd = TestpmdProcess.Start($"role=server,id=0,socket={socket}", "io", extra: "--port-topology=loop");
+        using Testpmd testpmd = MemifTestpmd.Start($"role=server,id=0,socket={socket}", "io", extra: "--port-topology=loop");
         using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client });
         Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
         testpmd.Send("start");
@@ -88,7 +88,7 @@ public class MemifTestpmdTests
     {
         string socket = MemifTestNames.Socket("pmd-cli-tx");
         using MemifInterface server = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Server });
-        using TestpmdProcess testpmd = TestpmdProcess.Start($"role=client,id=0,socket={socket}", "txonly");
+        using Testpmd testpmd = MemifTestpmd.Start($"role=client,id=0,socket={socket}", "txonly");
         Assert.True(server.WaitConnected(MemifTestNames.Limit), server.LastDisconnectReason);
 
         long received = await ReceiveWhile(server, testpmd);
@@ -104,7 +104,7 @@ public class MemifTestpmdTests
         string socket = MemifTestNames.Socket("pmd-cli-rx");
         using MemifInterface server = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Server });
         // bsize=512: testpmd posts 512-byte buffers, so 1500-byte frames go out (and come back) as 3-descriptor chains.
-        using TestpmdProcess testpmd = TestpmdProcess.Start($"role=client,id=0,bsize=512,socket={socket}", "io", extra: "--port-topology=loop");
+        using Testpmd testpmd = MemifTestpmd.Start($"role=client,id=0,bsize=512,socket={socket}", "io", extra: "--port-topology=loop");
         Assert.True(server.WaitConnected(MemifTestNames.Limit), server.LastDisconnectReason);
         testpmd.Send("start");
         byte[] small = FrameMatch.Patterned(64);
@@ -148,7 +148,7 @@ public class MemifTestpmdTests
     {
         string socket = MemifTestNames.Socket("pmd-restart");
         using MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Role = MemifRole.Client });
-        using (TestpmdProcess first = TestpmdProcess.Start($"role=server,id=0,socket={socket}", "rxonly"))
+        using (Testpmd first = MemifTestpmd.Start($"role=server,id=0,socket={socket}", "rxonly"))
         {
             Assert.True(client.WaitConnected(MemifTestNames.Limit), client.LastDisconnectReason);
             first.KillHard();
@@ -157,7 +157,7 @@ public class MemifTestpmdTests
         // A killed server leaves its socket file behind and DPDK will not bind over it (its guide
         // says to remove it): what an operator or a supervisor does before restarting.
         File.Delete(socket);
-        using TestpmdProcess second = TestpmdProcess.Start($"role=server,id=0,socket={socket}", "io", extra: "--port-topology=loop");
+        using Testpmd second = MemifTestpmd.Start($"role=server,id=0,socket={socket}", "io", extra: "--port-topology=loop");
         Assert.True(client.WaitConnections(2, MemifTestNames.Limit), client.LastDisconnectReason);
         second.Send("start");
         byte[] frame = FrameMatch.Patterned(64);
@@ -169,7 +169,7 @@ public class MemifTestpmdTests
     }
 
     /// <summary>Starts testpmd forwarding for a moment, stops it, and returns what Flow received once the ring is drained.</summary>
-    private static async Task<long> ReceiveWhile(MemifInterface memif, TestpmdProcess testpmd)
+    private static async Task<long> ReceiveWhile(MemifInterface memif, Testpmd testpmd)
     {
         FrameMatch match = FrameMatch.TxonlyHeaders();
         using FlowGraph graph = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding)
@@ -226,7 +226,7 @@ public class MemifTestpmdTests
         }
 
         /// <summary>Returns once Flow has compared every frame testpmd sent back so far: testpmd's ring to Flow is empty.</summary>
-        public void Drain(TestpmdProcess testpmd)
+        public void Drain(Testpmd testpmd)
         {
             long echoed = testpmd.SettledPortStats().Tx;
             Assert.True(Waits.TryUntilBlocking(() => _match.Checked >= echoed, MemifTestNames.Limit),
@@ -234,7 +234,7 @@ public class MemifTestpmdTests
         }
 
         /// <summary>Every frame testpmd sent back arrived, none differs from what Flow sent.</summary>
-        public async Task AssertIntact(TestpmdProcess testpmd)
+        public async Task AssertIntact(Testpmd testpmd)
         {
             long echoed = testpmd.SettledPortStats().Tx;
             Waits.TryUntilBlocking(() => _match.Checked >= echoed, TimeSpan.FromSeconds(5));
