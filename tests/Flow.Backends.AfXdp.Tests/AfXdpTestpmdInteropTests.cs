@@ -21,7 +21,7 @@ public sealed class AfXdpTestpmdInteropTests
         using var veth = new PeerVeth();
         using var rx = new AfXdpRx(new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb });
         string mac = string.Join(':', veth.LocalMac.Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
-        using var testpmd = new Testpmd(veth, $"--forward-mode=txonly --eth-peer=0,{mac} --txpkts=64");
+        using Testpmd testpmd = StartTestpmd(veth, $"--forward-mode=txonly --eth-peer=0,{mac} --txpkts=64");
 
         List<byte[]> received = Receiver.Receive(rx, 1000, Limit, f => f.AsSpan(6, 6).SequenceEqual(veth.PeerMac));
         (long _, long sent) = testpmd.Stop();
@@ -48,7 +48,7 @@ public sealed class AfXdpTestpmdInteropTests
         var options = new AfXdpOptions { Interface = veth.Local, AttachMode = AfXdpAttachMode.Skb };
         using var tx = new AfXdpTx(options);
         using var rx = new AfXdpRx(options);
-        using var testpmd = new Testpmd(veth, "--forward-mode=macswap");
+        using Testpmd testpmd = StartTestpmd(veth, "--forward-mode=macswap");
         const int Count = 512;
         const int Burst = 32;
         var sentFrames = new byte[Count][];
@@ -108,6 +108,16 @@ public sealed class AfXdpTestpmdInteropTests
         Assert.Equal(0, seen.Count(n => n > 1));
         Assert.Equal(consumed, seen.Count(n => n == 1));
     }
+
+    /// <summary>testpmd with the net_af_xdp PMD on the peer end of <paramref name="veth"/>, in its namespace, forwarding as <paramref name="forwarding"/> says.</summary>
+    private static Testpmd StartTestpmd(PeerVeth veth, string forwarding) =>
+        Testpmd.Forwarding(new TestpmdOptions
+        {
+            Devices = [$"net_af_xdp0,iface={veth.Peer}"],
+            Namespace = veth.Namespace,
+            Cpu = 1,
+            Arguments = $"--total-num-mbufs=8192 --rxd=1024 --txd=1024 {forwarding}",
+        });
 
     /// <summary>A macswap echo of <paramref name="sent"/>: the MACs exchanged, every other byte the same.</summary>
     private static bool Echoed(byte[] sent, byte[] echo) =>

@@ -75,7 +75,7 @@ public class MemifCopyModeTests
         // io forwarding on one port with the loop topology: testpmd sends back on the memif port
         // what it received there, so both directions of the copy client cross DPDK's PMD.
         // --no-flush-rx: a frame that arrives while forwarding starts is forwarded, not drained.
-        using TestpmdProcess testpmd = TestpmdProcess.Start($"role=server,id=0,socket={socket}", "io",
+        using Testpmd testpmd = MemifTestpmd.Start($"role=server,id=0,socket={socket}", "io",
             extra: "--port-topology=loop --no-flush-rx");
         // Buffers smaller than the frame: 1518-byte frames go out and come back as chains of 2 or 3.
         using MemifInterface client = MemifInterface.Create(CopyClient(socket) with { BufferSize = bufferSize });
