@@ -1,0 +1,321 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Flow.Backends.Memif;
+using Flow.Benchmarks.Infrastructure;
+using Flow.Benchmarks.Routing;
+using Flow.Stages.Ipv4;
+using Flow.Stages.Routing;
+
+namespace Flow.Benchmarks.Router;
+
+/// <summary>
+/// Scenario <c>router</c> (issue 16, "Performance"): Flow's IPv4 router against DPDK's
+/// <c>l3fwd-graph</c> on memif, against Linux's own forwarding on veth (<see cref="RouterVethBench"/>),
+/// and the FIB figures of scenario <c>fib</c> (<see cref="FibScenario"/>), in one run.
+/// <code>
+///  testpmd io @cpu1 [pcap0 → memif0] ══memif══ [port 0 / lan]                    [port 1 / wan] ══memif══ [memif1 ← pcap1]
+///                   [pcap0 ← memif0]                          forwarder @cpu0                              [memif1 → pcap1]
+///  forwarder: l3fwd_graph (copy), l3fwd_graph_zc (zero-copy=yes), flow_router (RouterGraph, memif clients, one buffer group)
+/// </code>
+/// Open loop: each testpmd pcap port replays its side's file (<see cref="RouterTraffic"/>: 64-byte
+/// frames from 198.18.&lt;side&gt;.0/24 to the other side's /24) without end into its memif port;
+/// what the forwarder routes out of the other port comes back on that memif port and is counted
+/// and dropped (the pcap port has no tx file). testpmd offers more than a forwarder takes, so the
+/// figure is the forwarder's routing rate: packets testpmd's memif ports received per second.
+/// Not testpmd's closed loop (<c>start tx_first</c>, as the switch scenario runs): a frame looping
+/// through a router loses one TTL per pass, and a router that follows RFC 1812 drops it after
+/// 63 passes (l3fwd-graph does not check the TTL and would loop it for ever); every frame here
+/// crosses the router once.
+/// l3fwd-graph's worker lcore is on cpu 0 as Flow's worker is; its main lcore (which the example
+/// requires and which busy-waits) shares cpu 1 with testpmd at SCHED_IDLE
+/// (<see cref="L3fwdGraphPeer"/>). l3fwd-graph opens one tx queue per lcore, so its memif clients
+/// have two client-to-server rings: testpmd gets <c>--rxq=2</c> for it (its pcap ports replay
+/// the same file on both queues) and <c>--rxq=1</c> for Flow, whose client has one; a server
+/// queue without a ring behind it must not be polled.
+/// Variants run interleaved (l3fwd_graph, l3fwd_graph_zc, flow_router, l3fwd_graph, …); figures
+/// are medians with min–max, plus each round's flow_router/reference ratio.
+/// Last line: <c>{"scenario":"router","l3fwd_graph_pps":…,"flow_router_pps":…,"kernel_fwd_pps":…,…}</c>.
+/// </summary>
+public static class RouterScenario
+{
+    private const int MeasuredCpu = 0;
+    private const int PeerCpu = 1;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int rounds = ScenarioArgs.Int(args, "--rounds", 3);
+        double seconds = ScenarioArgs.Double(args, "--seconds", 3.0);
+        var json = new Dictionary<string, object?> { ["scenario"] = "router" };
+        int failures = 0;
+        if (!args.Contains("--veth-only") && !args.Contains("--fib-only"))
+        {
+            failures += await RunMemifAsync(rounds, seconds, ScenarioArgs.String(args, "--only"), json);
+        }
+        if (!args.Contains("--memif-only") && !args.Contains("--fib-only"))
+        {
+            failures += await RouterVethBench.RunAsync(args, json);
+        }
+        if (!args.Contains("--memif-only") && !args.Contains("--veth-only"))
+        {
+            failures += await RunFibAsync(args, json);
+        }
+        Console.WriteLine(JsonSerializer.Serialize(json));
+        return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Scenario <c>fib</c> with the router's defaults (1 M routes, 3 rounds, 2 s of updates); its figures join the router's JSON.</summary>
+    private static async Task<int> RunFibAsync(string[] args, Dictionary<string, object?> json)
+    {
+        string[] fibArgs =
+        [
+            "--rounds", ScenarioArgs.String(args, "--fib-rounds") ?? "3",
+            "--routes", ScenarioArgs.String(args, "--fib-routes") ?? "1000000",
+            "--update-seconds", ScenarioArgs.String(args, "--fib-update-seconds") ?? "2",
+        ];
+        Dictionary<string, object?>? fib = await FibScenario.MeasureAsync(fibArgs);
+        if (fib is null)
+        {
+            Console.WriteLine("router (fib): FAILED (see above)");
+            return 1;
+        }
+        foreach ((string key, object? value) in fib.Where(f => f.Key != "scenario"))
+        {
+            json[key.StartsWith("dpdk_", StringComparison.Ordinal) || key.StartsWith("flow_", StringComparison.Ordinal) ? key : "fib_" + key] = value;
+        }
+        return 0;
+    }
+
+    private static async Task<int> RunMemifAsync(int rounds, double seconds, string? only, Dictionary<string, object?> json)
+    {
+        if (!File.Exists("/usr/bin/dpdk-testpmd"))
+        {
+            Console.Error.WriteLine("router: dpdk-testpmd is required (apt-get install dpdk)");
+            return 1;
+        }
+        string? l3fwd = L3fwdGraphPeer.Locate(out string why);
+        if (l3fwd is null)
+        {
+            Console.Error.WriteLine("router: DPDK l3fwd-graph is required: " + why);
+            return 1;
+        }
+        var window = TimeSpan.FromSeconds(seconds);
+        Console.WriteLine($"router (memif): {rounds} rounds, {seconds:F1} s window, 1 s warm-up, 64-byte frames, open loop: testpmd io (memif server, " +
+            $"pcap → memif on each side) on cpu {PeerCpu}, forwarder (memif client, 2 ports) worker on cpu {MeasuredCpu}");
+        Console.WriteLine($"  routes (l3fwd-graph's table, its 2 enabled ports): {RouterTraffic.Prefixes[0]} → port 0 (dst {RouterTraffic.GatewayMacs[0]}), " +
+            $"{RouterTraffic.Prefixes[1]} → port 1 (dst {RouterTraffic.GatewayMacs[1]})");
+        Console.WriteLine($"  l3fwd_graph: {l3fwd} (graph stats compiled out), worker lcore cpu {MeasuredCpu}, main lcore cpu {PeerCpu} SCHED_IDLE; " +
+            "l3fwd_graph_zc: the same with zero-copy=yes memif clients (DPDK's zero copy exists in the client role only)");
+        Console.WriteLine($"  flow_router: RouterGraph (the stages and wiring of pipelines/router.json), lan {RouterTraffic.RouterAddresses[0]}/24 + wan {RouterTraffic.RouterAddresses[1]}/24, " +
+            $"routes {RouterTraffic.Prefixes[0]} via {RouterTraffic.Gateways[0]}, {RouterTraffic.Prefixes[1]} via {RouterTraffic.Gateways[1]}; neighbours learned from the gateways' ARP requests");
+        string traffic = Directory.CreateTempSubdirectory("flow-router-").FullName;
+        try
+        {
+            (string, string) files = RouterTraffic.Write(traffic);
+            var content = new ContentTally();
+            var allocation = new Samples();
+            var variants = new (string Name, Func<Task<double>> Run)[]
+            {
+                ("l3fwd_graph", () => Task.FromResult(RunL3fwdGraph(l3fwd, window, files, zeroCopy: false))),
+                ("l3fwd_graph_zc", () => Task.FromResult(RunL3fwdGraph(l3fwd, window, files, zeroCopy: true))),
+                ("flow_router", () => RunFlowRouter(window, files, content, allocation)),
+            };
+            if (only is not null)
+            {
+                string[] chosen = only.Split(',');
+                variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
+            }
+            (string Flow, string Reference)[] pairs = [("flow_router", "l3fwd_graph"), ("flow_router", "l3fwd_graph_zc")];
+            var samples = variants.ToDictionary(v => v.Name, _ => new Samples());
+            var pairedRatios = pairs.ToDictionary(p => p, _ => new Samples());
+            var latency = new Samples();
+            int failures = 0;
+            for (int round = 1; round <= rounds; round++)
+            {
+                double ns = CrossCoreLatency.MeasureNanoseconds();
+                latency.Add(ns);
+                Console.WriteLine($"  round {round} cross-core latency {ns:F0} ns");
+                var thisRound = new Dictionary<string, double>();
+                foreach ((string name, Func<Task<double>> run) in variants)
+                {
+                    try
+                    {
+                        double pps = await run();
+                        samples[name].Add(pps);
+                        thisRound[name] = pps;
+                        Console.WriteLine($"  round {round} {name,-15} {pps / 1e6,8:F3} Mpps");
+                    }
+                    catch (InvalidOperationException exception)
+                    {
+                        failures++;
+                        Console.WriteLine($"  round {round} {name,-15} FAILED: {exception.Message}");
+                    }
+                }
+                foreach ((string flow, string reference) in pairs)
+                {
+                    if (thisRound.TryGetValue(reference, out double referencePps) && thisRound.TryGetValue(flow, out double flowPps))
+                    {
+                        pairedRatios[(flow, reference)].Add(flowPps / referencePps);
+                    }
+                }
+            }
+            Console.WriteLine($"{"variant",-15} {"Mpps median",12} {"min–max",18}");
+            foreach ((string name, _) in variants)
+            {
+                Samples s = samples[name];
+                Console.WriteLine($"{name,-15} {s.Median / 1e6,12:F3} {$"{s.Min / 1e6:F3}–{s.Max / 1e6:F3}",18}");
+                json[name + "_pps"] = Figure(s.Median);
+                json[name + "_pps_min"] = Figure(s.Min);
+                json[name + "_pps_max"] = Figure(s.Max);
+            }
+            foreach ((string flow, string reference) in pairs.Where(p => samples.ContainsKey(p.Flow) && samples.ContainsKey(p.Reference)))
+            {
+                Samples ratios = pairedRatios[(flow, reference)];
+                Console.WriteLine($"{flow}/{reference}: {ratios.Median:F2} median of the rounds' ratios (min–max {ratios.Min:F2}–{ratios.Max:F2}) (target ≥ 1.00)");
+                json[$"{flow}_vs_{reference}"] = Ratio(ratios.Median);
+                json[$"{flow}_vs_{reference}_min"] = Ratio(ratios.Min);
+                json[$"{flow}_vs_{reference}_max"] = Ratio(ratios.Max);
+            }
+            Console.WriteLine($"cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
+            Console.WriteLine($"content: {content.Checked} routed frames checked before Flow's tx, {content.Corrupt} corrupt, {content.Missing} missing " +
+                "(l3fwd_graph rows are counted, not checked: testpmd cannot look at bytes)");
+            json["flow_bytes_per_packet"] = double.IsNaN(allocation.Max) ? null : Math.Round(allocation.Max, 4);
+            json["checked"] = content.Checked;
+            json["corrupt"] = content.Corrupt;
+            json["missing"] = content.Missing;
+            json["cross_core_latency_ns"] = Figure(latency.Median);
+            json["memif_dpdk_zero_copy"] = "l3fwd_graph_zc: zero-copy=yes on l3fwd-graph's memif clients; testpmd is the server, which always copies";
+            json["rounds"] = rounds;
+            return failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
+        }
+        finally
+        {
+            Directory.Delete(traffic, recursive: true);
+        }
+    }
+
+    internal static object? Figure(double value) => double.IsNaN(value) ? null : Math.Round(value);
+
+    internal static object? Ratio(double value) => double.IsNaN(value) ? null : Math.Round(value, 3);
+
+    /// <summary>An abstract name, testpmd's and DPDK's default; Flow's clients ask for it with <c>Abstract = true</c>.</summary>
+    private static string Socket(int port) => $"/flow-bench/router-{Environment.ProcessId}-{Guid.NewGuid():N}-{port}";
+
+    /// <summary>
+    /// testpmd, io forwarding, ports pcap0 (side 0's file, on every rx queue), memif0 (server,
+    /// gateway 0's MAC), pcap1, memif1: pcap0 → memif0, memif0 → pcap0 (dropped), and the same
+    /// on side 1. <paramref name="rxQueues"/>: the forwarder's tx queues per port.
+    /// </summary>
+    private static TestpmdPeer StartTestpmd(string socket0, string socket1, (string A, string B) files, int rxQueues) =>
+        TestpmdPeer.Start(
+            [$"net_pcap0,rx_pcap={files.A},rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,id=0,socket={socket0},mac={RouterTraffic.GatewayMacs[0]}",
+             $"net_pcap1,rx_pcap={files.B},rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,id=0,socket={socket1},mac={RouterTraffic.GatewayMacs[1]}"],
+            $"--total-num-mbufs=65536 --forward-mode=io --rxq={rxQueues} --txq=1", PeerCpu);
+
+    private static readonly int[] s_memifPorts = [1, 3];
+
+    /// <summary>
+    /// Starts the replay, warms up, returns the rate testpmd's memif ports received over the
+    /// window (and the process's allocation over it), stops forwarding and returns the memif
+    /// ports' settled totals.
+    /// </summary>
+    private static (double Pps, long Packets, long Allocated, long TestpmdRx, long TestpmdTx) Loop(TestpmdPeer testpmd, TimeSpan window)
+    {
+        testpmd.Send("start");
+        Thread.Sleep(1000);
+        (long Rx, long Tx)[] before = testpmd.AllPortStats(4);
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        long t0 = Stopwatch.GetTimestamp();
+        Thread.Sleep(window);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        (long Rx, long Tx)[] after = testpmd.AllPortStats(4);
+        double elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        long packets = s_memifPorts.Sum(p => after[p].Rx - before[p].Rx);
+        testpmd.Send("stop");
+        (long Rx, long Tx)[] settled = s_memifPorts.Select(p => testpmd.SettledPortStats(p)).ToArray();
+        return (packets / elapsed, packets, allocated, settled.Sum(s => s.Rx), settled.Sum(s => s.Tx));
+    }
+
+    private static double RunL3fwdGraph(string binary, TimeSpan window, (string, string) files, bool zeroCopy)
+    {
+        string socket0 = Socket(0);
+        string socket1 = Socket(1);
+        string zc = zeroCopy ? ",zero-copy=yes" : "";
+        using TestpmdPeer testpmd = StartTestpmd(socket0, socket1, files, rxQueues: 2);
+        using var l3fwd = new L3fwdGraphPeer(binary,
+            [$"net_memif0,role=client,id=0,socket={socket0},mac={RouterTraffic.RouterMacs[0]}{zc}",
+             $"net_memif1,role=client,id=0,socket={socket1},mac={RouterTraffic.RouterMacs[1]}{zc}"], MeasuredCpu, PeerCpu);
+        if (!s_memifPorts.All(p => testpmd.WaitLinkUp(p)))
+        {
+            throw new InvalidOperationException("l3fwd-graph did not connect: " + l3fwd.Output);
+        }
+        if (!l3fwd.WaitForwarding())
+        {
+            throw new InvalidOperationException("l3fwd-graph did not start forwarding: " + l3fwd.Output);
+        }
+        (double pps, _, _, long rx, long tx) = Loop(testpmd, window);
+        // Open loop: testpmd offers more than a forwarder takes; l3fwd-graph drops what its tx
+        // refuses (and the ARP frame of each file). It must have routed.
+        Verify(rx > 0 && rx <= tx, $"l3fwd-graph: testpmd sent {tx}, received {rx}");
+        return pps;
+    }
+
+    private static async Task<double> RunFlowRouter(TimeSpan window, (string, string) files, ContentTally content, Samples allocation)
+    {
+        string socket0 = Socket(0);
+        string socket1 = Socket(1);
+        using TestpmdPeer testpmd = StartTestpmd(socket0, socket1, files, rxQueues: 1);
+        using MemifInterface lan = MemifInterface.Create(new MemifOptions { Socket = socket0, Abstract = true, Role = MemifRole.Client, InputPort = 0, Name = "lan", BufferGroup = "router" });
+        using MemifInterface wan = MemifInterface.Create(new MemifOptions { Socket = socket1, Abstract = true, Role = MemifRole.Client, InputPort = 1, Name = "wan", BufferGroup = "router" });
+        if (!lan.WaitConnected(TimeSpan.FromSeconds(20)) || !wan.WaitConnected(TimeSpan.FromSeconds(20)))
+        {
+            throw new InvalidOperationException($"Flow did not connect: {lan.LastDisconnectReason} {wan.LastDisconnectReason}");
+        }
+        IReadOnlyList<RouterInterfaceOptions> interfaces =
+        [
+            new() { Name = "lan", Id = 0, Mac = RouterTraffic.RouterMacs[0], Addresses = [RouterTraffic.RouterAddresses[0] + "/24"] },
+            new() { Name = "wan", Id = 1, Mac = RouterTraffic.RouterMacs[1], Addresses = [RouterTraffic.RouterAddresses[1] + "/24"] },
+        ];
+        IReadOnlyList<Ipv4StaticRouteOptions> routes =
+        [
+            new() { Prefix = RouterTraffic.Prefixes[0], Via = RouterTraffic.Gateways[0] },
+            new() { Prefix = RouterTraffic.Prefixes[1], Via = RouterTraffic.Gateways[1] },
+        ];
+        await using var router = new RouterGraph(interfaces, routes, (new MemifRx(lan, 0), new MemifTx(lan, 0)), (new MemifRx(wan, 0), new MemifTx(wan, 0)), MeasuredCpu);
+        router.Graph.Start();
+        if (!s_memifPorts.All(p => testpmd.WaitLinkUp(p)))
+        {
+            throw new InvalidOperationException("testpmd links did not come up");
+        }
+        (double pps, long packets, long allocated, long testpmdRx, long testpmdTx) = Loop(testpmd, window);
+        bool drained = TestpmdPeer.Wait(() => lan.GetRxStats(0).Packets + wan.GetRxStats(0).Packets == testpmdTx, 5);
+        await router.Graph.StopAsync();
+        GraphStats stats = router.Graph.GetStats();
+        long flowRx = lan.GetRxStats(0).Packets + wan.GetRxStats(0).Packets;
+        long flowTx = lan.GetTxStats(0).Packets + wan.GetTxStats(0).Packets;
+        long @checked = router.Checks.Sum(c => c.Checked);
+        long corrupt = router.Checks.Sum(c => c.Corrupt);
+        content.Add(@checked, corrupt, missing: Math.Max(0, testpmdTx - flowRx));
+        allocation.Add((double)allocated / Math.Max(1, packets));
+        long forwarded = stats.Stage("ipv4_forward").OutOn("forwarded");
+        Console.WriteLine($"    flow_router did: received {flowRx}, routed {forwarded}, sent {flowTx}; allocated {allocated} bytes in the window ({(double)allocated / Math.Max(1, packets):F4} per packet, whole process); " +
+            $"drops [{string.Join(" ", stats.Stages.SelectMany(s => s.Drops).Where(d => d.Packets > 0).Select(d => $"{d.Reason}={d.Packets}"))}]; checked {@checked}, corrupt {corrupt}");
+        Console.WriteLine($"    flow_router stages (sampled ns/packet, cycles at {CpuClock.GigaHertz:F2} GHz): " +
+            string.Join(", ", stats.Stages.Where(s => s.In + s.Emitted > 0 || s.Bursts is not null).Select(s => $"{s.Name} {s.NanosecondsPerPacket:F1} ({s.CyclesPerPacket:F0} c)")) +
+            $"; sum {stats.Stages.Where(s => double.IsFinite(s.NanosecondsPerPacket)).Sum(s => s.NanosecondsPerPacket):F1} ns ({stats.Stages.Where(s => double.IsFinite(s.CyclesPerPacket)).Sum(s => s.CyclesPerPacket):F0} c)");
+        Verify(drained && flowRx == testpmdTx, $"flow_router: testpmd sent {testpmdTx}, Flow received {flowRx}");
+        Verify(stats.IsBalanced, "flow_router: conservation does not hold: " + string.Join("; ", stats.Stages));
+        Verify(testpmdRx <= flowTx && flowTx <= flowRx, $"flow_router: Flow received {flowRx}, sent {flowTx}, testpmd received {testpmdRx}");
+        Verify(corrupt == 0 && @checked > 0, $"flow_router: {corrupt} of {@checked} checked frames corrupt");
+        // Every IPv4 frame is routed; only the ARP frame of each file (1 in 8 192) is not.
+        Verify(forwarded >= flowRx - flowRx / 4096, $"flow_router: routed {forwarded} of {flowRx} received");
+        return pps;
+    }
+
+    private static void Verify(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException(message);
+        }
+    }
+}
