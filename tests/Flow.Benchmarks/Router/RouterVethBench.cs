@@ -39,9 +39,13 @@ internal static class RouterVethBench
     {
         int rounds = ScenarioArgs.Int(args, "--veth-rounds", 3);
         double seconds = ScenarioArgs.Double(args, "--veth-seconds", 3.0);
-        if (Environment.UserName != "root" || !AfXdpPort.IsSupported)
+        string? missing = Environment.UserName != "root" ? "needs root (network namespaces, XDP)"
+            : !AfXdpPort.IsSupported ? "AF_XDP: " + AfXdpPort.NotSupportedReason
+            : new[] { "/bin/busybox", "/usr/sbin/ethtool", "/usr/bin/dpdk-testpmd" }.FirstOrDefault(t => !File.Exists(t)) is { } tool
+                ? $"{tool} is required (apt-get install -y busybox ethtool dpdk)" : null;
+        if (missing is not null)
         {
-            Console.Error.WriteLine("router (veth): needs root and AF_XDP: " + (AfXdpPort.IsSupported ? "not root" : AfXdpPort.NotSupportedReason));
+            Console.Error.WriteLine("router (veth): " + missing);
             return 1;
         }
         Console.WriteLine($"router (veth): {rounds} rounds, {seconds:F1} s window: testpmd txonly 64-byte frames (net_af_xdp on h1, cpu {HostCpu}) {H1} → {H2} " +
