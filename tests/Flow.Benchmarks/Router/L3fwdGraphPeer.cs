@@ -49,6 +49,12 @@ internal sealed class L3fwdGraphPeer : IDisposable
         return chrt.WaitForExit(10_000) && chrt.ExitCode == 0;
     }
 
+    /// <summary>The worker lcore's thread id (EAL names it <c>rte-worker-1</c>).</summary>
+    public int WorkerThreadId() =>
+        Directory.EnumerateDirectories($"/proc/{Pid}/task")
+            .Select(task => (Id: int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture), Name: File.ReadAllText(Path.Combine(task, "comm")).Trim()))
+            .First(t => t.Name.StartsWith("rte-worker", StringComparison.Ordinal)).Id;
+
     /// <summary>
     /// The binary: <c>FLOW_L3FWD_GRAPH</c> if set, else what <c>Router/build-l3fwd-graph.sh</c>
     /// builds or has cached. Null with a reason when neither works.

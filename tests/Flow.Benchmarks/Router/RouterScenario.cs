@@ -80,7 +80,8 @@ public static class RouterScenario
         }
         foreach ((string key, object? value) in fib.Where(f => f.Key != "scenario"))
         {
-            json[key.StartsWith("dpdk_", StringComparison.Ordinal) || key.StartsWith("flow_", StringComparison.Ordinal) ? key : "fib_" + key] = value;
+            bool headline = key.StartsWith("dpdk_fib_", StringComparison.Ordinal) || key.StartsWith("flow_fib_", StringComparison.Ordinal) || key.StartsWith("flow_route_updates", StringComparison.Ordinal);
+            json[headline ? key : "fib_" + key] = value;
         }
         return 0;
     }
@@ -158,14 +159,18 @@ public static class RouterScenario
                     }
                 }
             }
-            Console.WriteLine($"{"variant",-15} {"Mpps median",12} {"min–max",18}");
+            Console.WriteLine($"{"variant",-15} {"Mpps median",12} {"min–max",18} {"M pkts/CPU-s",13} {"min–max",16}");
             foreach ((string name, _) in variants)
             {
                 Samples s = samples[name];
-                Console.WriteLine($"{name,-15} {s.Median / 1e6,12:F3} {$"{s.Min / 1e6:F3}–{s.Max / 1e6:F3}",18}");
+                Samples c = PerCpuSecond[name];
+                Console.WriteLine($"{name,-15} {s.Median / 1e6,12:F3} {$"{s.Min / 1e6:F3}–{s.Max / 1e6:F3}",18} {c.Median / 1e6,13:F3} {$"{c.Min / 1e6:F3}–{c.Max / 1e6:F3}",16}");
                 json[name + "_pps"] = Figure(s.Median);
                 json[name + "_pps_min"] = Figure(s.Min);
                 json[name + "_pps_max"] = Figure(s.Max);
+                json[name + "_packets_per_cpu_s"] = Figure(c.Median);
+                json[name + "_packets_per_cpu_s_min"] = Figure(c.Min);
+                json[name + "_packets_per_cpu_s_max"] = Figure(c.Max);
             }
             foreach ((string flow, string reference) in pairs.Where(p => samples.ContainsKey(p.Flow) && samples.ContainsKey(p.Reference)))
             {
@@ -218,22 +223,35 @@ public static class RouterScenario
     /// window (and the process's allocation over it), stops forwarding and returns the memif
     /// ports' settled totals.
     /// </summary>
-    private static (double Pps, long Packets, long Allocated, long TestpmdRx, long TestpmdTx) Loop(TestpmdPeer testpmd, TimeSpan window)
+    private static (double Pps, long Packets, long Allocated, long TestpmdRx, long TestpmdTx) Loop(TestpmdPeer testpmd, TimeSpan window, string name, Func<long> workerCpuNanoseconds)
     {
         testpmd.Send("start");
         Thread.Sleep(1000);
         (long Rx, long Tx)[] before = testpmd.AllPortStats(4);
+        long cpuBefore = workerCpuNanoseconds();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         long t0 = Stopwatch.GetTimestamp();
         Thread.Sleep(window);
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        long cpu = workerCpuNanoseconds() - cpuBefore;
         (long Rx, long Tx)[] after = testpmd.AllPortStats(4);
         double elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         long packets = s_memifPorts.Sum(p => after[p].Rx - before[p].Rx);
+        long offered = s_memifPorts.Sum(p => after[p].Tx - before[p].Tx);
+        double perCpu = packets / (cpu / 1e9);
+        PerCpuSecond[name].Add(perCpu);
+        Console.WriteLine($"    testpmd's memif ports sent {offered / elapsed / 1e6:F3} Mpps into the forwarder's rings and received {packets / elapsed / 1e6:F3} Mpps; " +
+            $"the forwarder's worker ran {100 * cpu / 1e9 / elapsed:F0} % of the window: {perCpu / 1e6:F3} M packets per CPU-second ({CpuClock.GigaHertz * 1e9 / perCpu:F0} cycles per packet)");
         testpmd.Send("stop");
         (long Rx, long Tx)[] settled = s_memifPorts.Select(p => testpmd.SettledPortStats(p)).ToArray();
         return (packets / elapsed, packets, allocated, settled.Sum(s => s.Rx), settled.Sum(s => s.Tx));
     }
+
+    /// <summary>Each variant's packets per CPU-second of its worker thread, per round.</summary>
+    private static readonly Dictionary<string, Samples> PerCpuSecond = new()
+    {
+        ["l3fwd_graph"] = new(), ["l3fwd_graph_zc"] = new(), ["flow_router"] = new(),
+    };
 
     private static double RunL3fwdGraph(string binary, TimeSpan window, (string, string) files, bool zeroCopy)
     {
@@ -252,7 +270,8 @@ public static class RouterScenario
         {
             throw new InvalidOperationException("l3fwd-graph did not start forwarding: " + l3fwd.Output);
         }
-        (double pps, _, _, long rx, long tx) = Loop(testpmd, window);
+        int worker = l3fwd.WorkerThreadId();
+        (double pps, _, _, long rx, long tx) = Loop(testpmd, window, zeroCopy ? "l3fwd_graph_zc" : "l3fwd_graph", () => ThreadCpuTime.NanosecondsOfAnyThread(worker));
         // Open loop: testpmd offers more than a forwarder takes; l3fwd-graph drops what its tx
         // refuses (and the ARP frame of each file). It must have routed.
         Verify(rx > 0 && rx <= tx, $"l3fwd-graph: testpmd sent {tx}, received {rx}");
@@ -286,7 +305,8 @@ public static class RouterScenario
         {
             throw new InvalidOperationException("testpmd links did not come up");
         }
-        (double pps, long packets, long allocated, long testpmdRx, long testpmdTx) = Loop(testpmd, window);
+        int worker = router.Graph.GetStats().Workers[0].OsThreadId;
+        (double pps, long packets, long allocated, long testpmdRx, long testpmdTx) = Loop(testpmd, window, "flow_router", () => ThreadCpuTime.Nanoseconds(worker));
         bool drained = TestpmdPeer.Wait(() => lan.GetRxStats(0).Packets + wan.GetRxStats(0).Packets == testpmdTx, 5);
         await router.Graph.StopAsync();
         GraphStats stats = router.Graph.GetStats();
