@@ -24,8 +24,10 @@ internal sealed class RouterFrameCheck : Stage<RouterFrameCheck.Output, NoDrop>
     private long _checked;
     private long _corrupt;
 
-    public RouterFrameCheck(int side)
+    public RouterFrameCheck(RouterFrameCheckOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        int side = options.Side;
         _side = side;
         _gateway = TestFrames.Mac(RouterTraffic.GatewayMacs[side]);
         _router = TestFrames.Mac(RouterTraffic.RouterMacs[side]);

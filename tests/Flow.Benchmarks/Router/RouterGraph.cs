@@ -21,7 +21,7 @@ namespace Flow.Benchmarks.Router;
 /// Without checks (<c>checks: false</c>) arp_resolve feeds the tx stages directly. One worker, busy polling, pinned to <c>cpu</c>. The route table has the FIB's default sizes
 /// (as the shipped file's). Disposing stops the graph and frees the tables.
 /// </summary>
-internal sealed class RouterGraph : IAsyncDisposable
+internal sealed class RouterGraph : IRouterUnderTest
 {
     private readonly Ipv4RouteTable _routes;
     private readonly NeighbourTable _neighbours;
@@ -32,7 +32,7 @@ internal sealed class RouterGraph : IAsyncDisposable
         _routes = new Ipv4RouteTable();
         _neighbours = new NeighbourTable(_routes);
         IFlowClock clock = MonotonicClock.Instance;
-        Checks = checks ? [new RouterFrameCheck(0), new RouterFrameCheck(1)] : [];
+        Checks = checks ? [new RouterFrameCheck(new RouterFrameCheckOptions { Side = 0 }), new RouterFrameCheck(new RouterFrameCheckOptions { Side = 1 })] : [];
         GraphBuilder builder = new GraphBuilder().Worker(0, cpu, IdlePolicy.BusyPoll)
             .Add("lan_rx", lan.Rx).Add("wan_rx", wan.Rx)
             .Add("classify", new EtherClassifier(new EtherClassifierOptions { Interfaces = interfaces }))

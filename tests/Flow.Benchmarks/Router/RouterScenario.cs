@@ -49,11 +49,11 @@ public static class RouterScenario
         int failures = 0;
         if (!args.Contains("--veth-only") && !args.Contains("--fib-only"))
         {
-            failures += await RunMemifAsync(rounds, seconds, ScenarioArgs.String(args, "--only"), json);
+            failures += await RunMemifAsync(rounds, seconds, ScenarioArgs.String(args, "--only"), RouterFileOrCode(args), json);
         }
         if (!args.Contains("--memif-only") && !args.Contains("--fib-only"))
         {
-            failures += await RouterVethBench.RunAsync(args, json);
+            failures += await RouterVethBench.RunAsync(args, RouterFileOrCode(args), json);
         }
         if (!args.Contains("--memif-only") && !args.Contains("--veth-only"))
         {
@@ -86,7 +86,10 @@ public static class RouterScenario
         return 0;
     }
 
-    private static async Task<int> RunMemifAsync(int rounds, double seconds, string? only, Dictionary<string, object?> json)
+    /// <summary>pipelines/router.json when found and not <c>--code-graph</c>; null for the graph built in code (<see cref="RouterGraph"/>).</summary>
+    private static string? RouterFileOrCode(string[] args) => args.Contains("--code-graph") ? null : RouterFile.Locate();
+
+    private static async Task<int> RunMemifAsync(int rounds, double seconds, string? only, string? routerFile, Dictionary<string, object?> json)
     {
         if (!File.Exists("/usr/bin/dpdk-testpmd"))
         {
@@ -106,7 +109,10 @@ public static class RouterScenario
             $"{RouterTraffic.Prefixes[1]} → port 1 (dst {RouterTraffic.GatewayMacs[1]})");
         Console.WriteLine($"  l3fwd_graph: {l3fwd} (graph stats compiled out), worker lcore cpu {MeasuredCpu}, main lcore cpu {PeerCpu} SCHED_IDLE; " +
             "l3fwd_graph_zc: the same with zero-copy=yes memif clients (DPDK's zero copy exists in the client role only)");
-        Console.WriteLine($"  flow_router: RouterGraph (the stages and wiring of pipelines/router.json), lan {RouterTraffic.RouterAddresses[0]}/24 + wan {RouterTraffic.RouterAddresses[1]}/24, " +
+        Console.WriteLine("  flow_router: " + (routerFile is null
+            ? "RouterGraph, built in code (the stages and wiring of pipelines/router.json; --code-graph or no router.json found)"
+            : $"{routerFile} through the graph-file loader (memif clients of one socket file, ids 1 and 2), worker pinned, check stages before its tx") +
+            $", lan {RouterTraffic.RouterAddresses[0]}/24 + wan {RouterTraffic.RouterAddresses[1]}/24, " +
             $"routes {RouterTraffic.Prefixes[0]} via {RouterTraffic.Gateways[0]}, {RouterTraffic.Prefixes[1]} via {RouterTraffic.Gateways[1]}; neighbours learned from the gateways' ARP requests");
         string traffic = Directory.CreateTempSubdirectory("flow-router-").FullName;
         try
@@ -118,7 +124,7 @@ public static class RouterScenario
             {
                 ("l3fwd_graph", () => Task.FromResult(RunL3fwdGraph(l3fwd, window, files, zeroCopy: false))),
                 ("l3fwd_graph_zc", () => Task.FromResult(RunL3fwdGraph(l3fwd, window, files, zeroCopy: true))),
-                ("flow_router", () => RunFlowRouter(window, files, content, allocation)),
+                ("flow_router", () => RunFlowRouter(window, files, routerFile, content, allocation)),
             };
             if (only is not null)
             {
@@ -189,6 +195,7 @@ public static class RouterScenario
             json["missing"] = content.Missing;
             json["cross_core_latency_ns"] = Figure(latency.Median);
             json["memif_dpdk_zero_copy"] = "l3fwd_graph_zc: zero-copy=yes on l3fwd-graph's memif clients; testpmd is the server, which always copies";
+            json["flow_router_graph"] = routerFile is null ? "RouterGraph (code)" : "pipelines/router.json";
             json["rounds"] = rounds;
             return failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
         }
@@ -207,16 +214,44 @@ public static class RouterScenario
 
     /// <summary>
     /// testpmd, io forwarding, ports pcap0 (side 0's file, on every rx queue), memif0 (server,
-    /// gateway 0's MAC), pcap1, memif1: pcap0 → memif0, memif0 → pcap0 (dropped), and the same
+    /// gateway 0's MAC, socket and id from <paramref name="memif0"/>), pcap1, memif1: pcap0 → memif0, memif0 → pcap0 (dropped), and the same
     /// on side 1. <paramref name="rxQueues"/>: the forwarder's tx queues per port.
     /// </summary>
-    private static TestpmdPeer StartTestpmd(string socket0, string socket1, (string A, string B) files, int rxQueues) =>
+    private static TestpmdPeer StartTestpmd(string memif0, string memif1, (string A, string B) files, int rxQueues) =>
         TestpmdPeer.Start(
-            [$"net_pcap0,rx_pcap={files.A},rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,id=0,socket={socket0},mac={RouterTraffic.GatewayMacs[0]}",
-             $"net_pcap1,rx_pcap={files.B},rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,id=0,socket={socket1},mac={RouterTraffic.GatewayMacs[1]}"],
+            [$"net_pcap0,rx_pcap={files.A},rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,{memif0},mac={RouterTraffic.GatewayMacs[0]}",
+             $"net_pcap1,rx_pcap={files.B},rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,{memif1},mac={RouterTraffic.GatewayMacs[1]}"],
             $"--total-num-mbufs=65536 --forward-mode=io --rxq={rxQueues} --txq=1", PeerCpu);
 
     private static readonly int[] s_memifPorts = [1, 3];
+
+    /// <summary>l3fwd-graph's two routes in router.json's terms: <c>[{"prefix": "198.18.0.0/24", "via": "10.0.0.2"}, …]</c>.</summary>
+    private static string RoutesJson() =>
+        "[" + string.Join(", ", RouterTraffic.Prefixes.Select((p, i) => $"{{\"prefix\": \"{p}\", \"via\": \"{RouterTraffic.Gateways[i]}\"}}")) + "]";
+
+    /// <summary>
+    /// router.json's parameters for a run, as <c>--set</c> would give them: every port's backend,
+    /// each port's MAC and address, the routes, busy polling, and <paramref name="extra"/>.
+    /// </summary>
+    internal static Dictionary<string, string> FileParameters(string backend, IReadOnlyList<string> macs, IReadOnlyList<string> addresses, string routes,
+        params (string Name, string Value)[] extra)
+    {
+        var parameters = new Dictionary<string, string>
+        {
+            ["backend"] = backend,
+            ["lan.mac"] = macs[0],
+            ["wan.mac"] = macs[1],
+            ["lan.address"] = addresses[0],
+            ["wan.address"] = addresses[1],
+            ["routes"] = routes,
+            ["idle"] = "busy_poll",
+        };
+        foreach ((string name, string value) in extra)
+        {
+            parameters[name] = value;
+        }
+        return parameters;
+    }
 
     /// <summary>
     /// Starts the replay, warms up, returns the rate testpmd's memif ports received over the
@@ -258,7 +293,7 @@ public static class RouterScenario
         string socket0 = Socket(0);
         string socket1 = Socket(1);
         string zc = zeroCopy ? ",zero-copy=yes" : "";
-        using TestpmdPeer testpmd = StartTestpmd(socket0, socket1, files, rxQueues: 2);
+        using TestpmdPeer testpmd = StartTestpmd($"socket={socket0},id=0", $"socket={socket1},id=0", files, rxQueues: 2);
         using var l3fwd = new L3fwdGraphPeer(binary,
             [$"net_memif0,role=client,id=0,socket={socket0},mac={RouterTraffic.RouterMacs[0]}{zc}",
              $"net_memif1,role=client,id=0,socket={socket1},mac={RouterTraffic.RouterMacs[1]}{zc}"], MeasuredCpu, PeerCpu);
@@ -278,28 +313,60 @@ public static class RouterScenario
         return pps;
     }
 
-    private static async Task<double> RunFlowRouter(TimeSpan window, (string, string) files, ContentTally content, Samples allocation)
+    private static async Task<double> RunFlowRouter(TimeSpan window, (string A, string B) files, string? routerFile, ContentTally content, Samples allocation)
     {
-        string socket0 = Socket(0);
-        string socket1 = Socket(1);
-        using TestpmdPeer testpmd = StartTestpmd(socket0, socket1, files, rxQueues: 1);
-        using MemifInterface lan = MemifInterface.Create(new MemifOptions { Socket = socket0, Abstract = true, Role = MemifRole.Client, InputPort = 0, Name = "lan", BufferGroup = "router" });
-        using MemifInterface wan = MemifInterface.Create(new MemifOptions { Socket = socket1, Abstract = true, Role = MemifRole.Client, InputPort = 1, Name = "wan", BufferGroup = "router" });
-        if (!lan.WaitConnected(TimeSpan.FromSeconds(20)) || !wan.WaitConnected(TimeSpan.FromSeconds(20)))
+        TestpmdPeer testpmd;
+        IRouterUnderTest router;
+        var disposables = new List<IDisposable>();
+        if (routerFile is not null)
         {
-            throw new InvalidOperationException($"Flow did not connect: {lan.LastDisconnectReason} {wan.LastDisconnectReason}");
+            // The shipped file's memif ports: clients of one socket file, interface ids 1 (lan) and 2 (wan).
+            string socket = Path.Combine(Path.GetDirectoryName(files.A)!, $"router-{Guid.NewGuid():N}.sock");
+            testpmd = StartTestpmd($"socket={socket},socket-abstract=no,id=1", $"socket={socket},socket-abstract=no,id=2", files, rxQueues: 1);
+            disposables.Add(testpmd);
+            router = RouterFile.Load(routerFile, FileParameters("memif", RouterTraffic.RouterMacs, [RouterTraffic.RouterAddresses[0] + "/24", RouterTraffic.RouterAddresses[1] + "/24"], RoutesJson(), ("memif_socket", socket)), MeasuredCpu, checks: true);
         }
-        IReadOnlyList<RouterInterfaceOptions> interfaces =
-        [
-            new() { Name = "lan", Id = 0, Mac = RouterTraffic.RouterMacs[0], Addresses = [RouterTraffic.RouterAddresses[0] + "/24"] },
-            new() { Name = "wan", Id = 1, Mac = RouterTraffic.RouterMacs[1], Addresses = [RouterTraffic.RouterAddresses[1] + "/24"] },
-        ];
-        IReadOnlyList<Ipv4StaticRouteOptions> routes =
-        [
-            new() { Prefix = RouterTraffic.Prefixes[0], Via = RouterTraffic.Gateways[0] },
-            new() { Prefix = RouterTraffic.Prefixes[1], Via = RouterTraffic.Gateways[1] },
-        ];
-        await using var router = new RouterGraph(interfaces, routes, (new MemifRx(lan, 0), new MemifTx(lan, 0)), (new MemifRx(wan, 0), new MemifTx(wan, 0)), MeasuredCpu);
+        else
+        {
+            string socket0 = Socket(0);
+            string socket1 = Socket(1);
+            testpmd = StartTestpmd($"socket={socket0},id=0", $"socket={socket1},id=0", files, rxQueues: 1);
+            disposables.Add(testpmd);
+            MemifInterface lan = MemifInterface.Create(new MemifOptions { Socket = socket0, Abstract = true, Role = MemifRole.Client, InputPort = 0, Name = "lan", BufferGroup = "router" });
+            disposables.Add(lan);
+            MemifInterface wan = MemifInterface.Create(new MemifOptions { Socket = socket1, Abstract = true, Role = MemifRole.Client, InputPort = 1, Name = "wan", BufferGroup = "router" });
+            disposables.Add(wan);
+            if (!lan.WaitConnected(TimeSpan.FromSeconds(20)) || !wan.WaitConnected(TimeSpan.FromSeconds(20)))
+            {
+                disposables.ForEach(d => d.Dispose());
+                throw new InvalidOperationException($"Flow did not connect: {lan.LastDisconnectReason} {wan.LastDisconnectReason}");
+            }
+            IReadOnlyList<RouterInterfaceOptions> interfaces =
+            [
+                new() { Name = "lan", Id = 0, Mac = RouterTraffic.RouterMacs[0], Addresses = [RouterTraffic.RouterAddresses[0] + "/24"] },
+                new() { Name = "wan", Id = 1, Mac = RouterTraffic.RouterMacs[1], Addresses = [RouterTraffic.RouterAddresses[1] + "/24"] },
+            ];
+            IReadOnlyList<Ipv4StaticRouteOptions> routes =
+            [
+                new() { Prefix = RouterTraffic.Prefixes[0], Via = RouterTraffic.Gateways[0] },
+                new() { Prefix = RouterTraffic.Prefixes[1], Via = RouterTraffic.Gateways[1] },
+            ];
+            router = new RouterGraph(interfaces, routes, (new MemifRx(lan, 0), new MemifTx(lan, 0)), (new MemifRx(wan, 0), new MemifTx(wan, 0)), MeasuredCpu);
+        }
+        try
+        {
+            return await MeasureFlowRouter(testpmd, router, window, content, allocation);
+        }
+        finally
+        {
+            await router.DisposeAsync();
+            disposables.Reverse();
+            disposables.ForEach(d => d.Dispose());
+        }
+    }
+
+    private static async Task<double> MeasureFlowRouter(TestpmdPeer testpmd, IRouterUnderTest router, TimeSpan window, ContentTally content, Samples allocation)
+    {
         router.Graph.Start();
         if (!s_memifPorts.All(p => testpmd.WaitLinkUp(p)))
         {
@@ -307,11 +374,11 @@ public static class RouterScenario
         }
         int worker = router.Graph.GetStats().Workers[0].OsThreadId;
         (double pps, long packets, long allocated, long testpmdRx, long testpmdTx) = Loop(testpmd, window, "flow_router", () => ThreadCpuTime.Nanoseconds(worker));
-        bool drained = TestpmdPeer.Wait(() => lan.GetRxStats(0).Packets + wan.GetRxStats(0).Packets == testpmdTx, 5);
+        bool drained = TestpmdPeer.Wait(() => router.Received == testpmdTx, 5);
         await router.Graph.StopAsync();
         GraphStats stats = router.Graph.GetStats();
-        long flowRx = lan.GetRxStats(0).Packets + wan.GetRxStats(0).Packets;
-        long flowTx = lan.GetTxStats(0).Packets + wan.GetTxStats(0).Packets;
+        long flowRx = router.Received;
+        long flowTx = router.Sent;
         long @checked = router.Checks.Sum(c => c.Checked);
         long corrupt = router.Checks.Sum(c => c.Corrupt);
         content.Add(@checked, corrupt, missing: Math.Max(0, testpmdTx - flowRx));

@@ -11,7 +11,8 @@ namespace Flow.Benchmarks.Router;
 /// <summary>
 /// The veth half of scenario <c>router</c>: two Linux hosts on veth (<see cref="VethHosts"/>,
 /// h1 198.18.0.1/24, h2 198.18.1.1/24, each with a default route via the router), routed in
-/// turn by Flow's router on AF_XDP and by Linux's own IPv4 forwarding:
+/// turn by Flow's router on AF_XDP (pipelines/router.json with <c>backend=af_xdp</c>, or the
+/// graph built in code with <c>--code-graph</c>) and by Linux's own IPv4 forwarding:
 /// <code>
 ///  ns h1: eth0 198.18.0.1 ═veth═ PortA ┐  flow_router_afxdp: RouterGraph on af_xdp_rx/tx (native XDP, busy poll, cpu 0),
 ///                                      ├      lan 198.18.0.254/24, wan 198.18.1.254/24, the ports' own MACs
@@ -35,7 +36,7 @@ internal static class RouterVethBench
     private const string H2 = "198.18.1.1";
     private static readonly string[] s_routerAddresses = ["198.18.0.254", "198.18.1.254"];
 
-    public static async Task<int> RunAsync(string[] args, Dictionary<string, object?> json)
+    public static async Task<int> RunAsync(string[] args, string? routerFile, Dictionary<string, object?> json)
     {
         int rounds = ScenarioArgs.Int(args, "--veth-rounds", 3);
         double seconds = ScenarioArgs.Double(args, "--veth-seconds", 3.0);
@@ -66,7 +67,7 @@ internal static class RouterVethBench
                 try
                 {
                     (double pps, long tx, long rx) = name == "flow_router_afxdp"
-                        ? await FlowAfXdp(hosts, routerMac, seconds)
+                        ? await FlowAfXdp(hosts, routerMac, routerFile, seconds)
                         : Kernel(hosts, routerMac, seconds);
                     samples[name].Add(pps);
                     sent[name] += tx;
@@ -104,20 +105,26 @@ internal static class RouterVethBench
         return failures;
     }
 
-    private static async Task<(double Pps, long Sent, long Received)> FlowAfXdp(VethHosts hosts, string routerMac, double seconds)
+    private static async Task<(double Pps, long Sent, long Received)> FlowAfXdp(VethHosts hosts, string routerMac, string? routerFile, double seconds)
     {
+        string wanMac = VethHosts.MacOfLink(hosts.PortB);
         IReadOnlyList<RouterInterfaceOptions> interfaces =
         [
             new() { Name = "lan", Id = 0, Mac = routerMac, Addresses = [s_routerAddresses[0] + "/24"] },
-            new() { Name = "wan", Id = 1, Mac = VethHosts.MacOfLink(hosts.PortB), Addresses = [s_routerAddresses[1] + "/24"] },
+            new() { Name = "wan", Id = 1, Mac = wanMac, Addresses = [s_routerAddresses[1] + "/24"] },
         ];
         var a = new AfXdpOptions { Interface = hosts.PortA, AttachMode = AfXdpAttachMode.Native, BindMode = AfXdpBindMode.Auto, BusyPollBudget = 64 };
         var b = a with { Interface = hosts.PortB };
         (double, long, long) result;
         GraphStats stats;
         {
-            await using var router = new RouterGraph(interfaces, [],
-                (new AfXdpRx(a with { InputPort = 0 }), new AfXdpTx(a)), (new AfXdpRx(b with { InputPort = 1 }), new AfXdpTx(b)), RouterCpu, checks: false);
+            // The same AF_XDP settings for the file: native XDP, bind mode chosen by the kernel, busy polling (budget 64).
+            const string AfXdp = "{\"attach_mode\": \"native\", \"bind_mode\": \"auto\", \"busy_poll_budget\": 64}";
+            await using IRouterUnderTest router = routerFile is null
+                ? new RouterGraph(interfaces, [],
+                    (new AfXdpRx(a with { InputPort = 0 }), new AfXdpTx(a)), (new AfXdpRx(b with { InputPort = 1 }), new AfXdpTx(b)), RouterCpu, checks: false)
+                : RouterFile.Load(routerFile, RouterScenario.FileParameters("af_xdp", [routerMac, wanMac], [s_routerAddresses[0] + "/24", s_routerAddresses[1] + "/24"], "[]",
+                    ("lan.interface", hosts.PortA), ("wan.interface", hosts.PortB), ("lan.af_xdp", AfXdp), ("wan.af_xdp", AfXdp)), RouterCpu, checks: false);
             router.Graph.Start();
             try
             {
