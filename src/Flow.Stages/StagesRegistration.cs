@@ -31,7 +31,7 @@ public static class StagesRegistration
 
     /// <summary>
     /// Adds the router's L2/L3 stages: <c>eth_classify</c>, <c>ipv4_input</c>, <c>ipv4_local</c>, <c>ipv4_forward</c>,
-    /// <c>icmp_echo</c>, <c>icmp_error</c> and <c>ipv4_output</c> (which reads next hops from the
+    /// <c>icmp_echo</c>, <c>icmp_error</c>, <c>ping</c> and <c>ipv4_output</c> (which read next hops from the
     /// <see cref="Ipv4RouteTable"/> that <see cref="AddFlowRouting"/> registers).
     /// </summary>
     public static IServiceCollection AddFlowRouterStages(this IServiceCollection services)
@@ -43,6 +43,7 @@ public static class StagesRegistration
         services.AddFlowStage<IcmpEchoResponder, IcmpEchoResponderOptions>();
         services.AddFlowStage<IcmpErrorSender, IcmpErrorSenderOptions>();
         services.AddFlowStage<Ipv4Output, Ipv4OutputOptions>();
+        services.AddFlowStage<IcmpPinger, IcmpPingerOptions>();
         services.AddFlowArp();
         return services;
     }

@@ -35,7 +35,7 @@ public sealed partial class GraphBuilder
         foreach ((OutputPort output, PortLink link) in wiring.Links)
         {
             StageNode source = output.Node;
-            if (source.Worker == link.Target.Worker)
+            if (!link.IsRing(source))
             {
                 source.Ports[output.Port] = new LocalLink(link.Target);
             }

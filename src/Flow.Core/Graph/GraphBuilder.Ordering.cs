@@ -2,7 +2,7 @@ namespace Flow;
 
 public sealed partial class GraphBuilder
 {
-    /// <summary>Run order per worker: topological over same-worker edges; a cycle there would recurse forever.</summary>
+    /// <summary>Run order per worker: topological over same-worker edges but feedback ones; a cycle there would recurse forever.</summary>
     private static Dictionary<int, List<StageNode>> OrderPerWorker(Dictionary<string, StageNode> nodes, SortedDictionary<int, WorkerConfig> workers,
         Dictionary<OutputPort, PortLink> links, List<GraphError> errors)
     {
@@ -17,7 +17,7 @@ public sealed partial class GraphBuilder
             if (sorted is null)
             {
                 errors.Add(new GraphError(GraphErrorKind.Cycle,
-                    $"worker {group.Key}: stages {string.Join(" -> ", cycle!)} form a cycle; within one worker a graph must be acyclic (put one of them on another worker to close a loop through a ring)",
+                    $"worker {group.Key}: stages {string.Join(" -> ", cycle!)} form a cycle; within one worker a graph must be acyclic (close the loop with a feedback edge, which hands packets over on the next pass, or put one of them on another worker)",
                     Stage: cycle![0], Worker: group.Key));
                 continue;
             }
@@ -35,7 +35,7 @@ public sealed partial class GraphBuilder
         }
         foreach ((OutputPort output, PortLink link) in links)
         {
-            if (output.Node.Worker == link.Target.Worker && successors.TryGetValue(output.Node, out List<StageNode>? next))
+            if (!link.IsRing(output.Node) && successors.TryGetValue(output.Node, out List<StageNode>? next))
             {
                 next.Add(link.Target);
             }

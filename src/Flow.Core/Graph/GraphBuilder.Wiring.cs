@@ -6,7 +6,7 @@ public sealed partial class GraphBuilder
     private Wiring WireEdges(Dictionary<string, StageNode> nodes, List<GraphError> errors)
     {
         var wiring = new Wiring([], [], []);
-        foreach ((EdgeDeclaration declared, int ringCapacity, bool backPressure) in _edges)
+        foreach ((EdgeDeclaration declared, int ringCapacity, bool backPressure, bool feedback) in _edges)
         {
             string edge = $"edge {declared.From} -> {declared.To}";
             EndpointRef from = EndpointRef.Parse(declared.From);
@@ -41,16 +41,16 @@ public sealed partial class GraphBuilder
                     Stage: from.Stage, Port: port.Name, Edge: declared));
                 continue;
             }
-            bool crossesWorkers = source.Worker != target.Worker;
-            if (crossesWorkers && (ringCapacity < 2 || !System.Numerics.BitOperations.IsPow2(ringCapacity)))
+            bool throughRing = feedback || source.Worker != target.Worker;
+            if (throughRing && (ringCapacity < 2 || !System.Numerics.BitOperations.IsPow2(ringCapacity)))
             {
                 errors.Add(new GraphError(GraphErrorKind.InvalidRingCapacity,
                     $"{edge}: ring capacity {ringCapacity} must be a power of two, at least 2", Edge: declared));
                 continue;
             }
-            wiring.Links.Add(output, new PortLink(target, ringCapacity, backPressure, declared));
+            wiring.Links.Add(output, new PortLink(target, ringCapacity, backPressure, feedback, declared));
             wiring.Inputs.Add(target);
-            wiring.Edges.Add(new EdgeInfo(from.Stage, port.Name, to, crossesWorkers ? ringCapacity : 0, crossesWorkers && backPressure));
+            wiring.Edges.Add(new EdgeInfo(from.Stage, port.Name, to, throughRing ? ringCapacity : 0, throughRing && backPressure, feedback));
         }
         return wiring;
     }

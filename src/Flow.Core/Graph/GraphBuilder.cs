@@ -73,7 +73,20 @@ public sealed partial class GraphBuilder
     /// </summary>
     public GraphBuilder Connect(string from, string to, int ringCapacity = DefaultRingCapacity, bool backPressure = false)
     {
-        _edges.Add(new EdgeRequest(new EdgeDeclaration(_edges.Count, from, to), ringCapacity, backPressure));
+        _edges.Add(new EdgeRequest(new EdgeDeclaration(_edges.Count, from, to), ringCapacity, backPressure, Feedback: false));
+        return this;
+    }
+
+    /// <summary>
+    /// Connects like <see cref="Connect"/>, through an SPSC ring of <paramref name="ringCapacity"/>
+    /// slots even when both stages are on one worker: the packets reach <paramref name="to"/> on
+    /// the worker's next pass, so the edge may close a loop there (a router's ICMP errors go back to
+    /// its route lookup). The run order ignores it; a full ring drops and counts (<c>ring_full</c>),
+    /// never back-pressure: a worker waiting for itself would never drain the ring.
+    /// </summary>
+    public GraphBuilder Feedback(string from, string to, int ringCapacity = DefaultRingCapacity)
+    {
+        _edges.Add(new EdgeRequest(new EdgeDeclaration(_edges.Count, from, to), ringCapacity, BackPressure: false, Feedback: true));
         return this;
     }
 
@@ -227,7 +240,7 @@ public sealed partial class GraphBuilder
 
     private readonly record struct StagePlacement(string Name, Stage Stage, int Worker);
 
-    private readonly record struct EdgeRequest(EdgeDeclaration Declaration, int RingCapacity, bool BackPressure);
+    private readonly record struct EdgeRequest(EdgeDeclaration Declaration, int RingCapacity, bool BackPressure, bool Feedback);
 
     private readonly record struct WorkerConfig(int? Cpu, IdlePolicy Idle);
 
@@ -238,7 +251,11 @@ public sealed partial class GraphBuilder
     /// Where an output leads; <see cref="RingCapacity"/> and <see cref="BackPressure"/> matter only
     /// across workers; <see cref="Declaration"/> is the edge that made it, for errors found later.
     /// </summary>
-    private readonly record struct PortLink(StageNode Target, int RingCapacity, bool BackPressure, EdgeDeclaration Declaration);
+    private readonly record struct PortLink(StageNode Target, int RingCapacity, bool BackPressure, bool Feedback, EdgeDeclaration Declaration)
+    {
+        /// <summary>Through a ring: the edge crosses workers or is a feedback edge.</summary>
+        public bool IsRing(StageNode source) => Feedback || source.Worker != Target.Worker;
+    }
 
     /// <summary>The accepted edges: each output's link, the stages something leads into, and the edges as the built graph lists them.</summary>
     private sealed record Wiring(Dictionary<OutputPort, PortLink> Links, HashSet<StageNode> Inputs, List<EdgeInfo> Edges);

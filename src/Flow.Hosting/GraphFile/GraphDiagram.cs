@@ -39,7 +39,7 @@ public static class GraphDiagram
         {
             text.Append("  ").Append(Quote(edge.From)).Append(" -> ").Append(Quote(edge.To));
             text.Append(edge.RingCapacity > 0
-                ? $" [label={Quote($"{edge.Port} (ring {edge.RingCapacity.ToString(CultureInfo.InvariantCulture)})")}, style=dashed];\n"
+                ? $" [label={Quote($"{edge.Port} ({(edge.Feedback ? "feedback " : "")}ring {edge.RingCapacity.ToString(CultureInfo.InvariantCulture)})")}, style=dashed];\n"
                 : $" [label={Quote(edge.Port)}];\n");
         }
         text.Append("}\n");
@@ -69,7 +69,7 @@ public static class GraphDiagram
         foreach (EdgeInfo edge in graph.Edges)
         {
             text.Append("  ").Append(ids[edge.From]);
-            text.Append(edge.RingCapacity > 0 ? $" -.->|\"{edge.Port} (ring {edge.RingCapacity})\"| " : $" -->|{edge.Port}| ");
+            text.Append(edge.RingCapacity > 0 ? $" -.->|\"{edge.Port} ({(edge.Feedback ? "feedback " : "")}ring {edge.RingCapacity})\"| " : $" -->|{edge.Port}| ");
             text.Append(ids[edge.To]).Append('\n');
         }
         return text.ToString();

@@ -25,7 +25,14 @@ public sealed partial class GraphFileLoader
         var connected = new List<EdgeEntry>();
         foreach (EdgeEntry edge in edges.Where(e => e.Ok && made.ContainsKey(e.Source.Stage) && made.ContainsKey(e.To)))
         {
-            builder.Connect(edge.From, edge.To, edge.RingCapacity);
+            if (edge.Feedback)
+            {
+                builder.Feedback(edge.From, edge.To, edge.RingCapacity);
+            }
+            else
+            {
+                builder.Connect(edge.From, edge.To, edge.RingCapacity);
+            }
             connected.Add(edge);
         }
         try

@@ -4,7 +4,7 @@ namespace Flow.Hosting;
 
 public sealed partial class GraphFileLoader
 {
-    private static readonly string[] s_edgeKeys = ["from", "to", "ring_capacity"];
+    private static readonly string[] s_edgeKeys = ["from", "to", "ring_capacity", "feedback"];
 
     /// <summary>The <c>edges</c> array, as <c>"stage[:port] -> stage"</c> strings or objects; both ends must name declared stages.</summary>
     private static List<EdgeEntry> ReadEdges(SourceNode root, List<StageEntry> stages, ErrorList errors)
@@ -29,6 +29,7 @@ public sealed partial class GraphFileLoader
             string? from;
             string? to;
             int ringCapacity = GraphBuilder.DefaultRingCapacity;
+            bool feedback = false;
             if (item.Kind == SourceKind.String)
             {
                 int arrow = item.Text.IndexOf("->", StringComparison.Ordinal);
@@ -53,6 +54,17 @@ public sealed partial class GraphFileLoader
                     // find both of its ends unconnected.
                     ringCapacity = GraphBuilder.DefaultRingCapacity;
                 }
+                if (item["feedback"] is { } feedbackNode)
+                {
+                    if (feedbackNode.Kind is SourceKind.True or SourceKind.False)
+                    {
+                        feedback = feedbackNode.Kind == SourceKind.True;
+                    }
+                    else
+                    {
+                        errors.Add(feedbackNode, $"expected true or false, found {feedbackNode.Describe()}");
+                    }
+                }
                 if (from is null || to is null)
                 {
                     continue;
@@ -63,7 +75,7 @@ public sealed partial class GraphFileLoader
                 errors.Add(item, $"expected an edge \"stage[:port] -> stage\" or {{\"from\": \"stage:port\", \"to\": \"stage\"}}, found {item.Describe()}");
                 continue;
             }
-            var edge = new EdgeEntry(from, EndpointRef.Parse(from), to, ringCapacity, item);
+            var edge = new EdgeEntry(from, EndpointRef.Parse(from), to, ringCapacity, feedback, item);
             edges.Add(edge);
             if (!stages.Any(s => s.Name == edge.Source.Stage))
             {
@@ -90,9 +102,10 @@ public sealed partial class GraphFileLoader
     /// <param name="from">The source as written, what the builder is given.</param>
     /// <param name="source"><paramref name="from"/> split into stage and port.</param>
     /// <param name="to">The target stage as written.</param>
-    /// <param name="ringCapacity">The edge's ring capacity, when it crosses workers.</param>
+    /// <param name="ringCapacity">The edge's ring capacity, when it crosses workers or is a feedback edge.</param>
+    /// <param name="feedback">A feedback edge (<see cref="GraphBuilder.Feedback"/>): through a ring on its worker, so it may close a loop.</param>
     /// <param name="node">The edge's JSON node, for error positions.</param>
-    private sealed class EdgeEntry(string from, EndpointRef source, string to, int ringCapacity, SourceNode node)
+    private sealed class EdgeEntry(string from, EndpointRef source, string to, int ringCapacity, bool feedback, SourceNode node)
     {
         public string From { get; } = from;
 
@@ -101,6 +114,8 @@ public sealed partial class GraphFileLoader
         public string To { get; } = to;
 
         public int RingCapacity { get; } = ringCapacity;
+
+        public bool Feedback { get; } = feedback;
 
         public SourceNode Node { get; } = node;
 

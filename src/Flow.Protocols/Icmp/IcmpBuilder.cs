@@ -3,7 +3,7 @@ using Flow.Protocols.Ipv4;
 
 namespace Flow.Protocols.Icmp;
 
-/// <summary>Writes ICMP echo replies (in place) and ICMP error messages.</summary>
+/// <summary>Writes ICMP echo requests, echo replies (in place) and ICMP error messages.</summary>
 public static class IcmpBuilder
 {
     /// <summary>
@@ -52,6 +52,37 @@ public static class IcmpBuilder
         ip.Source = ownAddress;
         ip.TimeToLive = Ipv4Builder.DefaultTimeToLive;
         packet.UpdateChecksum();
+        return true;
+    }
+
+    /// <summary>
+    /// An echo request (RFC 792) with its IPv4 header: <paramref name="dataLength"/> bytes of
+    /// data counting up from 0 (so a reply that comes back changed is seen), TTL 64, DF clear.
+    /// False when the buffer is too small or the datagram would exceed 65535 bytes.
+    /// </summary>
+    public static bool TryWriteEchoRequest(Span<byte> destination, Ipv4Address source, Ipv4Address target, ushort identifier, ushort sequence,
+        int dataLength, out int written)
+    {
+        int icmpLength = IcmpHeader.Size + dataLength;
+        if (dataLength < 0 || (uint)destination.Length < (uint)(Ipv4Header.Size + icmpLength) ||
+            !Ipv4Builder.TryWriteHeader(destination, source, target, IpProtocol.Icmp, icmpLength, identification: sequence))
+        {
+            written = 0;
+            return false;
+        }
+        Span<byte> message = destination.Slice(Ipv4Header.Size, icmpLength);
+        for (int i = 0; i < dataLength; i++)
+        {
+            message[IcmpHeader.Size + i] = (byte)i;
+        }
+        ref IcmpHeader h = ref Wire.As<IcmpHeader>(message);
+        h.Type = IcmpType.EchoRequest;
+        h.Code = 0;
+        h.Checksum = default;
+        h.Identifier = identifier;
+        h.SequenceNumber = sequence;
+        h.Checksum = Checksum.Compute(message);
+        written = Ipv4Header.Size + icmpLength;
         return true;
     }
 

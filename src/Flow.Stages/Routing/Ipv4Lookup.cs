@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Flow.Stages.Icmp;
 using Flow.Stages.Routing.Internal;
 
 namespace Flow.Stages.Routing;
@@ -17,8 +18,9 @@ namespace Flow.Stages.Routing;
 /// Output <c>forward</c>: via a gateway or on a connected prefix; NextHop names the gateway
 /// and port (for ECMP, the member the flow hash chose).
 /// Output <c>local</c>: addressed to the router (a local route); NextHop names the owning port.
-/// Output <c>unreachable</c>: for the <c>icmp</c> stage to answer destination unreachable —
-/// NextHop <see cref="NextHopTable.NoRoute"/> (no route: code 0, net unreachable) or
+/// Output <c>unreachable</c>: for <c>icmp_error</c> to answer destination unreachable, with its
+/// <see cref="IcmpErrorRequest"/> in <see cref="PacketMeta.UserWord"/> — NextHop
+/// <see cref="NextHopTable.NoRoute"/> (no route: code 0, net unreachable) or
 /// <see cref="NextHopTable.RejectId"/> (reject route: code 13, administratively prohibited).
 /// Drop <c>blackhole</c>: the destination is in a blackhole route (silent by design).
 /// Drop <c>truncated</c>: the IPv4 header does not fit the packet (no <c>ipv4_input</c> before).
@@ -66,7 +68,7 @@ public sealed unsafe partial class Ipv4Lookup : Stage<Ipv4Lookup.Output, Ipv4Loo
         Forward,
         [Port(typeof(Carries.Ipv4), "packets for the router itself, NextHop = the local route's next hop")]
         Local,
-        [Port(typeof(Carries.Ipv4), "no route (NextHop 0: net unreachable) or reject route (NextHop RejectId: admin prohibited), for icmp")]
+        [Port(typeof(Carries.Ipv4), "no route (net unreachable) or reject route (admin prohibited), the request in UserWord, for icmp_error")]
         Unreachable,
     }
 
@@ -141,6 +143,10 @@ public sealed unsafe partial class Ipv4Lookup : Stage<Ipv4Lookup.Output, Ipv4Loo
                 NextHopKind kind = hop->Kind;
                 noRoute += kind == NextHopKind.None ? 1 : 0;
                 rejected += kind == NextHopKind.Reject ? 1 : 0;
+                if (kind is NextHopKind.None or NextHopKind.Reject)
+                {
+                    meta.UserWord = kind == NextHopKind.None ? IcmpErrorRequest.NetUnreachable : IcmpErrorRequest.AdminProhibited;
+                }
                 nexts[start + i] = Unsafe.Add(ref nextByKind, (int)kind & 7);
             }
         }

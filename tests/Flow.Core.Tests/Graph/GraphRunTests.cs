@@ -59,6 +59,31 @@ public class GraphRunTests
     }
 
     [Fact]
+    public async Task AFeedbackEdgeClosesALoopOnOneWorkerAndEveryPacketGoesRoundItsTimes()
+    {
+        var capture = new CaptureSink();
+        var source = new TaggedSource(new TaggedSourceOptions { SourceId = 3, Count = 10_000 });
+        using FlowGraph graph = new GraphBuilder()
+            .Add("source", source)
+            .Add("loop", new Looper(passes: 3))
+            .Add("capture", capture)
+            .Connect("source", "loop")
+            .Feedback("loop:again", "loop", ringCapacity: 64 * 1024)
+            .Connect("loop:done", "capture")
+            .Build();
+        await graph.RunAsync().WaitAsync(Limit);
+
+        GraphStats stats = graph.GetStats();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages.Concat<object>(stats.Rings)));
+        RingStats ring = Assert.Single(stats.Rings);
+        Assert.Equal(("loop:again", 20_000L, 0L), (ring.From, ring.Enqueued, ring.Dropped));
+        Assert.Equal(30_000, stats.Stage("loop").In);
+        Assert.Equal(10_000, stats.Stage("loop").OutOn("done"));
+        capture.AssertExactlyOnceInOrder(new Dictionary<uint, long> { [3] = 10_000 });
+        Assert.Equal(0, source.Pool.Outstanding);
+    }
+
+    [Fact]
     public async Task AFullRingDropsAndCountsNeverBlocks()
     {
         using var gate = new ManualResetEventSlim(false);

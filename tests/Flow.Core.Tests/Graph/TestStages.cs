@@ -160,3 +160,31 @@ public sealed class Misnumbered : Stage<Misnumbered.Output, NoDrop>
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts) => nexts.Slice(0, packets.Length).Fill(To(Output.First));
 }
+
+/// <summary>
+/// Counts each packet's passes in <see cref="PacketMeta.UserWord"/> (under a marker, so a stale
+/// word from the pool counts as none): <c>again</c> until the packet has passed
+/// <paramref name="passes"/> times, then <c>done</c>. Wired to itself by a feedback edge.
+/// </summary>
+[Stage("looper", "Test stage that sends each packet round a loop a fixed number of times.")]
+public sealed class Looper(int passes) : Stage<Looper.Output, NoDrop>
+{
+    private const ulong Marker = 0xAB00_0000_0000_0000;
+
+    public enum Output : byte
+    {
+        Again,
+        Done,
+    }
+
+    public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
+    {
+        for (int i = 0; i < packets.Length; i++)
+        {
+            ref PacketMeta meta = ref packets[i].Meta;
+            ulong seen = (meta.UserWord & Marker) == Marker ? meta.UserWord & 0xFFFF : 0;
+            meta.UserWord = Marker | (seen + 1);
+            nexts[i] = seen + 1 < (ulong)passes ? To(Output.Again) : To(Output.Done);
+        }
+    }
+}

@@ -230,6 +230,21 @@ public sealed class GraphFileBuilderErrorTests
     }
 
     [Fact]
+    public void AFeedbackFlagThatIsNoBooleanIsReportedAtTheFlag()
+    {
+        using ServiceProvider services = Services();
+        var e = Assert.Throws<GraphFileException>(() => services.GetRequiredService<GraphFileLoader>().LoadText("""
+            {
+              "stages": { "gen": { "type": "generator" }, "sink": { "type": "null_sink" } },
+              "edges": [{ "from": "gen", "to": "sink", "feedback": "yes" }]
+            }
+            """, "t.json"));
+        GraphFileError error = Assert.Single(e.Errors);
+        Assert.Equal(("3:56", "$.edges[0].feedback"), (error.Position.ToString(), error.JsonPath));
+        Assert.Contains("expected true or false", error.Message);
+    }
+
+    [Fact]
     public void EveryKindIsReportedFromAFileOrCaughtByTheLoaderFirst()
     {
         var fromFiles = Cases().Select(row => (GraphErrorKind)row[0]).Append(GraphErrorKind.StageInAnotherGraph).ToHashSet();

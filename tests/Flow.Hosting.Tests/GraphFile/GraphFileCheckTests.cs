@@ -46,6 +46,21 @@ public sealed class GraphFileCheckTests
     }
 
     [Fact]
+    public void AFeedbackEdgeIsARingOnItsWorkerInTheOutline()
+    {
+        using ServiceProvider services = TestServices.Create();
+        GraphOutline outline = services.GetRequiredService<GraphFileLoader>().CheckText("""
+            {
+              "stages": { "gen": { "type": "generator" }, "sink": { "type": "null_sink" } },
+              "edges": [{ "from": "gen", "to": "sink", "feedback": true, "ring_capacity": 256 }]
+            }
+            """, "t.json", Directory, new GraphCheckOptions());
+
+        Assert.Equal(new EdgeInfo("gen", "out", "sink", 256, false, Feedback: true), Assert.Single(outline.Edges));
+        Assert.Contains("out (feedback ring 256)", GraphDiagram.ToDot(outline, "t"));
+    }
+
+    [Fact]
     public void CheckDoesNotConstructStagesOutsidePureLibraries()
     {
         // unopenable_device's constructor throws like a backend whose device is missing; the

@@ -55,7 +55,7 @@ internal sealed class Ipv4OutputHosts : IDisposable
                 ns.Exec("ip", "addr", "add", address + "/24", "dev", veth.PeerName);
                 ns.Exec("ip", "route", "add", "default", "via", gateway);
                 ns.Exec("ip", "neigh", "replace", gateway, "lladdr", mac, "dev", veth.PeerName, "nud", "permanent");
-                DisableTxChecksumOffload(ns, veth.PeerName);
+                HostOffloads.DisableTxChecksum(ns, veth.PeerName);
             }
 
             Routes = Own(new Ipv4RouteTable(new Ipv4RouteTableOptions { Fib = new Ipv4FibOptions { Tbl8Groups = 16 } }));
@@ -126,19 +126,6 @@ internal sealed class Ipv4OutputHosts : IDisposable
     public FlowGraph Graph { get; } = null!;
 
     public Ipv4Output Output => Graph.GetStage<Ipv4Output>("ipv4_output");
-
-    /// <summary>
-    /// <c>ethtool -K dev tx off</c> through the ioctl (ethtool is not installed here): with
-    /// checksum offload on, a veth hands AF_PACKET UDP datagrams whose checksum holds only the
-    /// pseudo-header sum, and Linux drops them after reassembly (research 1.3).
-    /// </summary>
-    private static void DisableTxChecksumOffload(NetnsFixture ns, string device) =>
-        ns.Exec(Shell.Python, "-c", $"""
-            import ctypes, fcntl, socket, struct
-            value = ctypes.create_string_buffer(struct.pack('II', 0x17, 0))   # ETHTOOL_STXCSUM, off
-            request = struct.pack('16sQ16x', b'{device}', ctypes.addressof(value))
-            fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8946, request)   # SIOCETHTOOL
-            """);
 
     public static MacAddress Mac(string text) => new(Convert.FromHexString(text.Replace(":", "", StringComparison.Ordinal)));
 

@@ -1,3 +1,4 @@
+using Flow.Stages.Icmp;
 using Flow.Stages.Routing;
 using Flow.TestKit;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,6 +38,9 @@ public sealed class Ipv4LookupTests : IDisposable
     }
 
     /// <summary>Sends one packet; returns the port it left on (or "drop:reason") and its NextHop.</summary>
+    // UserWord of the last packet Send saw leave: the ICMP error request on unreachable.
+    private ulong _lastUserWord;
+
     private (string Where, uint NextHop) Send(Packet packet)
     {
         _harness.Process([packet]);
@@ -46,6 +50,7 @@ public sealed class Ipv4LookupTests : IDisposable
             if (taken.Length == 1)
             {
                 uint hop = taken[0].Meta.NextHop;
+                _lastUserWord = taken[0].Meta.UserWord;
                 _pool.Pool.FreeBulk(taken);
                 return (port, hop);
             }
@@ -94,6 +99,7 @@ public sealed class Ipv4LookupTests : IDisposable
         (string where, uint hop) = Send(Make(_pool, A("10.77.1.1")));
         Assert.Equal("unreachable", where);
         Assert.Equal(NextHopTable.RejectId, hop);
+        Assert.Equal(IcmpErrorRequest.AdminProhibited, _lastUserWord);
         Assert.Equal(1, Lookup.Rejected);
     }
 
@@ -104,6 +110,7 @@ public sealed class Ipv4LookupTests : IDisposable
         (string where, uint hop) = Send(Make(_pool, A("8.8.8.8")));
         Assert.Equal("unreachable", where);
         Assert.Equal(NextHopTable.NoRoute, hop);
+        Assert.Equal(IcmpErrorRequest.NetUnreachable, _lastUserWord);
         Assert.Equal(1, Lookup.NoRoute);
     }
 

@@ -14,7 +14,8 @@ namespace Flow.Hosting.Internal;
 /// <item><c>backend</c> (required) picks the backend;</item>
 /// <item>a key naming a backend (<c>"memif": {...}</c>) holds options used only when that
 /// backend is picked, overriding plain keys of the same name; the other backends' sections are
-/// ignored, so one port declaration can carry settings for every backend it may run on;</item>
+/// ignored (also those of Flow's backends the application did not register), so one port
+/// declaration can carry settings for every backend it may run on;</item>
 /// <item>other keys are options of the picked backend; <c>interface</c> is the one key every
 /// backend takes: the network interface, or for a backend without one (memif) its
 /// <c>name</c>.</item>
@@ -27,6 +28,13 @@ internal static class PortStageTypes
     public const string BackendKey = "backend";
 
     public static readonly string[] Names = [Rx, Tx];
+
+    /// <summary>
+    /// Flow's own backends: a key naming one is a backend section even where that backend is not
+    /// registered, so a shipped file with sections for every backend (pipelines/router.json) loads
+    /// in an application that registers only the backend it uses.
+    /// </summary>
+    private static readonly string[] s_flowBackends = ["af_packet", "af_xdp", "dpdk", "loop", "memif", "null", "pcap", "tap"];
 
     public static bool IsPortType(string type) => type is Rx or Tx;
 
@@ -69,7 +77,7 @@ internal static class PortStageTypes
             return (null, null);
         }
 
-        var backendKeys = new HashSet<string>(backends.Select(Naming.Fold), StringComparer.Ordinal);
+        var backendKeys = new HashSet<string>(backends.Concat(s_flowBackends).Select(Naming.Fold), StringComparer.Ordinal);
         var resolved = SourceNode.Object(config.Position, config.Path);
         foreach (SourceMember member in config.Members)
         {
