@@ -129,7 +129,8 @@ internal static class RouterVethBench
             try
             {
                 Ping(hosts);
-                result = Blast(hosts, routerMac, seconds);
+                int worker = router.Graph.GetStats().Workers[0].OsThreadId;
+                result = Blast(hosts, routerMac, seconds, () => ThreadCpuTime.Nanoseconds(worker));
             }
             catch (InvalidOperationException exception)
             {
@@ -166,7 +167,7 @@ internal static class RouterVethBench
                 VethHosts.Run("ip", $"-n {ns} link set {ports[i]} up");
             }
             Ping(hosts);
-            return Blast(hosts, routerMac, seconds);
+            return Blast(hosts, routerMac, seconds, null);
         }
         finally
         {
@@ -205,7 +206,8 @@ internal static class RouterVethBench
     }
 
     /// <summary>testpmd txonly on h1 to the router's MAC, h1 → h2; h2's rx packets per second over the window, what testpmd sent and h2 received in all.</summary>
-    private static (double Pps, long Sent, long Received) Blast(VethHosts hosts, string routerMac, double seconds)
+    /// <remarks><paramref name="workerCpu"/>: the router's worker CPU time, when it has one (Flow), printed as its share of the window and per packet.</remarks>
+    private static (double Pps, long Sent, long Received) Blast(VethHosts hosts, string routerMac, double seconds, Func<long>? workerCpu)
     {
         string counter = $"netns exec {hosts.H2} cat /sys/class/net/eth0/statistics/rx_packets";
         long start = long.Parse(VethHosts.Run("ip", counter).Trim(), CultureInfo.InvariantCulture);
@@ -213,10 +215,16 @@ internal static class RouterVethBench
             $"--forward-mode=txonly --eth-peer=0,{routerMac} --txpkts=64 --tx-ip={H1},{H2}");
         Thread.Sleep(1000);
         long before = long.Parse(VethHosts.Run("ip", counter).Trim(), CultureInfo.InvariantCulture);
+        long cpuBefore = workerCpu?.Invoke() ?? 0;
         long t0 = Stopwatch.GetTimestamp();
         Thread.Sleep(TimeSpan.FromSeconds(seconds));
         long after = long.Parse(VethHosts.Run("ip", counter).Trim(), CultureInfo.InvariantCulture);
         double elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        if (workerCpu is not null)
+        {
+            double cpu = (workerCpu() - cpuBefore) / 1e9;
+            Console.WriteLine($"    Flow's worker ran {100 * cpu / elapsed:F0} % of the window: {(after - before) / cpu / 1e6:F3} M packets per CPU-second");
+        }
         generator.Stop();
         (_, long sent) = generator.SettledCounters();
         Thread.Sleep(200);
