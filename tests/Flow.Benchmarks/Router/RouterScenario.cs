@@ -15,7 +15,8 @@ namespace Flow.Benchmarks.Router;
 /// <code>
 ///  testpmd io @cpu1 [pcap0 → memif0] ══memif══ [port 0 / lan]                    [port 1 / wan] ══memif══ [memif1 ← pcap1]
 ///                   [pcap0 ← memif0]                          forwarder @cpu0                              [memif1 → pcap1]
-///  forwarder: l3fwd_graph (copy), l3fwd_graph_zc (zero-copy=yes), flow_router (RouterGraph, memif clients, one buffer group)
+///  forwarder: l3fwd_graph (copy), l3fwd_graph_zc (zero-copy=yes), flow_router (pipelines/router.json through the
+///             graph-file loader, RouterFile; RouterGraph built in code with --code-graph; memif clients, one buffer group)
 /// </code>
 /// Open loop: each testpmd pcap port replays its side's file (<see cref="RouterTraffic"/>: 64-byte
 /// frames from 198.18.&lt;side&gt;.0/24 to the other side's /24) without end into its memif port;
