@@ -60,6 +60,16 @@ internal static class TestFrames
         BinaryPrimitives.WriteUInt16BigEndian(udp[6..], 0);
     }
 
+    /// <summary>Replaces the IPv4 source and destination of a <see cref="Write"/> frame and fixes the header checksum.</summary>
+    public static void SetAddresses(Span<byte> frame, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
+    {
+        Span<byte> ip = frame.Slice(14, 20);
+        source.CopyTo(ip[12..]);
+        destination.CopyTo(ip[16..]);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], HeaderChecksum(ip));
+    }
+
     /// <summary>IPv4 with a right header checksum and a total length that matches the frame.</summary>
     public static bool HeadersValid(ReadOnlySpan<byte> frame) =>
         frame.Length >= HeaderLength && BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) == 0x0800 &&

@@ -15,4 +15,11 @@ public static class ThreadCpuTime
     }
 
     public static long Nanoseconds(IEnumerable<int> osThreadIds) => osThreadIds.Sum(Nanoseconds);
+
+    /// <summary>CPU time of thread <paramref name="osThreadId"/> of any process (/proc/&lt;tid&gt;/schedstat), in nanoseconds.</summary>
+    public static long NanosecondsOfAnyThread(int osThreadId)
+    {
+        string text = File.ReadAllText($"/proc/{osThreadId}/schedstat");
+        return long.Parse(text.AsSpan(0, text.IndexOf(' ')), CultureInfo.InvariantCulture);
+    }
 }

@@ -43,6 +43,18 @@ public static partial class FibScenario
 
     public static async Task<int> RunAsync(string[] args)
     {
+        Dictionary<string, object?>? json = await MeasureAsync(args);
+        if (json is null)
+        {
+            return 1;
+        }
+        Console.WriteLine(JsonSerializer.Serialize(json));
+        return 0;
+    }
+
+    /// <summary>The measurement, printing as it goes; its figures (the JSON fields), or null when a check failed (said on stderr).</summary>
+    internal static async Task<Dictionary<string, object?>?> MeasureAsync(string[] args)
+    {
         int routeCount = ScenarioArgs.Int(args, "--routes", 1_000_000);
         int lookupCount = ScenarioArgs.Int(args, "--lookups", 4 * 1024 * 1024) / Burst * Burst;
         int rounds = ScenarioArgs.Int(args, "--rounds", 5);
@@ -53,7 +65,7 @@ public static partial class FibScenario
         if (!File.Exists(Dpdk))
         {
             Console.Error.WriteLine("fib: dpdk-test-fib is required (apt-get install dpdk)");
-            return 1;
+            return null;
         }
         Console.WriteLine($"fib: {routeCount} routes, {lookupCount} lookups in bursts of {Burst}, {rounds} rounds, {tbl8} tbl8 groups, seed {seed}");
         Console.WriteLine($"  route lengths: {FibWorkload.Shape}");
@@ -74,7 +86,7 @@ public static partial class FibScenario
                 if (status != FibStatus.Added)
                 {
                     Console.Error.WriteLine($"fib: adding {prefix} answered {status}");
-                    return 1;
+                    return null;
                 }
             }
             build.Stop();
@@ -82,7 +94,7 @@ public static partial class FibScenario
                 $"{fib.Tbl8GroupsInUse} tbl8 groups, huge pages {(fib.HugePages ? "granted" : "refused")}");
             if (!CheckAgainstLinearScan(fib, workload))
             {
-                return 1;
+                return null;
             }
 
             string hugeArgs = DpdkMemoryArgs(out string dpdkPages);
@@ -115,7 +127,7 @@ public static partial class FibScenario
                 (double dpdkRate, string dpdkNote)? measured = await RunDpdkAsync(Dpdk, dpdkArgs, routeCount, lookupCount);
                 if (measured is null)
                 {
-                    return 1;
+                    return null;
                 }
                 var thread = new Thread(() =>
                 {
@@ -129,7 +141,7 @@ public static partial class FibScenario
                 if (!results.AsSpan().SequenceEqual(expected))
                 {
                     Console.Error.WriteLine($"fib: round {round}: Flow's answers changed between passes");
-                    return 1;
+                    return null;
                 }
                 dpdk.Add(measured.Value.dpdkRate);
                 flow.Add(flowLookups);
@@ -142,7 +154,7 @@ public static partial class FibScenario
             if (!results.AsSpan().SequenceEqual(expected))
             {
                 Console.Error.WriteLine("fib: answers differ after the update phase re-added every deleted route");
-                return 1;
+                return null;
             }
             Console.WriteLine($"  updates: {updates:F0} route updates/s (delete + re-add) while a reader did {lookupsDuringUpdates / 1e6:F1} M lookups/s");
             Console.WriteLine($"  flow_fib {flow.Median / 1e6:F1} M/s [{flow.Min / 1e6:F1}–{flow.Max / 1e6:F1}], dpdk_fib {dpdk.Median / 1e6:F1} M/s [{dpdk.Min / 1e6:F1}–{dpdk.Max / 1e6:F1}], " +
@@ -165,8 +177,7 @@ public static partial class FibScenario
                 ["dpdk_pages"] = dpdkPages,
                 ["flow_huge_pages"] = fib.HugePages,
             };
-            Console.WriteLine(JsonSerializer.Serialize(json));
-            return 0;
+            return json;
         }
         finally
         {

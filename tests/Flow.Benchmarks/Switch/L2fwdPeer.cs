@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Flow.Benchmarks.Infrastructure;
 
 namespace Flow.Benchmarks.Switch;
@@ -33,45 +32,7 @@ internal sealed class L2fwdPeer : IDisposable
     /// The l2fwd binary: <c>FLOW_L2FWD</c> if set, else what <c>build-l2fwd.sh</c> (found above the
     /// working directory or the assembly) builds or has cached. Null with a reason when neither works.
     /// </summary>
-    public static string? Locate(out string reason)
-    {
-        string? configured = Environment.GetEnvironmentVariable("FLOW_L2FWD");
-        if (!string.IsNullOrEmpty(configured))
-        {
-            reason = File.Exists(configured) ? "" : $"FLOW_L2FWD={configured} does not exist";
-            return File.Exists(configured) ? configured : null;
-        }
-        string? script = FindScript(Environment.CurrentDirectory) ?? FindScript(AppContext.BaseDirectory);
-        if (script is null)
-        {
-            reason = "tests/Flow.Benchmarks/Switch/build-l2fwd.sh not found above the working directory (or set FLOW_L2FWD)";
-            return null;
-        }
-        using var build = Process.Start(new ProcessStartInfo("/bin/sh", script) { RedirectStandardOutput = true, RedirectStandardError = true })
-            ?? throw new InvalidOperationException("cannot run sh");
-        Task<string> error = build.StandardError.ReadToEndAsync();
-        string output = build.StandardOutput.ReadToEnd().Trim();
-        if (!build.WaitForExit(300_000) || build.ExitCode != 0)
-        {
-            reason = $"{script} failed: {error.Result}";
-            return null;
-        }
-        reason = "";
-        return output;
-    }
-
-    private static string? FindScript(string start)
-    {
-        for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "tests", "Flow.Benchmarks", "Switch", "build-l2fwd.sh");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        return null;
-    }
+    public static string? Locate(out string reason) => DpdkExample.Locate("Switch/build-l2fwd.sh", "FLOW_L2FWD", out reason);
 
     public void Dispose()
     {

@@ -22,7 +22,8 @@ internal sealed class VethHosts : IDisposable
     private readonly List<string> _namespaces = [];
     private readonly List<string> _links = [];
 
-    public VethHosts()
+    /// <summary>Hosts h1 and h2 with the given addresses (each a /24), by default both on 198.18.0.0/24.</summary>
+    public VethHosts(string addressH1 = AddressH1, string addressH2 = AddressH2)
     {
         string suffix = Random.Shared.Next(0, 0xFFFFFF).ToString("x6", CultureInfo.InvariantCulture);
         H1 = $"flowbench-{Environment.ProcessId}-{suffix}-h1";
@@ -31,8 +32,8 @@ internal sealed class VethHosts : IDisposable
         PortB = $"fs{suffix}b";
         try
         {
-            AddHost(H1, PortA, AddressH1);
-            AddHost(H2, PortB, AddressH2);
+            AddHost(H1, PortA, addressH1);
+            AddHost(H2, PortB, addressH2);
         }
         catch
         {
@@ -48,6 +49,9 @@ internal sealed class VethHosts : IDisposable
     public string PortA { get; }
 
     public string PortB { get; }
+
+    /// <summary>The MAC of <paramref name="link"/> in this namespace.</summary>
+    public static string MacOfLink(string link) => File.ReadAllText($"/sys/class/net/{link}/address").Trim();
 
     public string MacOf(string ns) => Run("ip", $"netns exec {ns} cat /sys/class/net/eth0/address").Trim();
 

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Globalization;
+using Flow.Backends.AfXdp;
+using Flow.Benchmarks.Backends.AfXdp;
+using Flow.Benchmarks.Infrastructure;
+using Flow.Benchmarks.Switch;
+using Flow.Stages.Ipv4;
+
+namespace Flow.Benchmarks.Router;
+
+/// <summary>
+/// The veth half of scenario <c>router</c>: two Linux hosts on veth (<see cref="VethHosts"/>,
+/// h1 198.18.0.1/24, h2 198.18.1.1/24, each with a default route via the router), routed in
+/// turn by Flow's router on AF_XDP (pipelines/router.json with <c>backend=af_xdp</c>, or the
+/// graph built in code with <c>--code-graph</c>) and by Linux's own IPv4 forwarding:
+/// <code>
+///  ns h1: eth0 198.18.0.1 ═veth═ PortA ┐  flow_router_afxdp: RouterGraph on af_xdp_rx/tx (native XDP, busy poll, cpu 0),
+///                                      ├      lan 198.18.0.254/24, wan 198.18.1.254/24, the ports' own MACs
+///  ns h2: eth0 198.18.1.1 ═veth═ PortB ┘  kernel_fwd: PortA and PortB moved into a private namespace with the same
+///                                             addresses and net.ipv4.ip_forward=1 (and moved back after)
+/// </code>
+/// Same generator for both, from cpu 1: dpdk-testpmd txonly on net_af_xdp on h1's eth0, 64-byte
+/// UDP frames 198.18.0.1 → 198.18.1.1 to the router's MAC (PortA's, the same in both). Figure:
+/// h2's kernel rx counter per second. Each variant first proves the path with pings (h1 → h2,
+/// both neighbours resolved by ARP). Loss (what testpmd sent minus what h2 received, over the
+/// whole run) is reported, not failed: the generator offers more than either router takes.
+/// Frames are counted, not checked (the memif part checks Flow's routed frames byte by byte).
+/// The kernel forwards in softirq on the CPU the frame arrives on, which for a veth is the
+/// sender's (cpu 1, testpmd's); Flow's worker has cpu 0 to itself.
+/// </summary>
+internal static class RouterVethBench
+{
+    private const int RouterCpu = 0;
+    private const int HostCpu = 1;
+    private const string H1 = "198.18.0.1";
+    private const string H2 = "198.18.1.1";
+    private static readonly string[] s_routerAddresses = ["198.18.0.254", "198.18.1.254"];
+
+    public static async Task<int> RunAsync(string[] args, string? routerFile, Dictionary<string, object?> json)
+    {
+        int rounds = ScenarioArgs.Int(args, "--veth-rounds", 3);
+        double seconds = ScenarioArgs.Double(args, "--veth-seconds", 3.0);
+        string? missing = Environment.UserName != "root" ? "needs root (network namespaces, XDP)"
+            : !AfXdpPort.IsSupported ? "AF_XDP: " + AfXdpPort.NotSupportedReason
+            : new[] { "/bin/busybox", "/usr/sbin/ethtool", "/usr/bin/dpdk-testpmd" }.FirstOrDefault(t => !File.Exists(t)) is { } tool
+                ? $"{tool} is required (apt-get install -y busybox ethtool dpdk)" : null;
+        if (missing is not null)
+        {
+            Console.Error.WriteLine("router (veth): " + missing);
+            return 1;
+        }
+        Console.WriteLine($"router (veth): {rounds} rounds, {seconds:F1} s window: testpmd txonly 64-byte frames (net_af_xdp on h1, cpu {HostCpu}) {H1} → {H2} " +
+            $"through the router, counted by h2's rx counter; flow_router_afxdp worker on cpu {RouterCpu}");
+        using var hosts = new VethHosts(H1, H2);
+        VethHosts.Run("ip", $"-n {hosts.H1} route add default via {s_routerAddresses[0]}");
+        VethHosts.Run("ip", $"-n {hosts.H2} route add default via {s_routerAddresses[1]}");
+        string routerMac = VethHosts.MacOfLink(hosts.PortA);
+        string[] names = ["flow_router_afxdp", "kernel_fwd"];
+        var samples = names.ToDictionary(n => n, _ => new Samples());
+        var sent = names.ToDictionary(n => n, _ => 0L);
+        var received = names.ToDictionary(n => n, _ => 0L);
+        int failures = 0;
+        for (int round = 1; round <= rounds; round++)
+        {
+            foreach (string name in names)
+            {
+                try
+                {
+                    (double pps, long tx, long rx) = name == "flow_router_afxdp"
+                        ? await FlowAfXdp(hosts, routerMac, routerFile, seconds)
+                        : Kernel(hosts, routerMac, seconds);
+                    samples[name].Add(pps);
+                    sent[name] += tx;
+                    received[name] += rx;
+                    Console.WriteLine($"  round {round} {name,-18} {pps / 1e6,8:F3} Mpps (testpmd sent {tx}, h2 received {rx})");
+                }
+                catch (Exception exception) when (exception is InvalidOperationException or FailedStartException)
+                {
+                    failures++;
+                    Console.WriteLine($"  round {round} {name,-18} FAILED: {exception.Message}");
+                }
+            }
+        }
+        Samples flow = samples["flow_router_afxdp"];
+        Samples kernel = samples["kernel_fwd"];
+        foreach (string name in names)
+        {
+            Samples s = samples[name];
+            Console.WriteLine($"{name,-18} {s.Median / 1e6,8:F3} Mpps median ({s.Min / 1e6:F3}–{s.Max / 1e6:F3}), lost {sent[name] - received[name]} of {sent[name]}");
+        }
+        Console.WriteLine($"flow_router_afxdp/kernel_fwd: {flow.Median / kernel.Median:F2} ratio of the medians (target ≥ 1.50)");
+        json["kernel_fwd_pps"] = RouterScenario.Figure(kernel.Median);
+        json["flow_router_afxdp_pps"] = RouterScenario.Figure(flow.Median);
+        json["kernel_fwd_pps_min"] = RouterScenario.Figure(kernel.Min);
+        json["kernel_fwd_pps_max"] = RouterScenario.Figure(kernel.Max);
+        json["flow_router_afxdp_pps_min"] = RouterScenario.Figure(flow.Min);
+        json["flow_router_afxdp_pps_max"] = RouterScenario.Figure(flow.Max);
+        json["flow_router_afxdp_vs_kernel_fwd"] = RouterScenario.Ratio(flow.Median / kernel.Median);
+        foreach (string name in names)
+        {
+            json[$"{name}_sent"] = sent[name];
+            json[$"{name}_received"] = received[name];
+            json[$"{name}_lost"] = sent[name] - received[name];
+        }
+        return failures;
+    }
+
+    private static async Task<(double Pps, long Sent, long Received)> FlowAfXdp(VethHosts hosts, string routerMac, string? routerFile, double seconds)
+    {
+        string wanMac = VethHosts.MacOfLink(hosts.PortB);
+        IReadOnlyList<RouterInterfaceOptions> interfaces =
+        [
+            new() { Name = "lan", Id = 0, Mac = routerMac, Addresses = [s_routerAddresses[0] + "/24"] },
+            new() { Name = "wan", Id = 1, Mac = wanMac, Addresses = [s_routerAddresses[1] + "/24"] },
+        ];
+        var a = new AfXdpOptions { Interface = hosts.PortA, AttachMode = AfXdpAttachMode.Native, BindMode = AfXdpBindMode.Auto, BusyPollBudget = 64 };
+        var b = a with { Interface = hosts.PortB };
+        (double, long, long) result;
+        GraphStats stats;
+        {
+            // The same AF_XDP settings for the file: native XDP, bind mode chosen by the kernel, busy polling (budget 64).
+            const string AfXdp = "{\"attach_mode\": \"native\", \"bind_mode\": \"auto\", \"busy_poll_budget\": 64}";
+            await using IRouterUnderTest router = routerFile is null
+                ? new RouterGraph(interfaces, [],
+                    (new AfXdpRx(a with { InputPort = 0 }), new AfXdpTx(a)), (new AfXdpRx(b with { InputPort = 1 }), new AfXdpTx(b)), RouterCpu, checks: false)
+                : RouterFile.Load(routerFile, RouterScenario.FileParameters("af_xdp", [routerMac, wanMac], [s_routerAddresses[0] + "/24", s_routerAddresses[1] + "/24"], "[]",
+                    ("lan.interface", hosts.PortA), ("wan.interface", hosts.PortB), ("lan.af_xdp", AfXdp), ("wan.af_xdp", AfXdp)), RouterCpu, checks: false);
+            router.Graph.Start();
+            try
+            {
+                Ping(hosts);
+                int worker = router.Graph.GetStats().Workers[0].OsThreadId;
+                result = Blast(hosts, routerMac, seconds, () => ThreadCpuTime.Nanoseconds(worker));
+            }
+            catch (InvalidOperationException exception)
+            {
+                throw new InvalidOperationException(exception.Message + "; graph: " + string.Join("; ", router.Graph.GetStats().Stages), exception);
+            }
+            await router.Graph.StopAsync(drain: true);
+            stats = router.Graph.GetStats();
+        }
+        Console.WriteLine($"    flow_router_afxdp: routed {stats.Stage("ipv4_forward").OutOn("forwarded")}; drops " +
+            string.Join(" ", stats.Stages.SelectMany(s => s.Drops).Where(d => d.Packets > 0).Select(d => $"{d.Reason}={d.Packets}")));
+        Verify(stats.IsBalanced, "flow_router_afxdp: conservation does not hold: " + string.Join("; ", stats.Stages));
+        foreach (string port in new[] { hosts.PortA, hosts.PortB })
+        {
+            Verify(!VethHosts.Run("ip", $"link show dev {port}").Contains("xdp", StringComparison.Ordinal), $"flow_router_afxdp: an XDP program stayed on {port}");
+        }
+        return result;
+    }
+
+    /// <summary>Linux forwarding: both router ends moved into a private namespace with ip_forward=1, moved back afterwards.</summary>
+    private static (double Pps, long Sent, long Received) Kernel(VethHosts hosts, string routerMac, double seconds)
+    {
+        string ns = $"{hosts.H1}-r";
+        string[] ports = [hosts.PortA, hosts.PortB];
+        VethHosts.Run("ip", $"netns add {ns}");
+        try
+        {
+            VethHosts.Run("ip", $"netns exec {ns} sysctl -qw net.ipv6.conf.all.disable_ipv6=1");
+            VethHosts.Run("ip", $"netns exec {ns} sysctl -qw net.ipv6.conf.default.disable_ipv6=1");
+            VethHosts.Run("ip", $"netns exec {ns} sysctl -qw net.ipv4.ip_forward=1");
+            for (int i = 0; i < ports.Length; i++)
+            {
+                VethHosts.Run("ip", $"link set {ports[i]} netns {ns}");
+                VethHosts.Run("ip", $"-n {ns} addr add {s_routerAddresses[i]}/24 dev {ports[i]}");
+                VethHosts.Run("ip", $"-n {ns} link set {ports[i]} up");
+            }
+            Ping(hosts);
+            return Blast(hosts, routerMac, seconds, null);
+        }
+        finally
+        {
+            foreach (string port in ports)
+            {
+                try
+                {
+                    VethHosts.Run("ip", $"-n {ns} link set {port} netns {Environment.ProcessId}");
+                    VethHosts.Run("sysctl", $"-qw net.ipv6.conf.{port}.disable_ipv6=1");
+                    VethHosts.Run("ip", $"link set {port} up");
+                }
+                catch (InvalidOperationException)
+                {
+                    // not moved in (the namespace's setup failed before it)
+                }
+            }
+            VethHosts.Run("ip", $"netns del {ns}");
+        }
+    }
+
+    /// <summary>h1 pings h2 through the router (bounded); a router that does not pass them fails the variant.</summary>
+    private static void Ping(VethHosts hosts)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                VethHosts.Run("ip", $"netns exec {hosts.H1} busybox ping -c 3 -i 0.2 -W 2 -w 5 -q {H2}");
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 2)
+            {
+                // the router may still be opening its ports or resolving h2; try again
+            }
+        }
+    }
+
+    /// <summary>testpmd txonly on h1 to the router's MAC, h1 → h2; h2's rx packets per second over the window, what testpmd sent and h2 received in all.</summary>
+    /// <remarks><paramref name="workerCpu"/>: the router's worker CPU time, when it has one (Flow), printed as its share of the window and per packet.</remarks>
+    private static (double Pps, long Sent, long Received) Blast(VethHosts hosts, string routerMac, double seconds, Func<long>? workerCpu)
+    {
+        string counter = $"netns exec {hosts.H2} cat /sys/class/net/eth0/statistics/rx_packets";
+        long start = long.Parse(VethHosts.Run("ip", counter).Trim(), CultureInfo.InvariantCulture);
+        using var generator = new BenchTestpmd(hosts.H1, "eth0", HostCpu,
+            $"--forward-mode=txonly --eth-peer=0,{routerMac} --txpkts=64 --tx-ip={H1},{H2}");
+        Thread.Sleep(1000);
+        long before = long.Parse(VethHosts.Run("ip", counter).Trim(), CultureInfo.InvariantCulture);
+        long cpuBefore = workerCpu?.Invoke() ?? 0;
+        long t0 = Stopwatch.GetTimestamp();
+        Thread.Sleep(TimeSpan.FromSeconds(seconds));
+        long after = long.Parse(VethHosts.Run("ip", counter).Trim(), CultureInfo.InvariantCulture);
+        double elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        if (workerCpu is not null)
+        {
+            double cpu = (workerCpu() - cpuBefore) / 1e9;
+            Console.WriteLine($"    Flow's worker ran {100 * cpu / elapsed:F0} % of the window: {(after - before) / cpu / 1e6:F3} M packets per CPU-second");
+        }
+        generator.Stop();
+        (_, long sent) = generator.SettledCounters();
+        Thread.Sleep(200);
+        long end = long.Parse(VethHosts.Run("ip", counter).Trim(), CultureInfo.InvariantCulture);
+        Verify(after > before, "the generator's frames did not reach h2");
+        return ((after - before) / elapsed, sent, end - start);
+    }
+
+    private static void Verify(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException(message);
+        }
+    }
+}
