@@ -103,11 +103,11 @@ public sealed class BuilderTsharkTests
         ArpBuilder.WriteReplyInPlace(eth, arp, MacB);
         cases.Add(("arp-reply", reply, new() { ["arp.opcode"] = "2", ["arp.src.hw_mac"] = "02:00:00:00:00:0b", ["arp.src.proto_ipv4"] = "198.51.100.7", ["arp.dst.hw_mac"] = "02:00:00:00:00:0a", ["arp.dst.proto_ipv4"] = "192.0.2.1", ["eth.dst"] = "02:00:00:00:00:0a" }));
 
-        byte[] request = new byte[EthernetHeader.Size + 84];
-        Assert.True(IcmpBuilder.TryWriteEchoRequest(request.AsSpan(EthernetHeader.Size), IpA, IpB, 0x1234, 7, 56, out written));
+        byte[] echoRequest = new byte[EthernetHeader.Size + 84];
+        Assert.True(IcmpBuilder.TryWriteEchoRequest(echoRequest.AsSpan(EthernetHeader.Size), IpA, IpB, 0x1234, 7, 56, out written));
         Assert.Equal(84, written);
-        cases.Add(("icmp-echo-request", WrapEthernet(MacB, EtherType.Ipv4, request[EthernetHeader.Size..]), new() { ["icmp.type"] = "8", ["icmp.ident"] = "4660", ["icmp.seq"] = "7", ["ip.len"] = "84", ["ip.ttl"] = "64", ["data.len"] = "56" }));
-        Assert.False(IcmpBuilder.TryWriteEchoRequest(request.AsSpan(0, 60), IpA, IpB, 1, 1, 56, out _));
+        cases.Add(("icmp-echo-request", WrapEthernet(MacB, EtherType.Ipv4, echoRequest[EthernetHeader.Size..]), new() { ["icmp.type"] = "8", ["icmp.ident"] = "4660", ["icmp.seq"] = "7", ["ip.len"] = "84", ["ip.ttl"] = "64", ["data.len"] = "56" }));
+        Assert.False(IcmpBuilder.TryWriteEchoRequest(echoRequest.AsSpan(0, 60), IpA, IpB, 1, 1, 56, out _));
 
         byte[] echo = EchoRequest(0x4242, 9, "0123456789abcdef0123456789abcdef"u8);
         Assert.True(EthernetFrame.TryParse(echo, out EthernetFrame echoEth));
