@@ -11,18 +11,7 @@ namespace Flow.Integration.Tests.Router;
 /// <summary>Loads the repository's pipelines/router.json the way <c>flow run --set ...</c> does, with the backends it may use.</summary>
 internal static class RouterJson
 {
-    public static string Path
-    {
-        get
-        {
-            string? directory = AppContext.BaseDirectory;
-            while (directory is not null && !File.Exists(System.IO.Path.Combine(directory, "Flow.sln")))
-            {
-                directory = System.IO.Path.GetDirectoryName(directory);
-            }
-            return System.IO.Path.Combine(directory ?? throw new InvalidOperationException("Flow.sln not found"), "pipelines", "router.json");
-        }
-    }
+    public static string Path => PipelineFiles.PathOf("router.json");
 
     /// <summary>
     /// The router with its parameters overridden (name or name.key → value, as <c>--set</c> takes

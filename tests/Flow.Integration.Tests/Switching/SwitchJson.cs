@@ -10,18 +10,7 @@ namespace Flow.Integration.Tests.Switching;
 /// <summary>Loads the repository's pipelines/switch.json the way <c>flow run --set ...</c> does, with the backends it may use.</summary>
 internal static class SwitchJson
 {
-    public static string Path
-    {
-        get
-        {
-            string? directory = AppContext.BaseDirectory;
-            while (directory is not null && !File.Exists(System.IO.Path.Combine(directory, "Flow.sln")))
-            {
-                directory = System.IO.Path.GetDirectoryName(directory);
-            }
-            return System.IO.Path.Combine(directory ?? throw new InvalidOperationException("Flow.sln not found"), "pipelines", "switch.json");
-        }
-    }
+    public static string Path => PipelineFiles.PathOf("switch.json");
 
     /// <summary>The switch with its parameters overridden (name or name.key → value, as <c>--set</c> takes them).</summary>
     public static FlowGraph Load(IReadOnlyDictionary<string, string> parameters)
