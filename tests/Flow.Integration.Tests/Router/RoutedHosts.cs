@@ -29,13 +29,14 @@ internal sealed class RoutedHosts : IDisposable
     public const string Beyond = "198.51.100.1";
 
     private readonly List<IDisposable> _owned = [];
+    private readonly Dictionary<string, string> _hostDevices = [];
     private ServiceProvider? _services;
 
     /// <param name="backend">af_packet, af_xdp, tap or memif.</param>
     /// <param name="parameters">More <c>--set</c> overrides (wan.mtu, routes, arp timers).</param>
     /// <param name="withDmz">
-    /// af_packet only: a third port, dmz 192.168.200.2/24 (<see cref="RouterJson.WithDmz"/>), to a
-    /// third host, 192.168.200.1, which also holds <see cref="Beyond"/> (a second way there).
+    /// A third port, dmz 192.168.200.2/24 (<see cref="RouterJson.WithDmz"/>), on the same backend,
+    /// to a third host, 192.168.200.1, which also holds <see cref="Beyond"/> (a second way there).
     /// </param>
     public RoutedHosts(string backend, IReadOnlyDictionary<string, string>? parameters = null, bool withDmz = false)
     {
@@ -44,33 +45,30 @@ internal sealed class RoutedHosts : IDisposable
         {
             Lan = Own(new NetnsFixture("rl"));
             Wan = Own(new NetnsFixture("rw"));
-            var set = new Dictionary<string, string> { ["backend"] = backend };
-            (string lanDevice, string wanDevice) = backend switch
+            Dmz = withDmz ? Own(new NetnsFixture("rd")) : null;
+            var ports = new List<(string Name, NetnsFixture Host)> { ("lan", Lan), ("wan", Wan) };
+            if (Dmz is not null)
             {
-                "tap" => (NetnsFixture.UniqueName("tl", 15), NetnsFixture.UniqueName("tw", 15)),
-                _ => WireVeths(),
-            };
+                ports.Add(("dmz", Dmz));
+            }
+            var set = new Dictionary<string, string> { ["backend"] = backend };
+            var routerDevices = new List<string>();
+            foreach ((string name, NetnsFixture host) in ports)
+            {
+                (string routerDevice, string hostDevice) = backend == "tap" ? TapNames(name) : WireVeth(name, host);
+                routerDevices.Add(routerDevice);
+                _hostDevices[name] = hostDevice;
+                if (backend != "memif")
+                {
+                    set[name + ".interface"] = routerDevice;
+                    set[name + ".af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""";
+                }
+            }
             if (backend == "memif")
             {
                 string socket = $"/run/flow-test-router-{Environment.ProcessId}-{Guid.NewGuid():N}.sock";
                 set["memif_socket"] = socket;
-                Relay = Own(BuildRelay(socket, lanDevice, wanDevice));
-            }
-            else
-            {
-                set["lan.interface"] = lanDevice;
-                set["wan.interface"] = wanDevice;
-                set["lan.af_packet"] = set["wan.af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""";
-            }
-            if (withDmz)
-            {
-                Dmz = Own(new NetnsFixture("rd"));
-                VethPair dmz = Own(new VethPair(Dmz, "rd"));
-                Shell.Run("sysctl", "-qw", $"net.ipv6.conf.{dmz.HostName}.disable_ipv6=1");
-                HostOffloads.DisableTxChecksum(Dmz, dmz.PeerName);
-                DmzDevice = dmz.PeerName;
-                set["dmz.interface"] = dmz.HostName;
-                set["dmz.af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""";
+                Relay = Own(BuildRelay(socket, ports.Select(p => p.Name).ToList(), routerDevices));
             }
             foreach ((string key, string value) in parameters ?? new Dictionary<string, string>())
             {
@@ -82,10 +80,10 @@ internal sealed class RoutedHosts : IDisposable
             if (backend == "tap")
             {
                 // The router holds the TAP fds; the interfaces move into the hosts' namespaces.
-                Shell.Run("ip", "link", "set", lanDevice, "netns", Lan.Name);
-                Shell.Run("ip", "link", "set", wanDevice, "netns", Wan.Name);
-                LanDevice = lanDevice;
-                WanDevice = wanDevice;
+                foreach ((string name, NetnsFixture host) in ports)
+                {
+                    Shell.Run("ip", "link", "set", _hostDevices[name], "netns", host.Name);
+                }
             }
             ConfigureHosts();
             Relay?.Start();
@@ -105,12 +103,12 @@ internal sealed class RoutedHosts : IDisposable
     /// <summary>The third host, with <c>withDmz</c>; null otherwise.</summary>
     public NetnsFixture? Dmz { get; }
 
-    public string DmzDevice { get; } = "";
-
     /// <summary>The hosts' interfaces toward the router (veth ends or TAP interfaces).</summary>
-    public string LanDevice { get; private set; } = "";
+    public string LanDevice => _hostDevices["lan"];
 
-    public string WanDevice { get; private set; } = "";
+    public string WanDevice => _hostDevices["wan"];
+
+    public string DmzDevice => _hostDevices["dmz"];
 
     public FlowGraph Graph { get; } = null!;
 
@@ -147,18 +145,19 @@ internal sealed class RoutedHosts : IDisposable
         return Graph.GetStats();
     }
 
-    private (string Lan, string Wan) WireVeths()
+    /// <summary>A veth from the root namespace (the router's end) to <paramref name="host"/>.</summary>
+    private (string Router, string Host) WireVeth(string port, NetnsFixture host)
     {
-        VethPair lan = Own(new VethPair(Lan, "rl"));
-        VethPair wan = Own(new VethPair(Wan, "rw"));
-        foreach (VethPair veth in new[] { lan, wan })
-        {
-            Shell.Run("sysctl", "-qw", $"net.ipv6.conf.{veth.HostName}.disable_ipv6=1");
-            HostOffloads.DisableTxChecksum(veth.Namespace!, veth.PeerName);
-        }
-        LanDevice = lan.PeerName;
-        WanDevice = wan.PeerName;
-        return (lan.HostName, wan.HostName);
+        VethPair veth = Own(new VethPair(host, "r" + port[0]));
+        HostOffloads.DisableTxChecksum(host, veth.PeerName);
+        return (veth.HostName, veth.PeerName);
+    }
+
+    /// <summary>tap: the router creates the interface, under the same name on both sides.</summary>
+    private static (string Router, string Host) TapNames(string port)
+    {
+        string name = NetnsFixture.UniqueName("t" + port[0], 15);
+        return (name, name);
     }
 
     private void ConfigureHosts()
@@ -185,14 +184,15 @@ internal sealed class RoutedHosts : IDisposable
         }
     }
 
-    /// <summary>memif server for interface ids 1 (lan) and 2 (wan), each relayed to its veth's root end over AF_PACKET.</summary>
-    private static FlowGraph BuildRelay(string socket, string lanVeth, string wanVeth)
+    /// <summary>memif server for interface ids 1, 2, 3 (lan, wan, dmz), each relayed to its veth's root end over AF_PACKET.</summary>
+    private static FlowGraph BuildRelay(string socket, IReadOnlyList<string> ports, IReadOnlyList<string> veths)
     {
         var builder = new GraphBuilder().Worker(0, idle: IdlePolicy.SpinThenSleep());
-        foreach ((string name, uint id, string veth, ushort port) in new[] { ("lan", 1u, lanVeth, (ushort)0), ("wan", 2u, wanVeth, (ushort)1) })
+        for (int i = 0; i < ports.Count; i++)
         {
-            var memif = new MemifOptions { Socket = socket, Role = MemifRole.Server, InterfaceId = id, Name = "relay-" + name };
-            var wire = new AfPacketOptions { Interface = veth, InputPort = port, PoolFrames = 1024, BlockCount = 8 };
+            string name = ports[i];
+            var memif = new MemifOptions { Socket = socket, Role = MemifRole.Server, InterfaceId = (uint)(i + 1), Name = "relay-" + name };
+            var wire = new AfPacketOptions { Interface = veths[i], InputPort = (ushort)i, PoolFrames = 1024, BlockCount = 8 };
             builder.Add($"{name}_memif_rx", new MemifRx(memif)).Add($"{name}_memif_tx", new MemifTx(memif))
                 .Add($"{name}_wire_rx", new AfPacketRx(wire)).Add($"{name}_wire_tx", new AfPacketTx(wire))
                 .Connect($"{name}_memif_rx", $"{name}_wire_tx")
