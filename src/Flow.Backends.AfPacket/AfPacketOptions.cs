@@ -1,7 +1,7 @@
 namespace Flow.Backends.AfPacket;
 
 /// <summary>Options of <c>af_packet_rx</c> and <c>af_packet_tx</c>.</summary>
-public sealed record AfPacketOptions
+public sealed record AfPacketOptions : IPortQueueOptions
 {
     /// <summary>Interface to bind to (for example eth0 or a veth end).</summary>
     public string Interface { get; init; } = "";
@@ -50,4 +50,26 @@ public sealed record AfPacketOptions
     /// (AF_PACKET has no queues; a fanout group spreads one interface over its sockets).
     /// </summary>
     public ushort? InputPort { get; init; }
+
+    /// <summary>
+    /// Every shard's rx socket joins one fanout group (<see cref="FanoutGroup"/>, or one derived
+    /// from this process and the interface name when unset), which spreads the interface's flows
+    /// over them by <see cref="FanoutMode"/>; each shard's tx has its own socket.
+    /// </summary>
+    public object ForShard(int shard, int shards) => this with
+    {
+        FanoutGroup = FanoutGroup >= 0 ? FanoutGroup : DerivedFanoutGroup(Interface),
+        InputPort = InputPort ?? 0,
+    };
+
+    /// <summary>A group id the shards of one interface share and other interfaces and processes almost never do (ids are per network namespace).</summary>
+    private static int DerivedFanoutGroup(string interfaceName)
+    {
+        uint hash = 2166136261;
+        foreach (char c in interfaceName)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+        return (int)((hash ^ (uint)Environment.ProcessId * 2654435761) & 0xFFFF);
+    }
 }

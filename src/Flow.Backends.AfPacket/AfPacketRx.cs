@@ -100,8 +100,12 @@ public sealed unsafe class AfPacketRx : SourceStage<AfPacketRx.Output, AfPacketR
             }
             if (options.FanoutGroup >= 0)
             {
-                _socket.SetInt(Interop.Sys.PACKET_FANOUT, options.FanoutGroup | ((int)options.FanoutMode << 16),
-                    $"setsockopt(PACKET_FANOUT, group {options.FanoutGroup}, {options.FanoutMode})");
+                // A fanout group receives through its own hook, which PACKET_IGNORE_OUTGOING does not
+                // reach: without the group's flag every frame a graph sends on the interface comes
+                // back in (a switch floods its own floods forever).
+                int type = (int)options.FanoutMode | (options.IgnoreOutgoing ? Interop.Sys.PACKET_FANOUT_FLAG_IGNORE_OUTGOING : 0);
+                _socket.SetInt(Interop.Sys.PACKET_FANOUT, options.FanoutGroup | (type << 16),
+                    $"setsockopt(PACKET_FANOUT, group {options.FanoutGroup}, {options.FanoutMode}{(options.IgnoreOutgoing ? ", ignoring outgoing frames (Linux 6.5 or later)" : "")})");
             }
             _pool = PacketPool.Create(options.PoolFrames, name: $"af_packet_rx {options.Interface}");
         }

@@ -6,7 +6,7 @@ namespace Flow.Backends.AfXdp;
 /// (NumFrames, FrameSize, ring sizes, XDP flags, bind flags). Stages of the same interface in
 /// one process share the port, so every port-level value must match between them.
 /// </summary>
-public sealed record AfXdpOptions
+public sealed record AfXdpOptions : IPortQueueOptions
 {
     /// <summary>Interface name (for example a veth end).</summary>
     public string Interface { get; init; } = "";
@@ -109,4 +109,7 @@ public sealed record AfXdpOptions
 
     /// <summary>The same options with the stage-level fields cleared: what stages sharing a port must agree on.</summary>
     internal AfXdpOptions PortLevel => this with { Queue = 0, InputPort = null, Blocking = false, PollTimeoutMs = 0 };
+
+    /// <summary>Shard <paramref name="shard"/>'s stages serve queue <paramref name="shard"/> of <paramref name="shards"/> (one socket each; RSS spreads flows).</summary>
+    public object ForShard(int shard, int shards) => this with { Queue = shard, QueueCount = shards, InputPort = InputPort ?? (ushort)Queue };
 }

@@ -4,7 +4,7 @@ namespace Flow.Backends.Memif;
 /// Options of a memif interface and of its <c>memif_rx</c>/<c>memif_tx</c> stages. Rx and tx
 /// stages with the same role, socket and interface id share one interface (one connection).
 /// </summary>
-public sealed record MemifOptions
+public sealed record MemifOptions : IPortQueueOptions
 {
     /// <summary>Flow's default memif socket: a file in a directory only root (or Flow's user) can enter.</summary>
     public const string DefaultSocket = "/run/flow/memif/memif.sock";
@@ -144,4 +144,7 @@ public sealed record MemifOptions
     /// huge page pool makes our next touch of the hole raise SIGBUS, which sealing cannot stop.
     /// </summary>
     public bool AllowHugePageRegions { get; init; }
+
+    /// <summary>Shard <paramref name="shard"/>'s stages serve queue pair <paramref name="shard"/> of <paramref name="shards"/> on the same connection.</summary>
+    public object ForShard(int shard, int shards) => this with { Queue = shard, QueuePairs = shards, InputPort = InputPort ?? (ushort)Queue };
 }

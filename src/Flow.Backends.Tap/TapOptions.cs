@@ -1,7 +1,7 @@
 namespace Flow.Backends.Tap;
 
 /// <summary>Options of <c>tap_rx</c> and <c>tap_tx</c>. Both stages with the same interface and queue share one fd.</summary>
-public sealed record TapOptions
+public sealed record TapOptions : IPortQueueOptions
 {
     /// <summary>
     /// Interface name (up to 15 characters); created. An interface of that name that already
@@ -34,4 +34,7 @@ public sealed record TapOptions
     /// <see cref="MultiQueue"/>).
     /// </summary>
     public ushort? InputPort { get; init; }
+
+    /// <summary>Shard <paramref name="shard"/>'s stages open queue <paramref name="shard"/> of the multi-queue interface (the kernel spreads flows by hash).</summary>
+    public object ForShard(int shard, int shards) => this with { MultiQueue = true, Queue = shard, InputPort = InputPort ?? (ushort)(MultiQueue ? Queue : 0) };
 }

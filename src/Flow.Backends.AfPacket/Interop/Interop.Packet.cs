@@ -18,6 +18,9 @@ internal static partial class Interop
         public const int PACKET_VERSION = 10;
         public const int PACKET_TX_RING = 13;
         public const int PACKET_FANOUT = 18;
+
+        /// <summary>Fanout type flag (Linux 6.5+): the group ignores outgoing frames, as PACKET_IGNORE_OUTGOING does for one socket.</summary>
+        public const int PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
         public const int PACKET_QDISC_BYPASS = 20;
         public const int PACKET_IGNORE_OUTGOING = 23;
         public const int TPACKET_V2 = 1;

@@ -6,6 +6,30 @@ public sealed record GraphStats(IReadOnlyList<StageStats> Stages, IReadOnlyList<
     public StageStats Stage(string name) =>
         Stages.FirstOrDefault(s => s.Name == name) ?? throw new KeyNotFoundException($"no stage named '{name}'");
 
+    /// <summary>
+    /// The stage <paramref name="name"/> as one: its own counters in an unsharded graph, the sum
+    /// of every shard's copy (<see cref="ShardNames"/>) in a sharded one. Cost per packet is the
+    /// copies' mean weighted by the packets each took.
+    /// </summary>
+    public StageStats Summed(string name)
+    {
+        var copies = Stages.Where(s => ShardNames.Matches(s.Name, name)).ToList();
+        if (copies.Count == 0)
+        {
+            throw new KeyNotFoundException($"no stage named '{name}'");
+        }
+        if (copies.Count == 1)
+        {
+            return copies[0] with { Name = name };
+        }
+        long packets = copies.Sum(s => s.In);
+        double nanoseconds = packets == 0 ? 0 : copies.Sum(s => s.NanosecondsPerPacket * s.In) / packets;
+        var outs = copies.SelectMany(s => s.Out).GroupBy(p => p.Port).Select(g => new PortCount(g.Key, g.Sum(p => p.Packets))).ToList();
+        var drops = copies.SelectMany(s => s.Drops).GroupBy(d => d.Reason).Select(g => g.First() with { Packets = g.Sum(d => d.Packets) }).ToList();
+        return new StageStats(name, copies[0].Type, copies[0].Worker, packets, copies.Sum(s => s.Emitted), copies.Sum(s => s.Consumed),
+            copies.Sum(s => s.Queued), copies.Sum(s => s.Batches), nanoseconds, outs, drops);
+    }
+
     /// <summary>True when every stage and ring satisfies its conservation sum.</summary>
     public bool IsBalanced => Stages.All(s => s.IsBalanced) && Rings.All(r => r.IsBalanced);
 }

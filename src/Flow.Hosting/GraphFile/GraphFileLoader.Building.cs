@@ -9,31 +9,46 @@ public sealed partial class GraphFileLoader
     /// <see cref="GraphBuilder"/>, and reports each <see cref="GraphError"/> it finds at the
     /// edge, stage or worker the error names. Null when the builder refused the graph.
     /// </summary>
-    private FlowGraph? BuildGraph(SourceNode root, List<WorkerEntry> workers, List<StageEntry> stages, List<EdgeEntry> edges, ErrorList errors)
+    private FlowGraph? BuildGraph(SourceNode root, List<WorkerEntry> workers, ShardPlan shards, List<StageEntry> stages, List<EdgeEntry> edges, ErrorList errors)
     {
         var made = stages.Where(s => s.Instance is not null).ToDictionary(s => s.Name, StringComparer.Ordinal);
         var builder = new GraphBuilder().WithLogger(_logger);
-        foreach (WorkerEntry worker in workers)
+        // Shard s runs its own copy of each declared worker w, as worker s × W + w.
+        int perShard = Math.Max(1, workers.Count);
+        for (int shard = 0; shard < shards.Count; shard++)
         {
-            builder.Worker(worker.Id, worker.Cpu, worker.Idle);
-        }
-        foreach (StageEntry entry in made.Values)
-        {
-            builder.Add(entry.Name, entry.Instance!, entry.Worker);
-        }
-        // Index i here is the builder's i-th Connect call, which is what EdgeDeclaration.Index names.
-        var connected = new List<EdgeEntry>();
-        foreach (EdgeEntry edge in edges.Where(e => e.Ok && made.ContainsKey(e.Source.Stage) && made.ContainsKey(e.To)))
-        {
-            if (edge.Feedback)
+            if (workers.Count == 0 && shards.Count > 1)
             {
-                builder.Feedback(edge.From, edge.To, edge.RingCapacity);
+                builder.Worker(shard, shards.Cpus?[shard]);
             }
-            else
+            foreach (WorkerEntry worker in workers)
             {
-                builder.Connect(edge.From, edge.To, edge.RingCapacity);
+                int? cpu = shards.Cpus is { } cpus ? cpus[shard] : worker.Cpu + shard * perShard;
+                builder.Worker(shard * perShard + worker.Id, cpu, worker.Idle);
             }
-            connected.Add(edge);
+            foreach (StageEntry entry in made.Values)
+            {
+                builder.Add(shards.StageName(entry.Name, shard), entry.Instances[shard], shard * perShard + entry.Worker);
+            }
+        }
+        // Index i here is the builder's i-th Connect call, which is what EdgeDeclaration.Index names:
+        // shard s's copy of connected edge k is call s × connected.Count + k.
+        var connected = edges.Where(e => e.Ok && made.ContainsKey(e.Source.Stage) && made.ContainsKey(e.To)).ToList();
+        for (int shard = 0; shard < shards.Count; shard++)
+        {
+            foreach (EdgeEntry edge in connected)
+            {
+                string from = shards.StageName(edge.Source.Stage, shard) + (edge.Source.Port is { } port ? ":" + port : "");
+                string to = shards.StageName(edge.To, shard);
+                if (edge.Feedback)
+                {
+                    builder.Feedback(from, to, edge.RingCapacity);
+                }
+                else
+                {
+                    builder.Connect(from, to, edge.RingCapacity);
+                }
+            }
         }
         try
         {
@@ -42,7 +57,8 @@ public sealed partial class GraphFileLoader
         catch (GraphValidationException e)
         {
             var leftOut = new LeftOutEdges(made, edges, anyLeftOut: made.Count != stages.Count || edges.Any(x => !x.Ok));
-            foreach (GraphError error in e.Errors)
+            // Shard 0's errors stand for every shard's: the copies are the same graph.
+            foreach (GraphError error in e.Errors.Select(x => shards.Count == 1 ? x : Unsharded(x, connected.Count, perShard)).Distinct())
             {
                 if (!leftOut.Explain(error))
                 {
@@ -52,6 +68,21 @@ public sealed partial class GraphFileLoader
             return null;
         }
     }
+
+    /// <summary>A builder error about a shard's copy, told about the declared stage, edge and worker.</summary>
+    private static GraphError Unsharded(GraphError error, int edgesPerShard, int workersPerShard) => error with
+    {
+        Stage = error.Stage is null ? null : ShardNames.Split(error.Stage).Name,
+        Edge = error.Edge is { } edge && edgesPerShard > 0
+            ? new EdgeDeclaration(edge.Index % edgesPerShard, ShardSuffix().Replace(edge.From, ""), ShardSuffix().Replace(edge.To, ""))
+            : error.Edge,
+        Worker = error.Worker % workersPerShard,
+        Message = ShardSuffix().Replace(error.Message, ""),
+    };
+
+    /// <summary>The "@s" of a shard's copy of a stage.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"@[0-9]+\b")]
+    private static partial System.Text.RegularExpressions.Regex ShardSuffix();
 
     /// <summary>Adds a builder error at the edge, worker or stage it names; the file's root when it names none of them.</summary>
     private static void Report(GraphError error, SourceNode root, List<WorkerEntry> workers, List<StageEntry> stages, List<EdgeEntry> connected,

@@ -117,7 +117,7 @@ public sealed partial class GraphFileLoader
     /// at its config. A dry run makes stand-ins with the same declarations for the stages it must
     /// not construct.
     /// </summary>
-    private void CreateStages(List<StageEntry> stages, GraphCheckOptions? check, ErrorList errors)
+    private void CreateStages(List<StageEntry> stages, ShardPlan shards, GraphCheckOptions? check, ErrorList errors)
     {
         foreach (StageEntry entry in stages)
         {
@@ -127,9 +127,12 @@ public sealed partial class GraphFileLoader
             }
             try
             {
-                entry.Instance = check is null || IsPure(entry.Registration, check)
-                    ? entry.Registration.Create(_services, entry.Options)
-                    : StageStandIns.Create(entry.Registration.Descriptor);
+                for (int shard = 0; shard < shards.Count; shard++)
+                {
+                    entry.Instances.Add(check is null || IsPure(entry.Registration, check)
+                        ? entry.Registration.Create(_services, OptionsForShard(entry.Options, shard, shards))
+                        : StageStandIns.Create(entry.Registration.Descriptor));
+                }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -139,6 +142,11 @@ public sealed partial class GraphFileLoader
                 errors.Add(entry.Config ?? entry.Node, cause is ArgumentException or FormatException
                     ? $"stage type '{entry.TypeName}' refused this config: {FirstLine(cause.Message)}"
                     : $"stage type '{entry.TypeName}' could not be created: {cause.GetType().Name}: {FirstLine(cause.Message)}");
+                foreach (Stage made in entry.Instances)
+                {
+                    (made as IDisposable)?.Dispose();
+                }
+                entry.Instances.Clear();
             }
         }
     }
@@ -184,6 +192,9 @@ public sealed partial class GraphFileLoader
         public bool ConfigOk { get; set; }
 
         /// <summary>The stage made from this entry (a stand-in in a dry run); null when its type, config or constructor failed.</summary>
-        public Stage? Instance { get; set; }
+        public Stage? Instance => Instances.Count > 0 ? Instances[0] : null;
+
+        /// <summary>Every shard's copy, shard 0's first; empty when the stage could not be made.</summary>
+        public List<Stage> Instances { get; } = [];
     }
 }

@@ -33,7 +33,7 @@ public sealed partial class GraphFileLoader
     /// <summary>Largest graph file read, in bytes: real graphs are a few KiB, and the parsed tree costs a multiple of the file.</summary>
     public const int MaxFileBytes = 4 << 20;
 
-    private static readonly string[] s_topKeys = ["$schema", "name", "description", "parameters", "assemblies", "workers", "stages", "edges"];
+    private static readonly string[] s_topKeys = ["$schema", "name", "description", "parameters", "assemblies", "workers", "shards", "stages", "edges"];
 
     // Stage libraries a dry run may construct: no system calls (STYLE D9: only backends make them).
     private static readonly Assembly[] s_pureStageLibraries = [typeof(Stage).Assembly, typeof(GraphFileLoader).Assembly];
@@ -107,10 +107,12 @@ public sealed partial class GraphFileLoader
 
         Dictionary<string, StageRegistration> extra = LoadAssemblies(root["assemblies"], baseDirectory, errors);
         List<WorkerEntry> workers = ReadWorkers(root["workers"], errors);
+        ShardPlan shards = ReadShards(root, workers, errors);
         List<StageEntry> stages = ReadStages(root, workers, extra, errors);
         List<EdgeEntry> edges = ReadEdges(root, stages, errors);
-        CreateStages(stages, check, errors);
-        FlowGraph? graph = BuildGraph(root, workers, stages, edges, errors);
+        CheckShardable(stages, shards, extra, errors);
+        CreateStages(stages, shards, check, errors);
+        FlowGraph? graph = BuildGraph(root, workers, shards, stages, edges, errors);
 
         if (errors.Count > 0)
         {
@@ -120,9 +122,9 @@ public sealed partial class GraphFileLoader
             }
             else
             {
-                foreach (StageEntry entry in stages)
+                foreach (Stage instance in stages.SelectMany(e => e.Instances))
                 {
-                    (entry.Instance as IDisposable)?.Dispose();
+                    (instance as IDisposable)?.Dispose();
                 }
             }
             throw new GraphFileException(fileName, errors.Sorted());

@@ -39,6 +39,7 @@ namespace Flow.Stages.Arp;
 /// Batch semantics: the clock is read once per batch; neighbours resolved while the batch runs
 /// are seen by the packets after it.
 /// </remarks>
+[SingleShard("its neighbour table, shared with arp, may be written by one worker only")]
 [Stage("arp_resolve", "Router neighbour rewrite or hold: Ethernet header from the neighbour table, hold queue while ARP resolves, host unreachable when it fails.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.Reason>

@@ -46,6 +46,7 @@ namespace Flow.Stages.Arp;
 /// UnicastProbes + BroadcastProbes in all; then the neighbour fails. Requests are built in this
 /// stage's own pool; when it is empty the request is skipped and counted.
 /// </remarks>
+[SingleShard("its neighbour table, shared with arp_resolve, may be written by one worker only")]
 [Stage("arp", "Router ARP: answers for the receiving interface's addresses, learns neighbours, gratuitous ARP, requests and ageing for arp_resolve.",
     Accepts = typeof(Carries.Arp))]
 public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpResponder.Reason>, IDisposable

@@ -36,6 +36,46 @@ public sealed class SwitchJsonBackendTests
         Assert.Equal(0, stats.Stage("forward").OutOn("p3"));
     }
 
+    /// <summary>
+    /// switch.json at <c>shards=2</c>: each port is two AF_PACKET sockets in one fanout group, one
+    /// per shard, and 64 UDP flows from h1 to h2 spread over both copies of the switch; the VLANs
+    /// hold on both.
+    /// </summary>
+    [Fact]
+    public async Task OnAfPacketTwoShardsShareTheFlowsAndHostsStillPingOnlyWithinTheirVlan()
+    {
+        using var hosts = new SwitchedHosts(buildGraph: veths =>
+        {
+            Dictionary<string, string> parameters = KernelPorts("af_packet", veths.Select(v => v.HostName).ToArray());
+            parameters["shards"] = "2";
+            return SwitchJson.Load(parameters);
+        });
+        Assert.Equal(["p1_rx@0", "p1_rx@1"], hosts.Graph.Stages.Where(s => s.Name.StartsWith("p1_rx", StringComparison.Ordinal)).Select(s => s.Name).Order(StringComparer.Ordinal));
+        Assert.Equal([0, 1], hosts.Graph.Workers.Select(w => w.Id));
+
+        Assert.True(SwitchedHosts.Ping(hosts.A, "198.18.10.2"), "h1 could not ping h2 (both access VLAN 10): " + string.Join("\n", hosts.Graph.GetStats().Stages));
+        Assert.True(SwitchedHosts.Ping(hosts.B, "198.18.10.4"), "h2 could not ping h4 over the trunk's native VLAN 10");
+        Assert.False(SwitchedHosts.Ping(hosts.A, "198.18.10.3", count: 2), "h1 reached h3 across VLANs (10 -> 20)");
+        hosts.A.Exec(Shell.Python, "-c", """
+            import socket
+            for port in range(40000, 40064):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(('198.18.10.1', port))
+                for i in range(3):
+                    s.sendto(b'flow %d datagram %d' % (port, i), ('198.18.10.2', 9))
+                s.close()
+            """);
+        await Waits.Until(() => hosts.Graph.GetStats().Summed("p2_tx").In >= 192, "the 192 datagrams to leave by p2");
+
+        await hosts.StopAsync();
+        GraphStats stats = hosts.Graph.GetStats();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+        (long first, long second) = (stats.Stage("p1_rx@0").In, stats.Stage("p1_rx@1").In);
+        Assert.True(first >= 10 && second >= 10, $"p1's frames split {first} / {second} between the shards");
+        Assert.Equal(first + second, stats.Summed("p1_rx").In);
+        Assert.Equal(0, stats.Summed("forward").OutOn("p3"));
+    }
+
     [Fact]
     public async Task OnTapPortsHostsBehindTheTapInterfacesPingWithinTheirVlan()
     {

@@ -1,0 +1,106 @@
+using System.Reflection;
+using Flow.Hosting.Internal;
+
+namespace Flow.Hosting;
+
+public sealed partial class GraphFileLoader
+{
+    /// <summary>Most shards a graph file may ask for.</summary>
+    public const int MaxShards = 256;
+
+    /// <summary>
+    /// The top-level <c>shards</c>: a count, or a list of CPUs (one shard on each). Absent: one
+    /// shard, the graph as declared. Every shard runs its own copy of every worker and stage.
+    /// </summary>
+    private static ShardPlan ReadShards(SourceNode root, List<WorkerEntry> workers, ErrorList errors)
+    {
+        SourceNode? node = root["shards"];
+        if (node is null)
+        {
+            return ShardPlan.One;
+        }
+        if (node.Kind == SourceKind.Number)
+        {
+            int? count = ReadInt(root, "shards", 1, MaxShards, errors, required: true);
+            return count is int n ? new ShardPlan(n, null, node) : ShardPlan.One;
+        }
+        if (node.Kind == SourceKind.Array && node.Items.Count is > 0 and <= MaxShards)
+        {
+            var cpus = new List<int>();
+            foreach (SourceNode item in node.Items)
+            {
+                if (item.Kind == SourceKind.Number && int.TryParse(item.Text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int cpu) &&
+                    cpu <= 4095)
+                {
+                    cpus.Add(cpu);
+                }
+                else
+                {
+                    errors.Add(item, $"expected a CPU number from 0 to 4095, found {item.Describe()}");
+                }
+            }
+            if (cpus.Count != node.Items.Count)
+            {
+                return ShardPlan.One;
+            }
+            if (cpus.Distinct().Count() != cpus.Count)
+            {
+                errors.Add(node, "each shard needs a CPU of its own: a CPU is listed twice");
+                return ShardPlan.One;
+            }
+            if (workers.Count > 1)
+            {
+                errors.Add(node, $"'shards' lists one CPU per shard, so each shard must be one worker; 'workers' declares {workers.Count}. " +
+                    "Give a count instead (\"shards\": 2) to copy every worker into each shard");
+                return ShardPlan.One;
+            }
+            return new ShardPlan(cpus.Count, cpus, node);
+        }
+        errors.Add(node, $"expected the number of shards (1 to {MaxShards}) or a list of CPUs, one per shard, like [2, 3], found {node.Describe()}");
+        return ShardPlan.One;
+    }
+
+    /// <summary>
+    /// Refuses, in a graph of more than one shard, a stage that cannot be copied: a port whose
+    /// backend has no queues to give each shard (its options are not <see cref="IPortQueueOptions"/>),
+    /// and a stage type marked <see cref="SingleShardAttribute"/>.
+    /// </summary>
+    private void CheckShardable(List<StageEntry> stages, ShardPlan shards, Dictionary<string, StageRegistration> extra, ErrorList errors)
+    {
+        if (shards.Count == 1)
+        {
+            return;
+        }
+        IReadOnlyList<string> backends = PortStageTypes.Backends(_registry, extra);
+        foreach (StageEntry entry in stages.Where(e => e.Registration is not null && e.ConfigOk))
+        {
+            StageDescriptor descriptor = entry.Registration!.Descriptor;
+            string type = descriptor.TypeName;
+            bool isPort = backends.Any(b => type == b + "_rx" || type == b + "_tx");
+            if (isPort && entry.Options is not IPortQueueOptions)
+            {
+                errors.Add(entry.Member.KeyPosition, entry.Node.Path, $"stage '{entry.Name}' ({type}) cannot be sharded: its backend has no queues to give each of " +
+                    $"the {shards.Count} shards. Use a backend with queues (af_xdp, af_packet, memif, tap), or one shard");
+                entry.ConfigOk = false;
+            }
+            else if (descriptor.ClrType.GetCustomAttribute<SingleShardAttribute>() is { } single)
+            {
+                errors.Add(entry.Member.KeyPosition, entry.Node.Path, $"stage '{entry.Name}' ({type}) cannot run in a graph of {shards.Count} shards: {single.Reason}");
+                entry.ConfigOk = false;
+            }
+        }
+    }
+
+    /// <summary>The options shard <paramref name="shard"/>'s copy of a stage is made from.</summary>
+    private static object? OptionsForShard(object? options, int shard, ShardPlan shards) =>
+        shards.Count > 1 && options is IPortQueueOptions queues ? queues.ForShard(shard, shards.Count) : options;
+
+    /// <summary>Shards of a graph: how many, and the CPU of each when the file lists them.</summary>
+    private sealed record ShardPlan(int Count, IReadOnlyList<int>? Cpus, SourceNode? Node)
+    {
+        public static readonly ShardPlan One = new(1, null, null);
+
+        /// <summary>The name of shard <paramref name="shard"/>'s copy of stage <paramref name="name"/>.</summary>
+        public string StageName(string name, int shard) => Count == 1 ? name : ShardNames.Of(name, shard);
+    }
+}

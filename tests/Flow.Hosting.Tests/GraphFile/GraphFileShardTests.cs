@@ -1,0 +1,132 @@
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Flow.Hosting.Tests;
+
+/// <summary>
+/// <c>"shards"</c> in graph files: every shard runs its own copy of every worker and stage, named
+/// <c>stage@shard</c>, with errors reported once at the declared stage, and stages that cannot
+/// be copied refused with their reason.
+/// </summary>
+public sealed class GraphFileShardTests
+{
+    private static FlowGraph Load(ServiceProvider services, string json) =>
+        services.GetRequiredService<GraphFileLoader>().LoadText(json, "t.json");
+
+    [Fact]
+    public async Task EachShardRunsItsOwnCopyOfTheGraphOnItsOwnWorker()
+    {
+        using ServiceProvider services = TestServices.Create();
+        using FlowGraph graph = Load(services, """
+            {
+              "shards": 2,
+              "workers": [{ "id": 0, "idle": "yielding" }],
+              "stages": {
+                "gen": { "type": "generator", "config": { "count": 5000 } },
+                "count": { "type": "counter" },
+                "sink": { "type": "null_sink" }
+              },
+              "edges": ["gen -> count", "count -> sink"]
+            }
+            """);
+
+        Assert.Equal(["count@0 0", "count@1 1", "gen@0 0", "gen@1 1", "sink@0 0", "sink@1 1"],
+            graph.Stages.Select(s => $"{s.Name} {s.Worker}").Order(StringComparer.Ordinal));
+        Assert.Equal([0, 1], graph.Workers.Select(w => w.Id));
+        Assert.All(graph.Workers, w => Assert.Equal(IdlePolicy.Yielding, w.Idle));
+        Assert.Equal(2, graph.Edges.Count(e => e.From.StartsWith("count@", StringComparison.Ordinal)));
+
+        graph.Start();
+        await Flow.TestKit.Waits.Until(() => graph.GetStats().Summed("sink").Consumed == 10_000, "both shards' generators to finish");
+        await graph.StopAsync(drain: true);
+        GraphStats stats = graph.GetStats();
+        // Per shard, and summed.
+        Assert.Equal((5000L, 5000L), (stats.Stage("count@0").In, stats.Stage("count@1").In));
+        StageStats count = stats.Summed("count");
+        Assert.Equal(("count", 10_000L, 10_000L), (count.Name, count.In, count.OutTotal));
+        Assert.True(stats.IsBalanced);
+    }
+
+    [Fact]
+    public void AListOfCpusPinsOneShardOnEach()
+    {
+        using ServiceProvider services = TestServices.Create();
+        Assert.True(Environment.ProcessorCount >= 2, $"this test needs 2 CPUs, the process may use {Environment.ProcessorCount}");
+        int[] cpus = [0, 1];
+        using FlowGraph graph = Load(services, $$"""
+            {
+              "shards": [{{cpus[1]}}, {{cpus[0]}}],
+              "workers": [{ "id": 0, "idle": "yielding" }],
+              "stages": { "gen": { "type": "generator", "config": { "count": 1 } }, "sink": { "type": "null_sink" } },
+              "edges": ["gen -> sink"]
+            }
+            """);
+
+        Assert.Equal([(0, (int?)cpus[1]), (1, cpus[0])], graph.Workers.Select(w => (w.Id, w.Cpu)));
+    }
+
+    [Fact]
+    public void OneShardKeepsTheDeclaredNames()
+    {
+        using ServiceProvider services = TestServices.Create();
+        using FlowGraph graph = Load(services, """
+            { "shards": 1, "stages": { "gen": { "type": "generator" }, "sink": { "type": "null_sink" } }, "edges": ["gen -> sink"] }
+            """);
+
+        Assert.Equal(["gen", "sink"], graph.Stages.Select(s => s.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("0", "1:13", "expected an integer from 1 to 256, found the number 0")]
+    [InlineData("\"two\"", "1:13", "expected the number of shards (1 to 256) or a list of CPUs, one per shard, like [2, 3], found the string \"two\"")]
+    [InlineData("[1, 1]", "1:13", "each shard needs a CPU of its own: a CPU is listed twice")]
+    [InlineData("[1, -1]", "1:17", "expected a CPU number from 0 to 4095, found the number -1")]
+    public void ABadShardsValueIsReportedWhereItIs(string shards, string position, string message)
+    {
+        using ServiceProvider services = TestServices.Create();
+        var e = Assert.Throws<GraphFileException>(() => Load(services,
+            $$"""{ "shards": {{shards}}, "stages": { "gen": { "type": "generator" }, "sink": { "type": "null_sink" } }, "edges": ["gen -> sink"] }"""));
+
+        GraphFileError error = Assert.Single(e.Errors);
+        Assert.Equal((position, message), (error.Position.ToString(), error.Message));
+    }
+
+    [Fact]
+    public void ABuilderErrorInEveryShardIsReportedOnceAtTheDeclaredStage()
+    {
+        using ServiceProvider services = TestServices.Create();
+        const string Graph = """
+            {
+              "shards": SHARDS,
+              "stages": { "gen": { "type": "generator" }, "orphan": { "type": "counter" }, "sink": { "type": "null_sink" } },
+              "edges": ["gen -> sink"]
+            }
+            """;
+        var sharded = Assert.Throws<GraphFileException>(() => Load(services, Graph.Replace("SHARDS", "3", StringComparison.Ordinal)));
+        var single = Assert.Throws<GraphFileException>(() => Load(services, Graph.Replace("SHARDS", "1", StringComparison.Ordinal)));
+
+        Assert.Equal(single.Errors.Select(x => (x.Position, x.JsonPath, x.Message)), sharded.Errors.Select(x => (x.Position, x.JsonPath, x.Message)));
+        Assert.All(sharded.Errors, x => Assert.Equal("$.stages.orphan", x.JsonPath));
+    }
+
+    [Fact]
+    public void APortWhoseBackendHasNoQueuesAndAStageMarkedSingleShardAreRefused()
+    {
+        using ServiceProvider services = TestServices.CreateWithBackends();
+        var e = Assert.Throws<GraphFileException>(() => Load(services, """
+            {
+              "shards": 2,
+              "stages": {
+                "rx": { "type": "loop_rx", "config": { "wire": "t" } },
+                "arp": { "type": "arp", "config": { "interfaces": [{ "name": "lan", "id": 0, "mac": "02:00:00:00:00:01", "addresses": ["192.0.2.1/24"] }] } },
+                "tx": { "type": "loop_tx", "config": { "wire": "t" } }
+              },
+              "edges": ["rx -> arp", "arp:lan -> tx"]
+            }
+            """));
+
+        Assert.Contains(e.Errors, x => x.JsonPath == "$.stages.rx" && x.Message.StartsWith("stage 'rx' (loop_rx) cannot be sharded: its backend has no queues", StringComparison.Ordinal));
+        Assert.Contains(e.Errors, x => x.JsonPath == "$.stages.arp" &&
+            x.Message == "stage 'arp' (arp) cannot run in a graph of 2 shards: its neighbour table, shared with arp_resolve, may be written by one worker only");
+    }
+}
