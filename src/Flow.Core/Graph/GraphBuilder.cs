@@ -90,6 +90,25 @@ public sealed partial class GraphBuilder
         return this;
     }
 
+    /// <summary>
+    /// Declares <paramref name="count"/> shards, each a copy of the graph <paramref name="declare"/>
+    /// builds for it: called once per shard with that shard's <see cref="ShardScope"/>, it makes
+    /// new stage instances (ports on the shard's own queue, <see cref="ShardScope.ForShard{T}"/>)
+    /// and declares the shard's <paramref name="workersPerShard"/> workers. Nothing connects one
+    /// shard to another unless the caller does so with the full names (<see cref="ShardNames"/>).
+    /// </summary>
+    public GraphBuilder Shards(int count, Action<ShardScope> declare, int workersPerShard = 1)
+    {
+        ArgumentNullException.ThrowIfNull(declare);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workersPerShard, 1);
+        for (int shard = 0; shard < count; shard++)
+        {
+            declare(new ShardScope(this, shard, count, workersPerShard));
+        }
+        return this;
+    }
+
     /// <summary>The clock stages see in <see cref="Stage.Tick"/>.</summary>
     public GraphBuilder WithClock(IFlowClock clock)
     {

@@ -45,6 +45,11 @@ public sealed class GraphFileShardTests
         StageStats count = stats.Summed("count");
         Assert.Equal(("count", 10_000L, 10_000L), (count.Name, count.In, count.OutTotal));
         Assert.True(stats.IsBalanced);
+
+        // flow ctl stats: each shard's copy, then the stage summed over the shards.
+        ControlReply reply = await new Flow.Hosting.Internal.StatsControlCommand().ExecuteAsync(new ControlRequest(graph, "stats"), CancellationToken.None);
+        var rows = reply.Rows.Where(r => r[0].StartsWith("count", StringComparison.Ordinal)).Select(r => $"{r[0]} {r[2]} {r[3]}").ToList();
+        Assert.Equal(["count@0 0 5000", "count@1 1 5000", "count all 10000"], rows);
     }
 
     [Fact]

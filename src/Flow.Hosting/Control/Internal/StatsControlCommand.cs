@@ -7,7 +7,8 @@ internal sealed class StatsControlCommand : IControlCommand
 {
     public string Name => "stats";
 
-    public string Help => "The graph's counters: per stage packets in, out, dropped (by reason), consumed, queued, ns and cycles per packet; per ring.";
+    public string Help => "The graph's counters: per stage packets in, out, dropped (by reason), consumed, queued, ns and cycles per packet " +
+        "(in a sharded graph per shard's copy, then summed over the shards); per ring.";
 
     public IReadOnlyList<ControlArgument> Arguments => [];
 
@@ -15,10 +16,12 @@ internal sealed class StatsControlCommand : IControlCommand
     {
         GraphStats stats = request.Graph.GetStats();
         var rows = new List<IReadOnlyList<string>>();
-        foreach (StageStats s in stats.Stages)
+        // A sharded graph: every shard's copy (name@s), then each stage summed over its shards.
+        var sharded = stats.Stages.Select(s => ShardNames.Split(s.Name)).Where(n => n.Shard is not null).Select(n => n.Name).Distinct().ToList();
+        foreach (StageStats s in stats.Stages.Concat(sharded.Select(stats.Summed)))
         {
             string drops = string.Join(", ", s.Drops.Where(d => d.Packets > 0).Select(d => $"{d.Reason} {ControlProtocol.Count(d.Packets)}"));
-            rows.Add([s.Name, s.Type, ControlProtocol.Count(s.Worker), ControlProtocol.Count(s.In), ControlProtocol.Count(s.OutTotal),
+            rows.Add([s.Name, s.Type, ShardNames.Split(s.Name).Shard is null && sharded.Contains(s.Name) ? "all" : ControlProtocol.Count(s.Worker), ControlProtocol.Count(s.In), ControlProtocol.Count(s.OutTotal),
                 ControlProtocol.Count(s.DroppedTotal), ControlProtocol.Count(s.Consumed), ControlProtocol.Count(s.Queued),
                 s.NanosecondsPerPacket.ToString("0.0", CultureInfo.InvariantCulture), s.CyclesPerPacket.ToString("0", CultureInfo.InvariantCulture), drops]);
         }
