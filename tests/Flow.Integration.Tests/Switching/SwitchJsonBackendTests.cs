@@ -76,8 +76,10 @@ public sealed class SwitchJsonBackendTests
         Assert.Equal(0, stats.Summed("forward").OutOn("p3"));
     }
 
-    [Fact]
-    public async Task OnTapPortsHostsBehindTheTapInterfacesPingWithinTheirVlan()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task OnTapPortsHostsBehindTheTapInterfacesPingWithinTheirVlan(int shards)
     {
         Shell.RequireRootAnd("ip", "busybox");
         var namespaces = new List<NetnsFixture>();
@@ -89,8 +91,11 @@ public sealed class SwitchJsonBackendTests
                 namespaces.Add(new NetnsFixture("swt" + i));
             }
             string[] taps = Enumerable.Range(1, 4).Select(i => NetnsFixture.UniqueName("t" + i, 15)).ToArray();
-            graph = SwitchJson.Load(KernelPorts("tap", taps));
-            Assert.Equal("tap_rx", graph.Stages.Single(s => s.Name == "p1_rx").Type);
+            Dictionary<string, string> parameters = KernelPorts("tap", taps);
+            parameters["shards"] = shards.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            graph = SwitchJson.Load(parameters);
+            // At two shards each TAP interface is multi-queue, one queue per shard.
+            Assert.Equal(shards, graph.Stages.Count(s => s.Type == "tap_rx" && ShardNames.Split(s.Name).Name == "p1_rx"));
             string[] addresses = ["198.18.10.1", "198.18.10.2", "198.18.10.3", "198.18.10.4"];
             for (int i = 0; i < 4; i++)
             {
@@ -108,7 +113,7 @@ public sealed class SwitchJsonBackendTests
             await graph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
             GraphStats stats = graph.GetStats();
             Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
-            Assert.True(stats.Stage("p2_tx").In > 0);
+            Assert.True(stats.Summed("p2_tx").In > 0);
         }
         finally
         {
@@ -125,48 +130,65 @@ public sealed class SwitchJsonBackendTests
     /// peer per port). Broadcasts sent into p1 come out of p2 and p4 (VLAN 10), each exactly
     /// once per frame, and never out of p3 (VLAN 20) or back out of p1.
     /// </summary>
-    [Fact]
-    public async Task OnMemifPortsBroadcastsFromAPeerReachThePeersOfItsVlanOnly()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task OnMemifPortsBroadcastsFromAPeerReachThePeersOfItsVlanOnly(int shards)
     {
         const int Frames = 200;
         string socket = $"/run/flow-test-switch-{Environment.ProcessId}-{Guid.NewGuid():N}.sock";
-        MemifOptions Server(int id) => new() { Socket = socket, Role = MemifRole.Server, InterfaceId = (uint)id, Name = $"peer{id}" };
+        // The peers serve as many queue pairs as the switch has shards; the switch's copy s uses pair s.
+        MemifOptions Server(int id, int queue) => new()
+        {
+            Socket = socket, Role = MemifRole.Server, InterfaceId = (uint)id, Name = $"peer{id}", QueuePairs = shards, Queue = queue,
+        };
 
         var receivers = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding);
-        var peers = new MemifRx[4];
-        for (int i = 0; i < 4; i++)
+        var peers = new List<MemifRx>();
+        for (int i = 1; i <= 4; i++)
         {
-            peers[i] = new MemifRx(Server(i + 1));
-            receivers.Add($"peer{i + 1}_rx", peers[i]).Add($"peer{i + 1}", new Counter()).Add($"peer{i + 1}_sink", new NullSink())
-                .Connect($"peer{i + 1}_rx", $"peer{i + 1}").Connect($"peer{i + 1}", $"peer{i + 1}_sink");
+            for (int q = 0; q < shards; q++)
+            {
+                var rx = new MemifRx(Server(i, q));
+                peers.Add(rx);
+                receivers.Add($"peer{i}_rx{q}", rx).Add($"peer{i}@{q}", new Counter()).Add($"peer{i}_sink{q}", new NullSink())
+                    .Connect($"peer{i}_rx{q}", $"peer{i}@{q}").Connect($"peer{i}@{q}", $"peer{i}_sink{q}");
+            }
         }
         await using FlowGraph peerGraph = receivers.Build();
         await using FlowGraph switchGraph = SwitchJson.Load(new Dictionary<string, string>
         {
             ["memif_socket"] = socket,
             ["idle"] = "yielding",
+            ["shards"] = shards.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
-        Assert.Equal("memif_rx", switchGraph.Stages.Single(s => s.Name == "p1_rx").Type);
+        Assert.Equal(shards, switchGraph.Stages.Count(s => s.Type == "memif_rx" && ShardNames.Split(s.Name).Name == "p1_rx"));
         peerGraph.Start();
         switchGraph.Start();
         Assert.True(peers.All(p => p.Interface.WaitConnected(TimeSpan.FromSeconds(20))), "the switch's memif clients did not connect to the peers");
 
-        // From 02:00:00:00:00:11 to everyone, ethertype 0x88b5 (IEEE local experimental), 60 bytes.
+        // From 02:00:00:00:00:11 to everyone, ethertype 0x88b5 (IEEE local experimental), 60 bytes,
+        // Frames / shards on each queue pair of p1's peer.
         string broadcast = "ffffffffffff 020000000011 88b5" + string.Concat(Enumerable.Repeat(" 00", 46));
-        await using (FlowGraph sender = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding)
-            .Add("gen", new Generator(new GeneratorOptions { Template = broadcast, Count = Frames, RatePps = 2000 }))
-            .Add("peer1_tx", new MemifTx(Server(1)))
-            .Connect("gen", "peer1_tx").Build())
+        var senders = new GraphBuilder().Worker(0, idle: IdlePolicy.Yielding);
+        for (int q = 0; q < shards; q++)
+        {
+            senders.Add($"gen{q}", new Generator(new GeneratorOptions { Template = broadcast, Count = Frames / shards, RatePps = 2000 }))
+                .Add($"peer1_tx{q}", new MemifTx(Server(1, q)))
+                .Connect($"gen{q}", $"peer1_tx{q}");
+        }
+        await using (FlowGraph sender = senders.Build())
         {
             await sender.RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
             GraphStats sent = sender.GetStats();
             Assert.True(sent.IsBalanced);
-            Assert.Equal(Frames, sent.Stage("peer1_tx").Consumed);
+            Assert.Equal(Frames, Enumerable.Range(0, shards).Sum(q => sent.Stage($"peer1_tx{q}").Consumed));
         }
 
-        long Received(int port) => peerGraph.GetStats().Stage($"peer{port}").In;
+        long Received(int port) => peerGraph.GetStats().Summed($"peer{port}").In;
         await Waits.TryUntil(() => Received(2) >= Frames && Received(4) >= Frames);
-        IReadOnlyList<MacEntry> table = await new SwitchControl(switchGraph).ShowMacTableAsync();
+        var control = shards == 1 ? new SwitchControl(switchGraph) : new SwitchControl(switchGraph, "classify@0", "learn@0", "forward@0");
+        IReadOnlyList<MacEntry> table = await control.ShowMacTableAsync();
         await switchGraph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
         await peerGraph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -178,8 +200,10 @@ public sealed class SwitchJsonBackendTests
         GraphStats stats = switchGraph.GetStats();
         Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
         Assert.True(peerGraph.GetStats().IsBalanced);
-        Assert.Equal(Frames, stats.Stage("forward").OutOn("p2"));
-        Assert.Equal(0, stats.Stage("forward").OutOn("p3"));
+        Assert.Equal(Frames, stats.Summed("forward").OutOn("p2"));
+        Assert.Equal(0, stats.Summed("forward").OutOn("p3"));
+        // Each shard switched the frames that came in on its own queue pair.
+        Assert.All(Enumerable.Range(0, shards), q => Assert.Equal(Frames / shards, stats.Stage(shards == 1 ? "p1_rx" : $"p1_rx@{q}").In));
     }
 
     /// <summary>--set backend=&lt;backend&gt; p&lt;n&gt;.interface=&lt;name&gt;, with small AF_PACKET rings for four test ports.</summary>
