@@ -13,6 +13,9 @@ public sealed partial class GraphFileLoader
     {
         var made = stages.Where(s => s.Instance is not null).ToDictionary(s => s.Name, StringComparer.Ordinal);
         var builder = new GraphBuilder().WithLogger(_logger);
+        // calls[i] is the declared edge the builder's i-th Connect call copies (EdgeDeclaration.Index
+        // names the call); null for a distributor's own input.
+        var calls = new List<EdgeEntry?>();
         // Shard s runs its own copy of each declared worker w, as worker s × W + w.
         int perShard = Math.Max(1, workers.Count);
         for (int shard = 0; shard < shards.Count; shard++)
@@ -26,27 +29,40 @@ public sealed partial class GraphFileLoader
                 int? cpu = shards.Cpus is { } cpus ? cpus[shard] : worker.Cpu + shard * perShard;
                 builder.Worker(shard * perShard + worker.Id, cpu, worker.Idle);
             }
-            foreach (StageEntry entry in made.Values)
+            foreach (StageEntry entry in made.Values.Where(e => !e.OneQueue || shard == 0))
             {
-                builder.Add(shards.StageName(entry.Name, shard), entry.Instances[shard], shard * perShard + entry.Worker);
+                builder.Add(entry.OneQueue ? entry.Name : shards.StageName(entry.Name, shard), entry.Instances[shard], shard * perShard + entry.Worker);
+                if (entry.OneQueue && entry.Instance!.Descriptor.IsSource)
+                {
+                    builder.Add(DistributorOf(entry.Name), new ShardDistributor(shards.Count), entry.Worker).Connect(entry.Name, DistributorOf(entry.Name));
+                    calls.Add(null);
+                }
             }
         }
-        // Index i here is the builder's i-th Connect call, which is what EdgeDeclaration.Index names:
-        // shard s's copy of connected edge k is call s × connected.Count + k.
         var connected = edges.Where(e => e.Ok && made.ContainsKey(e.Source.Stage) && made.ContainsKey(e.To)).ToList();
-        for (int shard = 0; shard < shards.Count; shard++)
+        foreach (EdgeEntry edge in connected)
         {
-            foreach (EdgeEntry edge in connected)
+            StageEntry from = made[edge.Source.Stage];
+            StageEntry to = made[edge.To];
+            for (int shard = 0; shard < shards.Count; shard++)
             {
-                string from = shards.StageName(edge.Source.Stage, shard) + (edge.Source.Port is { } port ? ":" + port : "");
-                string to = shards.StageName(edge.To, shard);
+                // A one-queue rx reaches shard s through its distributor; every shard feeds a one-queue tx.
+                string source = from.OneQueue
+                    ? to.OneQueue ? edge.From : $"{DistributorOf(from.Name)}:{ShardDistributor.PortOf(shard)}"
+                    : shards.StageName(edge.Source.Stage, shard) + (edge.Source.Port is { } port ? ":" + port : "");
+                string target = to.OneQueue ? edge.To : shards.StageName(edge.To, shard);
                 if (edge.Feedback)
                 {
-                    builder.Feedback(from, to, edge.RingCapacity);
+                    builder.Feedback(source, target, edge.RingCapacity);
                 }
                 else
                 {
-                    builder.Connect(from, to, edge.RingCapacity);
+                    builder.Connect(source, target, edge.RingCapacity);
+                }
+                calls.Add(edge);
+                if (from.OneQueue && to.OneQueue)
+                {
+                    break;
                 }
             }
         }
@@ -58,7 +74,7 @@ public sealed partial class GraphFileLoader
         {
             var leftOut = new LeftOutEdges(made, edges, anyLeftOut: made.Count != stages.Count || edges.Any(x => !x.Ok));
             // Shard 0's errors stand for every shard's: the copies are the same graph.
-            foreach (GraphError error in e.Errors.Select(x => shards.Count == 1 ? x : Unsharded(x, connected.Count, perShard)).Distinct())
+            foreach (GraphError error in e.Errors.Select(x => shards.Count == 1 ? x : Unsharded(x, calls, connected, perShard)).Distinct())
             {
                 if (!leftOut.Explain(error))
                 {
@@ -70,12 +86,12 @@ public sealed partial class GraphFileLoader
     }
 
     /// <summary>A builder error about a shard's copy, told about the declared stage, edge and worker.</summary>
-    private static GraphError Unsharded(GraphError error, int edgesPerShard, int workersPerShard) => error with
+    private static GraphError Unsharded(GraphError error, List<EdgeEntry?> calls, List<EdgeEntry> connected, int workersPerShard) => error with
     {
         Stage = error.Stage is null ? null : ShardNames.Split(error.Stage).Name,
-        Edge = error.Edge is { } edge && edgesPerShard > 0
-            ? new EdgeDeclaration(edge.Index % edgesPerShard, ShardSuffix().Replace(edge.From, ""), ShardSuffix().Replace(edge.To, ""))
-            : error.Edge,
+        Edge = error.Edge is { } edge && calls[edge.Index] is { } declared
+            ? new EdgeDeclaration(connected.IndexOf(declared), ShardSuffix().Replace(edge.From, ""), ShardSuffix().Replace(edge.To, ""))
+            : null,
         Worker = error.Worker % workersPerShard,
         Message = ShardSuffix().Replace(error.Message, ""),
     };

@@ -61,9 +61,10 @@ public sealed partial class GraphFileLoader
     }
 
     /// <summary>
-    /// Refuses, in a graph of more than one shard, a stage that cannot be copied: a port whose
-    /// backend has no queues to give each shard (its options are not <see cref="IPortQueueOptions"/>),
-    /// and a stage type marked <see cref="SingleShardAttribute"/>.
+    /// In a graph of more than one shard: marks each port whose backend has no queues to give every
+    /// shard (its options are not <see cref="IPortQueueOptions"/>) as one stage on shard 0's
+    /// worker (a <see cref="ShardDistributor"/> after its rx spreads the flows; every shard feeds
+    /// its tx), and refuses a stage type marked <see cref="SingleShardAttribute"/>.
     /// </summary>
     private void CheckShardable(List<StageEntry> stages, ShardPlan shards, Dictionary<string, StageRegistration> extra, ErrorList errors)
     {
@@ -76,20 +77,20 @@ public sealed partial class GraphFileLoader
         {
             StageDescriptor descriptor = entry.Registration!.Descriptor;
             string type = descriptor.TypeName;
-            bool isPort = backends.Any(b => type == b + "_rx" || type == b + "_tx");
-            if (isPort && entry.Options is not IPortQueueOptions)
-            {
-                errors.Add(entry.Member.KeyPosition, entry.Node.Path, $"stage '{entry.Name}' ({type}) cannot be sharded: its backend has no queues to give each of " +
-                    $"the {shards.Count} shards. Use a backend with queues (af_xdp, af_packet, memif, tap), or one shard");
-                entry.ConfigOk = false;
-            }
-            else if (descriptor.ClrType.GetCustomAttribute<SingleShardAttribute>() is { } single)
+            if (descriptor.ClrType.GetCustomAttribute<SingleShardAttribute>() is { } single)
             {
                 errors.Add(entry.Member.KeyPosition, entry.Node.Path, $"stage '{entry.Name}' ({type}) cannot run in a graph of {shards.Count} shards: {single.Reason}");
                 entry.ConfigOk = false;
             }
+            else if (backends.Any(b => type == b + "_rx" || type == b + "_tx") && entry.Options is not IPortQueueOptions)
+            {
+                entry.OneQueue = true;
+            }
         }
     }
+
+    /// <summary>The stage after a one-queue rx that spreads its packets over the shards.</summary>
+    private static string DistributorOf(string rx) => rx + "_to_shards";
 
     /// <summary>The options shard <paramref name="shard"/>'s copy of a stage is made from.</summary>
     private static object? OptionsForShard(object? options, int shard, ShardPlan shards) =>

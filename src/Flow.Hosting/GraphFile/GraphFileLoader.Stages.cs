@@ -127,7 +127,7 @@ public sealed partial class GraphFileLoader
             }
             try
             {
-                for (int shard = 0; shard < shards.Count; shard++)
+                for (int shard = 0; shard < (entry.OneQueue ? 1 : shards.Count); shard++)
                 {
                     entry.Instances.Add(check is null || IsPure(entry.Registration, check)
                         ? entry.Registration.Create(_services, OptionsForShard(entry.Options, shard, shards))
@@ -190,6 +190,9 @@ public sealed partial class GraphFileLoader
         public object? Options { get; set; }
 
         public bool ConfigOk { get; set; }
+
+        /// <summary>A port whose backend has no queues, in a sharded graph: one stage, on shard 0's worker.</summary>
+        public bool OneQueue { get; set; }
 
         /// <summary>The stage made from this entry (a stand-in in a dry run); null when its type, config or constructor failed.</summary>
         public Stage? Instance => Instances.Count > 0 ? Instances[0] : null;

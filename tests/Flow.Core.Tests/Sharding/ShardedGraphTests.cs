@@ -55,4 +55,49 @@ public sealed class ShardedGraphTests
         Assert.Equal((name, shard), ShardNames.Split(stageName));
         Assert.True(ShardNames.Matches(stageName, name));
     }
+
+    [Fact]
+    public void TheDistributorsHashIsTheSameForBothDirectionsAndSpreadsFlows()
+    {
+        var random = new Random(7);
+        var counts = new int[4];
+        for (int i = 0; i < 4000; i++)
+        {
+            byte[] addresses = new byte[8];
+            random.NextBytes(addresses);
+            ushort sourcePort = (ushort)random.Next(1024, 65536);
+            ushort destinationPort = (ushort)random.Next(1, 1024);
+            byte protocol = random.Next(2) == 0 ? (byte)6 : (byte)17;
+            byte[] forward = Frame(addresses.AsSpan(0, 4), addresses.AsSpan(4, 4), protocol, sourcePort, destinationPort, tagged: i % 3 == 0);
+            byte[] reply = Frame(addresses.AsSpan(4, 4), addresses.AsSpan(0, 4), protocol, destinationPort, sourcePort, tagged: i % 3 == 0);
+            uint hash = ShardDistributor.FlowHash(forward);
+            Assert.Equal(hash, ShardDistributor.FlowHash(reply));
+            counts[hash % 4]++;
+        }
+        Assert.All(counts, c => Assert.InRange(c, 800, 1200));
+        Assert.Equal(0u, ShardDistributor.FlowHash(new byte[10]));
+    }
+
+    /// <summary>An Ethernet (optionally 802.1Q-tagged) IPv4 frame with a TCP or UDP header's ports.</summary>
+    private static byte[] Frame(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, byte protocol, ushort sourcePort, ushort destinationPort, bool tagged)
+    {
+        int l3 = tagged ? 18 : 14;
+        byte[] frame = new byte[l3 + 28];
+        if (tagged)
+        {
+            frame[12] = 0x81;
+            frame[16] = 0x08;
+        }
+        else
+        {
+            frame[12] = 0x08;
+        }
+        frame[l3] = 0x45;
+        frame[l3 + 9] = protocol;
+        source.CopyTo(frame.AsSpan(l3 + 12));
+        destination.CopyTo(frame.AsSpan(l3 + 16));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(l3 + 20), sourcePort);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(l3 + 22), destinationPort);
+        return frame;
+    }
 }

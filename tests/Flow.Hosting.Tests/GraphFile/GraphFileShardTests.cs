@@ -115,23 +115,63 @@ public sealed class GraphFileShardTests
     }
 
     [Fact]
-    public void APortWhoseBackendHasNoQueuesAndAStageMarkedSingleShardAreRefused()
+    public void AStageMarkedSingleShardIsRefusedWithItsReason()
     {
         using ServiceProvider services = TestServices.CreateWithBackends();
         var e = Assert.Throws<GraphFileException>(() => Load(services, """
             {
               "shards": 2,
               "stages": {
-                "rx": { "type": "loop_rx", "config": { "wire": "t" } },
+                "gen": { "type": "generator" },
                 "arp": { "type": "arp", "config": { "interfaces": [{ "name": "lan", "id": 0, "mac": "02:00:00:00:00:01", "addresses": ["192.0.2.1/24"] }] } },
-                "tx": { "type": "loop_tx", "config": { "wire": "t" } }
+                "sink": { "type": "null_sink" }
               },
-              "edges": ["rx -> arp", "arp:lan -> tx"]
+              "edges": ["gen -> arp", "arp:lan -> sink"]
             }
             """));
 
-        Assert.Contains(e.Errors, x => x.JsonPath == "$.stages.rx" && x.Message.StartsWith("stage 'rx' (loop_rx) cannot be sharded: its backend has no queues", StringComparison.Ordinal));
-        Assert.Contains(e.Errors, x => x.JsonPath == "$.stages.arp" &&
-            x.Message == "stage 'arp' (arp) cannot run in a graph of 2 shards: its neighbour table, shared with arp_resolve, may be written by one worker only");
+        GraphFileError error = Assert.Single(e.Errors);
+        Assert.Equal(("$.stages.arp", "stage 'arp' (arp) cannot run in a graph of 2 shards: its neighbour table, shared with arp_resolve, may be written by one worker only"),
+            (error.JsonPath, error.Message));
+    }
+
+    /// <summary>
+    /// A port whose backend has no queues (loop) in a graph of 2 shards: its one rx on shard 0's
+    /// worker spreads the flows over both shards through a shard_distributor, and both shards'
+    /// generators feed its one tx.
+    /// </summary>
+    [Fact]
+    public async Task AOneQueuePortFeedsEveryShardThroughADistributorAndEveryShardFeedsItsTx()
+    {
+        using ServiceProvider services = TestServices.CreateWithBackends();
+        using FlowGraph graph = Load(services, """
+            {
+              "shards": 2,
+              "workers": [{ "id": 0, "idle": "yielding" }],
+              "stages": {
+                "gen": { "type": "generator", "config": { "count": 2000, "rate_pps": 40000, "sequence_offset": 30 } },
+                "out": { "type": "loop_tx", "config": { "wire": "shards", "end": "a" } },
+                "in": { "type": "loop_rx", "config": { "wire": "shards", "end": "b" } },
+                "count": { "type": "counter" },
+                "sink": { "type": "null_sink" }
+              },
+              "edges": ["gen -> out", "in -> count", "count -> sink"]
+            }
+            """);
+
+        Assert.Equal(["count@0", "count@1", "gen@0", "gen@1", "in", "in_to_shards", "out", "sink@0", "sink@1"],
+            graph.Stages.Select(s => s.Name).Order(StringComparer.Ordinal));
+        Assert.All(graph.Stages.Where(s => s.Name is "in" or "in_to_shards" or "out"), s => Assert.Equal(0, s.Worker));
+        graph.Start();
+        await Flow.TestKit.Waits.Until(() => graph.GetStats().Summed("sink").Consumed == 4000,
+            () => "4000 frames round the loop: " + string.Join("; ", graph.GetStats().Stages));
+        await graph.StopAsync(drain: true);
+
+        GraphStats stats = graph.GetStats();
+        Assert.True(stats.IsBalanced);
+        StageStats spread = stats.Stage("in_to_shards");
+        // The generators stamp a sequence number over the UDP destination port: 2000 flows each.
+        Assert.True(spread.OutOn("shard0") > 1000 && spread.OutOn("shard1") > 1000, $"spread {spread.OutOn("shard0")} / {spread.OutOn("shard1")}");
+        Assert.Equal((spread.OutOn("shard0"), spread.OutOn("shard1")), (stats.Stage("count@0").In, stats.Stage("count@1").In));
     }
 }
