@@ -37,19 +37,23 @@ public sealed class SwitchJsonBackendTests
     }
 
     /// <summary>
-    /// switch.json at <c>shards=2</c>: each port is two AF_PACKET sockets in one fanout group, one
-    /// per shard, and 64 UDP flows from h1 to h2 spread over both copies of the switch; the VLANs
-    /// hold on both.
+    /// switch.json at <c>shards=2</c>: each port is two AF_PACKET sockets in one fanout group, or
+    /// two AF_XDP queues, one per shard, and 64 UDP flows from h1 to h2 spread over both copies of
+    /// the switch; the VLANs hold on both.
     /// </summary>
-    [Fact]
-    public async Task OnAfPacketTwoShardsShareTheFlowsAndHostsStillPingOnlyWithinTheirVlan()
+    [Theory]
+    [InlineData("af_packet")]
+    [InlineData("af_xdp")]
+    public async Task OnTwoShardsTheFlowsAreSharedAndHostsStillPingOnlyWithinTheirVlan(string backend)
     {
+        // af_xdp: two queues on every veth, one per shard; a veth receives on the queue its
+        // sender transmitted on, which the hosts' kernels pick by flow hash.
         using var hosts = new SwitchedHosts(buildGraph: veths =>
         {
-            Dictionary<string, string> parameters = KernelPorts("af_packet", veths.Select(v => v.HostName).ToArray());
+            Dictionary<string, string> parameters = KernelPorts(backend, veths.Select(v => v.HostName).ToArray());
             parameters["shards"] = "2";
             return SwitchJson.Load(parameters);
-        });
+        }, queues: 2);
         Assert.Equal(["p1_rx@0", "p1_rx@1"], hosts.Graph.Stages.Where(s => s.Name.StartsWith("p1_rx", StringComparison.Ordinal)).Select(s => s.Name).Order(StringComparer.Ordinal));
         Assert.Equal([0, 1], hosts.Graph.Workers.Select(w => w.Id));
 

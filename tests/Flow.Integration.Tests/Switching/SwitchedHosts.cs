@@ -35,16 +35,17 @@ internal sealed class SwitchedHosts : IDisposable
     /// <param name="buildGraph">
     /// Builds the switch instead (for example from pipelines/switch.json) given the veths whose
     /// switch-side ends (<see cref="VethPair.HostName"/>) are its ports a, b, c, uplink in order;
-    /// its stages must be named classify, learn and forward.
+    /// its stages must be named classify, learn and forward (shard 0's copies in a sharded graph).
     /// </param>
-    public SwitchedHosts(MacLearnerOptions? learning = null, Func<VethPair[], FlowGraph>? buildGraph = null)
+    /// <param name="queues">rx and tx queues of every veth end (one per shard of a sharded AF_XDP switch).</param>
+    public SwitchedHosts(MacLearnerOptions? learning = null, Func<VethPair[], FlowGraph>? buildGraph = null, int queues = 1)
     {
         // busybox ping: iputils-ping is not among the installed packages (busybox is).
         Shell.RequireRootAnd("ip", "busybox", Shell.Python);
         try
         {
             Namespaces = new[] { "a", "b", "c", "d" }.Select(n => Own(new NetnsFixture("sw" + n))).ToArray();
-            Veths = Namespaces.Select((ns, i) => Own(new VethPair(ns, "s" + i))).ToArray();
+            Veths = Namespaces.Select((ns, i) => Own(new VethPair(ns, "s" + i, queues))).ToArray();
             A.Exec("ip", "addr", "add", "198.18.10.1/24", "dev", Veths[0].PeerName);
             B.Exec("ip", "addr", "add", "198.18.10.2/24", "dev", Veths[1].PeerName);
             C.Exec("ip", "addr", "add", "198.18.20.3/24", "dev", Veths[2].PeerName);
