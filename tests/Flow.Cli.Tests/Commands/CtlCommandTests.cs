@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Flow.TestKit;
 using Xunit;
 
@@ -84,15 +83,6 @@ public sealed class CtlCommandTests : IDisposable
         FlowProcess.RunAsync(60, ["ctl", "--control", Socket, .. args]);
 
     /// <summary>The rows of a <c>--json</c> reply, as column name → cell.</summary>
-    private static List<Dictionary<string, string>> Rows(string json)
-    {
-        using JsonDocument document = JsonDocument.Parse(json);
-        string[] columns = document.RootElement.GetProperty("columns").EnumerateArray().Select(c => c.GetString()!).ToArray();
-        return document.RootElement.GetProperty("rows").EnumerateArray()
-            .Select(r => r.EnumerateArray().Select((cell, i) => (columns[i], cell.GetString()!)).ToDictionary(x => x.Item1, x => x.Item2))
-            .ToList();
-    }
-
     [Fact]
     public async Task MacShowListsEachHostOnItsPortAndAStaticEntryIsAddedAndDeleted()
     {
@@ -104,7 +94,7 @@ public sealed class CtlCommandTests : IDisposable
         {
             (int code, string json, string stderr) = await CtlAsync("mac", "show", "--json");
             Assert.True(code == 0, stderr);
-            table = Rows(json);
+            table = CtlJson.Rows(json);
             return table.Count >= 2;
         }, () => $"the switch to learn both hosts; it has {table.Count} entries");
         Assert.Equal("host_a", table.Single(r => r["mac"] == "02:00:00:00:00:0a")["port"]);
@@ -129,7 +119,7 @@ public sealed class CtlCommandTests : IDisposable
         Assert.Equal(0, flushCode);
         Assert.StartsWith("switch 'forward': flushed 2 dynamic entries", flushed);
         (_, string afterFlush, _) = await CtlAsync("mac", "show", "--json");
-        Assert.Contains(Rows(afterFlush), r => r["mac"] == "02:00:00:00:00:0c" && r["type"] == "static");
+        Assert.Contains(CtlJson.Rows(afterFlush), r => r["mac"] == "02:00:00:00:00:0c" && r["type"] == "static");
 
         (int delCode, string deleted, _) = await CtlAsync("mac", "del", "02:00:00:00:00:0c");
         Assert.Equal(0, delCode);
@@ -155,7 +145,7 @@ public sealed class CtlCommandTests : IDisposable
 
         (int showCode, string json, _) = await CtlAsync("port", "show", "--json");
         Assert.Equal(0, showCode);
-        List<Dictionary<string, string>> ports = Rows(json);
+        List<Dictionary<string, string>> ports = CtlJson.Rows(json);
         Assert.Equal(["host_a", "host_b", "uplink"], ports.Select(p => p["port"]));
         Assert.Equal(("access", "20", "-"), (ports[1]["mode"], ports[1]["vlans"], ports[1]["native"]));
         Assert.Equal(("trunk", "20,30,31,32", "20"), (ports[2]["mode"], ports[2]["vlans"], ports[2]["native"]));
@@ -165,7 +155,7 @@ public sealed class CtlCommandTests : IDisposable
         await Waits.Until(async () =>
         {
             (_, string vlans, _) = await CtlAsync("vlan", "show", "--json");
-            v20 = Rows(vlans).FirstOrDefault(r => r["vlan"] == "20");
+            v20 = CtlJson.Rows(vlans).FirstOrDefault(r => r["vlan"] == "20");
             return v20 is not null && long.Parse(v20["received"]) > 0;
         }, "a frame classified into VLAN 20");
         Assert.Equal("host_b,uplink", v20!["ports"]);

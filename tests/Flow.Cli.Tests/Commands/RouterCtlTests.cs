@@ -22,14 +22,6 @@ public sealed class RouterCtlTests : IDisposable
         return JsonDocument.Parse(stdout);
     }
 
-    private static List<Dictionary<string, string>> Rows(JsonDocument reply)
-    {
-        string[] columns = reply.RootElement.GetProperty("columns").EnumerateArray().Select(c => c.GetString()!).ToArray();
-        return reply.RootElement.GetProperty("rows").EnumerateArray()
-            .Select(r => r.EnumerateArray().Select((cell, i) => (columns[i], cell.GetString()!)).ToDictionary(x => x.Item1, x => x.Item2))
-            .ToList();
-    }
-
     [Fact]
     public async Task AddrRouteNeighIcmpAndPingVerbsDriveTheRunningRouter()
     {
@@ -43,7 +35,7 @@ public sealed class RouterCtlTests : IDisposable
 
         using (JsonDocument addresses = await JsonAsync("addr", "show"))
         {
-            Dictionary<string, string> lanRow = Rows(addresses).Single(r => r["interface"] == "lan");
+            Dictionary<string, string> lanRow = CtlJson.Rows(addresses.RootElement).Single(r => r["interface"] == "lan");
             Assert.Equal(("192.168.1.1/24", "02:00:00:00:01:01"), (lanRow["address"], lanRow["mac"]));
         }
 
@@ -51,7 +43,7 @@ public sealed class RouterCtlTests : IDisposable
         Assert.True(addCode == 0, addErr + added);
         using (JsonDocument routes = await JsonAsync("route", "show"))
         {
-            List<Dictionary<string, string>> rows = Rows(routes);
+            List<Dictionary<string, string>> rows = CtlJson.Rows(routes.RootElement);
             Assert.Contains(rows, r => r["prefix"] == "203.0.113.0/24" && r["via"] == "192.168.100.7");
             Assert.Contains(rows, r => r["prefix"] == "0.0.0.0/0" && r["via"] == "192.168.100.1");
             Assert.Contains(rows, r => r["prefix"] == "192.168.1.0/24" && r["kind"] == "connected");
@@ -62,14 +54,14 @@ public sealed class RouterCtlTests : IDisposable
         }
         using (JsonDocument routes = await JsonAsync("route", "show"))
         {
-            Assert.DoesNotContain(Rows(routes), r => r["prefix"] == "203.0.113.0/24");
+            Assert.DoesNotContain(CtlJson.Rows(routes.RootElement), r => r["prefix"] == "203.0.113.0/24");
         }
 
         // The router's own address answers the router; nobody answers 192.168.1.99, so it ends
         // up in the neighbour table as a neighbour being probed (or failed).
         using (JsonDocument ping = await JsonAsync("ping", "192.168.1.1", "--count", "2", "--interval", "100"))
         {
-            Assert.All(Rows(ping), r => Assert.Equal(("192.168.1.1", "reply"), (r["from"], r["result"])));
+            Assert.All(CtlJson.Rows(ping.RootElement), r => Assert.Equal(("192.168.1.1", "reply"), (r["from"], r["result"])));
         }
         using (JsonDocument dead = await JsonAsync("ping", "192.168.1.99", "--count", "1", "--timeout", "500"))
         {
@@ -77,7 +69,7 @@ public sealed class RouterCtlTests : IDisposable
         }
         using (JsonDocument neighbours = await JsonAsync("neigh", "show"))
         {
-            Assert.Contains(Rows(neighbours), r => r["address"] == "192.168.1.99" && r["interface"] == "lan");
+            Assert.Contains(CtlJson.Rows(neighbours.RootElement), r => r["address"] == "192.168.1.99" && r["interface"] == "lan");
         }
         using (JsonDocument flushed = await JsonAsync("neigh", "flush"))
         {
@@ -85,11 +77,11 @@ public sealed class RouterCtlTests : IDisposable
         }
         using (JsonDocument neighbours = await JsonAsync("neigh", "show"))
         {
-            Assert.DoesNotContain(Rows(neighbours), r => r["address"] == "192.168.1.99");
+            Assert.DoesNotContain(CtlJson.Rows(neighbours.RootElement), r => r["address"] == "192.168.1.99");
         }
         using (JsonDocument icmp = await JsonAsync("icmp", "show"))
         {
-            Assert.NotEmpty(Rows(icmp));
+            Assert.NotEmpty(CtlJson.Rows(icmp.RootElement));
         }
 
         flow.Terminate();
