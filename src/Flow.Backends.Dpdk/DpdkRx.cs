@@ -1,0 +1,209 @@
+using System.Runtime.CompilerServices;
+
+namespace Flow.Backends.Dpdk;
+
+/// <summary>
+/// Receives frames from one rx queue of a DPDK port (rte_eth_rx_burst through the shim). The
+/// mbufs are the frames of the port's <see cref="DpdkPort.Pool"/>, so each received mbuf leaves
+/// as a Flow packet without a copy: its metadata is written from the mbuf (data offset, length,
+/// RSS hash, stripped VLAN tag), in the pool's private array (docs/adr/008).
+/// Output <c>out</c>: received Ethernet frames.
+/// Drop reasons: <c>chained</c> (a frame in more than one mbuf: longer than the 2048-byte data
+/// room; Flow does not enable scatter), <c>missed</c> (the device had no free descriptor:
+/// rte_eth_stats imissed), <c>no_mbuf</c> (the driver found the mempool empty: rx_nombuf). The
+/// last two are port totals, read every 100 ms and at stop by the stage of queue 0.
+/// </summary>
+/// <remarks>
+/// The worker running the stage registers as a DPDK thread at start (mempool caches need an
+/// lcore id) and unregisters at stop. The stages of one device share its port: give each a
+/// different <see cref="DpdkOptions.Queue"/>, one per worker.
+/// </remarks>
+[Stage("dpdk_rx", "Receives frames from a DPDK port's rx queue; mbufs are Flow packets, no copy.")]
+public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, IDisposable
+{
+    private const int MaxBurst = 256;
+    private const long StatisticsIntervalNs = 100_000_000;
+
+    private readonly DpdkPort _port;
+    private readonly string? _sharedKey;
+    private readonly PacketPool _pool;
+    private readonly ushort _portId;
+    private readonly ushort _queue;
+    private readonly ushort _inputPort;
+    private readonly nint _firstMbuf;
+    private readonly nuint _stride;
+    private readonly uint _mbufCount;
+    private readonly bool _readsPortStatistics;
+    private long _received;
+    private long _lastStatisticsNs;
+    private long _missed;
+    private long _noMbuf;
+    private bool _registered;
+    private int _disposed;
+
+    public enum Output : byte
+    {
+        [Port(typeof(Carries.Ethernet), "received frames")]
+        Out,
+    }
+
+    public enum Reason : byte
+    {
+        [DropReason("the frame spans several mbufs (longer than the data room; scatter is off)", Severity.Warning)]
+        Chained,
+        [DropReason("the device had no free rx descriptor (imissed)", Severity.Warning)]
+        Missed,
+        [DropReason("the driver found the mempool empty (rx_nombuf)", Severity.Warning)]
+        NoMbuf,
+    }
+
+    /// <summary>Opens (or shares with the other stages of its device) the port in <paramref name="options"/>.</summary>
+    public DpdkRx(DpdkOptions options)
+        : this(DpdkPorts.Acquire(options, out string key), options, key)
+    {
+    }
+
+    /// <summary>Receives from a port the caller opened and keeps owning.</summary>
+    public DpdkRx(DpdkPort port, DpdkOptions options)
+        : this(port, options, sharedKey: null)
+    {
+    }
+
+    private DpdkRx(DpdkPort port, DpdkOptions options, string? sharedKey)
+    {
+        _port = port;
+        _sharedKey = sharedKey;
+        if (options.Queue < 0 || options.Queue >= port.Queues)
+        {
+            Release();
+            ThrowHelper.ThrowArgument(nameof(options), $"Queue {options.Queue} is not one of the {port.Queues} queue(s) of {port}");
+        }
+        _pool = port.Pool;
+        _portId = port.PortId;
+        _queue = (ushort)options.Queue;
+        _inputPort = options.InputPort ?? (ushort)options.Queue;
+        _firstMbuf = port.FirstMbuf;
+        _stride = port.Stride;
+        _mbufCount = (uint)_pool.FrameCount;
+        _readsPortStatistics = options.Queue == 0;
+    }
+
+    public DpdkPort Port => _port;
+
+    public PacketPool Pool => _pool;
+
+    public int Queue => _queue;
+
+    /// <summary>Frames handed on.</summary>
+    public long Received => Volatile.Read(ref _received);
+
+    public override void OnStart()
+    {
+        DpdkEal.RegisterThread();
+        _registered = true;
+    }
+
+    public override void OnStop()
+    {
+        ReadPortStatistics();
+        if (_registered)
+        {
+            _registered = false;
+            DpdkEal.UnregisterThread();
+        }
+    }
+
+    public override int Poll(Span<Packet> packets, Span<Next> nexts)
+    {
+        int want = Math.Min(packets.Length, MaxBurst);
+        nint* mbufs = stackalloc nint[MaxBurst];
+        int got = Interop.FlowDpdk.Rx(_portId, _queue, mbufs, (ushort)want);
+        PacketPool pool = _pool;
+        nint first = _firstMbuf;
+        nuint stride = _stride;
+        ushort inputPort = _inputPort;
+        ulong rssFlag = Mbuf.RxRssHash;
+        ulong vlanFlag = Mbuf.RxVlanStripped;
+        for (int i = 0; i < got; i++)
+        {
+            nint mbuf = mbufs[i];
+            uint index = (uint)((nuint)(mbuf - first) / stride);
+            // The driver hands back mbufs of the pool its queue was set up with; the check keeps a
+            // driver bug from becoming a write outside the metadata array.
+            if (index >= _mbufCount)
+            {
+                ThrowForeignMbuf(mbuf);
+            }
+            Packet packet = pool.PacketAt(index);
+            ulong flags = Mbuf.Field<ulong>(mbuf, Mbuf.OlFlags);
+            pool.ResetReceived(packet, Mbuf.Field<ushort>(mbuf, Mbuf.DataLen), inputPort, PacketFlags.L2Valid);
+            ref PacketMeta meta = ref packet.Meta;
+            meta.DataOffset = Mbuf.Field<ushort>(mbuf, Mbuf.DataOff);
+            if ((flags & rssFlag) != 0)
+            {
+                meta.Hash = Mbuf.Field<uint>(mbuf, Mbuf.Hash);
+            }
+            if ((flags & vlanFlag) != 0)
+            {
+                meta.VlanTci = Mbuf.Field<ushort>(mbuf, Mbuf.VlanTci);
+                meta.Flags |= PacketFlags.VlanStripped;
+            }
+            packets[i] = packet;
+            nexts[i] = Mbuf.Field<ushort>(mbuf, Mbuf.NbSegs) == 1 ? To(Output.Out) : Drop(Reason.Chained);
+        }
+        Volatile.Write(ref _received, _received + got);
+        return got;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowForeignMbuf(nint mbuf) =>
+        throw new InvalidOperationException($"{_port} returned mbuf 0x{mbuf:x}, which is not one of its pool's {_mbufCount}");
+
+    public override void Tick(long nowNanoseconds)
+    {
+        if (_readsPortStatistics && nowNanoseconds - _lastStatisticsNs >= StatisticsIntervalNs)
+        {
+            _lastStatisticsNs = nowNanoseconds;
+            ReadPortStatistics();
+        }
+    }
+
+    /// <summary>Turns the growth of the port's imissed and rx_nombuf into drops (queue 0's stage only: they are port totals).</summary>
+    private void ReadPortStatistics()
+    {
+        if (!_readsPortStatistics || !_port.IsOpen)
+        {
+            return;
+        }
+        DpdkPortStatistics statistics = _port.Statistics;
+        long missed = statistics.Missed - _missed;
+        long noMbuf = statistics.NoMbuf - _noMbuf;
+        _missed = statistics.Missed;
+        _noMbuf = statistics.NoMbuf;
+        if (missed > 0)
+        {
+            CountDrop(Reason.Missed, (int)Math.Min(missed, int.MaxValue));
+        }
+        if (noMbuf > 0)
+        {
+            CountDrop(Reason.NoMbuf, (int)Math.Min(noMbuf, int.MaxValue));
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        Release();
+    }
+
+    private void Release()
+    {
+        if (_sharedKey is not null)
+        {
+            DpdkPorts.Release(_sharedKey, _port);
+        }
+    }
+}
