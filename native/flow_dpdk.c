@@ -18,6 +18,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_mempool.h>
 #include <rte_version.h>
 
@@ -178,11 +179,45 @@ const char *flow_dpdk_strerror(int error)
 	return rte_strerror(error);
 }
 
+/*
+ * rte_pktmbuf_pool_create, except that in IOVA-as-VA mode (--no-huge, vfio) the mbufs are packed
+ * one after another. rte_pktmbuf_pool_create keeps every object inside one page when it cannot
+ * prove physical contiguity, which with --no-huge's 4 KiB pages puts each 2432-byte mbuf on a
+ * page of its own and the first at another offset: not an evenly spaced run, and 40 % of the
+ * memory wasted. With IOVA = VA any virtual range is DMA-contiguous, so RTE_MEMPOOL_F_NO_IOVA_CONTIG
+ * costs nothing. In PA mode the default layout stays and Flow refuses the pool (geometry).
+ * No private area: Flow's metadata lives in a side array (docs/adr/008).
+ */
 struct rte_mempool *flow_dpdk_pool_create(const char *name, uint32_t count, uint32_t cache,
 		uint16_t data_room, int socket)
 {
-	/* No private area: Flow's metadata lives in a side array (docs/adr/008). */
-	return rte_pktmbuf_pool_create(name, count, cache, 0, data_room, socket);
+	struct rte_pktmbuf_pool_private priv;
+	struct rte_mempool *mp;
+	unsigned flags = rte_eal_iova_mode() == RTE_IOVA_VA ? RTE_MEMPOOL_F_NO_IOVA_CONTIG : 0;
+
+	if (flags == 0)
+		return rte_pktmbuf_pool_create(name, count, cache, 0, data_room, socket);
+	memset(&priv, 0, sizeof(priv));
+	priv.mbuf_data_room_size = data_room;
+	priv.mbuf_priv_size = 0;
+	mp = rte_mempool_create_empty(name, count, sizeof(struct rte_mbuf) + data_room, cache,
+			sizeof(priv), socket, flags);
+	if (mp == NULL)
+		return NULL;
+	if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL) != 0)
+		goto fail;
+	rte_pktmbuf_pool_init(mp, &priv);
+	if (rte_mempool_populate_default(mp) < 0)
+		goto fail;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+fail:
+	{
+		int error = rte_errno;
+		rte_mempool_free(mp);
+		rte_errno = error;
+	}
+	return NULL;
 }
 
 struct geometry_walk {

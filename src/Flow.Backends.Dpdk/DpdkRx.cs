@@ -10,8 +10,9 @@ namespace Flow.Backends.Dpdk;
 /// Output <c>out</c>: received Ethernet frames.
 /// Drop reasons: <c>chained</c> (a frame in more than one mbuf: longer than the 2048-byte data
 /// room; Flow does not enable scatter), <c>missed</c> (the device had no free descriptor:
-/// rte_eth_stats imissed), <c>no_mbuf</c> (the driver found the mempool empty: rx_nombuf). The
-/// last two are port totals, read every 100 ms and at stop by the stage of queue 0.
+/// rte_eth_stats imissed, a port total read every 100 ms and at stop by the stage of queue 0).
+/// A driver that finds the mempool empty leaves the frame where it is and counts rx_nombuf
+/// (<see cref="NoMbufEvents"/>): a wait, not a drop.
 /// </summary>
 /// <remarks>
 /// The worker running the stage registers as a DPDK thread at start (mempool caches need an
@@ -53,8 +54,6 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
         Chained,
         [DropReason("the device had no free rx descriptor (imissed)", Severity.Warning)]
         Missed,
-        [DropReason("the driver found the mempool empty (rx_nombuf)", Severity.Warning)]
-        NoMbuf,
     }
 
     /// <summary>Opens (or shares with the other stages of its device) the port in <paramref name="options"/>.</summary>
@@ -96,6 +95,9 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
 
     /// <summary>Frames handed on.</summary>
     public long Received => Volatile.Read(ref _received);
+
+    /// <summary>Times the driver found the port's mempool empty (rx_nombuf as of the last read; queue 0's stage only).</summary>
+    public long NoMbufEvents => Volatile.Read(ref _noMbuf);
 
     public override void OnStart()
     {
@@ -168,7 +170,7 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
         }
     }
 
-    /// <summary>Turns the growth of the port's imissed and rx_nombuf into drops (queue 0's stage only: they are port totals).</summary>
+    /// <summary>Turns the growth of the port's imissed into drops and keeps rx_nombuf (queue 0's stage only: they are port totals).</summary>
     private void ReadPortStatistics()
     {
         if (!_readsPortStatistics || !_port.IsOpen)
@@ -177,16 +179,11 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
         }
         DpdkPortStatistics statistics = _port.Statistics;
         long missed = statistics.Missed - _missed;
-        long noMbuf = statistics.NoMbuf - _noMbuf;
         _missed = statistics.Missed;
-        _noMbuf = statistics.NoMbuf;
+        Volatile.Write(ref _noMbuf, statistics.NoMbuf);
         if (missed > 0)
         {
             CountDrop(Reason.Missed, (int)Math.Min(missed, int.MaxValue));
-        }
-        if (noMbuf > 0)
-        {
-            CountDrop(Reason.NoMbuf, (int)Math.Min(noMbuf, int.MaxValue));
         }
     }
 
