@@ -39,7 +39,12 @@ public sealed record DpdkOptions
     /// <summary>MTU to set; 0 leaves the driver's.</summary>
     public int Mtu { get; init; }
 
-    /// <summary>mbufs in the port's mempool (2^n − 1 is the size DPDK's ring uses best).</summary>
+    /// <summary>
+    /// mbufs in the port's mempool (2^n − 1 is the size DPDK's ring uses best). Drivers that fill
+    /// their rx rings up front (net_tap, NICs) hold <see cref="Queues"/> × <see cref="RxDescriptors"/>
+    /// of them before the first frame: the pool must be larger than that, plus what the graph
+    /// holds and the per-thread caches.
+    /// </summary>
     public int PoolMbufs { get; init; } = 8191;
 
     /// <summary>mbufs each registered thread caches (rte_mempool cache).</summary>

@@ -4,7 +4,8 @@ namespace Flow.Backends.Dpdk.Tests;
 [Stage("dpdk_test_frame_source", "Test source sending fixed frames once a gate opens.")]
 public sealed class FrameSource(IReadOnlyList<byte[]> frames, Func<bool>? gate = null) : SourceStage<FrameSource.Output, NoDrop>, IDisposable
 {
-    private readonly PacketPool _pool = PacketPool.Create(Math.Max(64, frames.Count), name: "frame_source");
+    // Frames go back to the pool once sent, so a long list needs only a few hundred.
+    private readonly PacketPool _pool = PacketPool.Create(Math.Clamp(frames.Count, 64, 512), name: "frame_source");
     private int _next;
 
     public enum Output : byte
