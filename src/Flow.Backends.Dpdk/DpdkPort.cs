@@ -193,7 +193,9 @@ public sealed unsafe class DpdkPort : IDisposable
                 $"(the driver allows {info.MaxRxQueues} rx, {info.MaxTxQueues} tx): {DpdkEal.ErrorText(-rc)} (errno {-rc})", -rc);
         }
         DpdkEal.PortOpened();
-        return new DpdkPort(options, mempool, geometry, pool, portId, info);
+        var opened = new DpdkPort(options, mempool, geometry, pool, portId, info);
+        DpdkPools.Add(opened);
+        return opened;
     }
 
     private static void Validate(DpdkOptions options)
@@ -230,6 +232,7 @@ public sealed unsafe class DpdkPort : IDisposable
         {
             return;
         }
+        DpdkPools.Remove(this);
         // Stop first: the driver frees the mbufs its rx rings hold, then the pool can go.
         Interop.FlowDpdk.PortClose(PortId);
         _pool.Dispose();

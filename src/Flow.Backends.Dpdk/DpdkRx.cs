@@ -9,10 +9,13 @@ namespace Flow.Backends.Dpdk;
 /// RSS hash, stripped VLAN tag), in the pool's private array (docs/adr/008).
 /// Output <c>out</c>: received Ethernet frames.
 /// Drop reasons: <c>chained</c> (a frame in more than one mbuf: longer than the 2048-byte data
-/// room; Flow does not enable scatter), <c>missed</c> (the device had no free descriptor:
+/// room; Flow does not enable scatter), <c>foreign_mbuf</c> (an mbuf of a mempool no open Flow
+/// port owns, freed), <c>missed</c> (the device had no free descriptor:
 /// rte_eth_stats imissed, a port total read every 100 ms and at stop by the stage of queue 0).
 /// A driver that finds the mempool empty leaves the frame where it is and counts rx_nombuf
-/// (<see cref="NoMbufEvents"/>): a wait, not a drop.
+/// (<see cref="NoMbufEvents"/>): a wait, not a drop. Drivers that pass mbufs along (net_ring
+/// between two ports, memif zero-copy) may hand over another port's mbufs: those leave as
+/// packets of that port's pool.
 /// </summary>
 /// <remarks>
 /// The worker running the stage registers as a DPDK thread at start (mempool caches need an
@@ -31,9 +34,9 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
     private readonly ushort _portId;
     private readonly ushort _queue;
     private readonly ushort _inputPort;
+    private readonly nint _mempool;
     private readonly nint _firstMbuf;
     private readonly nuint _stride;
-    private readonly uint _mbufCount;
     private readonly bool _readsPortStatistics;
     private long _received;
     private long _lastStatisticsNs;
@@ -54,6 +57,8 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
         Chained,
         [DropReason("the device had no free rx descriptor (imissed)", Severity.Warning)]
         Missed,
+        [DropReason("the driver handed over an mbuf of a mempool no open Flow port owns", Severity.Error)]
+        ForeignMbuf,
     }
 
     /// <summary>Opens (or shares with the other stages of its device) the port in <paramref name="options"/>.</summary>
@@ -81,9 +86,9 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
         _portId = port.PortId;
         _queue = (ushort)options.Queue;
         _inputPort = options.InputPort ?? (ushort)options.Queue;
+        _mempool = port.Mempool;
         _firstMbuf = port.FirstMbuf;
         _stride = port.Stride;
-        _mbufCount = (uint)_pool.FrameCount;
         _readsPortStatistics = options.Queue == 0;
     }
 
@@ -126,19 +131,21 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
         ushort inputPort = _inputPort;
         ulong rssFlag = Mbuf.RxRssHash;
         ulong vlanFlag = Mbuf.RxVlanStripped;
+        int n = 0;
         for (int i = 0; i < got; i++)
         {
             nint mbuf = mbufs[i];
-            uint index = (uint)((nuint)(mbuf - first) / stride);
-            // The driver hands back mbufs of the pool its queue was set up with; the check keeps a
-            // driver bug from becoming a write outside the metadata array.
-            if (index >= _mbufCount)
+            Packet packet;
+            if (Mbuf.Field<nint>(mbuf, Mbuf.Pool) == _mempool)
             {
-                ThrowForeignMbuf(mbuf);
+                packet = pool.PacketAt((uint)((nuint)(mbuf - first) / stride));
+                pool.ResetReceived(packet, Mbuf.Field<ushort>(mbuf, Mbuf.DataLen), inputPort, PacketFlags.L2Valid);
             }
-            Packet packet = pool.PacketAt(index);
+            else if (!TryAdoptForeign(mbuf, out packet))
+            {
+                continue;
+            }
             ulong flags = Mbuf.Field<ulong>(mbuf, Mbuf.OlFlags);
-            pool.ResetReceived(packet, Mbuf.Field<ushort>(mbuf, Mbuf.DataLen), inputPort, PacketFlags.L2Valid);
             ref PacketMeta meta = ref packet.Meta;
             meta.DataOffset = Mbuf.Field<ushort>(mbuf, Mbuf.DataOff);
             if ((flags & rssFlag) != 0)
@@ -150,16 +157,34 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
                 meta.VlanTci = Mbuf.Field<ushort>(mbuf, Mbuf.VlanTci);
                 meta.Flags |= PacketFlags.VlanStripped;
             }
-            packets[i] = packet;
-            nexts[i] = Mbuf.Field<ushort>(mbuf, Mbuf.NbSegs) == 1 ? To(Output.Out) : Drop(Reason.Chained);
+            packets[n] = packet;
+            nexts[n] = Mbuf.Field<ushort>(mbuf, Mbuf.NbSegs) == 1 ? To(Output.Out) : Drop(Reason.Chained);
+            n++;
         }
-        Volatile.Write(ref _received, _received + got);
-        return got;
+        Volatile.Write(ref _received, _received + n);
+        return n;
     }
 
+    /// <summary>
+    /// An mbuf of another mempool: a packet of the DPDK port that owns it, or freed and counted
+    /// when no open port does (its metadata would have nowhere to live).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowForeignMbuf(nint mbuf) =>
-        throw new InvalidOperationException($"{_port} returned mbuf 0x{mbuf:x}, which is not one of its pool's {_mbufCount}");
+    private bool TryAdoptForeign(nint mbuf, out Packet packet)
+    {
+        DpdkPort? owner = DpdkPools.ByMempool(Mbuf.Field<nint>(mbuf, Mbuf.Pool));
+        uint index = owner is null ? uint.MaxValue : (uint)((nuint)(mbuf - owner.FirstMbuf) / owner.Stride);
+        if (owner is null || index >= (uint)owner.Pool.FrameCount)
+        {
+            Interop.FlowDpdk.FreeBulk(&mbuf, 1);
+            CountDrop(Reason.ForeignMbuf);
+            packet = default;
+            return false;
+        }
+        packet = owner.Pool.PacketAt(index);
+        owner.Pool.ResetReceived(packet, Mbuf.Field<ushort>(mbuf, Mbuf.DataLen), _inputPort, PacketFlags.L2Valid);
+        return true;
+    }
 
     public override void Tick(long nowNanoseconds)
     {

@@ -4,14 +4,15 @@ namespace Flow.Backends.Dpdk;
 
 /// <summary>
 /// Transmits frames on one tx queue of a DPDK port (rte_eth_tx_burst through the shim). A packet
-/// of the port's own pool (received on it, or allocated from it) is sent as the mbuf it already
-/// is — no copy: its data offset and length are written into the mbuf and the driver frees it
-/// after sending. A packet of any other pool (another DPDK port, memif, AF_XDP, Flow's own) is
-/// copied into a fresh mbuf, counted in <see cref="Copies"/>, and freed.
+/// of any open DPDK port's pool (received on this port or another, or allocated from one) is
+/// sent as the mbuf it already is — no copy: its data offset and length are written into the
+/// mbuf and the driver frees it to its mempool after sending. A packet of any other pool (memif,
+/// AF_XDP, Flow's own) is copied into a fresh mbuf of this port's pool, counted in
+/// <see cref="Copies"/>, and freed.
 /// Drop reasons: <c>tx_full</c> (the queue took fewer than offered), <c>pool_empty</c> (no mbuf
 /// for a copy), <c>too_big</c> (longer than an mbuf's data room).
 /// </summary>
-[Stage("dpdk_tx", "Transmits frames on a DPDK port's tx queue; its own mbufs without a copy, others by a counted copy.")]
+[Stage("dpdk_tx", "Transmits frames on a DPDK port's tx queue; mbufs without a copy, other pools' packets by a counted copy.")]
 public sealed unsafe class DpdkTx : Stage<NoOutput, DpdkTx.Reason>, IDisposable
 {
     private const int Chunk = 64;
@@ -110,7 +111,8 @@ public sealed unsafe class DpdkTx : Stage<NoOutput, DpdkTx.Reason>, IDisposable
         int foreign = 0;
         for (int i = 0; i < packets.Length; i++)
         {
-            if (packets[i].Meta.PoolId != _poolId)
+            ushort poolId = packets[i].Meta.PoolId;
+            if (poolId != _poolId && DpdkPools.ByPoolId(poolId) is null)
             {
                 foreign++;
             }
@@ -118,25 +120,26 @@ public sealed unsafe class DpdkTx : Stage<NoOutput, DpdkTx.Reason>, IDisposable
         int copiesGot = foreign == 0 ? 0 : AllocateCopies(copies, foreign);
         int copiesUsed = 0;
         int queued = 0;
-        PacketPool pool = _pool;
         for (int i = 0; i < packets.Length; i++)
         {
             Packet packet = packets[i];
             ref PacketMeta meta = ref packet.Meta;
             int length = meta.Length;
             nint mbuf;
-            if (meta.PoolId == _poolId)
+            DpdkPort? owner = meta.PoolId == _poolId ? _port : DpdkPools.ByPoolId(meta.PoolId);
+            if (owner is not null)
             {
-                mbuf = _port.MbufOf(packet);
+                PacketPool ownerPool = owner.Pool;
+                mbuf = owner.MbufOf(packet);
                 // Clamped like Packet.Data: a data offset past the frame never reaches the driver.
-                int offset = Math.Min(meta.DataOffset, pool.FrameSize);
-                length = Math.Min(length, pool.FrameSize - offset);
+                int offset = Math.Min(meta.DataOffset, ownerPool.FrameSize);
+                length = Math.Min(length, ownerPool.FrameSize - offset);
                 Mbuf.Field<ushort>(mbuf, Mbuf.DataOff) = (ushort)offset;
                 Mbuf.Field<ushort>(mbuf, Mbuf.DataLen) = (ushort)length;
                 Mbuf.Field<uint>(mbuf, Mbuf.PktLen) = (uint)length;
                 // Before the burst: once handed over, the driver may free the mbuf and another
                 // queue receive into it at once.
-                pool.MarkHandedOff(packet);
+                ownerPool.MarkHandedOff(packet);
             }
             else if (length > _maxData)
             {
@@ -169,11 +172,11 @@ public sealed unsafe class DpdkTx : Stage<NoOutput, DpdkTx.Reason>, IDisposable
         {
             int i = slotOf[s];
             Packet packet = packets[i];
-            bool own = packet.Meta.PoolId == _poolId;
+            DpdkPort? owner = packet.Meta.PoolId == _poolId ? _port : DpdkPools.ByPoolId(packet.Meta.PoolId);
             if (s < sent)
             {
                 nexts[i] = Next.Consumed;
-                if (!own)
+                if (owner is null)
                 {
                     // The copy went out; the original is ours to free.
                     PacketPools.Free(packet);
@@ -182,9 +185,9 @@ public sealed unsafe class DpdkTx : Stage<NoOutput, DpdkTx.Reason>, IDisposable
             }
             else
             {
-                if (own)
+                if (owner is not null)
                 {
-                    pool.MarkTakenBack(packet);
+                    owner.Pool.MarkTakenBack(packet);
                 }
                 else
                 {

@@ -71,4 +71,35 @@ public sealed unsafe class DpdkRingTests
         Assert.Equal(0, rx.Pool.Outstanding);
         Assert.Equal(0, rx.Pool.InvalidFrees);
     }
+
+    [Fact]
+    public void APacketOfOneDpdkPortGoesOutAnotherWithoutACopy()
+    {
+        Devices.Require();
+        var a = new DpdkOptions { Device = Devices.Unique("net_ring"), PoolMbufs = 255, PoolCache = 0 };
+        var b = new DpdkOptions { Device = Devices.Unique("net_ring"), PoolMbufs = 255, PoolCache = 0 };
+        using var rxA = new DpdkRx(a);
+        using var txA = new DpdkTx(a);
+        using var rxB = new DpdkRx(b);
+        using var txB = new DpdkTx(b);
+        using var rxAHarness = new StageHarness(rxA);
+        using var txAHarness = new StageHarness(txA);
+        using var rxBHarness = new StageHarness(rxB);
+        using var txBHarness = new StageHarness(txB);
+        using var source = new Flow.TestKit.LeakCheckingPool(8);
+        txAHarness.Process([source.Make(Devices.Frame(7, 300))]);
+        Assert.Equal(1, rxAHarness.Poll());
+        Packet[] fromA = rxAHarness.Take("out");
+        // A's mbuf out of port B: the ring hands B's rx an mbuf of A's mempool.
+        txBHarness.Process(fromA);
+        Assert.Equal(0, txB.Copies);
+        Assert.Equal(1, rxBHarness.Poll());
+        Packet[] atB = rxBHarness.Take("out");
+        Assert.Equal(rxA.Pool.Id, atB[0].Meta.PoolId);
+        Assert.Equal((nint)fromA[0].Frame, (nint)atB[0].Frame);
+        Assert.Equal(Devices.Frame(7, 300), atB[0].Data.ToArray());
+        PacketPools.Free(atB);
+        Assert.Equal(0, rxA.Pool.Outstanding);
+        Assert.Equal(0, rxB.Pool.Outstanding);
+    }
 }

@@ -31,6 +31,7 @@ internal static unsafe class Mbuf
     public const int VlanTci = 42;
     public const int Hash = 44;
     public const int BufLen = 54;
+    public const int Pool = 56;
     public const int Next = 64;
     public const int Headroom = 128;
 
@@ -68,6 +69,7 @@ internal static unsafe class Mbuf
         Expect("offsetof(vlan_tci)", layout.OffVlanTci, VlanTci);
         Expect("offsetof(hash)", layout.OffHash, Hash);
         Expect("offsetof(buf_len)", layout.OffBufLen, BufLen);
+        Expect("offsetof(pool)", layout.OffPool, Pool);
         Expect("offsetof(next)", layout.OffNext, Next);
         Expect("RTE_PKTMBUF_HEADROOM", layout.Headroom, Headroom);
         RxRssHash = layout.RxRssHashFlag;
