@@ -1,4 +1,5 @@
 using Flow.Backends.AfPacket;
+using Flow.Backends.Dpdk;
 using Flow.Backends.Memif;
 using Flow.Backends.Tap;
 using Flow.Hosting;
@@ -19,6 +20,7 @@ internal static class SwitchJson
         services.AddFlowHosting();
         services.AddFlowSwitching();
         services.AddFlowAfPacket();
+        services.AddFlowDpdk();
         services.AddFlowMemif();
         services.AddFlowTap();
         using ServiceProvider provider = services.BuildServiceProvider();
