@@ -110,7 +110,7 @@ public static unsafe class DpdkEal
                 throw new DpdkException($"DPDK is not available: {reason}");
             }
             IReadOnlyList<string> arguments = s_configured ?? FromEnvironment() ?? DefaultArguments();
-            CheckPrerequisites(arguments);
+            CheckPrerequisites(arguments, HugePagesFree());
             int rc = Start(arguments);
             if (rc != 0)
             {
@@ -153,9 +153,10 @@ public static unsafe class DpdkEal
         return string.IsNullOrWhiteSpace(text) ? null : ["flow", .. text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)];
     }
 
-    private static void CheckPrerequisites(IReadOnlyList<string> arguments)
+    /// <summary>Refuses arguments that ask for hugepages when <paramref name="hugePagesFree"/> (from /proc/meminfo) is 0.</summary>
+    internal static void CheckPrerequisites(IReadOnlyList<string> arguments, long? hugePagesFree)
     {
-        if (!arguments.Contains("--no-huge") && HugePagesFree() is 0)
+        if (!arguments.Contains("--no-huge") && hugePagesFree is 0)
         {
             throw new DpdkException(
                 "EAL arguments ask for hugepages (no --no-huge) but /proc/meminfo shows none free: reserve some " +

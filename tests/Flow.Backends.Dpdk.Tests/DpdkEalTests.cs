@@ -69,4 +69,14 @@ public sealed class DpdkEalTests
         Assert.NotEqual(uint.MaxValue, during);
         Assert.Equal(uint.MaxValue, after);
     }
+
+    [Fact]
+    public void ArgumentsAskingForHugepagesWithNoneFreeFailSayingSo()
+    {
+        var error = Assert.Throws<DpdkException>(() => DpdkEal.CheckPrerequisites(["flow", "--in-memory"], hugePagesFree: 0));
+        Assert.Contains("hugepages", error.Message);
+        Assert.Contains("--no-huge", error.Message);
+        DpdkEal.CheckPrerequisites(["flow", "--in-memory"], hugePagesFree: 256);
+        DpdkEal.CheckPrerequisites(["flow", "--no-huge"], hugePagesFree: 0);
+    }
 }
