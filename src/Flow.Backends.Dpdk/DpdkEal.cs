@@ -119,6 +119,7 @@ public static unsafe class DpdkEal
             }
             s_arguments = arguments;
             s_runtimeDirectory = Marshal.PtrToStringUTF8((nint)Interop.FlowDpdk.RuntimeDirectory());
+            RemoveStaleRuntimeDirectories(Path.GetDirectoryName(s_runtimeDirectory));
             AppDomain.CurrentDomain.ProcessExit += static (_, _) => Shutdown();
         }
     }
@@ -217,6 +218,37 @@ public static unsafe class DpdkEal
             }
             catch (UnauthorizedAccessException)
             {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes runtime directories of Flow's default prefix (<c>flow-&lt;pid&gt;</c>) whose process is
+    /// gone: a process killed before its exit handler ran (a test host ended by its runner) leaves
+    /// its directory behind, and these would pile up.
+    /// </summary>
+    private static void RemoveStaleRuntimeDirectories(string? parent)
+    {
+        if (parent is null || !Directory.Exists(parent))
+        {
+            return;
+        }
+        foreach (string directory in Directory.EnumerateDirectories(parent, "flow-*"))
+        {
+            if (int.TryParse(Path.GetFileName(directory).AsSpan("flow-".Length), out int pid) && pid != Environment.ProcessId &&
+                !Directory.Exists($"/proc/{pid}"))
+            {
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Another process is cleaning up too.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
             }
         }
     }
