@@ -195,6 +195,7 @@ public sealed unsafe class DpdkPort : IDisposable
         DpdkEal.PortOpened();
         var opened = new DpdkPort(options, mempool, geometry, pool, portId, info);
         DpdkPools.Add(opened);
+        DpdkMetrics.Touch();
         return opened;
     }
 

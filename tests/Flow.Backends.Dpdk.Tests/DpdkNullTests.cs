@@ -92,4 +92,45 @@ public sealed class DpdkNullTests
             Assert.Equal(Devices.Frame(round, 60), rxHarness.Output("out")[0].Data.ToArray());
         }
     }
+
+    [Fact]
+    public void ThePortsXstatsArePublishedOnFlowsMeter()
+    {
+        Devices.Require();
+        using var tx = new DpdkTx(new DpdkOptions { Device = Devices.Unique("net_null"), PoolMbufs = 255, PoolCache = 0 });
+        using var txHarness = new StageHarness(tx);
+        using var source = new Flow.TestKit.LeakCheckingPool(8);
+        txHarness.Process([source.Make(Devices.Frame(1, 60)), source.Make(Devices.Frame(2, 60)), source.Make(Devices.Frame(3, 60))]);
+        var seen = new Dictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == FlowMetrics.MeterName && instrument.Name == "flow.port.xstats")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string port = "", name = "";
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "port")
+                {
+                    port = (string)tag.Value!;
+                }
+                else if (tag.Key == "name")
+                {
+                    name = (string)tag.Value!;
+                }
+            }
+            if (port == tx.Port.Device)
+            {
+                seen[name] = value;
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        Assert.Equal(3, seen["tx_good_packets"]);
+    }
 }

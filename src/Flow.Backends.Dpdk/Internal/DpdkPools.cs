@@ -13,6 +13,9 @@ internal static class DpdkPools
     // Copy on write: readers take the array without a lock.
     private static DpdkPort[] s_all = [];
 
+    /// <summary>The open ports (a snapshot).</summary>
+    public static IReadOnlyList<DpdkPort> All => Volatile.Read(ref s_all);
+
     /// <summary>The port whose mempool backs pool <paramref name="poolId"/>, or null (a pool of another backend).</summary>
     public static DpdkPort? ByPoolId(ushort poolId) => Volatile.Read(ref s_byPoolId[poolId]);
 
