@@ -182,8 +182,8 @@ const char *flow_dpdk_strerror(int error)
 /*
  * rte_pktmbuf_pool_create, except that in IOVA-as-VA mode (--no-huge, vfio) the mbufs are packed
  * one after another. rte_pktmbuf_pool_create keeps every object inside one page when it cannot
- * prove physical contiguity, which with --no-huge's 4 KiB pages puts each 2432-byte mbuf on a
- * page of its own and the first at another offset: not an evenly spaced run, and 40 % of the
+ * prove physical contiguity, which with --no-huge's 4 KiB pages puts each 2368-byte object (objhdr and mbuf) on a
+ * page of its own and the first at another offset: not an evenly spaced run, and 42 % of the
  * memory wasted. With IOVA = VA any virtual range is DMA-contiguous, so RTE_MEMPOOL_F_NO_IOVA_CONTIG
  * costs nothing. In PA mode the default layout stays and Flow refuses the pool (geometry).
  * No private area: Flow's metadata lives in a side array (docs/adr/008).
