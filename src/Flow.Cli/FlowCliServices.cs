@@ -1,5 +1,6 @@
 using Flow.Backends.AfPacket;
 using Flow.Backends.AfXdp;
+using Flow.Backends.Dpdk;
 using Flow.Backends.Loop;
 using Flow.Backends.Memif;
 using Flow.Backends.Pcap;
@@ -44,6 +45,7 @@ internal static class FlowCliServices
         // Backends and stage libraries: one line each (and a project reference in Flow.Cli.csproj).
         services.AddFlowAfPacket();
         services.AddFlowAfXdp();
+        services.AddFlowDpdk();
         services.AddFlowLoop();
         services.AddFlowMemif();
         services.AddFlowPcap();

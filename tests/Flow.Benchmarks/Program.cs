@@ -12,6 +12,8 @@ switch (scenario)
         return await PipelineScenario.RunAsync(rest);
     case "memif":
         return await Flow.Benchmarks.Backends.Memif.MemifScenario.RunAsync(rest);
+    case "dpdk":
+        return await Flow.Benchmarks.Backends.Dpdk.DpdkScenario.RunAsync(rest);
     case "afxdp":
         return await Flow.Benchmarks.Backends.AfXdp.AfXdpScenario.RunAsync(rest);
     case "afpacket":
@@ -31,6 +33,10 @@ switch (scenario)
         return 0;
     default:
         Console.Error.WriteLine("usage: Flow.Benchmarks <scenario> [options]");
+<<<<<<< HEAD
         Console.Error.WriteLine("scenarios: pipeline, memif, afxdp, afpacket, pcap_replay, switch, fib, router, scale, micro");
+=======
+        Console.Error.WriteLine("scenarios: pipeline, memif, dpdk, afxdp, afpacket, pcap_replay, switch, fib, router, micro");
+>>>>>>> d17/dpdk
         return 2;
 }

@@ -27,5 +27,8 @@ internal static partial class Interop
 
         /// <summary>libbpf (Debian libbpf1): map lookup and update on the loaded object.</summary>
         public const string Bpf = "libbpf.so.1";
+
+        /// <summary>Flow's C shim over DPDK (native/flow_dpdk.c), copied next to Flow.Backends.Dpdk.dll.</summary>
+        public const string FlowDpdk = "libflowdpdk.so";
     }
 }

@@ -49,7 +49,11 @@ public sealed unsafe class PacketPool : IDisposable
     private readonly bool _ownsRegion;
     private readonly Action? _releaseRegion;
     private readonly int _frameSize;
+    // Distance between frames: the frame size, except in a pool whose frames sit between an
+    // allocator's own headers (a DPDK mempool: objhdr and rte_mbuf before each data buffer).
+    private readonly int _frameStride;
     private readonly int _dataOffset;
+    private readonly ExternalFrameAllocator? _external;
     private readonly int _frameCount;
     private readonly FrameIndexRing _free;
     private readonly List<FrameCache> _caches = [];
@@ -68,7 +72,7 @@ public sealed unsafe class PacketPool : IDisposable
     private int _disposed;
 
     private PacketPool(string name, byte* region, nuint regionLength, bool ownsRegion, Action? releaseRegion,
-        int frameCount, int frameSize, int dataOffset)
+        int frameCount, int frameSize, int dataOffset, int frameStride = 0, ExternalFrameAllocator? external = null)
     {
         Name = name;
         _region = region;
@@ -77,13 +81,16 @@ public sealed unsafe class PacketPool : IDisposable
         _releaseRegion = releaseRegion;
         _frameCount = frameCount;
         _frameSize = frameSize;
+        _frameStride = frameStride == 0 ? frameSize : frameStride;
         _dataOffset = dataOffset;
-        _free = new FrameIndexRing((int)BitOperations.RoundUpToPowerOf2((uint)frameCount));
+        _external = external;
+        // An external allocator keeps the free frames itself (with its own per-thread caches).
+        _free = new FrameIndexRing(external is null ? (int)BitOperations.RoundUpToPowerOf2((uint)frameCount) : 1);
         // A cache may hold an eighth of the pool (DPDK advises cache size ≤ n / 1.5 across all
         // lcores), so a thread that only frees cannot starve one that only allocates; pools too
         // small for a useful cache get none.
         int limit = Math.Min(FrameCache.Capacity, frameCount / 8);
-        _cacheLimit = limit < 32 ? 0 : (int)BitOperations.RoundUpToPowerOf2((uint)limit + 1) / 2;
+        _cacheLimit = limit < 32 || external is not null ? 0 : (int)BitOperations.RoundUpToPowerOf2((uint)limit + 1) / 2;
         _metadata = (PacketMeta*)NativeMemory.AlignedAlloc((nuint)frameCount * PacketMeta.Size, PageSize);
         Id = PacketPools.Register(this);
         _metaSecondHalf = Vector256.Create((ulong)(ushort)frameSize << 48, 0UL, 0UL, (ulong)AllocatedCanary << 32);
@@ -103,7 +110,10 @@ public sealed unsafe class PacketPool : IDisposable
                 meta->Owner = FreeCanary;
                 indices[i] = index;
             }
-            _free.Enqueue(indices.Slice(0, n));
+            if (external is null)
+            {
+                _free.Enqueue(indices.Slice(0, n));
+            }
         }
     }
 
@@ -135,7 +145,32 @@ public sealed unsafe class PacketPool : IDisposable
     /// <summary>Registry id, stored in every packet's metadata so a packet finds its pool.</summary>
     public ushort Id { get; }
 
+    /// <summary>
+    /// Wraps frames whose allocation <paramref name="allocator"/> owns: frame <c>i</c> starts at
+    /// <c>firstFrame + i * frameStride</c> and holds <paramref name="frameSize"/> bytes (the
+    /// stride may be larger: a DPDK mempool keeps its own headers between data buffers). Allocate
+    /// and free go to the allocator; the pool keeps each frame's metadata and allocated mark, so a
+    /// double or foreign free is still refused and counted. <paramref name="release"/> runs when
+    /// the pool is disposed.
+    /// </summary>
+    public static PacketPool WrapExternal(byte* firstFrame, int frameCount, int frameStride, int frameSize, int dataOffset,
+        string name, ExternalFrameAllocator allocator, Action? release = null)
+    {
+        ArgumentNullException.ThrowIfNull(firstFrame);
+        ArgumentNullException.ThrowIfNull(allocator);
+        ValidateGeometry(frameCount, frameSize, dataOffset);
+        if (frameStride < frameSize)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(frameStride), frameStride, $"frames {frameSize} bytes long cannot be closer than that");
+        }
+        nuint length = (nuint)(frameCount - 1) * (nuint)frameStride + (nuint)frameSize;
+        return new PacketPool(name, firstFrame, length, ownsRegion: false, release, frameCount, frameSize, dataOffset, frameStride, allocator);
+    }
+
     public int FrameCount => _frameCount;
+
+    /// <summary>Bytes from one frame's start to the next's (<see cref="FrameSize"/> unless the pool wraps an allocator's frames).</summary>
+    public int FrameStride => _frameStride;
 
     public int FrameSize => _frameSize;
 
@@ -151,6 +186,10 @@ public sealed unsafe class PacketPool : IDisposable
     {
         get
         {
+            if (_external is not null)
+            {
+                return _external.Available;
+            }
             int available = _free.Count;
             lock (_cachesLock)
             {
@@ -173,7 +212,7 @@ public sealed unsafe class PacketPool : IDisposable
     public long InvalidFrees => Volatile.Read(ref _invalidFrees);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte* FrameAddress(uint index) => _region + (nuint)index * (nuint)_frameSize;
+    public byte* FrameAddress(uint index) => _region + (nuint)index * (nuint)_frameStride;
 
     /// <summary>
     /// The packet of frame <paramref name="index"/> (a backend turning a frame the kernel or a peer
@@ -196,7 +235,7 @@ public sealed unsafe class PacketPool : IDisposable
 
     /// <summary>True when <paramref name="address"/> lies inside this pool's frames.</summary>
     public bool Contains(byte* address) =>
-        address >= _region && address < _region + (nuint)_frameCount * (nuint)_frameSize;
+        address >= _region && address < _region + (nuint)(_frameCount - 1) * (nuint)_frameStride + (nuint)_frameSize;
 
     /// <summary>
     /// Allocates up to <paramref name="destination"/>.Length packets with fresh metadata and
@@ -243,7 +282,7 @@ public sealed unsafe class PacketPool : IDisposable
         while (total < destination.Length)
         {
             int want = Math.Min(indices.Length, destination.Length - total);
-            int got = _free.Dequeue(indices.Slice(0, want));
+            int got = _external is null ? _free.Dequeue(indices.Slice(0, want)) : _external.Allocate(indices.Slice(0, want));
             for (int i = 0; i < got; i++)
             {
                 destination[total + i] = new Packet(freshMetadata ? Reset(indices[i]) : MarkAllocated(indices[i]));
@@ -329,7 +368,12 @@ public sealed unsafe class PacketPool : IDisposable
             }
             meta->Owner = FreeCanary;
             indices[pending++] = (uint)index;
-            if (pending == spillAt)
+            if (pending == spillAt && _external is not null)
+            {
+                _external.Free(indices.Slice(0, pending));
+                pending = 0;
+            }
+            else if (pending == spillAt)
             {
                 // A full cache gives back its older half; the scratch path gives back everything.
                 int spill = cached is null ? pending : _cacheLimit / 2;
@@ -338,7 +382,11 @@ public sealed unsafe class PacketPool : IDisposable
                 pending -= spill;
             }
         }
-        if (cache is null)
+        if (_external is not null)
+        {
+            _external.Free(indices.Slice(0, pending));
+        }
+        else if (cache is null)
         {
             _free.Enqueue(indices.Slice(0, pending));
         }
@@ -419,6 +467,24 @@ public sealed unsafe class PacketPool : IDisposable
     public void Free(Packet packet) => FreeBulk(new ReadOnlySpan<Packet>(in packet));
 
     /// <summary>
+    /// Marks a packet of a pool with an external allocator as no longer Flow's, without freeing
+    /// it: a driver took it and frees it to the allocator itself (a DPDK tx queue). Call before
+    /// handing it over (afterwards the driver may already have freed it and another thread
+    /// received into it); a later Flow free of the handle is then refused and counted in
+    /// <see cref="InvalidFrees"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MarkHandedOff(Packet packet)
+    {
+        Debug.Assert(_external is not null, "only frames an external allocator frees are handed off");
+        packet.MetaAddress->Owner = FreeCanary;
+    }
+
+    /// <summary>Undoes <see cref="MarkHandedOff"/> for a packet the driver did not take after all.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MarkTakenBack(Packet packet) => packet.MetaAddress->Owner = AllocatedCanary;
+
+    /// <summary>
     /// Runs <paramref name="action"/> only while no frame of the pool is allocated (none is in a
     /// graph, a ring or a peer's hands), and says whether it ran. A backend uses it to replace the
     /// memory behind the frames (memif: a fresh memfd mapped over the same addresses, so a former
@@ -430,6 +496,10 @@ public sealed unsafe class PacketPool : IDisposable
     public bool TryWhileAllFramesHome(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
+        if (_external is not null)
+        {
+            ThrowHelper.ThrowInvalidOperation($"pool '{Name}' wraps an external allocator's frames, which it cannot hold home");
+        }
         var held = new uint[_frameCount]; // control path: one allocation per call is fine
         int got = 0;
         int n;

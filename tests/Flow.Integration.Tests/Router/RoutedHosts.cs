@@ -32,7 +32,7 @@ internal sealed class RoutedHosts : IDisposable
     private readonly Dictionary<string, string> _hostDevices = [];
     private ServiceProvider? _services;
 
-    /// <param name="backend">af_packet, af_xdp, tap or memif.</param>
+    /// <param name="backend">af_packet, af_xdp, tap, memif or dpdk (net_af_packet on the veths, like af_packet).</param>
     /// <param name="parameters">More <c>--set</c> overrides (wan.mtu, routes, arp timers).</param>
     /// <param name="withDmz">
     /// A third port, dmz 192.168.200.2/24 (<see cref="RouterJson.WithDmz"/>), on the same backend,

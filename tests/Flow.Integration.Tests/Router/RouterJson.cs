@@ -1,5 +1,6 @@
 using Flow.Backends.AfPacket;
 using Flow.Backends.AfXdp;
+using Flow.Backends.Dpdk;
 using Flow.Backends.Memif;
 using Flow.Backends.Tap;
 using Flow.Hosting;
@@ -26,6 +27,7 @@ internal static class RouterJson
         services.AddFlowRouterStages();
         services.AddFlowAfPacket();
         services.AddFlowAfXdp();
+        services.AddFlowDpdk();
         services.AddFlowMemif();
         services.AddFlowTap();
         ServiceProvider provider = services.BuildServiceProvider();

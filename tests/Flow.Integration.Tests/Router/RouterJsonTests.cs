@@ -11,7 +11,7 @@ namespace Flow.Integration.Tests.Router;
 [Collection(nameof(NetnsCollection))]
 public sealed class RouterJsonTests
 {
-    public static TheoryData<string> Backends => new() { "af_packet", "af_xdp", "tap", "memif" };
+    public static TheoryData<string> Backends => new() { "af_packet", "af_xdp", "tap", "memif", "dpdk" };
 
     [Theory]
     [MemberData(nameof(Backends))]

@@ -1,5 +1,6 @@
 using Flow.Backends.AfPacket;
 using Flow.Backends.AfXdp;
+using Flow.Backends.Dpdk;
 using Flow.Backends.Memif;
 using Flow.Backends.Tap;
 using Flow.Hosting;
@@ -21,6 +22,7 @@ internal static class SwitchJson
         services.AddFlowSwitching();
         services.AddFlowAfPacket();
         services.AddFlowAfXdp();
+        services.AddFlowDpdk();
         services.AddFlowMemif();
         services.AddFlowTap();
         using ServiceProvider provider = services.BuildServiceProvider();

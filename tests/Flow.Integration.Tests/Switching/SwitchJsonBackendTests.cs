@@ -80,6 +80,27 @@ public sealed class SwitchJsonBackendTests
         Assert.Equal(0, stats.Summed("forward").OutOn("p3"));
     }
 
+    /// <c>--set backend=dpdk</c>: every port a DPDK net_af_packet device on the host's veth, EAL
+    /// inside the test process; the switch floods by cloning into DPDK mbufs and forwards between
+    /// ports without a copy.
+    /// </summary>
+    [Fact]
+    public async Task OnDpdkPortsHostsInOneVlanPingAndHostsInAnotherDoNot()
+    {
+        Assert.True(Flow.Backends.Dpdk.DpdkEal.IsSupported, $"DPDK backend not usable: {Flow.Backends.Dpdk.DpdkEal.NotSupportedReason}");
+        using var hosts = new SwitchedHosts(buildGraph: veths => SwitchJson.Load(KernelPorts("dpdk", veths.Select(v => v.HostName).ToArray())));
+        Assert.Equal("dpdk_rx", hosts.Graph.Stages.Single(s => s.Name == "p1_rx").Type);
+
+        Assert.True(SwitchedHosts.Ping(hosts.A, "198.18.10.2"), "h1 could not ping h2 (both access VLAN 10) through DPDK ports");
+        Assert.True(SwitchedHosts.Ping(hosts.B, "198.18.10.4"), "h2 could not ping h4 over the trunk's native VLAN 10 through DPDK ports");
+        Assert.False(SwitchedHosts.Ping(hosts.A, "198.18.10.3", count: 2), "h1 reached h3 across VLANs (10 -> 20) through DPDK ports");
+        await hosts.StopAsync();
+        GraphStats stats = hosts.Graph.GetStats();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+        Assert.Equal(0, stats.Stage("forward").OutOn("p3"));
+        Assert.True(stats.Stage("p2_tx").In > 0);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -218,6 +239,7 @@ public sealed class SwitchJsonBackendTests
         {
             parameters[$"p{i + 1}.interface"] = interfaces[i];
             parameters[$"p{i + 1}.af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""";
+            parameters[$"p{i + 1}.dpdk"] = """{ "pool_mbufs": 2047 }""";
         }
         return parameters;
     }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using Flow.TestKit;
 
-namespace Flow.Backends.AfPacket.Tests;
+namespace Flow.TestKit;
 
 /// <summary>scapy as the peer in a namespace: send frames, or sniff a bounded number of them.</summary>
 public static class Scapy
