@@ -33,10 +33,6 @@ switch (scenario)
         return 0;
     default:
         Console.Error.WriteLine("usage: Flow.Benchmarks <scenario> [options]");
-<<<<<<< HEAD
-        Console.Error.WriteLine("scenarios: pipeline, memif, afxdp, afpacket, pcap_replay, switch, fib, router, scale, micro");
-=======
-        Console.Error.WriteLine("scenarios: pipeline, memif, dpdk, afxdp, afpacket, pcap_replay, switch, fib, router, micro");
->>>>>>> d17/dpdk
+        Console.Error.WriteLine("scenarios: pipeline, memif, dpdk, afxdp, afpacket, pcap_replay, switch, fib, router, scale, micro");
         return 2;
 }

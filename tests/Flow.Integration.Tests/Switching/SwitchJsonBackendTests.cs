@@ -80,6 +80,7 @@ public sealed class SwitchJsonBackendTests
         Assert.Equal(0, stats.Summed("forward").OutOn("p3"));
     }
 
+    /// <summary>
     /// <c>--set backend=dpdk</c>: every port a DPDK net_af_packet device on the host's veth, EAL
     /// inside the test process; the switch floods by cloning into DPDK mbufs and forwards between
     /// ports without a copy.
