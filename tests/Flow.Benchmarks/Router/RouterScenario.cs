@@ -5,6 +5,7 @@ using Flow.Benchmarks.Infrastructure;
 using Flow.Benchmarks.Routing;
 using Flow.Stages.Ipv4;
 using Flow.Stages.Routing;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Router;
 
@@ -219,11 +220,14 @@ public static class RouterScenario
     /// gateway 0's MAC, socket and id from <paramref name="memif0"/>), pcap1, memif1: pcap0 → memif0, memif0 → pcap0 (dropped), and the same
     /// on side 1. <paramref name="rxQueues"/>: the forwarder's tx queues per port.
     /// </summary>
-    private static TestpmdPeer StartTestpmd(string memif0, string memif1, (string A, string B) files, int rxQueues) =>
-        TestpmdPeer.Start(
-            [$"net_pcap0,rx_pcap={files.A},rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,{memif0},mac={RouterTraffic.GatewayMacs[0]}",
-             $"net_pcap1,rx_pcap={files.B},rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,{memif1},mac={RouterTraffic.GatewayMacs[1]}"],
-            $"--total-num-mbufs=65536 --forward-mode=io --rxq={rxQueues} --txq=1", PeerCpu);
+    private static Testpmd StartTestpmd(string memif0, string memif1, (string A, string B) files, int rxQueues) =>
+        Testpmd.Interactive(new TestpmdOptions
+        {
+            Devices = [$"net_pcap0,rx_pcap={files.A},rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,{memif0},mac={RouterTraffic.GatewayMacs[0]}",
+                $"net_pcap1,rx_pcap={files.B},rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,{memif1},mac={RouterTraffic.GatewayMacs[1]}"],
+            Arguments = $"--total-num-mbufs=65536 --forward-mode=io --rxq={rxQueues} --txq=1",
+            Cpu = PeerCpu,
+        });
 
     private static readonly int[] s_memifPorts = [1, 3];
 
@@ -260,7 +264,7 @@ public static class RouterScenario
     /// window (and the process's allocation over it), stops forwarding and returns the memif
     /// ports' settled totals.
     /// </summary>
-    private static (double Pps, long Packets, long Allocated, long TestpmdRx, long TestpmdTx) Loop(TestpmdPeer testpmd, TimeSpan window, string name, Func<long> workerCpuNanoseconds)
+    private static (double Pps, long Packets, long Allocated, long TestpmdRx, long TestpmdTx) Loop(Testpmd testpmd, TimeSpan window, string name, Func<long> workerCpuNanoseconds)
     {
         testpmd.Send("start");
         Thread.Sleep(1000);
@@ -309,7 +313,7 @@ public static class RouterScenario
         string socket0 = Socket(0);
         string socket1 = Socket(1);
         string zc = zeroCopy ? ",zero-copy=yes" : "";
-        using TestpmdPeer testpmd = StartTestpmd($"socket={socket0},id=0", $"socket={socket1},id=0", files, rxQueues: 2);
+        using Testpmd testpmd = StartTestpmd($"socket={socket0},id=0", $"socket={socket1},id=0", files, rxQueues: 2);
         using var l3fwd = new L3fwdGraphPeer(binary,
             [$"net_memif0,role=client,id=0,socket={socket0},mac={RouterTraffic.RouterMacs[0]}{zc}",
              $"net_memif1,role=client,id=0,socket={socket1},mac={RouterTraffic.RouterMacs[1]}{zc}"], MeasuredCpu, PeerCpu);
@@ -331,7 +335,7 @@ public static class RouterScenario
 
     private static async Task<double> RunFlowRouter(TimeSpan window, (string A, string B) files, string? routerFile, ContentTally content, Samples allocation)
     {
-        TestpmdPeer testpmd;
+        Testpmd testpmd;
         IRouterUnderTest router;
         var disposables = new List<IDisposable>();
         if (routerFile is not null)
@@ -381,7 +385,7 @@ public static class RouterScenario
         }
     }
 
-    private static async Task<double> MeasureFlowRouter(TestpmdPeer testpmd, IRouterUnderTest router, TimeSpan window, ContentTally content, Samples allocation)
+    private static async Task<double> MeasureFlowRouter(Testpmd testpmd, IRouterUnderTest router, TimeSpan window, ContentTally content, Samples allocation)
     {
         router.Graph.Start();
         if (!s_memifPorts.All(p => testpmd.WaitLinkUp(p)))
@@ -390,7 +394,7 @@ public static class RouterScenario
         }
         int worker = router.Graph.GetStats().Workers[0].OsThreadId;
         (double pps, long packets, long allocated, long testpmdRx, long testpmdTx) = Loop(testpmd, window, "flow_router", () => ThreadCpuTime.Nanoseconds(worker));
-        bool drained = TestpmdPeer.Wait(() => router.Received == testpmdTx, 5);
+        bool drained = Waits.TryUntilBlocking(() => router.Received == testpmdTx, TimeSpan.FromSeconds(5));
         await router.Graph.StopAsync();
         GraphStats stats = router.Graph.GetStats();
         long flowRx = router.Received;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flow.Backends.Memif;
 using Flow.Benchmarks.Infrastructure;
 using Flow.Stages.Switching;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Switch;
 
@@ -198,15 +199,21 @@ public static class SwitchScenario
     /// pcap0 → memif0 and pcap1 → memif1, what comes back on a memif port goes to its pcap
     /// port, which drops it — so the memif ports are 1 and 3.
     /// </summary>
-    private static TestpmdPeer StartTestpmd(string socket0, string socket1, (string A, string B)? traffic) =>
+    private static Testpmd StartTestpmd(string socket0, string socket1, (string A, string B)? traffic) =>
         traffic is { } files
-            ? TestpmdPeer.Start(
-                [$"net_pcap0,rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,id=0,socket={socket0}",
-                 $"net_pcap1,rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,id=0,socket={socket1}"],
-                $"--total-num-mbufs=65536 --forward-mode=io", PeerCpu)
-            : TestpmdPeer.Start(
-                [$"net_memif0,role=server,id=0,socket={socket0},mac={MacP0}", $"net_memif1,role=server,id=0,socket={socket1},mac={MacP1}"],
-                $"--total-num-mbufs=8192 --forward-mode=io --eth-peer=0,{MacP1} --eth-peer=1,{MacP0}", PeerCpu);
+            ? Testpmd.Interactive(new TestpmdOptions
+            {
+                Devices = [$"net_pcap0,rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,id=0,socket={socket0}",
+                    $"net_pcap1,rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,id=0,socket={socket1}"],
+                Arguments = "--total-num-mbufs=65536 --forward-mode=io",
+                Cpu = PeerCpu,
+            })
+            : Testpmd.Interactive(new TestpmdOptions
+            {
+                Devices = [$"net_memif0,role=server,id=0,socket={socket0},mac={MacP0}", $"net_memif1,role=server,id=0,socket={socket1},mac={MacP1}"],
+                Arguments = $"--total-num-mbufs=8192 --forward-mode=io --eth-peer=0,{MacP1} --eth-peer=1,{MacP0}",
+                Cpu = PeerCpu,
+            });
 
     private static int[] MemifPorts((string, string)? traffic) => traffic is null ? [0, 1] : [1, 3];
 
@@ -215,7 +222,7 @@ public static class SwitchScenario
     /// returns the rate over the window as testpmd's memif ports received it, then stops
     /// testpmd's forwarding and returns its memif ports' settled totals.
     /// </summary>
-    private static (double Pps, long TestpmdRx, long TestpmdTx) Loop(TestpmdPeer testpmd, TimeSpan window, int bursts, (string, string)? traffic)
+    private static (double Pps, long TestpmdRx, long TestpmdTx) Loop(Testpmd testpmd, TimeSpan window, int bursts, (string, string)? traffic)
     {
         int[] memif = MemifPorts(traffic);
         int ports = memif[^1] + 1;
@@ -232,14 +239,14 @@ public static class SwitchScenario
         return (pps, settled.Sum(s => s.Rx), settled.Sum(s => s.Tx));
     }
 
-    private static bool LinksUp(TestpmdPeer testpmd, (string, string)? traffic) => MemifPorts(traffic).All(p => testpmd.WaitLinkUp(p));
+    private static bool LinksUp(Testpmd testpmd, (string, string)? traffic) => MemifPorts(traffic).All(p => testpmd.WaitLinkUp(p));
 
     private static double RunL2fwd(string binary, TimeSpan window, int bursts, bool zeroCopy, (string, string)? traffic)
     {
         string socket0 = Socket(0);
         string socket1 = Socket(1);
         string zc = zeroCopy ? ",zero-copy=yes" : "";
-        using TestpmdPeer testpmd = StartTestpmd(socket0, socket1, traffic);
+        using Testpmd testpmd = StartTestpmd(socket0, socket1, traffic);
         using var l2fwd = new L2fwdPeer(binary,
             [$"net_memif0,role=client,id=0,socket={socket0}{zc}", $"net_memif1,role=client,id=0,socket={socket1}{zc}"], MeasuredCpu);
         if (!LinksUp(testpmd, traffic))
@@ -247,7 +254,7 @@ public static class SwitchScenario
             throw new InvalidOperationException("l2fwd did not connect: " + l2fwd.Output);
         }
         // l2fwd checks its links (up to 9 s) before it forwards: wait for its main loop.
-        if (!TestpmdPeer.Wait(() => l2fwd.Output.Contains("entering main loop", StringComparison.Ordinal) || l2fwd.HasExited, 20) || l2fwd.HasExited)
+        if (!Waits.TryUntilBlocking(() => l2fwd.Output.Contains("entering main loop", StringComparison.Ordinal) || l2fwd.HasExited, TimeSpan.FromSeconds(20)) || l2fwd.HasExited)
         {
             throw new InvalidOperationException("l2fwd did not start forwarding: " + l2fwd.Output);
         }
@@ -262,7 +269,7 @@ public static class SwitchScenario
     {
         string socket0 = Socket(0);
         string socket1 = Socket(1);
-        using TestpmdPeer testpmd = StartTestpmd(socket0, socket1, traffic);
+        using Testpmd testpmd = StartTestpmd(socket0, socket1, traffic);
         using MemifInterface a = MemifInterface.Create(new MemifOptions { Socket = socket0, Abstract = true, Role = MemifRole.Client, InputPort = 0, Name = "flow_mif_a", BufferGroup = "switch" });
         using MemifInterface b = MemifInterface.Create(new MemifOptions { Socket = socket1, Abstract = true, Role = MemifRole.Client, InputPort = 1, Name = "flow_mif_b", BufferGroup = "switch" });
         if (!a.WaitConnected(TimeSpan.FromSeconds(20)) || !b.WaitConnected(TimeSpan.FromSeconds(20)))
@@ -292,7 +299,7 @@ public static class SwitchScenario
             throw new InvalidOperationException("testpmd links did not come up");
         }
         (double pps, long testpmdRx, long testpmdTx) = Loop(testpmd, window, bursts, traffic);
-        bool drained = TestpmdPeer.Wait(() => a.GetRxStats(0).Packets + b.GetRxStats(0).Packets == testpmdTx, 5);
+        bool drained = Waits.TryUntilBlocking(() => a.GetRxStats(0).Packets + b.GetRxStats(0).Packets == testpmdTx, TimeSpan.FromSeconds(5));
         IReadOnlyList<MacEntry> table = await control.ShowMacTableAsync();
         IReadOnlyList<SwitchPortCounters> counters = await control.PortCountersAsync();
         await graph.StopAsync();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Flow.TestKit;
 
@@ -20,16 +19,16 @@ internal sealed class BenchTopology : IDisposable
         Namespace = $"flbench{suffix}";
         HostEnd = $"flbh{suffix}";
         PeerEnd = $"flbp{suffix}";
-        Run("ip", "netns", "add", Namespace);
+        Shell.Run("ip", "netns", "add", Namespace);
         try
         {
-            Run("ip", "netns", "exec", Namespace, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1");
-            Run("ip", "link", "add", HostEnd, "type", "veth", "peer", "name", PeerEnd);
-            Run("sysctl", "-qw", $"net.ipv6.conf.{HostEnd}.disable_ipv6=1");
-            Run("ip", "link", "set", PeerEnd, "netns", Namespace);
-            Run("ip", "netns", "exec", Namespace, "sysctl", "-qw", $"net.ipv6.conf.{PeerEnd}.disable_ipv6=1");
-            Run("ip", "link", "set", HostEnd, "up");
-            Run("ip", "-n", Namespace, "link", "set", PeerEnd, "up");
+            Shell.Run("ip", "netns", "exec", Namespace, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1");
+            Shell.Run("ip", "link", "add", HostEnd, "type", "veth", "peer", "name", PeerEnd);
+            Shell.Run("sysctl", "-qw", $"net.ipv6.conf.{HostEnd}.disable_ipv6=1");
+            Shell.Run("ip", "link", "set", PeerEnd, "netns", Namespace);
+            Shell.Run("ip", "netns", "exec", Namespace, "sysctl", "-qw", $"net.ipv6.conf.{PeerEnd}.disable_ipv6=1");
+            Shell.Run("ip", "link", "set", HostEnd, "up");
+            Shell.Run("ip", "-n", Namespace, "link", "set", PeerEnd, "up");
         }
         catch
         {
@@ -73,35 +72,18 @@ internal sealed class BenchTopology : IDisposable
         return testpmd;
     }
 
-    public static string Run(params string[] command)
-    {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in command.Skip(1))
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(30)) || process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{string.Join(' ', command)}' failed: {error.Trim()}");
-        }
-        return output;
-    }
-
     public void Dispose()
     {
         try
         {
-            Run("ip", "link", "del", HostEnd);
+            Shell.Run("ip", "link", "del", HostEnd);
         }
         catch (InvalidOperationException)
         {
         }
         try
         {
-            Run("ip", "netns", "del", Namespace);
+            Shell.Run("ip", "netns", "del", Namespace);
         }
         catch (InvalidOperationException)
         {
