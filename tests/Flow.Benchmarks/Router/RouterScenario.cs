@@ -134,39 +134,8 @@ public static class RouterScenario
                 variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
             }
             (string Flow, string Reference)[] pairs = [("flow_router", "l3fwd_graph"), ("flow_router", "l3fwd_graph_zc")];
-            var samples = variants.ToDictionary(v => v.Name, _ => new Samples());
-            var pairedRatios = pairs.ToDictionary(p => p, _ => new Samples());
-            var latency = new Samples();
-            int failures = 0;
-            for (int round = 1; round <= rounds; round++)
-            {
-                double ns = CrossCoreLatency.MeasureNanoseconds();
-                latency.Add(ns);
-                Console.WriteLine($"  round {round} cross-core latency {ns:F0} ns");
-                var thisRound = new Dictionary<string, double>();
-                foreach ((string name, Func<Task<double>> run) in variants)
-                {
-                    try
-                    {
-                        double pps = await run();
-                        samples[name].Add(pps);
-                        thisRound[name] = pps;
-                        Console.WriteLine($"  round {round} {name,-15} {pps / 1e6,8:F3} Mpps");
-                    }
-                    catch (InvalidOperationException exception)
-                    {
-                        failures++;
-                        Console.WriteLine($"  round {round} {name,-15} FAILED: {exception.Message}");
-                    }
-                }
-                foreach ((string flow, string reference) in pairs)
-                {
-                    if (thisRound.TryGetValue(reference, out double referencePps) && thisRound.TryGetValue(flow, out double flowPps))
-                    {
-                        pairedRatios[(flow, reference)].Add(flowPps / referencePps);
-                    }
-                }
-            }
+            InterleavedRounds measured = await InterleavedRounds.RunAsync(rounds, variants, pairs);
+            Dictionary<string, Samples> samples = measured.Samples;
             Console.WriteLine($"{"variant",-15} {"Mpps median",12} {"min–max",18} {"M pkts/CPU-s",13} {"min–max",16}");
             foreach ((string name, _) in variants)
             {
@@ -182,13 +151,13 @@ public static class RouterScenario
             }
             foreach ((string flow, string reference) in pairs.Where(p => samples.ContainsKey(p.Flow) && samples.ContainsKey(p.Reference)))
             {
-                Samples ratios = pairedRatios[(flow, reference)];
+                Samples ratios = measured.PairedRatios[(flow, reference)];
                 Console.WriteLine($"{flow}/{reference}: {ratios.Median:F2} median of the rounds' ratios (min–max {ratios.Min:F2}–{ratios.Max:F2}) (target ≥ 1.00)");
                 json[$"{flow}_vs_{reference}"] = Ratio(ratios.Median);
                 json[$"{flow}_vs_{reference}_min"] = Ratio(ratios.Min);
                 json[$"{flow}_vs_{reference}_max"] = Ratio(ratios.Max);
             }
-            Console.WriteLine($"cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
+            Console.WriteLine($"cross-core latency: median {measured.Latency.Median:F0} ns (min {measured.Latency.Min:F0}, max {measured.Latency.Max:F0})");
             Console.WriteLine($"content: {content.Checked} routed frames checked before Flow's tx, {content.Corrupt} corrupt, {content.Missing} missing " +
                 "(l3fwd_graph rows are counted, not checked: testpmd cannot look at bytes)");
             json["flow_router_path_cycles_per_packet"] = Figure(PathCycles.Median);
@@ -196,11 +165,11 @@ public static class RouterScenario
             json["checked"] = content.Checked;
             json["corrupt"] = content.Corrupt;
             json["missing"] = content.Missing;
-            json["cross_core_latency_ns"] = Figure(latency.Median);
+            json["cross_core_latency_ns"] = Figure(measured.Latency.Median);
             json["memif_dpdk_zero_copy"] = "l3fwd_graph_zc: zero-copy=yes on l3fwd-graph's memif clients; testpmd is the server, which always copies";
             json["flow_router_graph"] = routerFile is null ? "RouterGraph (code)" : "pipelines/router.json";
             json["rounds"] = rounds;
-            return failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
+            return measured.Failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
         }
         finally
         {

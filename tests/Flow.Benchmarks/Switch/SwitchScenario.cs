@@ -111,42 +111,8 @@ public static class SwitchScenario
                 ("flow_switch_4k", "l2fwd_4k"), ("flow_switch_4k", "l2fwd_zc_4k"),
                 ("flow_switch_imix", "l2fwd_imix"), ("flow_switch_imix", "l2fwd_zc_imix"),
             ];
-            var samples = variants.ToDictionary(v => v.Name, _ => new Samples());
-            // This VM's cross-core speed swings several-fold within minutes; the two runs of a
-            // pair are seconds apart, so their ratio is the figure least disturbed by it.
-            var pairedRatios = pairs.ToDictionary(p => p, _ => new Samples());
-            var latency = new Samples();
-            int failures = 0;
-            for (int round = 1; round <= rounds; round++)
-            {
-                double ns = CrossCoreLatency.MeasureNanoseconds();
-                latency.Add(ns);
-                Console.WriteLine($"  round {round} cross-core latency {ns:F0} ns");
-                var thisRound = new Dictionary<string, double>();
-                foreach ((string name, Func<Task<double>> run) in variants)
-                {
-                    try
-                    {
-                        double pps = await run();
-                        samples[name].Add(pps);
-                        thisRound[name] = pps;
-                        Console.WriteLine($"  round {round} {name,-16} {pps / 1e6,8:F3} Mpps");
-                    }
-                    catch (InvalidOperationException exception)
-                    {
-                        failures++;
-                        Console.WriteLine($"  round {round} {name,-16} FAILED: {exception.Message}");
-                    }
-                }
-                foreach ((string flow, string reference) in pairs)
-                {
-                    if (thisRound.TryGetValue(reference, out double referencePps) && thisRound.TryGetValue(flow, out double flowPps))
-                    {
-                        pairedRatios[(flow, reference)].Add(flowPps / referencePps);
-                        Console.WriteLine($"  round {round} {flow}/{reference} {flowPps / referencePps:F2}");
-                    }
-                }
-            }
+            InterleavedRounds measured = await InterleavedRounds.RunAsync(rounds, variants, pairs);
+            Dictionary<string, Samples> samples = measured.Samples;
             Console.WriteLine($"{"variant",-16} {"Mpps median",12} {"min–max",18}");
             foreach ((string name, _) in variants)
             {
@@ -155,7 +121,7 @@ public static class SwitchScenario
             }
             foreach ((string flow, string reference) in pairs.Where(p => samples.ContainsKey(p.Flow) && samples.ContainsKey(p.Reference)))
             {
-                Samples ratios = pairedRatios[(flow, reference)];
+                Samples ratios = measured.PairedRatios[(flow, reference)];
                 Console.WriteLine($"{flow}/{reference}: {ratios.Median:F2} median of the rounds' ratios (min–max {ratios.Min:F2}–{ratios.Max:F2}), " +
                     $"{samples[flow].Median / samples[reference].Median:F2} ratio of the medians (target ≥ 1.00)");
                 string key = $"{flow}_vs_{reference}";
@@ -163,7 +129,7 @@ public static class SwitchScenario
                 json[key + "_min"] = double.IsNaN(ratios.Min) ? null : Math.Round(ratios.Min, 3);
                 json[key + "_max"] = double.IsNaN(ratios.Max) ? null : Math.Round(ratios.Max, 3);
             }
-            Console.WriteLine($"cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
+            Console.WriteLine($"cross-core latency: median {measured.Latency.Median:F0} ns (min {measured.Latency.Min:F0}, max {measured.Latency.Max:F0})");
             Console.WriteLine($"content: {content.Checked} frames compared at Flow's rx, {content.Corrupt} corrupt, {content.Missing} missing " +
                 "(l2fwd rows are counted, not checked: l2fwd rewrites MACs and testpmd cannot look at bytes)");
             foreach ((string name, _) in variants)
@@ -177,9 +143,9 @@ public static class SwitchScenario
             json["checked"] = content.Checked;
             json["corrupt"] = content.Corrupt;
             json["missing"] = content.Missing;
-            json["cross_core_latency_ns"] = Figure(latency.Median);
+            json["cross_core_latency_ns"] = Figure(measured.Latency.Median);
             json["rounds"] = rounds;
-            return failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
+            return measured.Failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
         }
         finally
         {
