@@ -54,16 +54,18 @@ print(f"{len(pairs)} of {rounds} rounds with a JSON line from both")
 if not pairs:
     sys.exit(0)
 runs = {a: [p[0] for p in pairs], b: [p[1] for p in pairs]}
-keys = [k for k, v in runs[a][0].items() if isinstance(v, (int, float)) and k in runs[b][0]]
+keys = [k for k, v in runs[a][0].items() if (v is None or isinstance(v, (int, float))) and k in runs[b][0]]
 print(f"{'field':32} {a + ' median (min-max)':>28} {b + ' median (min-max)':>28} {b + '/' + a + ' per round':>24}")
+def number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 def summary(values):
-    return f"{statistics.median(values):.4g} ({min(values):.4g}-{max(values):.4g})"
+    values = [v for v in values if number(v)]  # a field a round could not measure is null
+    return f"{statistics.median(values):.4g} ({min(values):.4g}-{max(values):.4g})" if values else "-"
 for k in keys:
-    va = [run[k] for run in runs[a]]; vb = [run[k] for run in runs[b]]
-    ratios = [y / x for x, y in zip(va, vb) if x]
-    ratio = summary(ratios) if ratios else "-"
-    print(f"{k:32} {summary(va):>28} {summary(vb):>28} {ratio:>24}")
-for k in [k for k, v in runs[b][0].items() if isinstance(v, (int, float)) and k not in runs[a][0]]:
-    print(f"{k:32} {'-':>28} {summary([run[k] for run in runs[b]]):>28} {'(only at ' + b + ')':>24}")
+    va = [run.get(k) for run in runs[a]]; vb = [run.get(k) for run in runs[b]]
+    ratios = [y / x for x, y in zip(va, vb) if number(x) and number(y) and x]
+    print(f"{k:32} {summary(va):>28} {summary(vb):>28} {summary(ratios):>24}")
+for k in [k for k, v in runs[b][0].items() if number(v) and k not in runs[a][0]]:
+    print(f"{k:32} {'-':>28} {summary([run.get(k) for run in runs[b]]):>28} {'(only at ' + b + ')':>24}")
 EOF
 done
