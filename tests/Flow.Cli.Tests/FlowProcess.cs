@@ -1,46 +1,28 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
 using Flow.TestKit;
 
 namespace Flow.Cli.Tests;
 
-/// <summary>Runs the built <c>flow</c> command as a child process, capturing stdout and stderr, with a bounded wait.</summary>
-internal sealed partial class FlowProcess : IDisposable
+/// <summary>
+/// Runs the built <c>flow</c> command as a child process (TestKit's <see cref="CapturedProcess"/>:
+/// stdout and stderr captured, signalled by its pid), with bounded waits.
+/// </summary>
+internal sealed class FlowProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _stdout = new();
-    private readonly StringBuilder _stderr = new();
-    private readonly Lock _lock = new();
+    private const int SigInt = 2;
+    private const int SigTerm = 15;
 
-    private FlowProcess(Process process)
+    private readonly CapturedProcess _process;
+
+    private FlowProcess(CapturedProcess process)
     {
         _process = process;
     }
 
     public int Id => _process.Id;
 
-    public string Stdout
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _stdout.ToString();
-            }
-        }
-    }
+    public string Stdout => _process.Stdout;
 
-    public string Stderr
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
+    public string Stderr => _process.Stderr;
 
     public static string RepositoryRoot
     {
@@ -75,47 +57,10 @@ internal sealed partial class FlowProcess : IDisposable
         {
             throw new InvalidOperationException($"{flow} not found: its project reference did not build or copy it");
         }
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepositoryRoot,
-        };
         // Control sockets of the flow processes tests start go to a folder of this test run, not
         // /run/flow: two test runs on one machine (or a graph someone runs) never meet there.
-        info.Environment["FLOW_CONTROL_DIR"] = ControlDirectory;
-        info.ArgumentList.Add(flow);
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        var process = new Process { StartInfo = info };
-        var result = new FlowProcess(process);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (result._lock)
-                {
-                    result._stdout.Append(e.Data).Append('\n');
-                }
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (result._lock)
-                {
-                    result._stderr.Append(e.Data).Append('\n');
-                }
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return result;
+        var environment = new Dictionary<string, string> { ["FLOW_CONTROL_DIR"] = ControlDirectory };
+        return new FlowProcess(CapturedProcess.Start("dotnet", [flow, .. args], workingDirectory: RepositoryRoot, environment: environment));
     }
 
     /// <summary>Runs to the end (at most <paramref name="seconds"/>) and returns the exit code.</summary>
@@ -126,21 +71,7 @@ internal sealed partial class FlowProcess : IDisposable
         return (code, process.Stdout, process.Stderr);
     }
 
-    public async Task<int> WaitForExitAsync(int seconds)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"flow did not exit within {seconds} s; stdout:\n{Stdout}\nstderr:\n{Stderr}");
-        }
-        _process.WaitForExit();
-        return _process.ExitCode;
-    }
+    public Task<int> WaitForExitAsync(int seconds) => _process.WaitForExitAsync(TimeSpan.FromSeconds(seconds));
 
     /// <summary>
     /// The bound of a wait for a child's output: a flow process starts the runtime, JIT-compiles
@@ -165,38 +96,13 @@ internal sealed partial class FlowProcess : IDisposable
     }
 
     /// <summary>Sends SIGTERM to this child (and only it).</summary>
-    public void Terminate() => Signal(Interop.SigTerm, "SIGTERM");
+    public void Terminate() => _process.Signal(SigTerm);
 
     /// <summary>Sends SIGINT (what Ctrl-C sends) to this child (and only it).</summary>
-    public void Interrupt() => Signal(Interop.SigInt, "SIGINT");
+    public void Interrupt() => _process.Signal(SigInt);
 
     /// <summary>Sends <paramref name="signal"/> (a number, as kill(2) takes it) to this child (and only it).</summary>
-    public void Signal(int signal) => Signal(signal, $"signal {signal}");
+    public void Signal(int signal) => _process.Signal(signal);
 
-    private void Signal(int signal, string name)
-    {
-        if (Interop.Kill(_process.Id, signal) != 0)
-        {
-            throw new InvalidOperationException($"kill({_process.Id}, {name}) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        _process.Dispose();
-    }
-
-    private static partial class Interop
-    {
-        public const int SigInt = 2;
-
-        public const int SigTerm = 15;
-
-        [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-        public static partial int Kill(int pid, int signal);
-    }
+    public void Dispose() => _process.Dispose();
 }

@@ -6,6 +6,7 @@ internal static partial class Interop
 {
     internal static unsafe partial class Sys
     {
+        public const int PROT_NONE = 0x0;
         public const int PROT_READ = 0x1;
         public const int PROT_WRITE = 0x2;
         public const int MAP_SHARED = 0x01;
@@ -21,5 +22,8 @@ internal static partial class Interop
 
         [LibraryImport(Libraries.Libc, EntryPoint = "munmap", SetLastError = true)]
         public static partial int MUnmap(void* address, nuint length);
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "mprotect", SetLastError = true)]
+        public static partial int MProtect(void* address, nuint length, int protection);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flow.Benchmarks.Infrastructure;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Router;
 
@@ -25,12 +26,13 @@ internal sealed class L3fwdGraphPeer : IDisposable
         string devices = string.Join(" ", vdevs.Select(v => "--vdev=" + v));
         string segments = vdevs.Any(v => v.Contains("zero-copy=yes", StringComparison.Ordinal)) ? " --single-file-segments" : "";
         string config = string.Join(",", vdevs.Select((_, port) => $"({port},0,1)"));
-        _process = CapturedProcess.Start(binary,
+        // Arguments go to the program as they are (no shell): the config list needs no quotes.
+        _process = CapturedProcess.Start(binary, CapturedProcess.Words(
             $"--no-huge --no-pci -m 512{segments} --file-prefix={prefix} --lcores=0@{mainCpu},1@{workerCpu} {devices} " +
-            $"-- -p 0x{(1 << vdevs.Count) - 1:x} --config=\"{config}\"");
+            $"-- -p 0x{(1 << vdevs.Count) - 1:x} --config={config}"), unbuffered: true);
     }
 
-    public int Pid => _process.Pid;
+    public int Pid => _process.Id;
 
     public bool HasExited => _process.HasExited;
 
@@ -39,7 +41,7 @@ internal sealed class L3fwdGraphPeer : IDisposable
     /// <summary>Waits (bounded) for the worker's main loop, then makes the main lcore SCHED_IDLE. False if it never got there.</summary>
     public bool WaitForwarding()
     {
-        if (!TestpmdPeer.Wait(() => Output.Contains("Entering main loop", StringComparison.Ordinal) || HasExited, 20) || HasExited)
+        if (!Waits.TryUntilBlocking(() => Output.Contains("Entering main loop", StringComparison.Ordinal) || HasExited, TimeSpan.FromSeconds(20)) || HasExited)
         {
             return false;
         }

@@ -5,6 +5,7 @@ using Flow.Benchmarks.Infrastructure;
 using Flow.Benchmarks.Routing;
 using Flow.Stages.Ipv4;
 using Flow.Stages.Routing;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Router;
 
@@ -133,39 +134,8 @@ public static class RouterScenario
                 variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
             }
             (string Flow, string Reference)[] pairs = [("flow_router", "l3fwd_graph"), ("flow_router", "l3fwd_graph_zc")];
-            var samples = variants.ToDictionary(v => v.Name, _ => new Samples());
-            var pairedRatios = pairs.ToDictionary(p => p, _ => new Samples());
-            var latency = new Samples();
-            int failures = 0;
-            for (int round = 1; round <= rounds; round++)
-            {
-                double ns = CrossCoreLatency.MeasureNanoseconds();
-                latency.Add(ns);
-                Console.WriteLine($"  round {round} cross-core latency {ns:F0} ns");
-                var thisRound = new Dictionary<string, double>();
-                foreach ((string name, Func<Task<double>> run) in variants)
-                {
-                    try
-                    {
-                        double pps = await run();
-                        samples[name].Add(pps);
-                        thisRound[name] = pps;
-                        Console.WriteLine($"  round {round} {name,-15} {pps / 1e6,8:F3} Mpps");
-                    }
-                    catch (InvalidOperationException exception)
-                    {
-                        failures++;
-                        Console.WriteLine($"  round {round} {name,-15} FAILED: {exception.Message}");
-                    }
-                }
-                foreach ((string flow, string reference) in pairs)
-                {
-                    if (thisRound.TryGetValue(reference, out double referencePps) && thisRound.TryGetValue(flow, out double flowPps))
-                    {
-                        pairedRatios[(flow, reference)].Add(flowPps / referencePps);
-                    }
-                }
-            }
+            InterleavedRounds measured = await InterleavedRounds.RunAsync(rounds, variants, pairs);
+            Dictionary<string, Samples> samples = measured.Samples;
             Console.WriteLine($"{"variant",-15} {"Mpps median",12} {"min–max",18} {"M pkts/CPU-s",13} {"min–max",16}");
             foreach ((string name, _) in variants)
             {
@@ -181,13 +151,13 @@ public static class RouterScenario
             }
             foreach ((string flow, string reference) in pairs.Where(p => samples.ContainsKey(p.Flow) && samples.ContainsKey(p.Reference)))
             {
-                Samples ratios = pairedRatios[(flow, reference)];
+                Samples ratios = measured.PairedRatios[(flow, reference)];
                 Console.WriteLine($"{flow}/{reference}: {ratios.Median:F2} median of the rounds' ratios (min–max {ratios.Min:F2}–{ratios.Max:F2}) (target ≥ 1.00)");
                 json[$"{flow}_vs_{reference}"] = Ratio(ratios.Median);
                 json[$"{flow}_vs_{reference}_min"] = Ratio(ratios.Min);
                 json[$"{flow}_vs_{reference}_max"] = Ratio(ratios.Max);
             }
-            Console.WriteLine($"cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
+            Console.WriteLine($"cross-core latency: median {measured.Latency.Median:F0} ns (min {measured.Latency.Min:F0}, max {measured.Latency.Max:F0})");
             Console.WriteLine($"content: {content.Checked} routed frames checked before Flow's tx, {content.Corrupt} corrupt, {content.Missing} missing " +
                 "(l3fwd_graph rows are counted, not checked: testpmd cannot look at bytes)");
             json["flow_router_path_cycles_per_packet"] = Figure(PathCycles.Median);
@@ -195,11 +165,11 @@ public static class RouterScenario
             json["checked"] = content.Checked;
             json["corrupt"] = content.Corrupt;
             json["missing"] = content.Missing;
-            json["cross_core_latency_ns"] = Figure(latency.Median);
+            json["cross_core_latency_ns"] = Figure(measured.Latency.Median);
             json["memif_dpdk_zero_copy"] = "l3fwd_graph_zc: zero-copy=yes on l3fwd-graph's memif clients; testpmd is the server, which always copies";
             json["flow_router_graph"] = routerFile is null ? "RouterGraph (code)" : "pipelines/router.json";
             json["rounds"] = rounds;
-            return failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
+            return measured.Failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
         }
         finally
         {
@@ -219,11 +189,14 @@ public static class RouterScenario
     /// gateway 0's MAC, socket and id from <paramref name="memif0"/>), pcap1, memif1: pcap0 → memif0, memif0 → pcap0 (dropped), and the same
     /// on side 1. <paramref name="rxQueues"/>: the forwarder's tx queues per port.
     /// </summary>
-    private static TestpmdPeer StartTestpmd(string memif0, string memif1, (string A, string B) files, int rxQueues) =>
-        TestpmdPeer.Start(
-            [$"net_pcap0,rx_pcap={files.A},rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,{memif0},mac={RouterTraffic.GatewayMacs[0]}",
-             $"net_pcap1,rx_pcap={files.B},rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,{memif1},mac={RouterTraffic.GatewayMacs[1]}"],
-            $"--total-num-mbufs=65536 --forward-mode=io --rxq={rxQueues} --txq=1", PeerCpu);
+    private static Testpmd StartTestpmd(string memif0, string memif1, (string A, string B) files, int rxQueues) =>
+        Testpmd.Interactive(new TestpmdOptions
+        {
+            Devices = [$"net_pcap0,rx_pcap={files.A},rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,{memif0},mac={RouterTraffic.GatewayMacs[0]}",
+                $"net_pcap1,rx_pcap={files.B},rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,{memif1},mac={RouterTraffic.GatewayMacs[1]}"],
+            Arguments = $"--total-num-mbufs=65536 --forward-mode=io --rxq={rxQueues} --txq=1",
+            Cpu = PeerCpu,
+        });
 
     private static readonly int[] s_memifPorts = [1, 3];
 
@@ -260,7 +233,7 @@ public static class RouterScenario
     /// window (and the process's allocation over it), stops forwarding and returns the memif
     /// ports' settled totals.
     /// </summary>
-    private static (double Pps, long Packets, long Allocated, long TestpmdRx, long TestpmdTx) Loop(TestpmdPeer testpmd, TimeSpan window, string name, Func<long> workerCpuNanoseconds)
+    private static (double Pps, long Packets, long Allocated, long TestpmdRx, long TestpmdTx) Loop(Testpmd testpmd, TimeSpan window, string name, Func<long> workerCpuNanoseconds)
     {
         testpmd.Send("start");
         Thread.Sleep(1000);
@@ -309,7 +282,7 @@ public static class RouterScenario
         string socket0 = Socket(0);
         string socket1 = Socket(1);
         string zc = zeroCopy ? ",zero-copy=yes" : "";
-        using TestpmdPeer testpmd = StartTestpmd($"socket={socket0},id=0", $"socket={socket1},id=0", files, rxQueues: 2);
+        using Testpmd testpmd = StartTestpmd($"socket={socket0},id=0", $"socket={socket1},id=0", files, rxQueues: 2);
         using var l3fwd = new L3fwdGraphPeer(binary,
             [$"net_memif0,role=client,id=0,socket={socket0},mac={RouterTraffic.RouterMacs[0]}{zc}",
              $"net_memif1,role=client,id=0,socket={socket1},mac={RouterTraffic.RouterMacs[1]}{zc}"], MeasuredCpu, PeerCpu);
@@ -331,7 +304,7 @@ public static class RouterScenario
 
     private static async Task<double> RunFlowRouter(TimeSpan window, (string A, string B) files, string? routerFile, ContentTally content, Samples allocation)
     {
-        TestpmdPeer testpmd;
+        Testpmd testpmd;
         IRouterUnderTest router;
         var disposables = new List<IDisposable>();
         if (routerFile is not null)
@@ -381,7 +354,7 @@ public static class RouterScenario
         }
     }
 
-    private static async Task<double> MeasureFlowRouter(TestpmdPeer testpmd, IRouterUnderTest router, TimeSpan window, ContentTally content, Samples allocation)
+    private static async Task<double> MeasureFlowRouter(Testpmd testpmd, IRouterUnderTest router, TimeSpan window, ContentTally content, Samples allocation)
     {
         router.Graph.Start();
         if (!s_memifPorts.All(p => testpmd.WaitLinkUp(p)))
@@ -390,7 +363,7 @@ public static class RouterScenario
         }
         int worker = router.Graph.GetStats().Workers[0].OsThreadId;
         (double pps, long packets, long allocated, long testpmdRx, long testpmdTx) = Loop(testpmd, window, "flow_router", () => ThreadCpuTime.Nanoseconds(worker));
-        bool drained = TestpmdPeer.Wait(() => router.Received == testpmdTx, 5);
+        bool drained = Waits.TryUntilBlocking(() => router.Received == testpmdTx, TimeSpan.FromSeconds(5));
         await router.Graph.StopAsync();
         GraphStats stats = router.Graph.GetStats();
         long flowRx = router.Received;

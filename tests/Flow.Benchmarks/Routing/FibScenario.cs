@@ -122,8 +122,11 @@ public static partial class FibScenario
             });
             pinned.Start();
             pinned.Join();
+            var latency = new Samples();
             for (int round = 0; round < rounds; round++)
             {
+                double ns = CrossCoreLatency.MeasureNanoseconds();
+                latency.Add(ns);
                 (double dpdkRate, string dpdkNote)? measured = await RunDpdkAsync(Dpdk, dpdkArgs, routeCount, lookupCount);
                 if (measured is null)
                 {
@@ -146,7 +149,7 @@ public static partial class FibScenario
                 dpdk.Add(measured.Value.dpdkRate);
                 flow.Add(flowLookups);
                 ratios.Add(flowLookups / measured.Value.dpdkRate);
-                Console.WriteLine($"  round {round + 1}: dpdk {measured.Value.dpdkRate / 1e6:F1} M lookups/s ({measured.Value.dpdkNote}), flow {flowLookups / 1e6:F1} M lookups/s, flow/dpdk {flowLookups / measured.Value.dpdkRate:F2}");
+                Console.WriteLine($"  round {round + 1}: cross-core latency {ns:F0} ns, dpdk {measured.Value.dpdkRate / 1e6:F1} M lookups/s ({measured.Value.dpdkNote}), flow {flowLookups / 1e6:F1} M lookups/s, flow/dpdk {flowLookups / measured.Value.dpdkRate:F2}");
             }
 
             (double updates, double lookupsDuringUpdates) = MeasureUpdates(fib, workload, TimeSpan.FromSeconds(updateSeconds));
@@ -156,6 +159,7 @@ public static partial class FibScenario
                 Console.Error.WriteLine("fib: answers differ after the update phase re-added every deleted route");
                 return null;
             }
+            Console.WriteLine($"  cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
             Console.WriteLine($"  updates: {updates:F0} route updates/s (delete + re-add) while a reader did {lookupsDuringUpdates / 1e6:F1} M lookups/s");
             Console.WriteLine($"  flow_fib {flow.Median / 1e6:F1} M/s [{flow.Min / 1e6:F1}–{flow.Max / 1e6:F1}], dpdk_fib {dpdk.Median / 1e6:F1} M/s [{dpdk.Min / 1e6:F1}–{dpdk.Max / 1e6:F1}], " +
                 $"ratio {ratios.Median:F2} [{ratios.Min:F2}–{ratios.Max:F2}] (target ≥ 0.8)");
@@ -176,6 +180,7 @@ public static partial class FibScenario
                 ["rounds"] = rounds,
                 ["dpdk_pages"] = dpdkPages,
                 ["flow_huge_pages"] = fib.HugePages,
+                ["cross_core_latency_ns"] = Math.Round(latency.Median, 1),
             };
             return json;
         }

@@ -1,4 +1,5 @@
 using Flow.Benchmarks.Infrastructure;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Switch;
 
@@ -17,12 +18,12 @@ internal sealed class L2fwdPeer : IDisposable
         string devices = string.Join(" ", vdevs.Select(v => "--vdev=" + v));
         // DPDK's memif zero-copy client exposes its memseg file as the shared region: one file.
         string segments = vdevs.Any(v => v.Contains("zero-copy=yes", StringComparison.Ordinal)) ? " --single-file-segments" : "";
-        _process = CapturedProcess.Start(binary,
+        _process = CapturedProcess.Start(binary, CapturedProcess.Words(
             $"--no-huge --no-pci -m 512{segments} --file-prefix={prefix} --lcores=0@{cpu} {devices} " +
-            $"-- -p 0x3 -q 2 -T 0{(macUpdating ? "" : " --no-mac-updating")}");
+            $"-- -p 0x3 -q 2 -T 0{(macUpdating ? "" : " --no-mac-updating")}"), unbuffered: true);
     }
 
-    public int Pid => _process.Pid;
+    public int Pid => _process.Id;
 
     public bool HasExited => _process.HasExited;
 

@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Switch;
 
@@ -9,13 +8,13 @@ namespace Flow.Benchmarks.Switch;
 /// logs under a temporary directory, ovs-vswitchd pinned to one CPU) and stops exactly those two
 /// processes by pid on dispose. Bridges use the userspace datapath (<c>datapath_type=netdev</c>).
 /// </summary>
-internal sealed partial class OvsInstance : IDisposable
+internal sealed class OvsInstance : IDisposable
 {
     private const string SystemDb = "/var/run/openvswitch/db.sock";
 
     private readonly string? _dir;
-    private Process? _ovsdb;
-    private Process? _vswitchd;
+    private CapturedProcess? _ovsdb;
+    private CapturedProcess? _vswitchd;
 
     public OvsInstance(int cpu)
     {
@@ -33,13 +32,13 @@ internal sealed partial class OvsInstance : IDisposable
         {
             VethHosts.Run("ovsdb-tool", $"create {_dir}/conf.db /usr/share/openvswitch/vswitch.ovsschema");
             _ovsdb = Start("ovsdb-server", $"{_dir}/conf.db --remote=punix:{Db} --unixctl={_dir}/ovsdb.ctl --log-file={_dir}/ovsdb.log -vconsole:off --no-chdir");
-            if (!WaitFor(() => File.Exists(Db), 10))
+            if (!Waits.TryUntilBlocking(() => File.Exists(Db), TimeSpan.FromSeconds(10)))
             {
                 throw new InvalidOperationException("ovsdb-server did not create its socket: " + Log("ovsdb.log"));
             }
             Vsctl("--no-wait init");
             _vswitchd = Start("taskset", $"-c {cpu} ovs-vswitchd unix:{Db} --unixctl={_dir}/vswitchd.ctl --log-file={_dir}/vswitchd.log -vconsole:off --no-chdir");
-            if (!WaitFor(() => TryVsctl($"--db=unix:{Db} --timeout=2 show") && File.Exists($"{_dir}/vswitchd.ctl"), 20))
+            if (!Waits.TryUntilBlocking(() => TryVsctl($"--db=unix:{Db} --timeout=2 show") && File.Exists($"{_dir}/vswitchd.ctl"), TimeSpan.FromSeconds(20)))
             {
                 throw new InvalidOperationException("ovs-vswitchd did not start: " + Log("vswitchd.log"));
             }
@@ -94,55 +93,23 @@ internal sealed partial class OvsInstance : IDisposable
     }
 
     /// <summary>Starts one OVS daemon in the foreground (its pid is ours to stop), run/log/db dirs private.</summary>
-    private Process Start(string file, string arguments)
+    private CapturedProcess Start(string file, string arguments)
     {
-        // Output captured and dropped: the daemons log to their files (console logging is off,
-        // only the "opened log file" line comes before that takes effect).
-        var info = new ProcessStartInfo(file, arguments) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.Environment["OVS_RUNDIR"] = _dir;
-        info.Environment["OVS_LOGDIR"] = _dir;
-        info.Environment["OVS_DBDIR"] = _dir;
-        info.Environment["OVS_SYSCONFDIR"] = _dir;
-        Process process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        // The daemons log to their files (console logging is off, only the "opened log file" line
+        // comes before that takes effect), so the captured output stays small.
+        string dir = _dir!;
+        var environment = new Dictionary<string, string> { ["OVS_RUNDIR"] = dir, ["OVS_LOGDIR"] = dir, ["OVS_DBDIR"] = dir, ["OVS_SYSCONFDIR"] = dir };
+        return CapturedProcess.Start(file, CapturedProcess.Words(arguments), environment: environment);
     }
 
-    private static bool WaitFor(Func<bool> condition, double seconds)
-    {
-        long deadline = Environment.TickCount64 + (long)(seconds * 1000);
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                return false;
-            }
-            Thread.Sleep(50);
-        }
-        return true;
-    }
-
-    [LibraryImport("libc", EntryPoint = "kill")]
-    private static partial int Kill(int pid, int signal);
-
-    private static void Stop(Process? process)
+    /// <summary>SIGTERM (the daemons clean up), SIGKILL by pid after 10 s.</summary>
+    private static void Stop(CapturedProcess? process)
     {
         if (process is null)
         {
             return;
         }
-        if (!process.HasExited)
-        {
-            Kill(process.Id, 15);
-            if (!process.WaitForExit(10_000))
-            {
-                Kill(process.Id, 9);
-                process.WaitForExit(10_000);
-            }
-        }
+        process.Stop(() => process.Signal(15));
         process.Dispose();
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flow.Backends.Memif;
 using Flow.Benchmarks.Infrastructure;
 using Flow.Stages.Switching;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Switch;
 
@@ -110,42 +111,8 @@ public static class SwitchScenario
                 ("flow_switch_4k", "l2fwd_4k"), ("flow_switch_4k", "l2fwd_zc_4k"),
                 ("flow_switch_imix", "l2fwd_imix"), ("flow_switch_imix", "l2fwd_zc_imix"),
             ];
-            var samples = variants.ToDictionary(v => v.Name, _ => new Samples());
-            // This VM's cross-core speed swings several-fold within minutes; the two runs of a
-            // pair are seconds apart, so their ratio is the figure least disturbed by it.
-            var pairedRatios = pairs.ToDictionary(p => p, _ => new Samples());
-            var latency = new Samples();
-            int failures = 0;
-            for (int round = 1; round <= rounds; round++)
-            {
-                double ns = CrossCoreLatency.MeasureNanoseconds();
-                latency.Add(ns);
-                Console.WriteLine($"  round {round} cross-core latency {ns:F0} ns");
-                var thisRound = new Dictionary<string, double>();
-                foreach ((string name, Func<Task<double>> run) in variants)
-                {
-                    try
-                    {
-                        double pps = await run();
-                        samples[name].Add(pps);
-                        thisRound[name] = pps;
-                        Console.WriteLine($"  round {round} {name,-16} {pps / 1e6,8:F3} Mpps");
-                    }
-                    catch (InvalidOperationException exception)
-                    {
-                        failures++;
-                        Console.WriteLine($"  round {round} {name,-16} FAILED: {exception.Message}");
-                    }
-                }
-                foreach ((string flow, string reference) in pairs)
-                {
-                    if (thisRound.TryGetValue(reference, out double referencePps) && thisRound.TryGetValue(flow, out double flowPps))
-                    {
-                        pairedRatios[(flow, reference)].Add(flowPps / referencePps);
-                        Console.WriteLine($"  round {round} {flow}/{reference} {flowPps / referencePps:F2}");
-                    }
-                }
-            }
+            InterleavedRounds measured = await InterleavedRounds.RunAsync(rounds, variants, pairs);
+            Dictionary<string, Samples> samples = measured.Samples;
             Console.WriteLine($"{"variant",-16} {"Mpps median",12} {"min–max",18}");
             foreach ((string name, _) in variants)
             {
@@ -154,7 +121,7 @@ public static class SwitchScenario
             }
             foreach ((string flow, string reference) in pairs.Where(p => samples.ContainsKey(p.Flow) && samples.ContainsKey(p.Reference)))
             {
-                Samples ratios = pairedRatios[(flow, reference)];
+                Samples ratios = measured.PairedRatios[(flow, reference)];
                 Console.WriteLine($"{flow}/{reference}: {ratios.Median:F2} median of the rounds' ratios (min–max {ratios.Min:F2}–{ratios.Max:F2}), " +
                     $"{samples[flow].Median / samples[reference].Median:F2} ratio of the medians (target ≥ 1.00)");
                 string key = $"{flow}_vs_{reference}";
@@ -162,7 +129,7 @@ public static class SwitchScenario
                 json[key + "_min"] = double.IsNaN(ratios.Min) ? null : Math.Round(ratios.Min, 3);
                 json[key + "_max"] = double.IsNaN(ratios.Max) ? null : Math.Round(ratios.Max, 3);
             }
-            Console.WriteLine($"cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
+            Console.WriteLine($"cross-core latency: median {measured.Latency.Median:F0} ns (min {measured.Latency.Min:F0}, max {measured.Latency.Max:F0})");
             Console.WriteLine($"content: {content.Checked} frames compared at Flow's rx, {content.Corrupt} corrupt, {content.Missing} missing " +
                 "(l2fwd rows are counted, not checked: l2fwd rewrites MACs and testpmd cannot look at bytes)");
             foreach ((string name, _) in variants)
@@ -176,9 +143,9 @@ public static class SwitchScenario
             json["checked"] = content.Checked;
             json["corrupt"] = content.Corrupt;
             json["missing"] = content.Missing;
-            json["cross_core_latency_ns"] = Figure(latency.Median);
+            json["cross_core_latency_ns"] = Figure(measured.Latency.Median);
             json["rounds"] = rounds;
-            return failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
+            return measured.Failures + (content.Corrupt + content.Missing > 0 ? 1 : 0);
         }
         finally
         {
@@ -198,15 +165,21 @@ public static class SwitchScenario
     /// pcap0 → memif0 and pcap1 → memif1, what comes back on a memif port goes to its pcap
     /// port, which drops it — so the memif ports are 1 and 3.
     /// </summary>
-    private static TestpmdPeer StartTestpmd(string socket0, string socket1, (string A, string B)? traffic) =>
+    private static Testpmd StartTestpmd(string socket0, string socket1, (string A, string B)? traffic) =>
         traffic is { } files
-            ? TestpmdPeer.Start(
-                [$"net_pcap0,rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,id=0,socket={socket0}",
-                 $"net_pcap1,rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,id=0,socket={socket1}"],
-                $"--total-num-mbufs=65536 --forward-mode=io", PeerCpu)
-            : TestpmdPeer.Start(
-                [$"net_memif0,role=server,id=0,socket={socket0},mac={MacP0}", $"net_memif1,role=server,id=0,socket={socket1},mac={MacP1}"],
-                $"--total-num-mbufs=8192 --forward-mode=io --eth-peer=0,{MacP1} --eth-peer=1,{MacP0}", PeerCpu);
+            ? Testpmd.Interactive(new TestpmdOptions
+            {
+                Devices = [$"net_pcap0,rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,id=0,socket={socket0}",
+                    $"net_pcap1,rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,id=0,socket={socket1}"],
+                Arguments = "--total-num-mbufs=65536 --forward-mode=io",
+                Cpu = PeerCpu,
+            })
+            : Testpmd.Interactive(new TestpmdOptions
+            {
+                Devices = [$"net_memif0,role=server,id=0,socket={socket0},mac={MacP0}", $"net_memif1,role=server,id=0,socket={socket1},mac={MacP1}"],
+                Arguments = $"--total-num-mbufs=8192 --forward-mode=io --eth-peer=0,{MacP1} --eth-peer=1,{MacP0}",
+                Cpu = PeerCpu,
+            });
 
     private static int[] MemifPorts((string, string)? traffic) => traffic is null ? [0, 1] : [1, 3];
 
@@ -215,7 +188,7 @@ public static class SwitchScenario
     /// returns the rate over the window as testpmd's memif ports received it, then stops
     /// testpmd's forwarding and returns its memif ports' settled totals.
     /// </summary>
-    private static (double Pps, long TestpmdRx, long TestpmdTx) Loop(TestpmdPeer testpmd, TimeSpan window, int bursts, (string, string)? traffic)
+    private static (double Pps, long TestpmdRx, long TestpmdTx) Loop(Testpmd testpmd, TimeSpan window, int bursts, (string, string)? traffic)
     {
         int[] memif = MemifPorts(traffic);
         int ports = memif[^1] + 1;
@@ -232,14 +205,14 @@ public static class SwitchScenario
         return (pps, settled.Sum(s => s.Rx), settled.Sum(s => s.Tx));
     }
 
-    private static bool LinksUp(TestpmdPeer testpmd, (string, string)? traffic) => MemifPorts(traffic).All(p => testpmd.WaitLinkUp(p));
+    private static bool LinksUp(Testpmd testpmd, (string, string)? traffic) => MemifPorts(traffic).All(p => testpmd.WaitLinkUp(p));
 
     private static double RunL2fwd(string binary, TimeSpan window, int bursts, bool zeroCopy, (string, string)? traffic)
     {
         string socket0 = Socket(0);
         string socket1 = Socket(1);
         string zc = zeroCopy ? ",zero-copy=yes" : "";
-        using TestpmdPeer testpmd = StartTestpmd(socket0, socket1, traffic);
+        using Testpmd testpmd = StartTestpmd(socket0, socket1, traffic);
         using var l2fwd = new L2fwdPeer(binary,
             [$"net_memif0,role=client,id=0,socket={socket0}{zc}", $"net_memif1,role=client,id=0,socket={socket1}{zc}"], MeasuredCpu);
         if (!LinksUp(testpmd, traffic))
@@ -247,7 +220,7 @@ public static class SwitchScenario
             throw new InvalidOperationException("l2fwd did not connect: " + l2fwd.Output);
         }
         // l2fwd checks its links (up to 9 s) before it forwards: wait for its main loop.
-        if (!TestpmdPeer.Wait(() => l2fwd.Output.Contains("entering main loop", StringComparison.Ordinal) || l2fwd.HasExited, 20) || l2fwd.HasExited)
+        if (!Waits.TryUntilBlocking(() => l2fwd.Output.Contains("entering main loop", StringComparison.Ordinal) || l2fwd.HasExited, TimeSpan.FromSeconds(20)) || l2fwd.HasExited)
         {
             throw new InvalidOperationException("l2fwd did not start forwarding: " + l2fwd.Output);
         }
@@ -262,7 +235,7 @@ public static class SwitchScenario
     {
         string socket0 = Socket(0);
         string socket1 = Socket(1);
-        using TestpmdPeer testpmd = StartTestpmd(socket0, socket1, traffic);
+        using Testpmd testpmd = StartTestpmd(socket0, socket1, traffic);
         using MemifInterface a = MemifInterface.Create(new MemifOptions { Socket = socket0, Abstract = true, Role = MemifRole.Client, InputPort = 0, Name = "flow_mif_a", BufferGroup = "switch" });
         using MemifInterface b = MemifInterface.Create(new MemifOptions { Socket = socket1, Abstract = true, Role = MemifRole.Client, InputPort = 1, Name = "flow_mif_b", BufferGroup = "switch" });
         if (!a.WaitConnected(TimeSpan.FromSeconds(20)) || !b.WaitConnected(TimeSpan.FromSeconds(20)))
@@ -292,7 +265,7 @@ public static class SwitchScenario
             throw new InvalidOperationException("testpmd links did not come up");
         }
         (double pps, long testpmdRx, long testpmdTx) = Loop(testpmd, window, bursts, traffic);
-        bool drained = TestpmdPeer.Wait(() => a.GetRxStats(0).Packets + b.GetRxStats(0).Packets == testpmdTx, 5);
+        bool drained = Waits.TryUntilBlocking(() => a.GetRxStats(0).Packets + b.GetRxStats(0).Packets == testpmdTx, TimeSpan.FromSeconds(5));
         IReadOnlyList<MacEntry> table = await control.ShowMacTableAsync();
         IReadOnlyList<SwitchPortCounters> counters = await control.PortCountersAsync();
         await graph.StopAsync();

@@ -5,6 +5,7 @@ using Flow.Backends.AfXdp;
 using Flow.Benchmarks.Backends.AfXdp;
 using Flow.Benchmarks.Infrastructure;
 using Flow.Stages.Switching;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Switch;
 
@@ -252,7 +253,7 @@ internal static class SwitchVethBench
         }) ?? throw new InvalidOperationException("cannot start iperf3 -s");
         try
         {
-            if (!TestpmdPeer.Wait(() => VethHosts.Run("ip", $"netns exec {hosts.H2} ss -ltn").Contains($":{IperfPort}", StringComparison.Ordinal), 10))
+            if (!Waits.TryUntilBlocking(() => VethHosts.Run("ip", $"netns exec {hosts.H2} ss -ltn").Contains($":{IperfPort}", StringComparison.Ordinal), TimeSpan.FromSeconds(10)))
             {
                 throw new InvalidOperationException("iperf3 server did not listen");
             }

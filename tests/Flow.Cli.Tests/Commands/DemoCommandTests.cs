@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Flow.TestKit;
 using Xunit;
@@ -39,7 +38,7 @@ public sealed partial class DemoCommandTests
         using FlowProcess demo = FlowProcess.Start("demo", "switch", "--duration", "60");
         await demo.WaitForStdoutAsync("flow demo switch: hosts h1..h4");
         string id = DemoId(demo.Stdout);
-        await Waits.Until(() => Run("ip", "netns", "list").Contains($"flow-demo-{id}-h4", StringComparison.Ordinal),
+        await Waits.Until(() => Shell.Run("ip", "netns", "list").Contains($"flow-demo-{id}-h4", StringComparison.Ordinal),
             $"network namespace flow-demo-{id}-h4", FlowProcess.OutputLimit);
 
         if (signal == "SIGTERM")
@@ -98,28 +97,16 @@ public sealed partial class DemoCommandTests
 
     private static async Task RunAsNobodyAsync(string flowDll)
     {
-        var info = new ProcessStartInfo("setpriv")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (string arg in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
-            Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet",
-            flowDll, "demo", "switch"])
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(info)!;
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        using CapturedProcess process = CapturedProcess.Start("setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
+                Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet",
+                flowDll, "demo", "switch"],
+            workingDirectory: Path.GetTempPath());
+        int exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.True(process.ExitCode == 6, $"exit {process.ExitCode}\nstdout:\n{await stdout}\nstderr:\n{await stderr}");
-        Assert.Contains("flow: demo switch needs root (network namespaces)", await stderr);
-        Assert.Contains("flow run pipelines/generator_demo.json", await stderr);
+        Assert.True(exitCode == 6, $"exit {exitCode}\nstdout:\n{process.Stdout}\nstderr:\n{process.Stderr}");
+        Assert.Contains("flow: demo switch needs root (network namespaces)", process.Stderr);
+        Assert.Contains("flow run pipelines/generator_demo.json", process.Stderr);
     }
 
     private static string DemoId(string stdout)
@@ -131,8 +118,8 @@ public sealed partial class DemoCommandTests
 
     private static void AssertCleanedUp(string id)
     {
-        Assert.DoesNotContain($"flow-demo-{id}-", Run("ip", "netns", "list"));
-        Assert.DoesNotContain($"fd{id}s", Run("ip", "-o", "link", "show"));
+        Assert.DoesNotContain($"flow-demo-{id}-", Shell.Run("ip", "netns", "list"));
+        Assert.DoesNotContain($"fd{id}s", Shell.Run("ip", "-o", "link", "show"));
     }
 
     private static void RequireRoot()
@@ -141,19 +128,6 @@ public sealed partial class DemoCommandTests
         {
             throw new InvalidOperationException("prerequisite missing: the demo tests need root (network namespaces)");
         }
-    }
-
-    private static string Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(info) ?? throw new InvalidOperationException($"could not start '{file}'");
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit(10_000);
-        return output;
     }
 
     [GeneratedRegex(@"namespaces flow-demo-([0-9a-f]+)-h1\.\.h4")]

@@ -25,7 +25,7 @@ public sealed unsafe partial class CpuProbe : Stage<CpuProbe.Output, NoDrop>
         _cpus.Add(SchedGetCpu());
         byte* mask = stackalloc byte[128];
         new Span<byte>(mask, 128).Clear();
-        if (SchedGetAffinity(0, 128, mask) != 0)
+        if (Interop.Sys.SchedGetAffinity(0, 128, mask) != 0)
         {
             throw new InvalidOperationException($"sched_getaffinity failed: errno {Marshal.GetLastPInvokeError()}");
         }
@@ -39,9 +39,7 @@ public sealed unsafe partial class CpuProbe : Stage<CpuProbe.Output, NoDrop>
         nexts.Slice(0, packets.Length).Fill(To(Output.Out));
     }
 
+    // Only the tests ask which CPU a thread runs on; sched_getaffinity is Core's own declaration.
     [LibraryImport("libc", EntryPoint = "sched_getcpu")]
     private static partial int SchedGetCpu();
-
-    [LibraryImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
-    private static partial int SchedGetAffinity(int pid, nuint size, byte* mask);
 }

@@ -15,13 +15,11 @@ namespace Flow.Integration.Tests.Router;
 ///                                                           [ injector (UDP from 10.0.0.1) ─ arp_resolve ─┘   unreachable ─ null ]
 /// </code>
 /// The router-side end has no address and IPv6 off (research 1.3; the UDP the router sends is built whole, so offloads do not matter here): the kernel is
-/// only the host. Everything is removed in <see cref="Dispose"/>, also when construction fails.
+/// only the host. Everything is removed in <see cref="NetnsHostFixture.Dispose"/>, also when construction fails.
 /// </summary>
-internal sealed class ArpHost : IDisposable
+internal sealed class ArpHost : NetnsHostFixture
 {
     public const string HostAddress = "10.0.0.10";
-
-    private readonly List<IDisposable> _owned = [];
 
     public ArpHost(ArpResponderOptions? arp = null, Action<ArpHost>? beforeStart = null)
     {
@@ -41,7 +39,7 @@ internal sealed class ArpHost : IDisposable
             Table = Own(new NeighbourTable(Routes));
             Injector = new ArpInjector(Routes.Fib.Lookup(0x0A00000A));
             var port = new AfPacketOptions { Interface = Veth.HostName, InputPort = 0, PoolFrames = 1024, BlockCount = 8 };
-            Graph = new GraphBuilder()
+            Graph = Own(new GraphBuilder()
                 .Worker(0, idle: IdlePolicy.Event(TimeSpan.FromMilliseconds(5)))
                 .Add("rx_lan", new AfPacketRx(port))
                 .Add("eth_classify", new EtherClassifier(new EtherClassifierOptions { Interfaces = interfaces }))
@@ -58,7 +56,7 @@ internal sealed class ArpHost : IDisposable
                 .Connect("injector", "arp_resolve")
                 .Connect("arp_resolve:lan", "tx_lan")
                 .Connect("arp_resolve:unreachable", "unreachable_sink")
-                .Build();
+                .Build());
             beforeStart?.Invoke(this);
             Graph.Start();
         }
@@ -80,8 +78,6 @@ internal sealed class ArpHost : IDisposable
     public NeighbourTable Table { get; } = null!;
 
     public ArpInjector Injector { get; } = null!;
-
-    public FlowGraph Graph { get; } = null!;
 
     public Task<IReadOnlyList<NeighbourEntry>> NeighboursAsync() => Graph.InvokeAsync<ArpResolver, IReadOnlyList<NeighbourEntry>>("arp_resolve", s => s.GetNeighbours());
 
@@ -121,28 +117,5 @@ internal sealed class ArpHost : IDisposable
             Namespace.TryExec(TimeSpan.FromSeconds(5), "busybox", "arping", "-c", "1", "-w", "1", "-I", Veth.PeerName, "10.0.0.77");
         }
         return tshark;
-    }
-
-    public async Task StopAsync()
-    {
-        if (Graph is not null && Graph.State == GraphState.Running)
-        {
-            await Graph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
-        }
-    }
-
-    private T Own<T>(T item) where T : IDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
-
-    public void Dispose()
-    {
-        Graph?.Dispose();
-        for (int i = _owned.Count - 1; i >= 0; i--)
-        {
-            _owned[i].Dispose();
-        }
     }
 }

@@ -24,16 +24,14 @@ namespace Flow.Integration.Tests.Router;
 /// <c>neighbours</c> stands in for <c>arp_resolve</c> (another stage's work): it writes each
 /// host's MAC, read from the kernel. The hosts know the router's MACs as permanent neighbours,
 /// so no ARP crosses. Router-side veth ends have no addresses and forward nothing: the kernel
-/// is only a host here. Everything is removed in <see cref="Dispose"/>.
+/// is only a host here. Everything is removed in <see cref="NetnsHostFixture.Dispose"/>.
 /// </summary>
-internal sealed class Ipv4OutputHosts : IDisposable
+internal sealed class Ipv4OutputHosts : NetnsHostFixture
 {
     public const string LanMac = "02:00:00:00:01:01";
     public const string WanMac = "02:00:00:00:02:01";
     public const string LanHost = "10.77.1.2";
     public const string WanHost = "10.77.2.2";
-
-    private readonly List<IDisposable> _owned = [];
 
     public Ipv4OutputHosts()
     {
@@ -123,34 +121,9 @@ internal sealed class Ipv4OutputHosts : IDisposable
 
     public FrameSource Source { get; } = null!;
 
-    public FlowGraph Graph { get; } = null!;
-
     public Ipv4Output Output => Graph.GetStage<Ipv4Output>("ipv4_output");
 
     public static MacAddress Mac(string text) => new(Convert.FromHexString(text.Replace(":", "", StringComparison.Ordinal)));
-
-    public async Task<GraphStats> StopAsync()
-    {
-        if (Graph.State == GraphState.Running)
-        {
-            await Graph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
-        }
-        return Graph.GetStats();
-    }
-
-    private T Own<T>(T item) where T : IDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
-
-    public void Dispose()
-    {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-        {
-            _owned[i].Dispose();
-        }
-    }
 
     /// <summary>Frames the test hands over, sent into the graph as if received on lan (L3 at 14).</summary>
     [Stage("frame_source", "Test source sending frames the test enqueues.")]

@@ -18,9 +18,9 @@ namespace Flow.Integration.Tests.Router;
 /// creates, moved into the hosts' namespaces; memif: on memif clients, with a Flow graph serving
 /// both interfaces and relaying each to its veth over AF_PACKET. The router-side ends have no
 /// addresses, no IPv6 and forward nothing: the kernel is only the hosts. Everything is removed
-/// in <see cref="Dispose"/>, also when construction fails.
+/// in <see cref="NetnsHostFixture.Dispose"/>, also when construction fails.
 /// </summary>
-internal sealed class RoutedHosts : IDisposable
+internal sealed class RoutedHosts : NetnsHostFixture
 {
     public const string LanHost = "192.168.1.10";
     public const string LanRouter = "192.168.1.1";
@@ -28,7 +28,6 @@ internal sealed class RoutedHosts : IDisposable
     public const string WanRouter = "192.168.100.2";
     public const string Beyond = "198.51.100.1";
 
-    private readonly List<IDisposable> _owned = [];
     private readonly Dictionary<string, string> _hostDevices = [];
     private ServiceProvider? _services;
 
@@ -110,8 +109,6 @@ internal sealed class RoutedHosts : IDisposable
 
     public string DmzDevice => _hostDevices["dmz"];
 
-    public FlowGraph Graph { get; } = null!;
-
     /// <summary>memif only: the graph serving the router's memif ports and relaying them to the veths.</summary>
     public FlowGraph? Relay { get; }
 
@@ -132,17 +129,15 @@ internal sealed class RoutedHosts : IDisposable
         ns.TryExec(TimeSpan.FromSeconds(10 + count), "ping", "-n", "-c", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-W", "3",
             "-s", size.ToString(System.Globalization.CultureInfo.InvariantCulture), address).ExitCode == 0;
 
-    public async Task<GraphStats> StopAsync()
+    /// <summary>Stops the router, then the memif relay (if any); returns the router's statistics.</summary>
+    public override async Task<GraphStats> StopAsync()
     {
-        if (Graph.State == GraphState.Running)
-        {
-            await Graph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        GraphStats stats = await base.StopAsync();
         if (Relay is { State: GraphState.Running })
         {
             await Relay.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
         }
-        return Graph.GetStats();
+        return stats;
     }
 
     /// <summary>A veth from the root namespace (the router's end) to <paramref name="host"/>.</summary>
@@ -201,18 +196,10 @@ internal sealed class RoutedHosts : IDisposable
         return builder.Build();
     }
 
-    private T Own<T>(T item) where T : IDisposable
+    /// <summary>Removes what the fixture owns, then the graph file's service provider.</summary>
+    public override void Dispose()
     {
-        _owned.Add(item);
-        return item;
-    }
-
-    public void Dispose()
-    {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-        {
-            _owned[i].Dispose();
-        }
+        base.Dispose();
         _services?.Dispose();
     }
 }

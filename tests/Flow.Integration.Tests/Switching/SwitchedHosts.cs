@@ -17,9 +17,9 @@ namespace Flow.Integration.Tests.Switching;
 /// This machine's kernel has no 802.1Q support (no <c>vlan</c> link type, no 8021q module), so
 /// host d cannot have VLAN sub-interfaces: it talks in VLAN 10 as the trunk's native VLAN
 /// (untagged), and scapy in its namespace plays the VLAN 20 side (sends and sniffs tagged frames).
-/// Everything is removed in <see cref="Dispose"/>, also when construction fails half way.
+/// Everything is removed in <see cref="NetnsHostFixture.Dispose"/>, also when construction fails half way.
 /// </summary>
-internal sealed class SwitchedHosts : IDisposable
+internal sealed class SwitchedHosts : NetnsHostFixture
 {
     public static readonly IReadOnlyList<SwitchPortOptions> Ports =
     [
@@ -28,8 +28,6 @@ internal sealed class SwitchedHosts : IDisposable
         SwitchPortOptions.Access("host_c", 20),
         SwitchPortOptions.Trunk("uplink", [10, 20], native: 10),
     ];
-
-    private readonly List<IDisposable> _owned = [];
 
     /// <param name="learning">MAC learning options of the code-built switch.</param>
     /// <param name="buildGraph">
@@ -52,7 +50,7 @@ internal sealed class SwitchedHosts : IDisposable
             C.Exec("ip", "addr", "add", "198.18.10.3/24", "dev", Veths[2].PeerName);
             D.Exec("ip", "addr", "add", "198.18.10.4/24", "dev", Veths[3].PeerName);
 
-            Graph = buildGraph is not null ? buildGraph(Veths) : BuildCodeSwitch(Veths, learning);
+            Graph = Own(buildGraph is not null ? buildGraph(Veths) : BuildCodeSwitch(Veths, learning));
             // A sharded switch.json has one switch per shard: the control drives shard 0's.
             Control = Graph.Stages.Any(s => s.Name == "learn") ? new SwitchControl(Graph) : new SwitchControl(Graph, "classify@0", "learn@0", "forward@0");
             Graph.Start();
@@ -91,8 +89,6 @@ internal sealed class SwitchedHosts : IDisposable
 
     public NetnsFixture D => Namespaces[3];
 
-    public FlowGraph Graph { get; } = null!;
-
     public SwitchControl Control { get; } = null!;
 
     /// <summary>MAC of host <paramref name="index"/>'s interface (the sub-interfaces of d share it).</summary>
@@ -129,28 +125,5 @@ internal sealed class SwitchedHosts : IDisposable
             throw new InvalidOperationException($"scapy sniffer did not start: {line.Result}");
         }
         return process;
-    }
-
-    public async Task StopAsync()
-    {
-        if (Graph is not null && Graph.State == GraphState.Running)
-        {
-            await Graph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
-        }
-    }
-
-    private T Own<T>(T item) where T : IDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
-
-    public void Dispose()
-    {
-        Graph?.Dispose();
-        for (int i = _owned.Count - 1; i >= 0; i--)
-        {
-            _owned[i].Dispose();
-        }
     }
 }

@@ -1,5 +1,5 @@
 using System.Runtime.Intrinsics;
-using Flow.Protocols.Tests.Infrastructure;
+using Flow.TestKit;
 
 namespace Flow.Protocols.Tests.Checksums;
 

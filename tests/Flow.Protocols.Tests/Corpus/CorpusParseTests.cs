@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Flow.Protocols.Tests.Infrastructure;
+using Flow.TestKit;
 
 namespace Flow.Protocols.Tests.Corpus;
 

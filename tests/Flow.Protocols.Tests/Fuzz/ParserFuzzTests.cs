@@ -7,7 +7,7 @@ using Flow.Protocols.Ipv4;
 using Flow.Protocols.Ipv6;
 using Flow.Protocols.Tcp;
 using Flow.Protocols.Tests.Corpus;
-using Flow.Protocols.Tests.Infrastructure;
+using Flow.TestKit;
 using Flow.Protocols.Udp;
 
 namespace Flow.Protocols.Tests.Fuzz;

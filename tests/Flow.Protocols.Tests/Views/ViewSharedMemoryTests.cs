@@ -2,7 +2,7 @@ using Flow.Protocols.Icmpv6;
 using Flow.Protocols.Ipv4;
 using Flow.Protocols.Ipv6;
 using Flow.Protocols.Tcp;
-using Flow.Protocols.Tests.Infrastructure;
+using Flow.TestKit;
 
 namespace Flow.Protocols.Tests.Views;
 

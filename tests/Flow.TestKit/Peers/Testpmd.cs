@@ -1,13 +1,12 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Flow.TestKit;
 
 /// <summary>
 /// One <c>dpdk-testpmd</c> peer for interop tests, with no hugepages and no PCI, both lcores on
-/// one CPU, its output captured, ended by its own pid. Two ways to drive it:
+/// one CPU, its output captured (<see cref="CapturedProcess"/>), ended by its own pid. Shared by the
+/// interop tests and the benchmarks. Two ways to drive it:
 /// <list type="bullet">
 /// <item><see cref="Interactive"/>: at its prompt (<c>-i</c>), commands on stdin and their output
 /// parsed (<see cref="Send"/>, <see cref="StartForwarding"/>, <see cref="PortStats"/>); ends with
@@ -19,30 +18,17 @@ namespace Flow.TestKit;
 public sealed partial class Testpmd : IDisposable
 {
     private const string Binary = "/usr/bin/dpdk-testpmd";
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly CapturedProcess _process;
     private readonly bool _interactive;
 
-    private Testpmd(Process process, bool interactive)
+    private Testpmd(CapturedProcess process, bool interactive)
     {
         _process = process;
         _interactive = interactive;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
     }
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    /// <summary>Everything testpmd printed so far, stdout and stderr in arrival order.</summary>
+    public string Output => _process.Output;
 
     public bool HasExited => _process.HasExited;
 
@@ -81,16 +67,19 @@ public sealed partial class Testpmd : IDisposable
         // stdbuf exec what follows: an interactive testpmd keeps the pid started here.
         command.AddRange(["/usr/bin/stdbuf", "-o0", "-e0", Binary, "--no-huge", "--no-pci", "-m", "512", $"--file-prefix={prefix}",
             $"--lcores=0@{options.Cpu},1@{options.Cpu}"]);
-        command.AddRange(Words(options.EalArguments));
+        command.AddRange(CapturedProcess.Words(options.EalArguments));
+        // DPDK's memif zero-copy client exposes its mempool's memseg file as the shared region: one file.
+        if (options.Devices.Any(d => d.Contains("zero-copy=yes", StringComparison.Ordinal)) && !options.EalArguments.Contains("--single-file-segments", StringComparison.Ordinal))
+        {
+            command.Add("--single-file-segments");
+        }
         command.AddRange(options.Devices.Select(d => "--vdev=" + d));
         command.Add("--");
-        command.AddRange(Words(options.Arguments));
+        command.AddRange(CapturedProcess.Words(options.Arguments));
         // Non-interactive: --stats-period keeps testpmd forwarding until SIGINT instead of waiting for Enter.
         command.Add(interactive ? "-i" : "--stats-period=1");
-        return new Testpmd(Shell.Begin(command[0], [.. command.Skip(1)]), interactive);
+        return new Testpmd(CapturedProcess.Start(command[0], command.Skip(1), withInput: interactive), interactive);
     }
-
-    private static string[] Words(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     private void WaitForStart(Func<bool> started, string what)
     {
@@ -106,8 +95,7 @@ public sealed partial class Testpmd : IDisposable
     public void Send(string command)
     {
         RequireInteractive();
-        _process.StandardInput.WriteLine(command);
-        _process.StandardInput.Flush();
+        _process.WriteLine(command);
     }
 
     /// <summary>
@@ -143,6 +131,26 @@ public sealed partial class Testpmd : IDisposable
         return (Count(RxPackets().Match(text)), Count(TxPackets().Match(text)));
     }
 
+    /// <summary>Interactive: the NIC counters of ports 0..<paramref name="ports"/>-1 from one <c>show port stats all</c>.</summary>
+    public (long Rx, long Tx)[] AllPortStats(int ports)
+    {
+        int mark = Output.Length;
+        Send("show port stats all");
+        if (!Waits.TryUntilBlocking(() => Output.Length > mark && TxBps().Matches(Output[mark..]).Count >= ports, Waits.Limit))
+        {
+            throw new InvalidOperationException($"testpmd did not print port stats: {Output[Math.Min(mark, Output.Length)..]}");
+        }
+        string text = Output[mark..];
+        MatchCollection rx = RxPackets().Matches(text);
+        MatchCollection tx = TxPackets().Matches(text);
+        var stats = new (long Rx, long Tx)[ports];
+        for (int port = 0; port < ports; port++)
+        {
+            stats[port] = (Count(rx[port]), Count(tx[port]));
+        }
+        return stats;
+    }
+
     /// <summary>Interactive: port stats until two readings 20 ms apart agree (the forwarding loop has settled).</summary>
     public (long Rx, long Tx) SettledPortStats(int port = 0)
     {
@@ -169,14 +177,16 @@ public sealed partial class Testpmd : IDisposable
         }
         if (!_process.HasExited)
         {
-            Shell.TryRun(TimeSpan.FromSeconds(30), "kill", "-INT", _process.Id.ToString(CultureInfo.InvariantCulture));
+            _process.Signal(Interop.Sys.SIGINT);
         }
-        if (!_process.WaitForExit(20_000))
+        try
         {
-            _process.Kill(entireProcessTree: true);
+            _process.WaitForExitAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
+        }
+        catch (TimeoutException)
+        {
             throw new TimeoutException($"testpmd did not stop on SIGINT:\n{Output}");
         }
-        _process.WaitForExit(); // the output readers have drained
         string text = Output;
         int at = text.LastIndexOf("Accumulated forward statistics", StringComparison.Ordinal);
         if (at < 0)
@@ -187,18 +197,11 @@ public sealed partial class Testpmd : IDisposable
     }
 
     /// <summary>Ends testpmd the way a crash would: SIGKILL, no goodbye to its peers.</summary>
-    public void KillHard()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
-        }
-    }
+    public void KillHard() => _process.Kill();
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        _process.Stop(() =>
         {
             try
             {
@@ -208,18 +211,14 @@ public sealed partial class Testpmd : IDisposable
                 }
                 else
                 {
-                    Shell.TryRun(TimeSpan.FromSeconds(30), "kill", "-INT", _process.Id.ToString(CultureInfo.InvariantCulture));
+                    _process.Signal(Interop.Sys.SIGINT);
                 }
             }
             catch (IOException)
             {
-                // stdin already closed: fall through to the kill
+                // stdin already closed: the SIGKILL after the wait ends it
             }
-            if (!_process.WaitForExit(10_000))
-            {
-                KillHard();
-            }
-        }
+        });
         _process.Dispose();
     }
 
@@ -244,23 +243,14 @@ public sealed partial class Testpmd : IDisposable
     private long Count(Match m) => m.Success ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
         : throw new InvalidOperationException($"testpmd printed no packet count where one was expected:\n{Output}");
 
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
-
     [GeneratedRegex(@"RX-packets:\s+(\d+)")]
     private static partial Regex RxPackets();
 
     [GeneratedRegex(@"TX-packets:\s+(\d+)")]
     private static partial Regex TxPackets();
+
+    [GeneratedRegex(@"Tx-bps:")]
+    private static partial Regex TxBps();
 
     [GeneratedRegex(@"Link status:\s+up")]
     private static partial Regex LinkUp();

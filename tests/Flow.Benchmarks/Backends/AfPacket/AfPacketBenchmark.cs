@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Flow.Backends.AfPacket;
 using Flow.Benchmarks.Infrastructure;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Backends.AfPacket;
 
@@ -15,10 +15,17 @@ namespace Flow.Benchmarks.Backends.AfPacket;
 ///  tx:  [ns: (kernel drops)]         peer ==veth== host [ Flow generator → af_packet_tx, cpu 1 ]
 ///                                                      [ or testpmd txonly, cpu 1             ]
 /// </code>
-/// Rx rates are what each receiver counted per second (Flow: frames handed on; testpmd: its
-/// Rx-pps samples). Tx rates are the host end's tx_packets counter per second for both (the
-/// kernel's count of frames that reached the peer). 64-byte frames; both transmitters bypass
-/// the qdisc (testpmd's net_af_packet default); both rings hold 8192 x 2 KiB. Needs root, dpdk-testpmd and 2 cores.
+/// Rx rates are what each receiver counted over the window (Flow: frames handed on; testpmd: its
+/// port's RX-packets from <c>show port stats 0</c> at the window's two ends, each stamped halfway
+/// between asking and the answer). Tx rates are the host end's tx_packets counter per second for
+/// both (the kernel's count of frames that reached the peer). Every testpmd is driven at its
+/// prompt, without <c>--stats-period</c>: the periodic printer runs on the main lcore, which
+/// shares the CPU with the busy-polling forwarding lcore, so it both starves the reference and
+/// samples irregularly (the AF_XDP scenario found the same). 64-byte frames; both transmitters
+/// bypass the qdisc (testpmd's net_af_packet default); both rings hold 8192 x 2 KiB. Needs root,
+/// dpdk-testpmd and 2 cores.
+/// Cross-core latency (<see cref="CrossCoreLatency"/>) is measured before the rx phase (its
+/// generator then holds cpu 0 until the phase ends) and at the start of every tx round.
 /// Content: Flow's rx checks every frame against testpmd's first (<see cref="FrameChecker.Template"/>,
 /// in the timed run: its cost is Flow's); after each Flow tx run, an echo sends
 /// <see cref="EchoFrames"/> sequenced <see cref="TestFrames"/> through af_packet_tx to a testpmd
@@ -28,12 +35,11 @@ namespace Flow.Benchmarks.Backends.AfPacket;
 public static class AfPacketBenchmark
 {
     private const int EchoFrames = 512;
-    private static readonly Regex s_rxPps = new(@"Rx-pps:\s+(\d+)", RegexOptions.Compiled);
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int rounds = ArgInt(args, "--rounds", 3);
-        int seconds = ArgInt(args, "--seconds", 3);
+        int rounds = ScenarioArgs.Int(args, "--rounds", 3);
+        int seconds = ScenarioArgs.Int(args, "--seconds", 3);
         if (Environment.ProcessorCount < 2)
         {
             Console.Error.WriteLine("afpacket: needs 2 CPUs (generator and receiver on separate cores)");
@@ -46,9 +52,9 @@ public static class AfPacketBenchmark
         long ringDrops = 0;
         var flowRx = new List<double>();
         var testpmdRx = new List<double>();
-        int generatorSeconds = rounds * (2 * seconds + 16) + 20;
-        Process generator = topology.StartTestpmd(topology.PeerEnd, inNamespace: true, "txonly", cpu: 0, generatorSeconds, "flbgen");
-        try
+        var latency = new Samples();
+        MeasureLatency(latency, "rx phase");
+        using (Testpmd generator = topology.StartTestpmd(topology.PeerEnd, inNamespace: true, "txonly", cpu: 0))
         {
             await WaitForCounter(topology, "rx_packets");
             for (int round = 0; round < rounds; round++)
@@ -64,21 +70,18 @@ public static class AfPacketBenchmark
                     }
                     else
                     {
-                        testpmdRx.Add(TestpmdRx(topology, seconds));
+                        testpmdRx.Add(await TestpmdRxAsync(topology, seconds));
                     }
                 }
                 Console.WriteLine($"  rx round {round}: flow {flowRx[^1]:N0} pps, testpmd {testpmdRx[^1]:N0} pps");
             }
-        }
-        finally
-        {
-            BenchTopology.Stop(generator);
         }
 
         var flowTx = new List<double>();
         var testpmdTx = new List<double>();
         for (int round = 0; round < rounds; round++)
         {
+            MeasureLatency(latency, $"tx round {round}");
             bool flowFirst = round % 2 == 0;
             for (int k = 0; k < 2; k++)
             {
@@ -98,12 +101,13 @@ public static class AfPacketBenchmark
         double fr = Median(flowRx), tr = Median(testpmdRx), ft = Median(flowTx), tt = Median(testpmdTx);
         Console.WriteLine($"rx median: flow {fr:N0} pps, testpmd {tr:N0} pps, ratio {fr / tr:F2}");
         Console.WriteLine($"tx median: flow {ft:N0} pps, testpmd {tt:N0} pps, ratio {ft / tt:F2}");
+        Console.WriteLine($"cross-core latency: median {latency.Median:F0} ns (min {latency.Min:F0}, max {latency.Max:F0})");
         Console.WriteLine($"content: {content.Checked:N0} frames compared, {content.Corrupt} corrupt, {content.Missing} missing, {content.Duplicates} duplicates " +
             $"(Flow rx: every frame against testpmd's first; Flow tx: an echo of {EchoFrames} sequenced frames through testpmd macswap per run); " +
             $"Flow rx ring drops {ringDrops:N0}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"scenario\":\"afpacket\",\"testpmd_rx_pps\":{tr:F0},\"flow_rx_pps\":{fr:F0},\"testpmd_tx_pps\":{tt:F0},\"flow_tx_pps\":{ft:F0}," +
-            $"\"checked\":{content.Checked},\"corrupt\":{content.Corrupt},\"missing\":{content.Missing},\"duplicates\":{content.Duplicates},\"flow_rx_ring_drops\":{ringDrops}}}"));
+            $"\"checked\":{content.Checked},\"corrupt\":{content.Corrupt},\"missing\":{content.Missing},\"duplicates\":{content.Duplicates},\"flow_rx_ring_drops\":{ringDrops},\"cross_core_latency_ns\":{latency.Median:F1}}}"));
         return content.Corrupt == 0 && content.Missing == 0 && content.Duplicates == 0 ? 0 : 1;
     }
 
@@ -131,16 +135,37 @@ public static class AfPacketBenchmark
         return (received / elapsed, rx.Statistics.Drops);
     }
 
-    private static double TestpmdRx(BenchTopology topology, int seconds)
+    /// <summary>
+    /// testpmd rxonly on the host end: forwarding starts, a second of warm-up (as Flow gets), then
+    /// its port counter over the window, read at the prompt at both ends.
+    /// </summary>
+    private static async Task<double> TestpmdRxAsync(BenchTopology topology, int seconds)
     {
-        Process process = topology.StartTestpmd(topology.HostEnd, inNamespace: false, "rxonly", cpu: 1, seconds + 6, "flbrx");
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        // Samples once a second; the first non-zero one covers start-up, so it is left out.
-        List<double> samples = [.. s_rxPps.Matches(output).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).SkipWhile(v => v == 0).Skip(1)];
-        Verify(samples.Count > 0, $"testpmd printed no Rx-pps samples: {process.StandardError.ReadToEnd()}");
-        Console.WriteLine($"    testpmd rx samples: {string.Join(", ", samples.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))}");
-        return Median(samples);
+        using Testpmd testpmd = topology.StartTestpmd(topology.HostEnd, inNamespace: false, "rxonly", cpu: 1);
+        await Task.Delay(1000);
+        (long startTicks, long startRx) = StampedRx(testpmd);
+        await Task.Delay(seconds * 1000);
+        (long endTicks, long endRx) = StampedRx(testpmd);
+        Verify(endRx > startRx, "testpmd rx received nothing");
+        double elapsed = Stopwatch.GetElapsedTime(startTicks, endTicks).TotalSeconds;
+        Console.WriteLine($"    testpmd rx: {endRx - startRx:N0} frames in {elapsed:F3} s");
+        return (endRx - startRx) / elapsed;
+    }
+
+    /// <summary>Port 0's RX-packets, stamped halfway between asking and the answer (the round trip is a few milliseconds).</summary>
+    private static (long Ticks, long Rx) StampedRx(Testpmd testpmd)
+    {
+        long asked = Stopwatch.GetTimestamp();
+        (long rx, _) = testpmd.PortStats(0);
+        long answered = Stopwatch.GetTimestamp();
+        return (asked + (answered - asked) / 2, rx);
+    }
+
+    private static void MeasureLatency(Samples latency, string when)
+    {
+        double ns = CrossCoreLatency.MeasureNanoseconds();
+        latency.Add(ns);
+        Console.WriteLine($"  {when}: cross-core latency {ns:F0} ns");
     }
 
     private static async Task<double> FlowTxAsync(BenchTopology topology, int seconds)
@@ -169,70 +194,36 @@ public static class AfPacketBenchmark
     /// </summary>
     private static async Task EchoCheckAsync(BenchTopology topology, ContentTally content)
     {
-        Process peer = topology.StartTestpmd(topology.PeerEnd, inNamespace: true, "macswap", cpu: 0, seconds: 60, "flbecho");
-        try
+        using Testpmd peer = topology.StartTestpmd(topology.PeerEnd, inNamespace: true, "macswap", cpu: 0);
+        using PacketPool pool = PacketPool.Create(1024);
+        var rx = new AfPacketRx(new AfPacketOptions { Interface = topology.HostEnd });
+        var tx = new AfPacketTx(new AfPacketOptions { Interface = topology.HostEnd, QdiscBypass = true, TxFrames = BenchTopology.RingFrames });
+        FrameChecker check = FrameChecker.Sequenced(EchoFrames);
+        byte[] hostMac = TestFrames.Mac(File.ReadAllText($"/sys/class/net/{topology.HostEnd}/address").Trim());
+        var source = new SequenceSource(pool, TestFrames.Mac("02:00:00:00:00:02"), hostMac, EchoFrames, [64], echo: check);
+        using FlowGraph graph = new GraphBuilder().Worker(0, cpu: 1, idle: IdlePolicy.BusyPoll)
+            .Add("source", source).Add("tx", tx).Connect("source", "tx")
+            .Add("rx", rx).Add("check", new FrameCheckSink(check)).Connect("rx", "check")
+            .Build();
+        graph.Start();
+        await Task.Delay(200); // the rx socket is bound before the first frame goes out
+        source.Arm();
+        var clock = Stopwatch.StartNew();
+        while (check.Checked < EchoFrames && clock.Elapsed < TimeSpan.FromSeconds(10))
         {
-            await WaitForwarding(peer);
-            using PacketPool pool = PacketPool.Create(1024);
-            var rx = new AfPacketRx(new AfPacketOptions { Interface = topology.HostEnd });
-            var tx = new AfPacketTx(new AfPacketOptions { Interface = topology.HostEnd, QdiscBypass = true, TxFrames = BenchTopology.RingFrames });
-            FrameChecker check = FrameChecker.Sequenced(EchoFrames);
-            byte[] hostMac = TestFrames.Mac(File.ReadAllText($"/sys/class/net/{topology.HostEnd}/address").Trim());
-            var source = new SequenceSource(pool, TestFrames.Mac("02:00:00:00:00:02"), hostMac, EchoFrames, [64], echo: check);
-            using FlowGraph graph = new GraphBuilder().Worker(0, cpu: 1, idle: IdlePolicy.BusyPoll)
-                .Add("source", source).Add("tx", tx).Connect("source", "tx")
-                .Add("rx", rx).Add("check", new FrameCheckSink(check)).Connect("rx", "check")
-                .Build();
-            graph.Start();
-            await Task.Delay(200); // the rx socket is bound before the first frame goes out
-            source.Arm();
-            var clock = Stopwatch.StartNew();
-            while (check.Checked < EchoFrames && clock.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                await Task.Delay(20);
-            }
-            await graph.StopAsync();
-            content.Add(check, check.Missing);
-            Console.WriteLine($"    echo: {source.Sent} sent, {check.Checked} came back, {check.Corrupt} corrupt, {check.Missing} missing, {check.Duplicates} duplicates");
+            await Task.Delay(20);
         }
-        finally
-        {
-            BenchTopology.Stop(peer);
-        }
-    }
-
-    /// <summary>Reads a testpmd's output (at most 30 s) until it says it forwards; the rest is drained in the background.</summary>
-    private static async Task WaitForwarding(Process testpmd)
-    {
-        var forwarding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = Task.Run(async () =>
-        {
-            while (await testpmd.StandardOutput.ReadLineAsync() is { } line)
-            {
-                if (line.Contains("packet forwarding - ports=", StringComparison.Ordinal))
-                {
-                    forwarding.TrySetResult();
-                }
-            }
-            forwarding.TrySetException(new InvalidOperationException("afpacket benchmark: the echo testpmd exited before it forwarded"));
-        });
-        _ = testpmd.StandardError.ReadToEndAsync();
-        await forwarding.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await graph.StopAsync();
+        content.Add(check, check.Missing);
+        Console.WriteLine($"    echo: {source.Sent} sent, {check.Checked} came back, {check.Corrupt} corrupt, {check.Missing} missing, {check.Duplicates} duplicates");
     }
 
     private static async Task<double> TestpmdTxAsync(BenchTopology topology, int seconds)
     {
-        Process process = topology.StartTestpmd(topology.HostEnd, inNamespace: false, "txonly", cpu: 1, seconds + 20, "flbtx");
-        try
-        {
-            await WaitForCounter(topology, "tx_packets");
-            await Task.Delay(1000);
-            return await CounterRate(topology, "tx_packets", seconds);
-        }
-        finally
-        {
-            BenchTopology.Stop(process);
-        }
+        using Testpmd testpmd = topology.StartTestpmd(topology.HostEnd, inNamespace: false, "txonly", cpu: 1);
+        await WaitForCounter(topology, "tx_packets");
+        await Task.Delay(1000);
+        return await CounterRate(topology, "tx_packets", seconds);
     }
 
     private static async Task<double> CounterRate(BenchTopology topology, string counter, int seconds)
@@ -269,11 +260,5 @@ public static class AfPacketBenchmark
         List<double> sorted = [.. values.Order()];
         int n = sorted.Count;
         return n == 0 ? 0 : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    private static int ArgInt(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using Flow.Benchmarks.Infrastructure;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Backends.AfXdp;
 
 /// <summary>
 /// dpdk-testpmd with net_af_xdp on one veth end, both lcores pinned to one CPU, driven through
-/// its prompt (<see cref="TestpmdPeer"/>): forwarding starts on construction and the port's
+/// its prompt (<see cref="Testpmd"/>): forwarding starts on construction and the port's
 /// counters are read on demand with <c>show port stats 0</c>, timestamped here.
 /// No <c>--stats-period</c>: testpmd prints periodic stats from its main lcore, which shares the
 /// CPU with the busy-polling forwarding lcore, so the lines came late and irregularly (two in
@@ -14,7 +14,7 @@ namespace Flow.Benchmarks.Backends.AfXdp;
 /// </summary>
 internal sealed class BenchTestpmd : IDisposable
 {
-    private readonly TestpmdPeer _testpmd;
+    private readonly Testpmd _testpmd;
 
     /// <summary>
     /// <paramref name="busyBudget"/>: net_af_xdp's <c>busy_budget</c> devarg; null leaves DPDK's
@@ -26,7 +26,13 @@ internal sealed class BenchTestpmd : IDisposable
         string budget = busyBudget is { } b ? $",busy_budget={b}" : "";
         try
         {
-            _testpmd = TestpmdPeer.Start([$"net_af_xdp0,iface={iface}{budget}"], $"--total-num-mbufs=16384 --rxd=2048 --txd=2048 {forward}", cpu, netns);
+            _testpmd = Testpmd.Interactive(new TestpmdOptions
+            {
+                Devices = [$"net_af_xdp0,iface={iface}{budget}"],
+                Arguments = $"--total-num-mbufs=16384 --rxd=2048 --txd=2048 {forward}",
+                Cpu = cpu,
+                Namespace = netns,
+            });
         }
         catch (InvalidOperationException notStarted)
         {
@@ -40,7 +46,7 @@ internal sealed class BenchTestpmd : IDisposable
         }
         int mark = _testpmd.Output.Length;
         _testpmd.Send("start");
-        if (!TestpmdPeer.Wait(() => _testpmd.Output[mark..].Contains("packet forwarding - ports=", StringComparison.Ordinal) || _testpmd.HasExited, 20))
+        if (!Waits.TryUntilBlocking(() => _testpmd.Output[mark..].Contains("packet forwarding - ports=", StringComparison.Ordinal) || _testpmd.HasExited, TimeSpan.FromSeconds(20)))
         {
             string output = _testpmd.Output;
             Dispose();
@@ -75,7 +81,7 @@ internal sealed class BenchTestpmd : IDisposable
     {
         int mark = _testpmd.Output.Length;
         _testpmd.Send("stop");
-        TestpmdPeer.Wait(() => _testpmd.Output[mark..].Contains("Done.", StringComparison.Ordinal), 10);
+        Waits.TryUntilBlocking(() => _testpmd.Output[mark..].Contains("Done.", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
     }
 
     /// <summary>The port's counters once two readings 20 ms apart agree (at most ~2 s).</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Flow.Backends.Dpdk;
 using Flow.Benchmarks.Backends.Memif;
 using Flow.Benchmarks.Infrastructure;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Backends.Dpdk;
 
@@ -83,19 +84,23 @@ public static class DpdkScenario
         return failures == 0 ? 0 : 1;
     }
 
+    /// <summary>testpmd with one net_memif port (<paramref name="vdev"/>: its devargs) in forwarding mode <paramref name="mode"/>, both lcores on <paramref name="cpu"/>.</summary>
+    private static Testpmd StartTestpmd(string vdev, string mode, int cpu) =>
+        Testpmd.Interactive(new TestpmdOptions { Devices = [$"net_memif0,{vdev}"], Arguments = $"--total-num-mbufs=8192 --forward-mode={mode}", Cpu = cpu });
+
     private static string Socket() => $"/flow-bench/dpdk-{Environment.ProcessId}-{Guid.NewGuid():N}";
 
     private static double TestpmdPair(bool serverSends, TimeSpan window, TimeSpan warm)
     {
         string socket = Socket();
-        using TestpmdPeer server = TestpmdPeer.Start($"role=server,id=0,socket={socket}", serverSends ? "txonly" : "rxonly", cpu: 1);
-        using TestpmdPeer client = TestpmdPeer.Start($"role=client,id=0,socket={socket}", serverSends ? "rxonly" : "txonly", cpu: 0);
+        using Testpmd server = StartTestpmd($"role=server,id=0,socket={socket}", serverSends ? "txonly" : "rxonly", cpu: 1);
+        using Testpmd client = StartTestpmd($"role=client,id=0,socket={socket}", serverSends ? "rxonly" : "txonly", cpu: 0);
         if (!client.WaitLinkUp() || !server.WaitLinkUp())
         {
             throw new InvalidOperationException("testpmd pair did not link up");
         }
-        TestpmdPeer receiver = serverSends ? client : server;
-        TestpmdPeer sender = serverSends ? server : client;
+        Testpmd receiver = serverSends ? client : server;
+        Testpmd sender = serverSends ? server : client;
         receiver.Send("start");
         sender.Send("start");
         Thread.Sleep(warm);
@@ -115,10 +120,10 @@ public static class DpdkScenario
     }
 
     /// <summary>testpmd's server first, then Flow's DPDK net_memif client; returns once the link is up.</summary>
-    private static (TestpmdPeer Peer, DpdkPort Port) Connect(string peerMode)
+    private static (Testpmd Peer, DpdkPort Port) Connect(string peerMode)
     {
         string socket = Socket();
-        TestpmdPeer server = TestpmdPeer.Start($"role=server,id=0,socket={socket}", peerMode, cpu: 1);
+        Testpmd server = StartTestpmd($"role=server,id=0,socket={socket}", peerMode, cpu: 1);
         DpdkPort port;
         try
         {
@@ -129,7 +134,7 @@ public static class DpdkScenario
             server.Dispose();
             throw;
         }
-        if (!TestpmdPeer.Wait(() => port.Link.Up, 20) || !server.WaitLinkUp())
+        if (!Waits.TryUntilBlocking(() => port.Link.Up, TimeSpan.FromSeconds(20)) || !server.WaitLinkUp())
         {
             port.Dispose();
             server.Dispose();
@@ -140,7 +145,7 @@ public static class DpdkScenario
 
     private static async Task<double> FlowRx(TimeSpan window, TimeSpan warm)
     {
-        (TestpmdPeer peer, DpdkPort port) = Connect("txonly");
+        (Testpmd peer, DpdkPort port) = Connect("txonly");
         using (peer)
         using (port)
         {
@@ -159,7 +164,7 @@ public static class DpdkScenario
             double pps = (end - start) * 1000.0 / (Environment.TickCount64 - t0);
             peer.Send("stop");
             long sent = peer.SettledPortStats().Tx;
-            TestpmdPeer.Wait(() => rx.Received == sent, 5);
+            Waits.TryUntilBlocking(() => rx.Received == sent, TimeSpan.FromSeconds(5));
             await graph.StopAsync();
             GraphStats stats = graph.GetStats();
             if (rx.Received != sent || !stats.IsBalanced || check.Corrupt != 0)
@@ -172,7 +177,7 @@ public static class DpdkScenario
 
     private static async Task<double> FlowTx(TimeSpan window, TimeSpan warm)
     {
-        (TestpmdPeer peer, DpdkPort port) = Connect("rxonly");
+        (Testpmd peer, DpdkPort port) = Connect("rxonly");
         using (peer)
         using (port)
         {

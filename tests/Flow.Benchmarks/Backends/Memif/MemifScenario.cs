@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Flow.Backends.Memif;
 using Flow.Benchmarks.Infrastructure;
+using Flow.TestKit;
 
 namespace Flow.Benchmarks.Backends.Memif;
 
@@ -141,14 +142,14 @@ public static class MemifScenario
     private static double TestpmdPair(bool serverSends, bool measuredIsServer, bool zeroCopy, TimeSpan window, TimeSpan warm)
     {
         string socket = Socket();
-        using TestpmdPeer server = TestpmdPeer.Start($"role=server,id=0,socket={socket}", serverSends ? "txonly" : "rxonly", cpu: measuredIsServer ? 0 : 1);
-        using TestpmdPeer client = TestpmdPeer.Start(ClientArgs(socket, zeroCopy), serverSends ? "rxonly" : "txonly", cpu: measuredIsServer ? 1 : 0);
+        using Testpmd server = StartTestpmd($"role=server,id=0,socket={socket}", serverSends ? "txonly" : "rxonly", cpu: measuredIsServer ? 0 : 1);
+        using Testpmd client = StartTestpmd(ClientArgs(socket, zeroCopy), serverSends ? "rxonly" : "txonly", cpu: measuredIsServer ? 1 : 0);
         if (!client.WaitLinkUp() || !server.WaitLinkUp())
         {
             throw new InvalidOperationException("testpmd pair did not link up");
         }
-        TestpmdPeer receiver = serverSends ? client : server;
-        TestpmdPeer sender = serverSends ? server : client;
+        Testpmd receiver = serverSends ? client : server;
+        Testpmd sender = serverSends ? server : client;
         receiver.Send("start");
         sender.Send("start");
         Thread.Sleep(warm);
@@ -167,27 +168,31 @@ public static class MemifScenario
         return pps;
     }
 
+    /// <summary>testpmd at its prompt with one net_memif port (<paramref name="vdev"/>: its devargs) in forwarding mode <paramref name="mode"/>.</summary>
+    private static Testpmd StartTestpmd(string vdev, string mode, int cpu) =>
+        Testpmd.Interactive(new TestpmdOptions { Devices = [$"net_memif0,{vdev}"], Arguments = $"--total-num-mbufs=8192 --forward-mode={mode}", Cpu = cpu });
+
     /// <summary>
     /// Flow in <paramref name="role"/> and its testpmd peer (the other role; a zero-copy client
     /// when Flow is the server). The peer is started after a Flow server listens and before a
     /// Flow client connects. Returns after both are connected.
     /// </summary>
-    private static (TestpmdPeer Peer, MemifInterface Flow) Connect(MemifRole role, string peerMode)
+    private static (Testpmd Peer, MemifInterface Flow) Connect(MemifRole role, string peerMode)
     {
         string socket = Socket();
         if (role == MemifRole.Client)
         {
-            TestpmdPeer server = TestpmdPeer.Start($"role=server,id=0,socket={socket}", peerMode, cpu: 1);
+            Testpmd server = StartTestpmd($"role=server,id=0,socket={socket}", peerMode, cpu: 1);
             MemifInterface client = MemifInterface.Create(new MemifOptions { Socket = socket, Abstract = true, Role = MemifRole.Client });
             return Connected(server, client);
         }
         // DPDK's zero-copy client offers its memseg file as the region: trusted here (same
         // benchmark, root), so the server accepts it though it is not sealed against shrinking.
         MemifInterface flowServer = MemifInterface.Create(new MemifOptions { Socket = socket, Abstract = true, Role = MemifRole.Server, AllowUnsealedRegions = true });
-        TestpmdPeer peer;
+        Testpmd peer;
         try
         {
-            peer = TestpmdPeer.Start(ClientArgs(socket, zeroCopy: true), peerMode, cpu: 1);
+            peer = StartTestpmd(ClientArgs(socket, zeroCopy: true), peerMode, cpu: 1);
         }
         catch
         {
@@ -197,7 +202,7 @@ public static class MemifScenario
         return Connected(peer, flowServer);
     }
 
-    private static (TestpmdPeer, MemifInterface) Connected(TestpmdPeer peer, MemifInterface flow)
+    private static (Testpmd, MemifInterface) Connected(Testpmd peer, MemifInterface flow)
     {
         if (!flow.WaitConnected(TimeSpan.FromSeconds(20)) || !peer.WaitLinkUp())
         {
@@ -211,7 +216,7 @@ public static class MemifScenario
 
     private static async Task<double> FlowRx(MemifRole role, TimeSpan window, TimeSpan warm, ContentTally content)
     {
-        (TestpmdPeer peer, MemifInterface memif) = Connect(role, "txonly");
+        (Testpmd peer, MemifInterface memif) = Connect(role, "txonly");
         using (peer)
         using (memif)
         {
@@ -229,7 +234,7 @@ public static class MemifScenario
             double pps = (end - start) * 1000.0 / (Environment.TickCount64 - t0);
             peer.Send("stop");
             long sent = peer.SettledPortStats().Tx;
-            TestpmdPeer.Wait(() => memif.GetRxStats(0).Packets == sent, 5);
+            Waits.TryUntilBlocking(() => memif.GetRxStats(0).Packets == sent, TimeSpan.FromSeconds(5));
             await graph.StopAsync();
             GraphStats stats = graph.GetStats();
             long received = memif.GetRxStats(0).Packets;
@@ -246,7 +251,7 @@ public static class MemifScenario
     private static async Task<double> FlowTx(MemifRole role, TimeSpan window, TimeSpan warm, ContentTally content)
     {
         double pps;
-        (TestpmdPeer peer, MemifInterface memif) = Connect(role, "rxonly");
+        (Testpmd peer, MemifInterface memif) = Connect(role, "rxonly");
         using (peer)
         using (memif)
         using (PacketPool? own = role == MemifRole.Server ? PacketPool.Create(4096, name: "bench-server-tx") : null)
@@ -285,7 +290,7 @@ public static class MemifScenario
     /// </summary>
     private static async Task EchoCheck(MemifRole role, ContentTally content)
     {
-        (TestpmdPeer peer, MemifInterface memif) = Connect(role, "io");
+        (Testpmd peer, MemifInterface memif) = Connect(role, "io");
         using (peer)
         using (memif)
         using (PacketPool? own = role == MemifRole.Server ? PacketPool.Create(4096, name: "bench-echo") : null)
@@ -301,7 +306,7 @@ public static class MemifScenario
             graph.Start();
             Thread.Sleep(200); // Flow's rx posts its buffers before the first frame goes out
             source.Arm();
-            TestpmdPeer.Wait(() => memif.GetRxStats(0).Packets >= EchoFrames, 20);
+            Waits.TryUntilBlocking(() => memif.GetRxStats(0).Packets >= EchoFrames, TimeSpan.FromSeconds(20));
             await graph.StopAsync();
             content.Add(check, check.Missing);
             if (check.Corrupt != 0 || check.Missing != 0)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Protocols.Tests.Infrastructure;
+namespace Flow.TestKit;
 
 /// <summary>
 /// Native memory whose usable part ends against a PROT_NONE page (STYLE D7 "guarded
@@ -8,9 +8,9 @@ namespace Flow.Protocols.Tests.Infrastructure;
 /// that reads even one byte past the buffer faults and takes the test host down — a loud
 /// failure instead of a silent over-read.
 /// </summary>
-internal sealed unsafe class GuardedBuffer : IDisposable
+public sealed unsafe class GuardedBuffer : IDisposable
 {
-    private readonly nint _base;
+    private readonly byte* _base;
     private readonly nuint _mapped;
     private readonly int _capacity;
 
@@ -19,13 +19,13 @@ internal sealed unsafe class GuardedBuffer : IDisposable
         nuint page = (nuint)Environment.SystemPageSize;
         nuint usable = ((nuint)capacity + page - 1) / page * page;
         _mapped = usable + page;
-        _base = Interop.Sys.Mmap(0, _mapped, Interop.Sys.ProtRead | Interop.Sys.ProtWrite, Interop.Sys.MapPrivate | Interop.Sys.MapAnonymous, -1, 0);
-        if (_base == -1)
+        _base = (byte*)Interop.Sys.MMap(null, _mapped, Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE, Interop.Sys.MAP_PRIVATE | Interop.Sys.MAP_ANONYMOUS, -1, 0);
+        if (_base == Interop.Sys.MAP_FAILED)
         {
             throw new InvalidOperationException($"mmap failed, errno {Marshal.GetLastPInvokeError()}");
         }
 
-        if (Interop.Sys.Mprotect(_base + (nint)usable, page, Interop.Sys.ProtNone) != 0)
+        if (Interop.Sys.MProtect(_base + usable, page, Interop.Sys.PROT_NONE) != 0)
         {
             throw new InvalidOperationException($"mprotect failed, errno {Marshal.GetLastPInvokeError()}");
         }
@@ -51,8 +51,8 @@ internal sealed unsafe class GuardedBuffer : IDisposable
             throw new ArgumentOutOfRangeException(nameof(length));
         }
 
-        return new Span<byte>((byte*)_base + (_capacity - length), length);
+        return new Span<byte>(_base + (_capacity - length), length);
     }
 
-    public void Dispose() => Interop.Sys.Munmap(_base, _mapped);
+    public void Dispose() => Interop.Sys.MUnmap(_base, _mapped);
 }

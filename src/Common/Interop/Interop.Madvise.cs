@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 
-namespace Flow.Stages.Routing.Internal;
+namespace Flow;
 
-internal static unsafe partial class Interop
+internal static partial class Interop
 {
-    internal static partial class Sys
+    internal static unsafe partial class Sys
     {
         /// <summary>madvise(2) advice: back the range with transparent huge pages where possible.</summary>
         public const int MADV_HUGEPAGE = 14;
@@ -14,7 +14,7 @@ internal static unsafe partial class Interop
         /// with THP in "madvise" mode (this VM's setting) a 64 MiB table left on 4 KiB pages
         /// thrashes the TLB on random destinations.
         /// </summary>
-        [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+        [LibraryImport(Libraries.Libc, EntryPoint = "madvise", SetLastError = true)]
         public static partial int Madvise(void* address, nuint length, int advice);
     }
 }
