@@ -178,11 +178,12 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
             long queued = node.Stage.IsSource ? 0 : node.Input.Count;
             stages.Add(new StageStats(node.Name, d.TypeName, node.Worker, node.In + queued, node.Emitted, node.Consumed,
                 queued, node.Batches, node.NanosecondsPerPacket, outs, drops,
-                node.Stage.IsSource ? new BurstHistogram(node.BurstSizes()) : null));
+                node.Stage.IsSource ? new BurstHistogram(node.BurstSizes()) : null, d.Transmits));
         }
         var rings = _rings.Select(r => new RingStats(r.Name, $"{r.Source.Name}:{r.Source.Descriptor.Ports[r.SourcePort].Name}",
             r.Target.Name, r.Ring.Capacity, r.Ring.Count, r.Enqueued, r.Dequeued, r.Dropped)).ToList();
-        var workers = _workers.Select(w => new WorkerStats(w.Id, w.Cpu, w.Idle.ToString(), w.Passes, w.BusyPasses, w.OsThreadId)).ToList();
+        var workers = _workers.Select(w => new WorkerStats(w.Id, w.Cpu, w.Idle.ToString(), w.Passes, w.BusyPasses, w.OsThreadId,
+            w.BusyNanoseconds, w.ElapsedNanoseconds)).ToList();
         return new GraphStats(stages, rings, workers);
     }
 
