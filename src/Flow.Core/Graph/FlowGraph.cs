@@ -155,6 +155,31 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
             return true;
         });
 
+    /// <summary>
+    /// Attaches <paramref name="observer"/> to the batches of a stage (a capture, a trace). It
+    /// runs on the stage's worker between batches, so the observer sees whole batches only.
+    /// </summary>
+    /// <param name="stageName">The stage to watch.</param>
+    /// <param name="observer">What watches it.</param>
+    /// <returns>Completes once the observer is attached.</returns>
+    public Task ObserveAsync(string stageName, BatchObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        StageNode node = FindNode(stageName);
+        return InvokeAsync<Stage>(stageName, _ => node.AddObserver(observer));
+    }
+
+    /// <summary>Detaches <paramref name="observer"/>; once the task completes the stage's worker never calls it again.</summary>
+    /// <param name="stageName">The watched stage.</param>
+    /// <param name="observer">The observer to detach.</param>
+    /// <returns>Completes once the observer is detached.</returns>
+    public Task StopObservingAsync(string stageName, BatchObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        StageNode node = FindNode(stageName);
+        return InvokeAsync<Stage>(stageName, _ => node.RemoveObserver(observer));
+    }
+
     /// <summary>The stage instance by name. Touch its state only through <see cref="InvokeAsync{TStage, TResult}"/> while running.</summary>
     public TStage GetStage<TStage>(string name) where TStage : Stage => (TStage)FindNode(name).Stage;
 

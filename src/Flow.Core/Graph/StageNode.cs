@@ -37,6 +37,11 @@ internal sealed class StageNode
     private readonly long[] _burstSizes = new long[BurstHistogram.Buckets];
     private StageNodeCounters _counters;
 
+    // Captures and traces watching this stage; null when none (the one branch per batch they
+    // cost then). Written only by the owning worker (through the control mailbox) or while no
+    // worker runs, so a plain field.
+    private BatchObserver[]? _observers;
+
     public StageNode(string name, Stage stage, int worker)
     {
         Name = name;
@@ -118,7 +123,15 @@ internal sealed class StageNode
                 jitted = JitInfo.GetCompiledMethodCount(currentThread: true);
                 start = Stopwatch.GetTimestamp();
             }
-            Stage.InvokeProcess(input.Packets, nexts);
+            BatchObserver[]? observers = _observers;
+            if (observers is null)
+            {
+                Stage.InvokeProcess(input.Packets, nexts);
+            }
+            else
+            {
+                ProcessObserved(observers, input.Packets, nexts);
+            }
             if (timed)
             {
                 RecordTiming(start, jitted, n);
@@ -164,8 +177,42 @@ internal sealed class StageNode
         }
         Publish(ref _counters.In, n);
         Publish(ref _counters.Batches, 1);
+        if (_observers is { } observers)
+        {
+            ObserveExit(observers, packets.Slice(0, n), nexts.Slice(0, n));
+        }
         Scatter(packets.Slice(0, n), nexts.Slice(0, n));
         return n;
+    }
+
+    /// <summary>Attaches an observer; call on the owning worker (its mailbox) or while no worker runs.</summary>
+    internal void AddObserver(BatchObserver observer) => _observers = [.. _observers ?? [], observer];
+
+    /// <summary>Detaches an observer; call on the owning worker (its mailbox) or while no worker runs.</summary>
+    internal void RemoveObserver(BatchObserver observer)
+    {
+        BatchObserver[] rest = (_observers ?? []).Where(o => o != observer).ToArray();
+        _observers = rest.Length == 0 ? null : rest;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ProcessObserved(BatchObserver[] observers, ReadOnlySpan<Packet> packets, Span<Next> nexts)
+    {
+        foreach (BatchObserver observer in observers)
+        {
+            observer.OnEntry(packets);
+        }
+        Stage.InvokeProcess(packets, nexts);
+        ObserveExit(observers, packets, nexts);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ObserveExit(BatchObserver[] observers, ReadOnlySpan<Packet> packets, ReadOnlySpan<Next> nexts)
+    {
+        foreach (BatchObserver observer in observers)
+        {
+            observer.OnExit(packets, nexts);
+        }
     }
 
     /// <summary>Sends every packet to its next; drops are freed with their reasons counted.</summary>
@@ -333,6 +380,13 @@ internal sealed class StageNode
             Publish(ref _counters.Emitted, 1);
             PacketPools.Free(packet);
             return;
+        }
+        if (_observers is { } observers)
+        {
+            foreach (BatchObserver observer in observers)
+            {
+                observer.OnEmit(packet, port);
+            }
         }
         OutputLink link = Ports[port];
         if (!link.Buffer.TryAdd(packet))
