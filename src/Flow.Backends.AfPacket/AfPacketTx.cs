@@ -17,7 +17,7 @@ namespace Flow.Backends.AfPacket;
 /// sees the status before the frame bytes. A sendto that fails with EAGAIN/ENOBUFS leaves the
 /// slots marked; the next batch's kick sends them.
 /// </remarks>
-[Stage("af_packet_tx", "Transmits frames on a Linux interface through a TPACKET_V2 mmap ring.")]
+[Stage("af_packet_tx", "Transmits frames on a Linux interface through a TPACKET_V2 mmap ring.", Transmits = true)]
 public sealed unsafe class AfPacketTx : Stage<NoOutput, AfPacketTx.Reason>, IDisposable
 {
     private readonly PacketSocket _socket;

@@ -16,7 +16,7 @@ namespace Flow.Backends.AfXdp;
 /// bounded wait), <c>umem_empty</c> (no UMEM frame for a copy), <c>too_long</c> (longer than a
 /// UMEM frame can carry).
 /// </summary>
-[Stage("af_xdp_tx", "Transmits frames on one AF_XDP queue (zero-copy for UMEM packets).", Accepts = typeof(Carries.Ethernet))]
+[Stage("af_xdp_tx", "Transmits frames on one AF_XDP queue (zero-copy for UMEM packets).", Accepts = typeof(Carries.Ethernet), Transmits = true)]
 public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDisposable
 {
     // One sendto in copy mode transmits at most this many frames (the kernel's TX_BATCH_SIZE /

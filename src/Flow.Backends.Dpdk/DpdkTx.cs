@@ -12,7 +12,7 @@ namespace Flow.Backends.Dpdk;
 /// Drop reasons: <c>tx_full</c> (the queue took fewer than offered), <c>pool_empty</c> (no mbuf
 /// for a copy), <c>too_big</c> (longer than an mbuf's data room).
 /// </summary>
-[Stage("dpdk_tx", "Transmits frames on a DPDK port's tx queue; mbufs without a copy, other pools' packets by a counted copy.")]
+[Stage("dpdk_tx", "Transmits frames on a DPDK port's tx queue; mbufs without a copy, other pools' packets by a counted copy.", Transmits = true)]
 public sealed unsafe class DpdkTx : Stage<NoOutput, DpdkTx.Reason>, IDisposable
 {
     private const int Chunk = 64;

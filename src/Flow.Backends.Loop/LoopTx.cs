@@ -5,7 +5,7 @@ namespace Flow.Backends.Loop;
 /// receives them. Packets are consumed (they belong to the wire, then to the receiver).
 /// Drop reason <c>ring_full</c>: the receiver fell behind and the ring towards it was full.
 /// </summary>
-[Stage("loop_tx", "Sends packets into one end of an in-memory loop wire.")]
+[Stage("loop_tx", "Sends packets into one end of an in-memory loop wire.", Transmits = true)]
 public sealed class LoopTx : Stage<NoOutput, LoopTx.Reason>
 {
     private readonly SpscRing<Packet> _ring;

@@ -4,7 +4,7 @@ namespace Flow.Backends.Loop;
 /// The null device's transmit side: takes every packet, counts it as sent and frees it (what
 /// DPDK's net_null does on tx). Packets are consumed.
 /// </summary>
-[Stage("null_tx", "Transmit side of the null device: frees packets, counting them as sent.")]
+[Stage("null_tx", "Transmit side of the null device: frees packets, counting them as sent.", Transmits = true)]
 public sealed class NullTx : Stage<NoOutput, NoDrop>
 {
     private long _sent;

@@ -16,7 +16,7 @@ namespace Flow.Backends.Memif;
 /// slots own and freed at once. Server role: copied into the buffers the client posted. One eventfd signal per burst, only when the peer asked for interrupts.
 /// </summary>
 [Stage("memif_tx", "Transmits packets on a memif queue (client: zero-copy from the shared pool; server: copy).",
-    Accepts = typeof(Carries.Ethernet))]
+    Accepts = typeof(Carries.Ethernet), Transmits = true)]
 public sealed unsafe partial class MemifTx : Stage<NoOutput, MemifTx.Reason>, IDisposable
 {
     private readonly MemifInterface _interface;

@@ -14,7 +14,7 @@ namespace Flow.Backends.Pcap;
 /// <see cref="LastError"/>, and the next file is retried from <see cref="Tick"/>. The packets
 /// themselves were consumed, so these drops add to the stage's In as well.
 /// </remarks>
-[Stage("pcap_tx", "Writes packets to a pcap file (ns timestamps, snap length, rotation) and frees them.")]
+[Stage("pcap_tx", "Writes packets to a pcap file (ns timestamps, snap length, rotation) and frees them.", Transmits = true)]
 public sealed unsafe class PcapTx : Stage<NoOutput, PcapTx.Reason>, IDisposable
 {
     private readonly PcapFileWriter _writer;

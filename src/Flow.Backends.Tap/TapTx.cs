@@ -8,7 +8,7 @@ namespace Flow.Backends.Tap;
 /// Drop reasons: <c>queue_full</c> (the write would block), <c>write_failed</c> (any other
 /// error, for example the interface is down: EIO).
 /// </summary>
-[Stage("tap_tx", "Hands frames to the host kernel through a TAP interface.")]
+[Stage("tap_tx", "Hands frames to the host kernel through a TAP interface.", Transmits = true)]
 public sealed unsafe class TapTx : Stage<NoOutput, TapTx.Reason>, IDisposable
 {
     private readonly TapDevice _device;

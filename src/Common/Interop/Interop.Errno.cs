@@ -15,6 +15,7 @@ internal static partial class Interop
         public const int ENXIO = 6;
         public const int EAGAIN = 11;
         public const int ENOMEM = 12;
+        public const int EACCES = 13;
         public const int EBUSY = 16;
         public const int EEXIST = 17;
         public const int ENODEV = 19;

@@ -65,6 +65,7 @@ internal static partial class StatsCommand
                 samples.Add((m.Groups[1].Value, labels, value));
             }
         }
+        bool Has(string metric, string stage) => samples.Any(s => s.Name == metric && s.Labels.GetValueOrDefault("stage") == stage);
         double Sum(string metric, string stage) => samples.Where(s => s.Name == metric && s.Labels.GetValueOrDefault("stage") == stage).Sum(s => s.Value);
 
         var table = new Table().Border(Console.IsOutputRedirected ? TableBorder.Ascii : TableBorder.Rounded).Title($"flow stats {endPoint}");
@@ -79,7 +80,8 @@ internal static partial class StatsCommand
                 .Select(s => $"{s.Labels["reason"]} {s.Value:F0}"));
             table.AddRow(Markup.Escape(name), Markup.Escape(stage.Labels.GetValueOrDefault("type") ?? ""), $"{stage.Value:F0}",
                 $"{Sum("flow_stage_packets_total", name):F0}", $"{Sum("flow_stage_drops_total", name):F0}",
-                $"{Sum("flow_stage_consumed_packets_total", name):F0}", drops.Length == 0 ? "-" : Markup.Escape(drops));
+                // A transmitting stage's packets are sent: "12 sent" in the same column keeps the table narrow.
+                Has("flow_stage_sent_packets_total", name) ? $"{Sum("flow_stage_sent_packets_total", name):F0} sent" : $"{Sum("flow_stage_consumed_packets_total", name):F0}", drops.Length == 0 ? "-" : Markup.Escape(drops));
         }
         foreach (var ring in samples.Where(s => s.Name == "flow_ring_occupancy"))
         {

@@ -10,6 +10,9 @@ namespace Flow.Cli;
 /// </summary>
 internal static class StatsView
 {
+    /// <summary>A cost not measured yet (too few timed batches).</summary>
+    private const string Unknown = "–";
+
     public static Table LiveTable(GraphStats previous, GraphStats current, double seconds, TimeSpan elapsed)
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"[bold]flow[/] running {elapsed:hh\\:mm\\:ss}");
@@ -32,7 +35,7 @@ internal static class StatsView
             }
             table.AddRow(Markup.Escape(stage.Name), Markup.Escape(stage.Type),
                 Rate(stage.In - (before?.In ?? 0), seconds), outRate,
-                stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture), Cycles(stage), drops.Length == 0 ? "-" : drops);
+                Nanoseconds(stage), Cycles(stage), drops.Length == 0 ? "-" : drops);
         }
         foreach (RingStats ring in current.Rings)
         {
@@ -57,7 +60,7 @@ internal static class StatsView
             string drops = string.Join(",", stage.Drops.Where(d => d.Packets > 0)
                 .Select(d => $"{d.Reason}:{Rate(d.Packets - (before?.DroppedFor(d.Reason) ?? 0), seconds)}"));
             output.WriteLine($"{t} stage={stage.Name} type={stage.Type} in_pps={Rate(stage.In - (before?.In ?? 0), seconds)} " +
-                $"out_pps={Rate(stage.OutTotal - (before?.OutTotal ?? 0), seconds)} ns_per_packet={stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture)} cycles_per_packet={Cycles(stage)}" +
+                $"out_pps={Rate(stage.OutTotal - (before?.OutTotal ?? 0), seconds)} ns_per_packet={Nanoseconds(stage)} cycles_per_packet={Cycles(stage)}" +
                 (stage.Out.Count > 1 ? " port_pps=" + string.Join(",", stage.Out.Select(p => $"{p.Port}:{Rate(p.Packets - (before?.OutOn(p.Port) ?? 0), seconds)}")) : "") +
                 (drops.Length > 0 ? $" drops_per_s={drops}" : ""));
         }
@@ -81,6 +84,7 @@ internal static class StatsView
         table.AddColumn(new TableColumn("in").RightAligned());
         table.AddColumn(new TableColumn("out").RightAligned());
         table.AddColumn(new TableColumn("dropped").RightAligned());
+        table.AddColumn(new TableColumn("sent").RightAligned());
         table.AddColumn(new TableColumn("consumed").RightAligned());
         table.AddColumn(new TableColumn("ns/pkt").RightAligned());
         table.AddColumn(new TableColumn("cycles/pkt").RightAligned());
@@ -90,19 +94,23 @@ internal static class StatsView
             string drops = string.Join(", ", stage.Drops.Where(d => d.Packets > 0).Select(d => $"{Markup.Escape(d.Reason)} {d.Packets}"));
             table.AddRow(Markup.Escape(stage.Name), Markup.Escape(stage.Type), stage.In.ToString(CultureInfo.InvariantCulture),
                 stage.OutTotal.ToString(CultureInfo.InvariantCulture), stage.DroppedTotal.ToString(CultureInfo.InvariantCulture),
-                stage.Consumed.ToString(CultureInfo.InvariantCulture), stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture),
+                stage.Transmits ? stage.Sent.ToString(CultureInfo.InvariantCulture) : "",
+                stage.Transmits ? "" : stage.Consumed.ToString(CultureInfo.InvariantCulture), Nanoseconds(stage),
                 Cycles(stage), drops.Length == 0 ? "-" : drops);
         }
         foreach (RingStats ring in stats.Rings)
         {
             table.AddRow($"[grey]ring[/] {Markup.Escape(ring.Name)}", "", ring.Enqueued.ToString(CultureInfo.InvariantCulture),
-                ring.Dequeued.ToString(CultureInfo.InvariantCulture), ring.Dropped.ToString(CultureInfo.InvariantCulture), "", "", "", ring.Dropped > 0 ? $"ring_full {ring.Dropped}" : "-");
+                ring.Dequeued.ToString(CultureInfo.InvariantCulture), ring.Dropped.ToString(CultureInfo.InvariantCulture), "", "", "", "", ring.Dropped > 0 ? $"ring_full {ring.Dropped}" : "-");
         }
-        table.Caption(stats.IsBalanced ? "[green]balanced: in = out + dropped + consumed + queued for every stage and ring[/]" : "[red]NOT balanced: a stage or ring lost count of packets[/]");
+        table.Caption(stats.IsBalanced ? "[green]balanced: in = out + dropped + sent/consumed + queued for every stage and ring[/]" : "[red]NOT balanced: a stage or ring lost count of packets[/]");
         return table;
     }
 
-    /// <summary>Totals as lines: <c>final stage=count type=counter in=… out=… dropped=… consumed=… [reason=n …]</c>, then <c>final balanced=true</c>.</summary>
+    /// <summary>
+    /// Totals as lines: <c>final stage=count type=counter in=… out=… dropped=… consumed=… [reason=n …]</c>
+    /// (<c>sent=…</c> instead of <c>consumed=…</c> for a transmitting stage), then <c>final balanced=true</c>.
+    /// </summary>
     public static void WriteFinalPlain(TextWriter output, GraphStats stats, TimeSpan elapsed)
     {
         output.WriteLine($"final elapsed_s={elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)}");
@@ -113,7 +121,7 @@ internal static class StatsView
                 + string.Join(" ", stage.Drops.Where(d => d.Packets > 0).Select(d => $"drop.{d.Reason}={d.Packets}"));
             drops = drops.Trim();
             output.WriteLine($"final stage={stage.Name} type={stage.Type} in={stage.In} out={stage.OutTotal} dropped={stage.DroppedTotal} " +
-                $"consumed={stage.Consumed} queued={stage.Queued} ns_per_packet={stage.NanosecondsPerPacket.ToString("F1", CultureInfo.InvariantCulture)} cycles_per_packet={Cycles(stage)}" +
+                (stage.Transmits ? $"sent={stage.Sent}" : $"consumed={stage.Consumed}") + $" queued={stage.Queued} ns_per_packet={Nanoseconds(stage)} cycles_per_packet={Cycles(stage)}" +
                 (drops.Length > 0 ? " " + drops : ""));
         }
         foreach (RingStats ring in stats.Rings)
@@ -136,6 +144,10 @@ internal static class StatsView
         };
     }
 
+    /// <summary>"–" until enough batches were timed: a figure from one batch (often the JIT's) misleads.</summary>
+    private static string Nanoseconds(StageStats stage) =>
+        stage.NanosecondsPerPacket is double ns ? ns.ToString("F1", CultureInfo.InvariantCulture) : Unknown;
+
     private static string Cycles(StageStats stage) =>
-        double.IsFinite(stage.CyclesPerPacket) ? stage.CyclesPerPacket.ToString("F0", CultureInfo.InvariantCulture) : "-";
+        stage.CyclesPerPacket is double cycles ? cycles.ToString("F0", CultureInfo.InvariantCulture) : Unknown;
 }

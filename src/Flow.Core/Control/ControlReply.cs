@@ -13,6 +13,12 @@ public sealed class ControlReply
         Rows = rows;
     }
 
+    /// <summary>
+    /// A cell with no value (a cost per packet not measured yet): JSON null on the wire, shown
+    /// as "–" by <c>flow ctl</c>.
+    /// </summary>
+    public const string Unknown = "–";
+
     /// <summary>A sentence for people, or null.</summary>
     public string? Message { get; }
 

@@ -35,6 +35,9 @@ public sealed class ControlRequest
 
     public IReadOnlyDictionary<string, string> Arguments { get; }
 
+    /// <summary>Who sent the request (the socket's peer credentials), or null when not known (in-process callers).</summary>
+    public ControlCaller? Caller { get; init; }
+
     /// <summary>
     /// The stage the request is for, among <see cref="ServedBy"/>: the one <see cref="Stage"/>
     /// names, or the only one. Refuses the request when <see cref="Stage"/> names another

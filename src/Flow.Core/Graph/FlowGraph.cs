@@ -155,6 +155,31 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
             return true;
         });
 
+    /// <summary>
+    /// Attaches <paramref name="observer"/> to the batches of a stage (a capture, a trace). It
+    /// runs on the stage's worker between batches, so the observer sees whole batches only.
+    /// </summary>
+    /// <param name="stageName">The stage to watch.</param>
+    /// <param name="observer">What watches it.</param>
+    /// <returns>Completes once the observer is attached.</returns>
+    public Task ObserveAsync(string stageName, BatchObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        StageNode node = FindNode(stageName);
+        return InvokeAsync<Stage>(stageName, _ => node.AddObserver(observer));
+    }
+
+    /// <summary>Detaches <paramref name="observer"/>; once the task completes the stage's worker never calls it again.</summary>
+    /// <param name="stageName">The watched stage.</param>
+    /// <param name="observer">The observer to detach.</param>
+    /// <returns>Completes once the observer is detached.</returns>
+    public Task StopObservingAsync(string stageName, BatchObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        StageNode node = FindNode(stageName);
+        return InvokeAsync<Stage>(stageName, _ => node.RemoveObserver(observer));
+    }
+
     /// <summary>The stage instance by name. Touch its state only through <see cref="InvokeAsync{TStage, TResult}"/> while running.</summary>
     public TStage GetStage<TStage>(string name) where TStage : Stage => (TStage)FindNode(name).Stage;
 
@@ -178,11 +203,12 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
             long queued = node.Stage.IsSource ? 0 : node.Input.Count;
             stages.Add(new StageStats(node.Name, d.TypeName, node.Worker, node.In + queued, node.Emitted, node.Consumed,
                 queued, node.Batches, node.NanosecondsPerPacket, outs, drops,
-                node.Stage.IsSource ? new BurstHistogram(node.BurstSizes()) : null));
+                node.Stage.IsSource ? new BurstHistogram(node.BurstSizes()) : null, d.Transmits));
         }
         var rings = _rings.Select(r => new RingStats(r.Name, $"{r.Source.Name}:{r.Source.Descriptor.Ports[r.SourcePort].Name}",
             r.Target.Name, r.Ring.Capacity, r.Ring.Count, r.Enqueued, r.Dequeued, r.Dropped)).ToList();
-        var workers = _workers.Select(w => new WorkerStats(w.Id, w.Cpu, w.Idle.ToString(), w.Passes, w.BusyPasses, w.OsThreadId)).ToList();
+        var workers = _workers.Select(w => new WorkerStats(w.Id, w.Cpu, w.Idle.ToString(), w.Passes, w.BusyPasses, w.OsThreadId,
+            w.BusyNanoseconds, w.ElapsedNanoseconds)).ToList();
         return new GraphStats(stages, rings, workers);
     }
 

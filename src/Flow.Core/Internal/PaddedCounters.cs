@@ -21,6 +21,9 @@ internal struct WorkerLoopCounters
     [FieldOffset(CacheLine.Size)] public long Passes;
     [FieldOffset(CacheLine.Size + 8)] public long BusyPasses;
     [FieldOffset(CacheLine.Size + 16)] public long IdleStreak;
+    [FieldOffset(CacheLine.Size + 24)] public long BusyTicks;
+    [FieldOffset(CacheLine.Size + 32)] public long StartedTimestamp;
+    [FieldOffset(CacheLine.Size + 40)] public long StoppedTimestamp;
     [FieldOffset(2 * CacheLine.Size)] public int Sleeping;
 }
 
@@ -43,4 +46,5 @@ internal struct StageNodeCounters
     [FieldOffset(CacheLine.Size + 24)] public long Batches;
     [FieldOffset(CacheLine.Size + 32)] public long SampledNanoseconds;
     [FieldOffset(CacheLine.Size + 40)] public long SampledPackets;
+    [FieldOffset(CacheLine.Size + 48)] public long SampledBatches;
 }

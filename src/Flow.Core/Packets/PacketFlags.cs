@@ -19,6 +19,8 @@ public enum PacketFlags : ushort
     VlanStripped = 1 << 5,
     /// <summary>The frame continues in another frame (chained jumbo receive).</summary>
     Chained = 1 << 6,
+    /// <summary>A packet trace follows this packet (<c>flow ctl trace start</c>); stages need not care.</summary>
+    Traced = 1 << 7,
     /// <summary>First bit free for user stages.</summary>
     User0 = 1 << 12,
     User1 = 1 << 13,

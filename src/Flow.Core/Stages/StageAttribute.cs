@@ -19,4 +19,10 @@ public sealed class StageAttribute : Attribute
 
     /// <summary>Packet type the stage's input accepts; <see cref="Carries.Any"/> unless set.</summary>
     public Type Accepts { get; init; } = typeof(Carries.Any);
+
+    /// <summary>
+    /// The stage hands packets to a device or file (a backend's <c>_tx</c>): what it consumes it
+    /// has sent, and stats call them <c>sent</c> instead of <c>consumed</c>.
+    /// </summary>
+    public bool Transmits { get; init; }
 }

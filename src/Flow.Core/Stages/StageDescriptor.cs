@@ -19,9 +19,10 @@ public sealed class StageDescriptor
 
     private static readonly ConcurrentDictionary<Type, StageDescriptor> s_cache = new();
 
-    private StageDescriptor(Type clrType, string typeName, string help, Type accepts, bool isSource,
+    private StageDescriptor(Type clrType, string typeName, string help, Type accepts, bool isSource, bool transmits,
         IReadOnlyList<PortDescriptor> ports, IReadOnlyList<DropReasonDescriptor> dropReasons, Type outputEnum, Type dropEnum)
     {
+        Transmits = transmits;
         ClrType = clrType;
         TypeName = typeName;
         Help = help;
@@ -46,6 +47,9 @@ public sealed class StageDescriptor
     public Type Accepts { get; }
 
     public bool IsSource { get; }
+
+    /// <summary>The stage sends what it consumes to a device or file (<see cref="StageAttribute.Transmits"/>).</summary>
+    public bool Transmits { get; }
 
     /// <summary>Output ports in declaration order; a port's index is its <see cref="Next"/> value.</summary>
     public IReadOnlyList<PortDescriptor> Ports { get; }
@@ -76,7 +80,7 @@ public sealed class StageDescriptor
 
     /// <summary>The same declarations with other output ports (a stage's per-instance ports).</summary>
     internal StageDescriptor WithPorts(IReadOnlyList<PortDescriptor> ports) =>
-        new(ClrType, TypeName, Help, Accepts, IsSource, ports, DropReasons, OutputEnum, DropEnum);
+        new(ClrType, TypeName, Help, Accepts, IsSource, Transmits, ports, DropReasons, OutputEnum, DropEnum);
 
     /// <summary>lower_snake: a lower-case letter, then lower-case letters, digits and '_'.</summary>
     internal static bool IsValidPortName(string? name)
@@ -137,7 +141,7 @@ public sealed class StageDescriptor
 
         StageAttribute? stage = stageType.GetCustomAttribute<StageAttribute>(inherit: false);
         string typeName = stage?.TypeName ?? Naming.ToSnakeCase(stageType.Name);
-        return new StageDescriptor(stageType, typeName, stage?.Help ?? "", stage?.Accepts ?? typeof(Carries.Any), isSource,
+        return new StageDescriptor(stageType, typeName, stage?.Help ?? "", stage?.Accepts ?? typeof(Carries.Any), isSource, stage?.Transmits ?? false,
             ports, reasons, outputEnum, dropEnum);
     }
 

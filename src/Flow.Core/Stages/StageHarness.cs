@@ -104,7 +104,7 @@ public sealed class StageHarness : IDisposable
             }
             long queued = _node.Stage.IsSource ? 0 : _node.Input.Count;
             return new StageStats(_node.Name, d.TypeName, 0, _node.In + queued, _node.Emitted, _node.Consumed,
-                queued, _node.Batches, _node.NanosecondsPerPacket, outs, drops);
+                queued, _node.Batches, _node.NanosecondsPerPacket, outs, drops, Transmits: d.Transmits);
         }
     }
 

@@ -35,7 +35,7 @@ public sealed class FlowMetrics : IDisposable
         _meter.CreateObservableCounter("flow.ring.drops", ObserveRingDrops, "{packet}",
             "Packets dropped because a ring was full (tag: ring)");
         _meter.CreateObservableGauge("flow.worker.busy_ratio", ObserveBusyRatio, "1",
-            "Share of a worker's passes that found work (tag: worker)");
+            "Share of a worker's wall time spent in passes that found work (tag: worker)");
     }
 
     /// <summary>Starts publishing a graph's counters.</summary>
@@ -85,7 +85,8 @@ public sealed class FlowMetrics : IDisposable
     private IEnumerable<Measurement<double>> ObserveTimePerPacket() =>
         from stats in Snapshots()
         from stage in stats.Stages
-        select new Measurement<double>(stage.NanosecondsPerPacket, new KeyValuePair<string, object?>("stage", stage.Name));
+        where stage.NanosecondsPerPacket is not null
+        select new Measurement<double>(stage.NanosecondsPerPacket!.Value, new KeyValuePair<string, object?>("stage", stage.Name));
 
     private IEnumerable<Measurement<long>> ObserveOccupancy() =>
         from stats in Snapshots()

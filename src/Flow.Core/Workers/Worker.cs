@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Flow.Internal;
 
@@ -57,6 +58,29 @@ internal sealed class Worker
     public long Passes => Volatile.Read(ref _loop.Passes);
 
     public long BusyPasses => Volatile.Read(ref _loop.BusyPasses);
+
+    /// <summary>
+    /// Wall time spent in passes that found work, since the loop started. A busy pass is timed
+    /// from its start to the next clock read after it (one read per pass: the end of one busy
+    /// pass is the start of the next); an idle pass and the wait after it are never counted, so
+    /// a worker that sleeps in poll(2) between packets is as idle as it is.
+    /// </summary>
+    public long BusyNanoseconds => (long)(Volatile.Read(ref _loop.BusyTicks) * s_nanosecondsPerTick);
+
+    /// <summary>Wall time since the loop started (until it stopped); 0 when the loop never ran (benchmarks call <see cref="RunPass"/>).</summary>
+    public long ElapsedNanoseconds
+    {
+        get
+        {
+            long started = Volatile.Read(ref _loop.StartedTimestamp);
+            if (started == 0)
+            {
+                return 0;
+            }
+            long stopped = Volatile.Read(ref _loop.StoppedTimestamp);
+            return (long)(((stopped != 0 ? stopped : Stopwatch.GetTimestamp()) - started) * s_nanosecondsPerTick);
+        }
+    }
 
     /// <summary>Consecutive passes that found no work (drain detection reads it).</summary>
     public long IdleStreak => Volatile.Read(ref _loop.IdleStreak);
@@ -159,21 +183,34 @@ internal sealed class Worker
     private void Loop()
     {
         long spins = 0;
-        while (true)
+        long passStart = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _loop.StartedTimestamp, passStart);
+        try
         {
-            GraphState state = _graph.State;
-            if (state == GraphState.Stopping)
+            while (true)
             {
-                return;
+                GraphState state = _graph.State;
+                if (state == GraphState.Stopping)
+                {
+                    return;
+                }
+                int work = RunPass(pollSources: state == GraphState.Running);
+                long now = Stopwatch.GetTimestamp();
+                if (work != 0)
+                {
+                    Volatile.Write(ref _loop.BusyTicks, _loop.BusyTicks + (now - passStart));
+                    passStart = now;
+                    spins = 0;
+                    continue;
+                }
+                spins++;
+                WaitForWork(spins);
+                passStart = Stopwatch.GetTimestamp();
             }
-            int work = RunPass(pollSources: state == GraphState.Running);
-            if (work != 0)
-            {
-                spins = 0;
-                continue;
-            }
-            spins++;
-            WaitForWork(spins);
+        }
+        finally
+        {
+            Volatile.Write(ref _loop.StoppedTimestamp, Stopwatch.GetTimestamp());
         }
     }
 
@@ -321,6 +358,8 @@ internal sealed class Worker
         Volatile.Write(ref _loop.Sleeping, 0);
         Wakeup.Consume();
     }
+
+    private static readonly double s_nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
 
     private bool HasInboundWork()
     {

@@ -273,6 +273,9 @@ public sealed class ControlEndpoint : IAsyncDisposable
     private async Task ServeAsync(Socket client)
     {
         CancellationToken stop = _stop.Token;
+        ControlCaller? caller = Interop.Sys.TryGetPeerCred((int)client.Handle, out Interop.Sys.UCred peer)
+            ? new ControlCaller(peer.Pid, peer.Uid, peer.Gid)
+            : null;
         byte[] buffer = new byte[MaxRequestBytes];
         int filled = 0;
         while (true)
@@ -283,7 +286,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
                 int length = newline > 0 && buffer[newline - 1] == '\r' ? newline - 1 : newline;
                 if (buffer.AsSpan(0, length).Trim((byte)' ').Length > 0)
                 {
-                    byte[] reply = await _dispatcher.HandleAsync(buffer.AsMemory(0, length), stop).ConfigureAwait(false);
+                    byte[] reply = await _dispatcher.HandleAsync(buffer.AsMemory(0, length), caller, stop).ConfigureAwait(false);
                     await client.SendAsync(reply, SocketFlags.None, stop).ConfigureAwait(false);
                 }
                 filled -= newline + 1;
@@ -315,7 +318,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
                 if (filled > 0 && buffer.AsSpan(0, filled).Trim((byte)' ').Length > 0)
                 {
                     // A last request without a newline (echo -n ... | socat): answer it too.
-                    byte[] reply = await _dispatcher.HandleAsync(buffer.AsMemory(0, filled), stop).ConfigureAwait(false);
+                    byte[] reply = await _dispatcher.HandleAsync(buffer.AsMemory(0, filled), caller, stop).ConfigureAwait(false);
                     await client.SendAsync(reply, SocketFlags.None, stop).ConfigureAwait(false);
                 }
                 return;
@@ -333,6 +336,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
         }
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.Dispose();
+        await _dispatcher.StopLiveOperationsAsync().ConfigureAwait(false);
         await _accept.ConfigureAwait(false);
         foreach (Socket connection in _connections.Keys)
         {

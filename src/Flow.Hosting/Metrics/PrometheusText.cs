@@ -38,8 +38,13 @@ public static class PrometheusText
                     ("severity", drop.Severity.ToString().ToLowerInvariant()));
             }
         }
-        Family(text, "flow_stage_consumed_packets_total", "counter", "Packets the stage took ownership of (transmitted, delivered, freed).");
-        foreach (StageStats s in stats.Stages)
+        Family(text, "flow_stage_sent_packets_total", "counter", "Packets a transmitting stage handed to its device or file.");
+        foreach (StageStats s in stats.Stages.Where(s => s.Transmits))
+        {
+            Sample(text, "flow_stage_sent_packets_total", s.Sent, ("stage", s.Name), ("type", s.Type));
+        }
+        Family(text, "flow_stage_consumed_packets_total", "counter", "Packets a stage that does not transmit took ownership of (delivered, held, freed).");
+        foreach (StageStats s in stats.Stages.Where(s => !s.Transmits))
         {
             Sample(text, "flow_stage_consumed_packets_total", s.Consumed, ("stage", s.Name), ("type", s.Type));
         }
@@ -53,17 +58,24 @@ public static class PrometheusText
         {
             Sample(text, "flow_stage_queued_packets", s.Queued, ("stage", s.Name), ("type", s.Type));
         }
-        Family(text, "flow_stage_nanoseconds_per_packet", "gauge", "Average processing time per packet.");
+        // A stage with too few timed batches has no sample at all: a 0 would read as "free".
+        Family(text, "flow_stage_nanoseconds_per_packet", "gauge", "Average processing time per packet (absent until enough batches were timed).");
         foreach (StageStats s in stats.Stages)
         {
-            Sample(text, "flow_stage_nanoseconds_per_packet", s.NanosecondsPerPacket, ("stage", s.Name), ("type", s.Type));
+            if (s.NanosecondsPerPacket is double ns)
+            {
+                Sample(text, "flow_stage_nanoseconds_per_packet", ns, ("stage", s.Name), ("type", s.Type));
+            }
         }
         if (double.IsFinite(CpuClock.GigaHertz))
         {
             Family(text, "flow_stage_cycles_per_packet", "gauge", "Average processing time per packet in CPU cycles at the nominal clock.");
             foreach (StageStats s in stats.Stages)
             {
-                Sample(text, "flow_stage_cycles_per_packet", s.CyclesPerPacket, ("stage", s.Name), ("type", s.Type));
+                if (s.CyclesPerPacket is double cycles)
+                {
+                    Sample(text, "flow_stage_cycles_per_packet", cycles, ("stage", s.Name), ("type", s.Type));
+                }
             }
         }
         Family(text, "flow_ring_occupancy", "gauge", "Packets in the ring between two workers.");
@@ -81,7 +93,7 @@ public static class PrometheusText
         {
             Sample(text, "flow_ring_drops_total", r.Dropped, ("ring", r.Name), ("from", r.From), ("to", r.To));
         }
-        Family(text, "flow_worker_busy_ratio", "gauge", "Share of the worker's loop passes that found work.");
+        Family(text, "flow_worker_busy_ratio", "gauge", "Share of the worker's wall time spent in loop passes that found work.");
         foreach (WorkerStats w in stats.Workers)
         {
             Sample(text, "flow_worker_busy_ratio", w.BusyRatio, ("worker", w.Id.ToString(CultureInfo.InvariantCulture)),

@@ -266,7 +266,7 @@ public static class RouterScenario
     /// </summary>
     private static double ForwardingPathNanoseconds(GraphStats stats)
     {
-        double Cost(string name) => stats.Stages.FirstOrDefault(s => s.Name == name) is { } s && double.IsFinite(s.NanosecondsPerPacket) ? s.NanosecondsPerPacket : 0;
+        double Cost(string name) => stats.Stages.FirstOrDefault(s => s.Name == name) is { NanosecondsPerPacket: double ns } ? ns : 0;
         return (Cost("lan_rx") + Cost("wan_rx")) / 2 + (Cost("lan_tx") + Cost("wan_tx")) / 2 +
             new[] { "classify", "ipv4_input", "ipv4_lookup", "ipv4_forward", "ipv4_output", "arp_resolve" }.Sum(Cost);
     }

@@ -25,6 +25,6 @@ public class CpuClockTests
         double ghz = CpuClock.GigaHertz;
         Assert.True(ghz is > 0.1 and < 10, $"/proc/cpuinfo gave {ghz} GHz");
         var stats = new StageStats("s", "t", 0, 0, 0, 0, 0, 0, 10.0, [], []);
-        Assert.Equal(10.0 * ghz, stats.CyclesPerPacket, 9);
+        Assert.Equal(10.0 * ghz, stats.CyclesPerPacket!.Value, 9);
     }
 }

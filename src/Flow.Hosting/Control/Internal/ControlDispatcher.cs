@@ -1,3 +1,4 @@
+using Flow.Hosting.Live;
 using Microsoft.Extensions.Logging;
 
 namespace Flow.Hosting.Internal;
@@ -23,6 +24,8 @@ internal sealed class ControlDispatcher
     private readonly TimeSpan _timeout;
     private readonly ILogger _logger;
     private readonly int _mostWords;
+    private readonly LiveCapture _capture = new();
+    private readonly LiveTrace _trace = new();
 
     public ControlDispatcher(FlowGraph graph, IEnumerable<IControlCommand> commands, TimeSpan timeout, ILogger logger)
     {
@@ -32,6 +35,9 @@ internal sealed class ControlDispatcher
         var all = new List<(IControlCommand Command, StageInfo? Stage)>
         {
             (new HelpControlCommand(this), null), (new StatsControlCommand(), null), (new StagesControlCommand(), null),
+            (new CaptureStartControlCommand(_capture), null), (new CaptureStopControlCommand(_capture), null),
+            (new CaptureShowControlCommand(_capture), null), (new TraceStartControlCommand(_trace), null),
+            (new TraceShowControlCommand(_trace), null), (new TraceStopControlCommand(_trace), null),
         };
         all.AddRange(commands.Select(c => (c, (StageInfo?)null)));
         foreach (StageInfo stage in graph.Stages)
@@ -84,7 +90,14 @@ internal sealed class ControlDispatcher
 
     public ControlVerb? Find(string name) => _verbs.GetValueOrDefault(name);
 
-    public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> line, CancellationToken cancellationToken)
+    /// <summary>Ends a running capture (its file complete) and trace when the endpoint stops.</summary>
+    public async Task StopLiveOperationsAsync()
+    {
+        await _capture.StopAsync().ConfigureAwait(false);
+        await _trace.StopAsync().ConfigureAwait(false);
+    }
+
+    public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> line, ControlCaller? caller, CancellationToken cancellationToken)
     {
         if (!ControlProtocol.TryParse(line, out ControlProtocol.Request? request, out string problem, out string? rawId))
         {
@@ -99,7 +112,7 @@ internal sealed class ControlDispatcher
             return ControlProtocol.Failure(rawId, ControlErrors.Refused, refusal);
         }
         IControlCommand command = verb!.Command;
-        var context = new ControlRequest(_graph, command.Name, arguments, request.Stage, verb.ServedBy);
+        var context = new ControlRequest(_graph, command.Name, arguments, request.Stage, verb.ServedBy) { Caller = caller };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
         try

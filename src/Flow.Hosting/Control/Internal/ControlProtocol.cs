@@ -154,7 +154,14 @@ internal static class ControlProtocol
                     writer.WriteStartArray();
                     foreach (string cell in row)
                     {
-                        writer.WriteStringValue(cell);
+                        if (cell == ControlReply.Unknown)
+                        {
+                            writer.WriteNullValue();
+                        }
+                        else
+                        {
+                            writer.WriteStringValue(cell);
+                        }
                     }
                     writer.WriteEndArray();
                 }
@@ -236,7 +243,7 @@ internal static class ControlProtocol
             }
             if (root.TryGetProperty("rows", out JsonElement r))
             {
-                rows.AddRange(r.EnumerateArray().Select(row => (IReadOnlyList<string>)row.EnumerateArray().Select(x => x.GetString() ?? "").ToList()));
+                rows.AddRange(r.EnumerateArray().Select(row => (IReadOnlyList<string>)row.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Null ? ControlReply.Unknown : x.GetString() ?? "").ToList()));
             }
             return new ControlResponse(ok, ok ? null : error ?? ControlErrors.Failed, message, columns, rows, line);
         }

@@ -384,7 +384,7 @@ internal static class PipelineScenario
                 throw new InvalidOperationException($"{outstanding} frames never returned to their pool");
             }
             long packets = after - before;
-            var stageNs = stats.Stages.Where(st => st.In + st.Emitted > 0).ToDictionary(st => st.Name, st => st.NanosecondsPerPacket);
+            var stageNs = stats.Stages.Where(st => st.In + st.Emitted > 0).ToDictionary(st => st.Name, st => st.NanosecondsPerPacket ?? double.NaN);
             return new Run(packets / elapsed, packets == 0 ? 0 : (double)allocated / packets, packets / (cpu / 1e9), stageNs);
         }
     }
