@@ -265,9 +265,10 @@ public static unsafe class DpdkEal
         {
             NativeLibrary.Load(path);
         }
-        catch (DllNotFoundException e)
+        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
         {
-            return $"{Interop.Libraries.FlowDpdk} does not load ({e.Message}); build src/Flow.Backends.Dpdk with Debian's dpdk-dev and libdpdk-dev installed";
+            return $"{Interop.Libraries.FlowDpdk} does not load ({e.Message}); install Debian's dpdk-dev and libdpdk-dev and a C compiler, then build again " +
+                "(native/build.sh leaves the library empty without them)";
         }
         FlowDpdkLayout layout;
         Interop.FlowDpdk.GetLayout(&layout);
