@@ -70,7 +70,7 @@ public sealed class ShardScope
 
     private string Qualify(string endpoint)
     {
-        int colon = endpoint.IndexOf(':');
-        return colon < 0 ? ShardNames.Of(endpoint, Shard) : ShardNames.Of(endpoint[..colon], Shard) + endpoint[colon..];
+        EndpointRef source = EndpointRef.Parse(endpoint);
+        return (source with { Stage = ShardNames.Of(source.Stage, Shard) }).ToString();
     }
 }

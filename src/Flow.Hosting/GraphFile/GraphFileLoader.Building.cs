@@ -49,7 +49,7 @@ public sealed partial class GraphFileLoader
                 // A one-queue rx reaches shard s through its distributor; every shard feeds a one-queue tx.
                 string source = from.OneQueue
                     ? to.OneQueue ? edge.From : $"{DistributorOf(from.Name)}:{ShardDistributor.PortOf(shard)}"
-                    : shards.StageName(edge.Source.Stage, shard) + (edge.Source.Port is { } port ? ":" + port : "");
+                    : (edge.Source with { Stage = shards.StageName(edge.Source.Stage, shard) }).ToString();
                 string target = to.OneQueue ? edge.To : shards.StageName(edge.To, shard);
                 if (edge.Feedback)
                 {
