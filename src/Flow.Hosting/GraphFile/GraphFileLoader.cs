@@ -174,7 +174,8 @@ public sealed partial class GraphFileLoader
             // Values that did not substitute would only echo as type errors further on.
             throw new GraphFileException(errors.File, errors.Sorted());
         }
-        if (check is { AllowAssemblies: false } && root["assemblies"] is { } assemblies)
+        // An empty list loads nothing: router.json keeps its hook's assemblies in a parameter that is [] by default.
+        if (check is { AllowAssemblies: false } && root["assemblies"] is { } assemblies && !(assemblies.Kind == SourceKind.Array && assemblies.Items.Count == 0))
         {
             // Stop here: the types they would have added would only echo as unknown types.
             errors.Add(assemblies, "refusing to load 'assemblies' while checking a graph: loading an assembly runs its code. " +
