@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Flow.Cli;
 
-/// <summary><c>flow demo switch [--duration s] [--backend af_packet|af_xdp]</c>: the quick-start demo.</summary>
+/// <summary><c>flow demo router [--duration s]</c> (the quick-start demo) and <c>flow demo switch [--duration s] [--backend af_packet|af_xdp]</c>.</summary>
 internal static class DemoCommand
 {
     public static Command Create()
@@ -27,6 +27,22 @@ internal static class DemoCommand
             duration, backend, verbose,
         };
         switchDemo.SetAction((parse, _) => SwitchDemo.RunAsync(parse.GetValue(duration), parse.GetValue(backend)!, parse.GetValue(verbose)));
-        return new Command("demo", "Self-contained demos.") { switchDemo };
+
+        var routerDuration = new Option<double>("--duration", "-d")
+        {
+            Description = "Seconds the demo runs (checks, then pings across) before it prints leases, NAT sessions and a pass/fail summary, and cleans up.",
+            HelpName = "seconds",
+            DefaultValueFactory = _ => 15,
+        };
+        var routerVerbose = new Option<bool>("--verbose", "-v") { Description = "Log graph and worker events to stderr." };
+        var routerDemo = new Command("router", "A home router: pipelines/router.json between a LAN host and an ISP, each in a network namespace. " +
+            "Flow gets its WAN address from the ISP's dnsmasq, leases the LAN host an address from its own DHCP server, NATs the LAN host's " +
+            "pings and web fetches, and maps a port to the LAN host's web service; live stats while it runs, then leases, NAT sessions " +
+            "and a pass/fail line per check. Needs root; removes everything it made on exit (Ctrl-C and SIGTERM included).")
+        {
+            routerDuration, routerVerbose,
+        };
+        routerDemo.SetAction((parse, _) => RouterDemo.RunAsync(parse.GetValue(routerDuration), parse.GetValue(routerVerbose)));
+        return new Command("demo", "Self-contained demos.") { routerDemo, switchDemo };
     }
 }

@@ -120,7 +120,7 @@ internal static partial class SwitchDemo
             var clock = Stopwatch.StartNew();
             graph.Start();
             Task<int> pinging = PingRoundsAsync(network, checks, ping, TimeSpan.FromSeconds(duration), stop);
-            await ShowStatsAsync(graph, pinging, clock);
+            await DemoStats.ShowAsync(graph, pinging, clock);
             int rounds = await pinging;
             try
             {
@@ -165,34 +165,6 @@ internal static partial class SwitchDemo
             ?? throw new InvalidOperationException($"resource {ResourceName} is missing from flow (see Flow.Cli.csproj)");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
-    }
-
-    /// <summary>Live stats once a second until the pings are done: a table on a terminal, plain lines otherwise.</summary>
-    private static async Task ShowStatsAsync(FlowGraph graph, Task pinging, Stopwatch clock)
-    {
-        GraphStats previous = graph.GetStats();
-        TimeSpan previousAt = clock.Elapsed;
-        async Task Tick(Action<GraphStats, GraphStats, double> show)
-        {
-            while (!pinging.IsCompleted && !graph.Completion.IsCompleted)
-            {
-                await Task.WhenAny(pinging, graph.Completion, Task.Delay(TimeSpan.FromSeconds(1)));
-                if ((clock.Elapsed - previousAt).TotalSeconds >= 0.999 && !graph.Completion.IsCompleted)
-                {
-                    GraphStats current = graph.GetStats();
-                    show(previous, current, (clock.Elapsed - previousAt).TotalSeconds);
-                    previous = current;
-                    previousAt = clock.Elapsed;
-                }
-            }
-        }
-        if (Console.IsOutputRedirected)
-        {
-            await Tick((before, now, seconds) => StatsView.WritePlain(Console.Out, before, now, seconds, clock.Elapsed));
-            return;
-        }
-        await AnsiConsole.Live(StatsView.LiveTable(previous, previous, 0, TimeSpan.Zero)).AutoClear(true)
-            .StartAsync(async context => await Tick((before, now, seconds) => context.UpdateTarget(StatsView.LiveTable(before, now, seconds, clock.Elapsed))));
     }
 
     /// <summary>
