@@ -3,8 +3,8 @@ namespace Flow.Benchmarks.Infrastructure;
 /// <summary>
 /// The round loop of the forwarding scenarios (<c>switch</c>, <c>router</c>): every round measures
 /// the cross-core latency first, then runs each variant once, in order, so a Flow variant and its
-/// reference run seconds apart; a variant that fails (<see cref="InvalidOperationException"/>) is
-/// printed and counted and the round goes on. Per variant the samples over rounds; per
+/// reference run seconds apart; a variant that fails (<see cref="InvalidOperationException"/>, or a
+/// rate that is not positive) is printed and counted and the round goes on. Per variant the samples over rounds; per
 /// (Flow, reference) pair the ratio within each round where both ran. This VM's cross-core speed
 /// swings several-fold within minutes, so the per-round ratio is the figure least disturbed by it.
 /// </summary>
@@ -44,6 +44,12 @@ internal sealed class InterleavedRounds
                 try
                 {
                     double pps = await run();
+                    if (!(pps > 0 && double.IsFinite(pps)))
+                    {
+                        // A run that moved nothing is a failed run, not a sample: as a reference
+                        // it would make the round's ratio infinite, as Flow zero.
+                        throw new InvalidOperationException($"it forwarded nothing ({pps} packets per second)");
+                    }
                     result.Samples[name].Add(pps);
                     thisRound[name] = pps;
                     Console.WriteLine($"  round {round} {name.PadRight(width)} {pps / 1e6,8:F3} Mpps");

@@ -18,6 +18,7 @@ namespace Flow.Benchmarks.Router;
 ///                                      ├      lan 198.18.0.254/24, wan 198.18.1.254/24, the ports' own MACs
 ///  ns h2: eth0 198.18.1.1 ═veth═ PortB ┘  kernel_fwd: PortA and PortB moved into a private namespace with the same
 ///                                             addresses and net.ipv4.ip_forward=1 (and moved back after)
+///                                         kernel_masq: the same with nftables masquerading what leaves by PortB
 /// </code>
 /// Same generator for both, from cpu 1: dpdk-testpmd txonly on net_af_xdp on h1's eth0, 64-byte
 /// UDP frames 198.18.0.1 → 198.18.1.1 to the router's MAC (PortA's, the same in both). Figure:
@@ -42,8 +43,8 @@ internal static class RouterVethBench
         double seconds = ScenarioArgs.Double(args, "--veth-seconds", 3.0);
         string? missing = Environment.UserName != "root" ? "needs root (network namespaces, XDP)"
             : !AfXdpPort.IsSupported ? "AF_XDP: " + AfXdpPort.NotSupportedReason
-            : new[] { "/bin/busybox", "/usr/sbin/ethtool", "/usr/bin/dpdk-testpmd" }.FirstOrDefault(t => !File.Exists(t)) is { } tool
-                ? $"{tool} is required (apt-get install -y busybox ethtool dpdk)" : null;
+            : new[] { "/bin/busybox", "/usr/sbin/ethtool", "/usr/bin/dpdk-testpmd", "/usr/sbin/nft" }.FirstOrDefault(t => !File.Exists(t)) is { } tool
+                ? $"{tool} is required (apt-get install -y busybox ethtool dpdk nftables)" : null;
         if (missing is not null)
         {
             Console.Error.WriteLine("router (veth): " + missing);
@@ -55,7 +56,7 @@ internal static class RouterVethBench
         VethHosts.Run("ip", $"-n {hosts.H1} route add default via {s_routerAddresses[0]}");
         VethHosts.Run("ip", $"-n {hosts.H2} route add default via {s_routerAddresses[1]}");
         string routerMac = VethHosts.MacOfLink(hosts.PortA);
-        string[] names = ["flow_router_afxdp", "kernel_fwd"];
+        string[] names = ["flow_router_afxdp", "kernel_fwd", "kernel_masq"];
         var samples = names.ToDictionary(n => n, _ => new Samples());
         var sent = names.ToDictionary(n => n, _ => 0L);
         var received = names.ToDictionary(n => n, _ => 0L);
@@ -66,9 +67,12 @@ internal static class RouterVethBench
             {
                 try
                 {
-                    (double pps, long tx, long rx) = name == "flow_router_afxdp"
-                        ? await FlowAfXdp(hosts, routerMac, routerFile, seconds)
-                        : Kernel(hosts, routerMac, seconds);
+                    (double pps, long tx, long rx) = name switch
+                    {
+                        "flow_router_afxdp" => await FlowAfXdp(hosts, routerMac, routerFile, seconds),
+                        "kernel_masq" => Kernel(hosts, routerMac, seconds, masquerade: true),
+                        _ => Kernel(hosts, routerMac, seconds, masquerade: false),
+                    };
                     samples[name].Add(pps);
                     sent[name] += tx;
                     received[name] += rx;
@@ -96,6 +100,10 @@ internal static class RouterVethBench
         json["flow_router_afxdp_pps_min"] = RouterScenario.Figure(flow.Min);
         json["flow_router_afxdp_pps_max"] = RouterScenario.Figure(flow.Max);
         json["flow_router_afxdp_vs_kernel_fwd"] = RouterScenario.Ratio(flow.Median / kernel.Median);
+        Samples masquerade = samples["kernel_masq"];
+        json["kernel_masq_pps"] = RouterScenario.Figure(masquerade.Median);
+        json["kernel_masq_pps_min"] = RouterScenario.Figure(masquerade.Min);
+        json["kernel_masq_pps_max"] = RouterScenario.Figure(masquerade.Max);
         foreach (string name in names)
         {
             json[$"{name}_sent"] = sent[name];
@@ -149,8 +157,14 @@ internal static class RouterVethBench
         return result;
     }
 
-    /// <summary>Linux forwarding: both router ends moved into a private namespace with ip_forward=1, moved back afterwards.</summary>
-    private static (double Pps, long Sent, long Received) Kernel(VethHosts hosts, string routerMac, double seconds)
+    /// <summary>
+    /// Linux forwarding: both router ends moved into a private namespace with ip_forward=1, moved
+    /// back afterwards. With <paramref name="masquerade"/> (kernel_masq), nftables masquerades what
+    /// leaves by PortB, as a home router's NAT does: conntrack then tracks the flow and every
+    /// packet is translated to PortB's address, which h2's socket-less counter does not see but
+    /// the rule's counter proves (the ping's first packet went through it).
+    /// </summary>
+    private static (double Pps, long Sent, long Received) Kernel(VethHosts hosts, string routerMac, double seconds, bool masquerade)
     {
         string ns = $"{hosts.H1}-r";
         string[] ports = [hosts.PortA, hosts.PortB];
@@ -166,8 +180,20 @@ internal static class RouterVethBench
                 VethHosts.Run("ip", $"-n {ns} addr add {s_routerAddresses[i]}/24 dev {ports[i]}");
                 VethHosts.Run("ip", $"-n {ns} link set {ports[i]} up");
             }
+            if (masquerade)
+            {
+                VethHosts.Run("ip", $"netns exec {ns} nft add table ip flow_bench");
+                VethHosts.Run("ip", $"netns exec {ns} nft add chain ip flow_bench postrouting {{ type nat hook postrouting priority srcnat ; }}");
+                VethHosts.Run("ip", $"netns exec {ns} nft add rule ip flow_bench postrouting oifname {ports[1]} counter masquerade");
+            }
             Ping(hosts);
-            return Blast(hosts, routerMac, seconds, null);
+            (double Pps, long Sent, long Received) result = Blast(hosts, routerMac, seconds, null);
+            if (masquerade)
+            {
+                string rules = VethHosts.Run("ip", $"netns exec {ns} nft list table ip flow_bench");
+                Verify(!rules.Contains("counter packets 0 ", StringComparison.Ordinal), "kernel_masq: the masquerade rule saw no packet: " + rules);
+            }
+            return result;
         }
         finally
         {
