@@ -18,7 +18,7 @@ namespace Flow.Backends.AfXdp;
 /// exposes the socket as <see cref="WakeupFd"/>.
 /// </summary>
 [Stage("af_xdp_rx", "Receives frames from one AF_XDP queue (zero-copy into the UMEM pool).")]
-public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>, IDisposable
+public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>, IDeviceCounters, IDisposable
 {
     private readonly AfXdpPort _port;
     private readonly XskSocket _socket;
@@ -65,6 +65,12 @@ public sealed unsafe class AfXdpRx : SourceStage<AfXdpRx.Output, AfXdpRx.Reason>
     public override int WakeupFd => _blocking ? _socket.Fd : -1;
 
     public AfXdpStatistics GetStatistics() => _port.GetStatistics(_socket.Queue);
+
+    /// <summary>"af_xdp &lt;interface&gt; queue &lt;n&gt;": the rx and tx stages of one socket read the same counters.</summary>
+    public string CounterDevice => $"af_xdp {_port.Interface} queue {_socket.Queue}";
+
+    /// <summary>The socket's XDP_STATISTICS and Flow's own ring counters (<see cref="AfXdpStatistics"/>).</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> ReadDeviceCounters() => GetStatistics().ToCounters();
 
     public override int Poll(Span<Packet> packets, Span<Next> nexts)
     {

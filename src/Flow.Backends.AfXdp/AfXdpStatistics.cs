@@ -47,4 +47,14 @@ public readonly record struct AfXdpStatistics
 
     /// <summary>Flow: tx kicks that failed with something other than EAGAIN (ENOBUFS, ENETDOWN, ...).</summary>
     public long TxKickErrors { get; init; }
+
+    /// <summary>Every counter by the name Flow's stats show it under (the kernel's first, as xdp_statistics names them).</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> ToCounters() =>
+    [
+        new("rx_dropped", (long)RxDropped), new("rx_invalid_descs", (long)RxInvalidDescriptors), new("tx_invalid_descs", (long)TxInvalidDescriptors),
+        new("rx_ring_full", (long)RxRingFull), new("rx_fill_ring_empty_descs", (long)FillRingEmpty), new("tx_ring_empty_descs", (long)TxRingEmpty),
+        new("flow_rx_packets", RxPackets), new("flow_rx_bytes", RxBytes), new("flow_tx_packets", TxPackets), new("flow_tx_bytes", TxBytes),
+        new("flow_tx_copies", TxCopies), new("flow_tx_completed", TxCompleted), new("flow_rx_wakeups", RxWakeups), new("flow_tx_kicks", TxKicks),
+        new("flow_tx_kick_errors", TxKickErrors),
+    ];
 }

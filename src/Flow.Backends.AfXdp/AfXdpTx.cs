@@ -17,7 +17,7 @@ namespace Flow.Backends.AfXdp;
 /// UMEM frame can carry).
 /// </summary>
 [Stage("af_xdp_tx", "Transmits frames on one AF_XDP queue (zero-copy for UMEM packets).", Accepts = typeof(Carries.Ethernet), Transmits = true)]
-public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDisposable
+public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDeviceCounters, IDisposable
 {
     // One sendto in copy mode transmits at most this many frames (the kernel's TX_BATCH_SIZE /
     // max_tx_budget default); a bigger batch needs more kicks.
@@ -69,6 +69,12 @@ public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDisposabl
     public long InFlight => Volatile.Read(ref _socket.TxPackets) - Volatile.Read(ref _socket.TxCompleted);
 
     public AfXdpStatistics GetStatistics() => _port.GetStatistics(_socket.Queue);
+
+    /// <summary>"af_xdp &lt;interface&gt; queue &lt;n&gt;": the rx and tx stages of one socket read the same counters.</summary>
+    public string CounterDevice => $"af_xdp {_port.Interface} queue {_socket.Queue}";
+
+    /// <summary>The socket's XDP_STATISTICS and Flow's own ring counters (<see cref="AfXdpStatistics"/>).</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> ReadDeviceCounters() => GetStatistics().ToCounters();
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {

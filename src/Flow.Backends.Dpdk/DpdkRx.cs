@@ -23,7 +23,7 @@ namespace Flow.Backends.Dpdk;
 /// different <see cref="DpdkOptions.Queue"/>, one per worker.
 /// </remarks>
 [Stage("dpdk_rx", "Receives frames from a DPDK port's rx queue; mbufs are Flow packets, no copy.")]
-public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, IDisposable
+public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, IDeviceCounters, IDisposable
 {
     private const int MaxBurst = 256;
     private const long StatisticsIntervalNs = 100_000_000;
@@ -93,6 +93,14 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
     }
 
     public DpdkPort Port => _port;
+
+    /// <summary>The DPDK device string: rx and tx stages of one port read the same xstats.</summary>
+    public string CounterDevice => _port.Device;
+
+    /// <summary>The port's xstats (rte_eth_xstats_get), read on the caller's thread.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> ReadDeviceCounters() => _port.IsOpen
+        ? [.. _port.ReadExtendedStatistics().Select(x => new KeyValuePair<string, long>(x.Key, (long)x.Value))]
+        : [];
 
     public PacketPool Pool => _pool;
 

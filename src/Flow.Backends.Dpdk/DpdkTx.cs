@@ -13,7 +13,7 @@ namespace Flow.Backends.Dpdk;
 /// for a copy), <c>too_big</c> (longer than an mbuf's data room).
 /// </summary>
 [Stage("dpdk_tx", "Transmits frames on a DPDK port's tx queue; mbufs without a copy, other pools' packets by a counted copy.", Transmits = true)]
-public sealed unsafe class DpdkTx : Stage<NoOutput, DpdkTx.Reason>, IDisposable
+public sealed unsafe class DpdkTx : Stage<NoOutput, DpdkTx.Reason>, IDeviceCounters, IDisposable
 {
     private const int Chunk = 64;
 
@@ -70,6 +70,14 @@ public sealed unsafe class DpdkTx : Stage<NoOutput, DpdkTx.Reason>, IDisposable
     }
 
     public DpdkPort Port => _port;
+
+    /// <summary>The DPDK device string: rx and tx stages of one port read the same xstats.</summary>
+    public string CounterDevice => _port.Device;
+
+    /// <summary>The port's xstats (rte_eth_xstats_get), read on the caller's thread.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> ReadDeviceCounters() => _port.IsOpen
+        ? [.. _port.ReadExtendedStatistics().Select(x => new KeyValuePair<string, long>(x.Key, (long)x.Value))]
+        : [];
 
     public int Queue => _queue;
 

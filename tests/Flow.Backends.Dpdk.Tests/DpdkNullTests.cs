@@ -43,6 +43,11 @@ public sealed class DpdkNullTests
         Assert.True(rx.Port.Link.Up);
         Assert.Equal(0, rx.Pool.Outstanding);
         Assert.Equal(0, rx.Pool.InvalidFrees);
+        // The rx and tx stages share the port: its xstats are listed once, under the first stage.
+        DeviceCounters device = Assert.Single(graph.GetDeviceCounters());
+        Assert.Equal(("rx", rx.Port.Device), (device.Stage, device.Device));
+        Assert.Contains(device.Counters, c => c.Key == "rx_good_packets" && c.Value == rx.Received);
+        Assert.Contains(device.Counters, c => c.Key == "tx_good_packets" && c.Value == tx.Sent);
     }
 
     [Fact]

@@ -91,7 +91,8 @@ internal static class RunCommand
         {
             try
             {
-                endpoint = PrometheusEndpoint.Start(metricsEndPoint, graph.GetStats, services.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Metrics"));
+                endpoint = PrometheusEndpoint.Start(metricsEndPoint, graph.GetStats, services.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Metrics"),
+                    graph.GetDeviceCounters);
                 Console.Error.WriteLine($"flow: metrics at http://{endpoint.EndPoint}/metrics");
             }
             catch (SocketException e)

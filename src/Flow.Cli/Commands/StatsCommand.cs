@@ -9,7 +9,8 @@ namespace Flow.Cli;
 
 /// <summary>
 /// <c>flow stats [address:port]</c>: reads the Prometheus endpoint of a running
-/// <c>flow run --metrics</c> and prints per-stage totals, ring occupancy and worker busy ratio.
+/// <c>flow run --metrics</c> and prints per-stage totals, ring occupancy, worker busy ratio and
+/// the non-zero counters of the ports' own devices (DPDK xstats, AF_XDP's kernel counters).
 /// </summary>
 internal static partial class StatsCommand
 {
@@ -90,6 +91,13 @@ internal static partial class StatsCommand
         foreach (var worker in samples.Where(s => s.Name == "flow_worker_busy_ratio"))
         {
             table.AddRow("worker " + Markup.Escape(worker.Labels["worker"]), "", "", "", "", "", $"busy {worker.Value:P0}");
+        }
+        // The ports' own devices (DPDK xstats, AF_XDP's kernel counters): the non-zero ones, which
+        // are the ones that explain a loss Flow's stages never saw.
+        foreach (var device in samples.Where(s => s.Name == "flow_device_counter").GroupBy(s => s.Labels.GetValueOrDefault("device") ?? ""))
+        {
+            string counters = string.Join(", ", device.Where(s => s.Value != 0).Select(s => $"{s.Labels.GetValueOrDefault("name")} {s.Value:F0}"));
+            table.AddRow("device " + Markup.Escape(device.Key), "", "", "", "", "", counters.Length == 0 ? "all counters 0" : Markup.Escape(counters));
         }
         AnsiConsole.Write(table);
         return ExitCodes.Success;

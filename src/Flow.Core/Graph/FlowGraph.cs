@@ -213,6 +213,24 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// The counters of every device the graph's port stages read (<see cref="IDeviceCounters"/>),
+    /// once per device. Each is read now, on the calling thread (a system call or a driver query
+    /// each): for a metrics scrape or a control request, not for a data path.
+    /// </summary>
+    public IReadOnlyList<DeviceCounters> GetDeviceCounters()
+    {
+        var devices = new List<DeviceCounters>();
+        foreach (StageNode node in _nodes)
+        {
+            if (node.Stage is IDeviceCounters counters && devices.TrueForAll(d => d.Device != counters.CounterDevice))
+            {
+                devices.Add(new DeviceCounters(node.Name, counters.CounterDevice, counters.ReadDeviceCounters()));
+            }
+        }
+        return devices;
+    }
+
+    /// <summary>
     /// Runs one pass of worker <paramref name="worker"/> on the calling thread, for a graph that
     /// was built but not started: benchmarks measure the runtime this way without threads.
     /// </summary>

@@ -35,14 +35,16 @@ public sealed class PrometheusEndpoint : IAsyncDisposable
     private readonly TcpListener _listener;
     private readonly SemaphoreSlim _slots = new(MaxConnections, MaxConnections);
     private readonly Func<GraphStats> _stats;
+    private readonly Func<IReadOnlyList<DeviceCounters>>? _devices;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task? _accept;
 
-    private PrometheusEndpoint(TcpListener listener, Func<GraphStats> stats, ILogger logger)
+    private PrometheusEndpoint(TcpListener listener, Func<GraphStats> stats, Func<IReadOnlyList<DeviceCounters>>? devices, ILogger logger)
     {
         _listener = listener;
         _stats = stats;
+        _devices = devices;
         _logger = logger;
     }
 
@@ -69,7 +71,11 @@ public sealed class PrometheusEndpoint : IAsyncDisposable
     }
 
     /// <summary>Binds and starts serving; throws <see cref="SocketException"/> when the port is taken.</summary>
-    public static PrometheusEndpoint Start(IPEndPoint endPoint, Func<GraphStats> stats, ILogger? logger = null)
+    /// <param name="endPoint">A loopback address and port (0: any free port).</param>
+    /// <param name="stats">The graph's counters, read on each scrape.</param>
+    /// <param name="logger">Where refused requests are logged.</param>
+    /// <param name="devices">The ports' own device counters (<see cref="FlowGraph.GetDeviceCounters"/>), read on each scrape; null for none.</param>
+    public static PrometheusEndpoint Start(IPEndPoint endPoint, Func<GraphStats> stats, ILogger? logger = null, Func<IReadOnlyList<DeviceCounters>>? devices = null)
     {
         if (!IPAddress.IsLoopback(endPoint.Address))
         {
@@ -77,7 +83,7 @@ public sealed class PrometheusEndpoint : IAsyncDisposable
         }
         var listener = new TcpListener(endPoint);
         listener.Start();
-        var endpoint = new PrometheusEndpoint(listener, stats, logger ?? NullLogger.Instance);
+        var endpoint = new PrometheusEndpoint(listener, stats, devices, logger ?? NullLogger.Instance);
         FlowHostingLog.MetricsListening(endpoint._logger, endpoint.EndPoint.ToString());
         endpoint._accept = endpoint.AcceptLoopAsync();
         return endpoint;
@@ -170,7 +176,7 @@ public sealed class PrometheusEndpoint : IAsyncDisposable
             return (405, "Method Not Allowed", "only GET /metrics is served\n", Text);
         }
         return parts[1] == "/metrics" || parts[1].StartsWith("/metrics?", StringComparison.Ordinal)
-            ? (200, "OK", PrometheusText.Render(_stats()), PrometheusText.ContentType)
+            ? (200, "OK", PrometheusText.Render(_stats(), _devices?.Invoke()), PrometheusText.ContentType)
             : (404, "Not Found", "only GET /metrics is served\n", Text);
     }
 

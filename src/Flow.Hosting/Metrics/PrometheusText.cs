@@ -13,7 +13,10 @@ public static class PrometheusText
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-    public static string Render(GraphStats stats)
+    /// <summary>The exposition text of <paramref name="stats"/> and, when given, of the ports' own device counters.</summary>
+    /// <param name="stats">The graph's counters.</param>
+    /// <param name="devices">The devices' own counters (<see cref="FlowGraph.GetDeviceCounters"/>) as <c>flow_device_counter</c>; null or empty for none.</param>
+    public static string Render(GraphStats stats, IReadOnlyList<DeviceCounters>? devices = null)
     {
         var text = new StringBuilder(4096);
         Family(text, "flow_stage_in_packets_total", "counter", "Packets that entered the stage (sources: none).");
@@ -98,6 +101,18 @@ public static class PrometheusText
         {
             Sample(text, "flow_worker_busy_ratio", w.BusyRatio, ("worker", w.Id.ToString(CultureInfo.InvariantCulture)),
                 ("cpu", w.Cpu?.ToString(CultureInfo.InvariantCulture) ?? "any"));
+        }
+        if (devices is { Count: > 0 })
+        {
+            // Untyped: a driver's xstats mix totals with the odd gauge, and only it knows which.
+            Family(text, "flow_device_counter", "untyped", "A port device's own counter (DPDK xstats, AF_XDP XDP_STATISTICS), by the device's name for it.");
+            foreach (DeviceCounters device in devices)
+            {
+                foreach (KeyValuePair<string, long> counter in device.Counters)
+                {
+                    Sample(text, "flow_device_counter", counter.Value, ("stage", device.Stage), ("device", device.Device), ("name", counter.Key));
+                }
+            }
         }
         return text.ToString();
     }

@@ -262,13 +262,13 @@ public static class RouterScenario
 
     /// <summary>
     /// The sampled cost of the stages a routed packet passes: the mean of the two rx stages, the
-    /// router's stages from classify to arp_resolve, the mean of the two tx stages.
+    /// router's stages from classify to arp_resolve (the forwarding hook included), the mean of the two tx stages.
     /// </summary>
     private static double ForwardingPathNanoseconds(GraphStats stats)
     {
         double Cost(string name) => stats.Stages.FirstOrDefault(s => s.Name == name) is { NanosecondsPerPacket: double ns } ? ns : 0;
         return (Cost("lan_rx") + Cost("wan_rx")) / 2 + (Cost("lan_tx") + Cost("wan_tx")) / 2 +
-            new[] { "classify", "ipv4_input", "ipv4_lookup", "ipv4_forward", "ipv4_output", "arp_resolve" }.Sum(Cost);
+            new[] { "classify", "ipv4_input", "ipv4_lookup", "ipv4_forward", "forward_hook", "ipv4_output", "arp_resolve" }.Sum(Cost);
     }
 
     /// <summary>Each variant's packets per CPU-second of its worker thread, per round.</summary>
