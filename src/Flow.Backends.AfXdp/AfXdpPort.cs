@@ -57,6 +57,9 @@ public sealed class AfXdpPort : IDisposable
     /// <summary>The packet pool over queue <paramref name="queue"/>'s UMEM: allocate from it to transmit without a copy.</summary>
     public PacketPool Pool(int queue) => Socket(queue).Pool;
 
+    /// <summary>"af_xdp &lt;interface&gt; queue &lt;n&gt;": how Flow's stats name one queue's socket, which its rx and tx stages share.</summary>
+    public string CounterDevice(int queue) => $"af_xdp {Interface} queue {queue}";
+
     /// <summary>The kernel's XDP_STATISTICS and Flow's counters for one queue.</summary>
     public AfXdpStatistics GetStatistics(int queue)
     {

@@ -70,10 +70,8 @@ public sealed unsafe class AfXdpTx : Stage<NoOutput, AfXdpTx.Reason>, IDeviceCou
 
     public AfXdpStatistics GetStatistics() => _port.GetStatistics(_socket.Queue);
 
-    /// <summary>"af_xdp &lt;interface&gt; queue &lt;n&gt;": the rx and tx stages of one socket read the same counters.</summary>
-    public string CounterDevice => $"af_xdp {_port.Interface} queue {_socket.Queue}";
+    public string CounterDevice => _port.CounterDevice(_socket.Queue);
 
-    /// <summary>The socket's XDP_STATISTICS and Flow's own ring counters (<see cref="AfXdpStatistics"/>).</summary>
     public IReadOnlyList<KeyValuePair<string, long>> ReadDeviceCounters() => GetStatistics().ToCounters();
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)

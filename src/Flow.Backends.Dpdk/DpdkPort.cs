@@ -100,6 +100,11 @@ public sealed unsafe class DpdkPort : IDisposable
         }
     }
 
+    /// <summary>The xstats as Flow's device counters (<see cref="IDeviceCounters"/>): none once the port is closed.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> ReadDeviceCounters() => IsOpen
+        ? [.. ReadExtendedStatistics().Select(x => new KeyValuePair<string, long>(x.Key, (long)x.Value))]
+        : [];
+
     /// <summary>The driver's extended statistics by name (rte_eth_xstats_get).</summary>
     public IReadOnlyList<KeyValuePair<string, ulong>> ReadExtendedStatistics()
     {

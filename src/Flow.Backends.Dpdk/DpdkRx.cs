@@ -97,10 +97,7 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
     /// <summary>The DPDK device string: rx and tx stages of one port read the same xstats.</summary>
     public string CounterDevice => _port.Device;
 
-    /// <summary>The port's xstats (rte_eth_xstats_get), read on the caller's thread.</summary>
-    public IReadOnlyList<KeyValuePair<string, long>> ReadDeviceCounters() => _port.IsOpen
-        ? [.. _port.ReadExtendedStatistics().Select(x => new KeyValuePair<string, long>(x.Key, (long)x.Value))]
-        : [];
+    public IReadOnlyList<KeyValuePair<string, long>> ReadDeviceCounters() => _port.ReadDeviceCounters();
 
     public PacketPool Pool => _pool;
 
