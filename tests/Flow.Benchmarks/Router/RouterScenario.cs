@@ -268,7 +268,7 @@ public static class RouterScenario
     {
         double Cost(string name) => stats.Stages.FirstOrDefault(s => s.Name == name) is { NanosecondsPerPacket: double ns } ? ns : 0;
         return (Cost("lan_rx") + Cost("wan_rx")) / 2 + (Cost("lan_tx") + Cost("wan_tx")) / 2 +
-            new[] { "classify", "ipv4_input", "ipv4_lookup", "ipv4_forward", "forward_hook", "ipv4_output", "arp_resolve" }.Sum(Cost);
+            new[] { "classify", "ipv4_input", "ipv4_lookup", "ipv4_forward", "forward_hook", "nat_out", "ipv4_output", "arp_resolve" }.Sum(Cost);
     }
 
     /// <summary>Each variant's packets per CPU-second of its worker thread, per round.</summary>
