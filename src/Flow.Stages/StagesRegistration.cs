@@ -3,6 +3,7 @@ using Flow.Stages.Dhcp;
 using Flow.Stages.Ethernet;
 using Flow.Stages.Icmp;
 using Flow.Stages.Ipv4;
+using Flow.Stages.Nat;
 using Flow.Stages.Ports;
 using Flow.Stages.Routing;
 using Flow.Stages.Switching;
@@ -32,7 +33,7 @@ public static class StagesRegistration
 
     /// <summary>
     /// Adds the router's L2/L3 stages: <c>eth_classify</c>, <c>ipv4_input</c>, <c>ipv4_local</c>, <c>ipv4_forward</c>,
-    /// <c>icmp_echo</c>, <c>icmp_error</c>, <c>ping</c>, <c>ipv4_output</c>, <c>dhcp_server</c> and <c>dhcp_client</c> (which read next hops from the
+    /// <c>icmp_echo</c>, <c>icmp_error</c>, <c>ping</c>, <c>ipv4_output</c>, <c>dhcp_server</c>, <c>dhcp_client</c> and the NAT's <c>nat_in</c> and <c>nat_out</c> (which read next hops from the
     /// <see cref="Ipv4RouteTable"/> that <see cref="AddFlowRouting"/> registers).
     /// </summary>
     public static IServiceCollection AddFlowRouterStages(this IServiceCollection services)
@@ -49,6 +50,20 @@ public static class StagesRegistration
         services.AddFlowStage<DhcpServer, DhcpServerOptions>();
         services.AddFlowStage<DhcpClient, DhcpClientOptions>();
         services.AddFlowArp();
+        services.AddFlowNat();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the NAT44 stages <c>nat_in</c> and <c>nat_out</c> and the <see cref="NatTables"/> where
+    /// the two halves of each NAT meet. <c>nat_out</c> reads next hops from the
+    /// <see cref="Ipv4RouteTable"/> that <see cref="AddFlowRouting"/> registers.
+    /// </summary>
+    public static IServiceCollection AddFlowNat(this IServiceCollection services)
+    {
+        services.TryAddSingleton<NatTables>();
+        services.AddFlowStage<NatInbound, NatOptions>();
+        services.AddFlowStage<NatOutbound, NatOptions>();
         return services;
     }
 

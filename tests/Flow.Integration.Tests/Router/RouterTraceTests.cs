@@ -9,7 +9,7 @@ namespace Flow.Integration.Tests.Router;
 /// </summary>
 /// <remarks>
 /// <code>
-///   lan host ─ lan_rx ─ classify ─ ipv4_input ─ ipv4_lookup ─ ipv4_forward ─ ipv4_output ─ arp_resolve ─ wan_tx ─ wan host
+///   lan host ─ lan_rx ─ classify ─ ipv4_input ─ ipv4_lookup ─ ipv4_forward ─ forward_hook ─ nat_out ─ ipv4_output ─ arp_resolve ─ wan_tx ─ wan host
 /// </code>
 /// </remarks>
 [Collection(nameof(NetnsCollection))]
@@ -38,12 +38,12 @@ public sealed class RouterTraceTests
             }
             Assert.True((await client.SendWordsAsync(["trace", "stop"])).Ok);
             string table = string.Join("\n", show.Rows.Select(r => string.Join(" | ", r)));
-            Assert.Equal(["lan_rx", "classify", "ipv4_input", "ipv4_lookup", "ipv4_forward", "forward_hook", "ipv4_output", "arp_resolve", "wan_tx"], show.Column("stage"));
-            Assert.Equal("wan", show.Column("result")[7]);
-            Assert.Equal($"next hop {RoutedHosts.WanHost}", show.Column("note")[7]);
-            Assert.Equal("sent", show.Column("result")[8]);
+            Assert.Equal(["lan_rx", "classify", "ipv4_input", "ipv4_lookup", "ipv4_forward", "forward_hook", "nat_out", "ipv4_output", "arp_resolve", "wan_tx"], show.Column("stage"));
+            Assert.Equal("wan", show.Column("result")[8]);
+            Assert.Equal($"next hop {RoutedHosts.WanHost}", show.Column("note")[8]);
+            Assert.Equal("sent", show.Column("result")[9]);
             Assert.Contains($"IPv4 {RoutedHosts.LanHost} > {RoutedHosts.Beyond} ttl 64 ICMP echo-request", show.Column("exit")[0], StringComparison.Ordinal);
-            Assert.Contains($"IPv4 {RoutedHosts.LanHost} > {RoutedHosts.Beyond} ttl 63 ICMP echo-request", show.Column("exit")[7], StringComparison.Ordinal);
+            Assert.Contains($"IPv4 {RoutedHosts.LanHost} > {RoutedHosts.Beyond} ttl 63 ICMP echo-request", show.Column("exit")[8], StringComparison.Ordinal);
             Assert.True(show.Rows.All(r => r[0] == "1"), table);
         }
         finally

@@ -1,0 +1,142 @@
+using System.Globalization;
+using Flow.Protocols.Ipv4;
+using Flow.Stages.Ipv4;
+using Flow.Stages.Routing.Internal;
+
+namespace Flow.Stages.Nat.Internal;
+
+/// <summary>
+/// <see cref="NatOptions"/> checked and resolved, the same for both halves: the outside
+/// interface's port id, the external addresses, the table settings and the static mappings.
+/// Every bad value is named in one <see cref="RouterConfigurationException"/>.
+/// </summary>
+internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSettings Settings, IReadOnlyList<NatStaticMapping> PortMappings)
+{
+    public static NatSetup Resolve(NatOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        int index = -1;
+        for (int i = 0; i < options.Interfaces.Count; i++)
+        {
+            if (options.Interfaces[i].Name == options.Outside)
+            {
+                index = i;
+            }
+        }
+        ushort outsidePort = 0;
+        var addresses = new List<uint>();
+        if (index < 0)
+        {
+            errors.Add($"outside: '{options.Outside}' is none of the interfaces ({string.Join(", ", options.Interfaces.Select(i => i.Name))})");
+        }
+        else
+        {
+            RouterInterfaceOptions outside = options.Interfaces[index];
+            outsidePort = outside.Id ?? (ushort)index;
+            IReadOnlyList<string> texts = options.Addresses.Count > 0 ? options.Addresses : outside.Addresses;
+            foreach (string text in texts)
+            {
+                string bare = text.Split('/')[0];
+                if (RouteConfiguration.ParseAddress(bare) is uint address && RouterInterfaceTable.IsUnicastHost(address))
+                {
+                    addresses.Add(address);
+                }
+                else
+                {
+                    errors.Add($"addresses: '{text}' is not a unicast IPv4 address");
+                }
+            }
+            if (options.Enabled && texts.Count == 0)
+            {
+                errors.Add($"addresses: the outside interface '{options.Outside}' has no address and none is given");
+            }
+        }
+        if (options.MaxSessions is < 1 or > 1 << 24)
+        {
+            errors.Add($"max_sessions: {options.MaxSessions} is not from 1 to {1 << 24}");
+        }
+        if (options.MaxSessionsPerHost < 0)
+        {
+            errors.Add($"max_sessions_per_host: {options.MaxSessionsPerHost} is negative");
+        }
+        NatTimeoutOptions t = options.Timeouts;
+        if (t.Udp <= TimeSpan.Zero || t.Icmp <= TimeSpan.Zero || t.TcpEstablished <= TimeSpan.Zero || t.TcpTransitory <= TimeSpan.Zero)
+        {
+            errors.Add("timeouts: every timeout is longer than zero");
+        }
+        var mappings = new List<NatStaticMapping>();
+        for (int i = 0; i < options.PortMappings.Count; i++)
+        {
+            if (ParseMapping(options.PortMappings[i], addresses, out NatStaticMapping mapping) is string problem)
+            {
+                errors.Add($"port_mappings[{i}]: {problem}");
+            }
+            else
+            {
+                mappings.Add(mapping);
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw new RouterConfigurationException(errors);
+        }
+        var settings = new NatTableSettings
+        {
+            Addresses = addresses,
+            Mapping = options.Mapping,
+            Filtering = options.Filtering,
+            Timeouts = options.Timeouts,
+            MaxSessions = options.MaxSessions,
+            MaxSessionsPerHost = options.MaxSessionsPerHost,
+        };
+        return new NatSetup(outsidePort, [.. addresses], settings, mappings);
+    }
+
+    /// <summary>Reads one port mapping; null when good, else what is wrong.</summary>
+    public static string? ParseMapping(NatPortMappingOptions options, IReadOnlyList<uint> addresses, out NatStaticMapping mapping)
+    {
+        mapping = default;
+        byte protocol;
+        switch (options.Protocol.ToLowerInvariant())
+        {
+            case "tcp":
+                protocol = IpProtocol.Tcp;
+                break;
+            case "udp":
+                protocol = IpProtocol.Udp;
+                break;
+            default:
+                return $"protocol '{options.Protocol}' is not tcp or udp";
+        }
+        if (options.ExternalPort is < 1 or > 65535)
+        {
+            return $"external_port {options.ExternalPort} is not from 1 to 65535";
+        }
+        string[] parts = options.Internal.Split(':');
+        if (parts.Length != 2 || RouteConfiguration.ParseAddress(parts[0]) is not uint inside || !RouterInterfaceTable.IsUnicastHost(inside)
+            || !ushort.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out ushort insidePort) || insidePort == 0)
+        {
+            return $"internal '{options.Internal}' is not an address:port such as 192.168.1.10:8000";
+        }
+        uint outside;
+        if (options.ExternalAddress is null)
+        {
+            if (addresses.Count == 0)
+            {
+                return "no external address to map on";
+            }
+            outside = addresses[0];
+        }
+        else if (RouteConfiguration.ParseAddress(options.ExternalAddress) is not uint given || !addresses.Contains(given))
+        {
+            return $"external_address '{options.ExternalAddress}' is not one of the NAT's addresses";
+        }
+        else
+        {
+            outside = given;
+        }
+        mapping = new NatStaticMapping(protocol, outside, (ushort)options.ExternalPort, inside, insidePort);
+        return null;
+    }
+}

@@ -1,0 +1,23 @@
+namespace Flow.Stages.Nat;
+
+/// <summary>What both halves of one NAT did, kept with its <see cref="NatTable"/> (worker-owned; read through the control mailbox).</summary>
+public sealed class NatCounters
+{
+    /// <summary>Packets translated leaving by the outside interface (ICMP errors included).</summary>
+    public long Outbound;
+
+    /// <summary>Packets translated to an internal destination (hairpinned ones included).</summary>
+    public long Inbound;
+
+    /// <summary>Packets from inside to an external endpoint, sent back inside.</summary>
+    public long Hairpinned;
+
+    /// <summary>Packets refused because the session table was full.</summary>
+    public long TableFull;
+
+    /// <summary>Packets refused because their host held <see cref="NatOptions.MaxSessionsPerHost"/> sessions.</summary>
+    public long HostLimit;
+
+    /// <summary>Packets refused because no external port was free.</summary>
+    public long PortsExhausted;
+}

@@ -1,0 +1,287 @@
+using Flow.Protocols;
+using Flow.Protocols.Icmp;
+using Flow.Protocols.Ipv4;
+using Flow.Protocols.Tcp;
+using Flow.Stages.Nat.Internal;
+
+namespace Flow.Stages.Nat;
+
+/// <summary>
+/// The inbound half of a NAT44: packets to an external address that belong to a session, a
+/// mapping the filter admits, or a port mapping get the internal endpoint as destination and go
+/// back to routing; the rest are the router's own. ICMP errors about translated packets are
+/// translated outer and inner (RFC 5508 4.2) without making or refreshing anything. A packet
+/// from inside to an external endpoint is hairpinned (RFC 4787 REQ-9, RFC 5382 REQ-8): its
+/// source becomes the sender's own external endpoint first, so the receiver sees it as any
+/// remote would.
+/// </summary>
+/// <remarks>
+/// Input: packets for the router's addresses (<c>ipv4_input</c>'s <c>local</c>).
+/// Output <c>translated</c>: destination rewritten to an internal endpoint; route it
+/// (<c>ipv4_lookup</c>) — it is forwarded like any packet, TTL included.
+/// Output <c>local</c>: everything else, unchanged, for the router (<c>ipv4_local</c>): pings of
+/// the external address, replies to the router's own ping, DHCP, UDP to unmapped ports (port
+/// unreachable).
+/// Drops: <c>filtered</c> (a mapping's filter refused the remote, RFC 4787 5),
+/// <c>unsolicited_tcp</c> (a TCP segment to no session: silently, so a simultaneous open can
+/// still happen, RFC 5382 REQ-4), <c>fragment</c>, <c>truncated</c>, <c>malformed</c>,
+/// <c>limit</c> (an admitted SYN found the table full).
+/// </remarks>
+[Stage("nat_in", "NAT44 inbound: packets to an external address:port of a session, mapping or port mapping get their internal destination; hairpinning.",
+    Accepts = typeof(Carries.Ipv4))]
+public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
+{
+    private readonly NatTable _table;
+    private readonly IFlowClock _clock;
+    private readonly bool _enabled;
+    private readonly uint[] _addresses;
+    private readonly ushort _outsidePort;
+
+    private readonly NatCounters _counters;
+
+    public NatInbound(NatOptions options, NatTables tables, IFlowClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(clock);
+        NatSetup setup = NatSetup.Resolve(options);
+        _table = tables.GetOrCreate(options.Table, setup.Settings, setup.PortMappings);
+        _enabled = options.Enabled;
+        _addresses = setup.Addresses;
+        _outsidePort = setup.OutsidePort;
+        _clock = clock;
+        _counters = _table.Counters;
+    }
+
+    public enum Output : byte
+    {
+        [Port(typeof(Carries.Ipv4), "packets with an internal destination now: route them")]
+        Translated,
+        [Port(typeof(Carries.Ipv4), "packets for the router itself, unchanged")]
+        Local,
+    }
+
+    public enum Reason : byte
+    {
+        [DropReason("no valid IPv4 header at the L3 offset", Severity.Error)]
+        Malformed,
+        [DropReason("fragment to an external address: the NAT does not reassemble", Severity.Warning)]
+        Fragment,
+        [DropReason("UDP, TCP or ICMP header too short for its ports or identifier")]
+        Truncated,
+        [DropReason("remote not admitted by the mapping's filtering (address- or address-and-port-dependent)", Severity.Info)]
+        Filtered,
+        [DropReason("TCP segment to an external endpoint with no session, dropped silently (RFC 5382 REQ-4)", Severity.Info)]
+        UnsolicitedTcp,
+        [DropReason("an admitted connection found the session table full, or its host at its limit", Severity.Warning)]
+        Limit,
+    }
+
+    /// <summary>The table this NAT keeps its state in (worker-owned).</summary>
+    public NatTable Table => _table;
+
+    public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
+    {
+        if (!_enabled)
+        {
+            nexts.Slice(0, packets.Length).Fill(To(Output.Local));
+            return;
+        }
+        long now = _clock.NowNanoseconds;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            nexts[i] = Translate(packets[i], now);
+        }
+    }
+
+    private Next Translate(Packet packet, long now)
+    {
+        ref PacketMeta meta = ref packet.Meta;
+        int l3 = meta.L3Offset;
+        Span<byte> data = packet.Data;
+        if ((uint)l3 > (uint)data.Length || !Ipv4Packet.TryParse(data.Slice(l3), out Ipv4Packet ip))
+        {
+            return Drop(Reason.Malformed);
+        }
+        ref Ipv4Header header = ref ip.Header;
+        uint destination = header.Destination.Value.Host;
+        byte protocol = header.Protocol;
+        if (!IsExternal(destination) || protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp))
+        {
+            return To(Output.Local);
+        }
+        if (header.IsFragment)
+        {
+            return Drop(Reason.Fragment);
+        }
+        Span<byte> l4 = ip.Payload;
+        if (protocol == IpProtocol.Icmp)
+        {
+            if (l4.Length < IcmpHeader.Size)
+            {
+                return Drop(Reason.Truncated);
+            }
+            if (IcmpType.IsError(l4[0]))
+            {
+                return TranslateError(ref header, l4);
+            }
+            // Echo requests to the external address are the router's to answer; only replies map.
+            if (l4[0] != IcmpType.EchoReply)
+            {
+                return To(Output.Local);
+            }
+        }
+        else if (l4.Length < (protocol == IpProtocol.Tcp ? TcpHeader.Size : 8))
+        {
+            return Drop(Reason.Truncated);
+        }
+        bool hairpin = meta.InputPort != _outsidePort;
+        TcpFlags flags = protocol == IpProtocol.Tcp ? (TcpFlags)l4[13] : TcpFlags.None;
+        if (hairpin && protocol != IpProtocol.Icmp && !HairpinSource(ref header, l4, flags, now))
+        {
+            return protocol == IpProtocol.Tcp ? Drop(Reason.UnsolicitedTcp) : Drop(Reason.Limit);
+        }
+        uint remote = header.Source.Value.Host;
+        ushort port = NatRewrite.Port(protocol, l4, source: false);
+        ushort remotePort = protocol == IpProtocol.Icmp ? (ushort)0 : NatRewrite.Port(protocol, l4, source: true);
+        int session = _table.FindByOutside(destination, port, remote, remotePort, protocol);
+        if (session >= 0)
+        {
+            ref NatSession s = ref _table.Session(session);
+            NatRewrite.Destination(ref header, l4, s.InsideAddress, s.InsidePort);
+            if (protocol == IpProtocol.Tcp)
+            {
+                _table.TrackTcp(session, flags, outbound: false, now);
+            }
+            else
+            {
+                _table.CountInbound(session);
+            }
+            return Delivered(hairpin);
+        }
+        if (protocol == IpProtocol.Icmp)
+        {
+            // A reply to no session of ours: the router's own ping, or late.
+            return To(Output.Local);
+        }
+        int mapping = _table.FindMappingByOutside(destination, port, protocol);
+        if (mapping < 0)
+        {
+            return protocol == IpProtocol.Tcp ? Drop(Reason.UnsolicitedTcp) : To(Output.Local);
+        }
+        if (!_table.Admits(mapping, remote, remotePort))
+        {
+            return Drop(Reason.Filtered);
+        }
+        ref NatMappingEntry m = ref _table.Mapping(mapping);
+        if (protocol == IpProtocol.Tcp)
+        {
+            // A connection from outside starts with its SYN and gets a session of its own.
+            if ((flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) != TcpFlags.Syn)
+            {
+                return Drop(Reason.UnsolicitedTcp);
+            }
+            if (_table.TryCreateOnMapping(mapping, remote, remotePort, now, out session) != NatCreateResult.Created)
+            {
+                return Drop(Reason.Limit);
+            }
+            _table.TrackTcp(session, flags, outbound: false, now);
+        }
+        // UDP admitted through a mapping needs no session: the reply makes one.
+        NatRewrite.Destination(ref header, l4, m.InsideAddress, m.InsidePort);
+        return Delivered(hairpin);
+    }
+
+    /// <summary>
+    /// A packet from inside to an external endpoint: its source becomes the sender's external
+    /// endpoint, through the sender's own session with that endpoint (made here as
+    /// <c>nat_out</c> would). False when the sender may not have one (TCP without SYN, a limit).
+    /// </summary>
+    private bool HairpinSource(ref Ipv4Header header, Span<byte> l4, TcpFlags flags, long now)
+    {
+        byte protocol = header.Protocol;
+        uint source = header.Source.Value.Host;
+        ushort port = NatRewrite.Port(protocol, l4, source: true);
+        uint target = header.Destination.Value.Host;
+        ushort targetPort = NatRewrite.Port(protocol, l4, source: false);
+        int session = _table.FindByInside(source, port, target, targetPort, protocol);
+        if (session < 0)
+        {
+            if (protocol == IpProtocol.Tcp && (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) != TcpFlags.Syn)
+            {
+                return false;
+            }
+            if (_table.TryCreateSession(source, port, target, targetPort, protocol, now, out session) != NatCreateResult.Created)
+            {
+                return false;
+            }
+        }
+        ref NatSession s = ref _table.Session(session);
+        NatRewrite.Source(ref header, l4, s.OutsideAddress, s.OutsidePort);
+        if (protocol == IpProtocol.Tcp)
+        {
+            _table.TrackTcp(session, flags, outbound: true, now);
+        }
+        else
+        {
+            _table.Refresh(session, now);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// An ICMP error about a packet the NAT sent out translated (RFC 5508 4.1): the quoted packet
+    /// left from an external endpoint, so it gets the internal one back as its source, the outer
+    /// destination the internal address; both checksums patched. Errors quoting nothing of
+    /// ours are the router's own (about its ping).
+    /// </summary>
+    private Next TranslateError(ref Ipv4Header outer, Span<byte> icmp)
+    {
+        if (!Ipv4Packet.TryParseQuoted(icmp.Slice(IcmpHeader.Size), out Ipv4Packet quoted))
+        {
+            return To(Output.Local);
+        }
+        ref Ipv4Header inner = ref quoted.Header;
+        byte protocol = inner.Protocol;
+        Span<byte> l4 = quoted.Payload;
+        if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp) || !NatRewrite.HasPorts(protocol, l4)
+            || (protocol == IpProtocol.Icmp && !NatRewrite.IsQuery(l4[0])))
+        {
+            return To(Output.Local);
+        }
+        uint outside = inner.Source.Value.Host;
+        ushort outsidePort = NatRewrite.Port(protocol, l4, source: true);
+        uint remote = inner.Destination.Value.Host;
+        ushort remotePort = protocol == IpProtocol.Icmp ? (ushort)0 : NatRewrite.Port(protocol, l4, source: false);
+        int session = _table.FindByOutside(outside, outsidePort, remote, remotePort, protocol);
+        if (session < 0)
+        {
+            return To(Output.Local);
+        }
+        ref NatSession s = ref _table.Session(session);
+        NatRewrite.Source(ref inner, l4, s.InsideAddress, s.InsidePort);
+        NatRewrite.IcmpChecksum(icmp);
+        outer.RewriteDestination(new Ipv4Address(new NetU32(s.InsideAddress)));
+        _counters.Inbound++;
+        return To(Output.Translated);
+    }
+
+    private Next Delivered(bool hairpin)
+    {
+        _counters.Inbound++;
+        _counters.Hairpinned += hairpin ? 1 : 0;
+        return To(Output.Translated);
+    }
+
+    private bool IsExternal(uint address)
+    {
+        foreach (uint a in _addresses)
+        {
+            if (a == address)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

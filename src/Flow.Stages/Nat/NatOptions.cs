@@ -1,0 +1,42 @@
+using Flow.Stages.Ipv4;
+
+namespace Flow.Stages.Nat;
+
+/// <summary>
+/// Options of <c>nat_in</c> and <c>nat_out</c>, the two halves of one NAT44 (<see cref="NatTable"/>):
+/// both are given the same options and find their shared table by <see cref="Table"/>.
+/// </summary>
+public sealed record NatOptions
+{
+    /// <summary>false: both stages pass every packet unchanged (router.json's <c>nat.enabled</c>).</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>The name both halves of one NAT share; a graph with several NATs names each.</summary>
+    public string Table { get; init; } = "nat";
+
+    /// <summary>The router's interfaces; the same list every router stage gets.</summary>
+    public IReadOnlyList<RouterInterfaceOptions> Interfaces { get; init; } = [];
+
+    /// <summary>The interface whose traffic is translated: packets leaving by it get an external source, packets to its addresses an internal destination.</summary>
+    public string Outside { get; init; } = "wan";
+
+    /// <summary>
+    /// The external addresses (pooled, each internal host paired with one, RFC 4787 REQ-2);
+    /// empty: the addresses of <see cref="Outside"/>.
+    /// </summary>
+    public IReadOnlyList<string> Addresses { get; init; } = [];
+
+    public NatMapping Mapping { get; init; } = NatMapping.EndpointIndependent;
+
+    public NatFiltering Filtering { get; init; } = NatFiltering.EndpointIndependent;
+
+    public IReadOnlyList<NatPortMappingOptions> PortMappings { get; init; } = [];
+
+    public NatTimeoutOptions Timeouts { get; init; } = new();
+
+    /// <summary>Sessions at once (each a 64-byte entry, reserved when the table is made; pages are touched as they fill).</summary>
+    public int MaxSessions { get; init; } = 262_144;
+
+    /// <summary>Sessions one internal host may hold at once; 0: no limit but <see cref="MaxSessions"/>.</summary>
+    public int MaxSessionsPerHost { get; init; }
+}

@@ -1,0 +1,291 @@
+using Flow.Protocols.Icmp;
+using Flow.Protocols.Ipv4;
+using Flow.Protocols.Tcp;
+using Flow.Stages.Icmp;
+using Flow.Stages.Nat.Internal;
+using Flow.Stages.Routing;
+
+namespace Flow.Stages.Nat;
+
+/// <summary>
+/// The outbound half of a NAT44 (RFC 3022, with RFC 4787, 5382 and 5508's behaviour): packets
+/// routed out of the outside interface leave from an external address and port. The session of
+/// a UDP flow, a TCP connection (from its SYN) or an ICMP echo identifier is made by its first
+/// packet and refreshed by each later one; ICMP errors a host inside sends about a translated
+/// packet are translated outer and inner. Ends idle sessions from <see cref="Stage.Tick"/>.
+/// </summary>
+/// <remarks>
+/// Input: routed packets (NextHop set by <c>ipv4_lookup</c>), after the TTL decrement and before
+/// <c>ipv4_output</c> fragments them. A packet that does not leave by the outside interface, or
+/// whose source is already an external address (the router's own), passes unchanged.
+/// Output <c>out</c>: everything sent on, translated or not. Output <c>prohibited</c>: packets
+/// that would need a session beyond a limit (table full, the host's share, no free port), with
+/// an administratively prohibited request for <c>icmp_error</c>, which rate-limits them.
+/// State: the <see cref="NatTable"/> it shares with <c>nat_in</c> (same worker).
+/// </remarks>
+[Stage("nat_out", "NAT44 outbound: packets leaving by the outside interface get an external source address and port; sessions made and refreshed here.",
+    Accepts = typeof(Carries.Ipv4))]
+public sealed partial class NatOutbound : Stage<NatOutbound.Output, NatOutbound.Reason>, IDisposable
+{
+    /// <summary>Sessions a tick ends at most; the rest wait for the next tick.</summary>
+    private const int ExpiryBudget = 4096;
+
+    private readonly NatTable _table;
+    private readonly NatSetup _setup;
+    private readonly Ipv4RouteTable _routes;
+    private readonly FibReader _reader;
+    private readonly IFlowClock _clock;
+    private readonly bool _enabled;
+    private readonly uint[] _addresses;
+    private readonly ushort _outsidePort;
+
+    private readonly NatCounters _counters;
+
+    public NatOutbound(NatOptions options, NatTables tables, Ipv4RouteTable routes, IFlowClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(clock);
+        _setup = NatSetup.Resolve(options);
+        _table = tables.GetOrCreate(options.Table, _setup.Settings, _setup.PortMappings);
+        _enabled = options.Enabled;
+        _addresses = _setup.Addresses;
+        _outsidePort = _setup.OutsidePort;
+        _routes = routes;
+        _reader = routes.OpenReader();
+        _clock = clock;
+        _counters = _table.Counters;
+    }
+
+    public enum Output : byte
+    {
+        [Port(typeof(Carries.Ipv4), "packets sent on: translated when leaving by the outside interface")]
+        Out,
+        [Port(typeof(Carries.Ipv4), "packets refused by a NAT limit, with an administratively prohibited request in UserWord, for icmp_error")]
+        Prohibited,
+    }
+
+    public enum Reason : byte
+    {
+        [DropReason("no valid IPv4 header at the L3 offset", Severity.Error)]
+        Malformed,
+        [DropReason("fragment leaving by the outside interface: the NAT does not reassemble", Severity.Warning)]
+        Fragment,
+        [DropReason("UDP, TCP or ICMP header too short for its ports or identifier")]
+        Truncated,
+        [DropReason("TCP segment other than a SYN with no session (RFC 5382: sessions start with an outbound SYN)", Severity.Info)]
+        NoSession,
+        [DropReason("protocol the NAT does not translate (not UDP, TCP or ICMP echo and errors)", Severity.Info)]
+        Unsupported,
+        [DropReason("ICMP error about a packet of no session or mapping", Severity.Info)]
+        UnmatchedError,
+    }
+
+    /// <summary>The table this NAT keeps its state in (worker-owned).</summary>
+    public NatTable Table => _table;
+
+    /// <summary>Whether the NAT translates (router.json's nat.enabled).</summary>
+    public bool Enabled => _enabled;
+
+    public override unsafe void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
+    {
+        if (!_enabled)
+        {
+            nexts.Slice(0, packets.Length).Fill(To(Output.Out));
+            return;
+        }
+        long now = _clock.NowNanoseconds;
+        NextHop* hops = _routes.NextHops.Entries;
+        _reader.Enter();
+        for (int i = 0; i < packets.Length; i++)
+        {
+            Packet packet = packets[i];
+            nexts[i] = hops[packet.Meta.NextHop].Port == _outsidePort ? Translate(packet, now) : To(Output.Out);
+        }
+        _reader.Exit();
+    }
+
+    public override void Tick(long nowNanoseconds)
+    {
+        if (_enabled)
+        {
+            _table.Expire(nowNanoseconds, ExpiryBudget);
+        }
+    }
+
+    private Next Translate(Packet packet, long now)
+    {
+        ref PacketMeta meta = ref packet.Meta;
+        int l3 = meta.L3Offset;
+        Span<byte> data = packet.Data;
+        if ((uint)l3 > (uint)data.Length || !Ipv4Packet.TryParse(data.Slice(l3), out Ipv4Packet ip))
+        {
+            return Drop(Reason.Malformed);
+        }
+        ref Ipv4Header header = ref ip.Header;
+        uint source = header.Source.Value.Host;
+        byte protocol = header.Protocol;
+        Span<byte> l4 = ip.Payload;
+        if (IsExternal(source))
+        {
+            // The router's own packets; an ICMP error among them may quote a packet translated inbound.
+            return protocol == IpProtocol.Icmp && !header.IsFragment && l4.Length >= IcmpHeader.Size && IcmpType.IsError(l4[0])
+                ? TranslateError(ref header, l4, translateOuter: false)
+                : To(Output.Out);
+        }
+        if (header.IsFragment)
+        {
+            return Drop(Reason.Fragment);
+        }
+        if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp))
+        {
+            return Drop(Reason.Unsupported);
+        }
+        if (protocol == IpProtocol.Icmp)
+        {
+            if (l4.Length < IcmpHeader.Size)
+            {
+                return Drop(Reason.Truncated);
+            }
+            byte type = l4[0];
+            if (IcmpType.IsError(type))
+            {
+                return TranslateError(ref header, l4, translateOuter: true);
+            }
+            if (type != IcmpType.EchoRequest)
+            {
+                return Drop(Reason.Unsupported);
+            }
+        }
+        else if (l4.Length < (protocol == IpProtocol.Tcp ? TcpHeader.Size : 8))
+        {
+            return Drop(Reason.Truncated);
+        }
+        uint remote = header.Destination.Value.Host;
+        ushort port = NatRewrite.Port(protocol, l4, source: true);
+        ushort remotePort = protocol == IpProtocol.Icmp ? (ushort)0 : NatRewrite.Port(protocol, l4, source: false);
+        int session = _table.FindByInside(source, port, remote, remotePort, protocol);
+        TcpFlags flags = protocol == IpProtocol.Tcp ? (TcpFlags)l4[13] : TcpFlags.None;
+        if (session < 0)
+        {
+            if (protocol == IpProtocol.Tcp && (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) != TcpFlags.Syn)
+            {
+                return Drop(Reason.NoSession);
+            }
+            NatCreateResult result = Create(source, port, remote, remotePort, protocol, now, out session);
+            if (result != NatCreateResult.Created)
+            {
+                return Refuse(ref meta, result);
+            }
+        }
+        ref NatSession s = ref _table.Session(session);
+        NatRewrite.Source(ref header, l4, s.OutsideAddress, s.OutsidePort);
+        if (protocol == IpProtocol.Tcp)
+        {
+            _table.TrackTcp(session, flags, outbound: true, now);
+        }
+        else
+        {
+            _table.Refresh(session, now);
+        }
+        _counters.Outbound++;
+        return To(Output.Out);
+    }
+
+    /// <summary>Makes a session; a full table first ends what has expired and tries once more.</summary>
+    private NatCreateResult Create(uint source, ushort port, uint remote, ushort remotePort, byte protocol, long now, out int session)
+    {
+        NatCreateResult result = _table.TryCreateSession(source, port, remote, remotePort, protocol, now, out session);
+        if (result == NatCreateResult.TableFull && _table.Expire(now, 64) > 0)
+        {
+            result = _table.TryCreateSession(source, port, remote, remotePort, protocol, now, out session);
+        }
+        return result;
+    }
+
+    private Next Refuse(ref PacketMeta meta, NatCreateResult result)
+    {
+        switch (result)
+        {
+            case NatCreateResult.TableFull:
+                _counters.TableFull++;
+                break;
+            case NatCreateResult.HostLimit:
+                _counters.HostLimit++;
+                break;
+            default:
+                _counters.PortsExhausted++;
+                break;
+        }
+        meta.UserWord = IcmpErrorRequest.AdminProhibited;
+        return To(Output.Prohibited);
+    }
+
+    /// <summary>
+    /// An ICMP error leaving about a packet that came in translated (RFC 5508 4.2): the quoted
+    /// packet went remote → external endpoint and was delivered to the internal one, so its
+    /// destination goes back to the external endpoint, and the outer source (a host inside,
+    /// unless the router sent it) to the external address. Creates and refreshes nothing.
+    /// </summary>
+    private Next TranslateError(ref Ipv4Header outer, Span<byte> icmp, bool translateOuter)
+    {
+        if (!Ipv4Packet.TryParseQuoted(icmp.Slice(IcmpHeader.Size), out Ipv4Packet quoted))
+        {
+            return translateOuter ? Drop(Reason.UnmatchedError) : To(Output.Out);
+        }
+        ref Ipv4Header inner = ref quoted.Header;
+        byte protocol = inner.Protocol;
+        Span<byte> l4 = quoted.Payload;
+        if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp) || !NatRewrite.HasPorts(protocol, l4)
+            || (protocol == IpProtocol.Icmp && !NatRewrite.IsQuery(l4[0])))
+        {
+            return translateOuter ? Drop(Reason.UnmatchedError) : To(Output.Out);
+        }
+        uint inside = inner.Destination.Value.Host;
+        uint remote = inner.Source.Value.Host;
+        // The quoted packet is an inbound one: its destination is the internal endpoint.
+        ushort insidePort = NatRewrite.Port(protocol, l4, source: false);
+        ushort remotePort = protocol == IpProtocol.Icmp ? (ushort)0 : NatRewrite.Port(protocol, l4, source: true);
+        uint outsideAddress;
+        ushort outsidePort;
+        int session = _table.FindByInside(inside, insidePort, remote, remotePort, protocol);
+        if (session >= 0)
+        {
+            outsideAddress = _table.Session(session).OutsideAddress;
+            outsidePort = _table.Session(session).OutsidePort;
+        }
+        else if (_table.FindMappingByInside(inside, insidePort, protocol, remote, remotePort) is int mapping && mapping >= 0)
+        {
+            outsideAddress = _table.Mapping(mapping).OutsideAddress;
+            outsidePort = _table.Mapping(mapping).OutsidePort;
+        }
+        else
+        {
+            return translateOuter ? Drop(Reason.UnmatchedError) : To(Output.Out);
+        }
+        NatRewrite.Destination(ref inner, l4, outsideAddress, outsidePort);
+        NatRewrite.IcmpChecksum(icmp);
+        // From the host itself or from a router inside on the way: either address is private.
+        if (translateOuter)
+        {
+            outer.RewriteSource(new Ipv4Address(new Flow.Protocols.NetU32(outsideAddress)));
+        }
+        _counters.Outbound++;
+        return To(Output.Out);
+    }
+
+    private bool IsExternal(uint address)
+    {
+        foreach (uint a in _addresses)
+        {
+            if (a == address)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public void Dispose() => _reader.Dispose();
+}

@@ -1,0 +1,26 @@
+namespace Flow.Stages.Nat;
+
+/// <summary>What a <see cref="NatTable"/> is made with: <see cref="NatOptions"/> resolved (addresses in host order).</summary>
+public sealed record NatTableSettings
+{
+    /// <summary>External addresses, host order; an internal host is paired with one of them.</summary>
+    public required IReadOnlyList<uint> Addresses { get; init; }
+
+    public NatMapping Mapping { get; init; } = NatMapping.EndpointIndependent;
+
+    public NatFiltering Filtering { get; init; } = NatFiltering.EndpointIndependent;
+
+    public NatTimeoutOptions Timeouts { get; init; } = new();
+
+    public int MaxSessions { get; init; } = 262_144;
+
+    /// <summary>0: no limit per host.</summary>
+    public int MaxSessionsPerHost { get; init; }
+
+    internal long[] TimeoutsNanoseconds() =>
+    [
+        Nanoseconds(Timeouts.Udp), Nanoseconds(Timeouts.Icmp), Nanoseconds(Timeouts.TcpEstablished), Nanoseconds(Timeouts.TcpTransitory),
+    ];
+
+    private static long Nanoseconds(TimeSpan span) => span.Ticks * 100;
+}

@@ -1,0 +1,99 @@
+using Flow.TestKit;
+using Xunit;
+
+namespace Flow.Integration.Tests.Router;
+
+/// <summary>
+/// router.json with its NAT on, between Linux hosts (research 1.2 E): what the hosts' sockets see
+/// is the oracle — the address and port a server on the wan side reads as its peer (socat's
+/// SOCAT_PEERADDR/PEERPORT), a connect through a port mapping, a hairpinned one, a refused UDP
+/// send. The wan host has no route to the lan network, so only translated packets can work;
+/// the router's namespace has no kernel NAT (the router is Flow, in user space).
+/// </summary>
+[Collection(nameof(NetnsCollection))]
+public sealed class NatNetnsTests
+{
+    private const string Mappings = """[{ "protocol": "tcp", "external_port": 8080, "internal": "192.168.1.10:8000" }]""";
+
+    private static RoutedHosts Start(string backend)
+    {
+        Shell.RequireRootAnd("socat", Shell.Python);
+        var hosts = new RoutedHosts(backend, new Dictionary<string, string> { ["nat.enabled"] = "true", ["nat.port_mappings"] = Mappings });
+        hosts.Wan.Exec("ip", "route", "del", "192.168.1.0/24");
+        return hosts;
+    }
+
+    private static string Ask(NetnsFixture from, string target)
+    {
+        ShellResult result = Send(from, target);
+        Assert.True(result.ExitCode == 0, $"socat {target}: {result.Output}");
+        return result.Output.Trim();
+    }
+
+    /// <summary>One line to <paramref name="target"/> and whatever comes back within 3 s.</summary>
+    private static ShellResult Send(NetnsFixture from, string target) =>
+        from.TryExec(TimeSpan.FromSeconds(15), "sh", "-c", $"echo hello | socat -t 3 -T 3 - '{target}'");
+
+    [Theory]
+    [InlineData("af_packet")]
+    [InlineData("af_xdp")]
+    public async Task LanHostsReachTheWanFromTheRoutersAddressWithTheirPortsKeptAndAPortMappingReachesIn(string backend)
+    {
+        using RoutedHosts hosts = Start(backend);
+        hosts.Wan.Begin("socat", "UDP-RECVFROM:7000,fork", "SYSTEM:echo $SOCAT_PEERADDR:$SOCAT_PEERPORT");
+        hosts.Wan.Begin("socat", "TCP-LISTEN:7001,fork,reuseaddr", "SYSTEM:echo $SOCAT_PEERADDR:$SOCAT_PEERPORT");
+        hosts.Lan.Begin("socat", "TCP-LISTEN:8000,fork,reuseaddr", "SYSTEM:echo inside-$SOCAT_PEERADDR");
+        Assert.True(RoutedHosts.Ping(hosts.Lan, RoutedHosts.WanHost), "pings from the lan host did not come back through the NAT");
+
+        await Waits.Until(() => Send(hosts.Lan, $"UDP:{RoutedHosts.WanHost}:7000,sourceport=41000").Output.Contains(':', StringComparison.Ordinal),
+            "the wan host's UDP server answering", TimeSpan.FromSeconds(15));
+        Assert.Equal($"{RoutedHosts.WanRouter}:41000", Ask(hosts.Lan, $"UDP:{RoutedHosts.WanHost}:7000,sourceport=41000"));
+        Assert.Equal($"{RoutedHosts.WanRouter}:41001", Ask(hosts.Lan, $"TCP:{RoutedHosts.WanHost}:7001,sourceport=41001,connect-timeout=5"));
+        Assert.Equal($"inside-{RoutedHosts.WanHost}", Ask(hosts.Wan, $"TCP:{RoutedHosts.WanRouter}:8080,connect-timeout=5"));
+        // Hairpinning: the lan host reaches its own mapped service at the external address and is
+        // seen there from the external address, as any remote would be.
+        Assert.Equal($"inside-{RoutedHosts.WanRouter}", Ask(hosts.Lan, $"TCP:{RoutedHosts.WanRouter}:8080,connect-timeout=5"));
+
+        ControlReply sessions = await hosts.ControlAsync("nat sessions", new Dictionary<string, string>());
+        Assert.Contains(sessions.Rows, r => r[0] == "udp" && r[1] == $"{RoutedHosts.LanHost}:41000" && r[2] == $"{RoutedHosts.WanRouter}:41000");
+        Assert.Contains(sessions.Rows, r => r[0] == "tcp" && r[1] == $"{RoutedHosts.LanHost}:8000" && r[2] == $"{RoutedHosts.WanRouter}:8080");
+        ControlReply show = await hosts.ControlAsync("nat show", new Dictionary<string, string>());
+        Assert.True(long.Parse(show.Rows.Single(r => r[0] == "hairpinned")[1], System.Globalization.CultureInfo.InvariantCulture) >= 2);
+
+        GraphStats stats = await hosts.StopAsync();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+    }
+
+    [Fact]
+    public async Task AnIcmpErrorFromTheWanReachesTheLanSocketAndMappingsChangeLive()
+    {
+        using RoutedHosts hosts = Start("af_packet");
+        Assert.True(RoutedHosts.Ping(hosts.Lan, RoutedHosts.WanHost), "pings did not cross the NAT");
+        // A connected UDP socket learns of the wan host's port unreachable only if the error's
+        // outer and quoted headers were translated back to it.
+        string probe = $"""
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(('0.0.0.0', 42000)); s.connect(('{RoutedHosts.WanHost}', 9)); s.settimeout(5)
+            s.send(b'anyone?')
+            try:
+                s.recv(16); print('data')
+            except ConnectionRefusedError:
+                print('refused')
+            except socket.timeout:
+                print('timeout')
+            """;
+        Assert.Equal("refused", hosts.Lan.Exec(Shell.Python, "-c", probe).Trim());
+
+        hosts.Lan.Begin("socat", "UDP-RECVFROM:5353,fork", "SYSTEM:echo mapped");
+        await hosts.ControlAsync("nat mappings add", new Dictionary<string, string> { ["protocol"] = "udp", ["external_port"] = "5353", ["internal"] = "192.168.1.10:5353" });
+        await Waits.Until(() => Send(hosts.Wan, $"UDP:{RoutedHosts.WanRouter}:5353").Output.Contains("mapped", StringComparison.Ordinal),
+            "the added port mapping to answer", TimeSpan.FromSeconds(15));
+        ControlReply mappings = await hosts.ControlAsync("nat mappings show", new Dictionary<string, string>());
+        Assert.Contains(mappings.Rows, r => r[0] == "udp" && r[1] == $"{RoutedHosts.WanRouter}:5353" && r[4] == "static");
+        await hosts.ControlAsync("nat mappings del", new Dictionary<string, string> { ["protocol"] = "udp", ["external_port"] = "5353" });
+        ShellResult after = Send(hosts.Wan, $"UDP:{RoutedHosts.WanRouter}:5353");
+        Assert.DoesNotContain("mapped", after.Output, StringComparison.Ordinal);
+        await hosts.StopAsync();
+    }
+}

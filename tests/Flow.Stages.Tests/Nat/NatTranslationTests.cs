@@ -1,0 +1,256 @@
+using Flow.Stages.Icmp;
+using Flow.Stages.Nat;
+using Xunit;
+using static Flow.Stages.Tests.Ipv4.RouterFrames;
+
+namespace Flow.Stages.Tests.Nat;
+
+/// <summary>
+/// nat_out and nat_in on scapy-built frames: sources become the external address with the port
+/// preserved or drawn by the RFC 4787 rules, replies find their way back, every checksum stays
+/// right, ICMP errors are translated outer and inner, and the filters admit whom they should.
+/// </summary>
+public sealed class NatTranslationTests
+{
+    private const string Remote = "198.51.100.7";
+
+    private static byte[] Udp(string src, int sport, string dst, int dport, string mac = "H", string to = "L") =>
+        ScapyOne($"Ether(src={mac}, dst={to})/IP(src='{src}', dst='{dst}', ttl=63)/UDP(sport={sport}, dport={dport})/Raw(b'payload-0123456789')");
+
+    private static byte[] Tcp(string src, int sport, string dst, int dport, string flags) =>
+        ScapyOne($"Ether(src=H, dst=L)/IP(src='{src}', dst='{dst}', ttl=63)/TCP(sport={sport}, dport={dport}, flags='{flags}', seq=1000)");
+
+    [Fact]
+    public void AnOutboundDatagramLeavesFromTheExternalAddressWithItsPortAndTheReplyComesBack()
+    {
+        using var rig = new NatRig();
+        byte[] sent = rig.Send(Udp("10.0.0.10", 40000, Remote, 53))!;
+        Assert.Equal((NatRig.External, 40000, Remote, 53), NatRig.Endpoints(sent));
+        Assert.True(NatRig.ChecksumsValid(sent));
+        Assert.Equal("b'payload-0123456789'", Dissect(sent, "bytes(p[UDP].payload)"));
+
+        byte[] reply = rig.Receive(Udp(Remote, 53, NatRig.External, 40000, mac: "'02:00:00:00:00:99'", to: "W"))!;
+        Assert.Equal((Remote, 53, "10.0.0.10", 40000), NatRig.Endpoints(reply));
+        Assert.True(NatRig.ChecksumsValid(reply));
+        Assert.Equal(1, rig.Table.SessionCount);
+        Assert.Equal(1, rig.Table.Counters.Outbound);
+        Assert.Equal(1, rig.Table.Counters.Inbound);
+    }
+
+    [Fact]
+    public void TwoHostsOnOnePortGetTwoExternalPortsOfTheSameRangeAndParity()
+    {
+        using var rig = new NatRig();
+        var ports = new HashSet<int>();
+        foreach ((string host, int port) in new[] { ("10.0.0.10", 40001), ("10.0.0.11", 40001), ("10.0.0.12", 40001), ("10.0.0.13", 123), ("10.0.0.14", 123) })
+        {
+            (_, int external, _, _) = NatRig.Endpoints(rig.Send(Udp(host, port, Remote, 53))!);
+            Assert.True(ports.Add(external), $"external port {external} given twice");
+            Assert.Equal(port & 1, external & 1);
+            Assert.Equal(port < 1024, external < 1024);
+        }
+        Assert.Contains(40001, ports);
+        Assert.Contains(123, ports);
+    }
+
+    [Theory]
+    [InlineData(NatMapping.EndpointIndependent, true)]
+    [InlineData(NatMapping.AddressAndPortDependent, false)]
+    public void OneEndpointToTwoRemotesKeepsItsExternalPortOnlyWithEndpointIndependentMapping(NatMapping mapping, bool same)
+    {
+        using var rig = new NatRig(new NatOptions { Mapping = mapping });
+        (_, int first, _, _) = NatRig.Endpoints(rig.Send(Udp("10.0.0.10", 40000, Remote, 53))!);
+        (_, int second, _, _) = NatRig.Endpoints(rig.Send(Udp("10.0.0.10", 40000, "203.0.113.200", 53))!);
+        Assert.Equal(same, first == second);
+        Assert.Equal(same ? 1 : 2, rig.Table.MappingCount);
+    }
+
+    [Theory]
+    [InlineData(NatFiltering.EndpointIndependent, true, true)]
+    [InlineData(NatFiltering.AddressDependent, true, false)]
+    [InlineData(NatFiltering.AddressAndPortDependent, false, false)]
+    public void TheFilterAdmitsRemotesAsItsBehaviourSays(NatFiltering filtering, bool samAddressOtherPort, bool otherAddress)
+    {
+        using var rig = new NatRig(new NatOptions { Filtering = filtering });
+        rig.Send(Udp("10.0.0.10", 40000, Remote, 53));
+        byte[]? fromOtherPort = rig.Receive(Udp(Remote, 54, NatRig.External, 40000, to: "W"));
+        byte[]? fromOtherAddress = rig.Receive(Udp("198.51.100.8", 53, NatRig.External, 40000, to: "W"));
+        Assert.Equal(samAddressOtherPort, fromOtherPort is not null);
+        Assert.Equal(otherAddress, fromOtherAddress is not null);
+        Assert.Equal((samAddressOtherPort ? 0 : 1) + (otherAddress ? 0 : 1), rig.In.Stats.DroppedFor("filtered"));
+    }
+
+    [Fact]
+    public void TcpSessionsStartOnlyWithAnOutboundSynAndFollowTheHandshake()
+    {
+        using var rig = new NatRig();
+        Assert.Null(rig.Send(Tcp("10.0.0.10", 45000, Remote, 80, "A")));
+        Assert.Equal(1, rig.Out.Stats.DroppedFor("no_session"));
+        Assert.NotNull(rig.Send(Tcp("10.0.0.10", 45000, Remote, 80, "S")));
+        Assert.Equal(NatSessionState.SynOutbound, rig.Table.Session(0).State);
+        byte[] synAck = ScapyOne($"Ether(dst=W)/IP(src='{Remote}', dst='{NatRig.External}')/TCP(sport=80, dport=45000, flags='SA', seq=5000, ack=1001)");
+        byte[] back = rig.Receive(synAck)!;
+        Assert.Equal((Remote, 80, "10.0.0.10", 45000), NatRig.Endpoints(back));
+        Assert.True(NatRig.ChecksumsValid(back));
+        Assert.Equal(NatSessionState.Established, rig.Table.Session(0).State);
+        rig.Send(Tcp("10.0.0.10", 45000, Remote, 80, "FA"));
+        rig.Receive(ScapyOne($"Ether(dst=W)/IP(src='{Remote}', dst='{NatRig.External}')/TCP(sport=80, dport=45000, flags='FA')"));
+        Assert.Equal(NatSessionState.Closing, rig.Table.Session(0).State);
+        // Closing sessions live the transitory time (240 s), not the established one.
+        rig.Clock.Advance(TimeSpan.FromSeconds(241));
+        rig.Out.Tick(rig.Clock.NowNanoseconds);
+        Assert.Equal(0, rig.Table.SessionCount);
+    }
+
+    [Fact]
+    public void AnUnsolicitedSynIsDroppedSilentlyNotAnsweredByTheRouter()
+    {
+        using var rig = new NatRig();
+        byte[] syn = ScapyOne($"Ether(dst=W)/IP(src='{Remote}', dst='{NatRig.External}')/TCP(sport=5555, dport=22, flags='S')");
+        Assert.Null(rig.Receive(syn, output: "local"));
+        Assert.Equal(1, rig.In.Stats.DroppedFor("unsolicited_tcp"));
+    }
+
+    [Fact]
+    public void UdpSessionsExpireAfterTheirTimeoutRefreshedByOutboundTrafficOnly()
+    {
+        using var rig = new NatRig();
+        rig.Send(Udp("10.0.0.10", 40000, Remote, 53));
+        rig.Clock.Advance(TimeSpan.FromSeconds(200));
+        rig.Receive(Udp(Remote, 53, NatRig.External, 40000, to: "W"));
+        rig.Clock.Advance(TimeSpan.FromSeconds(101));
+        rig.Out.Tick(rig.Clock.NowNanoseconds);
+        Assert.Equal(0, rig.Table.SessionCount);
+        Assert.Equal(0, rig.Table.MappingCount);
+
+        rig.Send(Udp("10.0.0.10", 40000, Remote, 53));
+        rig.Clock.Advance(TimeSpan.FromSeconds(200));
+        rig.Send(Udp("10.0.0.10", 40000, Remote, 53));
+        rig.Clock.Advance(TimeSpan.FromSeconds(200));
+        rig.Out.Tick(rig.Clock.NowNanoseconds);
+        Assert.Equal(1, rig.Table.SessionCount);
+        Assert.Equal(1, rig.Table.SessionsExpired);
+    }
+
+    [Fact]
+    public void EchoRequestsMapByIdentifierAndTheirRepliesComeBack()
+    {
+        using var rig = new NatRig();
+        byte[] request = ScapyOne($"Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='{Remote}')/ICMP(type=8, id=777, seq=1)/Raw(b'ping')");
+        byte[] sent = rig.Send(request)!;
+        (string src, int id, _, _) = NatRig.Endpoints(sent);
+        Assert.Equal((NatRig.External, 777), (src, id));
+        Assert.True(NatRig.ChecksumsValid(sent));
+        byte[] reply = ScapyOne($"Ether(dst=W)/IP(src='{Remote}', dst='{NatRig.External}')/ICMP(type=0, id=777, seq=1)/Raw(b'ping')");
+        byte[] back = rig.Receive(reply)!;
+        Assert.Equal(("10.0.0.10", 777), (NatRig.Endpoints(back).Destination, NatRig.Endpoints(back).DestinationPort));
+        Assert.True(NatRig.ChecksumsValid(back));
+        // An echo request to the external address is the router's own to answer.
+        byte[] ping = ScapyOne($"Ether(dst=W)/IP(src='{Remote}', dst='{NatRig.External}')/ICMP(type=8, id=777, seq=1)");
+        Assert.NotNull(rig.Receive(ping, output: "local"));
+    }
+
+    [Fact]
+    public void AnIcmpErrorAboutATranslatedDatagramIsTranslatedOuterAndInnerWithoutRefreshing()
+    {
+        using var rig = new NatRig();
+        rig.Send(Udp("10.0.0.10", 40000, Remote, 53));
+        long lastUsed = rig.Table.Session(0).LastUsed;
+        rig.Clock.Advance(TimeSpan.FromSeconds(10));
+        byte[] error = ScapyOne($"Ether(dst=W)/IP(src='203.0.113.9', dst='{NatRig.External}')/ICMP(type=3, code=3)/" +
+            $"IP(src='{NatRig.External}', dst='{Remote}', ttl=62)/UDP(sport=40000, dport=53)/Raw(b'payload-0123456789')");
+        byte[] back = rig.Receive(error)!;
+        Assert.True(NatRig.ChecksumsValid(back));
+        Assert.Equal("('10.0.0.10', '10.0.0.10', 40000)", Dissect(back, "(p[IP].dst, p[IPerror].src, p[UDPerror].sport)"));
+        // The quoted datagram is whole here: its own header and UDP checksums must hold too.
+        Assert.True(NatRig.ChecksumsValid([.. back.AsSpan(0, 14), .. back.AsSpan(14 + 20 + 8)]), "the quoted packet's checksums are wrong");
+        Assert.Equal(lastUsed, rig.Table.Session(0).LastUsed);
+        // An error quoting nothing of ours is the router's own.
+        byte[] stray = ScapyOne($"Ether(dst=W)/IP(src='203.0.113.9', dst='{NatRig.External}')/ICMP(type=3, code=3)/" +
+            $"IP(src='{NatRig.External}', dst='{Remote}')/UDP(sport=41000, dport=53)");
+        Assert.NotNull(rig.Receive(stray, output: "local"));
+    }
+
+    [Fact]
+    public void AnErrorAHostInsideSendsAboutAnInboundDatagramLeavesFromTheExternalEndpoint()
+    {
+        using var rig = new NatRig();
+        rig.Send(Udp("10.0.0.10", 40000, Remote, 53));
+        byte[] error = ScapyOne($"Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='{Remote}')/ICMP(type=3, code=3)/" +
+            $"IP(src='{Remote}', dst='10.0.0.10', ttl=61)/UDP(sport=53, dport=40000)/Raw(b'answer')");
+        byte[] sent = rig.Send(error)!;
+        Assert.True(NatRig.ChecksumsValid(sent));
+        Assert.Equal($"('{NatRig.External}', '{NatRig.External}', 40000)", Dissect(sent, "(p[IP].src, p[IPerror].dst, p[UDPerror].dport)"));
+    }
+
+    [Fact]
+    public void APortMappingTakesConnectionsFromAnyoneAndItsRepliesLeaveFromTheMappedPort()
+    {
+        using var rig = new NatRig(new NatOptions { PortMappings = [new() { Protocol = "tcp", ExternalPort = 8080, Internal = "10.0.0.20:8000" }] });
+        byte[] syn = ScapyOne($"Ether(dst=W)/IP(src='{Remote}', dst='{NatRig.External}')/TCP(sport=33333, dport=8080, flags='S')");
+        byte[] inside = rig.Receive(syn)!;
+        Assert.Equal((Remote, 33333, "10.0.0.20", 8000), NatRig.Endpoints(inside));
+        Assert.True(NatRig.ChecksumsValid(inside));
+        byte[] synAck = rig.Send(Tcp("10.0.0.20", 8000, Remote, 33333, "SA"))!;
+        Assert.Equal((NatRig.External, 8080, Remote, 33333), NatRig.Endpoints(synAck));
+        Assert.Equal(NatSessionState.Established, rig.Table.Session(0).State);
+        // A packet to the mapped port that is not a SYN and has no session is dropped silently.
+        byte[] stray = ScapyOne($"Ether(dst=W)/IP(src='198.51.100.50', dst='{NatRig.External}')/TCP(sport=1, dport=8080, flags='A')");
+        Assert.Null(rig.Receive(stray));
+        Assert.True(rig.Table.RemoveStatic(6, 0xC0000201, 8080));
+        Assert.Equal(0, rig.Table.MappingCount);
+        Assert.Equal(0, rig.Table.SessionCount);
+    }
+
+    [Fact]
+    public void HairpinnedDatagramsReachTheMappedHostFromTheSendersExternalEndpoint()
+    {
+        using var rig = new NatRig(new NatOptions { PortMappings = [new() { Protocol = "udp", ExternalPort = 5000, Internal = "10.0.0.20:5000" }] });
+        byte[] fromInside = Udp("10.0.0.10", 40000, NatRig.External, 5000);
+        byte[] hairpinned = rig.Receive(fromInside, port: Lan)!;
+        Assert.Equal((NatRig.External, 40000, "10.0.0.20", 5000), NatRig.Endpoints(hairpinned));
+        Assert.True(NatRig.ChecksumsValid(hairpinned));
+        // The mapped host answers the external endpoint it saw; that comes back hairpinned too.
+        byte[] answer = ScapyOne($"Ether(src=H, dst=L)/IP(src='10.0.0.20', dst='{NatRig.External}')/UDP(sport=5000, dport=40000)/Raw(b'back')");
+        byte[] back = rig.Receive(answer, port: Lan)!;
+        Assert.Equal((NatRig.External, 5000, "10.0.0.10", 40000), NatRig.Endpoints(back));
+        Assert.Equal(2, rig.Table.Counters.Hairpinned);
+    }
+
+    [Fact]
+    public void SessionsBeyondTheLimitsAreRefusedWithAdministrativelyProhibited()
+    {
+        using var rig = new NatRig(new NatOptions { MaxSessions = 3, MaxSessionsPerHost = 2 });
+        Assert.NotNull(rig.Send(Udp("10.0.0.10", 40000, Remote, 1)));
+        Assert.NotNull(rig.Send(Udp("10.0.0.10", 40000, Remote, 2)));
+        Assert.Null(rig.Send(Udp("10.0.0.10", 40000, Remote, 3), output: "out"));
+        Packet[] refused = rig.Out.Take("prohibited");
+        Assert.Single(refused);
+        Assert.Equal(IcmpErrorRequest.AdminProhibited, refused[0].Meta.UserWord);
+        PacketPools.Free(refused);
+        Assert.NotNull(rig.Send(Udp("10.0.0.11", 40000, Remote, 1)));
+        Assert.Null(rig.Send(Udp("10.0.0.12", 40000, Remote, 1), output: "out"));
+        PacketPools.Free(rig.Out.Take("prohibited"));
+        Assert.Equal((1, 1), (rig.Table.Counters.HostLimit, rig.Table.Counters.TableFull));
+    }
+
+    [Fact]
+    public void PacketsNotLeavingByTheOutsideOrFromTheRoutersOwnAddressPassUntouched()
+    {
+        using var rig = new NatRig();
+        byte[] toLan = Udp("10.0.0.10", 40000, "10.0.0.11", 53);
+        Assert.Equal(toLan, rig.Send(toLan));
+        byte[] own = Udp(NatRig.External, 40000, Remote, 53);
+        Assert.Equal(own, rig.Send(own));
+        Assert.Equal(0, rig.Table.SessionCount);
+    }
+
+    [Fact]
+    public void ADisabledNatPassesEverything()
+    {
+        using var rig = new NatRig(new NatOptions { Enabled = false });
+        byte[] frame = Udp("10.0.0.10", 40000, Remote, 53);
+        Assert.Equal(frame, rig.Send(frame));
+        Assert.NotNull(rig.Receive(Udp(Remote, 53, NatRig.External, 40000, to: "W"), output: "local"));
+    }
+}
