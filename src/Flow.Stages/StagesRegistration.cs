@@ -1,4 +1,5 @@
 using Flow.Stages.Arp;
+using Flow.Stages.Dhcp;
 using Flow.Stages.Ethernet;
 using Flow.Stages.Icmp;
 using Flow.Stages.Ipv4;
@@ -32,11 +33,12 @@ public static class StagesRegistration
 
     /// <summary>
     /// Adds the router's L2/L3 stages: <c>eth_classify</c>, <c>ipv4_input</c>, <c>ipv4_local</c>, <c>ipv4_forward</c>,
-    /// <c>icmp_echo</c>, <c>icmp_error</c>, <c>ping</c>, <c>ipv4_output</c> and the NAT's <c>nat_in</c> and <c>nat_out</c> (which read next hops from the
+    /// <c>icmp_echo</c>, <c>icmp_error</c>, <c>ping</c>, <c>ipv4_output</c>, <c>dhcp_server</c>, <c>dhcp_client</c> and the NAT's <c>nat_in</c> and <c>nat_out</c> (which read next hops from the
     /// <see cref="Ipv4RouteTable"/> that <see cref="AddFlowRouting"/> registers).
     /// </summary>
     public static IServiceCollection AddFlowRouterStages(this IServiceCollection services)
     {
+        services.TryAddSingleton(static _ => new InterfaceAddressBook());
         services.AddFlowStage<EtherClassifier, EtherClassifierOptions>();
         services.AddFlowStage<Ipv4Validator, Ipv4ValidatorOptions>();
         services.AddFlowStage<Ipv4LocalDemux, Ipv4LocalDemuxOptions>();
@@ -45,6 +47,8 @@ public static class StagesRegistration
         services.AddFlowStage<IcmpErrorSender, IcmpErrorSenderOptions>();
         services.AddFlowStage<Ipv4Output, Ipv4OutputOptions>();
         services.AddFlowStage<IcmpPinger, IcmpPingerOptions>();
+        services.AddFlowStage<DhcpServer, DhcpServerOptions>();
+        services.AddFlowStage<DhcpClient, DhcpClientOptions>();
         services.AddFlowArp();
         services.AddFlowNat();
         return services;

@@ -96,7 +96,7 @@ internal static class RouterDemo
             ["wan.address"] = "dhcp",
             ["routes"] = "[]",
             ["nat.enabled"] = "true",
-            ["dhcp_server.enabled"] = "true",
+            ["lan.dhcp_server.enabled"] = "true",
             // Small rings and pools: two ports of a demo, not line rate.
             ["lan.af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""",
             ["wan.af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""",

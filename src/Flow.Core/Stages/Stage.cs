@@ -50,6 +50,15 @@ public abstract class Stage
     {
     }
 
+    /// <summary>
+    /// Called on the worker thread once when a graceful stop begins (the graph starts draining),
+    /// before what is in flight has been processed: a stage may still emit packets here and they
+    /// are delivered — a DHCP client's RELEASE, a goodbye to a peer. Not called on a stop without drain.
+    /// </summary>
+    public virtual void OnDraining()
+    {
+    }
+
     /// <summary>Called on the worker thread after the last batch (after a drain, when asked for one).</summary>
     public virtual void OnStop()
     {

@@ -189,6 +189,7 @@ internal sealed class Worker
     {
         long spins = 0;
         long busyRun = 0;
+        bool draining = false;
         long runStart = Stopwatch.GetTimestamp();
         Volatile.Write(ref _loop.StartedTimestamp, runStart);
         try
@@ -199,6 +200,11 @@ internal sealed class Worker
                 if (state == GraphState.Stopping)
                 {
                     return;
+                }
+                if (state == GraphState.Draining && !draining)
+                {
+                    draining = true;
+                    NotifyDraining();
                 }
                 int work = RunPass(pollSources: state == GraphState.Running);
                 if (work != 0)
@@ -308,6 +314,22 @@ internal sealed class Worker
             }
         }
         return false;
+    }
+
+    /// <summary>Stage.OnDraining for every stage of this worker; what they emit is processed by the passes that follow.</summary>
+    private void NotifyDraining()
+    {
+        foreach (StageNode node in _sources)
+        {
+            _current = node;
+            node.Stage.OnDraining();
+        }
+        foreach (StageNode node in _nodes)
+        {
+            _current = node;
+            node.Stage.OnDraining();
+        }
+        _current = null;
     }
 
     private void RunTimers()

@@ -72,6 +72,17 @@ public static class DhcpBuilder
         return w;
     }
 
+    /// <summary>
+    /// DHCPACK to a DHCPINFORM: ciaddr copied, yiaddr zero, and no lease time (RFC 2131 4.3.5,
+    /// table 3: the client already has its address; it asks for options only).
+    /// </summary>
+    public static DhcpWriter StartInformAck(Span<byte> buffer, DhcpMessage request, Ipv4Address serverIdentifier)
+    {
+        DhcpWriter w = StartReply(buffer, request, DhcpMessageType.Ack, copyClientAddress: true);
+        w.AddServerIdentifier(serverIdentifier);
+        return w;
+    }
+
     private static DhcpWriter StartGrant(Span<byte> buffer, DhcpMessage request, DhcpMessageType type, Ipv4Address yourAddress, Ipv4Address serverIdentifier, uint leaseSeconds)
     {
         DhcpWriter w = StartReply(buffer, request, type, copyClientAddress: type == DhcpMessageType.Ack);

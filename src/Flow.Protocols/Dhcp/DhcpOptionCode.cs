@@ -8,6 +8,7 @@ public static class DhcpOptionCode
     public const byte Router = 3;
     public const byte DomainNameServer = 6;
     public const byte HostName = 12;
+    public const byte BroadcastAddress = 28;
     public const byte DomainName = 15;
     public const byte RequestedIpAddress = 50;
     public const byte IpAddressLeaseTime = 51;

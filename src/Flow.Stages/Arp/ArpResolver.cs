@@ -4,6 +4,7 @@ using Flow.Stages.Arp.Internal;
 using Flow.Stages.Icmp;
 using Flow.Stages.Ipv4;
 using Flow.Stages.Routing;
+using Flow.Stages.Ipv4.Internal;
 
 namespace Flow.Stages.Arp;
 
@@ -56,6 +57,8 @@ public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.
     private readonly int[] _slotByNextHop;
     // Replaced only between batches (control messages).
     private RouterInterfaceTable _interfaces;
+    // Follows addresses a dhcp_client learns (checked in Tick, a batch boundary).
+    private readonly InterfaceWatch _watch;
     private InterfaceAddresses _addresses;
 
     // Worker-owned counters; read through the control mailbox.
@@ -64,13 +67,14 @@ public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.
     private long _released;
     private long _unreachableSent;
 
-    public ArpResolver(ArpResolverOptions options, NeighbourTable table, Ipv4RouteTable routes, IFlowClock clock)
+    public ArpResolver(ArpResolverOptions options, NeighbourTable table, Ipv4RouteTable routes, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(clock);
         _interfaces = RouterInterfaceTable.Create(options.Interfaces);
+        _watch = new InterfaceWatch(options.Interfaces, addresses);
         if (_interfaces.Interfaces.Any(i => i.Name == UnreachablePort))
         {
             throw new RouterConfigurationException($"interface name '{UnreachablePort}' is taken by arp_resolve's port for failed packets; rename the interface");
@@ -133,6 +137,10 @@ public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.
     /// <summary>Sends packets held for neighbours resolved or failed since the last batch.</summary>
     public override void Tick(long nowNanoseconds)
     {
+        if (_watch.TryGetChanged(out RouterInterfaceTable? changed))
+        {
+            SetInterfaces(changed);
+        }
         if (_table.HeldReady)
         {
             SendHeld();

@@ -5,6 +5,7 @@ using Flow.Protocols.Ethernet;
 using Flow.Protocols.Ipv4;
 using Flow.Stages.Arp.Internal;
 using Flow.Stages.Ipv4;
+using Flow.Stages.Ipv4.Internal;
 
 namespace Flow.Stages.Arp;
 
@@ -56,6 +57,8 @@ public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpRespond
     private readonly PacketPool _pool;
     // Replaced only between batches (control messages).
     private RouterInterfaceTable _interfaces;
+    // Follows addresses a dhcp_client learns (checked in Tick, a batch boundary).
+    private readonly InterfaceWatch _watch;
     private InterfaceAddresses _addresses;
     private List<(int Interface, uint Address)> _announce = [];
 
@@ -71,7 +74,7 @@ public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpRespond
     private long _failed;
     private long _aged;
 
-    public ArpResponder(ArpResponderOptions options, NeighbourTable table, IFlowClock clock)
+    public ArpResponder(ArpResponderOptions options, NeighbourTable table, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(table);
@@ -81,6 +84,7 @@ public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpRespond
             throw new RouterConfigurationException($"RequestPoolFrames {options.RequestPoolFrames} is out of range 1 to {1 << 16}");
         }
         _interfaces = RouterInterfaceTable.Create(options.Interfaces);
+        _watch = new InterfaceWatch(options.Interfaces, addresses);
         table.Configure(options);
         _table = table;
         _clock = clock;
@@ -256,6 +260,10 @@ public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpRespond
     /// <summary>Gratuitous ARPs due, then each neighbour's timer: requests, failure, ageing.</summary>
     public override void Tick(long nowNanoseconds)
     {
+        if (_watch.TryGetChanged(out RouterInterfaceTable? changed))
+        {
+            SetInterfaces(changed);
+        }
         if (_announce.Count != 0)
         {
             Announce();

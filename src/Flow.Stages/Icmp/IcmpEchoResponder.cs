@@ -3,6 +3,7 @@ using Flow.Protocols.Ethernet;
 using Flow.Protocols.Icmp;
 using Flow.Protocols.Ipv4;
 using Flow.Stages.Ipv4;
+using Flow.Stages.Ipv4.Internal;
 
 namespace Flow.Stages.Icmp;
 
@@ -31,11 +32,14 @@ public sealed class IcmpEchoResponder : Stage<IcmpEchoResponder.Output, IcmpEcho
 {
     // Replaced only between batches (by a control message, when addresses change).
     private RouterInterfaceTable _interfaces;
+    // Follows addresses a dhcp_client learns (checked in Tick, a batch boundary).
+    private readonly InterfaceWatch _watch;
 
-    public IcmpEchoResponder(IcmpEchoResponderOptions options)
+    public IcmpEchoResponder(IcmpEchoResponderOptions options, InterfaceAddressBook? addresses = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _interfaces = RouterInterfaceTable.Create(options.Interfaces);
+        _watch = new InterfaceWatch(options.Interfaces, addresses);
     }
 
     public enum Output : byte
@@ -68,6 +72,15 @@ public sealed class IcmpEchoResponder : Stage<IcmpEchoResponder.Output, IcmpEcho
     {
         ArgumentNullException.ThrowIfNull(interfaces);
         _interfaces = interfaces;
+    }
+
+    /// <summary>Takes up addresses a <c>dhcp_client</c> learned or lost (<see cref="InterfaceAddressBook"/>).</summary>
+    public override void Tick(long nowNanoseconds)
+    {
+        if (_watch.TryGetChanged(out RouterInterfaceTable? changed))
+        {
+            SetInterfaces(changed);
+        }
     }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)

@@ -4,6 +4,7 @@ using Flow.Protocols.Icmp;
 using Flow.Protocols.Ipv4;
 using Flow.Stages.Icmp.Internal;
 using Flow.Stages.Ipv4;
+using Flow.Stages.Ipv4.Internal;
 
 namespace Flow.Stages.Icmp;
 
@@ -50,6 +51,8 @@ public sealed partial class IcmpErrorSender : Stage<IcmpErrorSender.Output, Icmp
     private readonly IFlowClock _clock;
     // Replaced only between batches (control messages).
     private RouterInterfaceTable _interfaces;
+    // Follows addresses a dhcp_client learns (checked in Tick, a batch boundary).
+    private readonly InterfaceWatch _watch;
     private TokenBucket _global;
     private DestinationRateTable _destinations;
     private IcmpErrorSenderOptions _options;
@@ -57,12 +60,13 @@ public sealed partial class IcmpErrorSender : Stage<IcmpErrorSender.Output, Icmp
     // Worker-owned counters; read through the control mailbox.
     private readonly long[] _sentByKind = new long[KindCount];
 
-    public IcmpErrorSender(IcmpErrorSenderOptions options, IFlowClock clock)
+    public IcmpErrorSender(IcmpErrorSenderOptions options, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(clock);
         _clock = clock;
         _interfaces = RouterInterfaceTable.Create(options.Interfaces);
+        _watch = new InterfaceWatch(options.Interfaces, addresses);
         _options = options;
         (_global, _destinations) = CreateLimits(options, clock.NowNanoseconds);
     }
@@ -99,6 +103,15 @@ public sealed partial class IcmpErrorSender : Stage<IcmpErrorSender.Output, Icmp
         RateLimited,
         [DropReason("the frame has no room for the error's headers", Severity.Error)]
         NoRoom,
+    }
+
+    /// <summary>Takes up addresses a <c>dhcp_client</c> learned or lost (<see cref="InterfaceAddressBook"/>).</summary>
+    public override void Tick(long nowNanoseconds)
+    {
+        if (_watch.TryGetChanged(out RouterInterfaceTable? changed))
+        {
+            SetInterfaces(changed);
+        }
     }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)

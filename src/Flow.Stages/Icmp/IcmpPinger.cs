@@ -6,6 +6,7 @@ using Flow.Protocols.Ipv4;
 using Flow.Stages.Icmp.Internal;
 using Flow.Stages.Ipv4;
 using Flow.Stages.Routing;
+using Flow.Stages.Ipv4.Internal;
 
 namespace Flow.Stages.Icmp;
 
@@ -42,14 +43,17 @@ public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reas
     private readonly ushort _identifier;
     private readonly PingProbe[] _probes = new PingProbe[MaxProbes];
     private RouterInterfaceTable _interfaces;
+    // Follows addresses a dhcp_client learns (checked in Tick, a batch boundary).
+    private readonly InterfaceWatch _watch;
     private ushort _nextSequence = 1;
 
-    public IcmpPinger(IcmpPingerOptions options, Ipv4RouteTable routes, IFlowClock clock)
+    public IcmpPinger(IcmpPingerOptions options, Ipv4RouteTable routes, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(clock);
         _interfaces = RouterInterfaceTable.Create(options.Interfaces);
+        _watch = new InterfaceWatch(options.Interfaces, addresses);
         _routes = routes;
         _reader = routes.OpenReader();
         _clock = clock;
@@ -79,6 +83,15 @@ public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reas
 
     /// <summary>The ICMP identifier of this stage's requests.</summary>
     public ushort Identifier => _identifier;
+
+    /// <summary>Takes up addresses a <c>dhcp_client</c> learned or lost (<see cref="InterfaceAddressBook"/>).</summary>
+    public override void Tick(long nowNanoseconds)
+    {
+        if (_watch.TryGetChanged(out RouterInterfaceTable? changed))
+        {
+            SetInterfaces(changed);
+        }
+    }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {

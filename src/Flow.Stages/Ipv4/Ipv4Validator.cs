@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using Flow.Protocols;
 using Flow.Protocols.Ipv4;
+using Flow.Stages.Ipv4.Internal;
 
 namespace Flow.Stages.Ipv4;
 
@@ -46,12 +47,15 @@ public sealed partial class Ipv4Validator : Stage<Ipv4Validator.Output, Ipv4Vali
 
     // Replaced only between batches (by a control message, when addresses change).
     private RouterInterfaceTable _interfaces;
+    // Follows addresses a dhcp_client learns (checked in Tick, a batch boundary).
+    private readonly InterfaceWatch _watch;
     private readonly bool _acceptSourceRoute;
 
-    public Ipv4Validator(Ipv4ValidatorOptions options)
+    public Ipv4Validator(Ipv4ValidatorOptions options, InterfaceAddressBook? addresses = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _interfaces = RouterInterfaceTable.Create(options.Interfaces);
+        _watch = new InterfaceWatch(options.Interfaces, addresses);
         _acceptSourceRoute = options.AcceptSourceRoute;
     }
 
@@ -99,6 +103,15 @@ public sealed partial class Ipv4Validator : Stage<Ipv4Validator.Output, Ipv4Vali
     {
         ArgumentNullException.ThrowIfNull(interfaces);
         _interfaces = interfaces;
+    }
+
+    /// <summary>Takes up addresses a <c>dhcp_client</c> learned or lost (<see cref="InterfaceAddressBook"/>).</summary>
+    public override void Tick(long nowNanoseconds)
+    {
+        if (_watch.TryGetChanged(out RouterInterfaceTable? changed))
+        {
+            SetInterfaces(changed);
+        }
     }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)

@@ -24,10 +24,21 @@ public sealed record RouterInterfaceOptions
     /// <summary>
     /// Addresses with their prefix, <c>192.168.1.1/24</c>; the first is the interface's primary
     /// address, the source of ICMP errors about packets that arrived here. May be empty (an
-    /// interface that only forwards; errors about its packets are then not sent).
+    /// interface that only forwards; errors about its packets are then not sent). The word
+    /// <c>dhcp</c> (<see cref="DhcpAddress"/>) stands for the address a <c>dhcp_client</c> on the
+    /// interface learns: none until it is bound, then what <see cref="InterfaceAddressBook"/> holds.
     /// </summary>
     public IReadOnlyList<string> Addresses { get; init; } = [];
 
     /// <summary>Largest IPv4 packet the interface sends (68 to 65535; RFC 791 requires 68).</summary>
     public int Mtu { get; init; } = 1500;
+
+    /// <summary>The address entry of an interface whose address comes from DHCP (router.json's <c>wan.address: "dhcp"</c>).</summary>
+    public const string DhcpAddress = "dhcp";
+
+    /// <summary>True when one of <see cref="Addresses"/> is <see cref="DhcpAddress"/>.</summary>
+    public bool UsesDhcp => Addresses.Contains(DhcpAddress, StringComparer.Ordinal);
+
+    /// <summary><see cref="Addresses"/> without <see cref="DhcpAddress"/>: the ones written as a.b.c.d/n.</summary>
+    public IEnumerable<string> StaticAddresses => Addresses.Where(static a => a != DhcpAddress);
 }

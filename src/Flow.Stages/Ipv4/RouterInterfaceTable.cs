@@ -189,7 +189,7 @@ public sealed class RouterInterfaceTable
             {
                 errors.Add($"{where}: Mtu {item.Mtu} is out of range 68 to 65535");
             }
-            foreach (string text in item.Addresses)
+            foreach (string text in item.StaticAddresses)
             {
                 if (!TryParsePrefix(text, out uint address, out int prefix))
                 {

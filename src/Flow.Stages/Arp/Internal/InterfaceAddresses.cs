@@ -20,10 +20,10 @@ internal sealed class InterfaceAddresses
         _masks = new uint[interfaces.Count][];
         for (int i = 0; i < interfaces.Count; i++)
         {
-            IReadOnlyList<string> texts = interfaces.Interfaces[i].Addresses;
-            _addresses[i] = new uint[texts.Count];
-            _masks[i] = new uint[texts.Count];
-            for (int a = 0; a < texts.Count; a++)
+            string[] texts = [.. interfaces.Interfaces[i].StaticAddresses];
+            _addresses[i] = new uint[texts.Length];
+            _masks[i] = new uint[texts.Length];
+            for (int a = 0; a < texts.Length; a++)
             {
                 // Validated by RouterInterfaceTable.Create: "a.b.c.d/n".
                 string text = texts[a];

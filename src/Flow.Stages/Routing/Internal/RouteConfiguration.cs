@@ -179,7 +179,7 @@ internal sealed class RouteConfiguration
         for (int i = 0; i < interfaces.Count; i++)
         {
             RouterInterfaceOptions item = interfaces[i];
-            foreach (string text in item.Addresses)
+            foreach (string text in item.StaticAddresses)
             {
                 int slash = text.IndexOf('/', StringComparison.Ordinal);
                 uint address = ParseAddress(text[..slash])!.Value;

@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+using Flow.Stages.Ipv4;
+
+namespace Flow.Stages.Dhcp;
+
+/// <summary>Options of <see cref="DhcpClient"/>.</summary>
+public sealed record DhcpClientOptions
+{
+    /// <summary>
+    /// The interface the client configures (its name in <see cref="Interfaces"/>). The client runs
+    /// only when that interface's addresses include <c>dhcp</c>; otherwise it sends nothing and
+    /// drops what reaches it as <c>disabled</c>.
+    /// </summary>
+    public string Interface { get; init; } = "";
+
+    /// <summary>The router's interfaces; the same list every router stage gets.</summary>
+    public IReadOnlyList<RouterInterfaceOptions> Interfaces { get; init; } = [];
+
+    /// <summary>Host name sent in option 12, or null.</summary>
+    public string? HostName { get; init; }
+
+    /// <summary>Frames for the client's own messages.</summary>
+    [Range(2, 1024)]
+    public int PoolFrames { get; init; } = 16;
+}

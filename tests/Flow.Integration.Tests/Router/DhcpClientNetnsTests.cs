@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Flow.Stages.Routing;
+using Flow.TestKit;
+using Xunit;
+
+namespace Flow.Integration.Tests.Router;
+
+/// <summary>
+/// router.json with <c>wan.address: "dhcp"</c>: Flow's dhcp_client on the wan port against
+/// dnsmasq in the WAN host's namespace, on af_packet veths. dnsmasq's shortest lease is two
+/// minutes; T1 10 s and T2 15 s (options 58, 59) make renewal and rebinding quick.
+/// <code>
+///  ns lan 192.168.1.10 ── lan 192.168.1.1/24 ┐
+///                                            router.json
+///  ns wan 192.168.100.1 ── wan "dhcp" ───────┘   dnsmasq on the wan host: 192.168.100.2 only, router .1, dns .53
+/// </code>
+/// </summary>
+[Collection(nameof(NetnsCollection))]
+public sealed class DhcpClientNetnsTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("flow-dnsmasq-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string LeaseFile => Path.Combine(_directory, "dnsmasq.leases");
+
+    private static RoutedHosts Hosts() => new("af_packet", new Dictionary<string, string>
+    {
+        ["wan.address"] = "dhcp",
+        ["routes"] = "[]",
+    });
+
+    /// <summary>dnsmasq serving the wan link (no DNS, no ping check before an offer, its log on stderr).</summary>
+    private Process Dnsmasq(RoutedHosts hosts) => hosts.Wan.Begin("dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--bind-interfaces",
+        $"--interface={hosts.WanDevice}", "--except-interface=lo", "--dhcp-range=192.168.100.2,192.168.100.2,255.255.255.0,2m",
+        "--dhcp-option=option:router,192.168.100.1", "--dhcp-option=option:dns-server,192.168.100.53", "--dhcp-option=option:T1,10",
+        "--dhcp-option=option:T2,15", $"--dhcp-leasefile={LeaseFile}", "--no-ping", "--log-dhcp", "--log-facility=-",
+        $"--pid-file={Path.Combine(_directory, "dnsmasq.pid")}");
+
+    private static async Task<Dictionary<string, string>> ClientAsync(RoutedHosts hosts) =>
+        (await hosts.ControlAsync("dhcp show", new Dictionary<string, string>())).Rows
+            .Where(r => r[1] == "client").ToDictionary(r => r[2], r => r[3], StringComparer.Ordinal);
+
+    private static async Task Stop(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill();
+        }
+        await process.WaitForExitAsync();
+    }
+
+    /// <summary>The expiry (epoch seconds) dnsmasq's lease file holds for 192.168.100.2, or null.</summary>
+    private long? LeaseExpiry()
+    {
+        if (!File.Exists(LeaseFile))
+        {
+            return null;
+        }
+        string? line = File.ReadAllLines(LeaseFile).FirstOrDefault(l => l.Split(' ') is [_, _, "192.168.100.2", ..]);
+        return line is null ? null : long.Parse(line.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static bool HasDefaultRoute(RoutedHosts hosts) =>
+        hosts.Routes.TryGet(Ipv4Prefix.Parse("0.0.0.0/0"), out Ipv4Route route) && route.Gateway.ToString() == "192.168.100.1";
+
+    [Fact]
+    public async Task TheClientBindsRoutesRenewsAtT1AndReleasesOnAGracefulStop()
+    {
+        Shell.RequireRootAnd("dnsmasq", "ip", "ping");
+        using RoutedHosts hosts = Hosts();
+        Process dnsmasq = Dnsmasq(hosts);
+        try
+        {
+            await Waits.Until(async () => (await ClientAsync(hosts))["state"] == "bound", "the client bound");
+            Dictionary<string, string> client = await ClientAsync(hosts);
+            Assert.Equal(("192.168.100.2/24", "192.168.100.1", "192.168.100.1", "192.168.100.53", "120"),
+                (client["address"], client["server"], client["router"], client["dns"], client["lease_time"]));
+            Assert.True(HasDefaultRoute(hosts), "default route via 192.168.100.1 installed");
+            Assert.True(hosts.Routes.TryGet(Ipv4Prefix.Parse("192.168.100.0/24"), out _), "connected route installed");
+            // Every stage took the address up: ARP answers for it and the hosts reach each other through the router.
+            Assert.True(RoutedHosts.Ping(hosts.Wan, RoutedHosts.WanRouter), "the wan host pings the leased address");
+            Assert.True(RoutedHosts.Ping(hosts.Lan, RoutedHosts.WanHost), "the lan host pings the wan host through the router");
+
+            long first = LeaseExpiry() ?? throw new InvalidOperationException("dnsmasq wrote no lease");
+            await Waits.Until(() => LeaseExpiry() > first, "a renewal at T1 (10 s) moving the lease's end in dnsmasq's lease file", TimeSpan.FromSeconds(30));
+            client = await ClientAsync(hosts);
+            Assert.True(int.Parse(client["bound"]) >= 2, string.Join(", ", client));
+            Assert.Equal("bound", client["state"]);
+
+            await hosts.StopAsync();
+            await Waits.Until(() => LeaseExpiry() is null, "dnsmasq dropping the lease on the client's RELEASE", TimeSpan.FromSeconds(10));
+            Assert.False(HasDefaultRoute(hosts), "default route removed with the release");
+        }
+        finally
+        {
+            await Stop(dnsmasq);
+        }
+    }
+
+    [Fact]
+    public async Task WithoutTheServerTheClientRebindsAtT2AndAtExpiryRemovesAddressAndRoutesThenBindsAgain()
+    {
+        Shell.RequireRootAnd("dnsmasq", "ip", "ping");
+        using RoutedHosts hosts = Hosts();
+        Process dnsmasq = Dnsmasq(hosts);
+        try
+        {
+            await Waits.Until(async () => (await ClientAsync(hosts))["state"] == "bound", "the client bound");
+            await Stop(dnsmasq);
+            await Waits.Until(async () => (await ClientAsync(hosts))["state"] == "rebinding", "REBINDING at T2 (15 s)", TimeSpan.FromSeconds(30));
+            Assert.True(HasDefaultRoute(hosts), "routes stay until the lease expires");
+
+            await Waits.Until(async () => (await ClientAsync(hosts))["expired"] == "1", "the lease expiring at 120 s", TimeSpan.FromSeconds(130));
+            Dictionary<string, string> client = await ClientAsync(hosts);
+            Assert.Equal("", client["address"]);
+            Assert.False(HasDefaultRoute(hosts), "default route removed at expiry");
+            Assert.False(hosts.Routes.TryGet(Ipv4Prefix.Parse("192.168.100.0/24"), out _), "connected route removed at expiry");
+            Assert.False(RoutedHosts.Ping(hosts.Wan, RoutedHosts.WanRouter, count: 1), "the expired address answers no more");
+
+            dnsmasq = Dnsmasq(hosts);
+            await Waits.Until(async () => (await ClientAsync(hosts))["state"] == "bound", "bound again once dnsmasq is back", TimeSpan.FromSeconds(90));
+            Assert.True(HasDefaultRoute(hosts), "default route back");
+        }
+        finally
+        {
+            await Stop(dnsmasq);
+        }
+    }
+}
