@@ -20,4 +20,7 @@ public sealed class NatCounters
 
     /// <summary>Packets refused because no external port was free.</summary>
     public long PortsExhausted;
+
+    /// <summary>Packets refused because the NAT had no external address yet (DHCP not bound).</summary>
+    public long NoAddress;
 }

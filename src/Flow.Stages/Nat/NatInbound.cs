@@ -34,7 +34,6 @@ public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
     private readonly NatTable _table;
     private readonly IFlowClock _clock;
     private readonly bool _enabled;
-    private readonly uint[] _addresses;
     private readonly ushort _outsidePort;
 
     private readonly NatCounters _counters;
@@ -47,7 +46,6 @@ public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
         NatSetup setup = NatSetup.Resolve(options);
         _table = tables.GetOrCreate(options.Table, setup.Settings, setup.PortMappings);
         _enabled = options.Enabled;
-        _addresses = setup.Addresses;
         _outsidePort = setup.OutsidePort;
         _clock = clock;
         _counters = _table.Counters;
@@ -275,7 +273,7 @@ public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
 
     private bool IsExternal(uint address)
     {
-        foreach (uint a in _addresses)
+        foreach (uint a in _table.Addresses)
         {
             if (a == address)
             {

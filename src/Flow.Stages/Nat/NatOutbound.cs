@@ -4,6 +4,7 @@ using Flow.Protocols.Icmp;
 using Flow.Protocols.Ipv4;
 using Flow.Protocols.Tcp;
 using Flow.Stages.Icmp;
+using Flow.Stages.Ipv4;
 using Flow.Stages.Nat.Internal;
 using Flow.Stages.Routing;
 
@@ -41,12 +42,13 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     private readonly FibReader _reader;
     private readonly IFlowClock _clock;
     private readonly bool _enabled;
-    private readonly uint[] _addresses;
+    private readonly InterfaceAddressBook? _book;
+    private InterfaceAddressBook.Snapshot? _seen;
     private readonly ushort _outsidePort;
 
     private readonly NatCounters _counters;
 
-    public NatOutbound(NatOptions options, NatTables tables, Ipv4RouteTable routes, IFlowClock clock)
+    public NatOutbound(NatOptions options, NatTables tables, Ipv4RouteTable routes, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tables);
@@ -55,7 +57,8 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         _setup = NatSetup.Resolve(options);
         _table = tables.GetOrCreate(options.Table, _setup.Settings, _setup.PortMappings);
         _enabled = options.Enabled;
-        _addresses = _setup.Addresses;
+        // Only an outside interface addressed by DHCP changes its address while the NAT runs.
+        _book = _setup.FollowsInterface is not null ? addresses : null;
         _outsidePort = _setup.OutsidePort;
         _routes = routes;
         _reader = routes.OpenReader();
@@ -146,9 +149,34 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
 
     public override void Tick(long nowNanoseconds)
     {
-        if (_enabled)
+        if (!_enabled)
         {
-            _table.Expire(nowNanoseconds, ExpiryBudget);
+            return;
+        }
+        FollowLearnedAddress();
+        _table.Expire(nowNanoseconds, ExpiryBudget);
+    }
+
+    /// <summary>
+    /// Takes up the outside interface's address when its DHCP client binds, changes or loses it
+    /// (the table ends what used the old one). nat_in reads the table's addresses, so it follows too.
+    /// </summary>
+    private void FollowLearnedAddress()
+    {
+        if (_book is null)
+        {
+            return;
+        }
+        InterfaceAddressBook.Snapshot now = _book.Current;
+        if (ReferenceEquals(now, _seen))
+        {
+            return;
+        }
+        _seen = now;
+        uint[] learned = now.Learned.TryGetValue(_setup.FollowsInterface!, out InterfaceAddressBook.LearnedAddress? address) ? [address.Address] : [];
+        if (!learned.AsSpan().SequenceEqual(_table.Addresses))
+        {
+            _table.ReplaceAddresses(learned);
         }
     }
 
@@ -252,6 +280,9 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
             case NatCreateResult.HostLimit:
                 _counters.HostLimit++;
                 break;
+            case NatCreateResult.NoAddress:
+                _counters.NoAddress++;
+                break;
             default:
                 _counters.PortsExhausted++;
                 break;
@@ -315,7 +346,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
 
     private bool IsExternal(uint address)
     {
-        foreach (uint a in _addresses)
+        foreach (uint a in _table.Addresses)
         {
             if (a == address)
             {
