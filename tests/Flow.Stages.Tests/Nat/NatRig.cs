@@ -79,6 +79,12 @@ internal sealed class NatRig : IDisposable
         return bytes;
     }
 
+    /// <summary>The next hop out of wan (the default route), as ipv4_lookup writes it into NextHop.</summary>
+    public static uint WanHop(NatRig rig) => rig._routes.Fib.Lookup(0xC6336407);
+
+    /// <summary>True when the IPv4 header checksum of a frame is right.</summary>
+    public static bool HeaderChecksumValid(byte[] frame) => Checksum.IsValid(frame.AsSpan(14, (frame[14] & 0xF) * 4));
+
     /// <summary>(src, sport, dst, dport) of an IPv4 frame's UDP or TCP (ports) or ICMP (identifier as both ports).</summary>
     public static (string Source, int SourcePort, string Destination, int DestinationPort) Endpoints(byte[] frame)
     {
