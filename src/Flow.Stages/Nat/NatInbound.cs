@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Flow.Protocols;
 using Flow.Protocols.Icmp;
 using Flow.Protocols.Ipv4;
@@ -32,7 +31,7 @@ namespace Flow.Stages.Nat;
 /// </remarks>
 [Stage("nat_in", "NAT44 inbound: packets to an external address:port of a session, mapping or port mapping get their internal destination; hairpinning.",
     Accepts = typeof(Carries.Ipv4))]
-public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
+public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
 {
     private readonly NatTable _table;
     private readonly IFlowClock _clock;
@@ -40,7 +39,7 @@ public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reas
     private readonly ushort _outsidePort;
 
     private readonly NatCounters _counters;
-    private readonly NatFragments _fragments = new();
+    private readonly NatFragments _fragments = new(rewritesSource: false);
     private readonly NatOneToOne[] _oneToOne;
 
     public NatInbound(NatOptions options, NatTables tables, IFlowClock clock)
@@ -116,7 +115,7 @@ public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reas
         {
             return OneToOneIn(ref header, ip.Payload, mapped);
         }
-        if (!IsExternal(destination) || protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp))
+        if (!_table.IsExternal(destination) || protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp))
         {
             return To(Output.Local);
         }
@@ -318,32 +317,29 @@ public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reas
     /// <summary>A first fragment came in translated: its datagram's later fragments take the same destination, the waiting ones now.</summary>
     private void FirstFragment(Datagram d, uint translated, long now)
     {
-        if (!_fragments.Remember(d.Source, d.Destination, d.Id, d.Protocol, translated, now))
+        if (!_fragments.FirstTranslated(d.Source, d.Destination, d.Id, d.Protocol, translated, now, this, static (stage, packet) =>
+        {
+            stage._counters.Inbound++;
+            stage.Emit(packet, Output.Translated);
+        }))
         {
             _counters.FragmentTableFull++;
         }
-        _fragments.Release(d.Source, d.Destination, d.Id, d.Protocol, (Stage: this, Address: translated), static (state, packet) =>
-        {
-            ref Ipv4Header header = ref Unsafe.AsRef<Ipv4Header>(packet.DataPointer + packet.Meta.L3Offset);
-            header.RewriteDestination(new Ipv4Address(new NetU32(state.Address)));
-            state.Stage._counters.Inbound++;
-            state.Stage.Emit(packet, Output.Translated);
-        });
     }
 
-    /// <summary>A fragment after the first: the destination its first fragment got, or it waits for it.</summary>
+    /// <summary>A fragment after the first: the address its first fragment got, or it waits for it.</summary>
     private Next LaterFragment(Packet packet, ref Ipv4Header header, long now)
     {
-        uint source = header.Source.Value.Host;
-        uint destination = header.Destination.Value.Host;
-        ushort id = header.Identification.Host;
-        if (_fragments.TryFind(source, destination, id, header.Protocol, now, out uint translated))
+        switch (_fragments.Follow(packet, ref header, now))
         {
-            header.RewriteDestination(new Ipv4Address(new NetU32(translated)));
-            _counters.Inbound++;
-            return To(Output.Translated);
+            case NatFragments.Outcome.Translated:
+                _counters.Inbound++;
+                return To(Output.Translated);
+            case NatFragments.Outcome.Held:
+                return Next.Consumed;
+            default:
+                return Drop(Reason.FragmentsFull);
         }
-        return _fragments.Hold(packet, source, destination, id, header.Protocol, now) ? Next.Consumed : Drop(Reason.FragmentsFull);
     }
 
     public override void Tick(long nowNanoseconds)
@@ -360,17 +356,5 @@ public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reas
         {
             CountDrop(Reason.FragmentExpired, freed);
         }
-    }
-
-    private bool IsExternal(uint address)
-    {
-        foreach (uint a in _table.Addresses)
-        {
-            if (a == address)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }

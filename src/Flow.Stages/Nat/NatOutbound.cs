@@ -49,7 +49,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     private readonly ushort _outsidePort;
 
     private readonly NatCounters _counters;
-    private readonly NatFragments _fragments = new();
+    private readonly NatFragments _fragments = new(rewritesSource: true);
 
     public NatOutbound(NatOptions options, NatTables tables, Ipv4RouteTable routes, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
@@ -214,7 +214,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         {
             return OneToOneOut(ref header, l4, external);
         }
-        if (IsExternal(source))
+        if (_table.IsExternal(source))
         {
             // The router's own packets; an ICMP error among them may quote a packet translated inbound.
             return protocol == IpProtocol.Icmp && !header.IsFragment && l4.Length >= IcmpHeader.Size && IcmpType.IsError(l4[0])
@@ -301,32 +301,29 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     /// <summary>A first fragment went out translated: its datagram's later fragments take the same source, the waiting ones now.</summary>
     private void FirstFragment(uint source, uint remote, ushort id, byte protocol, uint translated, long now)
     {
-        if (!_fragments.Remember(source, remote, id, protocol, translated, now))
+        if (!_fragments.FirstTranslated(source, remote, id, protocol, translated, now, this, static (stage, packet) =>
+        {
+            stage._counters.Outbound++;
+            stage.Emit(packet, Output.Out);
+        }))
         {
             _counters.FragmentTableFull++;
         }
-        _fragments.Release(source, remote, id, protocol, (Stage: this, Address: translated), static (state, packet) =>
-        {
-            ref Ipv4Header header = ref Unsafe.AsRef<Ipv4Header>(packet.DataPointer + packet.Meta.L3Offset);
-            header.RewriteSource(new Ipv4Address(new Flow.Protocols.NetU32(state.Address)));
-            state.Stage._counters.Outbound++;
-            state.Stage.Emit(packet, Output.Out);
-        });
     }
 
-    /// <summary>A fragment after the first: the source its first fragment got, or it waits for it.</summary>
+    /// <summary>A fragment after the first: the address its first fragment got, or it waits for it.</summary>
     private Next LaterFragment(Packet packet, ref Ipv4Header header, long now)
     {
-        uint source = header.Source.Value.Host;
-        uint remote = header.Destination.Value.Host;
-        ushort id = header.Identification.Host;
-        if (_fragments.TryFind(source, remote, id, header.Protocol, now, out uint translated))
+        switch (_fragments.Follow(packet, ref header, now))
         {
-            header.RewriteSource(new Ipv4Address(new Flow.Protocols.NetU32(translated)));
-            _counters.Outbound++;
-            return To(Output.Out);
+            case NatFragments.Outcome.Translated:
+                _counters.Outbound++;
+                return To(Output.Out);
+            case NatFragments.Outcome.Held:
+                return Next.Consumed;
+            default:
+                return Drop(Reason.FragmentsFull);
         }
-        return _fragments.Hold(packet, source, remote, id, header.Protocol, now) ? Next.Consumed : Drop(Reason.FragmentsFull);
     }
 
     /// <summary>Makes a session; a full table first ends what has expired and tries once more.</summary>
@@ -417,18 +414,6 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         }
         _counters.Outbound++;
         return To(Output.Out);
-    }
-
-    private bool IsExternal(uint address)
-    {
-        foreach (uint a in _table.Addresses)
-        {
-            if (a == address)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     public void Dispose() => _reader.Dispose();

@@ -84,6 +84,19 @@ public sealed unsafe partial class NatTable : IDisposable
     /// <summary>Most sessions at once (and most mappings).</summary>
     public int Capacity { get; }
 
+    /// <summary>Whether <paramref name="address"/> (host order) is one of <see cref="Addresses"/>.</summary>
+    public bool IsExternal(uint address)
+    {
+        foreach (uint a in Addresses)
+        {
+            if (a == address)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>Sessions now.</summary>
     public int SessionCount { get; private set; }
 

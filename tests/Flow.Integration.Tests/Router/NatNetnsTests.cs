@@ -30,9 +30,9 @@ public sealed class NatNetnsTests
         return result.Output.Trim();
     }
 
-    /// <summary>One line to <paramref name="target"/> and whatever comes back within 3 s.</summary>
+    /// <summary>One line to <paramref name="target"/> and whatever comes back (10 s of silence ends it: a lost SYN costs a 1 s retransmission, and more under load).</summary>
     private static ShellResult Send(NetnsFixture from, string target) =>
-        from.TryExec(TimeSpan.FromSeconds(15), "sh", "-c", $"echo hello | socat -t 3 -T 3 - '{target}'");
+        from.TryExec(TimeSpan.FromSeconds(15), "sh", "-c", $"echo hello | socat -t 5 -T 10 - '{target}'");
 
     [Theory]
     [InlineData("af_packet")]

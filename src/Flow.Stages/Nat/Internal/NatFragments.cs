@@ -1,3 +1,6 @@
+using Flow.Protocols;
+using Flow.Protocols.Ipv4;
+
 namespace Flow.Stages.Nat.Internal;
 
 /// <summary>
@@ -8,7 +11,7 @@ namespace Flow.Stages.Nat.Internal;
 /// first waits (at most <see cref="MaxHeld"/> of them) and leaves when the first is translated,
 /// or is dropped when its datagram's time is up. One per direction; owned by its stage's worker.
 /// </summary>
-internal sealed class NatFragments
+internal sealed unsafe class NatFragments(bool rewritesSource)
 {
     /// <summary>Datagrams remembered at once.</summary>
     public const int Capacity = 1024;
@@ -25,8 +28,77 @@ internal sealed class NatFragments
     private readonly Held[] _held = new Held[MaxHeld];
     private int _heldCount;
 
+    /// <summary>What <see cref="Follow"/> did with a later fragment.</summary>
+    public enum Outcome
+    {
+        /// <summary>Its first fragment was translated: it got the same address.</summary>
+        Translated,
+
+        /// <summary>It waits for its first fragment (the stage consumed it).</summary>
+        Held,
+
+        /// <summary>It would wait, but <see cref="MaxHeld"/> wait already.</summary>
+        Full,
+    }
+
+    /// <summary>
+    /// A fragment after the first: gets the address its first fragment was translated to
+    /// (source or destination, as this direction rewrites), or waits for it.
+    /// </summary>
+    public Outcome Follow(Packet packet, ref Ipv4Header header, long now)
+    {
+        uint source = header.Source.Value.Host;
+        uint destination = header.Destination.Value.Host;
+        ushort id = header.Identification.Host;
+        if (TryFind(source, destination, id, header.Protocol, now, out uint translated))
+        {
+            Rewrite(ref header, translated);
+            return Outcome.Translated;
+        }
+        return Hold(packet, source, destination, id, header.Protocol, now) ? Outcome.Held : Outcome.Full;
+    }
+
+    /// <summary>
+    /// A first fragment was translated to <paramref name="translated"/>: remembers it for the
+    /// datagram's later fragments and sends the ones waiting, rewritten, to <paramref name="send"/>.
+    /// False when the datagram could not be remembered (its later fragments will wait and expire).
+    /// </summary>
+    public bool FirstTranslated<TState>(uint source, uint destination, ushort id, byte protocol, uint translated, long now, TState state, Action<TState, Packet> send)
+    {
+        bool remembered = Remember(source, destination, id, protocol, translated, now);
+        for (int i = 0; i < _heldCount;)
+        {
+            Held h = _held[i];
+            if (h.Source == source && h.Destination == destination && h.Id == id && h.Protocol == protocol)
+            {
+                _held[i] = _held[--_heldCount];
+                _held[_heldCount] = default;
+                Rewrite(ref *(Ipv4Header*)(h.Packet.DataPointer + h.Packet.Meta.L3Offset), translated);
+                send(state, h.Packet);
+            }
+            else
+            {
+                i++;
+            }
+        }
+        return remembered;
+    }
+
+    private void Rewrite(ref Ipv4Header header, uint address)
+    {
+        var to = new Ipv4Address(new NetU32(address));
+        if (rewritesSource)
+        {
+            header.RewriteSource(to);
+        }
+        else
+        {
+            header.RewriteDestination(to);
+        }
+    }
+
     /// <summary>Remembers the address the datagram's first fragment was translated to.</summary>
-    public bool Remember(uint source, uint destination, ushort id, byte protocol, uint translated, long now)
+    private bool Remember(uint source, uint destination, ushort id, byte protocol, uint translated, long now)
     {
         int start = Index(source, destination, id, protocol);
         int victim = -1;
@@ -49,7 +121,7 @@ internal sealed class NatFragments
     }
 
     /// <summary>The address a later fragment gets; false when its first fragment has not been seen (or its time is up).</summary>
-    public bool TryFind(uint source, uint destination, ushort id, byte protocol, long now, out uint translated)
+    private bool TryFind(uint source, uint destination, ushort id, byte protocol, long now, out uint translated)
     {
         int start = Index(source, destination, id, protocol);
         for (int p = 0; p < Probes; p++)
@@ -66,7 +138,7 @@ internal sealed class NatFragments
     }
 
     /// <summary>Keeps a fragment until its first comes; false when <see cref="MaxHeld"/> wait already.</summary>
-    public bool Hold(Packet packet, uint source, uint destination, ushort id, byte protocol, long now)
+    private bool Hold(Packet packet, uint source, uint destination, ushort id, byte protocol, long now)
     {
         if (_heldCount == MaxHeld)
         {
@@ -74,25 +146,6 @@ internal sealed class NatFragments
         }
         _held[_heldCount++] = new Held(packet, source, destination, id, protocol, now + LifetimeNanoseconds);
         return true;
-    }
-
-    /// <summary>Takes the waiting fragments of a datagram, calling <paramref name="release"/> for each.</summary>
-    public void Release<TState>(uint source, uint destination, ushort id, byte protocol, TState state, Action<TState, Packet> release)
-    {
-        for (int i = 0; i < _heldCount;)
-        {
-            Held h = _held[i];
-            if (h.Source == source && h.Destination == destination && h.Id == id && h.Protocol == protocol)
-            {
-                _held[i] = _held[--_heldCount];
-                _held[_heldCount] = default;
-                release(state, h.Packet);
-            }
-            else
-            {
-                i++;
-            }
-        }
     }
 
     /// <summary>Frees the fragments whose first never came; returns how many.</summary>
