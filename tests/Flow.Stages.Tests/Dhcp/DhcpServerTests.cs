@@ -369,6 +369,28 @@ public sealed class DhcpServerTests : IDisposable
         Silent(FromClient(1, 1, "offer"), "bad_message_type");
     }
 
+    [Fact]
+    public void WithoutConfiguredDnsTheServersTheWanClientLearnedAreHandedOut()
+    {
+        var book = new InterfaceAddressBook();
+        _server = new DhcpServer(Options() with { Dns = [] }, _clock, book);
+        _harness = new StageHarness(_server, "learning");
+        _harnesses.Add(_harness);
+        Assert.False(Exchange(FromClient(1, 1, "discover")).ContainsKey("name_server"));
+
+        book.Set("wan", new InterfaceAddressBook.LearnedAddress(0xC000_0232, 24, [0xC000_0235, 0x0808_0808]));
+        _harness.Tick(_clock.NowNanoseconds);
+        Assert.Equal("192.0.2.53,8.8.8.8", Exchange(FromClient(2, 1, "discover"))["name_server"]);
+        Assert.Equal(["192.0.2.53", "8.8.8.8"], _server.DnsServers);
+    }
+
+    [Fact]
+    public void TheServerDeclaresTheDhcpVerbs()
+    {
+        IControlledStage stage = _server;
+        Assert.Equal(["dhcp leases", "dhcp show"], stage.ControlCommands.Select(c => c.Name));
+    }
+
     [Theory]
     [InlineData("10.0.0.100-10.0.1.5", "inside lan's network")]
     [InlineData("10.0.0.200-10.0.0.100", "ascending")]
