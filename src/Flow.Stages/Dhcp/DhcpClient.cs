@@ -458,7 +458,12 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
     /// <summary>Publishes the address and adds its routes (the route table's writer lock: rare, never taken by the data path).</summary>
     private void Install(uint address, int prefix, uint router, uint[] dns)
     {
-        if (_address != 0 && (_address != address || _prefix != prefix || _router != router))
+        if (_address == address && _prefix == prefix && _router == router && _dns.AsSpan().SequenceEqual(dns))
+        {
+            // A renewal of the same lease: nothing for the stages to rebuild.
+            return;
+        }
+        if (_address != 0)
         {
             Uninstall();
         }

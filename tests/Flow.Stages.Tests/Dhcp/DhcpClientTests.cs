@@ -306,5 +306,24 @@ public sealed class DhcpClientTests : IDisposable
         Assert.False(validator.Interfaces.IsOwnAddress(Ip("192.0.2.50")));
     }
 
+    [Fact]
+    public void ArpAnnouncesTheLeasedAddressWithAGratuitousArpOnTheWan()
+    {
+        using var table = new Flow.Stages.Arp.NeighbourTable(_routes) { ApplyRoutesInBackground = false };
+        using var arp = new StageHarness(new Flow.Stages.Arp.ArpResponder(new Flow.Stages.Arp.ArpResponderOptions { Interfaces = DhcpInterfaces() }, table, _clock, _book), "arp");
+        arp.Tick(_clock.NowNanoseconds);
+        PacketPools.Free(arp.Take("lan"));
+        Assert.Empty(arp.Output("wan"));
+
+        Bind();
+        arp.Tick(_clock.NowNanoseconds);
+        Packet[] sent = arp.Take("wan");
+        byte[] garp = Assert.Single(sent).Data.ToArray();
+        PacketPools.Free(sent);
+        // RFC 5227 2.3 announcement: a broadcast request with sender and target the new address.
+        Assert.Equal("ff:ff:ff:ff:ff:ff 1 02:00:00:00:02:01 192.0.2.50 192.0.2.50",
+            Dissect(garp, "p.dst, p[ARP].op, p[ARP].hwsrc, p[ARP].psrc, p[ARP].pdst").Replace("(", "").Replace(")", "").Replace("'", "").Replace(",", ""));
+    }
+
     private static uint Ip(string text) => new Flow.Protocols.Ipv4.Ipv4Address(System.Net.IPAddress.Parse(text).GetAddressBytes()).Value.Host;
 }
