@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Flow.Protocols.Icmp;
 using Flow.Protocols.Ipv4;
 using Flow.Protocols.Tcp;
@@ -25,8 +27,11 @@ namespace Flow.Stages.Nat;
 /// </remarks>
 [Stage("nat_out", "NAT44 outbound: packets leaving by the outside interface get an external source address and port; sessions made and refreshed here.",
     Accepts = typeof(Carries.Ipv4))]
-public sealed partial class NatOutbound : Stage<NatOutbound.Output, NatOutbound.Reason>, IDisposable
+public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOutbound.Reason>, IDisposable
 {
+    /// <summary>Packets whose table lines are prefetched before the first of them is translated.</summary>
+    private const int PrefetchChunk = 16;
+
     /// <summary>Sessions a tick ends at most; the rest wait for the next tick.</summary>
     private const int ExpiryBudget = 4096;
 
@@ -98,12 +103,45 @@ public sealed partial class NatOutbound : Stage<NatOutbound.Output, NatOutbound.
         long now = _clock.NowNanoseconds;
         NextHop* hops = _routes.NextHops.Entries;
         _reader.Enter();
-        for (int i = 0; i < packets.Length; i++)
+        for (int start = 0; start < packets.Length; start += PrefetchChunk)
         {
-            Packet packet = packets[i];
-            nexts[i] = hops[packet.Meta.NextHop].Port == _outsidePort ? Translate(packet, now) : To(Output.Out);
+            int end = Math.Min(packets.Length, start + PrefetchChunk);
+            for (int i = start; i < end; i++)
+            {
+                Prefetch(packets[i]);
+            }
+            for (int i = start; i < end; i++)
+            {
+                Packet packet = packets[i];
+                nexts[i] = hops[packet.Meta.NextHop].Port == _outsidePort ? Translate(packet, now) : To(Output.Out);
+            }
         }
         _reader.Exit();
+    }
+
+    /// <summary>Prefetches the table lines a UDP, TCP or ICMP packet's translation will touch; reads the headers unchecked (Translate checks them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Prefetch(Packet packet)
+    {
+        ref PacketMeta meta = ref packet.Meta;
+        int l3 = meta.L3Offset;
+        if (l3 + Ipv4Header.Size + 8 > meta.Length)
+        {
+            return;
+        }
+        byte* ip = packet.DataPointer + l3;
+        byte protocol = ip[9];
+        byte* l4 = ip + (ip[0] & 0xF) * 4;
+        if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp) || l4 + 8 > packet.DataPointer + meta.Length)
+        {
+            return;
+        }
+        uint source = BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(ip + 12, 4));
+        uint remote = BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(ip + 16, 4));
+        bool icmp = protocol == IpProtocol.Icmp;
+        ushort port = BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(l4 + (icmp ? 4 : 0), 2));
+        ushort remotePort = icmp ? (ushort)0 : BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(l4 + 2, 2));
+        _table.PrefetchOutbound(source, port, remote, remotePort, protocol);
     }
 
     public override void Tick(long nowNanoseconds)

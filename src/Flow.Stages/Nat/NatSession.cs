@@ -28,8 +28,11 @@ public struct NatSession
     internal int MappingPrev;
     internal int MappingNext;
 
-    /// <summary>When a packet last refreshed it (the NAT's clock, nanoseconds).</summary>
-    public long LastUsed;
+    /// <summary>When a packet last refreshed it: the NAT clock in milliseconds, modulo 2^32 (compared by difference).</summary>
+    public uint LastUsed;
+
+    /// <summary>When it went to the tail of its aging list (milliseconds, as <see cref="LastUsed"/>).</summary>
+    internal uint Queued;
 
     /// <summary>Packets translated in either direction.</summary>
     public uint Packets;

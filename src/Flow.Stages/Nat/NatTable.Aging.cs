@@ -1,15 +1,19 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Flow.Protocols.Tcp;
 
 namespace Flow.Stages.Nat;
 
-// Aging: one least-recently-used list per timeout class. Every session of a class has the same
-// timeout, so the list's head is the next to expire and a refresh moves a session to the tail.
+// Aging: one list per timeout class, in the order sessions were queued. Every session of a class
+// has the same timeout, so only the head can be due. A refresh only stamps the session (it is in
+// cache already; moving it in the list would touch two other sessions); the expiry pass re-queues
+// a head that was refreshed since it was queued, so each session moves at most once a timeout.
+// Times are milliseconds modulo 2^32, compared by difference: no session waits 24 days unseen.
 public sealed unsafe partial class NatTable
 {
     private const int AgeClasses = 4;
 
-    private readonly long[] _timeouts;
+    private readonly uint[] _timeouts;
     private readonly int[] _ageHead = new int[AgeClasses];
     private readonly int[] _ageTail = new int[AgeClasses];
 
@@ -18,13 +22,8 @@ public sealed unsafe partial class NatTable
     public void Refresh(int session, long now)
     {
         ref NatSession s = ref _sessions[session];
-        s.LastUsed = now;
+        s.LastUsed = Milliseconds(now);
         s.Packets++;
-        if (_ageTail[(int)s.TimeoutClass] != session)
-        {
-            AgeUnlink(session);
-            AgeAppend(session);
-        }
     }
 
     /// <summary>Counts an inbound packet of the session without refreshing it (RFC 4787 REQ-6: outbound refresh).</summary>
@@ -73,11 +72,14 @@ public sealed unsafe partial class NatTable
         s.State = next;
         s.Packets++;
         // A change of state restarts the clock whichever way the segment went, as a refresh.
-        if (timeout != s.TimeoutClass || next != state || outbound)
+        if (next != state || outbound)
+        {
+            s.LastUsed = Milliseconds(now);
+        }
+        if (timeout != s.TimeoutClass)
         {
             AgeUnlink(session);
             s.TimeoutClass = timeout;
-            s.LastUsed = now;
             AgeAppend(session);
         }
     }
@@ -88,29 +90,51 @@ public sealed unsafe partial class NatTable
     /// </summary>
     public int Expire(long now, int budget = int.MaxValue)
     {
+        uint ms = Milliseconds(now);
         int ended = 0;
+        int looked = 0;
         for (int c = 0; c < AgeClasses; c++)
         {
-            long timeout = _timeouts[c];
+            uint timeout = _timeouts[c];
             int head;
-            while (ended < budget && (head = _ageHead[c]) != None && now - _sessions[head].LastUsed >= timeout)
+            // Re-queued heads count against the budget too, so a pass is bounded whatever it finds.
+            while (looked < budget && (head = _ageHead[c]) != None && ms - _sessions[head].Queued >= timeout)
             {
-                Remove(head);
-                ended++;
+                looked++;
+                ref NatSession s = ref _sessions[head];
+                if (Sse.IsSupported && s.AgeNext != None)
+                {
+                    // The next head's line arrives while this one is unlinked from its chains.
+                    Sse.Prefetch0(_sessions + s.AgeNext);
+                }
+                if (ms - s.LastUsed >= timeout)
+                {
+                    Remove(head);
+                    ended++;
+                }
+                else
+                {
+                    AgeUnlink(head);
+                    AgeAppend(head);
+                }
             }
         }
         SessionsExpired += ended;
         return ended;
     }
 
-    /// <summary>Nanoseconds until the session expires if nothing refreshes it.</summary>
-    public long RemainingNanoseconds(in NatSession session, long now) => session.LastUsed + _timeouts[(int)session.TimeoutClass] - now;
+    /// <summary>Nanoseconds until the session expires if nothing refreshes it (it may linger up to a tick longer).</summary>
+    public long RemainingNanoseconds(in NatSession session, long now) =>
+        ((long)_timeouts[(int)session.TimeoutClass] - (int)(Milliseconds(now) - session.LastUsed)) * 1_000_000;
+
+    private static uint Milliseconds(long nanoseconds) => (uint)(nanoseconds / 1_000_000);
 
     private void AgeAppend(int session)
     {
         ref NatSession s = ref _sessions[session];
         int c = (int)s.TimeoutClass;
-        // Appended with LastUsed = now from a monotonic clock: each list stays in LastUsed order.
+        // Queued at the latest time seen, so each list stays in Queued order.
+        s.Queued = _latest = Later(_latest, s.LastUsed);
         int tail = _ageTail[c];
         s.AgePrev = tail;
         s.AgeNext = None;
@@ -124,6 +148,12 @@ public sealed unsafe partial class NatTable
         }
         _ageTail[c] = session;
     }
+
+    // The latest stamp any session was queued with: a session stamped earlier (a state change
+    // keeps an inbound segment's older time) queues no earlier than those already in the list.
+    private uint _latest;
+
+    private static uint Later(uint a, uint b) => (int)(b - a) > 0 ? b : a;
 
     private void AgeUnlink(int session)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 
 namespace Flow.Stages.Nat;
@@ -63,7 +64,7 @@ public sealed unsafe partial class NatTable : IDisposable
         RandomNumberGenerator.Fill(key);
         _hashKey = MemoryMarshal.Read<ulong>(key) | 1;
         _random = new PortRandom(MemoryMarshal.Read<ulong>(key[8..]));
-        _timeouts = settings.TimeoutsNanoseconds();
+        _timeouts = settings.TimeoutsMilliseconds();
         for (int c = 0; c < AgeClasses; c++)
         {
             _ageHead[c] = None;
@@ -95,6 +96,25 @@ public sealed unsafe partial class NatTable : IDisposable
     public ref NatSession Session(int index) => ref _sessions[index];
 
     public ref NatMappingEntry Mapping(int index) => ref _mappings[index];
+
+    /// <summary>
+    /// Asks the CPU for the cache lines an outbound packet's lookup — and, if it is new, its
+    /// session's making — will read: the four hash buckets (assuming its port is preserved).
+    /// Called a few packets ahead, so the misses of a batch overlap instead of following each other.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PrefetchOutbound(uint insideAddress, ushort insidePort, uint remoteAddress, ushort remotePort, byte protocol)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+        uint outside = PairedAddress(insideAddress);
+        Sse.Prefetch0(_sessionInside + Bucket(insideAddress, remoteAddress, insidePort, remotePort, protocol));
+        Sse.Prefetch0(_mappingInside + Bucket(insideAddress, 0, insidePort, 0, protocol));
+        Sse.Prefetch0(_mappingOutside + Bucket(outside, 0, insidePort, 0, protocol));
+        Sse.Prefetch0(_sessionOutside + Bucket(outside, remoteAddress, insidePort, remotePort, protocol));
+    }
 
     /// <summary>The session of an outbound packet: internal endpoint to remote endpoint; -1 if none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -239,7 +259,7 @@ public sealed unsafe partial class NatTable : IDisposable
                 _ => NatTimeoutClass.Udp,
             },
             Mapping = mapping,
-            LastUsed = now,
+            LastUsed = Milliseconds(now),
         };
         uint inside = Bucket(s.InsideAddress, remoteAddress, s.InsidePort, remotePort, s.Protocol);
         s.InsideNext = _sessionInside[inside];
@@ -292,8 +312,17 @@ public sealed unsafe partial class NatTable : IDisposable
     public void Remove(int session)
     {
         ref NatSession s = ref _sessions[session];
-        Unlink(ref _sessionInside[Bucket(s.InsideAddress, s.RemoteAddress, s.InsidePort, s.RemotePort, s.Protocol)], session, inside: true);
-        Unlink(ref _sessionOutside[Bucket(s.OutsideAddress, s.RemoteAddress, s.OutsidePort, s.RemotePort, s.Protocol)], session, inside: false);
+        uint inside = Bucket(s.InsideAddress, s.RemoteAddress, s.InsidePort, s.RemotePort, s.Protocol);
+        uint outside = Bucket(s.OutsideAddress, s.RemoteAddress, s.OutsidePort, s.RemotePort, s.Protocol);
+        if (Sse.IsSupported)
+        {
+            // Three independent lines: let their misses overlap.
+            Sse.Prefetch0(_sessionInside + inside);
+            Sse.Prefetch0(_sessionOutside + outside);
+            Sse.Prefetch0(_mappings + s.Mapping);
+        }
+        Unlink(ref _sessionInside[inside], session, inside: true);
+        Unlink(ref _sessionOutside[outside], session, inside: false);
         AgeUnlink(session);
         ref NatMappingEntry m = ref _mappings[s.Mapping];
         if (s.MappingPrev != None)
@@ -409,8 +438,15 @@ public sealed unsafe partial class NatTable : IDisposable
     private void RemoveMapping(int mapping)
     {
         ref NatMappingEntry m = ref _mappings[mapping];
-        UnlinkMapping(ref _mappingInside[Bucket(m.InsideAddress, m.RemoteAddress, m.InsidePort, m.RemotePort, m.Protocol)], mapping, inside: true);
-        UnlinkMapping(ref _mappingOutside[Bucket(m.OutsideAddress, 0, m.OutsidePort, 0, m.Protocol)], mapping, inside: false);
+        uint inside = Bucket(m.InsideAddress, m.RemoteAddress, m.InsidePort, m.RemotePort, m.Protocol);
+        uint outside = Bucket(m.OutsideAddress, 0, m.OutsidePort, 0, m.Protocol);
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(_mappingInside + inside);
+            Sse.Prefetch0(_mappingOutside + outside);
+        }
+        UnlinkMapping(ref _mappingInside[inside], mapping, inside: true);
+        UnlinkMapping(ref _mappingOutside[outside], mapping, inside: false);
         m.Protocol = 0;
         m.InsideNext = _freeMapping;
         _freeMapping = mapping;

@@ -17,10 +17,10 @@ public sealed record NatTableSettings
     /// <summary>0: no limit per host.</summary>
     public int MaxSessionsPerHost { get; init; }
 
-    internal long[] TimeoutsNanoseconds() =>
+    internal uint[] TimeoutsMilliseconds() =>
     [
-        Nanoseconds(Timeouts.Udp), Nanoseconds(Timeouts.Icmp), Nanoseconds(Timeouts.TcpEstablished), Nanoseconds(Timeouts.TcpTransitory),
+        Milliseconds(Timeouts.Udp), Milliseconds(Timeouts.Icmp), Milliseconds(Timeouts.TcpEstablished), Milliseconds(Timeouts.TcpTransitory),
     ];
 
-    private static long Nanoseconds(TimeSpan span) => span.Ticks * 100;
+    private static uint Milliseconds(TimeSpan span) => (uint)Math.Clamp(span.TotalMilliseconds, 1, int.MaxValue / 2);
 }

@@ -14,7 +14,7 @@ namespace Flow.Benchmarks.Router;
 /// 1 M sessions held and the oldest expiring as fast as new ones come (a manual clock moves one
 /// UDP timeout per million packets, and the stage's tick ends what timed out). The reference in
 /// the same rounds is nat_out on established sessions (lookup and rewrite only), so the ratio
-/// says what making and expiring a session adds. 16 external addresses (64 K ports each) hold
+/// says what making and expiring a session adds. 32 external addresses (64 K ports each, paired pooling) hold
 /// the million mappings. Anchor: VPP makes a session in about 2.3 k clocks.
 /// </summary>
 internal static class NatSessionBench
@@ -24,7 +24,7 @@ internal static class NatSessionBench
 
     public static void Run(int rounds, Dictionary<string, object?> json)
     {
-        Console.WriteLine($"router (nat sessions): {rounds} rounds; nat_out alone on cpu 0, {Held:N0} sessions held over 16 external addresses, " +
+        Console.WriteLine($"router (nat sessions): {rounds} rounds; nat_out alone on cpu 0, {Held:N0} sessions held over 32 external addresses, " +
             $"batches of {Batch}: new sessions (create + expire) against established ones (lookup + rewrite)");
         var create = new Samples();
         var established = new Samples();
@@ -80,7 +80,7 @@ internal static class NatSessionBench
             _nat = new NatOutbound(new NatOptions
             {
                 Interfaces = interfaces,
-                Addresses = [.. Enumerable.Range(1, 16).Select(i => $"198.51.100.{i}")],
+                Addresses = [.. Enumerable.Range(1, 32).Select(i => $"198.51.100.{i}")],
                 MaxSessions = Held + Held / 8,
                 Timeouts = new NatTimeoutOptions { Udp = TimeSpan.FromSeconds(1) },
             }, _tables, _routes, _clock);

@@ -253,4 +253,10 @@ public sealed class NatTranslationTests
         Assert.Equal(frame, rig.Send(frame));
         Assert.NotNull(rig.Receive(Udp(Remote, 53, NatRig.External, 40000, to: "W"), output: "local"));
     }
+
+    [Fact]
+    public void ASessionIsOneCacheLine()
+    {
+        Assert.Equal(64, System.Runtime.CompilerServices.Unsafe.SizeOf<NatSession>());
+    }
 }
