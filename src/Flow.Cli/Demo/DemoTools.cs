@@ -2,7 +2,7 @@ namespace Flow.Cli;
 
 /// <summary>
 /// The Linux tools the router demo's hosts run: ip (iproute2), busybox (udhcpc, ping, wget,
-/// httpd) and dnsmasq. A fresh Debian machine may lack them; the demo runs as root anyway, so
+/// httpd), ethtool and dnsmasq. A fresh Debian machine may lack them; the demo runs as root anyway, so
 /// it installs the missing packages with apt-get, saying so, rather than leave a newcomer with
 /// a list of packages to find.
 /// </summary>
@@ -19,6 +19,10 @@ internal static class DemoTools
         if (HostCommand.Find("busybox") is null)
         {
             packages.Add("busybox");
+        }
+        if (HostCommand.Find("ethtool") is null)
+        {
+            packages.Add("ethtool");
         }
         if (HostCommand.Find("dnsmasq") is null)
         {
@@ -40,8 +44,8 @@ internal static class DemoTools
         }
         string? busybox = HostCommand.Find("busybox");
         string? dnsmasq = HostCommand.Find("dnsmasq");
-        return busybox is null || dnsmasq is null || HostCommand.Find("ip") is null
-            ? (null, null, "busybox, dnsmasq or ip is still missing after apt-get install")
+        return busybox is null || dnsmasq is null || HostCommand.Find("ip") is null || HostCommand.Find("ethtool") is null
+            ? (null, null, "busybox, dnsmasq, ethtool or ip is still missing after apt-get install")
             : (busybox, dnsmasq, null);
     }
 

@@ -75,6 +75,9 @@ internal sealed class RouterDemoNetwork : IDisposable
             InNamespace(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1");
             InNamespace(ns, "ip", "link", "set", "lo", "up");
             InNamespace(ns, "ip", "link", "set", "eth0", "up");
+            // With checksum offload a veth hands the router TCP and UDP whose checksum holds only
+            // the pseudo-header sum (a NIC would finish it on the wire); the hosts compute them.
+            InNamespace(ns, "ethtool", "-K", "eth0", "tx", "off");
             HostCommand.Run("ip", "link", "set", outside, "up");
         }
         InNamespace(Isp, "ip", "addr", "add", IspAddress + "/24", "dev", "eth0");
@@ -148,7 +151,8 @@ internal sealed class RouterDemoNetwork : IDisposable
     /// <summary>Fetches <paramref name="url"/> with busybox wget inside <paramref name="ns"/>; the body, or null.</summary>
     public string? Fetch(string ns, string busybox, string url)
     {
-        (int code, string body, _) = HostCommand.TryRun(TimeSpan.FromSeconds(15), "ip", "netns", "exec", ns, busybox, "wget", "-q", "-T", "5", "-O", "-", url);
+        // No -T: Debian's busybox 1.35 wget crashes with it; the 15 s limit here bounds the fetch.
+        (int code, string body, _) = HostCommand.TryRun(TimeSpan.FromSeconds(15), "ip", "netns", "exec", ns, busybox, "wget", "-q", "-O", "-", url);
         return code == 0 ? body : null;
     }
 

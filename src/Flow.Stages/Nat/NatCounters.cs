@@ -20,4 +20,10 @@ public sealed class NatCounters
 
     /// <summary>Packets refused because no external port was free.</summary>
     public long PortsExhausted;
+
+    /// <summary>Packets refused because the NAT had no external address yet (DHCP not bound).</summary>
+    public long NoAddress;
+
+    /// <summary>First fragments whose datagram could not be remembered (the fragment table's probes were all in use): its later fragments wait and expire.</summary>
+    public long FragmentTableFull;
 }

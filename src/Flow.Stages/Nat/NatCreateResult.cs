@@ -13,4 +13,7 @@ public enum NatCreateResult
 
     /// <summary>No free port on the host's external address in the range and parity the internal port asks for.</summary>
     PortsExhausted,
+
+    /// <summary>The NAT has no external address (the outside interface's DHCP lease is not bound).</summary>
+    NoAddress,
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flow.Protocols;
 using Flow.Protocols.Icmp;
 using Flow.Protocols.Ipv4;
@@ -24,20 +25,22 @@ namespace Flow.Stages.Nat;
 /// unreachable).
 /// Drops: <c>filtered</c> (a mapping's filter refused the remote, RFC 4787 5),
 /// <c>unsolicited_tcp</c> (a TCP segment to no session: silently, so a simultaneous open can
-/// still happen, RFC 5382 REQ-4), <c>fragment</c>, <c>truncated</c>, <c>malformed</c>,
+/// still happen, RFC 5382 REQ-4), <c>fragments_full</c> and <c>fragment_expired</c> (fragments
+/// follow their first fragment's translation, in or out of order — a later fragment waits for its
+/// first up to 30 s, 64 at most, <see cref="Internal.NatFragments"/>), <c>truncated</c>, <c>malformed</c>,
 /// <c>limit</c> (an admitted SYN found the table full).
 /// </remarks>
 [Stage("nat_in", "NAT44 inbound: packets to an external address:port of a session, mapping or port mapping get their internal destination; hairpinning.",
     Accepts = typeof(Carries.Ipv4))]
-public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
+public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
 {
     private readonly NatTable _table;
     private readonly IFlowClock _clock;
     private readonly bool _enabled;
-    private readonly uint[] _addresses;
     private readonly ushort _outsidePort;
 
     private readonly NatCounters _counters;
+    private readonly NatFragments _fragments = new();
 
     public NatInbound(NatOptions options, NatTables tables, IFlowClock clock)
     {
@@ -47,7 +50,6 @@ public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
         NatSetup setup = NatSetup.Resolve(options);
         _table = tables.GetOrCreate(options.Table, setup.Settings, setup.PortMappings);
         _enabled = options.Enabled;
-        _addresses = setup.Addresses;
         _outsidePort = setup.OutsidePort;
         _clock = clock;
         _counters = _table.Counters;
@@ -65,8 +67,10 @@ public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
     {
         [DropReason("no valid IPv4 header at the L3 offset", Severity.Error)]
         Malformed,
-        [DropReason("fragment to an external address: the NAT does not reassemble", Severity.Warning)]
-        Fragment,
+        [DropReason("fragment whose first fragment has not come while as many as the NAT holds wait already", Severity.Warning)]
+        FragmentsFull,
+        [DropReason("fragment whose first fragment did not come within 30 s", Severity.Info)]
+        FragmentExpired,
         [DropReason("UDP, TCP or ICMP header too short for its ports or identifier")]
         Truncated,
         [DropReason("remote not admitted by the mapping's filtering (address- or address-and-port-dependent)", Severity.Info)]
@@ -110,10 +114,12 @@ public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
         {
             return To(Output.Local);
         }
-        if (header.IsFragment)
+        // Only the first fragment holds the L4 header; the others follow its translation.
+        if (header.FragmentOffset > 0)
         {
-            return Drop(Reason.Fragment);
+            return LaterFragment(packet, ref header, now);
         }
+        var datagram = new Datagram(header.Source.Value.Host, destination, header.Identification.Host, protocol, header.MoreFragments);
         Span<byte> l4 = ip.Payload;
         if (protocol == IpProtocol.Icmp)
         {
@@ -157,7 +163,7 @@ public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
             {
                 _table.CountInbound(session);
             }
-            return Delivered(hairpin);
+            return Delivered(hairpin, datagram, ref header, now);
         }
         if (protocol == IpProtocol.Icmp)
         {
@@ -189,7 +195,7 @@ public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
         }
         // UDP admitted through a mapping needs no session: the reply makes one.
         NatRewrite.Destination(ref header, l4, m.InsideAddress, m.InsidePort);
-        return Delivered(hairpin);
+        return Delivered(hairpin, datagram, ref header, now);
     }
 
     /// <summary>
@@ -266,16 +272,70 @@ public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
         return To(Output.Translated);
     }
 
-    private Next Delivered(bool hairpin)
+    /// <summary>What identifies a datagram's fragments as they arrive, and whether this packet is a first fragment.</summary>
+    private readonly record struct Datagram(uint Source, uint Destination, ushort Id, byte Protocol, bool IsFirstFragment);
+
+    private Next Delivered(bool hairpin, Datagram datagram, ref Ipv4Header header, long now)
     {
+        if (datagram.IsFirstFragment)
+        {
+            FirstFragment(datagram, header.Destination.Value.Host, now);
+        }
         _counters.Inbound++;
         _counters.Hairpinned += hairpin ? 1 : 0;
         return To(Output.Translated);
     }
 
+    /// <summary>A first fragment came in translated: its datagram's later fragments take the same destination, the waiting ones now.</summary>
+    private void FirstFragment(Datagram d, uint translated, long now)
+    {
+        if (!_fragments.Remember(d.Source, d.Destination, d.Id, d.Protocol, translated, now))
+        {
+            _counters.FragmentTableFull++;
+        }
+        _fragments.Release(d.Source, d.Destination, d.Id, d.Protocol, (Stage: this, Address: translated), static (state, packet) =>
+        {
+            ref Ipv4Header header = ref Unsafe.AsRef<Ipv4Header>(packet.DataPointer + packet.Meta.L3Offset);
+            header.RewriteDestination(new Ipv4Address(new NetU32(state.Address)));
+            state.Stage._counters.Inbound++;
+            state.Stage.Emit(packet, Output.Translated);
+        });
+    }
+
+    /// <summary>A fragment after the first: the destination its first fragment got, or it waits for it.</summary>
+    private Next LaterFragment(Packet packet, ref Ipv4Header header, long now)
+    {
+        uint source = header.Source.Value.Host;
+        uint destination = header.Destination.Value.Host;
+        ushort id = header.Identification.Host;
+        if (_fragments.TryFind(source, destination, id, header.Protocol, now, out uint translated))
+        {
+            header.RewriteDestination(new Ipv4Address(new NetU32(translated)));
+            _counters.Inbound++;
+            return To(Output.Translated);
+        }
+        return _fragments.Hold(packet, source, destination, id, header.Protocol, now) ? Next.Consumed : Drop(Reason.FragmentsFull);
+    }
+
+    public override void Tick(long nowNanoseconds)
+    {
+        if (_fragments.HeldCount > 0 && _fragments.ExpireHeld(nowNanoseconds) is int expired and > 0)
+        {
+            CountDrop(Reason.FragmentExpired, expired);
+        }
+    }
+
+    public override void OnStop()
+    {
+        if (_fragments.FreeAll() is int freed and > 0)
+        {
+            CountDrop(Reason.FragmentExpired, freed);
+        }
+    }
+
     private bool IsExternal(uint address)
     {
-        foreach (uint a in _addresses)
+        foreach (uint a in _table.Addresses)
         {
             if (a == address)
             {

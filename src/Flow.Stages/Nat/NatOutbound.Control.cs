@@ -9,5 +9,5 @@ public sealed partial class NatOutbound : IControlledStage
     IReadOnlyList<IControlCommand> IControlledStage.ControlCommands => NatControlCommands.All;
 
     /// <summary>The external addresses (host order) port mappings go on.</summary>
-    internal uint[] Addresses => _addresses;
+    internal uint[] Addresses => _table.Addresses;
 }

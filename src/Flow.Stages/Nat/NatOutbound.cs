@@ -4,6 +4,7 @@ using Flow.Protocols.Icmp;
 using Flow.Protocols.Ipv4;
 using Flow.Protocols.Tcp;
 using Flow.Stages.Icmp;
+using Flow.Stages.Ipv4;
 using Flow.Stages.Nat.Internal;
 using Flow.Stages.Routing;
 
@@ -14,7 +15,9 @@ namespace Flow.Stages.Nat;
 /// routed out of the outside interface leave from an external address and port. The session of
 /// a UDP flow, a TCP connection (from its SYN) or an ICMP echo identifier is made by its first
 /// packet and refreshed by each later one; ICMP errors a host inside sends about a translated
-/// packet are translated outer and inner. Ends idle sessions from <see cref="Stage.Tick"/>.
+/// packet are translated outer and inner. Fragments follow their first fragment's translation,
+/// in or out of order (<see cref="Internal.NatFragments"/>: a later fragment waits for its first
+/// up to 30 s, 64 at most; <c>fragments_full</c>, <c>fragment_expired</c>). Ends idle sessions from <see cref="Stage.Tick"/>.
 /// </summary>
 /// <remarks>
 /// Input: routed packets (NextHop set by <c>ipv4_lookup</c>), after the TTL decrement and before
@@ -41,12 +44,14 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     private readonly FibReader _reader;
     private readonly IFlowClock _clock;
     private readonly bool _enabled;
-    private readonly uint[] _addresses;
+    private readonly InterfaceAddressBook? _book;
+    private InterfaceAddressBook.Snapshot? _seen;
     private readonly ushort _outsidePort;
 
     private readonly NatCounters _counters;
+    private readonly NatFragments _fragments = new();
 
-    public NatOutbound(NatOptions options, NatTables tables, Ipv4RouteTable routes, IFlowClock clock)
+    public NatOutbound(NatOptions options, NatTables tables, Ipv4RouteTable routes, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tables);
@@ -55,7 +60,8 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         _setup = NatSetup.Resolve(options);
         _table = tables.GetOrCreate(options.Table, _setup.Settings, _setup.PortMappings);
         _enabled = options.Enabled;
-        _addresses = _setup.Addresses;
+        // Only an outside interface addressed by DHCP changes its address while the NAT runs.
+        _book = _setup.FollowsInterface is not null ? addresses : null;
         _outsidePort = _setup.OutsidePort;
         _routes = routes;
         _reader = routes.OpenReader();
@@ -75,8 +81,10 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     {
         [DropReason("no valid IPv4 header at the L3 offset", Severity.Error)]
         Malformed,
-        [DropReason("fragment leaving by the outside interface: the NAT does not reassemble", Severity.Warning)]
-        Fragment,
+        [DropReason("fragment whose first fragment has not come while as many as the NAT holds wait already", Severity.Warning)]
+        FragmentsFull,
+        [DropReason("fragment whose first fragment did not come within 30 s", Severity.Info)]
+        FragmentExpired,
         [DropReason("UDP, TCP or ICMP header too short for its ports or identifier")]
         Truncated,
         [DropReason("TCP segment other than a SYN with no session (RFC 5382: sessions start with an outbound SYN)", Severity.Info)]
@@ -146,9 +154,46 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
 
     public override void Tick(long nowNanoseconds)
     {
-        if (_enabled)
+        if (!_enabled)
         {
-            _table.Expire(nowNanoseconds, ExpiryBudget);
+            return;
+        }
+        FollowLearnedAddress();
+        _table.Expire(nowNanoseconds, ExpiryBudget);
+        if (_fragments.HeldCount > 0 && _fragments.ExpireHeld(nowNanoseconds) is int expired and > 0)
+        {
+            CountDrop(Reason.FragmentExpired, expired);
+        }
+    }
+
+    public override void OnStop()
+    {
+        if (_fragments.FreeAll() is int freed and > 0)
+        {
+            CountDrop(Reason.FragmentExpired, freed);
+        }
+    }
+
+    /// <summary>
+    /// Takes up the outside interface's address when its DHCP client binds, changes or loses it
+    /// (the table ends what used the old one). nat_in reads the table's addresses, so it follows too.
+    /// </summary>
+    private void FollowLearnedAddress()
+    {
+        if (_book is null)
+        {
+            return;
+        }
+        InterfaceAddressBook.Snapshot now = _book.Current;
+        if (ReferenceEquals(now, _seen))
+        {
+            return;
+        }
+        _seen = now;
+        uint[] learned = now.Learned.TryGetValue(_setup.FollowsInterface!, out InterfaceAddressBook.LearnedAddress? address) ? [address.Address] : [];
+        if (!learned.AsSpan().SequenceEqual(_table.Addresses))
+        {
+            _table.ReplaceAddresses(learned);
         }
     }
 
@@ -172,13 +217,14 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
                 ? TranslateError(ref header, l4, translateOuter: false)
                 : To(Output.Out);
         }
-        if (header.IsFragment)
-        {
-            return Drop(Reason.Fragment);
-        }
         if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp))
         {
             return Drop(Reason.Unsupported);
+        }
+        // Only the first fragment holds the L4 header; the others follow its translation.
+        if (header.FragmentOffset > 0)
+        {
+            return LaterFragment(packet, ref header, now);
         }
         if (protocol == IpProtocol.Icmp)
         {
@@ -196,7 +242,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
                 return Drop(Reason.Unsupported);
             }
         }
-        else if (l4.Length < (protocol == IpProtocol.Tcp ? TcpHeader.Size : 8))
+        if (protocol != IpProtocol.Icmp && l4.Length < (protocol == IpProtocol.Tcp ? TcpHeader.Size : 8))
         {
             return Drop(Reason.Truncated);
         }
@@ -218,6 +264,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
             }
         }
         ref NatSession s = ref _table.Session(session);
+        ushort id = header.Identification.Host;
         NatRewrite.Source(ref header, l4, s.OutsideAddress, s.OutsidePort);
         if (protocol == IpProtocol.Tcp)
         {
@@ -228,7 +275,42 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
             _table.Refresh(session, now);
         }
         _counters.Outbound++;
+        if (header.MoreFragments)
+        {
+            FirstFragment(source, remote, id, protocol, s.OutsideAddress, now);
+        }
         return To(Output.Out);
+    }
+
+    /// <summary>A first fragment went out translated: its datagram's later fragments take the same source, the waiting ones now.</summary>
+    private void FirstFragment(uint source, uint remote, ushort id, byte protocol, uint translated, long now)
+    {
+        if (!_fragments.Remember(source, remote, id, protocol, translated, now))
+        {
+            _counters.FragmentTableFull++;
+        }
+        _fragments.Release(source, remote, id, protocol, (Stage: this, Address: translated), static (state, packet) =>
+        {
+            ref Ipv4Header header = ref Unsafe.AsRef<Ipv4Header>(packet.DataPointer + packet.Meta.L3Offset);
+            header.RewriteSource(new Ipv4Address(new Flow.Protocols.NetU32(state.Address)));
+            state.Stage._counters.Outbound++;
+            state.Stage.Emit(packet, Output.Out);
+        });
+    }
+
+    /// <summary>A fragment after the first: the source its first fragment got, or it waits for it.</summary>
+    private Next LaterFragment(Packet packet, ref Ipv4Header header, long now)
+    {
+        uint source = header.Source.Value.Host;
+        uint remote = header.Destination.Value.Host;
+        ushort id = header.Identification.Host;
+        if (_fragments.TryFind(source, remote, id, header.Protocol, now, out uint translated))
+        {
+            header.RewriteSource(new Ipv4Address(new Flow.Protocols.NetU32(translated)));
+            _counters.Outbound++;
+            return To(Output.Out);
+        }
+        return _fragments.Hold(packet, source, remote, id, header.Protocol, now) ? Next.Consumed : Drop(Reason.FragmentsFull);
     }
 
     /// <summary>Makes a session; a full table first ends what has expired and tries once more.</summary>
@@ -251,6 +333,9 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
                 break;
             case NatCreateResult.HostLimit:
                 _counters.HostLimit++;
+                break;
+            case NatCreateResult.NoAddress:
+                _counters.NoAddress++;
                 break;
             default:
                 _counters.PortsExhausted++;
@@ -315,7 +400,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
 
     private bool IsExternal(uint address)
     {
-        foreach (uint a in _addresses)
+        foreach (uint a in _table.Addresses)
         {
             if (a == address)
             {

@@ -48,6 +48,12 @@ public sealed unsafe partial class NatTable
     /// </summary>
     public string? AddStatic(byte protocol, uint outsideAddress, ushort outsidePort, uint insideAddress, ushort insidePort)
     {
+        if (outsideAddress == 0)
+        {
+            // Waits for the first learned address (ReplaceAddresses).
+            _pendingStatics.Add(new NatStaticMapping(protocol, 0, outsidePort, insideAddress, insidePort));
+            return null;
+        }
         int existing = FindMappingByOutside(outsideAddress, outsidePort, protocol);
         if (existing != None)
         {
@@ -90,6 +96,43 @@ public sealed unsafe partial class NatTable
             s = next;
         }
         return true;
+    }
+
+    private readonly List<NatStaticMapping> _pendingStatics = [];
+
+    /// <summary>
+    /// The external addresses changed (a DHCP lease bound, renewed to another address, or
+    /// expired): every session and dynamic mapping ends — their external endpoints are gone — and
+    /// port mappings move to the new first address. Returns the sessions ended.
+    /// </summary>
+    public int ReplaceAddresses(uint[] addresses)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        var statics = new List<NatStaticMapping>(_pendingStatics);
+        _pendingStatics.Clear();
+        int ended = SessionCount;
+        for (int i = 0; i < _unusedMapping; i++)
+        {
+            ref NatMappingEntry m = ref _mappings[i];
+            if (m.Protocol != 0 && m.IsStatic)
+            {
+                statics.Add(new NatStaticMapping(m.Protocol, 0, m.OutsidePort, m.InsideAddress, m.InsidePort));
+                RemoveStatic(m.Protocol, m.OutsideAddress, m.OutsidePort);
+            }
+        }
+        for (int i = 0; i < _unusedSession; i++)
+        {
+            if (_sessions[i].Protocol != 0)
+            {
+                Remove(i);
+            }
+        }
+        Addresses = [.. addresses];
+        foreach (NatStaticMapping m in statics)
+        {
+            AddStatic(m.Protocol, addresses.Length > 0 ? addresses[0] : 0, m.OutsidePort, m.InsideAddress, m.InsidePort);
+        }
+        return ended;
     }
 
     private static string Text(uint address) => $"{address >> 24}.{(address >> 16) & 0xFF}.{(address >> 8) & 0xFF}.{address & 0xFF}";

@@ -38,15 +38,12 @@ public sealed unsafe partial class NatTable : IDisposable
     public NatTable(NatTableSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.Addresses.Count == 0)
-        {
-            throw new ArgumentException("a NAT needs at least one external address", nameof(settings));
-        }
         if (settings.MaxSessions is < 1 or > 1 << 24)
         {
             throw new ArgumentOutOfRangeException(nameof(settings), settings.MaxSessions, "max_sessions is from 1 to 16777216");
         }
         Settings = settings;
+        Addresses = [.. settings.Addresses];
         Capacity = settings.MaxSessions;
         int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Capacity * 2);
         _bucketMask = (uint)buckets - 1;
@@ -74,6 +71,12 @@ public sealed unsafe partial class NatTable : IDisposable
     }
 
     public NatTableSettings Settings { get; }
+
+    /// <summary>
+    /// The external addresses now (host order): the settings', or what a DHCP client learned on the
+    /// outside interface (<see cref="ReplaceAddresses"/>). Empty: nothing can be translated.
+    /// </summary>
+    public uint[] Addresses { get; private set; }
 
     /// <summary>What the NAT's stages did with packets.</summary>
     public NatCounters Counters { get; } = new();
@@ -105,7 +108,7 @@ public sealed unsafe partial class NatTable : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrefetchOutbound(uint insideAddress, ushort insidePort, uint remoteAddress, ushort remotePort, byte protocol)
     {
-        if (!Sse.IsSupported)
+        if (!Sse.IsSupported || Addresses.Length == 0)
         {
             return;
         }
@@ -213,6 +216,10 @@ public sealed unsafe partial class NatTable : IDisposable
             if (_hosts is { } full && full.Count(insideAddress) >= Settings.MaxSessionsPerHost)
             {
                 return NatCreateResult.HostLimit;
+            }
+            if (Addresses.Length == 0)
+            {
+                return NatCreateResult.NoAddress;
             }
             uint outside = PairedAddress(insideAddress);
             if (!TryChoosePort(outside, insidePort, protocol, out ushort port))
@@ -484,8 +491,8 @@ public sealed unsafe partial class NatTable : IDisposable
     /// <summary>Paired pooling (RFC 4787 REQ-2): an internal host always gets the same external address.</summary>
     private uint PairedAddress(uint insideAddress)
     {
-        IReadOnlyList<uint> addresses = Settings.Addresses;
-        return addresses.Count == 1 ? addresses[0] : addresses[(int)((Mix(insideAddress) >> 32) % (uint)addresses.Count)];
+        uint[] addresses = Addresses;
+        return addresses.Length == 1 ? addresses[0] : addresses[(int)((Mix(insideAddress) >> 32) % (uint)addresses.Length)];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -23,13 +23,18 @@ internal sealed class NatRig : IDisposable
     private readonly Ipv4RouteTable _routes = new();
     private readonly Ipv4Lookup _lookup;
 
-    public NatRig(NatOptions? options = null)
+    /// <param name="options">The NAT's options; interfaces and (unless natInterfaces) addresses are the rig's.</param>
+    /// <param name="natInterfaces">The interfaces the NAT is given, when not the router's (a wan addressed by DHCP); routing keeps the router's.</param>
+    /// <param name="book">Where a DHCP client's learned addresses are published.</param>
+    public NatRig(NatOptions? options = null, IReadOnlyList<Flow.Stages.Ipv4.RouterInterfaceOptions>? natInterfaces = null, Flow.Stages.Ipv4.InterfaceAddressBook? book = null)
     {
         options ??= new NatOptions();
         // wan has two addresses; the NAT uses the first, so every test knows its external address.
-        options = options with { Interfaces = Interfaces(), Addresses = options.Addresses.Count > 0 ? options.Addresses : [External] };
+        options = natInterfaces is not null
+            ? options with { Interfaces = natInterfaces }
+            : options with { Interfaces = Interfaces(), Addresses = options.Addresses.Count > 0 ? options.Addresses : [External] };
         _lookup = new Ipv4Lookup(new Ipv4LookupOptions { Interfaces = Interfaces(), Routes = [new() { Prefix = "0.0.0.0/0", Via = "192.0.2.2" }] }, _routes);
-        Outbound = new NatOutbound(options, _tables, _routes, Clock);
+        Outbound = new NatOutbound(options, _tables, _routes, Clock, book);
         Inbound = new NatInbound(options, _tables, Clock);
         Out = new StageHarness(Outbound, "nat_out");
         In = new StageHarness(Inbound, "nat_in");
@@ -73,6 +78,12 @@ internal sealed class NatRig : IDisposable
         PacketPools.Free(packets);
         return bytes;
     }
+
+    /// <summary>The next hop out of wan (the default route), as ipv4_lookup writes it into NextHop.</summary>
+    public static uint WanHop(NatRig rig) => rig._routes.Fib.Lookup(0xC6336407);
+
+    /// <summary>True when the IPv4 header checksum of a frame is right.</summary>
+    public static bool HeaderChecksumValid(byte[] frame) => Checksum.IsValid(frame.AsSpan(14, (frame[14] & 0xF) * 4));
 
     /// <summary>(src, sport, dst, dport) of an IPv4 frame's UDP or TCP (ports) or ICMP (identifier as both ports).</summary>
     public static (string Source, int SourcePort, string Destination, int DestinationPort) Endpoints(byte[] frame)

@@ -259,4 +259,29 @@ public sealed class NatTranslationTests
     {
         Assert.Equal(64, System.Runtime.CompilerServices.Unsafe.SizeOf<NatSession>());
     }
+
+    [Fact]
+    public void WithAWanAddressedByDhcpTheNatUsesWhatTheClientLearnedAndStartsOverWhenItChanges()
+    {
+        var book = new Flow.Stages.Ipv4.InterfaceAddressBook();
+        IReadOnlyList<Flow.Stages.Ipv4.RouterInterfaceOptions> interfaces =
+            [Interfaces()[0], Interfaces()[1] with { Addresses = [Flow.Stages.Ipv4.RouterInterfaceOptions.DhcpAddress] }];
+        using var rig = new NatRig(new NatOptions { PortMappings = [new() { Protocol = "tcp", ExternalPort = 8080, Internal = "10.0.0.20:8000" }] }, interfaces, book);
+        rig.Out.Tick(rig.Clock.NowNanoseconds);
+        Assert.Null(rig.Send(Udp("10.0.0.10", 40000, Remote, 53)));
+        PacketPools.Free(rig.Out.Take("prohibited"));
+        Assert.Equal(1, rig.Table.Counters.NoAddress);
+
+        book.Set("wan", new Flow.Stages.Ipv4.InterfaceAddressBook.LearnedAddress(0xCB007132, 24, []));
+        rig.Out.Tick(rig.Clock.NowNanoseconds);
+        Assert.Equal(("203.0.113.50", 40000), (NatRig.Endpoints(rig.Send(Udp("10.0.0.10", 40000, Remote, 53))!).Source, 40000));
+        Assert.True(rig.Table.FindMappingByOutside(0xCB007132, 8080, 6) >= 0, "the port mapping did not move to the learned address");
+
+        book.Set("wan", new Flow.Stages.Ipv4.InterfaceAddressBook.LearnedAddress(0xCB007133, 24, []));
+        rig.Out.Tick(rig.Clock.NowNanoseconds);
+        Assert.Equal(0, rig.Table.SessionCount);
+        Assert.Equal("203.0.113.51", NatRig.Endpoints(rig.Send(Udp("10.0.0.10", 40000, Remote, 53))!).Source);
+        Assert.True(rig.Table.FindMappingByOutside(0xCB007133, 8080, 6) >= 0);
+        Assert.True(rig.Table.FindMappingByOutside(0xCB007132, 8080, 6) < 0);
+    }
 }

@@ -47,7 +47,7 @@ internal static class NatControlCommands
             return (IReadOnlyList<IReadOnlyList<string>>)
             [
                 ["enabled", nat.Enabled ? "yes" : "no"],
-                ["addresses", string.Join(" ", settings.Addresses.Select(Address))],
+                ["addresses", string.Join(" ", table.Addresses.Select(Address))],
                 ["mapping", Snake(settings.Mapping.ToString())],
                 ["filtering", Snake(settings.Filtering.ToString())],
                 ["timeout_udp", Seconds(settings.Timeouts.Udp)],
@@ -66,6 +66,7 @@ internal static class NatControlCommands
                 ["refused_table_full", Number(c.TableFull)],
                 ["refused_host_limit", Number(c.HostLimit)],
                 ["refused_ports_exhausted", Number(c.PortsExhausted)],
+                ["refused_no_address", Number(c.NoAddress)],
             ];
         }).ConfigureAwait(false);
         return ControlReply.Table(["name", "value"], rows, stage);
@@ -136,7 +137,7 @@ internal static class NatControlCommands
         string protocol = request.Required("protocol");
         int port = request.RequiredInteger("external_port", 1, 65535);
         byte number = protocol == "tcp" ? IpProtocol.Tcp : IpProtocol.Udp;
-        (string stage, bool removed) = await RunAsync(request, nat => nat.Table.RemoveStatic(number, nat.Addresses[0], (ushort)port)).ConfigureAwait(false);
+        (string stage, bool removed) = await RunAsync(request, nat => nat.Addresses.Length > 0 && nat.Table.RemoveStatic(number, nat.Addresses[0], (ushort)port)).ConfigureAwait(false);
         if (!removed)
         {
             throw new ControlCommandException($"there is no port mapping on {protocol} {port}");

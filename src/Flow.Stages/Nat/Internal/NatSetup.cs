@@ -10,7 +10,7 @@ namespace Flow.Stages.Nat.Internal;
 /// interface's port id, the external addresses, the table settings and the static mappings.
 /// Every bad value is named in one <see cref="RouterConfigurationException"/>.
 /// </summary>
-internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSettings Settings, IReadOnlyList<NatStaticMapping> PortMappings)
+internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSettings Settings, IReadOnlyList<NatStaticMapping> PortMappings, string? FollowsInterface)
 {
     public static NatSetup Resolve(NatOptions options)
     {
@@ -26,6 +26,7 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
         }
         ushort outsidePort = 0;
         var addresses = new List<uint>();
+        string? follows = null;
         if (index < 0)
         {
             errors.Add($"outside: '{options.Outside}' is none of the interfaces ({string.Join(", ", options.Interfaces.Select(i => i.Name))})");
@@ -34,7 +35,9 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
         {
             RouterInterfaceOptions outside = options.Interfaces[index];
             outsidePort = outside.Id ?? (ushort)index;
-            IReadOnlyList<string> texts = options.Addresses.Count > 0 ? options.Addresses : outside.Addresses;
+            // An outside interface addressed by DHCP: the NAT takes what the client learns.
+            follows = options.Addresses.Count == 0 && outside.UsesDhcp ? outside.Name : null;
+            IReadOnlyList<string> texts = options.Addresses.Count > 0 ? options.Addresses : [.. outside.StaticAddresses];
             foreach (string text in texts)
             {
                 string bare = text.Split('/')[0];
@@ -47,7 +50,7 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
                     errors.Add($"addresses: '{text}' is not a unicast IPv4 address");
                 }
             }
-            if (options.Enabled && texts.Count == 0)
+            if (options.Enabled && texts.Count == 0 && follows is null)
             {
                 errors.Add($"addresses: the outside interface '{options.Outside}' has no address and none is given");
             }
@@ -68,7 +71,7 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
         var mappings = new List<NatStaticMapping>();
         for (int i = 0; i < options.PortMappings.Count; i++)
         {
-            if (ParseMapping(options.PortMappings[i], addresses, out NatStaticMapping mapping) is string problem)
+            if (ParseMapping(options.PortMappings[i], addresses, out NatStaticMapping mapping, follows is not null) is string problem)
             {
                 errors.Add($"port_mappings[{i}]: {problem}");
             }
@@ -90,11 +93,14 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
             MaxSessions = options.MaxSessions,
             MaxSessionsPerHost = options.MaxSessionsPerHost,
         };
-        return new NatSetup(outsidePort, [.. addresses], settings, mappings);
+        return new NatSetup(outsidePort, [.. addresses], settings, mappings, follows);
     }
 
-    /// <summary>Reads one port mapping; null when good, else what is wrong.</summary>
-    public static string? ParseMapping(NatPortMappingOptions options, IReadOnlyList<uint> addresses, out NatStaticMapping mapping)
+    /// <summary>
+    /// Reads one port mapping; null when good, else what is wrong. With <paramref name="addressLater"/>
+    /// (the external address is learned) a mapping without one waits on address 0, the first learned.
+    /// </summary>
+    public static string? ParseMapping(NatPortMappingOptions options, IReadOnlyList<uint> addresses, out NatStaticMapping mapping, bool addressLater = false)
     {
         mapping = default;
         byte protocol;
@@ -122,11 +128,11 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
         uint outside;
         if (options.ExternalAddress is null)
         {
-            if (addresses.Count == 0)
+            if (addresses.Count == 0 && !addressLater)
             {
                 return "no external address to map on";
             }
-            outside = addresses[0];
+            outside = addresses.Count > 0 ? addresses[0] : 0;
         }
         else if (RouteConfiguration.ParseAddress(options.ExternalAddress) is not uint given || !addresses.Contains(given))
         {
