@@ -28,10 +28,6 @@ public sealed class DhcpClientNetnsTests : IDisposable
     {
         ["wan.address"] = "dhcp",
         ["routes"] = "[]",
-        // The NAT stages (off here) take their external address when the graph is built, and a
-        // dhcp wan has none yet: they are given the one dnsmasq will lease. A NAT that follows the
-        // learned address (InterfaceAddressBook) is the NAT's part of issue 19.
-        ["nat.addresses"] = """["192.168.100.2"]""",
     });
 
     /// <summary>dnsmasq serving the wan link (no DNS, no ping check before an offer, its log on stderr).</summary>
