@@ -80,6 +80,17 @@ public sealed class DhcpServerTests : IDisposable
         return Drops(reason);
     }
 
+    /// <summary>Sends one request the server acts on without answering (DECLINE, RELEASE): consumed, nothing sent.</summary>
+    private void Consumed(byte[] request)
+    {
+        long before = _harness.Stats.Consumed;
+        _harness.Process([_pool.Classified(Lan, request)]);
+        Assert.Empty(_harness.Output("link"));
+        Assert.Empty(_harness.Output("relay"));
+        Assert.Empty(_harness.Output("other"));
+        Assert.Equal(before + 1, _harness.Stats.Consumed);
+    }
+
     private long Drops(string reason) => _harness.Stats.Drops.Single(d => d.Reason == reason).Packets;
 
     private DhcpLeaseEntry Lease(string address) => _server.GetLeases(all: true).Single(l => l.Address == address);
@@ -172,7 +183,7 @@ public sealed class DhcpServerTests : IDisposable
     public void AReleasedAddressGoesBackToItsPreviousClientFirst()
     {
         string address = Bind(1);
-        Silent(FromClient(1, 9, "release", "('server_id','10.0.0.1')", src: address, dst: "10.0.0.1", ciaddr: address, ethernetDestination: LanMac), "no_reply");
+        Consumed(FromClient(1, 9, "release", "('server_id','10.0.0.1')", src: address, dst: "10.0.0.1", ciaddr: address, ethernetDestination: LanMac));
         Assert.Equal(DhcpLeaseState.Free, Lease(address).State);
 
         // Another client takes a never-used address, not the released one; the old client gets its own back.
@@ -251,7 +262,7 @@ public sealed class DhcpServerTests : IDisposable
     public void ADeclinedAddressIsNotOfferedUntilTheDeclineTimeEnds()
     {
         string address = Bind(1);
-        Silent(FromClient(1, 2, "decline", $"('requested_addr','{address}'), ('server_id','10.0.0.1')"), "no_reply");
+        Consumed(FromClient(1, 2, "decline", $"('requested_addr','{address}'), ('server_id','10.0.0.1')"));
         Assert.Equal(DhcpLeaseState.Declined, Lease(address).State);
         Assert.NotEqual(address, Exchange(FromClient(1, 3, "discover"))["yiaddr"]);
 
