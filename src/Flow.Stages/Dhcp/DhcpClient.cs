@@ -37,6 +37,7 @@ namespace Flow.Stages.Dhcp;
 /// server identifier or a sane lease).
 /// State and timers belong to the worker; <c>dhcp show</c> reads them through the mailbox.
 /// </remarks>
+[SingleShard("one lease per interface: a copy per shard would be a second client with the same MAC")]
 [Stage("dhcp_client", "Router DHCP client (RFC 2131) for one interface: address, connected and default route from a lease; renew, rebind, release.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, IDisposable

@@ -46,6 +46,7 @@ namespace Flow.Stages.Dhcp;
 /// change (off the worker). Lease state belongs to the worker; <c>dhcp leases</c> and
 /// <c>dhcp show</c> read it through the control mailbox.
 /// </remarks>
+[SingleShard("its leases: a copy per shard would hand out the same address twice")]
 [Stage("dhcp_server", "Router DHCP server (RFC 2131) for one interface: leases from a range, options, delivery rules, lease file.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Reason>, IControlledStage
