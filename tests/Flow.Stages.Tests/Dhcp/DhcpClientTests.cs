@@ -248,7 +248,10 @@ public sealed class DhcpClientTests : IDisposable
         Assert.Equal(1, _client.GetStatus().Expirations);
         Assert.Equal(DhcpClientState.Init, _client.State);
         Tick();
-        Assert.Equal("1", Sent()["message-type"]);
+        Dictionary<string, string> discover = Sent();
+        Assert.Equal("1", discover["message-type"]);
+        // The expired lease's address is suggested again (RFC 2131 4.4.1).
+        Assert.Equal("192.0.2.50", discover["requested_addr"]);
     }
 
     [Fact]
@@ -262,7 +265,9 @@ public sealed class DhcpClientTests : IDisposable
         Assert.Null(_book.Get("wan"));
         Assert.False(_routes.TryGet(Ipv4Prefix.Parse("0.0.0.0/0"), out _));
         Advance(1);
-        Assert.Equal("1", Sent()["message-type"]);
+        Dictionary<string, string> discover = Sent();
+        Assert.Equal("1", discover["message-type"]);
+        Assert.False(discover.ContainsKey("requested_addr"));
     }
 
     [Fact]
