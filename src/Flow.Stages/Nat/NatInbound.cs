@@ -41,6 +41,7 @@ public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reas
 
     private readonly NatCounters _counters;
     private readonly NatFragments _fragments = new();
+    private readonly NatOneToOne[] _oneToOne;
 
     public NatInbound(NatOptions options, NatTables tables, IFlowClock clock)
     {
@@ -53,6 +54,7 @@ public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reas
         _outsidePort = setup.OutsidePort;
         _clock = clock;
         _counters = _table.Counters;
+        _oneToOne = setup.OneToOne;
     }
 
     public enum Output : byte
@@ -110,6 +112,10 @@ public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reas
         ref Ipv4Header header = ref ip.Header;
         uint destination = header.Destination.Value.Host;
         byte protocol = header.Protocol;
+        if (_oneToOne.Length > 0 && OneToOne.InternalOf(_oneToOne, destination) is uint mapped)
+        {
+            return OneToOneIn(ref header, ip.Payload, mapped);
+        }
         if (!IsExternal(destination) || protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp))
         {
             return To(Output.Local);
@@ -259,15 +265,26 @@ public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reas
         ushort outsidePort = NatRewrite.Port(protocol, l4, source: true);
         uint remote = inner.Destination.Value.Host;
         ushort remotePort = protocol == IpProtocol.Icmp ? (ushort)0 : NatRewrite.Port(protocol, l4, source: false);
+        uint insideAddress;
+        ushort insidePort;
         int session = _table.FindByOutside(outside, outsidePort, remote, remotePort, protocol);
-        if (session < 0)
+        if (session >= 0)
+        {
+            insideAddress = _table.Session(session).InsideAddress;
+            insidePort = _table.Session(session).InsidePort;
+        }
+        else if (OneToOne.InternalOf(_oneToOne, outside) is uint mapped)
+        {
+            insideAddress = mapped;
+            insidePort = outsidePort;
+        }
+        else
         {
             return To(Output.Local);
         }
-        ref NatSession s = ref _table.Session(session);
-        NatRewrite.Source(ref inner, l4, s.InsideAddress, s.InsidePort);
+        NatRewrite.Source(ref inner, l4, insideAddress, insidePort);
         NatRewrite.IcmpChecksum(icmp);
-        outer.RewriteDestination(new Ipv4Address(new NetU32(s.InsideAddress)));
+        outer.RewriteDestination(new Ipv4Address(new NetU32(insideAddress)));
         _counters.Inbound++;
         return To(Output.Translated);
     }
@@ -283,6 +300,18 @@ public sealed unsafe class NatInbound : Stage<NatInbound.Output, NatInbound.Reas
         }
         _counters.Inbound++;
         _counters.Hairpinned += hairpin ? 1 : 0;
+        return To(Output.Translated);
+    }
+
+    /// <summary>A packet to a 1:1 external address: its host's address, ports kept, whoever sent it; ICMP errors translated inside too.</summary>
+    private Next OneToOneIn(ref Ipv4Header header, Span<byte> l4, uint inside)
+    {
+        if (header.Protocol == IpProtocol.Icmp && header.FragmentOffset == 0 && l4.Length >= IcmpHeader.Size && IcmpType.IsError(l4[0]))
+        {
+            return TranslateError(ref header, l4);
+        }
+        NatRewrite.DestinationAddress(ref header, l4, inside);
+        _counters.Inbound++;
         return To(Output.Translated);
     }
 

@@ -32,6 +32,9 @@ public sealed record NatOptions
 
     public IReadOnlyList<NatPortMappingOptions> PortMappings { get; init; } = [];
 
+    /// <summary>1:1 address mappings, stateless (<see cref="NatAddressMappingOptions"/>).</summary>
+    public IReadOnlyList<NatAddressMappingOptions> AddressMappings { get; init; } = [];
+
     public NatTimeoutOptions Timeouts { get; init; } = new();
 
     /// <summary>Sessions at once (each a 64-byte entry, reserved when the table is made; pages are touched as they fill).</summary>

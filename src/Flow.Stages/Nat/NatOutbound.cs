@@ -210,6 +210,10 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         uint source = header.Source.Value.Host;
         byte protocol = header.Protocol;
         Span<byte> l4 = ip.Payload;
+        if (_setup.OneToOne.Length > 0 && OneToOne.ExternalOf(_setup.OneToOne, source) is uint external)
+        {
+            return OneToOneOut(ref header, l4, external);
+        }
         if (IsExternal(source))
         {
             // The router's own packets; an ICMP error among them may quote a packet translated inbound.
@@ -279,6 +283,18 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         {
             FirstFragment(source, remote, id, protocol, s.OutsideAddress, now);
         }
+        return To(Output.Out);
+    }
+
+    /// <summary>A packet of a 1:1-mapped host: its external address, ports kept, no session; its ICMP errors translated inside too.</summary>
+    private Next OneToOneOut(ref Ipv4Header header, Span<byte> l4, uint external)
+    {
+        if (header.Protocol == IpProtocol.Icmp && header.FragmentOffset == 0 && l4.Length >= IcmpHeader.Size && IcmpType.IsError(l4[0]))
+        {
+            return TranslateError(ref header, l4, translateOuter: true);
+        }
+        NatRewrite.SourceAddress(ref header, l4, external);
+        _counters.Outbound++;
         return To(Output.Out);
     }
 
@@ -382,6 +398,11 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         {
             outsideAddress = _table.Mapping(mapping).OutsideAddress;
             outsidePort = _table.Mapping(mapping).OutsidePort;
+        }
+        else if (OneToOne.ExternalOf(_setup.OneToOne, inside) is uint external)
+        {
+            outsideAddress = external;
+            outsidePort = insidePort;
         }
         else
         {

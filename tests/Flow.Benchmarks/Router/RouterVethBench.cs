@@ -56,7 +56,8 @@ internal static class RouterVethBench
         VethHosts.Run("ip", $"-n {hosts.H1} route add default via {s_routerAddresses[0]}");
         VethHosts.Run("ip", $"-n {hosts.H2} route add default via {s_routerAddresses[1]}");
         string routerMac = VethHosts.MacOfLink(hosts.PortA);
-        string[] names = ["flow_router_afxdp", "kernel_fwd", "kernel_masq"];
+        // flow_nat_afxdp: the shipped file with its NAT on, against nftables masquerade (kernel_masq).
+        string[] names = routerFile is null ? ["flow_router_afxdp", "kernel_fwd", "kernel_masq"] : ["flow_router_afxdp", "kernel_fwd", "flow_nat_afxdp", "kernel_masq"];
         var samples = names.ToDictionary(n => n, _ => new Samples());
         var sent = names.ToDictionary(n => n, _ => 0L);
         var received = names.ToDictionary(n => n, _ => 0L);
@@ -69,7 +70,8 @@ internal static class RouterVethBench
                 {
                     (double pps, long tx, long rx) = name switch
                     {
-                        "flow_router_afxdp" => await FlowAfXdp(hosts, routerMac, routerFile, seconds),
+                        "flow_router_afxdp" => await FlowAfXdp(hosts, routerMac, routerFile, seconds, nat: false),
+                        "flow_nat_afxdp" => await FlowAfXdp(hosts, routerMac, routerFile, seconds, nat: true),
                         "kernel_masq" => Kernel(hosts, routerMac, seconds, masquerade: true),
                         _ => Kernel(hosts, routerMac, seconds, masquerade: false),
                     };
@@ -104,6 +106,14 @@ internal static class RouterVethBench
         json["kernel_masq_pps"] = RouterScenario.Figure(masquerade.Median);
         json["kernel_masq_pps_min"] = RouterScenario.Figure(masquerade.Min);
         json["kernel_masq_pps_max"] = RouterScenario.Figure(masquerade.Max);
+        if (samples.TryGetValue("flow_nat_afxdp", out Samples? nat))
+        {
+            Console.WriteLine($"flow_nat_afxdp/kernel_masq: {nat.Median / masquerade.Median:F2} ratio of the medians (target ≥ 1.50)");
+            json["flow_nat_afxdp_pps"] = RouterScenario.Figure(nat.Median);
+            json["flow_nat_afxdp_pps_min"] = RouterScenario.Figure(nat.Min);
+            json["flow_nat_afxdp_pps_max"] = RouterScenario.Figure(nat.Max);
+            json["flow_nat_afxdp_vs_kernel_masq"] = RouterScenario.Ratio(nat.Median / masquerade.Median);
+        }
         foreach (string name in names)
         {
             json[$"{name}_sent"] = sent[name];
@@ -113,7 +123,7 @@ internal static class RouterVethBench
         return failures;
     }
 
-    private static async Task<(double Pps, long Sent, long Received)> FlowAfXdp(VethHosts hosts, string routerMac, string? routerFile, double seconds)
+    private static async Task<(double Pps, long Sent, long Received)> FlowAfXdp(VethHosts hosts, string routerMac, string? routerFile, double seconds, bool nat)
     {
         string wanMac = VethHosts.MacOfLink(hosts.PortB);
         IReadOnlyList<RouterInterfaceOptions> interfaces =
@@ -132,7 +142,8 @@ internal static class RouterVethBench
                 ? new RouterGraph(interfaces, [],
                     (new AfXdpRx(a with { InputPort = 0 }), new AfXdpTx(a)), (new AfXdpRx(b with { InputPort = 1 }), new AfXdpTx(b)), RouterCpu, checks: false)
                 : RouterFile.Load(routerFile, RouterScenario.FileParameters("af_xdp", [routerMac, wanMac], [s_routerAddresses[0] + "/24", s_routerAddresses[1] + "/24"], "[]",
-                    ("lan.interface", hosts.PortA), ("wan.interface", hosts.PortB), ("lan.af_xdp", AfXdp), ("wan.af_xdp", AfXdp)), RouterCpu, checks: false);
+                    ("lan.interface", hosts.PortA), ("wan.interface", hosts.PortB), ("lan.af_xdp", AfXdp), ("wan.af_xdp", AfXdp),
+                    ("nat.enabled", nat ? "true" : "false")), RouterCpu, checks: false);
             router.Graph.Start();
             try
             {
@@ -147,12 +158,18 @@ internal static class RouterVethBench
             await router.Graph.StopAsync(drain: true);
             stats = router.Graph.GetStats();
         }
-        Console.WriteLine($"    flow_router_afxdp: routed {stats.Stage("ipv4_forward").OutOn("forwarded")}; drops " +
+        string name = nat ? "flow_nat_afxdp" : "flow_router_afxdp";
+        if (nat)
+        {
+            StageStats natOut = stats.Stage("nat_out");
+            Verify(natOut.OutOn("out") > 0 && natOut.DroppedTotal == 0, $"flow_nat_afxdp: nat_out passed {natOut.OutOn("out")}, dropped {natOut.DroppedTotal}");
+        }
+        Console.WriteLine($"    {name}: routed {stats.Stage("ipv4_forward").OutOn("forwarded")}; drops " +
             string.Join(" ", stats.Stages.SelectMany(s => s.Drops).Where(d => d.Packets > 0).Select(d => $"{d.Reason}={d.Packets}")));
-        Verify(stats.IsBalanced, "flow_router_afxdp: conservation does not hold: " + string.Join("; ", stats.Stages));
+        Verify(stats.IsBalanced, $"{name}: conservation does not hold: " + string.Join("; ", stats.Stages));
         foreach (string port in new[] { hosts.PortA, hosts.PortB })
         {
-            Verify(!VethHosts.Run("ip", $"link show dev {port}").Contains("xdp", StringComparison.Ordinal), $"flow_router_afxdp: an XDP program stayed on {port}");
+            Verify(!VethHosts.Run("ip", $"link show dev {port}").Contains("xdp", StringComparison.Ordinal), $"{name}: an XDP program stayed on {port}");
         }
         return result;
     }

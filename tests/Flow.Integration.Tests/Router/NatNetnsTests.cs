@@ -96,4 +96,57 @@ public sealed class NatNetnsTests
         Assert.DoesNotContain("mapped", after.Output, StringComparison.Ordinal);
         await hosts.StopAsync();
     }
+
+    [Fact]
+    public async Task TracerouteIperf3AndAFileCrossTheNatIntact()
+    {
+        Shell.RequireRootAnd("traceroute", "iperf3", "sha256sum");
+        using RoutedHosts hosts = Start("af_packet");
+        Assert.True(RoutedHosts.Ping(hosts.Lan, RoutedHosts.Beyond), "pings did not cross the NAT");
+        // UDP probes: the far end's port unreachable comes back only if the NAT translated the
+        // error and its quoted datagram; ICMP probes: echo replies by identifier.
+        foreach (string mode in new[] { "-U", "-I" })
+        {
+            ShellResult trace = hosts.Lan.TryExec(TimeSpan.FromSeconds(40), "traceroute", mode, "-n", "-q", "1", "-w", "2", "-m", "4", RoutedHosts.Beyond);
+            string[] hops = trace.Output.Split('\n').Skip(1).Select(line => line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(words => words.Length >= 2 && char.IsDigit(words[0][0])).Select(words => words[1]).ToArray();
+            Assert.True(hops.Length == 2 && hops[0] == RoutedHosts.LanRouter && hops[1] == RoutedHosts.Beyond, $"traceroute {mode} through the NAT: {trace.Output}");
+        }
+
+        hosts.Wan.Begin("iperf3", "-s", "-B", RoutedHosts.Beyond);
+        await Waits.Until(() => hosts.Wan.TryExec(TimeSpan.FromSeconds(5), "ss", "-ltn").Output.Contains(":5201", StringComparison.Ordinal),
+            "iperf3 server listening", TimeSpan.FromSeconds(15));
+        foreach (string[] mode in new[] { new[] { "-u", "-b", "20M", "-l", "1000" }, new[] { "-R" } })
+        {
+            ShellResult run = hosts.Lan.TryExec(TimeSpan.FromSeconds(30), ["iperf3", "-c", RoutedHosts.Beyond, "-t", "2", "--json", .. mode]);
+            Assert.True(run.ExitCode == 0, $"iperf3 {string.Join(' ', mode)}: {run.Output}");
+            using var json = System.Text.Json.JsonDocument.Parse(run.StandardOutput);
+            System.Text.Json.JsonElement end = json.RootElement.GetProperty("end");
+            double bits = mode[0] == "-u" ? end.GetProperty("sum").GetProperty("bits_per_second").GetDouble() : end.GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
+            Assert.True(bits > 1e6, $"iperf3 {string.Join(' ', mode)} moved {bits:F0} bit/s through the NAT");
+        }
+
+        // 4 MB of random bytes from the wan host to the lan host over TCP: the same bytes arrive.
+        string directory = Directory.CreateTempSubdirectory("flow-nat-").FullName;
+        try
+        {
+            string source = Path.Combine(directory, "source.bin");
+            string copy = Path.Combine(directory, "copy.bin");
+            File.WriteAllBytes(source, System.Security.Cryptography.RandomNumberGenerator.GetBytes(4 << 20));
+            hosts.Wan.Begin("socat", "-u", $"OPEN:{source}", "TCP-LISTEN:7100,reuseaddr");
+            await Waits.Until(() => hosts.Wan.TryExec(TimeSpan.FromSeconds(5), "ss", "-ltn").Output.Contains(":7100", StringComparison.Ordinal),
+                "the file server listening", TimeSpan.FromSeconds(15));
+            ShellResult fetch = hosts.Lan.TryExec(TimeSpan.FromSeconds(60), "socat", "-u", $"TCP:{RoutedHosts.WanHost}:7100,connect-timeout=5", $"CREATE:{copy}");
+            Assert.True(fetch.ExitCode == 0, fetch.Output);
+            Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(source))),
+                Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(copy))));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        GraphStats stats = await hosts.StopAsync();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+        Assert.Equal(0, stats.Stage("nat_out").DroppedTotal);
+    }
 }

@@ -284,4 +284,35 @@ public sealed class NatTranslationTests
         Assert.True(rig.Table.FindMappingByOutside(0xCB007133, 8080, 6) >= 0);
         Assert.True(rig.Table.FindMappingByOutside(0xCB007132, 8080, 6) < 0);
     }
+
+    [Fact]
+    public void AOneToOneMappedHostUsesItsOwnExternalAddressBothWaysWithoutSessions()
+    {
+        using var rig = new NatRig(new NatOptions { AddressMappings = [new() { External = "203.0.113.1", Internal = "10.0.0.30" }] });
+        byte[] sent = rig.Send(Udp("10.0.0.30", 5000, Remote, 53))!;
+        Assert.Equal(("203.0.113.1", 5000, Remote, 53), NatRig.Endpoints(sent));
+        Assert.True(NatRig.ChecksumsValid(sent));
+        byte[] unsolicited = rig.Receive(Udp("198.51.100.99", 7777, "203.0.113.1", 6000, to: "W"))!;
+        Assert.Equal(("198.51.100.99", 7777, "10.0.0.30", 6000), NatRig.Endpoints(unsolicited));
+        Assert.True(NatRig.ChecksumsValid(unsolicited));
+        byte[] error = ScapyOne($"Ether(dst=W)/IP(src='203.0.113.9', dst='203.0.113.1')/ICMP(type=3, code=3)/" +
+            $"IP(src='203.0.113.1', dst='{Remote}')/UDP(sport=5000, dport=53)/Raw(b'payload-0123456789')");
+        byte[] back = rig.Receive(error)!;
+        Assert.True(NatRig.ChecksumsValid(back));
+        Assert.Equal("('10.0.0.30', '10.0.0.30', 5000)", Dissect(back, "(p[IP].dst, p[IPerror].src, p[UDPerror].sport)"));
+        Assert.Equal(0, rig.Table.SessionCount);
+        // Other hosts still share the pool's address.
+        Assert.Equal(NatRig.External, NatRig.Endpoints(rig.Send(Udp("10.0.0.10", 5000, Remote, 53))!).Source);
+    }
+
+    [Fact]
+    public void AOneToOneExternalAddressMustBeTheOutsideInterfacesOwn()
+    {
+        var tables = new NatTables();
+        using var routes = new Flow.Stages.Routing.Ipv4RouteTable();
+        var e = Assert.Throws<Flow.Stages.Ipv4.RouterConfigurationException>(() => new NatInbound(
+            new NatOptions { Interfaces = Interfaces(), AddressMappings = [new() { External = "198.51.100.77", Internal = "10.0.0.30" }] }, tables, new Flow.TestKit.ManualClock()));
+        Assert.Contains("198.51.100.77 is not an address of 'wan'", e.Message, StringComparison.Ordinal);
+        tables.Dispose();
+    }
 }

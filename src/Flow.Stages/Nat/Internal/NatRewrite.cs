@@ -43,6 +43,39 @@ internal static class NatRewrite
         L4(ip.Protocol, l4, before, after, PortOffset(ip.Protocol, source: false), port);
     }
 
+    /// <summary>
+    /// Sets the source address only (1:1 mappings), fixing the IPv4 header checksum and, when this
+    /// packet holds it, the UDP or TCP checksum over the pseudo-header.
+    /// </summary>
+    public static void SourceAddress(ref Ipv4Header ip, Span<byte> l4, uint address)
+    {
+        if (HoldsPseudoHeaderChecksum(ref ip, l4))
+        {
+            Source(ref ip, l4, address, Port(ip.Protocol, l4, source: true));
+        }
+        else
+        {
+            ip.RewriteSource(new Ipv4Address(new NetU32(address)));
+        }
+    }
+
+    /// <summary>Sets the destination address only (1:1 mappings), as <see cref="SourceAddress"/>.</summary>
+    public static void DestinationAddress(ref Ipv4Header ip, Span<byte> l4, uint address)
+    {
+        if (HoldsPseudoHeaderChecksum(ref ip, l4))
+        {
+            Destination(ref ip, l4, address, Port(ip.Protocol, l4, source: false));
+        }
+        else
+        {
+            ip.RewriteDestination(new Ipv4Address(new NetU32(address)));
+        }
+    }
+
+    /// <summary>UDP or TCP whose header is in this packet (not a later fragment): its checksum covers the addresses.</summary>
+    private static bool HoldsPseudoHeaderChecksum(ref Ipv4Header ip, Span<byte> l4) =>
+        ip.FragmentOffset == 0 && ip.Protocol is IpProtocol.Udp or IpProtocol.Tcp && l4.Length >= 4;
+
     /// <summary>Recomputes an ICMP message's checksum after its quoted packet changed.</summary>
     public static void IcmpChecksum(Span<byte> icmp)
     {

@@ -10,7 +10,8 @@ namespace Flow.Stages.Nat.Internal;
 /// interface's port id, the external addresses, the table settings and the static mappings.
 /// Every bad value is named in one <see cref="RouterConfigurationException"/>.
 /// </summary>
-internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSettings Settings, IReadOnlyList<NatStaticMapping> PortMappings, string? FollowsInterface)
+internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSettings Settings, IReadOnlyList<NatStaticMapping> PortMappings, string? FollowsInterface,
+    NatOneToOne[] OneToOne)
 {
     public static NatSetup Resolve(NatOptions options)
     {
@@ -68,6 +69,31 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
         {
             errors.Add("timeouts: every timeout is longer than zero");
         }
+        var oneToOne = new List<NatOneToOne>();
+        for (int i = 0; i < options.AddressMappings.Count; i++)
+        {
+            NatAddressMappingOptions m = options.AddressMappings[i];
+            uint? external = RouteConfiguration.ParseAddress(m.External);
+            uint? inside = RouteConfiguration.ParseAddress(m.Internal);
+            if (external is not uint e || !RouterInterfaceTable.IsUnicastHost(e) || inside is not uint n || !RouterInterfaceTable.IsUnicastHost(n))
+            {
+                errors.Add($"address_mappings[{i}]: external '{m.External}' and internal '{m.Internal}' must be unicast IPv4 addresses");
+                continue;
+            }
+            if (index >= 0 && !options.Interfaces[index].StaticAddresses.Any(a => RouteConfiguration.ParseAddress(a.Split('/')[0]) == e))
+            {
+                errors.Add($"address_mappings[{i}]: {m.External} is not an address of '{options.Outside}'; add it to its addresses so the router answers ARP for it");
+                continue;
+            }
+            if (oneToOne.Exists(o => o.External == e || o.Internal == n))
+            {
+                errors.Add($"address_mappings[{i}]: {m.External} or {m.Internal} is mapped twice");
+                continue;
+            }
+            oneToOne.Add(new NatOneToOne(e, n));
+            // The pool leaves a 1:1 address to its one host.
+            addresses.Remove(e);
+        }
         var mappings = new List<NatStaticMapping>();
         for (int i = 0; i < options.PortMappings.Count; i++)
         {
@@ -93,7 +119,7 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
             MaxSessions = options.MaxSessions,
             MaxSessionsPerHost = options.MaxSessionsPerHost,
         };
-        return new NatSetup(outsidePort, [.. addresses], settings, mappings, follows);
+        return new NatSetup(outsidePort, [.. addresses], settings, mappings, follows, [.. oneToOne]);
     }
 
     /// <summary>
