@@ -29,7 +29,8 @@ namespace Flow.Stages.Dhcp;
 /// NAK does the same at once. Retransmission (4.1): 4, 8, 16, 32, 64, 64 … seconds ±1 s while
 /// selecting, four tries while requesting; in RENEWING and REBINDING half the time left to T2 or
 /// expiry, at least 60 s (4.4.5). Every exchange has a new xid, kept for its retransmissions so a
-/// late answer to the first try still counts. The client asks for the broadcast flag (it cannot
+/// late answer to the first try still counts. After an expiry the next DISCOVER suggests the old
+/// address (option 50, 4.4.1). The client asks for the broadcast flag (it cannot
 /// take unicast before it has an address, 4.1) and names itself by option 61 (type 1, its MAC).
 /// Drops: <c>not_dhcp</c> (not UDP to port 68), <c>other_interface</c>, <c>disabled</c>,
 /// <c>malformed</c>, <c>not_for_us</c> (not a reply, another xid or chaddr), <c>unexpected</c>
@@ -37,6 +38,7 @@ namespace Flow.Stages.Dhcp;
 /// server identifier or a sane lease).
 /// State and timers belong to the worker; <c>dhcp show</c> reads them through the mailbox.
 /// </remarks>
+[SingleShard("one lease per interface: a copy per shard would be a second client with the same MAC")]
 [Stage("dhcp_client", "Router DHCP client (RFC 2131) for one interface: address, connected and default route from a lease; renew, rebind, release.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, IDisposable
@@ -66,6 +68,9 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
     private uint _server;
     // The lease in force (BOUND, RENEWING, REBINDING).
     private uint _address;
+    // The address of a lease that expired, asked for again in the next DISCOVER (RFC 2131 4.4.1
+    // lets a client suggest one); 0 after a NAK, which said it is wrong.
+    private uint _previous;
     private int _prefix;
     private uint _router;
     private uint[] _dns = [];
@@ -290,6 +295,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         }
         _naks++;
         Uninstall();
+        _previous = 0;
         // 3.1 step 4: start again; a second's pause keeps a confused server from being flooded.
         _state = DhcpClientState.Init;
         _nextSend = now + Second;
@@ -331,6 +337,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
                 break;
             case DhcpClientState.Renewing or DhcpClientState.Rebinding when now >= _expiry:
                 _expirations++;
+                _previous = _address;
                 Uninstall();
                 _state = DhcpClientState.Init;
                 _nextSend = now;
@@ -408,6 +415,10 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         {
             case DhcpMessageType.Discover:
                 w = DhcpBuilder.StartDiscover(message, _xid, _mac);
+                if (_previous != 0)
+                {
+                    w.AddRequestedAddress(Address(_previous));
+                }
                 break;
             case DhcpMessageType.Release:
                 w = DhcpBuilder.StartRelease(message, _xid, _mac, Address(_address), Address(_server));
@@ -458,7 +469,12 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
     /// <summary>Publishes the address and adds its routes (the route table's writer lock: rare, never taken by the data path).</summary>
     private void Install(uint address, int prefix, uint router, uint[] dns)
     {
-        if (_address != 0 && (_address != address || _prefix != prefix || _router != router))
+        if (_address == address && _prefix == prefix && _router == router && _dns.AsSpan().SequenceEqual(dns))
+        {
+            // A renewal of the same lease: nothing for the stages to rebuild.
+            return;
+        }
+        if (_address != 0)
         {
             Uninstall();
         }

@@ -40,11 +40,13 @@ namespace Flow.Stages.Dhcp;
 /// Drops: <c>disabled</c>, <c>malformed</c>, <c>not_request</c>, <c>bad_hardware</c>,
 /// <c>no_message_type</c>, <c>bad_message_type</c>, <c>pool_exhausted</c>, <c>other_server</c>
 /// (REQUEST for another server), <c>no_binding</c> (nothing to answer: unknown client, address
-/// outside the range), <c>no_reply</c> (DECLINE, RELEASE: answered by no message), <c>no_room</c>.
+/// outside the range), <c>no_room</c>. A DECLINE or RELEASE acted on is consumed (it has no answer;
+/// <c>dhcp show</c> counts it).
 /// Timers (<see cref="Tick"/>): offers, leases and declines end; the lease file is written after a
 /// change (off the worker). Lease state belongs to the worker; <c>dhcp leases</c> and
 /// <c>dhcp show</c> read it through the control mailbox.
 /// </remarks>
+[SingleShard("its leases: a copy per shard would hand out the same address twice")]
 [Stage("dhcp_server", "Router DHCP server (RFC 2131) for one interface: leases from a range, options, delivery rules, lease file.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Reason>, IControlledStage
@@ -216,8 +218,6 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         OtherServer,
         [DropReason("nothing to answer: no record of the client or an address not ours (RFC 2131 4.3.2 silence)", Severity.Info)]
         NoBinding,
-        [DropReason("DECLINE or RELEASE: handled, answered by no message", Severity.Info)]
-        NoReply,
         [DropReason("the frame has no room for the reply", Severity.Error)]
         NoRoom,
     }
@@ -278,7 +278,15 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
             DhcpMessageType.Inform => Inform(request, reply, out length),
             _ => Refuse(Reason.BadMessageType, out length),
         };
-        return length == 0 ? next : Deliver(packet, request, reply.Slice(0, length));
+        if (length != 0)
+        {
+            return Deliver(packet, request, reply.Slice(0, length));
+        }
+        if (next.Equals(Next.Consumed))
+        {
+            PacketPools.Free(packet);
+        }
+        return next;
     }
 
     private Next Discover(DhcpMessage request, Span<byte> reply, long now, out int length)
@@ -411,7 +419,7 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
             return Drop(Reason.NoBinding);
         }
         _leases.Decline(index, now + _declineNanoseconds);
-        return Drop(Reason.NoReply);
+        return Next.Consumed;
     }
 
     private Next Release(DhcpMessage request, long now, out int length)
@@ -428,7 +436,7 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         }
         // RFC 2131 4.3.4: freed, the client remembered for its next DISCOVER.
         _leases.Free(found, now);
-        return Drop(Reason.NoReply);
+        return Next.Consumed;
     }
 
     private Next Inform(DhcpMessage request, Span<byte> reply, out int length)

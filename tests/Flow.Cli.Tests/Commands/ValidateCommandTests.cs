@@ -40,7 +40,7 @@ public sealed class ValidateCommandTests
         string[] lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
         Assert.StartsWith($"{graph.Path}:3:22: $.stages.gen.type: unknown stage type 'generatr' (did you mean 'generator'?); expected one of: ", lines[0]);
-        Assert.Contains(" channel_sink, channel_source, counter, dpdk_rx, dpdk_tx, drop, eth_classify, generator, ", lines[0]);
+        Assert.Contains(" channel_sink, channel_source, counter, dhcp_client, dhcp_server, dpdk_rx, dpdk_tx, drop, eth_classify, generator, ", lines[0]);
         Assert.Contains(" arp, arp_resolve, ", lines[0]); // the router's stages are flow's too
         Assert.Contains(" ipv4_forward, ipv4_input, ipv4_local, ipv4_lookup, ipv4_output, ", lines[0]);
         Assert.EndsWith(". Stage types come from registered backends and from 'assemblies'", lines[0]);

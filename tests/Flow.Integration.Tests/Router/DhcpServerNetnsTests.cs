@@ -52,6 +52,9 @@ public sealed class DhcpServerNetnsTests : IDisposable
     private static async Task<IReadOnlyList<IReadOnlyList<string>>> LeasesAsync(RoutedHosts hosts) =>
         (await hosts.ControlAsync("dhcp leases", new Dictionary<string, string>())).Rows;
 
+    /// <summary>lan's MAC (router.json's default).</summary>
+    private const string RouterMac = "02:00:00:00:01:01";
+
     private static string Mac(RoutedHosts hosts) => hosts.Lan.Exec("cat", $"/sys/class/net/{hosts.LanDevice}/address").Trim();
 
     private static string Lines(string log) => File.Exists(log) ? File.ReadAllText(log) : "(no script calls)";
@@ -88,9 +91,12 @@ public sealed class DhcpServerNetnsTests : IDisposable
     [Fact]
     public async Task UdhcpcRenewsOnUsr1AndReleasesOnUsr2AndTheLeaseTableFollows()
     {
-        Shell.RequireRootAnd("busybox", "ip", "kill");
+        Shell.RequireRootAnd("busybox", "ip", "kill", "tcpdump", "tshark");
         using RoutedHosts hosts = Hosts();
         string log = Path.Combine(_directory, "events");
+        string capture = Path.Combine(_directory, "renew.pcap");
+        Process tcpdump = hosts.Lan.Begin("tcpdump", "--immediate-mode", "-i", hosts.LanDevice, "-U", "-w", capture, "udp port 67 or udp port 68");
+        await Waits.Until(() => File.Exists(capture) && new FileInfo(capture).Length > 0, "tcpdump writing its capture");
         Process udhcpc = hosts.Lan.Begin("busybox", "udhcpc", "-f", "-i", hosts.LanDevice, "-t", "5", "-T", "2", "-s", Script(log));
         try
         {
@@ -102,6 +108,14 @@ public sealed class DhcpServerNetnsTests : IDisposable
             IReadOnlyList<IReadOnlyList<string>> show = (await hosts.ControlAsync("dhcp show", new Dictionary<string, string>())).Rows;
             Assert.Equal("2", show.Single(r => r[2] == "sent_ack")[3]);
             Assert.Equal("2", show.Single(r => r[2] == "received_request")[3]);
+            // On the wire: the renewing REQUEST is unicast from ciaddr to the server, its ACK unicast to ciaddr at the client's MAC.
+            await Task.Delay(300);
+            string[] rows = Shell.Run("tshark", "-r", capture, "-Y", "dhcp.option.dhcp == 3 or dhcp.option.dhcp == 5", "-T", "fields", "-E", "separator=,",
+                "-e", "dhcp.option.dhcp", "-e", "ip.src", "-e", "ip.dst", "-e", "eth.dst", "-e", "dhcp.ip.client").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(rows.Length == 4, string.Join('\n', rows));
+            string mac = Mac(hosts);
+            Assert.Equal($"3,192.168.1.100,192.168.1.1,{RouterMac},192.168.1.100", rows[2]);
+            Assert.Equal($"5,192.168.1.1,192.168.1.100,{mac},192.168.1.100", rows[3]);
 
             Shell.Run("kill", "-USR2", udhcpc.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             await Waits.Until(async () => (await LeasesAsync(hosts)).Single()[2] == "free", "the lease freed after udhcpc's release");
@@ -111,6 +125,8 @@ public sealed class DhcpServerNetnsTests : IDisposable
         {
             udhcpc.Kill();
             await udhcpc.WaitForExitAsync();
+            tcpdump.Kill();
+            await tcpdump.WaitForExitAsync();
         }
     }
 

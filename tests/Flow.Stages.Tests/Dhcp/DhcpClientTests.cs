@@ -248,7 +248,10 @@ public sealed class DhcpClientTests : IDisposable
         Assert.Equal(1, _client.GetStatus().Expirations);
         Assert.Equal(DhcpClientState.Init, _client.State);
         Tick();
-        Assert.Equal("1", Sent()["message-type"]);
+        Dictionary<string, string> discover = Sent();
+        Assert.Equal("1", discover["message-type"]);
+        // The expired lease's address is suggested again (RFC 2131 4.4.1).
+        Assert.Equal("192.0.2.50", discover["requested_addr"]);
     }
 
     [Fact]
@@ -262,7 +265,9 @@ public sealed class DhcpClientTests : IDisposable
         Assert.Null(_book.Get("wan"));
         Assert.False(_routes.TryGet(Ipv4Prefix.Parse("0.0.0.0/0"), out _));
         Advance(1);
-        Assert.Equal("1", Sent()["message-type"]);
+        Dictionary<string, string> discover = Sent();
+        Assert.Equal("1", discover["message-type"]);
+        Assert.False(discover.ContainsKey("requested_addr"));
     }
 
     [Fact]
@@ -304,6 +309,25 @@ public sealed class DhcpClientTests : IDisposable
         Sent("routed");
         validator.Tick(_clock.NowNanoseconds);
         Assert.False(validator.Interfaces.IsOwnAddress(Ip("192.0.2.50")));
+    }
+
+    [Fact]
+    public void ArpAnnouncesTheLeasedAddressWithAGratuitousArpOnTheWan()
+    {
+        using var table = new Flow.Stages.Arp.NeighbourTable(_routes) { ApplyRoutesInBackground = false };
+        using var arp = new StageHarness(new Flow.Stages.Arp.ArpResponder(new Flow.Stages.Arp.ArpResponderOptions { Interfaces = DhcpInterfaces() }, table, _clock, _book), "arp");
+        arp.Tick(_clock.NowNanoseconds);
+        PacketPools.Free(arp.Take("lan"));
+        Assert.Empty(arp.Output("wan"));
+
+        Bind();
+        arp.Tick(_clock.NowNanoseconds);
+        Packet[] sent = arp.Take("wan");
+        byte[] garp = Assert.Single(sent).Data.ToArray();
+        PacketPools.Free(sent);
+        // RFC 5227 2.3 announcement: a broadcast request with sender and target the new address.
+        Assert.Equal("ff:ff:ff:ff:ff:ff 1 02:00:00:00:02:01 192.0.2.50 192.0.2.50",
+            Dissect(garp, "p.dst, p[ARP].op, p[ARP].hwsrc, p[ARP].psrc, p[ARP].pdst").Replace("(", "").Replace(")", "").Replace("'", "").Replace(",", ""));
     }
 
     private static uint Ip(string text) => new Flow.Protocols.Ipv4.Ipv4Address(System.Net.IPAddress.Parse(text).GetAddressBytes()).Value.Host;

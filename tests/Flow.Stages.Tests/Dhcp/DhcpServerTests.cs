@@ -80,6 +80,17 @@ public sealed class DhcpServerTests : IDisposable
         return Drops(reason);
     }
 
+    /// <summary>Sends one request the server acts on without answering (DECLINE, RELEASE): consumed, nothing sent.</summary>
+    private void Consumed(byte[] request)
+    {
+        long before = _harness.Stats.Consumed;
+        _harness.Process([_pool.Classified(Lan, request)]);
+        Assert.Empty(_harness.Output("link"));
+        Assert.Empty(_harness.Output("relay"));
+        Assert.Empty(_harness.Output("other"));
+        Assert.Equal(before + 1, _harness.Stats.Consumed);
+    }
+
     private long Drops(string reason) => _harness.Stats.Drops.Single(d => d.Reason == reason).Packets;
 
     private DhcpLeaseEntry Lease(string address) => _server.GetLeases(all: true).Single(l => l.Address == address);
@@ -172,7 +183,7 @@ public sealed class DhcpServerTests : IDisposable
     public void AReleasedAddressGoesBackToItsPreviousClientFirst()
     {
         string address = Bind(1);
-        Silent(FromClient(1, 9, "release", "('server_id','10.0.0.1')", src: address, dst: "10.0.0.1", ciaddr: address, ethernetDestination: LanMac), "no_reply");
+        Consumed(FromClient(1, 9, "release", "('server_id','10.0.0.1')", src: address, dst: "10.0.0.1", ciaddr: address, ethernetDestination: LanMac));
         Assert.Equal(DhcpLeaseState.Free, Lease(address).State);
 
         // Another client takes a never-used address, not the released one; the old client gets its own back.
@@ -251,7 +262,7 @@ public sealed class DhcpServerTests : IDisposable
     public void ADeclinedAddressIsNotOfferedUntilTheDeclineTimeEnds()
     {
         string address = Bind(1);
-        Silent(FromClient(1, 2, "decline", $"('requested_addr','{address}'), ('server_id','10.0.0.1')"), "no_reply");
+        Consumed(FromClient(1, 2, "decline", $"('requested_addr','{address}'), ('server_id','10.0.0.1')"));
         Assert.Equal(DhcpLeaseState.Declined, Lease(address).State);
         Assert.NotEqual(address, Exchange(FromClient(1, 3, "discover"))["yiaddr"]);
 
@@ -367,6 +378,28 @@ public sealed class DhcpServerTests : IDisposable
         Silent(ScapyOne("Ether(src=H, dst='ff:ff:ff:ff:ff:ff')/IP(src='0.0.0.0', dst='255.255.255.255')/UDP(sport=68, dport=67)/BOOTP(chaddr=b'abcdef')/DHCP(options=['end'])"), "no_message_type");
         Silent(ScapyOne("Ether(src=H, dst='ff:ff:ff:ff:ff:ff')/IP(src='0.0.0.0', dst='255.255.255.255')/UDP(sport=68, dport=67)/BOOTP(chaddr=b'abcdef', htype=6)/DHCP(options=[('message-type','discover'), 'end'])"), "bad_hardware");
         Silent(FromClient(1, 1, "offer"), "bad_message_type");
+    }
+
+    [Fact]
+    public void WithoutConfiguredDnsTheServersTheWanClientLearnedAreHandedOut()
+    {
+        var book = new InterfaceAddressBook();
+        _server = new DhcpServer(Options() with { Dns = [] }, _clock, book);
+        _harness = new StageHarness(_server, "learning");
+        _harnesses.Add(_harness);
+        Assert.False(Exchange(FromClient(1, 1, "discover")).ContainsKey("name_server"));
+
+        book.Set("wan", new InterfaceAddressBook.LearnedAddress(0xC000_0232, 24, [0xC000_0235, 0x0808_0808]));
+        _harness.Tick(_clock.NowNanoseconds);
+        Assert.Equal("192.0.2.53,8.8.8.8", Exchange(FromClient(2, 1, "discover"))["name_server"]);
+        Assert.Equal(["192.0.2.53", "8.8.8.8"], _server.DnsServers);
+    }
+
+    [Fact]
+    public void TheServerDeclaresTheDhcpVerbs()
+    {
+        IControlledStage stage = _server;
+        Assert.Equal(["dhcp leases", "dhcp show"], stage.ControlCommands.Select(c => c.Name));
     }
 
     [Theory]

@@ -35,8 +35,9 @@ internal static class AddressControlCommands
             }
             foreach (string address in item.Addresses)
             {
+                // "dhcp" marks an interface whose address a dhcp_client learns; it is listed, not counted.
                 rows.Add([item.Name, port, address, mac, mtu]);
-                addresses++;
+                addresses += address == RouterInterfaceOptions.DhcpAddress ? 0 : 1;
             }
         }
         return ControlReply.Table(["interface", "port", "address", "mac", "mtu"], rows,
