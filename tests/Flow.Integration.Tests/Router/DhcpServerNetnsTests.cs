@@ -76,6 +76,44 @@ public sealed class DhcpServerNetnsTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoClientsGetDifferentAddressesAndAThirdFindsTheRangeExhausted()
+    {
+        Shell.RequireRootAnd("busybox", "ip");
+        using RoutedHosts hosts = new("af_packet", new Dictionary<string, string>
+        {
+            ["lan.dhcp_server.enabled"] = "true",
+            ["lan.dhcp_server.range"] = "192.168.1.100-192.168.1.101",
+        });
+        // Two more clients on the LAN host's link, each with a MAC of its own (macvlan on its veth).
+        string[] devices = [hosts.LanDevice, "mv1", "mv2"];
+        for (int i = 1; i < devices.Length; i++)
+        {
+            hosts.Lan.Exec("ip", "link", "add", "link", hosts.LanDevice, "name", devices[i], "type", "macvlan", "mode", "bridge");
+            hosts.Lan.Exec("ip", "link", "set", devices[i], "up");
+        }
+        var got = new List<string>();
+        for (int i = 0; i < devices.Length; i++)
+        {
+            string log = Path.Combine(_directory, $"events{i}");
+            ShellResult run = hosts.Lan.TryExec(TimeSpan.FromSeconds(30), "busybox", "udhcpc", "-f", "-q", "-n", "-i", devices[i], "-t", "3", "-T", "1",
+                "-s", Script(log));
+            if (i < 2)
+            {
+                Assert.True(run.ExitCode == 0, $"client {i}: udhcpc exited {run.ExitCode}: {run.StandardError}\n{Lines(log)}");
+                got.Add(File.ReadAllLines(log).Single(l => l.StartsWith("bound", StringComparison.Ordinal)).Split(' ')[1]);
+            }
+            else
+            {
+                Assert.True(run.ExitCode != 0, $"the third client got a lease from a range of two: {Lines(log)}");
+            }
+        }
+        Assert.Equal(["ip=192.168.1.100", "ip=192.168.1.101"], got.Order());
+        IReadOnlyList<IReadOnlyList<string>> show = (await hosts.ControlAsync("dhcp show", new Dictionary<string, string>())).Rows;
+        Assert.True(long.Parse(show.Single(r => r[2] == "drop_pool_exhausted")[3]) >= 1, "pool_exhausted counted");
+        Assert.Equal(2, (await LeasesAsync(hosts)).Count(l => l[2] == "bound"));
+    }
+
+    [Fact]
     public async Task UdhcpcGetsTheAddressItRequestsWithR()
     {
         Shell.RequireRootAnd("busybox", "ip");
