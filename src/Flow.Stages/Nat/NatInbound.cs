@@ -31,7 +31,7 @@ namespace Flow.Stages.Nat;
 /// </remarks>
 [Stage("nat_in", "NAT44 inbound: packets to an external address:port of a session, mapping or port mapping get their internal destination; hairpinning.",
     Accepts = typeof(Carries.Ipv4))]
-public sealed class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
+public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
 {
     private readonly NatTable _table;
     private readonly IFlowClock _clock;

@@ -315,4 +315,25 @@ public sealed class NatTranslationTests
         Assert.Contains("198.51.100.77 is not an address of 'wan'", e.Message, StringComparison.Ordinal);
         tables.Dispose();
     }
+
+    [Fact]
+    public void ATracedPacketIsNotedWithItsTranslationBothWays()
+    {
+        using var rig = new NatRig();
+        Packet packet = rig.Pool.Classified(Lan, Udp("10.0.0.10", 40000, Remote, 53));
+        packet.Meta.NextHop = NatRig.WanHop(rig);
+        rig.Out.Process([packet]);
+        Packet[] sent = rig.Out.Take("out");
+        Assert.Equal($"10.0.0.10:40000 → {NatRig.External}:40000 (open)", rig.Outbound.TraceNote(sent[0], Next.ToPort(0)));
+        PacketPools.Free(sent);
+
+        rig.In.Process([rig.Pool.Classified(Wan, Udp(Remote, 53, NatRig.External, 40000, to: "W"))]);
+        Packet[] back = rig.In.Take("translated");
+        Assert.Equal($"{NatRig.External}:40000 → 10.0.0.10:40000 (open)", rig.Inbound.TraceNote(back[0], Next.ToPort(0)));
+        PacketPools.Free(back);
+        rig.In.Process([rig.Pool.Classified(Wan, ScapyOne($"Ether(dst=W)/IP(src='{Remote}', dst='{NatRig.External}')/ICMP(type=8)"))]);
+        Packet[] local = rig.In.Take("local");
+        Assert.Equal("not the NAT's: for the router", rig.Inbound.TraceNote(local[0], Next.ToPort(1)));
+        PacketPools.Free(local);
+    }
 }
