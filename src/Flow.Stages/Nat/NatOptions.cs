@@ -37,7 +37,11 @@ public sealed record NatOptions
 
     public NatTimeoutOptions Timeouts { get; init; } = new();
 
-    /// <summary>Sessions at once (each a 64-byte entry, reserved when the table is made; pages are touched as they fill).</summary>
+    /// <summary>
+    /// Sessions at once: about 170 bytes each reserved when the table is made (a 64-byte session,
+    /// a 40-byte mapping, 64 bytes of hash buckets, which are written then); session and mapping
+    /// pages are touched only as they fill.
+    /// </summary>
     public int MaxSessions { get; init; } = 262_144;
 
     /// <summary>Sessions one internal host may hold at once; 0: no limit but <see cref="MaxSessions"/>.</summary>

@@ -104,8 +104,9 @@ public sealed unsafe partial class NatTable
                 ref NatSession s = ref _sessions[head];
                 if (Sse.IsSupported && s.AgeNext != None)
                 {
-                    // The next head's line arrives while this one is unlinked from its chains.
-                    Sse.Prefetch0(_sessions + s.AgeNext);
+                    // Two deep: the next head's line was asked for last time round, so its buckets
+                    // and mapping can be asked for now, and the line after it.
+                    PrefetchForRemoval(s.AgeNext);
                 }
                 if (ms - s.LastUsed >= timeout)
                 {
@@ -121,6 +122,18 @@ public sealed unsafe partial class NatTable
         }
         SessionsExpired += ended;
         return ended;
+    }
+
+    private void PrefetchForRemoval(int session)
+    {
+        ref NatSession next = ref _sessions[session];
+        Sse.Prefetch0(_sessionInside + Bucket(next.InsideAddress, next.RemoteAddress, next.InsidePort, next.RemotePort, next.Protocol));
+        Sse.Prefetch0(_sessionOutside + Bucket(next.OutsideAddress, next.RemoteAddress, next.OutsidePort, next.RemotePort, next.Protocol));
+        Sse.Prefetch0(_mappings + next.Mapping);
+        if (next.AgeNext != None)
+        {
+            Sse.Prefetch0(_sessions + next.AgeNext);
+        }
     }
 
     /// <summary>Nanoseconds until the session expires if nothing refreshes it (it may linger up to a tick longer).</summary>

@@ -116,7 +116,8 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
             Mapping = options.Mapping,
             Filtering = options.Filtering,
             Timeouts = options.Timeouts,
-            MaxSessions = options.MaxSessions,
+            // A NAT that is off keeps a token table, so the verbs answer without reserving memory.
+            MaxSessions = options.Enabled ? options.MaxSessions : Math.Min(options.MaxSessions, 1024),
             MaxSessionsPerHost = options.MaxSessionsPerHost,
         };
         return new NatSetup(outsidePort, [.. addresses], settings, mappings, follows, [.. oneToOne]);
