@@ -116,7 +116,10 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
             int end = Math.Min(packets.Length, start + PrefetchChunk);
             for (int i = start; i < end; i++)
             {
-                Prefetch(packets[i]);
+                if (hops[packets[i].Meta.NextHop].Port == _outsidePort)
+                {
+                    Prefetch(packets[i]);
+                }
             }
             for (int i = start; i < end; i++)
             {

@@ -513,8 +513,13 @@ public sealed unsafe partial class NatTable : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Bucket(uint a, uint b, ushort portA, ushort portB, byte protocol)
     {
-        ulong h = Mix(a ^ _hashKey) + Mix(((ulong)b << 32 | (uint)portA << 16 | portB) ^ ((ulong)protocol << 56) ^ (_hashKey >> 7));
-        return (uint)(h >> 32 ^ h) & _bucketMask;
+        // One keyed multiply-xorshift over both words: every input bit reaches the bucket bits,
+        // and without the key a remote cannot aim packets at one chain.
+        ulong h = ((ulong)a << 32 | b) ^ _hashKey;
+        h *= 0x9E3779B97F4A7C15UL;
+        h ^= ((ulong)portA << 24 | (ulong)portB << 8 | protocol) + (h >> 29);
+        h *= 0xBF58476D1CE4E5B9UL;
+        return (uint)(h >> 32) & _bucketMask;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
