@@ -110,13 +110,14 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         }
         long now = _clock.NowNanoseconds;
         NextHop* hops = _routes.NextHops.Entries;
+        uint capacity = (uint)_routes.NextHops.Capacity;
         _reader.Enter();
         for (int start = 0; start < packets.Length; start += PrefetchChunk)
         {
             int end = Math.Min(packets.Length, start + PrefetchChunk);
             for (int i = start; i < end; i++)
             {
-                if (hops[packets[i].Meta.NextHop].Port == _outsidePort)
+                if (LeavesOutside(packets[i].Meta.NextHop, hops, capacity))
                 {
                     Prefetch(packets[i]);
                 }
@@ -124,11 +125,18 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
             for (int i = start; i < end; i++)
             {
                 Packet packet = packets[i];
-                nexts[i] = hops[packet.Meta.NextHop].Port == _outsidePort ? Translate(packet, now) : To(Output.Out);
+                nexts[i] = LeavesOutside(packet.Meta.NextHop, hops, capacity) ? Translate(packet, now) : To(Output.Out);
             }
         }
         _reader.Exit();
     }
+
+    /// <summary>
+    /// Whether the packet's route leaves by the outside interface. A next hop id out of the table
+    /// (a user's hook stage wrote NextHop) is not outside: ipv4_output drops it as no_next_hop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool LeavesOutside(uint id, NextHop* hops, uint capacity) => id < capacity && hops[id].Port == _outsidePort;
 
     /// <summary>Prefetches the table lines a UDP, TCP or ICMP packet's translation will touch; reads the headers unchecked (Translate checks them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -336,4 +336,19 @@ public sealed class NatTranslationTests
         Assert.Equal("not the NAT's: for the router", rig.Inbound.TraceNote(local[0], Next.ToPort(1)));
         PacketPools.Free(local);
     }
+
+    [Fact]
+    public void ANextHopOutOfTheTableIsNotReadAndThePacketPassesUnchanged()
+    {
+        using var rig = new NatRig();
+        byte[] frame = Udp("10.0.0.10", 40000, Remote, 53);
+        Packet packet = rig.Pool.Classified(Lan, frame);
+        // What a user's hook stage might leave in NextHop; ipv4_output drops it as no_next_hop.
+        packet.Meta.NextHop = uint.MaxValue;
+        rig.Out.Process([packet]);
+        Packet[] passed = rig.Out.Take("out");
+        Assert.Equal(frame, Assert.Single(passed).Data.ToArray());
+        PacketPools.Free(passed);
+        Assert.Equal(0, rig.Table.SessionCount);
+    }
 }
