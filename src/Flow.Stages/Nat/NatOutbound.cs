@@ -112,14 +112,26 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         NextHop* hops = _routes.NextHops.Entries;
         uint capacity = (uint)_routes.NextHops.Capacity;
         _reader.Enter();
+        FlowKey* keys = stackalloc FlowKey[PrefetchChunk];
         for (int start = 0; start < packets.Length; start += PrefetchChunk)
         {
             int end = Math.Min(packets.Length, start + PrefetchChunk);
+            // Two passes of prefetches (bucket, then what it chains to) before the chunk is translated.
             for (int i = start; i < end; i++)
             {
-                if (LeavesOutside(packets[i].Meta.NextHop, hops, capacity))
+                ref FlowKey key = ref keys[i - start];
+                key.Valid = LeavesOutside(packets[i].Meta.NextHop, hops, capacity) && TryReadKey(packets[i], ref key);
+                if (key.Valid)
                 {
-                    Prefetch(packets[i]);
+                    key.Bucket = _table.PrefetchOutboundFirst(key.Source, key.Port, key.Remote, key.RemotePort, key.Protocol);
+                }
+            }
+            for (int i = start; i < end; i++)
+            {
+                ref FlowKey key = ref keys[i - start];
+                if (key.Valid)
+                {
+                    _table.PrefetchOutboundSecond(key.Bucket, key.Source, key.Port, key.Remote, key.RemotePort, key.Protocol);
                 }
             }
             for (int i = start; i < end; i++)
@@ -138,29 +150,41 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool LeavesOutside(uint id, NextHop* hops, uint capacity) => id < capacity && hops[id].Port == _outsidePort;
 
-    /// <summary>Prefetches the table lines a UDP, TCP or ICMP packet's translation will touch; reads the headers unchecked (Translate checks them).</summary>
+    /// <summary>A packet's session key, read unchecked for prefetching (Translate checks the headers).</summary>
+    private struct FlowKey
+    {
+        public uint Source;
+        public uint Remote;
+        public uint Bucket;
+        public ushort Port;
+        public ushort RemotePort;
+        public byte Protocol;
+        public bool Valid;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Prefetch(Packet packet)
+    private static bool TryReadKey(Packet packet, ref FlowKey key)
     {
         ref PacketMeta meta = ref packet.Meta;
         int l3 = meta.L3Offset;
         if (l3 + Ipv4Header.Size + 8 > meta.Length)
         {
-            return;
+            return false;
         }
         byte* ip = packet.DataPointer + l3;
         byte protocol = ip[9];
         byte* l4 = ip + (ip[0] & 0xF) * 4;
         if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp) || l4 + 8 > packet.DataPointer + meta.Length)
         {
-            return;
+            return false;
         }
-        uint source = BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(ip + 12, 4));
-        uint remote = BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(ip + 16, 4));
         bool icmp = protocol == IpProtocol.Icmp;
-        ushort port = BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(l4 + (icmp ? 4 : 0), 2));
-        ushort remotePort = icmp ? (ushort)0 : BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(l4 + 2, 2));
-        _table.PrefetchOutbound(source, port, remote, remotePort, protocol);
+        key.Source = BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(ip + 12, 4));
+        key.Remote = BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(ip + 16, 4));
+        key.Port = BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(l4 + (icmp ? 4 : 0), 2));
+        key.RemotePort = icmp ? (ushort)0 : BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(l4 + 2, 2));
+        key.Protocol = protocol;
+        return true;
     }
 
     public override void Tick(long nowNanoseconds)

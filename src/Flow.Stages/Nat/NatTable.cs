@@ -116,19 +116,44 @@ public sealed unsafe partial class NatTable : IDisposable
     public ref NatMappingEntry Mapping(int index) => ref _mappings[index];
 
     /// <summary>
-    /// Asks the CPU for the cache lines an outbound packet's lookup — and, if it is new, its
-    /// session's making — will read: the four hash buckets (assuming its port is preserved).
-    /// Called a few packets ahead, so the misses of a batch overlap instead of following each other.
+    /// First step of prefetching an outbound packet's lines: asks for the bucket its session is
+    /// chained from and returns the bucket's index for <see cref="PrefetchOutboundSecond"/>.
+    /// Called for a chunk of packets before any is translated, so their misses overlap.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void PrefetchOutbound(uint insideAddress, ushort insidePort, uint remoteAddress, ushort remotePort, byte protocol)
+    public uint PrefetchOutboundFirst(uint insideAddress, ushort insidePort, uint remoteAddress, ushort remotePort, byte protocol)
     {
-        if (!Sse.IsSupported || Addresses.Length == 0)
+        uint bucket = Bucket(insideAddress, remoteAddress, insidePort, remotePort, protocol);
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(_sessionInside + bucket);
+        }
+        return bucket;
+    }
+
+    /// <summary>
+    /// Second step, once the bucket has arrived: asks for the session it chains to, or — a chain
+    /// that is empty, a new session to make — for the three buckets making one reads (mapping by
+    /// inside, external port in use, session by outside, assuming the port is kept).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PrefetchOutboundSecond(uint bucket, uint insideAddress, ushort insidePort, uint remoteAddress, ushort remotePort, byte protocol)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+        int head = _sessionInside[bucket];
+        if (head != None)
+        {
+            Sse.Prefetch0(_sessions + head);
+            return;
+        }
+        if (Addresses.Length == 0)
         {
             return;
         }
         uint outside = PairedAddress(insideAddress);
-        Sse.Prefetch0(_sessionInside + Bucket(insideAddress, remoteAddress, insidePort, remotePort, protocol));
         Sse.Prefetch0(_mappingInside + Bucket(insideAddress, 0, insidePort, 0, protocol));
         Sse.Prefetch0(_mappingOutside + Bucket(outside, 0, insidePort, 0, protocol));
         Sse.Prefetch0(_sessionOutside + Bucket(outside, remoteAddress, insidePort, remotePort, protocol));
