@@ -121,8 +121,9 @@ internal sealed class XdpOwnerLock : IDisposable
     /// </summary>
     private static unsafe void EnsureDirectory()
     {
-        // /run/flow is shared with the control sockets (0755, as they create it); af_xdp is 0700.
-        foreach ((string directory, uint mode) in (ReadOnlySpan<(string, uint)>)[("/run/flow", 0x1ED), (LockDirectory, 0x1C0)])
+        // /run/flow is shared with the control sockets, whose endpoint refuses a directory others
+        // can enter: made 0700 here too, or `flow run` after an AF_XDP graph could not start.
+        foreach ((string directory, uint mode) in (ReadOnlySpan<(string, uint)>)[("/run/flow", 0x1C0), (LockDirectory, 0x1C0)])
         {
             if (Interop.Sys.Mkdir(directory, mode) != 0 && Marshal.GetLastPInvokeError() is int errno and not Interop.Errno.EEXIST)
             {
