@@ -120,7 +120,8 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
             for (int i = start; i < end; i++)
             {
                 ref FlowKey key = ref keys[i - start];
-                key.Valid = LeavesOutside(packets[i].Meta.NextHop, hops, capacity) && TryReadKey(packets[i], ref key);
+                key.LeavesOutside = LeavesOutside(packets[i].Meta.NextHop, hops, capacity);
+                key.Valid = key.LeavesOutside && TryReadKey(packets[i], ref key);
                 if (key.Valid)
                 {
                     key.Bucket = _table.PrefetchOutboundFirst(key.Source, key.Port, key.Remote, key.RemotePort, key.Protocol);
@@ -136,8 +137,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
             }
             for (int i = start; i < end; i++)
             {
-                Packet packet = packets[i];
-                nexts[i] = LeavesOutside(packet.Meta.NextHop, hops, capacity) ? Translate(packet, now) : To(Output.Out);
+                nexts[i] = keys[i - start].LeavesOutside ? Translate(packets[i], now) : To(Output.Out);
             }
         }
         _reader.Exit();
@@ -150,7 +150,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool LeavesOutside(uint id, NextHop* hops, uint capacity) => id < capacity && hops[id].Port == _outsidePort;
 
-    /// <summary>A packet's session key, read unchecked for prefetching (Translate checks the headers).</summary>
+    /// <summary>A packet's route (out by the outside interface or not) and session key, read unchecked for prefetching (Translate checks the headers).</summary>
     private struct FlowKey
     {
         public uint Source;
@@ -159,6 +159,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         public ushort Port;
         public ushort RemotePort;
         public byte Protocol;
+        public bool LeavesOutside;
         public bool Valid;
     }
 

@@ -58,10 +58,15 @@ public sealed unsafe partial class NatTable
                 }
                 link = ref entry.Next;
             }
-            int taken = _free != None ? _free : _unused++;
-            if (taken == _free)
+            int taken;
+            if (_free != None)
             {
+                taken = _free;
                 _free = _entries[taken].Next;
+            }
+            else
+            {
+                taken = _unused++;
             }
             _entries[taken] = new Entry { Address = address, Count = delta, Next = _buckets[Bucket(address)] };
             _buckets[Bucket(address)] = taken;

@@ -1,3 +1,5 @@
+using Flow.Stages.Routing.Internal;
+
 namespace Flow.Stages.Nat;
 
 // External ports: preserved when free, otherwise drawn at random from the internal port's range
@@ -60,11 +62,11 @@ public sealed unsafe partial class NatTable
             ref NatMappingEntry e = ref _mappings[existing];
             return e.IsStatic && e.InsideAddress == insideAddress && e.InsidePort == insidePort
                 ? null
-                : $"external port {outsidePort} is in use by {(e.IsStatic ? "a port mapping" : "a dynamic mapping")} of {Text(e.InsideAddress)}:{e.InsidePort}";
+                : $"external port {outsidePort} is in use by {(e.IsStatic ? "a port mapping" : "a dynamic mapping")} of {RouteConfiguration.Text(e.InsideAddress)}:{e.InsidePort}";
         }
         if (FindMappingKey(insideAddress, insidePort, protocol, 0, 0) is int own && own != None)
         {
-            return $"{Text(insideAddress)}:{insidePort} already has a mapping to external port {_mappings[own].OutsidePort}";
+            return $"{RouteConfiguration.Text(insideAddress)}:{insidePort} already has a mapping to external port {_mappings[own].OutsidePort}";
         }
         if (!HasFreeMapping)
         {
@@ -134,8 +136,6 @@ public sealed unsafe partial class NatTable
         }
         return ended;
     }
-
-    private static string Text(uint address) => $"{address >> 24}.{(address >> 16) & 0xFF}.{(address >> 8) & 0xFF}.{address & 0xFF}";
 
     /// <summary>xoshiro128**, seeded from the system's random number generator when the table is made.</summary>
     private struct PortRandom(ulong seed)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Flow.Protocols.Ipv4;
 using Flow.Stages.Ipv4.Internal;
+using Flow.Stages.Routing.Internal;
 
 namespace Flow.Stages.Nat.Internal;
 
@@ -159,7 +160,7 @@ internal static class NatControlCommands
         _ => Number(protocol),
     };
 
-    private static string Address(uint address) => $"{address >> 24}.{(address >> 16) & 0xFF}.{(address >> 8) & 0xFF}.{address & 0xFF}";
+    private static string Address(uint address) => RouteConfiguration.Text(address);
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Flow.Protocols.Ipv4;
+using Flow.Stages.Routing.Internal;
 
 namespace Flow.Stages.Nat.Internal;
 
@@ -39,7 +40,7 @@ internal static class NatTrace
     }
 
     public static string Endpoint(uint address, ushort port) =>
-        $"{address >> 24}.{(address >> 16) & 0xFF}.{(address >> 8) & 0xFF}.{address & 0xFF}:{port.ToString(CultureInfo.InvariantCulture)}";
+        $"{RouteConfiguration.Text(address)}:{port.ToString(CultureInfo.InvariantCulture)}";
 
     public static string State(NatSessionState state) => state switch
     {
