@@ -30,9 +30,15 @@ public sealed class NatNetnsTests
         return result.Output.Trim();
     }
 
-    /// <summary>One line to <paramref name="target"/> and whatever comes back (10 s of silence ends it: a lost SYN costs a 1 s retransmission, and more under load).</summary>
+    /// <summary>
+    /// What <paramref name="target"/> answers. UDP: one line sent, the reply read (10 s of silence
+    /// ends it). TCP: nothing sent, the server's line read to its close — a line the server never
+    /// read would make its close a RST, which can overtake its answer.
+    /// </summary>
     private static ShellResult Send(NetnsFixture from, string target) =>
-        from.TryExec(TimeSpan.FromSeconds(15), "sh", "-c", $"echo hello | socat -t 5 -T 10 - '{target}'");
+        target.StartsWith("TCP", StringComparison.Ordinal)
+            ? from.TryExec(TimeSpan.FromSeconds(15), "socat", "-T", "10", "-u", target, "STDOUT")
+            : from.TryExec(TimeSpan.FromSeconds(15), "sh", "-c", $"echo hello | socat -t 5 -T 10 - '{target}'");
 
     [Theory]
     [InlineData("af_packet")]
