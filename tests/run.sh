@@ -7,11 +7,15 @@
 #  - Flow.Protocols.Tests (and Flow.Core's vectorised scatter tests) with AVX2 and then all
 #    hardware intrinsics disabled, so every vector path and its scalar fallback are tested.
 # A run that executes zero tests, or whose test host fails after its summary, fails the suite.
+# Installs missing Debian packages first when run as root (tests/prerequisites.sh).
 # Ends with one line: distinct tests (the Release run of every project), executions (all runs),
 # passed, failed, skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# On a fresh machine (as root) this installs the Debian packages the tests use; without root a
+# missing package is named here and again by each test that needs it.
+bash tests/prerequisites.sh || echo "!!! some prerequisites are missing; the tests that need them will fail"
 dotnet build Flow.sln -c Release -nologo -clp:ErrorsOnly || exit 1
 dotnet build tests/Flow.Core.Tests -c Debug -nologo -clp:ErrorsOnly || exit 1
 dotnet build tests/Flow.Stages.Tests -c Debug -nologo -clp:ErrorsOnly || exit 1

@@ -152,11 +152,12 @@ public sealed class CaptureControlTests : IDisposable
             string allowed = Path.Combine(theirs, "mine.pcapng");
             string start = await AsNobodyAsync($$$"""{"id":1,"words":["capture","start","gen:out","{{{allowed}}}"],"args":{"count":"5"}}""");
             Assert.Contains("\"ok\":true", start);
+            await using ControlClient client = await ControlClient.ConnectAsync(endpoint.Path);
+            // Only once the first capture is done would a second one be weighed at all.
+            await WaitUntilAsync(async () => (await client.SendWordsAsync(["capture", "show"])).Message!.Contains(" done: ", StringComparison.Ordinal));
             string refused = await AsNobodyAsync($$$"""{"id":2,"words":["capture","start","gen:out","{{{Path.Combine(rootOnly, "x.pcapng")}}}"]}""");
             Assert.Contains("\"ok\":false", refused);
             Assert.Contains($"you (uid {Nobody}) may not create", refused);
-            await using ControlClient client = await ControlClient.ConnectAsync(endpoint.Path);
-            await WaitUntilAsync(async () => (await client.SendWordsAsync(["capture", "show"])).Message!.Contains(" done: ", StringComparison.Ordinal));
             Assert.True((await client.SendWordsAsync(["capture", "stop"])).Ok);
             Assert.True(FileOwner.Read(allowed, out uint owner, out uint group, out int mode));
             Assert.Equal((uint)Nobody, owner);
