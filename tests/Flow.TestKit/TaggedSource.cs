@@ -23,6 +23,8 @@ public sealed class TaggedSource : SourceStage<TaggedSource.Output, NoDrop>, IDi
         Out,
     }
 
+    private long _started;
+
     public TaggedSource(TaggedSourceOptions options)
     {
         _options = options;
@@ -37,12 +39,18 @@ public sealed class TaggedSource : SourceStage<TaggedSource.Output, NoDrop>, IDi
 
     public override int Poll(Span<Packet> packets, Span<Next> nexts)
     {
-        int want = (int)Math.Min(packets.Length, _options.Count - _next);
+        long want = Math.Min(packets.Length, _options.Count - _next);
+        if (_options.RatePps > 0)
+        {
+            _started = _started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : _started;
+            double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(_started).TotalSeconds;
+            want = Math.Min(want, (long)(seconds * _options.RatePps) - _next);
+        }
         if (want <= 0)
         {
             return 0;
         }
-        int n = _pool.AllocateBulk(packets.Slice(0, want));
+        int n = _pool.AllocateBulk(packets.Slice(0, (int)want));
         for (int i = 0; i < n; i++)
         {
             Packet packet = packets[i];

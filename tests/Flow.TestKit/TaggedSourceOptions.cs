@@ -12,4 +12,7 @@ public sealed record TaggedSourceOptions
     public int FrameSize { get; init; } = 64;
 
     public int PoolFrames { get; init; } = 4096;
+
+    /// <summary>Packets per second, paced from the first poll; 0 = as fast as the worker goes.</summary>
+    public long RatePps { get; init; }
 }

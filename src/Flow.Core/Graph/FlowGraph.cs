@@ -13,12 +13,13 @@ namespace Flow;
 /// a fault or the exhaustion of every source into a drain and then a stop, and completes
 /// <see cref="Completion"/>.
 /// </remarks>
-public sealed class FlowGraph : IAsyncDisposable, IDisposable
+public sealed partial class FlowGraph : IAsyncDisposable, IDisposable
 {
-    private readonly Worker[] _workers;
-    private readonly StageNode[] _nodes;
-    private readonly RingLink[] _rings;
-    private readonly Dictionary<string, StageNode> _byName;
+    // Replaced as a whole by a reload (ReplaceAsync), while every worker is parked.
+    private Worker[] _workers;
+    private StageNode[] _nodes;
+    private RingLink[] _rings;
+    private Dictionary<string, StageNode> _byName;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lifecycle = new();
@@ -52,9 +53,9 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
     public GraphState State => (GraphState)Volatile.Read(ref _state);
 
     /// <summary>Things the builder changed or could not do, in sentences (e.g. a busy-poll worker switched to yielding).</summary>
-    public IReadOnlyList<string> Warnings { get; }
+    public IReadOnlyList<string> Warnings { get; private set; }
 
-    public IReadOnlyList<EdgeInfo> Edges { get; }
+    public IReadOnlyList<EdgeInfo> Edges { get; private set; }
 
     public IReadOnlyList<StageInfo> Stages =>
         _nodes.Select(n => new StageInfo(n.Name, n.Descriptor.TypeName, n.Worker, n.Stage)).ToList();
@@ -75,6 +76,10 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
             if (State != GraphState.Built)
             {
                 ThrowHelper.ThrowInvalidOperation($"the graph was already started (state {State})");
+            }
+            if (Replaces is not null)
+            {
+                ThrowHelper.ThrowInvalidOperation("this graph was built to replace a running one (GraphBuilder.Replacing): pass it to that graph's ReplaceAsync");
             }
             Volatile.Write(ref _state, (int)GraphState.Running);
             _workersAlive = _workers.Length;
@@ -176,7 +181,10 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
     public Task StopObservingAsync(string stageName, BatchObserver observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        StageNode node = FindNode(stageName);
+        if (!_byName.TryGetValue(stageName, out StageNode? node))
+        {
+            return Task.CompletedTask; // a reload removed the stage, and its observers with it
+        }
         return InvokeAsync<Stage>(stageName, _ => node.RemoveObserver(observer));
     }
 
@@ -288,6 +296,12 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
             }
             else if (state == GraphState.Draining)
             {
+                if (passes.Length != _workers.Length)
+                {
+                    passes = new long[_workers.Length];
+                    streaks = new long[_workers.Length];
+                    quietSeen = false;
+                }
                 bool quiet = IsQuiescent(passes, streaks, ref quietSeen);
                 if (quiet || Environment.TickCount64 > drainDeadline || Volatile.Read(ref _stopRequested) != 0 && Volatile.Read(ref _drainRequested) == 0)
                 {
@@ -301,7 +315,7 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
             }
             Thread.Sleep(1);
         }
-        foreach (Worker worker in _workers)
+        foreach (Worker worker in _workers.Concat(_retiredWorkers))
         {
             worker.Join();
         }
@@ -415,6 +429,10 @@ public sealed class FlowGraph : IAsyncDisposable, IDisposable
         }
         foreach (StageNode node in _nodes)
         {
+            if (node.Stage.Node != node)
+            {
+                continue; // a stage a running graph kept for a reload that did not happen: still that graph's
+            }
             (node.Stage as IDisposable)?.Dispose();
             node.Stage.Node = null;
         }

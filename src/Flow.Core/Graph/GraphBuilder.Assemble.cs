@@ -71,9 +71,13 @@ public sealed partial class GraphBuilder
         }
         foreach (StageNode node in nodes.Values)
         {
-            node.Stage.Node = node;
+            // A stage the running graph keeps is still its node's until the reload hands it over.
+            node.Stage.Node ??= node;
         }
-        var graph = new FlowGraph(workers, nodes.Values.ToArray(), rings.ToArray(), wiring.Edges, warnings, _clock, _logger, _drainTimeout);
+        var graph = new FlowGraph(workers, nodes.Values.ToArray(), rings.ToArray(), wiring.Edges, warnings, _clock, _logger, _drainTimeout)
+        {
+            Replaces = _replacing,
+        };
         if (_logger is not null)
         {
             foreach (string warning in warnings)

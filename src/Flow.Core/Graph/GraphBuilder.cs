@@ -35,6 +35,7 @@ public sealed partial class GraphBuilder
     private ILogger? _logger;
     private int _burst = Burst.Default;
     private TimeSpan _drainTimeout = TimeSpan.FromSeconds(5);
+    private FlowGraph? _replacing;
 
     /// <summary>Declares a worker: the CPU to pin it to (none: let the OS place it) and its idle policy.</summary>
     public GraphBuilder Worker(int id, int? cpu = null, IdlePolicy? idle = null)
@@ -48,6 +49,18 @@ public sealed partial class GraphBuilder
         {
             _errors.Add(new GraphError(GraphErrorKind.WorkerDeclaredTwice, $"worker {id} is declared twice", Worker: id));
         }
+        return this;
+    }
+
+    /// <summary>
+    /// Builds the next version of <paramref name="running"/> for <see cref="FlowGraph.ReplaceAsync"/>:
+    /// stages of the running graph may be placed again (they keep their state, counters and
+    /// in-flight packets across the reload); the built graph cannot start on its own.
+    /// </summary>
+    public GraphBuilder Replacing(FlowGraph running)
+    {
+        ArgumentNullException.ThrowIfNull(running);
+        _replacing = running;
         return this;
     }
 
@@ -183,7 +196,7 @@ public sealed partial class GraphBuilder
                     $"stage '{name}' is the same instance as stage '{first}': a stage can be placed only once", Stage: name));
                 continue;
             }
-            if (stage.Node is not null)
+            if (stage.Node is not null && !(_replacing is not null && _replacing.Owns(stage.Node)))
             {
                 errors.Add(new GraphError(GraphErrorKind.StageInAnotherGraph,
                     $"stage '{name}' is already placed in another graph as '{stage.Node.Name}'", Stage: name));

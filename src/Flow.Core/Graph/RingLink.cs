@@ -93,6 +93,54 @@ internal sealed class RingLink : OutputLink
         }
     }
 
+    /// <summary>
+    /// A reload kept this edge (same name, the target kept): takes over the packets on
+    /// <paramref name="old"/> and staged for it, and its counters. Both workers are parked.
+    /// Returns the packets that did not fit (freed and counted as dropped here).
+    /// </summary>
+    public long TakeOver(RingLink old)
+    {
+        _counters = old._counters;
+        Span<Packet> scratch = new Packet[PacketBatch.DefaultCapacity];
+        long lost = 0;
+        int n;
+        while ((n = old.Ring.Dequeue(scratch)) > 0)
+        {
+            int moved = Ring.Enqueue(scratch.Slice(0, n));
+            if (moved < n)
+            {
+                PacketPools.Free(scratch.Slice(moved, n - moved));
+                lost += n - moved;
+            }
+        }
+        foreach (Packet packet in old.Buffer.Packets)
+        {
+            if (!Buffer.TryAdd(packet))
+            {
+                PacketPools.Free(packet);
+                lost++;
+            }
+        }
+        old.Buffer.Clear();
+        Publish(ref _counters.Dropped, lost);
+        return lost;
+    }
+
+    /// <summary>A reload removed this edge: frees what is on it and staged for it; returns how many.</summary>
+    public long FreeContents()
+    {
+        long freed = Buffer.Count;
+        Buffer.FreeAll();
+        Span<Packet> scratch = new Packet[PacketBatch.DefaultCapacity];
+        int n;
+        while ((n = Ring.Dequeue(scratch)) > 0)
+        {
+            PacketPools.Free(scratch.Slice(0, n));
+            freed += n;
+        }
+        return freed;
+    }
+
     /// <summary>Consumer: moves ring contents onto the target's input; returns how many.</summary>
     public int Drain()
     {

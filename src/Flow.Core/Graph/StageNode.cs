@@ -185,6 +185,39 @@ internal sealed class StageNode
         return n;
     }
 
+    /// <summary>
+    /// A reload kept this node's stage, which <paramref name="old"/> ran until now: carries over
+    /// the counters (by port name and drop reason), the observers and the packets still queued.
+    /// Every worker is parked. Returns the packets that did not fit (freed): none, as both inputs
+    /// have the same capacity.
+    /// </summary>
+    internal long TakeOver(StageNode old)
+    {
+        _counters = old._counters;
+        Array.Copy(old._burstSizes, _burstSizes, _burstSizes.Length);
+        for (int p = 0; p < Descriptor.Ports.Count; p++)
+        {
+            PortDescriptor? same = old.Descriptor.FindPort(Descriptor.Ports[p].Name);
+            _outByPort[p] = same is null ? 0 : old._outByPort[same.Index];
+        }
+        for (int r = 0; r < _dropsByReason.Length && r < old._dropsByReason.Length; r++)
+        {
+            _dropsByReason[r] = old._dropsByReason[r];
+        }
+        _observers = old._observers;
+        long lost = 0;
+        foreach (Packet packet in old.Input.Packets)
+        {
+            if (!Input.TryAdd(packet))
+            {
+                PacketPools.Free(packet);
+                lost++;
+            }
+        }
+        old.Input.Clear();
+        return lost;
+    }
+
     /// <summary>Attaches an observer; call on the owning worker (its mailbox) or while no worker runs.</summary>
     internal void AddObserver(BatchObserver observer) => _observers = [.. _observers ?? [], observer];
 

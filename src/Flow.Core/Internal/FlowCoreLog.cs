@@ -16,4 +16,7 @@ internal static partial class FlowCoreLog
 
     [LoggerMessage(4, LogLevel.Warning, "{Warning}")]
     public static partial void GraphWarning(ILogger logger, string warning);
+
+    [LoggerMessage(5, LogLevel.Warning, "Stage '{Stage}', removed by a reload, threw while it stopped; it is gone anyway.")]
+    public static partial void ReloadStopFailed(ILogger logger, string stage, Exception exception);
 }

@@ -33,6 +33,12 @@ internal sealed class Worker
     private StageNode? _current;
     private WorkerLoopCounters _loop;
 
+    // Set by a reload while this worker is parked, read by it when it resumes.
+    private StageNode[] _starting = [];
+    private bool _repin;
+    private bool _retired;
+    private volatile bool _parked;
+
     public Worker(int id, int? cpu, IdlePolicy idle, IFlowClock clock, int burst)
     {
         Id = id;
@@ -45,7 +51,7 @@ internal sealed class Worker
 
     public int Id { get; }
 
-    public int? Cpu { get; }
+    public int? Cpu { get; private set; }
 
     public IdlePolicy Idle { get; set; }
 
@@ -92,6 +98,9 @@ internal sealed class Worker
 
     public bool IsAlive => _thread is { IsAlive: true };
 
+    /// <summary>Waiting at the top of its loop while a reload rewires the graph.</summary>
+    public bool IsParked => _parked;
+
     /// <summary>The kernel's id of the worker thread once it runs (0 before): for /proc/self/task/&lt;tid&gt;/schedstat.</summary>
     public int OsThreadId { get; private set; }
 
@@ -104,6 +113,30 @@ internal sealed class Worker
         _nodes = nodesInOrder;
         _inbound = inbound;
         _outbound = outbound;
+    }
+
+    /// <summary>
+    /// A reload, while this worker is parked: run what <paramref name="fresh"/> (the same worker
+    /// of the next version) was given, with its idle policy and CPU, and start
+    /// <paramref name="starting"/> (stages new to this worker's thread) when resumed.
+    /// </summary>
+    public void Adopt(Worker fresh, StageNode[] starting)
+    {
+        Assign(fresh._sources, fresh._nodes, fresh._inbound, fresh._outbound);
+        Idle = fresh.Idle;
+        if (fresh.Cpu != Cpu)
+        {
+            Cpu = fresh.Cpu;
+            _repin = true;
+        }
+        _starting = starting;
+    }
+
+    /// <summary>A reload removed this worker: it ends when resumed (its stages were handed over or stopped).</summary>
+    public void Retire()
+    {
+        Assign([], [], [], []);
+        _retired = true;
     }
 
     /// <summary>Called once by the graph that owns the worker.</summary>
@@ -206,7 +239,16 @@ internal sealed class Worker
                     draining = true;
                     NotifyDraining();
                 }
-                int work = RunPass(pollSources: state == GraphState.Running);
+                int phase = _graph.ReloadPhase;
+                if (phase == FlowGraph.ParkingForReload)
+                {
+                    if (!ParkForReload())
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                int work = RunPass(pollSources: state == GraphState.Running && phase == FlowGraph.NotReloading);
                 if (work != 0)
                 {
                     spins = 0;
@@ -233,6 +275,36 @@ internal sealed class Worker
             }
             Volatile.Write(ref _loop.StoppedTimestamp, Stopwatch.GetTimestamp());
         }
+    }
+
+    /// <summary>
+    /// Waits while a reload rewires the graph, then takes up what it was given: a new CPU, new
+    /// stages to start. False when the reload retired this worker.
+    /// </summary>
+    private bool ParkForReload()
+    {
+        _parked = true;
+        _graph.WaitForResume();
+        _parked = false;
+        if (_retired)
+        {
+            return false;
+        }
+        if (_repin && Cpu is int cpu)
+        {
+            _repin = false;
+            int errno = OsThread.Pin(cpu);
+            PinningProblem = errno == 0 ? null : $"worker {Id}: sched_setaffinity to cpu {cpu} failed with errno {errno}; running where it was";
+        }
+        StageNode[] starting = _starting;
+        _starting = [];
+        foreach (StageNode node in starting)
+        {
+            _current = node;
+            node.Stage.OnStart();
+        }
+        _current = null;
+        return true;
     }
 
     /// <summary>Adds the time since <paramref name="runStart"/> to the busy time and starts a new run there.</summary>
@@ -382,7 +454,8 @@ internal sealed class Worker
         Volatile.Write(ref _loop.Sleeping, 1);
         // StoreLoad against producers' WakeIfSleeping: the flag is visible before we look at the rings again.
         Interlocked.MemoryBarrier();
-        if (HasInboundWork() || Control.HasPending || _graph.State != GraphState.Running && _graph.State != GraphState.Draining)
+        if (HasInboundWork() || Control.HasPending || _graph.State != GraphState.Running && _graph.State != GraphState.Draining ||
+            _graph.ReloadPhase == FlowGraph.ParkingForReload)
         {
             Volatile.Write(ref _loop.Sleeping, 0);
             return;
