@@ -17,6 +17,15 @@ internal static class GraphLoading
         return code;
     }
 
+    /// <summary>Loads the reloader's file through it, so that 'reload' and SIGHUP can apply a changed file later.</summary>
+    public static int TryLoad(IServiceProvider services, GraphFileReloader reloader, out FlowGraph? graph)
+    {
+        FlowGraph? loaded = null;
+        int code = Report(reloader.Path, () => loaded = reloader.Load());
+        graph = loaded;
+        return code;
+    }
+
     /// <summary>
     /// Checks <paramref name="path"/> without constructing its backends (the dry run of
     /// <c>validate</c> and <c>graph</c>); <c>assemblies</c> only with <paramref name="allowAssemblies"/>.

@@ -72,7 +72,8 @@ internal static class RunCommand
         }
 
         await using ServiceProvider services = FlowCliServices.Create(verbose);
-        int loaded = GraphLoading.TryLoad(services, path, parameters, out FlowGraph? loadedGraph);
+        var reloader = new GraphFileReloader(services.GetRequiredService<GraphFileLoader>(), path, parameters);
+        int loaded = GraphLoading.TryLoad(services, reloader, out FlowGraph? loadedGraph);
         if (loaded != ExitCodes.Success)
         {
             return loaded;
@@ -109,7 +110,7 @@ internal static class RunCommand
             string socket = controlPath ?? ControlEndpoint.DefaultPath(Path.GetFileNameWithoutExtension(path));
             try
             {
-                control = ControlEndpoint.Start(socket, graph, services.GetServices<IControlCommand>(),
+                control = ControlEndpoint.Start(socket, graph, [.. services.GetServices<IControlCommand>(), new ReloadControlCommand(reloader)],
                     services.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Control"));
                 Console.Error.WriteLine($"flow: control socket at {control.Path} (try: flow ctl --control {control.Path} commands)");
             }
@@ -151,13 +152,14 @@ internal static class RunCommand
             context.Cancel = true;
             RequestStop("terminated");
         });
-        // A closed terminal (SIGHUP) or Ctrl-\ (SIGQUIT) would otherwise end the process on the
-        // spot, leaving an XDP program attached and the control socket behind: stop as for SIGTERM.
+        // SIGHUP re-reads the graph file, as daemons do (the same as 'flow ctl reload').
         using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
-            RequestStop("hung up");
+            _ = ReloadOnSignalAsync(reloader);
         });
+        // Ctrl-\ (SIGQUIT) would otherwise end the process on the spot, leaving an XDP program
+        // attached and the control socket behind: stop as for SIGTERM.
         using PosixSignalRegistration sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, context =>
         {
             context.Cancel = true;
@@ -214,6 +216,34 @@ internal static class RunCommand
             AnsiConsole.Write(StatsView.FinalTable(final, clock.Elapsed));
         }
         return exitCode;
+    }
+
+    /// <summary>SIGHUP: reloads the file and says on stderr what changed, or why nothing did.</summary>
+    private static async Task ReloadOnSignalAsync(GraphFileReloader reloader)
+    {
+        string message;
+        try
+        {
+            GraphReload reload = await reloader.ReloadAsync().ConfigureAwait(false);
+            message = $"flow: SIGHUP: reloaded {reloader.Path}: {reload.Summary()}";
+        }
+        catch (GraphFileException e)
+        {
+            message = $"flow: SIGHUP: {reloader.Path} is not a valid graph file; nothing changed:{Environment.NewLine}" +
+                string.Join(Environment.NewLine, e.Errors.Select(x => x.ToString()));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            message = $"flow: SIGHUP: reload failed, nothing changed: {e.Message}";
+        }
+        try
+        {
+            Console.Error.WriteLine(message);
+        }
+        catch (IOException)
+        {
+            // No terminal any more: the reload happened (or not) all the same.
+        }
     }
 
     /// <summary>Once a second until the graph completes: stats callback, and the --duration stop.</summary>

@@ -23,6 +23,9 @@ public sealed partial class FlowGraph
     private int _reloadPhase;
     private int _parked;
 
+    /// <summary>Raised after a reload switched the graph (stats, control commands and the like look at the new version from then on).</summary>
+    public event EventHandler<GraphReload>? Reloaded;
+
     /// <summary>The running graph this one was built to replace (<see cref="GraphBuilder.Replacing"/>); null for a graph of its own.</summary>
     internal FlowGraph? Replaces { get; init; }
 
@@ -84,7 +87,9 @@ public sealed partial class FlowGraph
                 report = Switch(next, reconfigure, out List<Worker> added);
                 Resume(added);
             }
-            return report with { Pause = clock.Elapsed };
+            report = report with { Pause = clock.Elapsed };
+            Reloaded?.Invoke(this, report);
+            return report;
         }
         finally
         {

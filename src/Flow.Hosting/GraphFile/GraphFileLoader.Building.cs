@@ -9,10 +9,15 @@ public sealed partial class GraphFileLoader
     /// <see cref="GraphBuilder"/>, and reports each <see cref="GraphError"/> it finds at the
     /// edge, stage or worker the error names. Null when the builder refused the graph.
     /// </summary>
-    private FlowGraph? BuildGraph(SourceNode root, List<WorkerEntry> workers, ShardPlan shards, List<StageEntry> stages, List<EdgeEntry> edges, ErrorList errors)
+    private FlowGraph? BuildGraph(SourceNode root, List<WorkerEntry> workers, ShardPlan shards, List<StageEntry> stages, List<EdgeEntry> edges, ErrorList errors,
+        FlowGraph? replacing)
     {
         var made = stages.Where(s => s.Instance is not null).ToDictionary(s => s.Name, StringComparer.Ordinal);
         var builder = new GraphBuilder().WithLogger(_logger);
+        if (replacing is not null)
+        {
+            builder.Replacing(replacing);
+        }
         // calls[i] is the declared edge the builder's i-th Connect call copies (EdgeDeclaration.Index
         // names the call); null for a distributor's own input.
         var calls = new List<EdgeEntry?>();

@@ -117,12 +117,18 @@ public sealed partial class GraphFileLoader
     /// at its config. A dry run makes stand-ins with the same declarations for the stages it must
     /// not construct.
     /// </summary>
-    private void CreateStages(List<StageEntry> stages, ShardPlan shards, GraphCheckOptions? check, ErrorList errors)
+    private void CreateStages(List<StageEntry> stages, ShardPlan shards, GraphCheckOptions? check, ErrorList errors, ReloadContext? context)
     {
         foreach (StageEntry entry in stages)
         {
             if (entry.Registration is null || !entry.ConfigOk)
             {
+                continue;
+            }
+            string config = entry.Config?.Canonical() ?? "null";
+            if (context is not null && TryKeep(entry, config, shards, context))
+            {
+                context.Loaded[entry.Name] = new LoadedStage(entry.TypeName!, config, entry.OneQueue, entry.Instances.ToArray());
                 continue;
             }
             try
@@ -148,7 +154,47 @@ public sealed partial class GraphFileLoader
                 }
                 entry.Instances.Clear();
             }
+            if (context is not null && entry.Instances.Count > 0)
+            {
+                context.Loaded[entry.Name] = new LoadedStage(entry.TypeName!, config, entry.OneQueue, entry.Instances.ToArray());
+            }
         }
+    }
+
+    /// <summary>
+    /// A reload: reuses the running graph's instances of this entry when its type, shard layout
+    /// and config are the same, or when only its config changed and every instance takes the new
+    /// one live (<see cref="IReconfigurableStage"/>); otherwise the entry is made anew.
+    /// </summary>
+    private static bool TryKeep(StageEntry entry, string config, ShardPlan shards, ReloadContext context)
+    {
+        int copies = entry.OneQueue ? 1 : shards.Count;
+        if (context.Running is null || !context.Previous.TryGetValue(entry.Name, out LoadedStage? previous) ||
+            previous.TypeName != entry.TypeName || previous.OneQueue != entry.OneQueue || previous.Instances.Count != copies)
+        {
+            return false;
+        }
+        if (previous.Config != config)
+        {
+            for (int shard = 0; shard < copies; shard++)
+            {
+                object? options = OptionsForShard(entry.Options, shard, shards);
+                if (options is null || previous.Instances[shard] is not IReconfigurableStage live || live.CheckReconfigure(options) is not null)
+                {
+                    return false;
+                }
+            }
+            for (int shard = 0; shard < copies; shard++)
+            {
+                context.Reconfigure[entry.OneQueue ? entry.Name : shards.StageName(entry.Name, shard)] = OptionsForShard(entry.Options, shard, shards)!;
+            }
+        }
+        entry.Instances.AddRange(previous.Instances);
+        foreach (Stage kept in previous.Instances)
+        {
+            context.Kept.Add(kept);
+        }
+        return true;
     }
 
     /// <summary>

@@ -99,8 +99,12 @@ public sealed partial class GraphFileLoader
         return bytes.ToArray();
     }
 
+    /// <summary>Reads a file for <see cref="GraphFileReloader"/>: a first load, or the next version of the running graph in <paramref name="context"/>.</summary>
+    internal FlowGraph LoadForReload(string path, IReadOnlyDictionary<string, string>? parameters, ReloadContext context) =>
+        Load(ReadFile(path), path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", parameters, check: null, context).Graph!;
+
     private (FlowGraph? Graph, GraphOutline? Outline) Load(byte[] utf8, string fileName, string baseDirectory, IReadOnlyDictionary<string, string>? parameters,
-        GraphCheckOptions? check)
+        GraphCheckOptions? check, ReloadContext? context = null)
     {
         var errors = new ErrorList(fileName);
         SourceNode root = ReadRoot(utf8, parameters, check, errors);
@@ -111,8 +115,8 @@ public sealed partial class GraphFileLoader
         List<StageEntry> stages = ReadStages(root, workers, extra, errors);
         List<EdgeEntry> edges = ReadEdges(root, stages, errors);
         CheckShardable(stages, shards, extra, errors);
-        CreateStages(stages, shards, check, errors);
-        FlowGraph? graph = BuildGraph(root, workers, shards, stages, edges, errors);
+        CreateStages(stages, shards, check, errors, context);
+        FlowGraph? graph = BuildGraph(root, workers, shards, stages, edges, errors, context?.Running);
 
         if (errors.Count > 0)
         {
@@ -122,7 +126,7 @@ public sealed partial class GraphFileLoader
             }
             else
             {
-                foreach (Stage instance in stages.SelectMany(e => e.Instances))
+                foreach (Stage instance in stages.SelectMany(e => e.Instances).Where(i => context is null || !context.Kept.Contains(i)))
                 {
                     (instance as IDisposable)?.Dispose();
                 }

@@ -46,4 +46,7 @@ internal static partial class FlowHostingLog
 
     [LoggerMessage(14, LogLevel.Warning, "Prometheus endpoint could not accept a connection ({Error}: {Reason}); still listening")]
     public static partial void MetricsAcceptFailed(ILogger logger, string error, string reason);
+
+    [LoggerMessage(15, LogLevel.Warning, "Flow control: after a reload, {Problem}; that command is not served")]
+    public static partial void ControlCommandRefused(ILogger logger, string problem);
 }

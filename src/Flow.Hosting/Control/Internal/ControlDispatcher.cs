@@ -19,11 +19,11 @@ namespace Flow.Hosting.Internal;
 internal sealed class ControlDispatcher
 {
     private readonly FlowGraph _graph;
-    private readonly SortedDictionary<string, ControlVerb> _verbs = new(StringComparer.Ordinal);
+    private readonly List<IControlCommand> _given;
+    private SortedDictionary<string, ControlVerb> _verbs;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private readonly TimeSpan _timeout;
     private readonly ILogger _logger;
-    private readonly int _mostWords;
     private readonly LiveCapture _capture = new();
     private readonly LiveTrace _trace = new();
 
@@ -32,22 +32,47 @@ internal sealed class ControlDispatcher
         _graph = graph;
         _timeout = timeout;
         _logger = logger;
-        var all = new List<(IControlCommand Command, StageInfo? Stage)>
+        _given =
+        [
+            new HelpControlCommand(this), new StatsControlCommand(), new StagesControlCommand(),
+            new CaptureStartControlCommand(_capture), new CaptureStopControlCommand(_capture),
+            new CaptureShowControlCommand(_capture), new TraceStartControlCommand(_trace),
+            new TraceShowControlCommand(_trace), new TraceStopControlCommand(_trace),
+            .. commands,
+        ];
+        var errors = new List<string>();
+        _verbs = BuildVerbs(errors);
+        if (errors.Count > 0)
         {
-            (new HelpControlCommand(this), null), (new StatsControlCommand(), null), (new StagesControlCommand(), null),
-            (new CaptureStartControlCommand(_capture), null), (new CaptureStopControlCommand(_capture), null),
-            (new CaptureShowControlCommand(_capture), null), (new TraceStartControlCommand(_trace), null),
-            (new TraceShowControlCommand(_trace), null), (new TraceStopControlCommand(_trace), null),
-        };
-        all.AddRange(commands.Select(c => (c, (StageInfo?)null)));
-        foreach (StageInfo stage in graph.Stages)
+            throw new InvalidOperationException(string.Join(Environment.NewLine, errors.Distinct()));
+        }
+        graph.Reloaded += OnReloaded;
+    }
+
+    /// <summary>A reload may have brought stages with commands of their own, or taken some away.</summary>
+    private void OnReloaded(object? sender, GraphReload reload)
+    {
+        var errors = new List<string>();
+        SortedDictionary<string, ControlVerb> verbs = BuildVerbs(errors);
+        foreach (string error in errors.Distinct())
+        {
+            FlowHostingLog.ControlCommandRefused(_logger, error);
+        }
+        _verbs = verbs;
+    }
+
+    /// <summary>The built-in and given commands, and those the graph's stages declare now; a command that clashes is left out, with its error.</summary>
+    private SortedDictionary<string, ControlVerb> BuildVerbs(List<string> errors)
+    {
+        var verbs = new SortedDictionary<string, ControlVerb>(StringComparer.Ordinal);
+        var all = _given.Select(c => (Command: c, Stage: (StageInfo?)null)).ToList();
+        foreach (StageInfo stage in _graph.Stages)
         {
             if (stage.Stage is IControlledStage controlled)
             {
                 all.AddRange(controlled.ControlCommands.Select(c => (c, (StageInfo?)stage)));
             }
         }
-        var errors = new List<string>();
         foreach ((IControlCommand command, StageInfo? stage) in all)
         {
             string name = ControlProtocol.Normalize(command.Name);
@@ -56,7 +81,7 @@ internal sealed class ControlDispatcher
             {
                 errors.Add($"control command '{command.Name}' ({verb.Source}): names are lower-case words separated by one space");
             }
-            else if (_verbs.TryGetValue(name, out ControlVerb? known))
+            else if (verbs.TryGetValue(name, out ControlVerb? known))
             {
                 // Stages of one type share their commands; anything else claiming the name is a clash.
                 if (stage is not null && known.StageType == verb.StageType && known.Command.GetType() == command.GetType())
@@ -75,20 +100,18 @@ internal sealed class ControlDispatcher
                 {
                     verb.ServedBy.Add(stage.Name);
                 }
-                _verbs.Add(name, verb);
+                verbs.Add(name, verb);
             }
         }
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException(string.Join(Environment.NewLine, errors.Distinct()));
-        }
-        _mostWords = _verbs.Keys.Max(k => k.Split(' ').Length);
+        return verbs;
     }
 
     /// <summary>Every command served, by name.</summary>
     public IEnumerable<ControlVerb> Verbs => _verbs.Values;
 
     public ControlVerb? Find(string name) => _verbs.GetValueOrDefault(name);
+
+    private int MostWords => _verbs.Keys.Max(k => k.Split(' ').Length);
 
     /// <summary>Ends a running capture (its file complete) and trace when the endpoint stops.</summary>
     public async Task StopLiveOperationsAsync()
@@ -175,7 +198,7 @@ internal sealed class ControlDispatcher
             return false;
         }
         IReadOnlyList<string> words = request.Words!;
-        for (int count = Math.Min(words.Count, _mostWords); count > 0; count--)
+        for (int count = Math.Min(words.Count, MostWords); count > 0; count--)
         {
             string name = ControlProtocol.Normalize(string.Join(' ', words.Take(count)));
             if (_verbs.TryGetValue(name, out verb))
@@ -185,7 +208,7 @@ internal sealed class ControlDispatcher
             }
         }
         verb = null;
-        unknown = UnknownCommand(ControlProtocol.Normalize(string.Join(' ', words.Take(_mostWords))));
+        unknown = UnknownCommand(ControlProtocol.Normalize(string.Join(' ', words.Take(MostWords))));
         return false;
     }
 

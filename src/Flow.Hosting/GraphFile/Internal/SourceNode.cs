@@ -93,6 +93,51 @@ internal sealed class SourceNode
         return copy;
     }
 
+    /// <summary>
+    /// The value as compact JSON, members in file order and numbers as written: two configs
+    /// are the same config when their canonical texts are equal (what a reload compares).
+    /// </summary>
+    public string Canonical()
+    {
+        var text = new StringBuilder();
+        AppendCanonical(text);
+        return text.ToString();
+    }
+
+    private void AppendCanonical(StringBuilder text)
+    {
+        switch (Kind)
+        {
+            case SourceKind.Object:
+                text.Append('{');
+                for (int i = 0; i < Members.Count; i++)
+                {
+                    text.Append(i == 0 ? "" : ",").Append(JsonSerializer.Serialize(Members[i].Key)).Append(':');
+                    Members[i].Value.AppendCanonical(text);
+                }
+                text.Append('}');
+                break;
+            case SourceKind.Array:
+                text.Append('[');
+                for (int i = 0; i < Items.Count; i++)
+                {
+                    text.Append(i == 0 ? "" : ",");
+                    Items[i].AppendCanonical(text);
+                }
+                text.Append(']');
+                break;
+            case SourceKind.String:
+                text.Append(JsonSerializer.Serialize(Text));
+                break;
+            case SourceKind.Number:
+                text.Append(Text);
+                break;
+            default:
+                text.Append(Kind == SourceKind.True ? "true" : Kind == SourceKind.False ? "false" : "null");
+                break;
+        }
+    }
+
     public static string ChildPath(string parent, string key) =>
         IsIdentifier(key) ? $"{parent}.{key}" : $"{parent}['{key.Replace("'", "\\'")}']";
 
