@@ -48,11 +48,12 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
     private const long MaxScanIntervalNanoseconds = 1_000_000_000;
 
     private readonly MacTable _table;
-    private readonly MacTableOverflow _overflow;
-    private readonly long _agingNanoseconds;
-    private readonly long _scanIntervalNanoseconds;
-    private readonly int _portLimit;    // 0: none
-    private readonly int _vlanLimit;    // 0: none
+    // Options a reload may change live (MacLearner.Reconfigure.cs).
+    private MacTableOverflow _overflow;
+    private long _agingNanoseconds;
+    private long _scanIntervalNanoseconds;
+    private int _portLimit;    // 0: none
+    private int _vlanLimit;    // 0: none
     private long _now;
     private long _lastTick;
     private long _sweepCredit;          // slots owed to the sweep, times the scan interval
@@ -101,9 +102,8 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         _portLimit = options.MaxEntriesPerPort;
         _vlanLimit = options.MaxEntriesPerVlan;
         _table = new MacTable(options.MaxEntries, countByPort: _portLimit != 0, countByVlan: _vlanLimit != 0);
-        _overflow = options.Overflow;
-        _agingNanoseconds = options.AgingTime.Ticks * 100;
-        _scanIntervalNanoseconds = _agingNanoseconds == 0 ? long.MaxValue : Math.Min(MaxScanIntervalNanoseconds, Math.Max(1, _agingNanoseconds / 8));
+        _maxEntries = options.MaxEntries;
+        UseLiveOptions(options);
     }
 
     public enum Output : byte
