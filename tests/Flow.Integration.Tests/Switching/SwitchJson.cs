@@ -17,6 +17,13 @@ internal static class SwitchJson
     /// <summary>The switch with its parameters overridden (name or name.key → value, as <c>--set</c> takes them).</summary>
     public static FlowGraph Load(IReadOnlyDictionary<string, string> parameters)
     {
+        using ServiceProvider provider = Services();
+        return provider.GetRequiredService<GraphFileLoader>().Load(Path, parameters);
+    }
+
+    /// <summary>The services a switch graph loads with; a reloader needs them for as long as the graph runs.</summary>
+    public static ServiceProvider Services()
+    {
         var services = new ServiceCollection();
         services.AddFlowHosting();
         services.AddFlowSwitching();
@@ -25,7 +32,6 @@ internal static class SwitchJson
         services.AddFlowDpdk();
         services.AddFlowMemif();
         services.AddFlowTap();
-        using ServiceProvider provider = services.BuildServiceProvider();
-        return provider.GetRequiredService<GraphFileLoader>().Load(Path, parameters);
+        return services.BuildServiceProvider();
     }
 }
