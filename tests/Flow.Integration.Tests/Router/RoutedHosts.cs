@@ -37,7 +37,8 @@ internal sealed class RoutedHosts : NetnsHostFixture
     /// A third port, dmz 192.168.200.2/24 (<see cref="RouterJson.WithDmz"/>), on the same backend,
     /// to a third host, 192.168.200.1, which also holds <see cref="Beyond"/> (a second way there).
     /// </param>
-    public RoutedHosts(string backend, IReadOnlyDictionary<string, string>? parameters = null, bool withDmz = false)
+    /// <param name="reloadableFile">A router graph file to load through a <see cref="Reloader"/> instead of router.json (not with <paramref name="withDmz"/>).</param>
+    public RoutedHosts(string backend, IReadOnlyDictionary<string, string>? parameters = null, bool withDmz = false, string? reloadableFile = null)
     {
         Shell.RequireRootAnd("ip", "ping");
         try
@@ -73,8 +74,15 @@ internal sealed class RoutedHosts : NetnsHostFixture
             {
                 set[key] = value;
             }
-            (FlowGraph graph, ServiceProvider services) = RouterJson.Load(set, withDmz);
-            _services = services;
+            FlowGraph graph;
+            if (reloadableFile is not null)
+            {
+                (graph, _services, Reloader) = RouterJson.LoadReloadable(reloadableFile, set);
+            }
+            else
+            {
+                (graph, _services) = RouterJson.Load(set, withDmz);
+            }
             Graph = Own(graph);
             if (backend == "tap")
             {
@@ -111,6 +119,9 @@ internal sealed class RoutedHosts : NetnsHostFixture
 
     /// <summary>memif only: the graph serving the router's memif ports and relaying them to the veths.</summary>
     public FlowGraph? Relay { get; }
+
+    /// <summary>Reloads the router's graph file (with <c>reloadableFile</c>); null otherwise.</summary>
+    public Hosting.GraphFileReloader? Reloader { get; }
 
     /// <summary>The route table the router's lookups share.</summary>
     public Ipv4RouteTable Routes => _services!.GetRequiredService<Ipv4RouteTable>();

@@ -21,16 +21,7 @@ internal static class RouterJson
     /// </summary>
     public static (FlowGraph Graph, ServiceProvider Services) Load(IReadOnlyDictionary<string, string> parameters, bool withDmz = false)
     {
-        var services = new ServiceCollection();
-        services.AddFlowHosting();
-        services.AddFlowRouting();
-        services.AddFlowRouterStages();
-        services.AddFlowAfPacket();
-        services.AddFlowAfXdp();
-        services.AddFlowDpdk();
-        services.AddFlowMemif();
-        services.AddFlowTap();
-        ServiceProvider provider = services.BuildServiceProvider();
+        ServiceProvider provider = Services();
         try
         {
             GraphFileLoader loader = provider.GetRequiredService<GraphFileLoader>();
@@ -44,6 +35,36 @@ internal static class RouterJson
             provider.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A router graph file (router.json or a variant of it) loaded to be reloaded, with its reloader and its service provider.</summary>
+    public static (FlowGraph Graph, ServiceProvider Services, GraphFileReloader Reloader) LoadReloadable(string file, IReadOnlyDictionary<string, string> parameters)
+    {
+        ServiceProvider provider = Services();
+        try
+        {
+            var reloader = new GraphFileReloader(provider.GetRequiredService<GraphFileLoader>(), file, parameters);
+            return (reloader.Load(), provider, reloader);
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
+    }
+
+    private static ServiceProvider Services()
+    {
+        var services = new ServiceCollection();
+        services.AddFlowHosting();
+        services.AddFlowRouting();
+        services.AddFlowRouterStages();
+        services.AddFlowAfPacket();
+        services.AddFlowAfXdp();
+        services.AddFlowDpdk();
+        services.AddFlowMemif();
+        services.AddFlowTap();
+        return services.BuildServiceProvider();
     }
 
     /// <summary>
