@@ -103,6 +103,9 @@ internal sealed class LiveTrace
 
         public int Picked => Math.Min(Volatile.Read(ref _picked), count);
 
+        /// <summary>More packets may still be picked (the count is not reached).</summary>
+        public bool IsPicking => Volatile.Read(ref _picked) < count;
+
         public bool Stopped { get; private set; }
 
         public IReadOnlyCollection<TraceStep> Steps => _steps;

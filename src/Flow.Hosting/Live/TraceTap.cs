@@ -18,7 +18,8 @@ internal sealed class TraceTap : BatchObserver
     private readonly bool _picks;
     private readonly bool _isSource;
 
-    // Headers of this batch's traced packets as they entered, by position (worker-owned).
+    // Headers of this batch's traced packets as they entered, by position (worker-owned); all
+    // null between batches, so a batch without traced packets writes nothing here.
     private readonly string?[] _entry = new string?[PacketBatch.DefaultCapacity];
     private bool _anyEntry;
 
@@ -36,10 +37,11 @@ internal sealed class TraceTap : BatchObserver
     public override void OnEntry(ReadOnlySpan<Packet> packets)
     {
         _anyEntry = false;
+        bool picking = _picks && _session.IsPicking;
         for (int i = 0; i < packets.Length && i < _entry.Length; i++)
         {
             Packet packet = packets[i];
-            if (_picks)
+            if (picking)
             {
                 TryPick(packet);
             }
@@ -48,24 +50,32 @@ internal sealed class TraceTap : BatchObserver
                 _entry[i] = PacketHeaders.Decode(packet.Data).ToString();
                 _anyEntry = true;
             }
-            else
-            {
-                _entry[i] = null;
-            }
         }
     }
 
     public override void OnExit(ReadOnlySpan<Packet> packets, ReadOnlySpan<Next> nexts)
     {
+        // Only a packet marked on its way in (or picked here, at a source) is followed: once the
+        // count is reached and nothing marked passes, a batch costs this test and the entry loop.
+        bool sourcePicking = _isSource && _picks && _session.IsPicking;
+        if (!_anyEntry && !sourcePicking)
+        {
+            return;
+        }
         long now = Stopwatch.GetTimestamp();
         for (int i = 0; i < packets.Length; i++)
         {
             Packet packet = packets[i];
-            if (_isSource && _picks)
+            if (sourcePicking)
             {
                 TryPick(packet);
             }
-            string? entry = _anyEntry && i < _entry.Length ? _entry[i] : null;
+            string? entry = null;
+            if (i < _entry.Length)
+            {
+                entry = _entry[i];
+                _entry[i] = null; // all null again between batches
+            }
             if ((packet.Meta.Flags & PacketFlags.Traced) == 0)
             {
                 continue;

@@ -18,6 +18,10 @@ namespace Flow.Benchmarks.Core.Pipeline;
 ///  heavy_flow_2w     [rx → classify → lpm] ══ring══> [flow table → forward → count → sink]
 ///  hand_2w, heavy_hand_1w, heavy_hand_2w   the same splits hand-written (plain loops, one SPSC ring):
 ///                    what this machine allows a pipeline at all, the reference for Flow's 2w figures
+///  flow_1w_noop_observer  flow_1w with a do-nothing observer on forward: an upper bound of the
+///                    trace/capture hook when nothing traces (then it is one null test per batch)
+///  flow_1w_tracing   flow_1w while 'trace start --count 1000' runs (through the control socket)
+///  flow_1w_capturing flow_1w while 'capture start forward:out' writes every packet to a pcapng file
 /// </code>
 /// Variants run interleaved (A B C … A B C …) for several rounds; each run warms up, then
 /// counts packets delivered in a fixed window. Figures are medians with min–max; the cross-core
@@ -66,6 +70,9 @@ internal static class PipelineScenario
             ("hand_2w", () => Task.FromResult(Hand(null, null, [], twoThreads: true, window, warm))),
             ("heavy_hand_1w", () => Task.FromResult(Hand(lpm, flows, destinations, twoThreads: false, window, warm))),
             ("heavy_hand_2w", () => Task.FromResult(Hand(lpm, flows, destinations, twoThreads: true, window, warm))),
+            ("flow_1w_noop_observer", () => Flow1Worker(window, warm, live: LiveOperation.NoopObserver)),
+            ("flow_1w_tracing", () => Flow1Worker(window, warm, live: LiveOperation.Tracing)),
+            ("flow_1w_capturing", () => Flow1Worker(window, warm, live: LiveOperation.Capturing)),
         };
         string? only = ScenarioArgs.String(args, "--only");
         if (only is not null)
@@ -73,12 +80,14 @@ internal static class PipelineScenario
             var chosen = only.Split(',');
             variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
         }
-        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w", "flow_rx_sink", "flow_1w_4_counters", "hand_rtc_no_pool", "hand_2w", "heavy_hand_1w", "heavy_hand_2w" }
+        var pps = new[] { "hand_rtc", "flow_1w", "flow_2w", "flow_sharded_2w", "dataflow", "channels", "heavy_flow_1w", "heavy_flow_2w", "flow_rx_sink", "flow_1w_4_counters", "hand_rtc_no_pool", "hand_2w", "heavy_hand_1w", "heavy_hand_2w",
+            "flow_1w_noop_observer", "flow_1w_tracing", "flow_1w_capturing" }
             .ToDictionary(name => name, _ => new Samples());
         var cpuPps = pps.Keys.ToDictionary(name => name, _ => new Samples());
         var latency = new Samples();
         var bytesPerPacket = new Samples();
         var stageNs = new Dictionary<string, Samples>();
+        var captureNotes = new List<string>();
         for (int round = 1; round <= rounds; round++)
         {
             double ns = CrossCoreLatency.MeasureNanoseconds();
@@ -96,6 +105,10 @@ internal static class PipelineScenario
                     {
                         (stageNs.TryGetValue(stage, out Samples? st) ? st : stageNs[stage] = new Samples()).Add(stageCost);
                     }
+                }
+                if (result.LiveNote is { } note)
+                {
+                    captureNotes.Add($"round {round} {name}: {note}");
                 }
                 Console.Write($" {name} {result.PacketsPerSecond / 1e6:F1}");
             }
@@ -127,6 +140,14 @@ internal static class PipelineScenario
         Console.WriteLine($"hop cost: one more trivial stage {hopNs:F1} ns/packet (flow_1w_4_counters vs flow_1w, /4); " +
             $"flow_1w's graph has {stageNs.Count} stages, so ~{hopNs * (stageNs.Count - 1):F1} ns of the gap is hops between them");
         Console.WriteLine("flow_1w stages (sampled ns/packet, median): " + string.Join(", ", stageNs.Select(kv => $"{kv.Key} {kv.Value.Median:F1}")));
+        double flow1w = pps["flow_1w"].Median;
+        Console.WriteLine($"live operations vs flow_1w (same rounds): no-op observer {pps["flow_1w_noop_observer"].Median / flow1w:F3} " +
+            $"(upper bound of the idle trace hook, {(1 - pps["flow_1w_noop_observer"].Median / flow1w) * 100:F1} %), " +
+            $"tracing 1000 packets {pps["flow_1w_tracing"].Median / flow1w:F3}, capturing forward:out to a file {pps["flow_1w_capturing"].Median / flow1w:F3}");
+        foreach (string note in captureNotes)
+        {
+            Console.WriteLine("  " + note);
+        }
         Console.WriteLine();
         Target("flow_1w ≥ 0.8 × hand_rtc", pps["flow_1w"].Median / hand, 0.8);
         Target("flow_1w ≥ 1.2 × dataflow", pps["flow_1w"].Median / pps["dataflow"].Median, 1.2);
@@ -161,6 +182,12 @@ internal static class PipelineScenario
             ["hand_2w_pps"] = Math.Round(Finite(pps["hand_2w"].Median)),
             ["heavy_hand_1w_pps"] = Math.Round(Finite(pps["heavy_hand_1w"].Median)),
             ["heavy_hand_2w_pps"] = Math.Round(Finite(pps["heavy_hand_2w"].Median)),
+            ["flow_1w_noop_observer_pps"] = Math.Round(Finite(pps["flow_1w_noop_observer"].Median)),
+            ["flow_1w_tracing_pps"] = Math.Round(Finite(pps["flow_1w_tracing"].Median)),
+            ["flow_1w_capturing_pps"] = Math.Round(Finite(pps["flow_1w_capturing"].Median)),
+            ["noop_observer_vs_flow_1w"] = Math.Round(Finite(pps["flow_1w_noop_observer"].Median / flow1w), 4),
+            ["tracing_vs_flow_1w"] = Math.Round(Finite(pps["flow_1w_tracing"].Median / flow1w), 4),
+            ["capturing_vs_flow_1w"] = Math.Round(Finite(pps["flow_1w_capturing"].Median / flow1w), 4),
         };
         Console.WriteLine(JsonSerializer.Serialize(json));
         return 0;
@@ -170,7 +197,7 @@ internal static class PipelineScenario
         Console.WriteLine($"target {name}: {ratio:F2} → {(ratio >= goal ? "met" : $"MISSED by {(1 - ratio / goal) * 100:F0} %")}");
 
     private sealed record Run(double PacketsPerSecond, double AllocatedBytesPerPacket, double PacketsPerCpuSecond = double.NaN,
-        IReadOnlyDictionary<string, double>? StageNanoseconds = null);
+        IReadOnlyDictionary<string, double>? StageNanoseconds = null, string? LiveNote = null);
 
     private static unsafe Run HandLoop(TimeSpan window, TimeSpan warm, bool pool)
     {
@@ -258,7 +285,7 @@ internal static class PipelineScenario
         return new Run(result.PacketsPerSecond, 0, result.PacketsPerCpuSecond);
     }
 
-    private static Task<Run> Flow1Worker(TimeSpan window, TimeSpan warm, int extraCounters = 0)
+    private static Task<Run> Flow1Worker(TimeSpan window, TimeSpan warm, int extraCounters = 0, LiveOperation live = LiveOperation.None)
     {
         var rx = new BenchRx(PoolFrames, []);
         var count = new Counter();
@@ -274,7 +301,7 @@ internal static class PipelineScenario
             last = $"extra{i}";
         }
         FlowGraph graph = builder.Connect(last, "count").Connect("count", "sink").Build();
-        return Measure(graph, () => count.Packets, [rx.Pool], window, warm);
+        return Measure(graph, () => count.Packets, [rx.Pool], window, warm, live);
     }
 
     private static Task<Run> FlowRxSink(TimeSpan window, TimeSpan warm)
@@ -347,11 +374,14 @@ internal static class PipelineScenario
         return Measure(graph, () => count.Packets, [rx.Pool], window, warm);
     }
 
-    private static async Task<Run> Measure(FlowGraph graph, Func<long> delivered, PacketPool[] pools, TimeSpan window, TimeSpan warm)
+    private static async Task<Run> Measure(FlowGraph graph, Func<long> delivered, PacketPool[] pools, TimeSpan window, TimeSpan warm,
+        LiveOperation live = LiveOperation.None)
     {
         using (graph)
         {
+            await using LiveSession session = await LiveSession.BeforeStartAsync(graph, live);
             graph.Start();
+            await session.AfterStartAsync();
             Thread.Sleep(warm);
             int[] workerThreads = graph.GetStats().Workers.Select(w => w.OsThreadId).ToArray();
             long before = delivered();
@@ -364,6 +394,7 @@ internal static class PipelineScenario
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             long cpu = ThreadCpuTime.Nanoseconds(workerThreads) - cpuBefore;
             WorkerStats[] workersAtEnd = graph.GetStats().Workers.ToArray();
+            string? note = await session.StopAsync();
             await graph.StopAsync(drain: true);
             GraphStats stats = graph.GetStats();
             if (Environment.GetEnvironmentVariable("FLOW_BENCH_VERBOSE") == "1")
@@ -385,7 +416,7 @@ internal static class PipelineScenario
             }
             long packets = after - before;
             var stageNs = stats.Stages.Where(st => st.In + st.Emitted > 0).ToDictionary(st => st.Name, st => st.NanosecondsPerPacket ?? double.NaN);
-            return new Run(packets / elapsed, packets == 0 ? 0 : (double)allocated / packets, packets / (cpu / 1e9), stageNs);
+            return new Run(packets / elapsed, packets == 0 ? 0 : (double)allocated / packets, packets / (cpu / 1e9), stageNs, note);
         }
     }
 
