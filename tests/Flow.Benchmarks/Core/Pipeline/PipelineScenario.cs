@@ -379,7 +379,7 @@ internal static class PipelineScenario
     {
         using (graph)
         {
-            await using LiveSession session = await LiveSession.BeforeStartAsync(graph, live);
+            await using LiveSession session = await LiveSession.BeforeStartAsync(graph, live, "forward:out");
             graph.Start();
             await session.AfterStartAsync();
             Thread.Sleep(warm);

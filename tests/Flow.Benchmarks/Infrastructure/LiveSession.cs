@@ -1,6 +1,6 @@
 using Flow.Hosting;
 
-namespace Flow.Benchmarks.Core.Pipeline;
+namespace Flow.Benchmarks.Infrastructure;
 
 /// <summary>A live operation a pipeline variant runs while it is measured.</summary>
 internal enum LiveOperation
@@ -12,30 +12,36 @@ internal enum LiveOperation
 }
 
 /// <summary>
-/// Runs a <see cref="LiveOperation"/> on a measured graph the way a user does: a trace or a
-/// capture through the graph's control socket (<c>flow ctl trace start</c>, <c>capture start</c>),
-/// or a do-nothing observer attached before the start.
+/// Runs a <see cref="LiveOperation"/> on a measured graph the way a user does: a trace of 1000
+/// packets or a capture of one edge to a pcapng file, through the graph's control socket
+/// (<c>flow ctl trace start</c>, <c>capture start</c>), or a do-nothing observer on one stage,
+/// attached before the start.
 /// </summary>
 internal sealed class LiveSession : IAsyncDisposable
 {
     private readonly FlowGraph _graph;
     private readonly LiveOperation _operation;
     private readonly string _directory;
+    private readonly string _edge;
     private ControlEndpoint? _endpoint;
 
-    private LiveSession(FlowGraph graph, LiveOperation operation)
+    private LiveSession(FlowGraph graph, LiveOperation operation, string edge)
     {
         _graph = graph;
         _operation = operation;
+        _edge = edge;
         _directory = operation is LiveOperation.Tracing or LiveOperation.Capturing ? Directory.CreateTempSubdirectory("flow-bench-live-").FullName : "";
     }
 
-    public static async Task<LiveSession> BeforeStartAsync(FlowGraph graph, LiveOperation operation)
+    /// <param name="graph">The measured graph, not started yet.</param>
+    /// <param name="operation">What runs while it is measured.</param>
+    /// <param name="edge">The edge a capture takes (<c>stage:port</c>); its stage carries the no-op observer.</param>
+    public static async Task<LiveSession> BeforeStartAsync(FlowGraph graph, LiveOperation operation, string edge)
     {
-        var session = new LiveSession(graph, operation);
+        var session = new LiveSession(graph, operation, edge);
         if (operation == LiveOperation.NoopObserver)
         {
-            await graph.ObserveAsync("forward", new NoopObserver());
+            await graph.ObserveAsync(edge.Split(':')[0], new NoopObserver());
         }
         return session;
     }
@@ -50,7 +56,7 @@ internal sealed class LiveSession : IAsyncDisposable
         ControlResponse started = _operation == LiveOperation.Tracing
             ? await ControlClient.SendAsync(_endpoint.Path, "trace start", new Dictionary<string, string> { ["count"] = "1000" })
             : await ControlClient.SendAsync(_endpoint.Path, "capture start",
-                new Dictionary<string, string> { ["edge"] = "forward:out", ["file"] = Path.Combine(_directory, "forward.pcapng") });
+                new Dictionary<string, string> { ["edge"] = _edge, ["file"] = Path.Combine(_directory, "edge.pcapng") });
         if (!started.Ok)
         {
             throw new InvalidOperationException($"{_operation}: {started.Message}");
