@@ -17,11 +17,16 @@ public sealed partial class FlowGraph
     private static readonly TimeSpan s_quietLimit = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_parkLimit = TimeSpan.FromSeconds(5);
 
-    private readonly ManualResetEventSlim _resume = new(initialState: true);
     private readonly SemaphoreSlim _oneReload = new(1, 1);
     private readonly List<Worker> _retiredWorkers = [];
+    private readonly object _parking = new(); // Monitor.Wait/PulseAll: a parked worker sleeps, it does not spin
     private int _reloadPhase;
-    private int _parked;
+
+    // Each park has a number: a worker says which park it waits in, and waits until that one's
+    // switch is done. A worker still waking from the previous park is not taken for parked in
+    // this one, and a resume it slept through still releases it.
+    private int _parkGeneration;
+    private int _resumedGeneration;
 
     /// <summary>Raised after a reload switched the graph (stats, control commands and the like look at the new version from then on).</summary>
     public event EventHandler<GraphReload>? Reloaded;
@@ -31,6 +36,9 @@ public sealed partial class FlowGraph
 
     /// <summary>Read by every worker once per pass.</summary>
     internal int ReloadPhase => Volatile.Read(ref _reloadPhase);
+
+    /// <summary>The park a worker that sees <see cref="ParkingForReload"/> waits in.</summary>
+    internal int ParkGeneration => Volatile.Read(ref _parkGeneration);
 
     internal bool Owns(StageNode node) => _byName.TryGetValue(node.Name, out StageNode? mine) && mine == node;
 
@@ -115,15 +123,13 @@ public sealed partial class FlowGraph
     /// <summary>Asks every worker to park and waits until all that are alive have; false when one did not in time.</summary>
     private bool ParkWorkers()
     {
-        _resume.Reset();
-        Volatile.Write(ref _parked, 0);
+        int generation = Interlocked.Increment(ref _parkGeneration);
         Volatile.Write(ref _reloadPhase, ParkingForReload);
         WakeAll();
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < s_parkLimit)
         {
-            int alive = _workers.Count(w => w.IsAlive && !w.IsParked);
-            if (alive == 0)
+            if (_workers.All(w => !w.IsAlive || w.ParkedGeneration == generation))
             {
                 return true;
             }
@@ -135,7 +141,11 @@ public sealed partial class FlowGraph
     private void Resume(List<Worker> added)
     {
         Volatile.Write(ref _reloadPhase, NotReloading);
-        _resume.Set();
+        lock (_parking)
+        {
+            _resumedGeneration = _parkGeneration;
+            Monitor.PulseAll(_parking);
+        }
         foreach (Worker worker in added)
         {
             Interlocked.Increment(ref _workersAlive);
@@ -144,8 +154,17 @@ public sealed partial class FlowGraph
         WakeAll();
     }
 
-    /// <summary>Parked worker: waits until the switch is done.</summary>
-    internal void WaitForResume() => _resume.Wait();
+    /// <summary>Parked worker: waits until the switch of park <paramref name="generation"/> is done.</summary>
+    internal void WaitForResume(int generation)
+    {
+        lock (_parking)
+        {
+            while (_resumedGeneration < generation)
+            {
+                Monitor.Wait(_parking);
+            }
+        }
+    }
 
     /// <summary>The rewiring, with every worker parked (no stage runs, no ring moves).</summary>
     private GraphReload Switch(FlowGraph next, IReadOnlyDictionary<string, object> reconfigure, out List<Worker> added)

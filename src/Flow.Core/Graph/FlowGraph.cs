@@ -349,9 +349,9 @@ public sealed partial class FlowGraph : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Quiescent when, between two looks, no worker did any work and at the moment between
-    /// them every ring and every input was empty. Workers sleeping in poll(2) do no passes,
-    /// which counts as no work.
+    /// Quiescent when, between two looks, every worker finished at least one pass and none did
+    /// any work, and at the second look every ring and every input was empty. Workers sleeping in
+    /// poll(2) do no passes, which counts as no work.
     /// </summary>
     private bool IsQuiescent(long[] passes, long[] streaks, ref bool haveFirstLook)
     {
@@ -372,7 +372,11 @@ public sealed partial class FlowGraph : IAsyncDisposable, IDisposable
             long p = _workers[i].Passes;
             long s = _workers[i].IdleStreak;
             bool alive = _workers[i].IsAlive;
-            if (alive && (streaks[i] == 0 || s - streaks[i] != p - passes[i]))
+            long ran = p - passes[i];
+            // A pass still running at this look may have taken packets in before the drain began
+            // (a worker preempted in the middle of one shows no progress): quiet takes a whole
+            // pass since the last look, all idle, or a worker asleep in poll(2) between passes.
+            if (alive && (streaks[i] == 0 || s - streaks[i] != ran || (ran == 0 && !_workers[i].IsSleeping)))
             {
                 quiet = false;
             }

@@ -37,7 +37,7 @@ internal sealed class Worker
     private StageNode[] _starting = [];
     private bool _repin;
     private bool _retired;
-    private volatile bool _parked;
+    private int _parkedGeneration;
 
     public Worker(int id, int? cpu, IdlePolicy idle, IFlowClock clock, int burst)
     {
@@ -93,13 +93,16 @@ internal sealed class Worker
         }
     }
 
+    /// <summary>Asleep in poll(2) between passes (event idle policy): not in the middle of one.</summary>
+    public bool IsSleeping => Volatile.Read(ref _loop.Sleeping) != 0;
+
     /// <summary>Consecutive passes that found no work (drain detection reads it).</summary>
     public long IdleStreak => Volatile.Read(ref _loop.IdleStreak);
 
     public bool IsAlive => _thread is { IsAlive: true };
 
-    /// <summary>Waiting at the top of its loop while a reload rewires the graph.</summary>
-    public bool IsParked => _parked;
+    /// <summary>The reload park this worker waits in at the top of its loop (0: none yet); it stays set after the worker goes on.</summary>
+    public int ParkedGeneration => Volatile.Read(ref _parkedGeneration);
 
     /// <summary>The kernel's id of the worker thread once it runs (0 before): for /proc/self/task/&lt;tid&gt;/schedstat.</summary>
     public int OsThreadId { get; private set; }
@@ -283,9 +286,9 @@ internal sealed class Worker
     /// </summary>
     private bool ParkForReload()
     {
-        _parked = true;
-        _graph.WaitForResume();
-        _parked = false;
+        int generation = _graph.ParkGeneration;
+        Volatile.Write(ref _parkedGeneration, generation);
+        _graph.WaitForResume(generation);
         if (_retired)
         {
             return false;

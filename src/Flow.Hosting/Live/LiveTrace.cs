@@ -76,10 +76,11 @@ internal sealed class LiveTrace
         [
             s.Packet.ToString(CultureInfo.InvariantCulture),
             ((s.Timestamp - session.Started) * microsecondsPerTick).ToString("0.0", CultureInfo.InvariantCulture),
-            s.Stage, s.Worker.ToString(CultureInfo.InvariantCulture), s.Result, s.Note ?? "", s.Entry ?? "", s.Exit ?? "",
+            s.Stage, s.Worker.ToString(CultureInfo.InvariantCulture), (ShardNames.Split(s.Stage).Shard ?? 0).ToString(CultureInfo.InvariantCulture),
+            s.Result, s.Note ?? "", s.Entry ?? "", s.Exit ?? "",
         ]).ToList();
         string state = session.Stopped ? "stopped" : "running";
-        return ControlReply.Table(["packet", "time_us", "stage", "worker", "result", "note", "entry", "exit"], rows,
+        return ControlReply.Table(["packet", "time_us", "stage", "worker", "shard", "result", "note", "entry", "exit"], rows,
             $"trace {state}: {session.Picked} of {session.Count} packets picked, {rows.Count} steps");
     }
 

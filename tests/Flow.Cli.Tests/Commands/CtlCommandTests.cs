@@ -237,7 +237,7 @@ public sealed class CtlCommandTests : IDisposable
         // The switch's verbs come with its l2_forwarder: a graph without one does not offer them.
         (int code, _, string stderr) = await CtlAsync("mac", "show");
         Assert.Equal(9, code);
-        Assert.Equal("flow: unknown command 'mac show'; this graph's commands are: capture show, capture start, capture stop, help, stages, stats, trace show, trace start, trace stop ('help' describes them)\n", stderr);
+        Assert.Equal("flow: unknown command 'mac show'; this graph's commands are: capture show, capture start, capture stop, help, reload, stages, stats, trace show, trace start, trace stop ('help' describes them)\n", stderr);
 
         (int stagesCode, string stages, _) = await CtlAsync("stages");
         Assert.Equal(0, stagesCode);

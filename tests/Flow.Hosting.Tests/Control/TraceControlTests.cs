@@ -65,6 +65,38 @@ public sealed class TraceControlTests : IDisposable
     }
 
     [Fact]
+    public async Task InAShardedGraphEachStepSaysItsShard()
+    {
+        await using FlowGraph graph = new GraphBuilder()
+            .Shards(2, shard => shard.Worker(0, idle: IdlePolicy.Event(TimeSpan.FromMilliseconds(5)))
+                .Add("gen", new Generator(new GeneratorOptions { RatePps = 2000 }))
+                .Add("sink", new NullSink())
+                .Connect("gen", "sink"))
+            .Build();
+        graph.Start();
+        await using (ControlEndpoint endpoint = ControlEndpoint.Start(SocketPath, graph))
+        {
+            await using ControlClient client = await ControlClient.ConnectAsync(endpoint.Path);
+            Assert.True((await client.SendWordsAsync(["trace", "start"], new Dictionary<string, string> { ["count"] = "20" })).Ok);
+            ControlResponse show = null!;
+            var clock = Stopwatch.StartNew();
+            do
+            {
+                Assert.True(clock.Elapsed < Limit, $"20 packets were not traced in time: {show?.Json}");
+                await Task.Delay(20);
+                show = await client.SendWordsAsync(["trace", "show"]);
+            }
+            while (show.Rows.Count < 40);
+            var steps = show.Column("stage").Zip(show.Column("shard"), show.Column("worker")).ToList();
+            Assert.All(steps, step => Assert.EndsWith("@" + step.Second, step.First, StringComparison.Ordinal));
+            Assert.All(steps, step => Assert.Equal(step.Second, step.Third)); // one worker per shard here: worker s runs shard s
+            Assert.Contains(steps, step => step.Second == "0");
+            Assert.Contains(steps, step => step.Second == "1");
+        }
+        await graph.StopAsync(drain: true).WaitAsync(Limit);
+    }
+
+    [Fact]
     public async Task TraceAtANamedStageRecordsItsDropsWithTheReason()
     {
         await using FlowGraph graph = new GraphBuilder()
