@@ -249,7 +249,7 @@ public sealed class CtlCommandTests : IDisposable
             """, stages);
         (int helpCode, string help, _) = await CtlAsync("help");
         Assert.Equal(0, helpCode);
-        Assert.Equal(["COMMAND", "capture show", "capture start", "capture stop", "help", "stages", "stats", "trace show", "trace start", "trace stop", "'help <command>' describes a command's arguments"],
+        Assert.Equal(["COMMAND", "capture show", "capture start", "capture stop", "help", "reload", "stages", "stats", "trace show", "trace start", "trace stop", "'help <command>' describes a command's arguments"],
             help.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split("  ")[0]));
         await StopAndCheckAsync(flow);
     }
