@@ -111,9 +111,10 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         ref Ipv4Header header = ref ip.Header;
         uint destination = header.Destination.Value.Host;
         byte protocol = header.Protocol;
+        bool hairpin = meta.InputPort != _outsidePort;
         if (_oneToOne.Length > 0 && OneToOne.InternalOf(_oneToOne, destination) is uint mapped)
         {
-            return OneToOneIn(ref header, ip.Payload, mapped);
+            return OneToOneIn(ref header, ip.Payload, mapped, hairpin, now);
         }
         if (!_table.IsExternal(destination) || protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp))
         {
@@ -146,9 +147,8 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         {
             return Drop(Reason.Truncated);
         }
-        bool hairpin = meta.InputPort != _outsidePort;
         TcpFlags flags = protocol == IpProtocol.Tcp ? (TcpFlags)l4[13] : TcpFlags.None;
-        if (hairpin && protocol != IpProtocol.Icmp && !HairpinSource(ref header, l4, flags, now))
+        if (hairpin && !HairpinSource(ref header, l4, flags, now))
         {
             return protocol == IpProtocol.Tcp ? Drop(Reason.UnsolicitedTcp) : Drop(Reason.Limit);
         }
@@ -212,9 +212,21 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
     {
         byte protocol = header.Protocol;
         uint source = header.Source.Value.Host;
+        // A 1:1-mapped sender is seen at its own external address, ports kept, as outside.
+        if (_oneToOne.Length > 0 && OneToOne.ExternalOf(_oneToOne, source) is uint external)
+        {
+            NatRewrite.SourceAddress(ref header, l4, external);
+            return true;
+        }
+        // An ICMP query is hairpinned only as an echo request (to a 1:1 address: those to the
+        // pool's are the router's own); a reply keeps its source and finds its session or not.
+        if (protocol == IpProtocol.Icmp && l4[0] != IcmpType.EchoRequest)
+        {
+            return true;
+        }
         ushort port = NatRewrite.Port(protocol, l4, source: true);
         uint target = header.Destination.Value.Host;
-        ushort targetPort = NatRewrite.Port(protocol, l4, source: false);
+        ushort targetPort = protocol == IpProtocol.Icmp ? (ushort)0 : NatRewrite.Port(protocol, l4, source: false);
         int session = _table.FindByInside(source, port, target, targetPort, protocol);
         if (session < 0)
         {
@@ -303,11 +315,32 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
     }
 
     /// <summary>A packet to a 1:1 external address: its host's address, ports kept, whoever sent it; ICMP errors translated inside too.</summary>
-    private Next OneToOneIn(ref Ipv4Header header, Span<byte> l4, uint inside)
+    /// <summary>
+    /// A packet to a 1:1 external address: the mapped host's address, ports kept, no session.
+    /// From inside (hairpinned, RFC 4787 REQ-9, RFC 5508 REQ-7) the sender is first translated as
+    /// it would leave: it reaches the host from its own external endpoint, and the answer comes
+    /// back through the NAT.
+    /// </summary>
+    private Next OneToOneIn(ref Ipv4Header header, Span<byte> l4, uint inside, bool hairpin, long now)
     {
-        if (header.Protocol == IpProtocol.Icmp && header.FragmentOffset == 0 && l4.Length >= IcmpHeader.Size && IcmpType.IsError(l4[0]))
+        bool first = header.FragmentOffset == 0;
+        if (header.Protocol == IpProtocol.Icmp && first && l4.Length >= IcmpHeader.Size && IcmpType.IsError(l4[0]))
         {
             return TranslateError(ref header, l4);
+        }
+        if (hairpin && first && header.Protocol is IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp)
+        {
+            bool ports = header.Protocol == IpProtocol.Icmp ? l4.Length >= IcmpHeader.Size : l4.Length >= (header.Protocol == IpProtocol.Tcp ? TcpHeader.Size : 8);
+            if (!ports)
+            {
+                return Drop(Reason.Truncated);
+            }
+            TcpFlags flags = header.Protocol == IpProtocol.Tcp ? (TcpFlags)l4[13] : TcpFlags.None;
+            if (!HairpinSource(ref header, l4, flags, now))
+            {
+                return header.Protocol == IpProtocol.Tcp ? Drop(Reason.UnsolicitedTcp) : Drop(Reason.Limit);
+            }
+            _counters.Hairpinned++;
         }
         NatRewrite.DestinationAddress(ref header, l4, inside);
         _counters.Inbound++;

@@ -306,6 +306,33 @@ public sealed class NatTranslationTests
     }
 
     [Fact]
+    public void HairpinnedDatagramsAndPingsReachAOneToOneHostFromTheSendersExternalEndpoint()
+    {
+        using var rig = new NatRig(new NatOptions { AddressMappings = [new() { External = "203.0.113.1", Internal = "10.0.0.30" }] });
+        // UDP from a host of the pool to the 1:1 address: it arrives from the sender's external endpoint ...
+        byte[] there = rig.Receive(Udp("10.0.0.10", 40000, "203.0.113.1", 6000), port: Lan)!;
+        Assert.Equal((NatRig.External, 40000, "10.0.0.30", 6000), NatRig.Endpoints(there));
+        Assert.True(NatRig.ChecksumsValid(there));
+        // ... and the answer, hairpinned too, comes from the 1:1 address (the mapped host's own, ports kept).
+        byte[] back = rig.Receive(Udp("10.0.0.30", 6000, NatRig.External, 40000), port: Lan)!;
+        Assert.Equal(("203.0.113.1", 6000, "10.0.0.10", 40000), NatRig.Endpoints(back));
+        Assert.True(NatRig.ChecksumsValid(back));
+
+        // An ICMP echo the same way (RFC 5508 REQ-7): the request keyed by its identifier, the reply back to the pinger.
+        byte[] ping = ScapyOne("Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='203.0.113.1')/ICMP(type=8, id=777, seq=1)/Raw(b'ping')");
+        byte[] request = rig.Receive(ping, port: Lan)!;
+        Assert.True(NatRig.ChecksumsValid(request));
+        Assert.Equal($"('{NatRig.External}', '10.0.0.30', 8, 777)", Dissect(request, "(p[IP].src, p[IP].dst, p[ICMP].type, p[ICMP].id)"));
+        byte[] pong = ScapyOne($"Ether(src=H, dst=L)/IP(src='10.0.0.30', dst='{NatRig.External}')/ICMP(type=0, id=777, seq=1)/Raw(b'ping')");
+        byte[] reply = rig.Receive(pong, port: Lan)!;
+        Assert.True(NatRig.ChecksumsValid(reply));
+        Assert.Equal("('203.0.113.1', '10.0.0.10', 0, 777)", Dissect(reply, "(p[IP].src, p[IP].dst, p[ICMP].type, p[ICMP].id)"));
+        Assert.Equal(4, rig.Table.Counters.Hairpinned);
+        // A ping of the pool's address from inside stays the router's to answer.
+        Assert.NotNull(rig.Receive(ScapyOne($"Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='{NatRig.External}')/ICMP(type=8, id=9)"), port: Lan, output: "local"));
+    }
+
+    [Fact]
     public void AOneToOneExternalAddressMustBeTheOutsideInterfacesOwn()
     {
         var tables = new NatTables();
