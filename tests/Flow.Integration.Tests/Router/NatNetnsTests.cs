@@ -155,4 +155,44 @@ public sealed class NatNetnsTests
         Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
         Assert.Equal(0, stats.Stage("nat_out").DroppedTotal);
     }
+
+    /// <summary>
+    /// A second LAN address (192.168.1.11) has wan's second address (192.168.100.3) 1:1. From the
+    /// first LAN address, UDP and ping to 192.168.100.3 are hairpinned: the mapped host sees the
+    /// sender at the router's pool address, and the answers come back from 192.168.100.3.
+    /// </summary>
+    [Fact]
+    public async Task UdpAndPingToAOneToOneAddressAreHairpinnedBothWays()
+    {
+        Shell.RequireRootAnd("socat", "ping");
+        const string Interfaces = """
+            [{ "name": "lan", "id": 0, "mac": "02:00:00:00:01:01", "addresses": ["192.168.1.1/24"], "mtu": 1500 },
+             { "name": "wan", "id": 1, "mac": "02:00:00:00:02:01", "addresses": ["192.168.100.2/24", "192.168.100.3/24"], "mtu": 1500 }]
+            """;
+        using var hosts = new RoutedHosts("af_packet", new Dictionary<string, string>
+        {
+            ["interfaces"] = Interfaces,
+            ["nat.enabled"] = "true",
+            ["nat.addresses"] = """["192.168.100.2"]""",
+            ["nat.address_mappings"] = """[{ "external": "192.168.100.3", "internal": "192.168.1.11" }]""",
+        });
+        hosts.Lan.Exec("ip", "addr", "add", "192.168.1.11/24", "dev", hosts.LanDevice);
+        hosts.Lan.Begin("socat", "UDP-RECVFROM:6000,bind=192.168.1.11,fork", "SYSTEM:echo $SOCAT_PEERADDR $SOCAT_PEERPORT");
+        Assert.True(RoutedHosts.Ping(hosts.Lan, RoutedHosts.WanHost), "the lan host did not reach the wan host through the NAT");
+
+        string target = "UDP:192.168.100.3:6000,bind=192.168.1.10,sourceport=42000";
+        await Waits.Until(() => Send(hosts.Lan, target).Output.Contains("192.168.100.2", StringComparison.Ordinal),
+            "the 1:1-mapped host's UDP server answering through the hairpin", TimeSpan.FromSeconds(15));
+        // The mapped host saw the sender at the pool address and its port kept; the reply came back (from 192.168.100.3: socat's connected socket takes nothing else).
+        Assert.Equal("192.168.100.2 42000", Ask(hosts.Lan, target));
+
+        ShellResult ping = hosts.Lan.TryExec(TimeSpan.FromSeconds(15), "ping", "-n", "-c", "3", "-i", "0.2", "-W", "3", "-I", "192.168.1.10", "192.168.100.3");
+        Assert.True(ping.ExitCode == 0, ping.Output);
+        Assert.Contains("from 192.168.100.3", ping.Output);
+
+        ControlReply show = await hosts.ControlAsync("nat show", new Dictionary<string, string>());
+        Assert.True(long.Parse(show.Rows.Single(r => r[0] == "hairpinned")[1], System.Globalization.CultureInfo.InvariantCulture) >= 8);
+        GraphStats stats = await hosts.StopAsync();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+    }
 }
