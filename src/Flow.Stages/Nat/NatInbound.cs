@@ -41,6 +41,8 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
     private readonly NatCounters _counters;
     private readonly NatFragments _fragments = new(rewritesSource: false);
     private readonly NatOneToOne[] _oneToOne;
+    private NatOptions _options; // a reload may give it new port mappings (NatInbound.Reconfigure.cs)
+    private IReadOnlyList<NatStaticMapping> _portMappings;
 
     public NatInbound(NatOptions options, NatTables tables, IFlowClock clock)
     {
@@ -49,6 +51,8 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         ArgumentNullException.ThrowIfNull(clock);
         NatSetup setup = NatSetup.Resolve(options);
         _table = tables.GetOrCreate(options.Table, setup.Settings, setup.PortMappings);
+        _options = options;
+        _portMappings = setup.PortMappings;
         _enabled = options.Enabled;
         _outsidePort = setup.OutsidePort;
         _clock = clock;

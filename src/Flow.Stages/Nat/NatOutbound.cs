@@ -39,7 +39,8 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     private const int ExpiryBudget = 4096;
 
     private readonly NatTable _table;
-    private readonly NatSetup _setup;
+    private NatSetup _setup; // a reload may give it new port mappings (NatOutbound.Reconfigure.cs)
+    private NatOptions _options;
     private readonly Ipv4RouteTable _routes;
     private readonly FibReader _reader;
     private readonly IFlowClock _clock;
@@ -58,6 +59,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(clock);
         _setup = NatSetup.Resolve(options);
+        _options = options;
         _table = tables.GetOrCreate(options.Table, _setup.Settings, _setup.PortMappings);
         _enabled = options.Enabled;
         // Only an outside interface addressed by DHCP changes its address while the NAT runs.

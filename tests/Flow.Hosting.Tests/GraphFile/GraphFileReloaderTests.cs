@@ -117,5 +117,30 @@ public sealed class GraphFileReloaderTests : IDisposable
         Assert.EndsWith("v1.json", reloader.Path, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RouterJsonTakesChangedPortMappingsLiveWithoutReplacingAStage()
+    {
+        using ServiceProvider services = TestServices.CreateWithBackends();
+        string router = System.IO.File.ReadAllText(Path.Combine(TestServices.RepositoryRoot, "pipelines", "router.json"));
+        const string NoMappings = "\"port_mappings\": [], \"address_mappings\"";
+        Assert.Contains(NoMappings, router);
+        var parameters = new Dictionary<string, string> { ["nat.enabled"] = "true", ["memif_socket"] = Path.Combine(_directory, "memif.sock") };
+        var reloader = new GraphFileReloader(services.GetRequiredService<GraphFileLoader>(), File("router.json", router), parameters);
+        await using FlowGraph graph = reloader.Load();
+        graph.Start();
+
+        string mapped = File("mapped.json", router.Replace(NoMappings,
+            "\"port_mappings\": [{ \"protocol\": \"tcp\", \"external_port\": 8080, \"internal\": \"192.168.1.10:8000\" }], \"address_mappings\"", StringComparison.Ordinal));
+        GraphReload reload = await reloader.ReloadAsync(mapped).WaitAsync(Limit);
+
+        Assert.Equal(["nat_in", "nat_out"], reload.Reconfigured);
+        Assert.Empty(reload.Replaced.Concat(reload.Added).Concat(reload.Removed));
+        var nat = graph.GetStage<Flow.Stages.Nat.NatOutbound>("nat_out");
+        Assert.True(await graph.InvokeAsync<Flow.Stages.Nat.NatOutbound, bool>("nat_out", s => s.Table.FindMappingByOutside(0xC0A86402, 8080, 6) >= 0).WaitAsync(Limit),
+            "the port mapping the reload added is not in the table");
+        Assert.Same(nat, graph.GetStage<Flow.Stages.Nat.NatOutbound>("nat_out"));
+        await graph.StopAsync(drain: true).WaitAsync(Limit);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

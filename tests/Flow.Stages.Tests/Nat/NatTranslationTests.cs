@@ -333,6 +333,31 @@ public sealed class NatTranslationTests
     }
 
     [Fact]
+    public void AReloadChangesThePortMappingsLiveAndKeepsTheSessions()
+    {
+        var options = new NatOptions { PortMappings = [new() { Protocol = "tcp", ExternalPort = 8080, Internal = "10.0.0.20:80" }] };
+        using var rig = new NatRig(options);
+        Assert.NotNull(rig.Send(Udp("10.0.0.10", 40000, Remote, 53)));
+        NatOptions configured = rig.Outbound.Options;
+        NatOptions next = configured with { PortMappings = [new() { Protocol = "udp", ExternalPort = 5353, Internal = "10.0.0.21:53" }] };
+        var outbound = (IReconfigurableStage)rig.Outbound;
+        var inbound = (IReconfigurableStage)rig.Inbound;
+        Assert.Null(outbound.CheckReconfigure(next));
+        Assert.Null(inbound.CheckReconfigure(next));
+        Assert.Equal("only port_mappings change live", outbound.CheckReconfigure(configured with { MaxSessions = 100 }));
+        Assert.NotNull(outbound.CheckReconfigure(configured with { PortMappings = [new() { Protocol = "udp", ExternalPort = 5353, Internal = "not-an-address" }] }));
+
+        outbound.Reconfigure(next);
+        inbound.Reconfigure(next);
+
+        Assert.True(rig.Table.FindMappingByOutside(0xC0000201, 8080, 6) < 0, "the mapping the config dropped is still there");
+        Assert.True(rig.Table.FindMappingByOutside(0xC0000201, 5353, 17) >= 0, "the mapping the config added is missing");
+        Assert.Equal(1, rig.Table.SessionCount);
+        byte[] mapped = rig.Receive(Udp(Remote, 1234, NatRig.External, 5353, to: "W"))!;
+        Assert.Equal((Remote, 1234, "10.0.0.21", 53), NatRig.Endpoints(mapped));
+    }
+
+    [Fact]
     public void AOneToOneExternalAddressMustBeTheOutsideInterfacesOwn()
     {
         var tables = new NatTables();
