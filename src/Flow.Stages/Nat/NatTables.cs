@@ -27,7 +27,8 @@ public sealed class NatTables : IDisposable
                 if (!had.Addresses.SequenceEqual(settings.Addresses) || had.Mapping != settings.Mapping || had.Filtering != settings.Filtering
                     || had.Timeouts != settings.Timeouts || had.MaxSessions != settings.MaxSessions || had.MaxSessionsPerHost != settings.MaxSessionsPerHost)
                 {
-                    throw new Ipv4.RouterConfigurationException([$"table: NAT '{name}' is used by stages with different options; give nat_in and nat_out the same"]);
+                    throw new Ipv4.RouterConfigurationException([$"table: NAT '{name}' is used by stages with different options; give nat_in and nat_out the same " +
+                        "(a reload changes a running NAT's port_mappings only: its other settings need a restart)"]);
                 }
                 return existing;
             }
