@@ -1,8 +1,3 @@
-using Flow.Backends.AfPacket;
-using Flow.Backends.AfXdp;
-using Flow.Backends.Dpdk;
-using Flow.Backends.Memif;
-using Flow.Backends.Tap;
 using Flow.Hosting;
 using Flow.Stages;
 using Microsoft.Extensions.DependencyInjection;
@@ -53,19 +48,11 @@ internal static class RouterJson
         }
     }
 
-    private static ServiceProvider Services()
+    private static ServiceProvider Services() => PipelineServices.Create(static services =>
     {
-        var services = new ServiceCollection();
-        services.AddFlowHosting();
         services.AddFlowRouting();
         services.AddFlowRouterStages();
-        services.AddFlowAfPacket();
-        services.AddFlowAfXdp();
-        services.AddFlowDpdk();
-        services.AddFlowMemif();
-        services.AddFlowTap();
-        return services.BuildServiceProvider();
-    }
+    });
 
     /// <summary>
     /// router.json with a third port, <c>dmz</c> (192.168.200.2/24, input port 2), added the way

@@ -42,9 +42,9 @@ public sealed class RouterReloadNetnsTests
             string neighboursBefore = Text(await hosts.ControlAsync("neigh show", new Dictionary<string, string>()));
             Assert.Contains(RoutedHosts.WanHost, neighboursBefore);
 
-            Process receiver = hosts.Wan.Begin(Shell.Python, "-c", ReceiverScript);
+            Process receiver = hosts.Wan.Begin(Shell.Python, "-c", CheckedUdpStream.Receiver(RoutedHosts.WanHost, 5000));
             Assert.Equal("READY", await receiver.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
-            Process sender = hosts.Lan.Begin(Shell.Python, "-c", SenderScript);
+            Process sender = hosts.Lan.Begin(Shell.Python, "-c", CheckedUdpStream.Sender(RoutedHosts.WanHost, 5000, Datagrams, Rate));
             await Task.Delay(TimeSpan.FromSeconds(0.6));
             GraphReload reload = await hosts.Reloader!.ReloadAsync(second).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.True(sender.WaitForExit(TimeSpan.FromSeconds(30)), "the sender did not finish");
@@ -71,41 +71,4 @@ public sealed class RouterReloadNetnsTests
     }
 
     private static string Text(ControlReply reply) => reply.Message + "\n" + string.Join("\n", reply.Rows.Select(row => string.Join(" ", row)));
-
-    // Each datagram: a 4-byte sequence number, then 96 bytes that depend on it (checked on arrival).
-    private static readonly string SenderScript = $"""
-        import socket, time
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        start = time.time()
-        for n in range({Datagrams}):
-            due = start + n / {Rate}
-            if n % 40 == 0 and due > time.time():
-                time.sleep(due - time.time())
-            s.sendto(n.to_bytes(4, 'big') + bytes((n + i) % 256 for i in range(96)), ('{RoutedHosts.WanHost}', 5000))
-        print('sent')
-        """;
-
-    // Counts distinct sequence numbers and corrupt payloads; ends 3 s after the stream stops (30 s at most).
-    private static readonly string ReceiverScript = $"""
-        import socket, time
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        s.bind(('{RoutedHosts.WanHost}', 5000))
-        s.settimeout(3)
-        print('READY', flush=True)
-        seen, bad = set(), 0
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                d = s.recv(2048)
-            except socket.timeout:
-                if seen:
-                    break
-                continue
-            n = int.from_bytes(d[:4], 'big')
-            if d[4:] != bytes((n + i) % 256 for i in range(96)):
-                bad += 1
-            seen.add(n)
-        print(len(seen), bad)
-        """;
 }

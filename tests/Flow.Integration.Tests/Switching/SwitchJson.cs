@@ -1,8 +1,3 @@
-using Flow.Backends.AfPacket;
-using Flow.Backends.AfXdp;
-using Flow.Backends.Dpdk;
-using Flow.Backends.Memif;
-using Flow.Backends.Tap;
 using Flow.Hosting;
 using Flow.Stages;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,16 +17,5 @@ internal static class SwitchJson
     }
 
     /// <summary>The services a switch graph loads with; a reloader needs them for as long as the graph runs.</summary>
-    public static ServiceProvider Services()
-    {
-        var services = new ServiceCollection();
-        services.AddFlowHosting();
-        services.AddFlowSwitching();
-        services.AddFlowAfPacket();
-        services.AddFlowAfXdp();
-        services.AddFlowDpdk();
-        services.AddFlowMemif();
-        services.AddFlowTap();
-        return services.BuildServiceProvider();
-    }
+    public static ServiceProvider Services() => PipelineServices.Create(static services => services.AddFlowSwitching());
 }
