@@ -227,12 +227,7 @@ internal static class RunCommand
             GraphReload reload = await reloader.ReloadAsync().ConfigureAwait(false);
             message = $"flow: SIGHUP: reloaded {reloader.Path}: {reload.Summary()}";
         }
-        catch (GraphFileException e)
-        {
-            message = $"flow: SIGHUP: {reloader.Path} is not a valid graph file; nothing changed:{Environment.NewLine}" +
-                string.Join(Environment.NewLine, e.Errors.Select(x => x.ToString()));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is GraphFileException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             message = $"flow: SIGHUP: reload failed, nothing changed: {e.Message}";
         }

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Flow.Hosting;
 
 /// <summary>
@@ -39,24 +37,9 @@ public sealed class ReloadControlCommand(GraphFileReloader reloader) : IControlC
             GraphReload reload = await reloader.ReloadAsync(file, cancellationToken).ConfigureAwait(false);
             return ControlReply.Text($"reloaded {reloader.Path}: {reload.Summary()}");
         }
-        catch (GraphFileException e)
-        {
-            throw new ControlCommandException($"nothing changed: {Describe(e)}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is GraphFileException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             throw new ControlCommandException($"nothing changed: {e.Message}");
         }
-    }
-
-    private static string Describe(GraphFileException e)
-    {
-        var text = new StringBuilder();
-        text.Append(e.Errors.Count).Append(e.Errors.Count == 1 ? " error" : " errors").Append(" in ").Append(e.File);
-        foreach (GraphFileError error in e.Errors.Take(10))
-        {
-            text.Append("; ").Append(error);
-        }
-        return text.ToString();
     }
 }

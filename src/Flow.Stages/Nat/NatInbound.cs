@@ -147,7 +147,7 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
                 return To(Output.Local);
             }
         }
-        else if (l4.Length < (protocol == IpProtocol.Tcp ? TcpHeader.Size : 8))
+        else if (!NatRewrite.HasHeader(protocol, l4))
         {
             return Drop(Reason.Truncated);
         }
@@ -334,8 +334,7 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         }
         if (hairpin && first && header.Protocol is IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp)
         {
-            bool ports = header.Protocol == IpProtocol.Icmp ? l4.Length >= IcmpHeader.Size : l4.Length >= (header.Protocol == IpProtocol.Tcp ? TcpHeader.Size : 8);
-            if (!ports)
+            if (!NatRewrite.HasHeader(header.Protocol, l4))
             {
                 return Drop(Reason.Truncated);
             }

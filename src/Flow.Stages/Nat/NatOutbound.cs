@@ -284,7 +284,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
                 return Drop(Reason.Unsupported);
             }
         }
-        if (protocol != IpProtocol.Icmp && l4.Length < (protocol == IpProtocol.Tcp ? TcpHeader.Size : 8))
+        if (protocol != IpProtocol.Icmp && !NatRewrite.HasHeader(protocol, l4))
         {
             return Drop(Reason.Truncated);
         }

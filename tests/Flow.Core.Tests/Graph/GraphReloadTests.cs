@@ -67,28 +67,23 @@ public sealed class GraphReloadTests
         var source = new TaggedSource(new TaggedSourceOptions { SourceId = 7, Count = long.MaxValue, RatePps = Rate });
         var capture = new CaptureSink();
         var first = new Lifecycle();
-        await using FlowGraph graph = new GraphBuilder()
+        // source → middle on worker 0, a ring to capture on worker 1: every version the same but the middle.
+        FlowGraph Version(GraphBuilder builder, Lifecycle middle) => builder
             .Worker(0).Worker(1)
             .Add("source", source, 0)
-            .Add("middle", first, 0)
+            .Add("middle", middle, 0)
             .Add("capture", capture, 1)
             .Connect("source", "middle")
             .Connect("middle", "capture", backPressure: true)
             .Build();
+        await using FlowGraph graph = Version(new GraphBuilder(), first);
         graph.Start();
         var replaced = new List<Lifecycle> { first };
         for (int i = 0; i < 5; i++)
         {
             await Waits.Until(() => source.Sent > Step * (i + 1), "the source to send", Limit);
             var middle = new Lifecycle();
-            FlowGraph next = new GraphBuilder().Replacing(graph)
-                .Worker(0).Worker(1)
-                .Add("source", source, 0)
-                .Add("middle", middle, 0)
-                .Add("capture", capture, 1)
-                .Connect("source", "middle")
-                .Connect("middle", "capture", backPressure: true)
-                .Build();
+            FlowGraph next = Version(new GraphBuilder().Replacing(graph), middle);
             GraphReload reload = await graph.ReplaceAsync(next).WaitAsync(Limit);
             Assert.Equal(["capture", "source"], reload.Kept);
             Assert.Equal(["middle"], reload.Replaced);

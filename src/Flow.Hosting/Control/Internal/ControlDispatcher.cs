@@ -21,6 +21,7 @@ internal sealed class ControlDispatcher
     private readonly FlowGraph _graph;
     private readonly List<IControlCommand> _given;
     private SortedDictionary<string, ControlVerb> _verbs;
+    private int _mostWords;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private readonly TimeSpan _timeout;
     private readonly ILogger _logger;
@@ -41,7 +42,7 @@ internal sealed class ControlDispatcher
             .. commands,
         ];
         var errors = new List<string>();
-        _verbs = BuildVerbs(errors);
+        Serve(BuildVerbs(errors));
         if (errors.Count > 0)
         {
             throw new InvalidOperationException(string.Join(Environment.NewLine, errors.Distinct()));
@@ -58,6 +59,13 @@ internal sealed class ControlDispatcher
         {
             FlowHostingLog.ControlCommandRefused(_logger, error);
         }
+        Serve(verbs);
+    }
+
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_verbs))]
+    private void Serve(SortedDictionary<string, ControlVerb> verbs)
+    {
+        _mostWords = verbs.Keys.Max(k => k.Split(' ').Length);
         _verbs = verbs;
     }
 
@@ -111,7 +119,6 @@ internal sealed class ControlDispatcher
 
     public ControlVerb? Find(string name) => _verbs.GetValueOrDefault(name);
 
-    private int MostWords => _verbs.Keys.Max(k => k.Split(' ').Length);
 
     /// <summary>Ends a running capture (its file complete) and trace when the endpoint stops.</summary>
     public async Task StopLiveOperationsAsync()
@@ -198,7 +205,7 @@ internal sealed class ControlDispatcher
             return false;
         }
         IReadOnlyList<string> words = request.Words!;
-        for (int count = Math.Min(words.Count, MostWords); count > 0; count--)
+        for (int count = Math.Min(words.Count, _mostWords); count > 0; count--)
         {
             string name = ControlProtocol.Normalize(string.Join(' ', words.Take(count)));
             if (_verbs.TryGetValue(name, out verb))
@@ -208,7 +215,7 @@ internal sealed class ControlDispatcher
             }
         }
         verb = null;
-        unknown = UnknownCommand(ControlProtocol.Normalize(string.Join(' ', words.Take(MostWords))));
+        unknown = UnknownCommand(ControlProtocol.Normalize(string.Join(' ', words.Take(_mostWords))));
         return false;
     }
 

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Flow.Protocols;
 using Flow.Protocols.Icmp;
 using Flow.Protocols.Ipv4;
+using Flow.Protocols.Tcp;
 
 namespace Flow.Stages.Nat.Internal;
 
@@ -18,6 +19,11 @@ internal static class NatRewrite
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ushort Port(byte protocol, ReadOnlySpan<byte> l4, bool source) =>
         BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(PortOffset(protocol, source)));
+
+    /// <summary>Whether <paramref name="l4"/> holds the whole UDP, TCP or ICMP header (what translating a packet, not a quote, needs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool HasHeader(byte protocol, ReadOnlySpan<byte> l4) =>
+        l4.Length >= (protocol == IpProtocol.Icmp ? IcmpHeader.Size : protocol == IpProtocol.Tcp ? TcpHeader.Size : 8);
 
     /// <summary>Whether <paramref name="l4"/> holds the ports (or the ICMP identifier).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
