@@ -135,9 +135,10 @@ public sealed partial class GraphFileLoader
             {
                 for (int shard = 0; shard < (entry.OneQueue ? 1 : shards.Count); shard++)
                 {
-                    entry.Instances.Add(check is null || IsPure(entry.Registration, check)
-                        ? entry.Registration.Create(_services, OptionsForShard(entry.Options, shard, shards))
-                        : StageStandIns.Create(entry.Registration.Descriptor));
+                    // Copies that share a table with one writer come from shard 0's copy (IShardedStage).
+                    entry.Instances.Add(check is not null && !IsPure(entry.Registration, check) ? StageStandIns.Create(entry.Registration.Descriptor)
+                        : shard > 0 && entry.Instances[0] is IShardedStage first ? first.CopyForShard(shard, shards.Count)
+                        : entry.Registration.Create(_services, OptionsForShard(entry.Options, shard, shards)));
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)

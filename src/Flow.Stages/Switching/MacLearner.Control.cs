@@ -65,6 +65,7 @@ public sealed partial class MacLearner
         {
             throw new SwitchConfigurationException($"VLAN {v} is out of range {SwitchPortTable.MinVlan} to {SwitchPortTable.MaxVlan}");
         }
+        RequireWriter();
         int removed = 0;
         for (int slot = 0; slot < _table.Slots; slot++)
         {
@@ -100,6 +101,7 @@ public sealed partial class MacLearner
         {
             throw new SwitchConfigurationException(errors);
         }
+        RequireWriter();
         ulong key = MacTable.Key(vlan, FromMac(mac));
         int slot = _table.Find(key);
         if (slot >= 0)
@@ -120,6 +122,7 @@ public sealed partial class MacLearner
     /// <summary>Removes the entry (static or dynamic) for <paramref name="mac"/> in <paramref name="vlan"/>; false when there is none.</summary>
     public bool Remove(ushort vlan, MacAddress mac)
     {
+        RequireWriter();
         int slot = _table.Find(MacTable.Key(vlan, FromMac(mac)));
         if (slot < 0)
         {
@@ -132,8 +135,10 @@ public sealed partial class MacLearner
     /// <summary>The table, for tests that need addresses sharing a bucket.</summary>
     internal MacTable Table => _table;
 
+    /// <summary>This copy's counters; the table's entries are counted by the copy that writes it (a reader copy says 0, so that copies add up).</summary>
     public MacLearnerCounters GetCounters() =>
-        new(_table.Count, _learned, _moves, _staticConflicts, _overflows, _evictions, _aged, _hits, _misses, _portLimited, _vlanLimited);
+        new(_writer is null ? _table.Count : 0, _learned, _moves, _staticConflicts, _overflows, _evictions, _aged, _hits, _misses, _portLimited, _vlanLimited,
+            _handedOff, _handOffsDropped);
 
     internal static ulong FromMac(MacAddress mac)
     {

@@ -120,6 +120,10 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
 
     public override unsafe void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {
+        if (_inboxes is { } inboxes)
+        {
+            ApplyHandOffs(inboxes);
+        }
         MacTable table = _table;
         bool evict = _overflow == MacTableOverflow.ReplaceOldest;
         long now = _now;
@@ -199,8 +203,12 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
 
     /// <summary>The destination's port id, or <see cref="Flood"/>. Out of line, like <see cref="Learn"/>: the loop reuses the last answer.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static uint Resolve(MacTable table, ulong key)
+    private uint Resolve(MacTable table, ulong key)
     {
+        if (_writer is not null)
+        {
+            return table.TryLookupConcurrent(key, out _, out ushort port) ? port : Flood;
+        }
         int slot = table.Find(key);
         return slot >= 0 ? table.PortAt(slot) : Flood;
     }
@@ -213,6 +221,10 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Learned Learn(MacTable table, ulong key, ushort port, long now, bool evict)
     {
+        if (_outbox is not null)
+        {
+            return HandToWriter(table, key, port, now);
+        }
         int slot = table.Find(key);
         if (slot >= 0)
         {
@@ -284,7 +296,11 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         long elapsed = Math.Clamp(nowNanoseconds - _lastTick, 0, _scanIntervalNanoseconds);
         _now = nowNanoseconds;
         _lastTick = nowNanoseconds;
-        if (_agingNanoseconds == 0)
+        if (_inboxes is { } inboxes)
+        {
+            ApplyHandOffs(inboxes);
+        }
+        if (_agingNanoseconds == 0 || _writer is not null)
         {
             return;
         }

@@ -12,5 +12,14 @@ namespace Flow.Stages.Switching;
 /// <param name="Misses">Unicast destination lookups that found nothing (the frame floods).</param>
 /// <param name="PortLimited">Addresses not learned (or not moved) because their port had <see cref="MacLearnerOptions.MaxEntriesPerPort"/> entries.</param>
 /// <param name="VlanLimited">Addresses not learned because their VLAN had <see cref="MacLearnerOptions.MaxEntriesPerVlan"/> entries.</param>
+/// <param name="HandedOff">A shard's copy: new or moved addresses handed to the copy that writes the table.</param>
+/// <param name="HandOffsDropped">A shard's copy: addresses not handed over because its ring to the writer was full (the next frame from the address asks again).</param>
 public sealed record MacLearnerCounters(int Entries, long Learned, long Moves, long StaticConflicts, long Overflows, long Evictions,
-    long Aged, long Hits, long Misses, long PortLimited, long VlanLimited);
+    long Aged, long Hits, long Misses, long PortLimited, long VlanLimited, long HandedOff = 0, long HandOffsDropped = 0)
+{
+    /// <summary>The counters of two copies of one sharded learner, added.</summary>
+    public MacLearnerCounters Add(MacLearnerCounters other) => new(Entries + other.Entries, Learned + other.Learned, Moves + other.Moves,
+        StaticConflicts + other.StaticConflicts, Overflows + other.Overflows, Evictions + other.Evictions, Aged + other.Aged, Hits + other.Hits,
+        Misses + other.Misses, PortLimited + other.PortLimited, VlanLimited + other.VlanLimited, HandedOff + other.HandedOff,
+        HandOffsDropped + other.HandOffsDropped);
+}

@@ -12,65 +12,93 @@ namespace Flow.Stages.Switching;
 public sealed class SwitchControl
 {
     private readonly FlowGraph _graph;
-    private readonly string _classifier;
-    private readonly string _learner;
-    private readonly string _forwarder;
+    private readonly string[] _classifiers;
+    private readonly string[] _learners;
+    private readonly string[] _forwarders;
+    private readonly string _tableWriter;
 
     /// <param name="graph">A graph holding the switch's stages.</param>
     /// <param name="classifier">Name of its <c>vlan_classifier</c> stage.</param>
     /// <param name="learner">Name of its <c>mac_learner</c> stage.</param>
     /// <param name="forwarder">Name of its <c>l2_forwarder</c> stage.</param>
     public SwitchControl(FlowGraph graph, string classifier = "classify", string learner = "learn", string forwarder = "forward")
+        : this(graph, [(classifier, learner, forwarder)])
+    {
+    }
+
+    /// <summary>A sharded switch: each shard's copies of the three stages, the learners sharing one table (<see cref="MacLearner.TableWriter"/>).</summary>
+    private SwitchControl(FlowGraph graph, IReadOnlyList<(string Classifier, string Learner, string Forwarder)> copies)
     {
         ArgumentNullException.ThrowIfNull(graph);
         _graph = graph;
-        _classifier = classifier;
-        _learner = learner;
-        _forwarder = forwarder;
+        _classifiers = copies.Select(c => c.Classifier).ToArray();
+        _learners = copies.Select(c => c.Learner).ToArray();
+        _forwarders = copies.Select(c => c.Forwarder).ToArray();
         // Fail now, naming the stage, rather than on the first command.
-        _ = graph.GetStage<VlanClassifier>(classifier);
-        _ = graph.GetStage<MacLearner>(learner);
-        _ = graph.GetStage<L2Forwarder>(forwarder);
+        foreach ((string classifier, string learner, string forwarder) in copies)
+        {
+            _ = graph.GetStage<VlanClassifier>(classifier);
+            _ = graph.GetStage<MacLearner>(learner);
+            _ = graph.GetStage<L2Forwarder>(forwarder);
+        }
+        MacLearner writer = graph.GetStage<MacLearner>(_learners[0]).TableWriter;
+        _tableWriter = graph.Stages.FirstOrDefault(s => ReferenceEquals(s.Stage, writer))?.Name
+            ?? throw new SwitchConfigurationException($"mac_learner '{_learners[0]}' reads a table whose writer is not in this graph");
     }
 
-    /// <summary>Name of the switch's <c>l2_forwarder</c> stage (how messages name the switch).</summary>
-    public string Forwarder => _forwarder;
+    /// <summary>
+    /// Name of the switch's <c>l2_forwarder</c> stage (how messages name the switch); for a
+    /// sharded switch the declared name, without a shard.
+    /// </summary>
+    public string Forwarder => _forwarders.Length == 1 ? _forwarders[0] : ShardNames.Split(_forwarders[0]).Name;
 
     /// <summary>
     /// Finds the switch in <paramref name="graph"/>: an <c>l2_forwarder</c> fed (directly or
     /// through other stages) by a <c>mac_learner</c>, itself fed by a <c>vlan_classifier</c>.
-    /// With several switches, <paramref name="stage"/> (the name of any of those three stages)
-    /// chooses one. Throws <see cref="SwitchConfigurationException"/> saying what the graph has
-    /// when there is no switch, several and no choice, or the named stage is not part of one.
+    /// The shards' copies of a sharded switch, whose learners share one table, are one switch.
+    /// With several switches, <paramref name="stage"/> (the name of any of those three stages,
+    /// or of a copy) chooses one. Throws <see cref="SwitchConfigurationException"/> saying what
+    /// the graph has when there is no switch, several and no choice, or the named stage is not
+    /// part of one.
     /// </summary>
     public static SwitchControl Find(FlowGraph graph, string? stage = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         IReadOnlyList<StageInfo> stages = graph.Stages;
-        var switches = new List<(string Classifier, string Learner, string Forwarder)>();
+        var switches = new List<List<(string Classifier, string Learner, string Forwarder)>>();
+        var byTable = new Dictionary<MacLearner, List<(string, string, string)>>(ReferenceEqualityComparer.Instance);
         foreach (StageInfo forwarder in stages.Where(s => s.Stage is L2Forwarder))
         {
             string? learner = Upstream<MacLearner>(graph, stages, forwarder.Name);
             string? classifier = learner is null ? null : Upstream<VlanClassifier>(graph, stages, learner);
-            if (learner is not null && classifier is not null)
+            if (learner is null || classifier is null)
             {
-                switches.Add((classifier, learner, forwarder.Name));
+                continue;
             }
+            MacLearner writer = graph.GetStage<MacLearner>(learner).TableWriter;
+            if (!byTable.TryGetValue(writer, out List<(string, string, string)>? copies))
+            {
+                byTable.Add(writer, copies = []);
+                switches.Add(copies);
+            }
+            copies.Add((classifier, learner, forwarder.Name));
         }
-        string Names() => string.Join(", ", switches.Select(s => $"'{s.Forwarder}'"));
+        static string NameOf(List<(string Classifier, string Learner, string Forwarder)> copies) =>
+            copies.Count == 1 ? copies[0].Forwarder : ShardNames.Split(copies[0].Forwarder).Name;
+        string Names() => string.Join(", ", switches.Select(s => $"'{NameOf(s)}'"));
         if (stage is not null)
         {
-            StageInfo? named = stages.FirstOrDefault(s => s.Name == stage);
+            StageInfo? named = stages.FirstOrDefault(s => s.Name == stage) ?? stages.FirstOrDefault(s => ShardNames.Matches(s.Name, stage));
             if (named is null)
             {
                 throw new SwitchConfigurationException($"no stage is named '{stage}'" +
                     (switches.Count == 0 ? "; this graph has no switch" : $"; the switches are {Names()} (by their l2_forwarder)"));
             }
-            foreach ((string c, string l, string f) in switches)
+            foreach (List<(string Classifier, string Learner, string Forwarder)> copies in switches)
             {
-                if (stage == c || stage == l || stage == f)
+                if (copies.Any(c => c.Classifier == named.Name || c.Learner == named.Name || c.Forwarder == named.Name))
                 {
-                    return new SwitchControl(graph, c, l, f);
+                    return new SwitchControl(graph, copies);
                 }
             }
             throw new SwitchConfigurationException($"stage '{stage}' ({named.Type}) is not part of a switch" +
@@ -86,7 +114,7 @@ public sealed class SwitchControl
             throw new SwitchConfigurationException(
                 $"this graph has {switches.Count} switches ({Names()}, by their l2_forwarder); choose one with --stage <name>");
         }
-        return new SwitchControl(graph, switches[0].Classifier, switches[0].Learner, switches[0].Forwarder);
+        return new SwitchControl(graph, switches[0]);
     }
 
     /// <summary>The nearest stage of type <typeparamref name="T"/> upstream of <paramref name="from"/> (breadth first), or null.</summary>
@@ -127,7 +155,7 @@ public sealed class SwitchControl
         {
             throw new SwitchConfigurationException($"VLAN {v} is out of range {SwitchPortTable.MinVlan} to {SwitchPortTable.MaxVlan}");
         }
-        return await _graph.InvokeAsync<MacLearner, int>(_learner, l =>
+        return await _graph.InvokeAsync<MacLearner, int>(_tableWriter, l =>
         {
             if (vlan is ushort only)
             {
@@ -162,7 +190,7 @@ public sealed class SwitchControl
         var entries = new List<MacEntry>();
         for (int? next = 0; next is int start;)
         {
-            MacTablePage page = await _graph.InvokeAsync<MacLearner, MacTablePage>(_learner, l => l.GetEntries(start, int.MaxValue))
+            MacTablePage page = await _graph.InvokeAsync<MacLearner, MacTablePage>(_tableWriter, l => l.GetEntries(start, int.MaxValue))
                 .ConfigureAwait(false);
             entries.AddRange(page.Entries.Select(e => e with { Port = NameOf(ports, e.PortId) }));
             next = page.Next;
@@ -188,7 +216,7 @@ public sealed class SwitchControl
         for (int read = 0; read < MaxReadsPerPage && next is int from && entries.Count < limit; read++)
         {
             int wanted = limit - entries.Count;
-            MacTablePage page = await _graph.InvokeAsync<MacLearner, MacTablePage>(_learner, l => l.GetEntries(from, wanted, vlan, id))
+            MacTablePage page = await _graph.InvokeAsync<MacLearner, MacTablePage>(_tableWriter, l => l.GetEntries(from, wanted, vlan, id))
                 .ConfigureAwait(false);
             entries.AddRange(page.Entries.Select(e => e with { Port = NameOf(ports, e.PortId) }));
             next = page.Next;
@@ -205,7 +233,7 @@ public sealed class SwitchControl
     public async Task<int> FlushAsync(ushort? vlan = null, string? port = null)
     {
         ushort? id = port is null ? null : IdOf(await PortsAsync().ConfigureAwait(false), port);
-        return await _graph.InvokeAsync<MacLearner, int>(_learner, l => l.Flush(vlan, id)).ConfigureAwait(false);
+        return await _graph.InvokeAsync<MacLearner, int>(_tableWriter, l => l.Flush(vlan, id)).ConfigureAwait(false);
     }
 
     /// <summary>Places <paramref name="mac"/> in <paramref name="vlan"/> on <paramref name="port"/> for good.</summary>
@@ -217,47 +245,75 @@ public sealed class SwitchControl
         {
             throw new SwitchConfigurationException($"port '{port}' does not carry VLAN {vlan}; a static entry there would never be used");
         }
-        await _graph.InvokeAsync<MacLearner>(_learner, l => l.AddStatic(vlan, mac, id)).ConfigureAwait(false);
+        await _graph.InvokeAsync<MacLearner>(_tableWriter, l => l.AddStatic(vlan, mac, id)).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Changes a port's VLAN mode on the classifier and the forwarder, then flushes the dynamic
-    /// entries learned on the port (they may belong to VLANs it no longer carries).
+    /// Changes a port's VLAN mode on the classifier and the forwarder (of every shard), then
+    /// flushes the dynamic entries learned on the port (they may belong to VLANs it no longer
+    /// carries).
     /// </summary>
     public async Task SetPortAsync(SwitchPortOptions port)
     {
         ArgumentNullException.ThrowIfNull(port);
-        // The classifier validates first: a refused change reaches neither stage.
-        SwitchPortTable table = await _graph.InvokeAsync<VlanClassifier, SwitchPortTable>(_classifier, c => c.SetPort(port)).ConfigureAwait(false);
-        await _graph.InvokeAsync<L2Forwarder, SwitchPortTable>(_forwarder, f => f.SetPort(port)).ConfigureAwait(false);
+        // The first classifier validates: a refused change reaches no stage. The copies were made
+        // from one config, so what the first takes the others take.
+        SwitchPortTable table = await _graph.InvokeAsync<VlanClassifier, SwitchPortTable>(_classifiers[0], c => c.SetPort(port)).ConfigureAwait(false);
+        foreach (string classifier in _classifiers.Skip(1))
+        {
+            await _graph.InvokeAsync<VlanClassifier, SwitchPortTable>(classifier, c => c.SetPort(port)).ConfigureAwait(false);
+        }
+        foreach (string forwarder in _forwarders)
+        {
+            await _graph.InvokeAsync<L2Forwarder, SwitchPortTable>(forwarder, f => f.SetPort(port)).ConfigureAwait(false);
+        }
         ushort id = table.Ids[table.IndexOf(port.Name)];
-        await _graph.InvokeAsync<MacLearner, int>(_learner, l => l.Flush(null, id)).ConfigureAwait(false);
+        await _graph.InvokeAsync<MacLearner, int>(_tableWriter, l => l.Flush(null, id)).ConfigureAwait(false);
     }
 
-    /// <summary>Per-port counters, receive side from the classifier and send side from the forwarder.</summary>
+    /// <summary>Per-port counters, receive side from the classifiers and send side from the forwarders, added over the shards.</summary>
     public async Task<IReadOnlyList<SwitchPortCounters>> PortCountersAsync()
     {
-        IReadOnlyList<SwitchPortCounters> rx = await _graph.InvokeAsync<VlanClassifier, IReadOnlyList<SwitchPortCounters>>(
-            _classifier, c => c.GetPortCounters()).ConfigureAwait(false);
-        IReadOnlyList<SwitchPortCounters> tx = await _graph.InvokeAsync<L2Forwarder, IReadOnlyList<SwitchPortCounters>>(
-            _forwarder, f => f.GetPortCounters()).ConfigureAwait(false);
-        return rx.Zip(tx, (a, b) => a.Add(b)).ToList();
+        List<SwitchPortCounters>? sum = null;
+        for (int i = 0; i < _forwarders.Length; i++)
+        {
+            IReadOnlyList<SwitchPortCounters> rx = await _graph.InvokeAsync<VlanClassifier, IReadOnlyList<SwitchPortCounters>>(
+                _classifiers[i], c => c.GetPortCounters()).ConfigureAwait(false);
+            IReadOnlyList<SwitchPortCounters> tx = await _graph.InvokeAsync<L2Forwarder, IReadOnlyList<SwitchPortCounters>>(
+                _forwarders[i], f => f.GetPortCounters()).ConfigureAwait(false);
+            List<SwitchPortCounters> shard = rx.Zip(tx, (a, b) => a.Add(b)).ToList();
+            sum = sum is null ? shard : sum.Zip(shard, (a, b) => a.Add(b)).ToList();
+        }
+        return sum!;
     }
 
-    /// <summary>Per-VLAN counters for VLANs that saw traffic.</summary>
+    /// <summary>Per-VLAN counters for VLANs that saw traffic, added over the shards.</summary>
     public async Task<IReadOnlyList<SwitchVlanCounters>> VlanCountersAsync()
     {
-        IReadOnlyList<SwitchVlanCounters> rx = await _graph.InvokeAsync<VlanClassifier, IReadOnlyList<SwitchVlanCounters>>(
-            _classifier, c => c.GetVlanCounters()).ConfigureAwait(false);
-        IReadOnlyList<SwitchVlanCounters> fwd = await _graph.InvokeAsync<L2Forwarder, IReadOnlyList<SwitchVlanCounters>>(
-            _forwarder, f => f.GetVlanCounters()).ConfigureAwait(false);
-        return rx.Concat(fwd).GroupBy(c => c.Vlan).Select(g => g.Aggregate((a, b) => a.Add(b))).OrderBy(c => c.Vlan).ToList();
+        var all = new List<SwitchVlanCounters>();
+        for (int i = 0; i < _forwarders.Length; i++)
+        {
+            all.AddRange(await _graph.InvokeAsync<VlanClassifier, IReadOnlyList<SwitchVlanCounters>>(
+                _classifiers[i], c => c.GetVlanCounters()).ConfigureAwait(false));
+            all.AddRange(await _graph.InvokeAsync<L2Forwarder, IReadOnlyList<SwitchVlanCounters>>(
+                _forwarders[i], f => f.GetVlanCounters()).ConfigureAwait(false));
+        }
+        return all.GroupBy(c => c.Vlan).Select(g => g.Aggregate((a, b) => a.Add(b))).OrderBy(c => c.Vlan).ToList();
     }
 
-    public Task<MacLearnerCounters> LearnerCountersAsync() =>
-        _graph.InvokeAsync<MacLearner, MacLearnerCounters>(_learner, l => l.GetCounters());
+    /// <summary>The learner's counters, added over the shards' copies.</summary>
+    public async Task<MacLearnerCounters> LearnerCountersAsync()
+    {
+        MacLearnerCounters? sum = null;
+        foreach (string learner in _learners)
+        {
+            MacLearnerCounters counters = await _graph.InvokeAsync<MacLearner, MacLearnerCounters>(learner, l => l.GetCounters()).ConfigureAwait(false);
+            sum = sum is null ? counters : sum.Add(counters);
+        }
+        return sum!;
+    }
 
-    private Task<SwitchPortTable> PortsAsync() => _graph.InvokeAsync<L2Forwarder, SwitchPortTable>(_forwarder, f => f.Ports);
+    private Task<SwitchPortTable> PortsAsync() => _graph.InvokeAsync<L2Forwarder, SwitchPortTable>(_forwarders[0], f => f.Ports);
 
     private static string? NameOf(SwitchPortTable ports, ushort id)
     {

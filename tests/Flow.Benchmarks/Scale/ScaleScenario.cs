@@ -70,7 +70,11 @@ internal static class ScaleScenario
     /// <summary>Packets per second the sinks of every shard took over a window after a warm-up.</summary>
     private static async Task<double> MeasureAsync(int shards, double seconds)
     {
-        await using FlowGraph graph = new GraphBuilder().Shards(shards, Declare).Build();
+        // One MAC table for all shards, as switch.json has: shard 0's learner writes it, the others read it.
+        MacLearner? writer = null;
+        await using FlowGraph graph = new GraphBuilder().Shards(shards, shard => Declare(shard, shard.Shard == 0
+            ? writer = new MacLearner(new MacLearnerOptions())
+            : writer!.CopyForShard(shard.Shard, shard.Count))).Build();
         graph.Start();
         await Task.Delay(500);
         long before = Sunk(graph.GetStats());
@@ -91,11 +95,11 @@ internal static class ScaleScenario
     private static long Sunk(GraphStats stats) => s_ports.Sum(p => stats.Summed("sink_" + p.Name).Consumed);
 
     /// <summary>One shard: a generator per port into the switch, a sink after each port's tagger, on a busy-polling worker on CPU = shard.</summary>
-    private static void Declare(ShardScope shard)
+    private static void Declare(ShardScope shard, Stage learner)
     {
         shard.Worker(0, cpu: shard.Shard, idle: IdlePolicy.BusyPoll)
             .Add(SwitchGraph.Classifier, new VlanClassifier(new VlanClassifierOptions { Ports = s_ports }))
-            .Add(SwitchGraph.Learner, new MacLearner(new MacLearnerOptions()))
+            .Add(SwitchGraph.Learner, learner)
             .Add(SwitchGraph.Forwarder, new L2Forwarder(new L2ForwarderOptions { Ports = s_ports }))
             .Connect(SwitchGraph.Classifier, SwitchGraph.Learner)
             .Connect(SwitchGraph.Learner, SwitchGraph.Forwarder);

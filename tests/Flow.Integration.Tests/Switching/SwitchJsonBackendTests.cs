@@ -70,6 +70,11 @@ public sealed class SwitchJsonBackendTests
                 s.close()
             """);
         await Waits.Until(() => hosts.Graph.GetStats().Summed("p2_tx").In >= 192, "the 192 datagrams to leave by p2");
+        // One MAC table for both shards: h1 and h2 once each, whichever shard saw them.
+        IReadOnlyList<MacEntry> table = await hosts.Control.ShowMacTableAsync();
+        Assert.True(table.Count(e => e.Port == "p1") == 1 && table.Count(e => e.Port == "p2") == 1,
+            "the table: " + string.Join(", ", table.Select(e => $"{e.Mac} vlan {e.Vlan} on {e.Port}")));
+        Assert.Equal(table.Count, (await hosts.Control.LearnerCountersAsync()).Entries);
 
         await hosts.StopAsync();
         GraphStats stats = hosts.Graph.GetStats();
@@ -213,7 +218,7 @@ public sealed class SwitchJsonBackendTests
 
         long Received(int port) => peerGraph.GetStats().Summed($"peer{port}").In;
         await Waits.TryUntil(() => Received(2) >= Frames && Received(4) >= Frames);
-        var control = shards == 1 ? new SwitchControl(switchGraph) : new SwitchControl(switchGraph, "classify@0", "learn@0", "forward@0");
+        var control = SwitchControl.Find(switchGraph); // the shards' copies are one switch, with one MAC table
         IReadOnlyList<MacEntry> table = await control.ShowMacTableAsync();
         await switchGraph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));
         await peerGraph.StopAsync(drain: true).WaitAsync(TimeSpan.FromSeconds(30));

@@ -51,8 +51,8 @@ internal sealed class SwitchedHosts : NetnsHostFixture
             D.Exec("ip", "addr", "add", "198.18.10.4/24", "dev", Veths[3].PeerName);
 
             Graph = Own(buildGraph is not null ? buildGraph(Veths) : BuildCodeSwitch(Veths, learning));
-            // A sharded switch.json has one switch per shard: the control drives shard 0's.
-            Control = Graph.Stages.Any(s => s.Name == "learn") ? new SwitchControl(Graph) : new SwitchControl(Graph, "classify@0", "learn@0", "forward@0");
+            // A sharded switch.json's copies are one switch with one MAC table.
+            Control = SwitchControl.Find(Graph);
             Graph.Start();
         }
         catch

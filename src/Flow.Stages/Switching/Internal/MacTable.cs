@@ -27,7 +27,11 @@ namespace Flow.Stages.Switching.Internal;
 /// <code>
 ///  key (64 bits): | 1 (occupied) | 000 | VLAN (12) | MAC (48, wire bytes little-endian) |
 /// </code>
-/// Single-threaded: owned by the <see cref="MacLearner"/>'s worker.
+/// One writer: the <see cref="MacLearner"/> that made the table, on its worker. The copies of a
+/// sharded learner read it from other workers (<see cref="EnableConcurrentReaders"/>): each
+/// bucket then has a sequence number, odd while the writer changes the bucket, so that a
+/// reader that saw the same even number before and after its lookup saw no torn entry (a
+/// seqlock; the writer never waits for readers).
 /// </remarks>
 internal sealed class MacTable
 {
@@ -48,6 +52,7 @@ internal sealed class MacTable
     private readonly ulong _multiplier;
     private readonly int[]? _dynamicByPort;   // per input-port id, when counted
     private readonly int[]? _dynamicByVlan;   // per VLAN id, when counted
+    private int[]? _versions;                 // per bucket, when read by other threads: odd while written
 
     public MacTable(int maxEntries, bool countByPort = false, bool countByVlan = false)
     {
@@ -95,7 +100,50 @@ internal sealed class MacTable
     /// <summary>Dynamic entries in <paramref name="vlan"/> (the table counts them when made with <c>countByVlan</c>).</summary>
     public int DynamicInVlan(int vlan) => _dynamicByVlan![vlan];
 
-    /// <summary>Slot holding <paramref name="key"/>, or -1.</summary>
+    /// <summary>Lookups <see cref="TryLookupConcurrent"/> tries while the writer keeps changing the bucket, before it answers "unknown".</summary>
+    public const int MaxConcurrentReadAttempts = 8;
+
+    /// <summary>Whether other threads read the table (<see cref="EnableConcurrentReaders"/>).</summary>
+    public bool HasConcurrentReaders => _versions is not null;
+
+    /// <summary>
+    /// Gives every bucket a sequence number, so that threads other than the writer may read the
+    /// table with <see cref="TryLookupConcurrent"/>. Call before any reader starts.
+    /// </summary>
+    public void EnableConcurrentReaders() => _versions ??= new int[_ports.Length / Ways];
+
+    /// <summary>
+    /// Looks <paramref name="key"/> up from a thread other than the writer's: true with its slot
+    /// and port when found in a state the writer had published. A bucket the writer changed
+    /// during <see cref="MaxConcurrentReadAttempts"/> tries in a row answers false, as an
+    /// unknown address does: a switch floods the frame, which is correct, only wider.
+    /// </summary>
+    public bool TryLookupConcurrent(ulong key, out int slot, out ushort port)
+    {
+        int first = BucketOf(key);
+        ref int version = ref _versions![first / Ways];
+        for (int attempt = 0; attempt < MaxConcurrentReadAttempts; attempt++)
+        {
+            int before = Volatile.Read(ref version);
+            if ((before & 1) == 0)
+            {
+                slot = Find(key);
+                port = slot >= 0 ? _ports[slot] : (ushort)0;
+                // The key and port reads stay before the second read of the number.
+                Volatile.ReadBarrier();
+                if (Volatile.Read(ref version) == before)
+                {
+                    return slot >= 0;
+                }
+            }
+            Thread.SpinWait(1);
+        }
+        slot = -1;
+        port = 0;
+        return false;
+    }
+
+    /// <summary>Slot holding <paramref name="key"/>, or -1. On the writer's thread, or inside <see cref="TryLookupConcurrent"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(ulong key)
     {
@@ -141,8 +189,10 @@ internal sealed class MacTable
             byPort[_ports[slot]]--;
             byPort[port]++;
         }
+        BeginWrite(slot);
         _ports[slot] = port;
         _lastSeen[slot] = now;
+        EndWrite(slot);
     }
 
     /// <summary>
@@ -182,20 +232,22 @@ internal sealed class MacTable
             }
         }
         int target = free >= 0 && Count < MaxEntries ? free : -1;
+        if (target < 0 && (!evictOldest || oldest < 0))
+        {
+            return -1;
+        }
+        BeginWrite(first);
         if (target < 0)
         {
-            if (!evictOldest || oldest < 0)
-            {
-                return -1;
-            }
             target = oldestOfPort >= 0 ? oldestOfPort : oldest;
             evicted = true;
-            RemoveAt(target);
+            Clear(target);
         }
         _keys[_base + target] = key;
         _ports[target] = port;
         _lastSeen[target] = now;
         _static[target] = isStatic;
+        EndWrite(first);
         if (!isStatic)
         {
             CountDynamic(key, port, +1);
@@ -206,6 +258,13 @@ internal sealed class MacTable
 
     public void RemoveAt(int slot)
     {
+        BeginWrite(slot);
+        Clear(slot);
+        EndWrite(slot);
+    }
+
+    private void Clear(int slot)
+    {
         ulong key = _keys[_base + slot];
         Debug.Assert(key != 0, "removing an empty slot");
         if (!_static[slot])
@@ -215,6 +274,25 @@ internal sealed class MacTable
         _keys[_base + slot] = 0;
         _static[slot] = false;
         Count--;
+    }
+
+    // A bucket's number turns odd before its first change (a full fence: no change is seen
+    // first) and even after its last (a release: every change is seen before it).
+    private void BeginWrite(int slot)
+    {
+        if (_versions is int[] versions)
+        {
+            Interlocked.Increment(ref versions[slot / Ways]);
+        }
+    }
+
+    private void EndWrite(int slot)
+    {
+        if (_versions is int[] versions)
+        {
+            ref int version = ref versions[slot / Ways];
+            Volatile.Write(ref version, version + 1);
+        }
     }
 
     private void CountDynamic(ulong key, ushort port, int delta)

@@ -1,0 +1,18 @@
+namespace Flow;
+
+/// <summary>
+/// A stage whose copies in a sharded graph share one logical state — a table every copy reads
+/// and one copy writes — instead of each keeping its own. The graph file loader makes shard 0's
+/// copy as it makes any stage and asks that copy for the others; in code, make shard 0's copy
+/// and call <see cref="CopyForShard"/> on it for the rest (<see cref="ShardScope"/>), before
+/// the graph starts.
+/// </summary>
+public interface IShardedStage
+{
+    /// <summary>
+    /// A new copy for shard <paramref name="shard"/> (1 to <paramref name="count"/> − 1) of a
+    /// graph with <paramref name="count"/> shards, sharing this copy's state; this copy stays
+    /// the state's one writer.
+    /// </summary>
+    Stage CopyForShard(int shard, int count);
+}
