@@ -86,7 +86,7 @@ public sealed class AfXdpMultiQueueTests
     }
 
     [Fact]
-    public void WithASharedUmemAFrameReceivedOnOneQueueIsSentOnAnotherWithoutACopy()
+    public void WithASharedUmemAFrameReceivedOnOneCopyIsSentOnAnotherWithoutACopy()
     {
         using var veth = new PeerVeth(queues: 2);
         veth.InNamespace("sh", "-c", $"echo 1 > /sys/class/net/{veth.Peer}/queues/tx-0/xps_cpus && echo 2 > /sys/class/net/{veth.Peer}/queues/tx-1/xps_cpus");

@@ -81,7 +81,7 @@ public sealed class DpdkAfPacketTests : IDisposable
     }
 
     [Fact]
-    public async Task TwoQueuesSpreadFlowsAndKeepEachFlowOnOneQueue()
+    public async Task TwoQueuesSpreadFlowsAndKeepEachFlowOnOneCopy()
     {
         string device = $"net_af_packet_{_veth.HostName},iface={_veth.HostName},qpairs=2";
         var rx0 = new DpdkRx(new DpdkOptions { Device = device, Queues = 2, Queue = 0, PoolMbufs = 2047 });

@@ -11,6 +11,7 @@ internal static class TestServices
         services.AddFlowHosting();
         services.AddFlowStage<Ipv4Counter>();
         services.AddFlowStage<UnopenableDevice>();
+        services.AddFlowStage<OneWriterTally>();
         services.AddSingleton(StageAssemblyScanner.Register(typeof(Shaper)));
         return services.BuildServiceProvider();
     }

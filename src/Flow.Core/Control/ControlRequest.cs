@@ -40,8 +40,9 @@ public sealed class ControlRequest
 
     /// <summary>
     /// The stage the request is for, among <see cref="ServedBy"/>: the one <see cref="Stage"/>
-    /// names, or the only one. Refuses the request when <see cref="Stage"/> names another
-    /// stage, or when several serve the command and none was chosen.
+    /// names, or the only one — where the only one may be a stage of a sharded graph, whose
+    /// copies all serve it: then shard 0's copy. Refuses the request when <see cref="Stage"/>
+    /// names another stage, or when several stages serve the command and none was chosen.
     /// </summary>
     public string ServingStage()
     {
@@ -51,6 +52,10 @@ public sealed class ControlRequest
             return ServedBy.Contains(Stage, StringComparer.Ordinal)
                 ? Stage
                 : throw new ControlCommandException($"stage '{Stage}' does not serve '{Command}'; {(ServedBy.Count == 1 ? "the stage that does is" : "the stages that do are")} {serving}");
+        }
+        if (ServedBy.Count > 1 && ServedBy.Select(s => ShardNames.Split(s).Name).Distinct(StringComparer.Ordinal).Count() == 1)
+        {
+            return ServedBy.MinBy(s => ShardNames.Split(s).Shard)!;
         }
         return ServedBy.Count switch
         {

@@ -3,7 +3,8 @@ namespace Flow;
 /// <summary>
 /// Marks a stage type that cannot be copied into every shard of a sharded graph, with the
 /// reason (for example, state shared with another stage that only one worker may write). A
-/// graph file with <c>shards</c> above 1 that uses the type is refused with that reason.
+/// graph file with <c>shards</c> above 1 makes it once, on shard 0's worker: every shard feeds
+/// it through a ring, and it sends on to shard 0's copies (docs/graph-format.md, "Shards").
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class SingleShardAttribute : Attribute

@@ -34,10 +34,10 @@ public sealed partial class GraphFileLoader
                 int? cpu = shards.Cpus is { } cpus ? cpus[shard] : worker.Cpu + shard * perShard;
                 builder.Worker(shard * perShard + worker.Id, cpu, worker.Idle);
             }
-            foreach (StageEntry entry in made.Values.Where(e => !e.OneQueue || shard == 0))
+            foreach (StageEntry entry in made.Values.Where(e => !e.OneCopy || shard == 0))
             {
-                builder.Add(entry.OneQueue ? entry.Name : shards.StageName(entry.Name, shard), entry.Instances[shard], shard * perShard + entry.Worker);
-                if (entry.OneQueue && entry.Instance!.Descriptor.IsSource)
+                builder.Add(entry.OneCopy ? entry.Name : shards.StageName(entry.Name, shard), entry.Instances[shard], shard * perShard + entry.Worker);
+                if (entry.Distributed)
                 {
                     builder.Add(DistributorOf(entry.Name), new ShardDistributor(shards.Count), entry.Worker).Connect(entry.Name, DistributorOf(entry.Name));
                     calls.Add(null);
@@ -49,14 +49,18 @@ public sealed partial class GraphFileLoader
         {
             StageEntry from = made[edge.Source.Stage];
             StageEntry to = made[edge.To];
+            // A one-queue rx reaches shard s through its distributor; any other one-copy stage
+            // sends to shard 0's copies; every shard feeds a one-copy stage.
+            bool spread = from.Distributed && !to.OneCopy;
             for (int shard = 0; shard < shards.Count; shard++)
             {
-                // A one-queue rx reaches shard s through its distributor; every shard feeds a one-queue tx.
-                string source = from.OneQueue
-                    ? to.OneQueue ? edge.From : $"{DistributorOf(from.Name)}:{ShardDistributor.PortOf(shard)}"
+                string source = from.OneCopy
+                    ? spread ? $"{DistributorOf(from.Name)}:{ShardDistributor.PortOf(shard)}" : edge.From
                     : (edge.Source with { Stage = shards.StageName(edge.Source.Stage, shard) }).ToString();
-                string target = to.OneQueue ? edge.To : shards.StageName(edge.To, shard);
-                if (edge.Feedback)
+                string target = to.OneCopy ? edge.To : shards.StageName(edge.To, shard);
+                // A feedback edge between a shard's copy and a one-copy stage on another worker is
+                // a ring between workers, which is what a feedback edge is on one.
+                if (edge.Feedback && (shard == 0 || (!from.OneCopy && !to.OneCopy)))
                 {
                     builder.Feedback(source, target, edge.RingCapacity);
                 }
@@ -65,7 +69,7 @@ public sealed partial class GraphFileLoader
                     builder.Connect(source, target, edge.RingCapacity);
                 }
                 calls.Add(edge);
-                if (from.OneQueue && to.OneQueue)
+                if (from.OneCopy && !spread)
                 {
                     break;
                 }

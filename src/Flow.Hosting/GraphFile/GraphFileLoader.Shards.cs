@@ -61,12 +61,15 @@ public sealed partial class GraphFileLoader
     }
 
     /// <summary>
-    /// In a graph of more than one shard: marks each port whose backend has no queues to give every
-    /// shard (its options are not <see cref="IPortQueueOptions"/>) as one stage on shard 0's
-    /// worker (a <see cref="ShardDistributor"/> after its rx spreads the flows; every shard feeds
-    /// its tx), and refuses a stage type marked <see cref="SingleShardAttribute"/>.
+    /// In a graph of more than one shard: marks as one copy on shard 0's worker each port whose
+    /// backend has no queues to give every shard (its options are not
+    /// <see cref="IPortQueueOptions"/>; a <see cref="ShardDistributor"/> after its rx spreads the
+    /// flows, every shard feeds its tx) and each stage type marked
+    /// <see cref="SingleShardAttribute"/> (every shard feeds it through a ring; what it sends on
+    /// goes to shard 0's copies). A stage fed only by such stages is one copy too: the other
+    /// shards' copies would get nothing.
     /// </summary>
-    private void CheckShardable(List<StageEntry> stages, ShardPlan shards, Dictionary<string, StageRegistration> extra, ErrorList errors)
+    private void CheckShardable(List<StageEntry> stages, List<EdgeEntry> edges, ShardPlan shards, Dictionary<string, StageRegistration> extra)
     {
         if (shards.Count == 1)
         {
@@ -77,14 +80,21 @@ public sealed partial class GraphFileLoader
         {
             StageDescriptor descriptor = entry.Registration!.Descriptor;
             string type = descriptor.TypeName;
-            if (descriptor.ClrType.GetCustomAttribute<SingleShardAttribute>() is { } single)
+            bool oneQueuePort = backends.Any(b => type == b + "_rx" || type == b + "_tx") && entry.Options is not IPortQueueOptions;
+            entry.OneCopy = oneQueuePort || descriptor.ClrType.GetCustomAttribute<SingleShardAttribute>() is not null;
+            entry.Distributed = oneQueuePort && descriptor.IsSource;
+        }
+        var byName = stages.ToDictionary(e => e.Name, StringComparer.Ordinal);
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            foreach (StageEntry entry in stages.Where(e => !e.OneCopy && e.Registration is not null && e.ConfigOk))
             {
-                errors.Add(entry.Member.KeyPosition, entry.Node.Path, $"stage '{entry.Name}' ({type}) cannot run in a graph of {shards.Count} shards: {single.Reason}");
-                entry.ConfigOk = false;
-            }
-            else if (backends.Any(b => type == b + "_rx" || type == b + "_tx") && entry.Options is not IPortQueueOptions)
-            {
-                entry.OneQueue = true;
+                var inputs = edges.Where(e => e.Ok && e.To == entry.Name && byName.ContainsKey(e.Source.Stage)).Select(e => byName[e.Source.Stage]).ToList();
+                if (inputs.Count > 0 && inputs.All(from => from.OneCopy && !from.Distributed))
+                {
+                    entry.OneCopy = changed = true;
+                }
             }
         }
     }

@@ -128,12 +128,12 @@ public sealed partial class GraphFileLoader
             string config = entry.Config?.Canonical() ?? "null";
             if (context is not null && TryKeep(entry, config, shards, context))
             {
-                context.Loaded[entry.Name] = new LoadedStage(entry.TypeName!, config, entry.OneQueue, entry.Instances.ToArray());
+                context.Loaded[entry.Name] = new LoadedStage(entry.TypeName!, config, entry.OneCopy, entry.Instances.ToArray());
                 continue;
             }
             try
             {
-                for (int shard = 0; shard < (entry.OneQueue ? 1 : shards.Count); shard++)
+                for (int shard = 0; shard < (entry.OneCopy ? 1 : shards.Count); shard++)
                 {
                     // Copies that share a table with one writer come from shard 0's copy (IShardedStage).
                     entry.Instances.Add(check is not null && !IsPure(entry.Registration, check) ? StageStandIns.Create(entry.Registration.Descriptor)
@@ -157,7 +157,7 @@ public sealed partial class GraphFileLoader
             }
             if (context is not null && entry.Instances.Count > 0)
             {
-                context.Loaded[entry.Name] = new LoadedStage(entry.TypeName!, config, entry.OneQueue, entry.Instances.ToArray());
+                context.Loaded[entry.Name] = new LoadedStage(entry.TypeName!, config, entry.OneCopy, entry.Instances.ToArray());
             }
         }
     }
@@ -169,9 +169,9 @@ public sealed partial class GraphFileLoader
     /// </summary>
     private static bool TryKeep(StageEntry entry, string config, ShardPlan shards, ReloadContext context)
     {
-        int copies = entry.OneQueue ? 1 : shards.Count;
+        int copies = entry.OneCopy ? 1 : shards.Count;
         if (context.Running is null || !context.Previous.TryGetValue(entry.Name, out LoadedStage? previous) ||
-            previous.TypeName != entry.TypeName || previous.OneQueue != entry.OneQueue || previous.Instances.Count != copies)
+            previous.TypeName != entry.TypeName || previous.OneCopy != entry.OneCopy || previous.Instances.Count != copies)
         {
             return false;
         }
@@ -187,7 +187,7 @@ public sealed partial class GraphFileLoader
             }
             for (int shard = 0; shard < copies; shard++)
             {
-                context.Reconfigure[entry.OneQueue ? entry.Name : shards.StageName(entry.Name, shard)] = OptionsForShard(entry.Options, shard, shards)!;
+                context.Reconfigure[entry.OneCopy ? entry.Name : shards.StageName(entry.Name, shard)] = OptionsForShard(entry.Options, shard, shards)!;
             }
         }
         entry.Instances.AddRange(previous.Instances);
@@ -238,8 +238,14 @@ public sealed partial class GraphFileLoader
 
         public bool ConfigOk { get; set; }
 
-        /// <summary>A port whose backend has no queues, in a sharded graph: one stage, on shard 0's worker.</summary>
-        public bool OneQueue { get; set; }
+        /// <summary>
+        /// In a sharded graph, a stage made once, on shard 0's worker: a port whose backend has
+        /// no queues, or a stage type whose state one worker must own (<see cref="SingleShardAttribute"/>).
+        /// </summary>
+        public bool OneCopy { get; set; }
+
+        /// <summary>A one-copy rx of a port without queues: a <see cref="ShardDistributor"/> spreads what it receives over the shards.</summary>
+        public bool Distributed { get; set; }
 
         /// <summary>The stage made from this entry (a stand-in in a dry run); null when its type, config or constructor failed.</summary>
         public Stage? Instance => Instances.Count > 0 ? Instances[0] : null;

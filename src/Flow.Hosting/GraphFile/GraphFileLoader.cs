@@ -114,7 +114,7 @@ public sealed partial class GraphFileLoader
         ShardPlan shards = ReadShards(root, workers, errors);
         List<StageEntry> stages = ReadStages(root, workers, extra, errors);
         List<EdgeEntry> edges = ReadEdges(root, stages, errors);
-        CheckShardable(stages, shards, extra, errors);
+        CheckShardable(stages, edges, shards, extra);
         CreateStages(stages, shards, check, errors, context);
         FlowGraph? graph = BuildGraph(root, workers, shards, stages, edges, errors, context?.Running);
 

@@ -26,6 +26,7 @@ namespace Flow.Stages.Icmp;
 /// <c>ipv4_output</c>). Up to <see cref="MaxProbes"/> probes wait at once; the oldest is forgotten
 /// when another is sent. Probe state is worker-owned and read through the control mailbox.
 /// </remarks>
+[SingleShard("its outstanding echoes: the reply to a request may arrive on any shard")]
 [Stage("ping", "Router's own ping: sends echo requests on request (flow ctl ping), matches replies and errors about them.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed unsafe class IcmpPinger : Stage<IcmpPinger.Output, IcmpPinger.Reason>, IControlledStage, IDisposable

@@ -29,6 +29,7 @@ namespace Flow.Stages.Nat;
 /// first up to 30 s, 64 at most, <see cref="Internal.NatFragments"/>), <c>truncated</c>, <c>malformed</c>,
 /// <c>limit</c> (an admitted SYN found the table full).
 /// </remarks>
+[SingleShard("its NAT table, shared with nat_out, may be written by one worker only")]
 [Stage("nat_in", "NAT44 inbound: packets to an external address:port of a session, mapping or port mapping get their internal destination; hairpinning.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>

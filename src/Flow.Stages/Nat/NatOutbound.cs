@@ -28,6 +28,7 @@ namespace Flow.Stages.Nat;
 /// an administratively prohibited request for <c>icmp_error</c>, which rate-limits them.
 /// State: the <see cref="NatTable"/> it shares with <c>nat_in</c> (same worker).
 /// </remarks>
+[SingleShard("its NAT table, shared with nat_in, may be written by one worker only")]
 [Stage("nat_out", "NAT44 outbound: packets leaving by the outside interface get an external source address and port; sessions made and refreshed here.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOutbound.Reason>, IDisposable

@@ -46,6 +46,10 @@ public sealed class ControlRequestTests
             Assert.Throws<ControlCommandException>(() => new ControlRequest(graph, "route show", servedBy: ["r1", "r2"]).ServingStage()).Message);
         Assert.Equal("stage 'gen' does not serve 'route show'; the stage that does is 'r1'",
             Assert.Throws<ControlCommandException>(() => new ControlRequest(graph, "route show", stage: "gen", servedBy: ["r1"]).ServingStage()).Message);
+        // The shards' copies of one stage are one stage: shard 0's copy serves, unless --stage names another.
+        Assert.Equal("r@0", new ControlRequest(graph, "route show", servedBy: ["r@1", "r@0"]).ServingStage());
+        Assert.Equal("r@1", new ControlRequest(graph, "route show", stage: "r@1", servedBy: ["r@0", "r@1"]).ServingStage());
+        Assert.Throws<ControlCommandException>(() => new ControlRequest(graph, "route show", servedBy: ["r@0", "q@0"]).ServingStage());
         Assert.Equal("no stage of this graph serves 'stats'",
             Assert.Throws<ControlCommandException>(() => new ControlRequest(graph, "stats").ServingStage()).Message);
         await graph.RunAsync();

@@ -31,7 +31,10 @@ internal sealed class RoutedHosts : NetnsHostFixture
     private readonly Dictionary<string, string> _hostDevices = [];
     private ServiceProvider? _services;
 
-    /// <param name="backend">af_packet, af_xdp, tap, memif or dpdk (net_af_packet on the veths, like af_packet).</param>
+    /// <param name="backend">
+    /// af_packet, af_xdp, tap, memif or dpdk (net_af_packet on the veths, like af_packet); with
+    /// <c>:N</c> (<c>af_packet:2</c>) router.json runs at N shards.
+    /// </param>
     /// <param name="parameters">More <c>--set</c> overrides (wan.mtu, routes, arp timers).</param>
     /// <param name="withDmz">
     /// A third port, dmz 192.168.200.2/24 (<see cref="RouterJson.WithDmz"/>), on the same backend,
@@ -51,7 +54,13 @@ internal sealed class RoutedHosts : NetnsHostFixture
             {
                 ports.Add(("dmz", Dmz));
             }
-            var set = new Dictionary<string, string> { ["backend"] = backend };
+            var set = new Dictionary<string, string>();
+            if (backend.Split(':') is [string named, string shards])
+            {
+                backend = named;
+                set["shards"] = shards;
+            }
+            set["backend"] = backend;
             var routerDevices = new List<string>();
             foreach ((string name, NetnsFixture host) in ports)
             {

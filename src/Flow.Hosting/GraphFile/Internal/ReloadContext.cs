@@ -22,4 +22,4 @@ internal sealed class ReloadContext(FlowGraph? running, IReadOnlyDictionary<stri
 }
 
 /// <summary>A stage entry of a loaded file: its type, its config as canonical JSON, and the instances made from it (one per shard).</summary>
-internal sealed record LoadedStage(string TypeName, string Config, bool OneQueue, IReadOnlyList<Stage> Instances);
+internal sealed record LoadedStage(string TypeName, string Config, bool OneCopy, IReadOnlyList<Stage> Instances);
