@@ -10,6 +10,14 @@ namespace Flow;
 public interface IShardedStage
 {
     /// <summary>
+    /// The output a copy other than shard 0's may have for what only the writer can handle (a
+    /// packet whose neighbour is not resolved yet, say): the graph file loader connects each
+    /// copy's port of this name to shard 0's copy, a ring between their workers. In code, connect
+    /// <c>name@s:to_writer</c> to <c>name@0</c> after <see cref="GraphBuilder.Shards"/>.
+    /// </summary>
+    const string WriterPort = "to_writer";
+
+    /// <summary>
     /// A new copy for shard <paramref name="shard"/> (1 to <paramref name="count"/> − 1) of a
     /// graph with <paramref name="count"/> shards, sharing this copy's state; this copy stays
     /// the state's one writer.

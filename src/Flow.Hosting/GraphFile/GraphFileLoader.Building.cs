@@ -75,6 +75,18 @@ public sealed partial class GraphFileLoader
                 }
             }
         }
+        // A copy that reads a table shard 0's copy writes hands it what only the writer can do.
+        foreach (StageEntry entry in made.Values.Where(e => e.Instances.Count > 1))
+        {
+            for (int shard = 1; shard < entry.Instances.Count; shard++)
+            {
+                if (entry.Instances[shard].Descriptor.Ports.Any(p => p.Name == IShardedStage.WriterPort))
+                {
+                    builder.Connect($"{shards.StageName(entry.Name, shard)}:{IShardedStage.WriterPort}", shards.StageName(entry.Name, 0));
+                    calls.Add(null);
+                }
+            }
+        }
         try
         {
             return builder.Build();

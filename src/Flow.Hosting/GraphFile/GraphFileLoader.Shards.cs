@@ -81,7 +81,8 @@ public sealed partial class GraphFileLoader
             StageDescriptor descriptor = entry.Registration!.Descriptor;
             string type = descriptor.TypeName;
             bool oneQueuePort = backends.Any(b => type == b + "_rx" || type == b + "_tx") && entry.Options is not IPortQueueOptions;
-            entry.OneCopy = oneQueuePort || descriptor.ClrType.GetCustomAttribute<SingleShardAttribute>() is not null;
+            entry.OneCopy = oneQueuePort || (descriptor.ClrType.GetCustomAttribute<SingleShardAttribute>() is not null
+                && entry.Options is not IShardPlacementOptions { RunsOnce: false });
             entry.Distributed = oneQueuePort && descriptor.IsSource;
         }
         var byName = stages.ToDictionary(e => e.Name, StringComparer.Ordinal);

@@ -29,12 +29,15 @@ public sealed partial class ArpResolver : IControlledStage
     public IReadOnlyList<NeighbourEntry> GetNeighbours() => _table.Snapshot(_interfaces, _clock.NowNanoseconds);
 
     /// <summary>Forgets every neighbour (their /32 routes go, packets held for them are freed); returns how many there were.</summary>
-    public int FlushNeighbours() => _table.Flush();
+    public int FlushNeighbours() => _writer is null ? _table.Flush()
+        : throw new RouterConfigurationException("this arp_resolve is a shard's copy that reads a neighbour table another copy owns; send 'neigh flush' to that copy");
 
     /// <summary>The stage's and its table's counters.</summary>
     public ArpResolverCounters GetCounters()
     {
         (long added, long removed, long skipped, _) = _table.RouteCounters;
-        return new(_sent, _held, _released, _unreachableSent, _table.HoldOverflows, _table.FlushedHeld, added, removed, skipped);
+        return _writer is null
+            ? new(_sent, _held, _released, _unreachableSent, _table.HoldOverflows, _table.FlushedHeld, added, removed, skipped)
+            : new(_sent, 0, 0, 0, 0, 0, 0, 0, 0, _handedOff);
     }
 }

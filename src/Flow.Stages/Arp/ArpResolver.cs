@@ -40,7 +40,6 @@ namespace Flow.Stages.Arp;
 /// Batch semantics: the clock is read once per batch; neighbours resolved while the batch runs
 /// are seen by the packets after it.
 /// </remarks>
-[SingleShard("its neighbour table, shared with arp, may be written by one worker only")]
 [Stage("arp_resolve", "Router neighbour rewrite or hold: Ethernet header from the neighbour table, hold queue while ARP resolves, host unreachable when it fails.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.Reason>
@@ -68,6 +67,11 @@ public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.
     private long _unreachableSent;
 
     public ArpResolver(ArpResolverOptions options, NeighbourTable table, Ipv4RouteTable routes, IFlowClock clock, InterfaceAddressBook? addresses = null)
+        : this(options, table, routes, clock, addresses, writer: null)
+    {
+    }
+
+    private ArpResolver(ArpResolverOptions options, NeighbourTable table, Ipv4RouteTable routes, IFlowClock clock, InterfaceAddressBook? addresses, ArpResolver? writer)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(table);
@@ -85,7 +89,17 @@ public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.
         _clock = clock;
         _unreachable = _interfaces.Count;
         _slotByNextHop = new int[routes.NextHops.Capacity];
-        NamePorts(Output.Interface, [.. _interfaces.Interfaces.Select(i => i.Name), UnreachablePort]);
+        _options = options;
+        _addressBook = addresses;
+        _writer = writer;
+        if (_interfaces.Interfaces.Any(i => i.Name == IShardedStage.WriterPort))
+        {
+            throw new RouterConfigurationException($"interface name '{IShardedStage.WriterPort}' is taken by the port a sharded arp_resolve hands packets to its writer by; rename the interface");
+        }
+        _toWriter = writer is null ? -1 : _unreachable + 1;
+        NamePorts(Output.Interface, writer is null
+            ? [.. _interfaces.Interfaces.Select(i => i.Name), UnreachablePort]
+            : [.. _interfaces.Interfaces.Select(i => i.Name), UnreachablePort, IShardedStage.WriterPort]);
     }
 
     public enum Output : byte
@@ -113,10 +127,21 @@ public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.
     /// <summary>The neighbour table this stage resolves from.</summary>
     public NeighbourTable Table => _table;
 
-    public override void OnStart() => _table.BindWorker(Name);
+    public override void OnStart()
+    {
+        if (_writer is null)
+        {
+            _table.BindWorker(Name);
+        }
+    }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {
+        if (_writer is not null)
+        {
+            ProcessAsReader(packets, nexts);
+            return;
+        }
         NeighbourTable table = _table;
         if (table.HeldReady)
         {
@@ -141,52 +166,73 @@ public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.
         {
             SetInterfaces(changed);
         }
-        if (_table.HeldReady)
+        if (_writer is null && _table.HeldReady)
         {
             SendHeld();
         }
     }
 
+    /// <summary>
+    /// The neighbour a packet goes to: its next hop's id and kind, the address to resolve (the
+    /// gateway, or the destination of a connected next hop), the port and interface index; false
+    /// with the drop when the packet or its next hop is not one this stage can send.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe Next Resolve(Packet packet, NeighbourTable table, RouterInterfaceTable interfaces, long now)
+    private unsafe bool TryNeighbourOf(Packet packet, RouterInterfaceTable interfaces, out uint id, out NextHopKind kind, out uint target, out ushort port,
+        out int index, out Next refused)
     {
         ref PacketMeta meta = ref packet.Meta;
+        (kind, target, port, index, refused) = (default, 0, 0, -1, default);
+        id = meta.NextHop;
         if (meta.L3Offset + Ipv4Header.Size > meta.Length)
         {
-            return Drop(Reason.Truncated);
+            refused = Drop(Reason.Truncated);
+            return false;
         }
-        uint id = meta.NextHop;
-        NextHopTable hops = _routes.NextHops;
         if (id >= (uint)_slotByNextHop.Length)
         {
-            return Drop(Reason.BadNextHop);
+            refused = Drop(Reason.BadNextHop);
+            return false;
         }
-        ref readonly NextHop hop = ref hops[id];
-        uint target;
-        if (hop.Kind == NextHopKind.Via)
+        ref readonly NextHop hop = ref _routes.NextHops[id];
+        kind = hop.Kind;
+        if (kind == NextHopKind.Via)
         {
             target = hop.Gateway;
         }
-        else if (hop.Kind == NextHopKind.Connected)
+        else if (kind == NextHopKind.Connected)
         {
             target = Unsafe.AsRef<Ipv4Header>(packet.DataPointer + meta.L3Offset).Destination.Value.Host;
         }
         else
         {
-            return Drop(Reason.BadNextHop);
+            refused = Drop(Reason.BadNextHop);
+            return false;
         }
-        ushort port = hop.Port;
-        int index = interfaces.IndexOfId(port);
+        port = hop.Port;
+        index = interfaces.IndexOfId(port);
         if (index < 0)
         {
-            return Drop(Reason.UnknownPort);
+            refused = Drop(Reason.UnknownPort);
+            return false;
         }
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Next Resolve(Packet packet, NeighbourTable table, RouterInterfaceTable interfaces, long now)
+    {
+        if (!TryNeighbourOf(packet, interfaces, out uint id, out NextHopKind kind, out uint target, out ushort port, out int index, out Next refused))
+        {
+            return refused;
+        }
+        ref PacketMeta meta = ref packet.Meta;
 
         Span<NeighbourSlot> slots = table.Slots;
         int cached = _slotByNextHop[id] - 1;
         int slot = (uint)cached < (uint)slots.Length && slots[cached].InUse && slots[cached].Address == target && slots[cached].Port == port
             ? cached
-            : Lookup(table, id, hop.Kind, target, port);
+            : Lookup(table, id, kind, target, port);
         if (slot < 0)
         {
             slot = table.Create(target, port, index, _addresses.IsOnLink(index, target), now);
@@ -194,7 +240,7 @@ public sealed partial class ArpResolver : Stage<ArpResolver.Output, ArpResolver.
             {
                 return Drop(Reason.TableFull);
             }
-            if (hop.Kind == NextHopKind.Via)
+            if (kind == NextHopKind.Via)
             {
                 _slotByNextHop[id] = slot + 1;
             }

@@ -15,7 +15,11 @@ namespace Flow.Stages.Arp;
 /// </summary>
 /// <remarks>
 /// Worker-owned: both stages must run on one worker, which <see cref="BindWorker"/> checks at
-/// start; everything else reaches the table through their control mailboxes. No lock, no
+/// start; everything else reaches the table through their control mailboxes — except the
+/// copies of a sharded <c>arp_resolve</c> on other workers, which only read it
+/// (<see cref="TryReadConcurrent"/>): each slot has a sequence number, odd while the owner
+/// changes the slot's key, state or MAC, so a reader that saw the same even number before and
+/// after its read saw no torn neighbour (a seqlock; the owner never waits). No lock, no
 /// allocation after <see cref="Configure"/>: slots, hash chains and the hold store are arrays
 /// sized by <see cref="ArpResponderOptions"/>.
 /// A neighbour on a connected prefix of its interface gets a /32 route
@@ -185,7 +189,8 @@ public sealed partial class NeighbourTable : IDisposable
         int index = _free - 1;
         ref NeighbourSlot slot = ref _slots[index];
         _free = slot.Next;
-        slot = default;
+        int version = BeginWrite(ref slot);
+        Clear(ref slot);
         slot.InUse = true;
         slot.Address = address;
         slot.Port = port;
@@ -196,7 +201,9 @@ public sealed partial class NeighbourTable : IDisposable
         slot.Changed = now;
         int bucket = Bucket(address, port);
         slot.Next = _buckets[bucket];
-        _buckets[bucket] = index + 1;
+        EndWrite(ref slot, version);
+        // Linked after it is whole: a reader that finds it through the chain finds it written.
+        Volatile.Write(ref _buckets[bucket], index + 1);
         _count++;
         return index;
     }
@@ -208,9 +215,11 @@ public sealed partial class NeighbourTable : IDisposable
     internal void Confirm(int index, MacAddress mac, long now)
     {
         ref NeighbourSlot slot = ref _slots[index];
+        int version = BeginWrite(ref slot);
         slot.Mac = mac;
         slot.MacKnown = true;
         slot.State = NeighbourState.Reachable;
+        EndWrite(ref slot, version);
         slot.Deadline = now + ReachableNanoseconds;
         slot.Changed = now;
         slot.Probes = 0;
@@ -229,7 +238,7 @@ public sealed partial class NeighbourTable : IDisposable
     internal void StartProbe(int index, long now)
     {
         ref NeighbourSlot slot = ref _slots[index];
-        slot.State = NeighbourState.Probe;
+        SetState(ref slot, NeighbourState.Probe);
         slot.Probes = 0;
         slot.NextProbe = now;
         slot.Changed = now;
@@ -239,7 +248,7 @@ public sealed partial class NeighbourTable : IDisposable
     internal void Fail(int index, long now)
     {
         ref NeighbourSlot slot = ref _slots[index];
-        slot.State = NeighbourState.Failed;
+        SetState(ref slot, NeighbourState.Failed);
         slot.Deadline = now + FailedNanoseconds;
         slot.Changed = now;
         DropRoute(ref slot);
@@ -253,7 +262,7 @@ public sealed partial class NeighbourTable : IDisposable
     internal void MakeStale(int index, long now)
     {
         ref NeighbourSlot slot = ref _slots[index];
-        slot.State = NeighbourState.Stale;
+        SetState(ref slot, NeighbourState.Stale);
         slot.Deadline = now + ReachableNanoseconds;
         slot.Changed = now;
     }
@@ -274,9 +283,11 @@ public sealed partial class NeighbourTable : IDisposable
         {
             link = ref _slots[link - 1].Next;
         }
+        int version = BeginWrite(ref slot);
         link = slot.Next;
-        slot = default;
+        Clear(ref slot);
         slot.Next = _free;
+        EndWrite(ref slot, version);
         _free = index + 1;
         _count--;
     }
@@ -362,6 +373,109 @@ public sealed partial class NeighbourTable : IDisposable
         }
         entries.Sort(static (a, b) => a.Address.Value.Host.CompareTo(b.Address.Value.Host) is int c && c != 0 ? c : a.PortId.CompareTo(b.PortId));
         return entries;
+    }
+
+    /// <summary>
+    /// Reads (<paramref name="address"/>, <paramref name="port"/>) from a worker other than the
+    /// owner's: true with its slot, state, MAC and interface index when found in a state the owner
+    /// had finished writing. <paramref name="hint"/> (a slot the caller found it in before, or −1)
+    /// is tried first; else its chain is walked, at most <see cref="MaxConcurrentChainSteps"/>
+    /// slots, since the owner may relink a slot under the reader. False also when the owner kept
+    /// changing it: the caller hands the packet to the owner, which is always right.
+    /// </summary>
+    internal bool TryReadConcurrent(uint address, ushort port, int hint, out int index, out NeighbourState state, out MacAddress mac, out short interfaceIndex)
+    {
+        NeighbourSlot[] slots = _slots;
+        if ((uint)hint < (uint)slots.Length && TryReadSlot(ref slots[hint], address, port, out state, out mac, out interfaceIndex))
+        {
+            index = hint;
+            return true;
+        }
+        int[] buckets = _buckets;
+        if (buckets.Length != 0)
+        {
+            int at = Volatile.Read(ref buckets[Bucket(address, port)]);
+            for (int step = 0; at != 0 && (uint)(at - 1) < (uint)slots.Length && step < MaxConcurrentChainSteps; step++)
+            {
+                ref NeighbourSlot slot = ref slots[at - 1];
+                if (slot.Address == address && slot.Port == port && TryReadSlot(ref slot, address, port, out state, out mac, out interfaceIndex))
+                {
+                    index = at - 1;
+                    return true;
+                }
+                at = Volatile.Read(ref slot.Next);
+            }
+        }
+        index = -1;
+        state = default;
+        mac = default;
+        interfaceIndex = -1;
+        return false;
+    }
+
+    /// <summary>Slots a reader on another worker walks in one chain at most (chains are short: twice as many buckets as slots).</summary>
+    internal const int MaxConcurrentChainSteps = 64;
+
+    private static bool TryReadSlot(ref NeighbourSlot slot, uint address, ushort port, out NeighbourState state, out MacAddress mac, out short interfaceIndex)
+    {
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            int before = Volatile.Read(ref slot.Version);
+            if ((before & 1) == 0)
+            {
+                bool match = slot.InUse && slot.Address == address && slot.Port == port;
+                state = slot.State;
+                mac = slot.Mac;
+                interfaceIndex = slot.Interface;
+                Volatile.ReadBarrier();
+                if (Volatile.Read(ref slot.Version) == before)
+                {
+                    return match;
+                }
+            }
+            Thread.SpinWait(1);
+        }
+        state = default;
+        mac = default;
+        interfaceIndex = -1;
+        return false;
+    }
+
+    // A slot's number turns odd before the owner's first change to it (a full fence) and even
+    // after the last (a release). Returns the odd number, which Create's and Remove's whole-slot
+    // resets would otherwise lose.
+    private static int BeginWrite(ref NeighbourSlot slot) => Interlocked.Increment(ref slot.Version);
+
+    private static void EndWrite(ref NeighbourSlot slot, int version) => Volatile.Write(ref slot.Version, version + 1);
+
+    /// <summary>Every field but the sequence number, which stays odd while the slot is rewritten.</summary>
+    private static void Clear(ref NeighbourSlot slot)
+    {
+        // Field by field: a whole-struct reset would pass through number 0, which looks even.
+        slot.Address = 0;
+        slot.Port = 0;
+        slot.Interface = 0;
+        slot.State = default;
+        slot.InUse = false;
+        slot.MacKnown = false;
+        slot.OnLink = false;
+        slot.Routed = false;
+        slot.Probes = 0;
+        slot.Mac = default;
+        slot.Deadline = 0;
+        slot.NextProbe = 0;
+        slot.Changed = 0;
+        slot.HeldHead = 0;
+        slot.HeldTail = 0;
+        slot.HeldCount = 0;
+        slot.Next = 0;
+    }
+
+    private static void SetState(ref NeighbourSlot slot, NeighbourState state)
+    {
+        int version = BeginWrite(ref slot);
+        slot.State = state;
+        EndWrite(ref slot, version);
     }
 
     private void DropRoute(ref NeighbourSlot slot)

@@ -6,8 +6,11 @@ namespace Flow.Stages.Nat;
 /// Options of <c>nat_in</c> and <c>nat_out</c>, the two halves of one NAT44 (<see cref="NatTable"/>):
 /// both are given the same options and find their shared table by <see cref="Table"/>.
 /// </summary>
-public sealed record NatOptions
+public sealed record NatOptions : IShardPlacementOptions
 {
+    /// <summary>A NAT that is on keeps its table with one writer, so it runs once in a sharded graph; one that is off passes packets and runs on every shard.</summary>
+    bool IShardPlacementOptions.RunsOnce => Enabled;
+
     /// <summary>false: both stages pass every packet unchanged (router.json's <c>nat.enabled</c>).</summary>
     public bool Enabled { get; init; } = true;
 

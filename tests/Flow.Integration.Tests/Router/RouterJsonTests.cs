@@ -218,6 +218,11 @@ public sealed class RouterJsonTests
             // The 80 flows were routed by both shards (the fanout hash spreads them), each datagram once.
             (long first, long second) = (stats.Stage("ipv4_lookup@0").In, stats.Stage("ipv4_lookup@1").In);
             Assert.True(first >= 10 && second >= 10, $"the flows split {first} / {second} between the shards' routing");
+            // Shard 1's arp_resolve read both resolved next hops from the one neighbour table and
+            // sent its flows out of its own queues; nothing needed the owner on shard 0.
+            StageStats reader = stats.Stage("arp_resolve@1");
+            Assert.True(reader.OutOn("wan") + reader.OutOn("dmz") >= 10 && reader.OutOn(IShardedStage.WriterPort) == 0,
+                $"arp_resolve@1: {reader.OutOn("wan")} to wan, {reader.OutOn("dmz")} to dmz, {reader.OutOn(IShardedStage.WriterPort)} handed to shard 0");
         }
     }
 

@@ -24,4 +24,5 @@ internal struct NeighbourSlot
     public int HeldTail;
     public int HeldCount;
     public int Next;                // bucket chain or free list, slot + 1; 0: end
+    public int Version;             // odd while the writer changes what readers on other workers read (NeighbourTable.TryReadConcurrent)
 }
