@@ -10,8 +10,8 @@ namespace Flow.Stages.Switching;
 // own, which the writer applies at its next batch or tick. Until then frames to the address
 // flood, as to any unknown address, and the hand-offs are counted (HandedOff, and
 // HandOffsDropped when a copy's ring is full: the next frame from the address asks again).
-// Refreshes are time stamps, not changes to an entry: each copy stores its own (once per tick
-// at most), and the writer's aging reads them.
+// Refreshes are time stamps, not changes to an entry: each copy stores its own (when the
+// stored one is a millisecond old or more), and the writer's aging reads them.
 public sealed partial class MacLearner : IShardedStage
 {
     /// <summary>Learn requests a copy may have waiting for the writer.</summary>
@@ -78,7 +78,7 @@ public sealed partial class MacLearner : IShardedStage
             {
                 // A removal racing this store lends the time to the slot's next entry, which then
                 // ages one aging time later at most.
-                if (table.LastSeenAt(slot) != now && !table.IsStaticAt(slot))
+                if (now - table.LastSeenAt(slot) >= RefreshGranularityNanoseconds && !table.IsStaticAt(slot))
                 {
                     table.Refresh(slot, now);
                 }
