@@ -23,9 +23,9 @@ internal static class StatsView
         table.AddColumn(new TableColumn("ns/pkt").RightAligned());
         table.AddColumn(new TableColumn("cycles/pkt").RightAligned());
         table.AddColumn("drops/s by reason");
-        foreach (StageStats stage in current.Stages)
+        foreach ((StageStats stage, bool summed) in Rows(current))
         {
-            StageStats? before = previous.Stages.FirstOrDefault(s => s.Name == stage.Name);
+            StageStats? before = Before(previous, stage, summed);
             string drops = string.Join(", ", stage.Drops.Where(d => d.Packets > 0)
                 .Select(d => $"{Markup.Escape(d.Reason)} {Rate(d.Packets - (before?.DroppedFor(d.Reason) ?? 0), seconds)}"));
             string outRate = Rate(stage.OutTotal - (before?.OutTotal ?? 0), seconds);
@@ -33,7 +33,7 @@ internal static class StatsView
             {
                 outRate += " (" + string.Join(", ", stage.Out.Select(p => $"{Markup.Escape(p.Port)} {Rate(p.Packets - (before?.OutOn(p.Port) ?? 0), seconds)}")) + ")";
             }
-            table.AddRow(Markup.Escape(stage.Name), Markup.Escape(stage.Type),
+            table.AddRow(summed ? $"[bold]{Markup.Escape(stage.Name)}[/] all shards" : Markup.Escape(stage.Name), Markup.Escape(stage.Type),
                 Rate(stage.In - (before?.In ?? 0), seconds), outRate,
                 Nanoseconds(stage), Cycles(stage), drops.Length == 0 ? "-" : drops);
         }
@@ -54,12 +54,12 @@ internal static class StatsView
     public static void WritePlain(TextWriter output, GraphStats previous, GraphStats current, double seconds, TimeSpan elapsed)
     {
         string t = $"t={elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture)}s";
-        foreach (StageStats stage in current.Stages)
+        foreach ((StageStats stage, bool summed) in Rows(current))
         {
-            StageStats? before = previous.Stages.FirstOrDefault(s => s.Name == stage.Name);
+            StageStats? before = Before(previous, stage, summed);
             string drops = string.Join(",", stage.Drops.Where(d => d.Packets > 0)
                 .Select(d => $"{d.Reason}:{Rate(d.Packets - (before?.DroppedFor(d.Reason) ?? 0), seconds)}"));
-            output.WriteLine($"{t} stage={stage.Name} type={stage.Type} in_pps={Rate(stage.In - (before?.In ?? 0), seconds)} " +
+            output.WriteLine($"{t} stage={stage.Name}{(summed ? " shards=all" : "")} type={stage.Type} in_pps={Rate(stage.In - (before?.In ?? 0), seconds)} " +
                 $"out_pps={Rate(stage.OutTotal - (before?.OutTotal ?? 0), seconds)} ns_per_packet={Nanoseconds(stage)} cycles_per_packet={Cycles(stage)}" +
                 (stage.Out.Count > 1 ? " port_pps=" + string.Join(",", stage.Out.Select(p => $"{p.Port}:{Rate(p.Packets - (before?.OutOn(p.Port) ?? 0), seconds)}")) : "") +
                 (drops.Length > 0 ? $" drops_per_s={drops}" : ""));
@@ -89,10 +89,10 @@ internal static class StatsView
         table.AddColumn(new TableColumn("ns/pkt").RightAligned());
         table.AddColumn(new TableColumn("cycles/pkt").RightAligned());
         table.AddColumn("drops by reason");
-        foreach (StageStats stage in stats.Stages)
+        foreach ((StageStats stage, bool summed) in Rows(stats))
         {
             string drops = string.Join(", ", stage.Drops.Where(d => d.Packets > 0).Select(d => $"{Markup.Escape(d.Reason)} {d.Packets}"));
-            table.AddRow(Markup.Escape(stage.Name), Markup.Escape(stage.Type), stage.In.ToString(CultureInfo.InvariantCulture),
+            table.AddRow(summed ? $"[bold]{Markup.Escape(stage.Name)}[/] all shards" : Markup.Escape(stage.Name), Markup.Escape(stage.Type), stage.In.ToString(CultureInfo.InvariantCulture),
                 stage.OutTotal.ToString(CultureInfo.InvariantCulture), stage.DroppedTotal.ToString(CultureInfo.InvariantCulture),
                 stage.Transmits ? stage.Sent.ToString(CultureInfo.InvariantCulture) : "",
                 stage.Transmits ? "" : stage.Consumed.ToString(CultureInfo.InvariantCulture), Nanoseconds(stage),
@@ -114,13 +114,13 @@ internal static class StatsView
     public static void WriteFinalPlain(TextWriter output, GraphStats stats, TimeSpan elapsed)
     {
         output.WriteLine($"final elapsed_s={elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)}");
-        foreach (StageStats stage in stats.Stages)
+        foreach ((StageStats stage, bool summed) in Rows(stats))
         {
             string drops = string.Join(" ", stage.Out.Count > 1 ? stage.Out.Select(p => $"out.{p.Port}={p.Packets}") : [])
                 + (stage.Out.Count > 1 ? " " : "")
                 + string.Join(" ", stage.Drops.Where(d => d.Packets > 0).Select(d => $"drop.{d.Reason}={d.Packets}"));
             drops = drops.Trim();
-            output.WriteLine($"final stage={stage.Name} type={stage.Type} in={stage.In} out={stage.OutTotal} dropped={stage.DroppedTotal} " +
+            output.WriteLine($"final stage={stage.Name}{(summed ? " shards=all" : "")} type={stage.Type} in={stage.In} out={stage.OutTotal} dropped={stage.DroppedTotal} " +
                 (stage.Transmits ? $"sent={stage.Sent}" : $"consumed={stage.Consumed}") + $" queued={stage.Queued} ns_per_packet={Nanoseconds(stage)} cycles_per_packet={Cycles(stage)}" +
                 (drops.Length > 0 ? " " + drops : ""));
         }
@@ -131,6 +131,38 @@ internal static class StatsView
         output.WriteLine($"final balanced={(stats.IsBalanced ? "true" : "false")}");
         output.Flush();
     }
+
+    /// <summary>
+    /// Every stage in graph order and, after the last copy of a sharded stage, the copies summed
+    /// (<see cref="GraphStats.Summed"/>, named as declared), as <c>flow ctl stats</c> lists them.
+    /// </summary>
+    private static List<(StageStats Stage, bool Summed)> Rows(GraphStats stats)
+    {
+        var lastCopy = new Dictionary<string, (int Index, int Copies)>(StringComparer.Ordinal);
+        for (int i = 0; i < stats.Stages.Count; i++)
+        {
+            (string name, int? shard) = ShardNames.Split(stats.Stages[i].Name);
+            if (shard is not null)
+            {
+                lastCopy[name] = (i, lastCopy.TryGetValue(name, out (int, int Copies) seen) ? seen.Copies + 1 : 1);
+            }
+        }
+        var rows = new List<(StageStats, bool)>(stats.Stages.Count + lastCopy.Count);
+        for (int i = 0; i < stats.Stages.Count; i++)
+        {
+            rows.Add((stats.Stages[i], false));
+            string name = ShardNames.Split(stats.Stages[i].Name).Name;
+            if (lastCopy.TryGetValue(name, out (int Index, int Copies) last) && last.Index == i && last.Copies > 1)
+            {
+                rows.Add((stats.Summed(name), true));
+            }
+        }
+        return rows;
+    }
+
+    private static StageStats? Before(GraphStats previous, StageStats stage, bool summed) =>
+        summed ? (previous.Stages.Any(s => ShardNames.Matches(s.Name, stage.Name)) ? previous.Summed(stage.Name) : null)
+            : previous.Stages.FirstOrDefault(s => s.Name == stage.Name);
 
     private static string Rate(long delta, double seconds)
     {

@@ -67,26 +67,29 @@ public sealed class FlowMetrics : IDisposable
         from stats in Snapshots()
         from stage in stats.Stages
         from port in stage.Out
-        select new Measurement<long>(port.Packets, new KeyValuePair<string, object?>("stage", stage.Name),
-            new KeyValuePair<string, object?>("port", port.Port));
+        select new Measurement<long>(port.Packets, [.. StageTags(stage.Name), new KeyValuePair<string, object?>("port", port.Port)]);
 
     private IEnumerable<Measurement<long>> ObserveDrops() =>
         from stats in Snapshots()
         from stage in stats.Stages
         from drop in stage.Drops
-        select new Measurement<long>(drop.Packets, new KeyValuePair<string, object?>("stage", stage.Name),
-            new KeyValuePair<string, object?>("reason", drop.Reason));
+        select new Measurement<long>(drop.Packets, [.. StageTags(stage.Name), new KeyValuePair<string, object?>("reason", drop.Reason)]);
 
     private IEnumerable<Measurement<long>> ObserveBatches() =>
         from stats in Snapshots()
         from stage in stats.Stages
-        select new Measurement<long>(stage.Batches, new KeyValuePair<string, object?>("stage", stage.Name));
+        select new Measurement<long>(stage.Batches, StageTags(stage.Name));
 
     private IEnumerable<Measurement<double>> ObserveTimePerPacket() =>
         from stats in Snapshots()
         from stage in stats.Stages
         where stage.NanosecondsPerPacket is not null
-        select new Measurement<double>(stage.NanosecondsPerPacket!.Value, new KeyValuePair<string, object?>("stage", stage.Name));
+        select new Measurement<double>(stage.NanosecondsPerPacket!.Value, StageTags(stage.Name));
+
+    /// <summary>A stage's tags: a shard's copy (<c>count@1</c>) is the declared stage with a <c>shard</c> tag, so that copies add up by stage.</summary>
+    private static KeyValuePair<string, object?>[] StageTags(string name) => ShardNames.Split(name) is (string stage, int shard)
+        ? [new("stage", stage), new("shard", shard)]
+        : [new("stage", name)];
 
     private IEnumerable<Measurement<long>> ObserveOccupancy() =>
         from stats in Snapshots()

@@ -130,6 +130,13 @@ public static class PrometheusText
             {
                 text.Append(',');
             }
+            // A shard's copy (count@1) is the declared stage with a shard label, so that
+            // sum by (stage) adds the copies up.
+            if (labels[i].Name == "stage" && ShardNames.Split(labels[i].Value) is (string stage, int shard))
+            {
+                text.Append("stage=\"").Append(Escape(stage)).Append("\",shard=\"").Append(shard.ToString(CultureInfo.InvariantCulture)).Append('"');
+                continue;
+            }
             text.Append(labels[i].Name).Append("=\"").Append(Escape(labels[i].Value)).Append('"');
         }
         text.Append("} ").Append(double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "NaN").Append('\n');

@@ -56,6 +56,33 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task AShardedGraphsStatsShowEachCopyThenTheCopiesSummed()
+    {
+        using var graph = new TempGraph("""
+            {
+              "shards": 2,
+              "workers": [{ "id": 0, "idle": "yielding" }],
+              "stages": {
+                "gen": { "type": "generator", "config": { "count": 3000 } },
+                "count": { "type": "counter" },
+                "sink": { "type": "null_sink" }
+              },
+              "edges": ["gen -> count", "count -> sink"]
+            }
+            """);
+
+        (int code, string stdout, string stderr) = await FlowProcess.RunAsync(60, "run", graph.Path);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("final stage=count@0 type=counter in=3000 out=3000 ", stdout);
+        Assert.Contains("final stage=count@1 type=counter in=3000 out=3000 ", stdout);
+        Assert.Contains("final stage=count shards=all type=counter in=6000 out=6000 ", stdout);
+        // The sum follows its last copy.
+        Assert.True(stdout.IndexOf("stage=count shards=all", StringComparison.Ordinal) > stdout.IndexOf("stage=count@1 ", StringComparison.Ordinal), stdout);
+        Assert.EndsWith("final balanced=true\n", stdout);
+    }
+
+    [Fact]
     public async Task SigtermDrainsAndPrintsFinalStats()
     {
         using var graph = new TempGraph(Endless);

@@ -30,6 +30,22 @@ public sealed class StageCostRenderingTests
     }
 
     [Fact]
+    public void AShardsCopyIsItsDeclaredStageWithAShardLabel()
+    {
+        var sharded = new GraphStats(
+        [
+            new StageStats("fwd@0", "counter", 0, 900, 0, 0, 0, 300, null, [new PortCount("out", 900)], []),
+            new StageStats("fwd@1", "counter", 1, 700, 0, 0, 0, 200, null, [new PortCount("out", 700)], []),
+        ], [], []);
+        string text = PrometheusText.Render(sharded);
+        Assert.Contains("flow_stage_in_packets_total{stage=\"fwd\",shard=\"0\",type=\"counter\"} 900\n", text);
+        Assert.Contains("flow_stage_packets_total{stage=\"fwd\",shard=\"1\",type=\"counter\",port=\"out\"} 700\n", text);
+        Assert.DoesNotContain("fwd@", text);
+        // An unsharded graph's stages have no shard label.
+        Assert.Contains("flow_stage_in_packets_total{stage=\"fwd\",type=\"counter\"} 900\n", PrometheusText.Render(s_stats));
+    }
+
+    [Fact]
     public void ControlJsonHasNullForAnUnknownCellAndReadsItBack()
     {
         byte[] line = ControlProtocol.Success("1", ControlReply.Table(["stage", "ns/pkt", "sent"], [["rx", ControlReply.Unknown, ""], ["tx", "30.0", "900"]]));
