@@ -119,6 +119,10 @@ public sealed partial class GraphFileLoader
     /// </summary>
     private void CreateStages(List<StageEntry> stages, ShardPlan shards, GraphCheckOptions? check, ErrorList errors, ReloadContext? context)
     {
+        // Shard by shard: each shard's stages are allocated together, so that the counters one
+        // worker writes per batch do not share cache lines with another shard's copy of the
+        // same stage (made next to it, they would).
+        var made = new List<(StageEntry Entry, string Config)>();
         foreach (StageEntry entry in stages)
         {
             if (entry.Registration is null || !entry.ConfigOk)
@@ -131,34 +135,55 @@ public sealed partial class GraphFileLoader
                 context.Loaded[entry.Name] = new LoadedStage(entry.TypeName!, config, entry.OneCopy, entry.Instances.ToArray());
                 continue;
             }
-            try
+            if (TryMakeCopy(entry, 0, shards, check, errors))
             {
-                for (int shard = 0; shard < (entry.OneCopy ? 1 : shards.Count); shard++)
-                {
-                    // Copies that share a table with one writer come from shard 0's copy (IShardedStage).
-                    entry.Instances.Add(check is not null && !IsPure(entry.Registration, check) ? StageStandIns.Create(entry.Registration.Descriptor)
-                        : shard > 0 && entry.Instances[0] is IShardedStage first ? first.CopyForShard(shard, shards.Count)
-                        : entry.Registration.Create(_services, OptionsForShard(entry.Options, shard, shards)));
-                }
+                made.Add((entry, config));
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+        }
+        for (int shard = 1; shard < shards.Count; shard++)
+        {
+            foreach ((StageEntry entry, _) in made.Where(m => !m.Entry.OneCopy && m.Entry.Instances.Count == shard))
             {
-                // A constructor that validates its options throws ArgumentException; a backend that
-                // cannot open its device throws something else. Either way: this stage, this config.
-                Exception cause = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
-                errors.Add(entry.Config ?? entry.Node, cause is ArgumentException or FormatException
-                    ? $"stage type '{entry.TypeName}' refused this config: {FirstLine(cause.Message)}"
-                    : $"stage type '{entry.TypeName}' could not be created: {cause.GetType().Name}: {FirstLine(cause.Message)}");
-                foreach (Stage made in entry.Instances)
-                {
-                    (made as IDisposable)?.Dispose();
-                }
-                entry.Instances.Clear();
+                TryMakeCopy(entry, shard, shards, check, errors);
             }
-            if (context is not null && entry.Instances.Count > 0)
+        }
+        if (context is not null)
+        {
+            foreach ((StageEntry entry, string config) in made.Where(m => m.Entry.Instances.Count > 0))
             {
                 context.Loaded[entry.Name] = new LoadedStage(entry.TypeName!, config, entry.OneCopy, entry.Instances.ToArray());
             }
+        }
+    }
+
+    /// <summary>
+    /// Makes shard <paramref name="shard"/>'s copy of an entry; when that fails, reports it at
+    /// the entry's config and disposes the copies made before, so the entry is left out.
+    /// </summary>
+    private bool TryMakeCopy(StageEntry entry, int shard, ShardPlan shards, GraphCheckOptions? check, ErrorList errors)
+    {
+        try
+        {
+            // Copies that share a table with one writer come from shard 0's copy (IShardedStage).
+            entry.Instances.Add(check is not null && !IsPure(entry.Registration!, check) ? StageStandIns.Create(entry.Registration!.Descriptor)
+                : shard > 0 && entry.Instances[0] is IShardedStage first ? first.CopyForShard(shard, shards.Count)
+                : entry.Registration!.Create(_services, OptionsForShard(entry.Options, shard, shards)));
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A constructor that validates its options throws ArgumentException; a backend that
+            // cannot open its device throws something else. Either way: this stage, this config.
+            Exception cause = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+            errors.Add(entry.Config ?? entry.Node, cause is ArgumentException or FormatException
+                ? $"stage type '{entry.TypeName}' refused this config: {FirstLine(cause.Message)}"
+                : $"stage type '{entry.TypeName}' could not be created: {cause.GetType().Name}: {FirstLine(cause.Message)}");
+            foreach (Stage made in entry.Instances)
+            {
+                (made as IDisposable)?.Dispose();
+            }
+            entry.Instances.Clear();
+            return false;
         }
     }
 

@@ -52,6 +52,17 @@ internal static class ScaleScenario
             Console.WriteLine($"  round {round}: switch_1s {single / 1e6,8:F2} Mpps   switch_2s {both / 1e6,8:F2} Mpps   ratio {both / single:F2}   " +
                 $"switch_2s_own_tables {apart / 1e6,8:F2} Mpps (one table / own tables {both / apart:F2})");
         }
+        var learned = new Samples();
+        var handedOff = new Samples();
+        var handOffsDropped = new Samples();
+        for (int round = 1; round <= rounds; round++)
+        {
+            (double l, double h, double d) = await MeasureLearningAsync(seconds);
+            learned.Add(l);
+            handedOff.Add(h);
+            handOffsDropped.Add(d);
+            Console.WriteLine($"  round {round}: learning storm on shard 1: writer learned {l / 1e6:F2} M/s, shard 1 handed over {h / 1e6:F2} M/s, could not hand over {d / 1e6:F2} M/s");
+        }
         double latency = CrossCoreLatency.MeasureNanoseconds();
         Console.WriteLine($"switch_1s {one.Median / 1e6:F2} Mpps ({one.Min / 1e6:F2}–{one.Max / 1e6:F2}), switch_2s {two.Median / 1e6:F2} Mpps ({two.Min / 1e6:F2}–{two.Max / 1e6:F2})");
         Console.WriteLine($"switch_2s/switch_1s: {ratios.Median:F2} median of the per-round ratios ({ratios.Min:F2}–{ratios.Max:F2}); target ≥ 1.80");
@@ -91,6 +102,9 @@ internal static class ScaleScenario
             ["switch_2s_vs_1s_max"] = Math.Round(ratios.Max, 2),
             ["switch_2s_own_tables_pps"] = Math.Round(ownTables.Median),
             ["switch_2s_one_table_vs_own_tables"] = Math.Round(sharing.Median, 2),
+            ["mac_writer_learns_per_s"] = Math.Round(learned.Median),
+            ["mac_hand_offs_per_s"] = Math.Round(handedOff.Median),
+            ["mac_hand_offs_dropped_per_s"] = Math.Round(handOffsDropped.Median),
             ["router_1s_pps"] = router is { } r ? Math.Round(r.routerOne.Median) : null,
             ["router_2s_pps"] = router is { } r2s ? Math.Round(r2s.routerTwo.Median) : null,
             ["router_2s_vs_1s"] = router is { } rv ? Math.Round(rv.routerRatios.Median, 2) : null,
@@ -129,6 +143,42 @@ internal static class ScaleScenario
             throw new InvalidOperationException($"scale: the switch at {shards} shards did not forward unicast: " + string.Join("; ", stats.Stages));
         }
         return (after - before) / elapsed;
+    }
+
+    /// <summary>
+    /// The one MAC table's writer under a learning storm: the 2-shard switch as measured, plus on
+    /// shard 1 a generator whose every frame comes from a new station (a 64-bit sequence stamped
+    /// over the source MAC) to an unknown one (flooded). Shard 1 hands each new station to the
+    /// writer on shard 0, which learns them (a table of 2^20, the oldest giving way) while it
+    /// switches its own shard's traffic. Returns what the writer learned, what shard 1 handed over
+    /// and what it could not hand over (its ring full), per second.
+    /// </summary>
+    private static async Task<(double Learned, double HandedOff, double Dropped)> MeasureLearningAsync(double seconds)
+    {
+        MacLearner? writer = null;
+        var options = new MacLearnerOptions { MaxEntries = 1 << 20, Overflow = MacTableOverflow.ReplaceOldest };
+        await using FlowGraph graph = new GraphBuilder().Shards(2, shard =>
+        {
+            Declare(shard, shard.Shard == 0 ? writer = new MacLearner(options) : writer!.CopyForShard(shard.Shard, shard.Count));
+            if (shard.Shard == 1)
+            {
+                string template = "020000000199 020000000101 88b5" + string.Concat(Enumerable.Repeat(" 00", 46));
+                shard.Add("storm", new Generator(new GeneratorOptions { Template = template, InputPort = 0, PoolFrames = 4096, SequenceOffset = 4 }))
+                    .Connect("storm", SwitchGraph.Classifier);
+            }
+        }).Build();
+        graph.Start();
+        await Task.Delay(500);
+        MacLearnerCounters before = writer!.GetCounters();
+        MacLearnerCounters beforeCopy = await graph.InvokeAsync<MacLearner, MacLearnerCounters>(ShardNames.Of(SwitchGraph.Learner, 1), l => l.GetCounters());
+        long start = Stopwatch.GetTimestamp();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        MacLearnerCounters after = await graph.InvokeAsync<MacLearner, MacLearnerCounters>(ShardNames.Of(SwitchGraph.Learner, 0), l => l.GetCounters());
+        MacLearnerCounters afterCopy = await graph.InvokeAsync<MacLearner, MacLearnerCounters>(ShardNames.Of(SwitchGraph.Learner, 1), l => l.GetCounters());
+        double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        await graph.StopAsync(drain: false);
+        return ((after.Learned - before.Learned) / elapsed, (afterCopy.HandedOff - beforeCopy.HandedOff) / elapsed,
+            (afterCopy.HandOffsDropped - beforeCopy.HandOffsDropped) / elapsed);
     }
 
     private static long Sunk(GraphStats stats) => s_ports.Sum(p => stats.Summed("sink_" + p.Name).Consumed);
