@@ -112,6 +112,9 @@ internal static class ScaleScenario
             ["router_2s_vs_1s_max"] = router is { } rmax ? Math.Round(rmax.routerRatios.Max, 2) : null,
             ["router_dropped"] = router?.routerDrops,
             ["router_not_measured"] = routerFile is null ? "pipelines/router.json not found above the working directory" : null,
+            ["memif_2qp_not_measured"] = cpus < 3
+                ? $"the memif loop at 2 queue pairs needs 2 shard cores and a core for the peer; this process may use {cpus}"
+                : "not built yet: the memif loop at 2 queue pairs",
             ["cross_core_latency_ns"] = Math.Round(latency),
         };
         Console.WriteLine(JsonSerializer.Serialize(json));
