@@ -144,6 +144,58 @@ public sealed class GraphFileShardTests
         Assert.True(stats.IsBalanced);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RouterJsonAtTwoShardsForwardsOnEachWithTheOneWriterStagesOnceAndTheirReadersWiredToShardZero(bool nat)
+    {
+        using ServiceProvider services = TestServices.CreateWithBackends();
+        string directory = Directory.CreateTempSubdirectory("flow-shards-").FullName;
+        try
+        {
+            var parameters = new Dictionary<string, string>
+            {
+                ["shards"] = "2", ["nat.enabled"] = nat ? "true" : "false", ["memif_socket"] = Path.Combine(directory, "memif.sock"),
+            };
+            await using FlowGraph graph = services.GetRequiredService<GraphFileLoader>().Load(
+                Path.Combine(TestServices.RepositoryRoot, "pipelines", "router.json"), parameters);
+            string Placement(string stage) => string.Join(" ", graph.Stages.Where(s => ShardNames.Matches(s.Name, stage)).Select(s => $"{s.Name}:{s.Worker}").Order(StringComparer.Ordinal));
+
+            // Every shard receives, checks and routes on its own; without NAT it also sends on its own.
+            string[] afterNat = ["ipv4_output", "arp_resolve", "lan_tx"];
+            foreach (string copied in new[] { "lan_rx", "classify", "ipv4_input", "ipv4_lookup", "ipv4_forward", "icmp_error" }.Concat(nat ? [] : afterNat))
+            {
+                Assert.Equal($"{copied}@0:0 {copied}@1:1", Placement(copied));
+            }
+            // ... the stages whose state has one writer run once, on shard 0's worker ...
+            foreach (string once in new[] { "arp", "dhcp_server", "dhcp_client", "ping" })
+            {
+                Assert.Equal($"{once}:0", Placement(once));
+            }
+            // ... and so does the NAT when it is on, with all that only it feeds; off, it passes
+            // packets on every shard.
+            Assert.Equal(nat ? "nat_out:0" : "nat_out@0:0 nat_out@1:1", Placement("nat_out"));
+            if (nat)
+            {
+                Assert.All(afterNat, stage => Assert.Equal($"{stage}:0", Placement(stage)));
+                return;
+            }
+            // Shard 1's arp_resolve reads the neighbour table and hands the owner what only it can do.
+            Assert.Contains(graph.Edges, e => (e.From, e.Port, e.To) == ("arp_resolve@1", IShardedStage.WriterPort, "arp_resolve@0"));
+            Assert.DoesNotContain(graph.Edges, e => e.From == "arp_resolve@0" && e.Port == IShardedStage.WriterPort);
+            Assert.Contains(graph.Edges, e => (e.From, e.Port, e.To) == ("classify@1", "arp", "arp"));
+            var owner = graph.GetStage<Flow.Stages.Arp.ArpResolver>("arp_resolve@0");
+            var reader = graph.GetStage<Flow.Stages.Arp.ArpResolver>("arp_resolve@1");
+            Assert.Same(owner.Table, reader.Table);
+            Assert.False(owner.IsReader);
+            Assert.True(reader.IsReader);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>
     /// A port whose backend has no queues (loop) in a graph of 2 shards: its one rx on shard 0's
     /// worker spreads the flows over both shards through a shard_distributor, and both shards'

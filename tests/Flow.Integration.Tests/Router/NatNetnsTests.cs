@@ -43,6 +43,7 @@ public sealed class NatNetnsTests
     [Theory]
     [InlineData("af_packet")]
     [InlineData("af_xdp")]
+    [InlineData("af_packet:2")] // two shards: the NAT runs once, on shard 0, fed by both
     public async Task LanHostsReachTheWanFromTheRoutersAddressWithTheirPortsKeptAndAPortMappingReachesIn(string backend)
     {
         using RoutedHosts hosts = Start(backend);
