@@ -102,7 +102,7 @@ internal static class TestFrames
     private static byte Pattern(ulong sequence, int offset) => (byte)(sequence * 31 + (ulong)offset);
 
     /// <summary>The IPv4 header checksum over <paramref name="header"/>; 0 when the header's own checksum is right.</summary>
-    private static ushort HeaderChecksum(ReadOnlySpan<byte> header)
+    public static ushort HeaderChecksum(ReadOnlySpan<byte> header)
     {
         uint sum = 0;
         for (int i = 0; i < header.Length; i += 2)

@@ -54,7 +54,7 @@ internal static class RouterTraffic
         file.Write(1u); // Ethernet
         byte[] gateway = TestFrames.Mac(GatewayMacs[side]);
         byte[] router = TestFrames.Mac(RouterMacs[side]);
-        Record(file, 0, ArpRequest(gateway, Address(Gateways[side]), Address(RouterAddresses[side])));
+        Record(file, 0, ArpFrame(1, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], gateway, Address(Gateways[side]), new byte[6], Address(RouterAddresses[side])));
         var frame = new byte[FrameLength];
         for (int k = 1; k < FramesPerSide; k++)
         {
@@ -75,20 +75,25 @@ internal static class RouterTraffic
 
     public static byte[] Address(string text) => System.Net.IPAddress.Parse(text).GetAddressBytes();
 
-    /// <summary>A broadcast ARP request from <paramref name="mac"/>/<paramref name="sender"/> for <paramref name="target"/>, padded to 60 bytes.</summary>
-    private static byte[] ArpRequest(byte[] mac, byte[] sender, byte[] target)
+    /// <summary>
+    /// An Ethernet/IPv4 ARP frame (<paramref name="operation"/> 1 request, 2 reply) from
+    /// <paramref name="mac"/>/<paramref name="sender"/> about <paramref name="targetMac"/>/<paramref name="target"/>,
+    /// to <paramref name="destination"/>, padded to 60 bytes.
+    /// </summary>
+    public static byte[] ArpFrame(ushort operation, byte[] destination, byte[] mac, byte[] sender, byte[] targetMac, byte[] target)
     {
         var frame = new byte[60];
-        frame.AsSpan(0, 6).Fill(0xFF);
+        destination.CopyTo(frame, 0);
         mac.CopyTo(frame, 6);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x0806);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14), 1);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), 0x0800);
         frame[18] = 6;
         frame[19] = 4;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(20), 1);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(20), operation);
         mac.CopyTo(frame, 22);
         sender.CopyTo(frame, 28);
+        targetMac.CopyTo(frame, 32);
         target.CopyTo(frame, 38);
         return frame;
     }

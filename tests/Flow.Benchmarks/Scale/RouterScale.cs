@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Flow.Benchmarks.Infrastructure;
+using Flow.Benchmarks.Router;
 using Flow.Hosting;
 using Flow.Stages;
 using Microsoft.Extensions.DependencyInjection;
@@ -85,7 +87,7 @@ internal static class RouterScale
         byte[] source = [192, 168, 1, 10], destination = [198, 51, 100, 1];
         source.CopyTo(ip[12..]);
         destination.CopyTo(ip[16..]);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], HeaderChecksum(ip));
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], TestFrames.HeaderChecksum(ip));
         Span<byte> udp = frame.AsSpan(34);
         BinaryPrimitives.WriteUInt16BigEndian(udp, 1024);
         BinaryPrimitives.WriteUInt16BigEndian(udp[2..], 9);
@@ -94,36 +96,6 @@ internal static class RouterScale
     }
 
     /// <summary>The wan gateway 192.168.100.1 answering the router's request for it.</summary>
-    private static byte[] GatewayArpReply()
-    {
-        var frame = new byte[60];
-        s_routerWanMac.CopyTo(frame, 0);
-        s_gatewayMac.CopyTo(frame, 6);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x0806);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14), 1);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), 0x0800);
-        frame[18] = 6;
-        frame[19] = 4;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(20), 2);
-        s_gatewayMac.CopyTo(frame, 22);
-        byte[] gateway = [192, 168, 100, 1], router = [192, 168, 100, 2];
-        gateway.CopyTo(frame, 28);
-        s_routerWanMac.CopyTo(frame, 32);
-        router.CopyTo(frame, 38);
-        return frame;
-    }
-
-    private static ushort HeaderChecksum(ReadOnlySpan<byte> header)
-    {
-        uint sum = 0;
-        for (int i = 0; i < header.Length; i += 2)
-        {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(header[i..]);
-        }
-        while (sum > 0xFFFF)
-        {
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        }
-        return (ushort)~sum;
-    }
+    private static byte[] GatewayArpReply() =>
+        RouterTraffic.ArpFrame(2, s_routerWanMac, s_gatewayMac, [192, 168, 100, 1], s_routerWanMac, [192, 168, 100, 2]);
 }
