@@ -237,7 +237,7 @@ public sealed class CtlCommandTests : IDisposable
         // The switch's verbs come with its l2_forwarder: a graph without one does not offer them.
         (int code, _, string stderr) = await CtlAsync("mac", "show");
         Assert.Equal(9, code);
-        Assert.Equal("flow: unknown command 'mac show'; this graph's commands are: capture show, capture start, capture stop, help, reload, stages, stats, trace show, trace start, trace stop ('help' describes them)\n", stderr);
+        Assert.Equal("flow: unknown command 'mac show'; this graph's commands are: capture show, capture start, capture stop, devices, help, reload, stages, stats, trace show, trace start, trace stop ('help' describes them)\n", stderr);
 
         (int stagesCode, string stages, _) = await CtlAsync("stages");
         Assert.Equal(0, stagesCode);
@@ -249,7 +249,7 @@ public sealed class CtlCommandTests : IDisposable
             """, stages);
         (int helpCode, string help, _) = await CtlAsync("help");
         Assert.Equal(0, helpCode);
-        Assert.Equal(["COMMAND", "capture show", "capture start", "capture stop", "help", "reload", "stages", "stats", "trace show", "trace start", "trace stop", "'help <command>' describes a command's arguments"],
+        Assert.Equal(["COMMAND", "capture show", "capture start", "capture stop", "devices", "help", "reload", "stages", "stats", "trace show", "trace start", "trace stop", "'help <command>' describes a command's arguments"],
             help.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split("  ")[0]));
         await StopAndCheckAsync(flow);
     }

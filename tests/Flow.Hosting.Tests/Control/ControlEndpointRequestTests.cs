@@ -62,7 +62,7 @@ public sealed class ControlEndpointRequestTests : IDisposable
             Assert.StartsWith("graph running", stats.Message);
 
             ControlResponse help = await client.SendAsync("help");
-            Assert.Equal(["capture show", "capture start", "capture stop", "help", "stages", "stats", "trace show", "trace start", "trace stop"], help.Column("command"));
+            Assert.Equal(["capture show", "capture start", "capture stop", "devices", "help", "stages", "stats", "trace show", "trace start", "trace stop"], help.Column("command"));
         }
         Assert.False(File.Exists(SocketPath), "the socket file outlived its endpoint");
         await StopAndCheckAsync(graph);

@@ -111,10 +111,10 @@ public sealed class ControlEndpointStageVerbTests : IDisposable
             Assert.Equal((ControlErrors.UnknownCommand, "unknown command 'route ad'; did you mean 'route add'? 'route' commands are: route add, route del, route show"),
                 (typo.Error, typo.Message));
             ControlResponse stat = await client.SendWordsAsync(["stat"]);
-            Assert.Equal("unknown command 'stat'; did you mean 'stats'? this graph's commands are: capture show, capture start, capture stop, help, route add, route del, route show, stages, stats, trace show, trace start, trace stop ('help' describes them)",
+            Assert.Equal("unknown command 'stat'; did you mean 'stats'? this graph's commands are: capture show, capture start, capture stop, devices, help, route add, route del, route show, stages, stats, trace show, trace start, trace stop ('help' describes them)",
                 stat.Message);
             ControlResponse far = await client.SendWordsAsync(["arp", "show"]);
-            Assert.Equal("unknown command 'arp show'; this graph's commands are: capture show, capture start, capture stop, help, route add, route del, route show, stages, stats, trace show, trace start, trace stop ('help' describes them)", far.Message);
+            Assert.Equal("unknown command 'arp show'; this graph's commands are: capture show, capture start, capture stop, devices, help, route add, route del, route show, stages, stats, trace show, trace start, trace stop ('help' describes them)", far.Message);
         }
         await StopAndCheckAsync(graph);
     }
@@ -127,9 +127,9 @@ public sealed class ControlEndpointStageVerbTests : IDisposable
         {
             await using ControlClient client = await ControlClient.ConnectAsync(endpoint.Path);
             ControlResponse help = await client.SendWordsAsync(["help"]);
-            Assert.Equal(["capture show", "capture start", "capture stop", "help", "route add", "route del", "route show", "stages", "stats", "trace show", "trace start", "trace stop"], help.Column("command"));
-            Assert.Equal("<prefix> --via ip [--metric N]", help.Column("arguments")[4]);
-            Assert.Equal("[<command...>]", help.Column("arguments")[3]);
+            Assert.Equal(["capture show", "capture start", "capture stop", "devices", "help", "route add", "route del", "route show", "stages", "stats", "trace show", "trace start", "trace stop"], help.Column("command"));
+            Assert.Equal("<prefix> --via ip [--metric N]", help.Column("arguments")[5]);
+            Assert.Equal("[<command...>]", help.Column("arguments")[4]);
 
             ControlResponse add = await client.SendWordsAsync(["help", "route", "add"]);
             Assert.True(add.Ok, add.Json);
@@ -180,7 +180,7 @@ public sealed class ControlEndpointStageVerbTests : IDisposable
         await using (ControlEndpoint endpoint = ControlEndpoint.Start(SocketPath, graph))
         {
             await using ControlClient client = await ControlClient.ConnectAsync(endpoint.Path);
-            Assert.Equal(["capture show", "capture start", "capture stop", "help", "stages", "stats", "trace show", "trace start", "trace stop"], (await client.SendWordsAsync(["help"])).Column("command"));
+            Assert.Equal(["capture show", "capture start", "capture stop", "devices", "help", "stages", "stats", "trace show", "trace start", "trace stop"], (await client.SendWordsAsync(["help"])).Column("command"));
             ControlResponse route = await client.SendWordsAsync(["route", "show"]);
             Assert.Equal(ControlErrors.UnknownCommand, route.Error);
         }

@@ -138,7 +138,7 @@ public sealed class RouterControlSocketTests : IDisposable
         {
             await using ControlClient client = await ControlClient.ConnectAsync(endpoint.Path);
             ControlResponse help = await client.SendWordsAsync(["help"]);
-            Assert.Equal(["addr show", "capture show", "capture start", "capture stop", "help", "icmp show", "route add", "route del", "route show", "stages", "stats", "trace show", "trace start", "trace stop"], help.Column("command"));
+            Assert.Equal(["addr show", "capture show", "capture start", "capture stop", "devices", "help", "icmp show", "route add", "route del", "route show", "stages", "stats", "trace show", "trace start", "trace stop"], help.Column("command"));
 
             ControlResponse addr = await client.SendWordsAsync(["addr", "show"]);
             Assert.Equal(["interface", "port", "address", "mac", "mtu"], JsonColumns(addr));

@@ -35,7 +35,7 @@ internal sealed class ControlDispatcher
         _logger = logger;
         _given =
         [
-            new HelpControlCommand(this), new StatsControlCommand(), new StagesControlCommand(),
+            new HelpControlCommand(this), new StatsControlCommand(), new StagesControlCommand(), new DevicesControlCommand(),
             new CaptureStartControlCommand(_capture), new CaptureStopControlCommand(_capture),
             new CaptureShowControlCommand(_capture), new TraceStartControlCommand(_trace),
             new TraceShowControlCommand(_trace), new TraceStopControlCommand(_trace),
