@@ -176,6 +176,9 @@ public sealed unsafe class DpdkPort : IDisposable
         {
             pool.Dispose();
             string why = rc == -17 ? "a device of that name is already probed in this process (each device is one Flow port; share it by using the same Device string)"
+                : rc is -1 or -13 && Interop.Sys.GetEUid() != 0
+                    ? $"{DpdkEal.ErrorText(-rc)} (errno {-rc}): not running as root, and the device needs privileges " +
+                        "(net_af_packet and net_tap: CAP_NET_RAW and CAP_NET_ADMIN; a PCI device: root and VFIO); run as root or grant them"
                 : $"{DpdkEal.ErrorText(-rc)} (errno {-rc}); check the driver name and its arguments (DPDK logs the reason above)";
             throw new DpdkException($"DPDK device '{device}' does not probe: {why}", -rc);
         }
