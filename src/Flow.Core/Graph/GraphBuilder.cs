@@ -108,16 +108,27 @@ public sealed partial class GraphBuilder
     /// builds for it: called once per shard with that shard's <see cref="ShardScope"/>, it makes
     /// new stage instances (ports on the shard's own queue, <see cref="ShardScope.ForShard{T}"/>)
     /// and declares the shard's <paramref name="workersPerShard"/> workers. Nothing connects one
-    /// shard to another unless the caller does so with the full names (<see cref="ShardNames"/>).
+    /// shard to another unless the caller does so with the full names (<see cref="ShardNames"/>),
+    /// except a copy's <see cref="IShardedStage.WriterPort"/>: <c>name@s:to_writer</c> is
+    /// connected to <c>name@0</c>, as the graph file loader does.
     /// </summary>
     public GraphBuilder Shards(int count, Action<ShardScope> declare, int workersPerShard = 1)
     {
         ArgumentNullException.ThrowIfNull(declare);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(workersPerShard, 1);
+        int first = _stages.Count;
         for (int shard = 0; shard < count; shard++)
         {
             declare(new ShardScope(this, shard, count, workersPerShard));
+        }
+        foreach (StagePlacement copy in _stages.Skip(first).ToList())
+        {
+            (string name, int? shard) = ShardNames.Split(copy.Name);
+            if (shard > 0 && copy.Stage.Descriptor.FindPort(IShardedStage.WriterPort) is not null)
+            {
+                Connect($"{copy.Name}:{IShardedStage.WriterPort}", ShardNames.Of(name, 0));
+            }
         }
         return this;
     }

@@ -12,8 +12,8 @@ public interface IShardedStage
     /// <summary>
     /// The output a copy other than shard 0's may have for what only the writer can handle (a
     /// packet whose neighbour is not resolved yet, say): the graph file loader connects each
-    /// copy's port of this name to shard 0's copy, a ring between their workers. In code, connect
-    /// <c>name@s:to_writer</c> to <c>name@0</c> after <see cref="GraphBuilder.Shards"/>.
+    /// copy's port of this name to shard 0's copy, a ring between their workers, and so does
+    /// <see cref="GraphBuilder.Shards"/> for the copies its shards add.
     /// </summary>
     const string WriterPort = "to_writer";
 

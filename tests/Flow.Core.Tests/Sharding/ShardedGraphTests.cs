@@ -6,6 +6,66 @@ namespace Flow.Core.Tests;
 /// <summary><see cref="GraphBuilder.Shards"/>: copies of a graph, one per shard, on workers of their own, nothing shared between them.</summary>
 public sealed class ShardedGraphTests
 {
+    /// <summary>A stage whose copies on other shards send everything to shard 0's copy, which counts what came to it on its own worker.</summary>
+    [Stage("writer_funnel", "Test stage: shard 0's copy passes, the others hand everything to it.")]
+    private sealed class WriterFunnel : Stage<WriterFunnel.Output, NoDrop>, IShardedStage
+    {
+        private readonly bool _reader;
+        private int _thread;
+
+        public WriterFunnel(bool reader = false)
+        {
+            _reader = reader;
+            NamePorts(Output.Out, reader ? ["out", IShardedStage.WriterPort] : ["out"]);
+        }
+
+        public enum Output : byte
+        {
+            [Port(typeof(Carries.Any), "what this copy passes")]
+            Out,
+        }
+
+        /// <summary>Threads shard 0's copy ran on: 1, its worker's.</summary>
+        public int Threads { get; private set; }
+
+        public Stage CopyForShard(int shard, int count) => new WriterFunnel(reader: true);
+
+        public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
+        {
+            if (!_reader && _thread != Environment.CurrentManagedThreadId)
+            {
+                _thread = Environment.CurrentManagedThreadId;
+                Threads++;
+            }
+            nexts.Slice(0, packets.Length).Fill(Next.ToPort(_reader ? 1 : 0));
+        }
+    }
+
+    [Fact]
+    public async Task ACopysWriterPortIsConnectedToShardZerosCopy()
+    {
+        WriterFunnel? writer = null;
+        using FlowGraph graph = new GraphBuilder()
+            .Shards(2, shard => shard
+                .Worker(0, idle: IdlePolicy.Yielding)
+                .Add("gen", new Generator(new GeneratorOptions { Count = 1000 }))
+                .Add("funnel", shard.Shard == 0 ? writer = new WriterFunnel() : writer!.CopyForShard(shard.Shard, shard.Count))
+                .Add("sink", new NullSink())
+                .Connect("gen", "funnel")
+                .Connect("funnel:out", "sink"))
+            .Build();
+
+        Assert.Contains(graph.Edges, e => (e.From, e.Port, e.To) == ("funnel@1", IShardedStage.WriterPort, "funnel@0"));
+        graph.Start();
+        await Waits.Until(() => graph.GetStats().Summed("sink").Consumed == 2000, () => "both generators' packets at shard 0's sink: " + string.Join("; ", graph.GetStats().Stages));
+        await graph.StopAsync(drain: true);
+        GraphStats stats = graph.GetStats();
+        Assert.Equal((2000L, 0L), (stats.Stage("sink@0").Consumed, stats.Stage("sink@1").Consumed));
+        Assert.Equal(1000, stats.Stage("funnel@1").OutOn(IShardedStage.WriterPort));
+        Assert.Equal(1, writer!.Threads);
+        Assert.True(stats.IsBalanced);
+    }
+
     [Fact]
     public async Task EachShardRunsItsCopyOnItsOwnWorkersAndTheStatsSumOverShards()
     {
