@@ -9,7 +9,8 @@ namespace Flow.Stages.Switching;
 // hand what they would learn — a new address, a move — to the writer through a ring of their
 // own, which the writer applies at its next batch or tick. Until then frames to the address
 // flood, as to any unknown address, and the hand-offs are counted (HandedOff, and
-// HandOffsDropped when a copy's ring is full: the next frame from the address asks again).
+// HandOffsDropped when a copy's ring is full: the next frame from the address asks again). A
+// copy asks for a station once a tick at most, not once a batch.
 // Refreshes are time stamps, not changes to an entry: each copy stores its own (when the
 // stored one is a millisecond old or more), and the writer's aging reads them.
 public sealed partial class MacLearner : IShardedStage
@@ -20,8 +21,13 @@ public sealed partial class MacLearner : IShardedStage
     /// <summary>Requests the writer takes from each copy's ring per batch or tick at most, so that a flood of new addresses on other shards cannot stall its own.</summary>
     public const int MaxHandOffsPerDrain = 256;
 
+    /// <summary>Stations a reader copy remembers having handed over, so it asks once a tick, not once a batch (direct-mapped by key).</summary>
+    private const int RecentHandOffs = 64;
+
     private readonly MacLearner? _writer;                     // null: this copy writes the table
     private readonly SpscRing<MacLearnRequest>? _outbox;      // a reader copy's ring to the writer
+    private readonly MacLearnRequest[]? _recent;              // a reader copy's last hand-off per slot
+    private readonly long[]? _recentAt;                       // ... and the tick it was made in
     private SpscRing<MacLearnRequest>?[]? _inboxes;          // the writer's, one per shard (its own null)
     private long _handedOff;
     private long _handOffsDropped;
@@ -32,6 +38,8 @@ public sealed partial class MacLearner : IShardedStage
         _maxEntries = writer._maxEntries;
         _writer = writer;
         _outbox = outbox;
+        _recent = new MacLearnRequest[RecentHandOffs];
+        _recentAt = new long[RecentHandOffs];
         _portLimit = writer._portLimit;
         _vlanLimit = writer._vlanLimit;
         _overflow = writer._overflow;
@@ -90,12 +98,22 @@ public sealed partial class MacLearner : IShardedStage
                 return Learned.Refused;
             }
         }
+        // Asked already this tick: the writer has it queued (a writer that has not run since
+        // would otherwise get the same station from every batch, and the ring would fill).
+        var request = new MacLearnRequest(key, port);
+        int recent = (int)((key * 0x9E3779B97F4A7C15UL) >> 58);
+        if (_recent![recent] == request && _recentAt![recent] == now)
+        {
+            return Learned.Refreshed;
+        }
         SpscRing<MacLearnRequest> ring = _outbox!;
         if (ring.Reserve(1, out long position) == 1)
         {
-            ring.Slot(position) = new MacLearnRequest(key, port);
+            ring.Slot(position) = request;
             ring.Submit(1);
             _handedOff++;
+            _recent[recent] = request;
+            _recentAt![recent] = now;
         }
         else
         {

@@ -77,6 +77,20 @@ public sealed class MacLearnerShardTests : IDisposable
     }
 
     [Fact]
+    public void ACopyAsksForAStationOnceATickNotOnceABatch()
+    {
+        // A writer that has not run since would otherwise get the same station from every batch.
+        for (int batch = 0; batch < 5; batch++)
+        {
+            Send(_pool, _copy, 2, Host(9), Host(1));
+        }
+        Assert.Equal(1, Copy.GetCounters().HandedOff);
+        Tick();
+        Assert.Equal((ushort)2, Writer.Lookup(10, Host(1)));
+        Assert.Equal(1, Writer.GetCounters().Learned);
+    }
+
+    [Fact]
     public void AMoveSeenByACopyIsAppliedByTheWriter()
     {
         Send(_pool, _writer, 1, Host(9), Host(1));
