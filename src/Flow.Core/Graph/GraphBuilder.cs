@@ -124,10 +124,9 @@ public sealed partial class GraphBuilder
         }
         foreach (StagePlacement copy in _stages.Skip(first).ToList())
         {
-            (string name, int? shard) = ShardNames.Split(copy.Name);
-            if (shard > 0 && copy.Stage.Descriptor.FindPort(IShardedStage.WriterPort) is not null)
+            if (IShardedStage.WriterEdge(copy.Name, copy.Stage) is (string from, string to))
             {
-                Connect($"{copy.Name}:{IShardedStage.WriterPort}", ShardNames.Of(name, 0));
+                Connect(from, to);
             }
         }
         return this;

@@ -18,6 +18,17 @@ public interface IShardedStage
     const string WriterPort = "to_writer";
 
     /// <summary>
+    /// The edge from <paramref name="copyName"/>'s <see cref="WriterPort"/> to shard 0's copy of
+    /// the same stage, when <paramref name="copy"/> is another shard's copy with that port; else null.
+    /// </summary>
+    static (string From, string To)? WriterEdge(string copyName, Stage copy)
+    {
+        ArgumentNullException.ThrowIfNull(copy);
+        (string name, int? shard) = ShardNames.Split(copyName);
+        return shard > 0 && copy.Descriptor.FindPort(WriterPort) is not null ? ($"{copyName}:{WriterPort}", ShardNames.Of(name, 0)) : null;
+    }
+
+    /// <summary>
     /// A new copy for shard <paramref name="shard"/> (1 to <paramref name="count"/> − 1) of a
     /// graph with <paramref name="count"/> shards, sharing this copy's state; this copy stays
     /// the state's one writer.

@@ -80,9 +80,9 @@ public sealed partial class GraphFileLoader
         {
             for (int shard = 1; shard < entry.Instances.Count; shard++)
             {
-                if (entry.Instances[shard].Descriptor.Ports.Any(p => p.Name == IShardedStage.WriterPort))
+                if (IShardedStage.WriterEdge(shards.StageName(entry.Name, shard), entry.Instances[shard]) is (string from, string to))
                 {
-                    builder.Connect($"{shards.StageName(entry.Name, shard)}:{IShardedStage.WriterPort}", shards.StageName(entry.Name, 0));
+                    builder.Connect(from, to);
                     calls.Add(null);
                 }
             }

@@ -26,8 +26,7 @@ public sealed partial class MacLearner : IShardedStage
 
     private readonly MacLearner? _writer;                     // null: this copy writes the table
     private readonly SpscRing<MacLearnRequest>? _outbox;      // a reader copy's ring to the writer
-    private readonly MacLearnRequest[]? _recent;              // a reader copy's last hand-off per slot
-    private readonly long[]? _recentAt;                       // ... and the tick it was made in
+    private readonly (MacLearnRequest Request, long At)[]? _recent;  // a reader copy's last hand-off per slot, and its tick
     private SpscRing<MacLearnRequest>?[]? _inboxes;          // the writer's, one per shard (its own null)
     private long _handedOff;
     private long _handOffsDropped;
@@ -38,8 +37,7 @@ public sealed partial class MacLearner : IShardedStage
         _maxEntries = writer._maxEntries;
         _writer = writer;
         _outbox = outbox;
-        _recent = new MacLearnRequest[RecentHandOffs];
-        _recentAt = new long[RecentHandOffs];
+        _recent = new (MacLearnRequest, long)[RecentHandOffs];
         _portLimit = writer._portLimit;
         _vlanLimit = writer._vlanLimit;
         _overflow = writer._overflow;
@@ -86,10 +84,7 @@ public sealed partial class MacLearner : IShardedStage
             {
                 // A removal racing this store lends the time to the slot's next entry, which then
                 // ages one aging time later at most.
-                if (now - table.LastSeenAt(slot) >= RefreshGranularityNanoseconds && !table.IsStaticAt(slot))
-                {
-                    table.Refresh(slot, now);
-                }
+                table.Refresh(slot, now);
                 return Learned.Refreshed;
             }
             if (table.IsStaticAt(slot))
@@ -102,7 +97,7 @@ public sealed partial class MacLearner : IShardedStage
         // would otherwise get the same station from every batch, and the ring would fill).
         var request = new MacLearnRequest(key, port);
         int recent = (int)((key * 0x9E3779B97F4A7C15UL) >> 58);
-        if (_recent![recent] == request && _recentAt![recent] == now)
+        if (_recent![recent] == (request, now))
         {
             return Learned.Refreshed;
         }
@@ -112,8 +107,7 @@ public sealed partial class MacLearner : IShardedStage
             ring.Slot(position) = request;
             ring.Submit(1);
             _handedOff++;
-            _recent[recent] = request;
-            _recentAt![recent] = now;
+            _recent[recent] = (request, now);
         }
         else
         {

@@ -47,14 +47,6 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
 
     private const long MaxScanIntervalNanoseconds = 1_000_000_000;
 
-    /// <summary>
-    /// How stale a last-seen time may get before a frame stores a new one: a millisecond, nothing
-    /// against aging times of seconds. Copies on other shards stamp the same entries, each by its
-    /// own tick's clock; storing on every difference would pass the line between their cores
-    /// with every batch, and a time older than the stored one is never stored.
-    /// </summary>
-    internal const long RefreshGranularityNanoseconds = 1_000_000;
-
     private readonly MacTable _table;
     // Options a reload may change live (MacLearner.Reconfigure.cs).
     private MacTableOverflow _overflow;
@@ -238,10 +230,7 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         {
             if (table.PortAt(slot) == port)
             {
-                if (now - table.LastSeenAt(slot) >= RefreshGranularityNanoseconds && !table.IsStaticAt(slot))
-                {
-                    table.Refresh(slot, now);
-                }
+                table.Refresh(slot, now);
                 return Learned.Refreshed;
             }
             return LearnMoved(table, slot, port, now);

@@ -103,9 +103,6 @@ internal sealed class MacTable
     /// <summary>Lookups <see cref="TryLookupConcurrent"/> tries while the writer keeps changing the bucket, before it answers "unknown".</summary>
     public const int MaxConcurrentReadAttempts = 8;
 
-    /// <summary>Whether other threads read the table (<see cref="EnableConcurrentReaders"/>).</summary>
-    public bool HasConcurrentReaders => _versions is not null;
-
     /// <summary>
     /// Gives every bucket a sequence number, so that threads other than the writer may read the
     /// table with <see cref="TryLookupConcurrent"/>. Call before any reader starts.
@@ -176,9 +173,27 @@ internal sealed class MacTable
         return matches == 0 ? -1 : first + BitOperations.TrailingZeroCount(matches);
     }
 
-    /// <summary>Stores the time an existing entry was seen on its port.</summary>
+    /// <summary>
+    /// How stale a last-seen time may get before <see cref="Refresh"/> stores a new one: a
+    /// millisecond, nothing against aging times of seconds. The copies of a sharded learner
+    /// stamp the same entries, each by its own tick's clock; storing on every difference would
+    /// pass the line between their cores with every batch.
+    /// </summary>
+    public const long RefreshGranularityNanoseconds = 1_000_000;
+
+    /// <summary>
+    /// Stamps a dynamic entry seen on its port at <paramref name="now"/>, when its stored time is
+    /// <see cref="RefreshGranularityNanoseconds"/> old or more (a time older than the stored one
+    /// is never stored). Static entries keep no time.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Refresh(int slot, long now) => _lastSeen[slot] = now;
+    public void Refresh(int slot, long now)
+    {
+        if (now - _lastSeen[slot] >= RefreshGranularityNanoseconds && !_static[slot])
+        {
+            _lastSeen[slot] = now;
+        }
+    }
 
     /// <summary>Moves an existing dynamic entry to <paramref name="port"/>, seen at <paramref name="now"/>.</summary>
     public void Move(int slot, ushort port, long now)
