@@ -271,10 +271,12 @@ public sealed class MacLearnerTests : IDisposable
     {
         _harness.Dispose();
         _harness = Make(new MacLearnerOptions { MaxEntries = 4, Overflow = MacTableOverflow.ReplaceOldest });
-        // Twelve addresses of one bucket, so bucket-local eviction is least-recently-seen overall.
-        int bucket = Learner.Table.BucketOf(MacTable.Key(10, MacLearner.FromMac(Host(1))));
+        // Twelve addresses of the same two buckets, so bucket-local eviction is least-recently-seen overall.
+        MacTable table = Learner.Table;
+        static ulong KeyOf(int h) => MacTable.Key(10, MacLearner.FromMac(Host(h)));
+        (int, int) buckets = (table.BucketOf(KeyOf(1)), table.OtherBucketOf(KeyOf(1)));
         List<int> hosts = Enumerable.Range(1, 10_000)
-            .Where(h => Learner.Table.BucketOf(MacTable.Key(10, MacLearner.FromMac(Host(h)))) == bucket).Take(12).ToList();
+            .Where(h => (table.BucketOf(KeyOf(h)), table.OtherBucketOf(KeyOf(h))) == buckets).Take(12).ToList();
         foreach (int h in hosts)
         {
             Advance(TimeSpan.FromSeconds(1));

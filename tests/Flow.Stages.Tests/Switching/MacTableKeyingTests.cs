@@ -86,17 +86,26 @@ public sealed class MacTableKeyingTests : IDisposable
         Assert.Equal(0, learner.GetCounters().Overflows);
     }
 
+    /// <summary>The two buckets a key may live in, as a set.</summary>
+    private static (int, int) BucketsOf(MacTable table, ulong key)
+    {
+        int first = table.BucketOf(key), other = table.OtherBucketOf(key);
+        return (Math.Min(first, other), Math.Max(first, other));
+    }
+
     [Fact]
     public void ReplaceOldestEvictsTheIngressPortsOwnEntryBeforeAnotherPorts()
     {
-        (StageHarness harness, MacLearner learner) = Make(new MacLearnerOptions { Overflow = MacTableOverflow.ReplaceOldest });
-        MacAddress victim = Host(1);
-        int bucket = learner.Table.BucketOf(KeyOf(10, victim));
-        MacAddress[] attackers = Enumerable.Range(2, 65_000).Select(h => Host(h))
-            .Where(mac => learner.Table.BucketOf(KeyOf(10, mac)) == bucket).Take(MacTable.Ways + 2).ToArray();
-        Assert.Equal(MacTable.Ways + 2, attackers.Length);
+        // A small table (16 buckets), so that addresses sharing both of the victim's buckets are easy to find.
+        (StageHarness harness, MacLearner learner) = Make(new MacLearnerOptions { MaxEntries = 64, Overflow = MacTableOverflow.ReplaceOldest });
+        MacAddress victim = Enumerable.Range(1, 100).Select(h => Host(h))
+            .First(mac => learner.Table.BucketOf(KeyOf(10, mac)) != learner.Table.OtherBucketOf(KeyOf(10, mac)));
+        (int, int) buckets = BucketsOf(learner.Table, KeyOf(10, victim));
+        MacAddress[] attackers = Enumerable.Range(200, 65_000).Select(h => Host(h))
+            .Where(mac => BucketsOf(learner.Table, KeyOf(10, mac)) == buckets).Take((2 * MacTable.Ways) + 2).ToArray();
+        Assert.Equal((2 * MacTable.Ways) + 2, attackers.Length);
 
-        Send(harness, 1, 10, victim, MacAddress.Broadcast); // the oldest entry of the bucket
+        Send(harness, 1, 10, victim, MacAddress.Broadcast); // the oldest entry of the two buckets
         foreach (MacAddress attacker in attackers)
         {
             Advance(harness, TimeSpan.FromSeconds(1));
@@ -104,10 +113,30 @@ public sealed class MacTableKeyingTests : IDisposable
         }
 
         MacLearnerCounters counters = learner.GetCounters();
-        Assert.Equal(3, counters.Evictions); // the bucket held 8: seven attackers and the victim, then each new one evicted an old attacker
+        // The buckets held 16: fifteen attackers and the victim, then each new one evicted an old attacker.
+        Assert.Equal(3, counters.Evictions);
         Assert.Equal(1u, Send(harness, 2, 10, Multicast, victim));
         Assert.Equal(MacLearner.Flood, Send(harness, 2, 10, Multicast, attackers[0]));
         Assert.Equal(5u, Send(harness, 2, 10, Multicast, attackers[^1]));
+    }
+
+    [Fact]
+    public void AFullTableHoldsItsLimitOfAddressesHandedOutInSequence()
+    {
+        // Sequential NIC serials under one OUI differ in a few bits only: each table, with its own
+        // keys, still fits every one of them (the key is mixed, and each has two buckets).
+        for (int table = 0; table < 20; table++)
+        {
+            var macs = new MacTable(8192);
+            int refused = 0;
+            for (int serial = 0; serial < 8192; serial++)
+            {
+                ulong mac = MacLearner.FromMac(new MacAddress(0x00, 0x1B, 0x21, (byte)(serial >> 16), (byte)(serial >> 8), (byte)serial));
+                refused += macs.Insert(MacTable.Key(10, mac), 1, 0, isStatic: false, evictOldest: false, out _) < 0 ? 1 : 0;
+            }
+            Assert.Equal(0, refused);
+            Assert.Equal(8192, macs.Count);
+        }
     }
 
     [Fact]
