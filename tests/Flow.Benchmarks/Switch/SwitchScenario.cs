@@ -33,8 +33,8 @@ namespace Flow.Benchmarks.Switch;
 /// </summary>
 public static class SwitchScenario
 {
-    private const int MeasuredCpu = 0;
-    private const int PeerCpu = 1;
+    internal const int MeasuredCpu = 0;
+    internal const int PeerCpu = 1;
     private const string MacP0 = "02:fb:00:00:00:01";
     private const string MacP1 = "02:fb:00:00:00:02";
     private const int Stations = 4096;
@@ -160,7 +160,7 @@ public static class SwitchScenario
     private static object? Figure(double value) => double.IsNaN(value) ? null : Math.Round(value);
 
     /// <summary>An abstract name, testpmd's and l2fwd's default; Flow's clients ask for it with <c>Abstract = true</c>.</summary>
-    private static string Socket(int port) => $"/flow-bench/switch-{Environment.ProcessId}-{Guid.NewGuid():N}-{port}";
+    internal static string Socket(int port) => $"/flow-bench/switch-{Environment.ProcessId}-{Guid.NewGuid():N}-{port}";
 
     /// <summary>
     /// testpmd, io forwarding. Closed loop (<paramref name="traffic"/> null): two memif server
@@ -169,7 +169,7 @@ public static class SwitchScenario
     /// pcap0 → memif0 and pcap1 → memif1, what comes back on a memif port goes to its pcap
     /// port, which drops it — so the memif ports are 1 and 3.
     /// </summary>
-    private static Testpmd StartTestpmd(string socket0, string socket1, (string A, string B)? traffic) =>
+    internal static Testpmd StartTestpmd(string socket0, string socket1, (string A, string B)? traffic) =>
         traffic is { } files
             ? Testpmd.Interactive(new TestpmdOptions
             {
@@ -192,7 +192,7 @@ public static class SwitchScenario
     /// returns the rate over the window as testpmd's memif ports received it, then stops
     /// testpmd's forwarding and returns its memif ports' settled totals.
     /// </summary>
-    private static (double Pps, long TestpmdRx, long TestpmdTx) Loop(Testpmd testpmd, TimeSpan window, int bursts, (string, string)? traffic)
+    internal static (double Pps, long TestpmdRx, long TestpmdTx) Loop(Testpmd testpmd, TimeSpan window, int bursts, (string, string)? traffic)
     {
         int[] memif = MemifPorts(traffic);
         int ports = memif[^1] + 1;
@@ -209,9 +209,9 @@ public static class SwitchScenario
         return (pps, settled.Sum(s => s.Rx), settled.Sum(s => s.Tx));
     }
 
-    private static bool LinksUp(Testpmd testpmd, (string, string)? traffic) => MemifPorts(traffic).All(p => testpmd.WaitLinkUp(p));
+    internal static bool LinksUp(Testpmd testpmd, (string, string)? traffic) => MemifPorts(traffic).All(p => testpmd.WaitLinkUp(p));
 
-    private static double RunL2fwd(string binary, TimeSpan window, int bursts, bool zeroCopy, (string, string)? traffic)
+    internal static double RunL2fwd(string binary, TimeSpan window, int bursts, bool zeroCopy, (string, string)? traffic)
     {
         string socket0 = Socket(0);
         string socket1 = Socket(1);
@@ -320,7 +320,7 @@ public static class SwitchScenario
         return pps;
     }
 
-    private static void Verify(bool condition, string message)
+    internal static void Verify(bool condition, string message)
     {
         if (!condition)
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Flow.Backends.Dpdk;
 using Flow.Benchmarks.Backends.Memif;
 using Flow.Benchmarks.Infrastructure;
+using Flow.Benchmarks.Switch;
 using Flow.TestKit;
 
 namespace Flow.Benchmarks.Backends.Dpdk;
@@ -20,8 +21,9 @@ namespace Flow.Benchmarks.Backends.Dpdk;
 /// interleaved for several rounds, medians with min–max. Each Flow run verifies itself: after the
 /// sender stops, the receiver's total equals the sender's exactly and Flow's graph balances;
 /// Flow's receiver compares every frame with the first. EAL starts once for the whole run.
-/// The switch-on-DPDK-ports against l2fwd half of issue 17's scenario is not here yet
-/// (<c>l2fwd_pps</c>, <c>flow_switch_dpdk_pps</c> print null). The last line is one JSON object.
+/// Then Flow's switch graph on two DPDK net_memif ports against l2fwd (<see cref="DpdkSwitchRun"/>).
+/// Every round measures the cross-core latency first; per pair the figure is the median of the
+/// rounds' ratios. The last line is one JSON object.
 /// </summary>
 public static class DpdkScenario
 {
@@ -38,51 +40,60 @@ public static class DpdkScenario
             Console.Error.WriteLine($"dpdk: dpdk-testpmd and the DPDK backend are required ({DpdkEal.NotSupportedReason ?? "apt-get install dpdk"})");
             return 2;
         }
+        string? l2fwd = L2fwdPeer.Locate(out string why);
+        if (l2fwd is null)
+        {
+            Console.Error.WriteLine("dpdk: DPDK l2fwd is required: " + why);
+            return 2;
+        }
         DpdkEal.EnsureInitialized();
         Console.WriteLine($"dpdk: {rounds} rounds, {seconds:F1} s window, 64-byte frames, peer on cpu 1, measured side on cpu 0, {DpdkEal.Version}");
-        var variants = new (string Name, string Reference, Func<Task<double>> Run)[]
+        var content = new ContentTally();
+        var variants = new (string Name, Func<Task<double>> Run)[]
         {
-            ("testpmd_rx", "testpmd_rx", () => Task.FromResult(TestpmdPair(serverSends: true, window, warm))),
-            ("flow_dpdk_rx", "testpmd_rx", () => FlowRx(window, warm)),
-            ("testpmd_tx", "testpmd_tx", () => Task.FromResult(TestpmdPair(serverSends: false, window, warm))),
-            ("flow_dpdk_tx", "testpmd_tx", () => FlowTx(window, warm)),
+            ("testpmd_rx", () => Task.FromResult(TestpmdPair(serverSends: true, window, warm))),
+            ("flow_dpdk_rx", () => FlowRx(window, warm, content)),
+            ("testpmd_tx", () => Task.FromResult(TestpmdPair(serverSends: false, window, warm))),
+            ("flow_dpdk_tx", () => FlowTx(window, warm)),
+            ("l2fwd", () => Task.FromResult(SwitchScenario.RunL2fwd(l2fwd, window, bursts: 1, zeroCopy: false, traffic: null))),
+            ("flow_switch_dpdk", () => DpdkSwitchRun.RunFlowSwitch(window, content)),
         };
-        var samples = variants.ToDictionary(v => v.Name, _ => new Samples());
-        int failures = 0;
-        for (int round = 0; round < rounds; round++)
+        (string Flow, string Reference)[] pairs = [("flow_dpdk_rx", "testpmd_rx"), ("flow_dpdk_tx", "testpmd_tx"), ("flow_switch_dpdk", "l2fwd")];
+        InterleavedRounds measured = await InterleavedRounds.RunAsync(rounds, variants, pairs);
+        Console.WriteLine($"{"variant",-17} {"Mpps median",12} {"min–max",18}");
+        foreach ((string name, _) in variants)
         {
-            foreach ((string name, _, Func<Task<double>> run) in variants)
-            {
-                try
-                {
-                    double pps = await run();
-                    samples[name].Add(pps);
-                    Console.WriteLine($"  round {round + 1} {name,-14} {pps / 1e6,8:F2} Mpps");
-                }
-                catch (InvalidOperationException exception)
-                {
-                    failures++;
-                    Console.WriteLine($"  round {round + 1} {name,-14} FAILED: {exception.Message}");
-                }
-            }
-        }
-        Console.WriteLine($"{"variant",-15} {"Mpps median",12} {"min–max",18} {"× testpmd",10}");
-        foreach ((string name, string reference, _) in variants)
-        {
-            Samples s = samples[name];
-            Console.WriteLine($"{name,-15} {s.Median / 1e6,12:F2} {$"{s.Min / 1e6:F2}–{s.Max / 1e6:F2}",18} {s.Median / samples[reference].Median,10:F2}");
+            Samples s = measured.Samples[name];
+            Console.WriteLine($"{name,-17} {s.Median / 1e6,12:F2} {$"{s.Min / 1e6:F2}–{s.Max / 1e6:F2}",18}");
         }
         var json = new Dictionary<string, object?> { ["scenario"] = "dpdk" };
-        foreach ((string name, _, _) in variants)
+        foreach ((string name, _) in variants)
         {
-            json[name + "_pps"] = double.IsNaN(samples[name].Median) ? null : Math.Round(samples[name].Median);
+            json[name + "_pps"] = Figure(measured.Samples[name].Median);
         }
-        json["l2fwd_pps"] = null;
-        json["flow_switch_dpdk_pps"] = null;
-        json["failures"] = failures;
+        foreach ((string flow, string reference) in pairs)
+        {
+            Samples ratios = measured.PairedRatios[(flow, reference)];
+            string target = reference == "l2fwd" ? "1.00" : "0.95";
+            Console.WriteLine($"{flow}/{reference}: {ratios.Median:F2} median of the rounds' ratios (min–max {ratios.Min:F2}–{ratios.Max:F2}) (target ≥ {target})");
+            json[$"{flow}_vs_{reference}"] = double.IsNaN(ratios.Median) ? null : Math.Round(ratios.Median, 3);
+            json[$"{flow}_vs_{reference}_min"] = double.IsNaN(ratios.Min) ? null : Math.Round(ratios.Min, 3);
+            json[$"{flow}_vs_{reference}_max"] = double.IsNaN(ratios.Max) ? null : Math.Round(ratios.Max, 3);
+        }
+        Console.WriteLine($"cross-core latency: median {measured.Latency.Median:F0} ns (min {measured.Latency.Min:F0}, max {measured.Latency.Max:F0})");
+        Console.WriteLine($"content: {content.Checked} frames compared at Flow's rx, {content.Corrupt} corrupt, {content.Missing} missing " +
+            "(testpmd and l2fwd rows are counted, not checked)");
+        json["checked"] = content.Checked;
+        json["corrupt"] = content.Corrupt;
+        json["missing"] = content.Missing;
+        json["cross_core_latency_ns"] = Figure(measured.Latency.Median);
+        json["failures"] = measured.Failures;
+        json["rounds"] = rounds;
         Console.WriteLine(JsonSerializer.Serialize(json));
-        return failures == 0 ? 0 : 1;
+        return measured.Failures == 0 && content.Corrupt + content.Missing == 0 ? 0 : 1;
     }
+
+    private static object? Figure(double value) => double.IsNaN(value) ? null : Math.Round(value);
 
     /// <summary>testpmd with one net_memif port (<paramref name="vdev"/>: its devargs) in forwarding mode <paramref name="mode"/>, both lcores on <paramref name="cpu"/>.</summary>
     private static Testpmd StartTestpmd(string vdev, string mode, int cpu) =>
@@ -143,7 +154,7 @@ public static class DpdkScenario
         return (server, port);
     }
 
-    private static async Task<double> FlowRx(TimeSpan window, TimeSpan warm)
+    private static async Task<double> FlowRx(TimeSpan window, TimeSpan warm, ContentTally content)
     {
         (Testpmd peer, DpdkPort port) = Connect("txonly");
         using (peer)
@@ -167,6 +178,7 @@ public static class DpdkScenario
             Waits.TryUntilBlocking(() => rx.Received == sent, TimeSpan.FromSeconds(5));
             await graph.StopAsync();
             GraphStats stats = graph.GetStats();
+            content.Add(check, missing: Math.Max(0, sent - rx.Received));
             if (rx.Received != sent || !stats.IsBalanced || check.Corrupt != 0)
             {
                 throw new InvalidOperationException($"testpmd sent {sent}, Flow received {rx.Received} ({check.Corrupt} corrupt), balanced {stats.IsBalanced}");
