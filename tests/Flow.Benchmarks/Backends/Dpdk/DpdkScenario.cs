@@ -58,6 +58,10 @@ public static class DpdkScenario
             ("l2fwd", () => Task.FromResult(SwitchScenario.RunL2fwd(l2fwd, window, bursts: 1, zeroCopy: false, traffic: null))),
             ("flow_switch_dpdk", () => DpdkSwitchRun.RunFlowSwitch(window, content)),
         };
+        if (ScenarioArgs.String(args, "--only") is string only)
+        {
+            variants = variants.Where(v => only.Split(',').Contains(v.Name)).ToArray();
+        }
         (string Flow, string Reference)[] pairs = [("flow_dpdk_rx", "testpmd_rx"), ("flow_dpdk_tx", "testpmd_tx"), ("flow_switch_dpdk", "l2fwd")];
         InterleavedRounds measured = await InterleavedRounds.RunAsync(rounds, variants, pairs);
         Console.WriteLine($"{"variant",-17} {"Mpps median",12} {"min–max",18}");
@@ -71,7 +75,7 @@ public static class DpdkScenario
         {
             json[name + "_pps"] = Figure(measured.Samples[name].Median);
         }
-        foreach ((string flow, string reference) in pairs)
+        foreach ((string flow, string reference) in pairs.Where(p => measured.Samples.ContainsKey(p.Flow) && measured.Samples.ContainsKey(p.Reference)))
         {
             Samples ratios = measured.PairedRatios[(flow, reference)];
             string target = reference == "l2fwd" ? "1.00" : "0.95";

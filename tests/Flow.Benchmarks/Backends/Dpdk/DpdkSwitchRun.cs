@@ -64,6 +64,9 @@ internal static class DpdkSwitchRun
         SwitchScenario.Verify(testpmdRx <= flowTx && flowTx <= flowRx, $"flow_switch_dpdk: Flow received {flowRx}, sent {flowTx}, testpmd received {testpmdRx}");
         SwitchScenario.Verify(txA.Copies + txB.Copies == 0, $"flow_switch_dpdk: {txA.Copies + txB.Copies} frames were copied between the ports' pools");
         SwitchScenario.Verify(check.Corrupt == 0 && check.Checked == flowRx, $"flow_switch_dpdk: {check.Corrupt} of {check.Checked} checked frames corrupt ({flowRx} received)");
+        Console.WriteLine("    flow_switch_dpdk stages (sampled ns/packet): " +
+            string.Join(", ", stats.Stages.Where(s => s.In + s.Emitted > 0).Select(s => $"{s.Name} {s.NanosecondsPerPacket:F1}")) +
+            $"; packets per rx burst {(double)flowRx / Math.Max(1, stats.Stage("rx_a").Bursts?.NonEmptyPolls + stats.Stage("rx_b").Bursts?.NonEmptyPolls ?? 1):F1}");
         long unicast = counters.Sum(c => c.SentUnicast);
         long flooded = counters.Sum(c => c.SentFlooded);
         SwitchScenario.Verify(unicast > 100 * Math.Max(1, flooded), $"flow_switch_dpdk: the switch did not settle on known unicast ({unicast} unicast, {flooded} flooded)");
