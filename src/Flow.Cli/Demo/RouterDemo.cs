@@ -167,7 +167,11 @@ internal static class RouterDemo
         await Task.Yield();
 
         string? wan = await PollAsync(() => network.WanLease(WanMac), TimeSpan.FromSeconds(30), stop);
-        checks.Add(new DemoCheck("WAN address from the ISP's dnsmasq (DHCP client)", wan is not null, wan ?? "no lease in 30 s"));
+        // dnsmasq records the lease when it ACKs; the router uses the address (and passes the
+        // ISP's DNS servers on) only once its ARP check found no other host on it.
+        bool bound = wan is not null && await WanClientBoundAsync(graph, TimeSpan.FromSeconds(10), stop);
+        checks.Add(new DemoCheck("WAN address from the ISP's dnsmasq (DHCP client)", bound,
+            wan is null ? "no lease in 30 s" : bound ? wan : $"{wan} leased, but the router's client did not bind it in 10 s"));
 
         var lease = await Task.Run(() => network.LeaseLanHost(busybox), stop);
         checks.Add(new DemoCheck("LAN host's address from Flow's DHCP server", lease is not null,
@@ -177,7 +181,7 @@ internal static class RouterDemo
             checks.Add(new DemoCheck("ISP's DNS server passed on to the LAN host", got.Dns.Split(' ').Contains(RouterDemoNetwork.IspDns),
                 $"dns {got.Dns}, the ISP gave {RouterDemoNetwork.IspDns}"));
         }
-        if (wan is null || lease is null)
+        if (!bound || lease is null)
         {
             return;
         }
@@ -207,6 +211,21 @@ internal static class RouterDemo
         {
             checks.Add(new DemoCheck("pings across until the duration ended", received > 0, $"{received}/{sent} replies"));
         }
+    }
+
+    /// <summary>Waits until the router's dhcp_client is BOUND, as <c>dhcp show</c> tells.</summary>
+    private static async Task<bool> WanClientBoundAsync(FlowGraph graph, TimeSpan limit, CancellationToken stop)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            if (await TryControlAsync(graph, "dhcp show") is { } reply && reply.Rows.Any(r => r is [_, "client", "state", "bound"]))
+            {
+                return true;
+            }
+            await Task.Delay(200, stop);
+        }
+        return false;
     }
 
     private static async Task<string?> PollAsync(Func<string?> probe, TimeSpan limit, CancellationToken stop)

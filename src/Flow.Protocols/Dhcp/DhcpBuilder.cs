@@ -56,6 +56,19 @@ public static class DhcpBuilder
         return w;
     }
 
+    /// <summary>
+    /// DHCPDECLINE: the address a server gave is in use by another host. ciaddr zero, 'requested IP
+    /// address' (the declined one) and 'server identifier' MUST be present (table 5); no reply comes.
+    /// </summary>
+    public static DhcpWriter StartDecline(Span<byte> buffer, uint transactionId, MacAddress clientMac, Ipv4Address declined, Ipv4Address serverIdentifier)
+    {
+        DhcpWriter w = DhcpWriter.Start(buffer, DhcpHeader.BootRequest, transactionId, clientMac, DhcpMessageType.Decline);
+        AddClientIdentifier(ref w, clientMac);
+        w.AddRequestedAddress(declined);
+        w.AddServerIdentifier(serverIdentifier);
+        return w;
+    }
+
     /// <summary>DHCPOFFER for <paramref name="request"/>: yiaddr, lease time and server identifier (table 3).</summary>
     public static DhcpWriter StartOffer(Span<byte> buffer, DhcpMessage request, Ipv4Address yourAddress, Ipv4Address serverIdentifier, uint leaseSeconds) =>
         StartGrant(buffer, request, DhcpMessageType.Offer, yourAddress, serverIdentifier, leaseSeconds);

@@ -30,6 +30,8 @@ namespace Flow.Stages.Arp;
 /// the receiving interface's prefixes (grout creates a neighbour for each requester). A sender
 /// claiming one of the router's addresses is counted (<see cref="AddressConflicts"/>) and dropped
 /// as <c>address_conflict</c>; an RFC 5227 probe (sender 0.0.0.0) is answered, not learned.
+/// While a <c>dhcp_client</c> checks a leased address (<see cref="InterfaceAddressBook.BeginCheck"/>),
+/// an ARP packet from another host that holds or probes for it is reported to the check.
 /// A learned neighbour is reachable for <see cref="ArpResponderOptions.ReachableTime"/>; its held
 /// packets leave from <c>arp_resolve</c>.
 /// Consumed: replies and requests that were only learned from (freed here).
@@ -59,6 +61,8 @@ public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpRespond
     private RouterInterfaceTable _interfaces;
     // Follows addresses a dhcp_client learns (checked in Tick, a batch boundary).
     private readonly InterfaceWatch _watch;
+    // Where a dhcp_client checks a leased address before taking it: claims seen here go there.
+    private readonly InterfaceAddressBook? _book;
     private InterfaceAddresses _addresses;
     private List<(int Interface, uint Address)> _announce = [];
 
@@ -85,6 +89,7 @@ public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpRespond
         }
         _interfaces = RouterInterfaceTable.Create(options.Interfaces);
         _watch = new InterfaceWatch(options.Interfaces, addresses);
+        _book = addresses;
         table.Configure(options);
         _table = table;
         _clock = clock;
@@ -199,6 +204,12 @@ public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpRespond
         }
         uint senderAddress = arp.SenderProtocolAddress.Value.Host;
         uint target = arp.TargetProtocolAddress.Value.Host;
+        if (_book is { HasChecks: true } book && sender != interfaces.MacOf(index))
+        {
+            // RFC 5227 2.1.1: a host using the address (its sender), or probing for it too (a
+            // request with sender 0.0.0.0 and the address as target), makes it unusable.
+            book.ReportClaim(interfaces.Interfaces[index].Name, senderAddress != 0 ? senderAddress : target, sender);
+        }
         if (interfaces.IsOwnAddress(senderAddress))
         {
             _conflicts++;

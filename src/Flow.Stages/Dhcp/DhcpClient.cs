@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Flow.Protocols;
+using Flow.Protocols.Arp;
 using Flow.Protocols.Dhcp;
 using Flow.Protocols.Ethernet;
 using Flow.Protocols.Ipv4;
@@ -17,11 +18,14 @@ namespace Flow.Stages.Dhcp;
 /// </summary>
 /// <remarks>
 /// Input: local UDP for port 68 (<c>dhcp_server:other</c>, or <c>ipv4_local:udp</c>).
-/// Output <c>link</c>: DISCOVER, REQUEST (SELECTING, REBINDING) as complete broadcast frames for
-/// the interface's tx. Output <c>routed</c>: the REQUEST of RENEWING and the RELEASE, unicast to
+/// Output <c>link</c>: DISCOVER, REQUEST (SELECTING, REBINDING), DECLINE and the ARP probes of
+/// the address check as complete broadcast frames for the interface's tx. Output <c>routed</c>: the REQUEST of RENEWING and the RELEASE, unicast to
 /// the server, with room for the Ethernet header: route them (<c>local_lookup</c>).
-/// States (figure 5): INIT → SELECTING (DISCOVER; the first OFFER is taken) → REQUESTING → BOUND
-/// on ACK: the address is published in the <see cref="InterfaceAddressBook"/> (every router stage
+/// States (figure 5): INIT → SELECTING (DISCOVER; the first OFFER is taken) → REQUESTING →
+/// CHECKING on ACK: ARP probes for the address (<see cref="DhcpClientOptions.AddressCheckProbes"/>,
+/// RFC 2131 4.4.1); a host that answers or probes for it too (reported by <c>arp</c> through the
+/// <see cref="InterfaceAddressBook"/>) makes the client DECLINE it and start again in INIT ten
+/// seconds later (3.1 step 5); with no claim the client is BOUND: the address is published in the <see cref="InterfaceAddressBook"/> (every router stage
 /// takes it up at its next tick, <c>arp</c> announces it by gratuitous ARP), and the connected
 /// route, the address's local route and a default route via the first router of option 3 are
 /// added to the <see cref="Ipv4RouteTable"/>. At T1 RENEWING (unicast REQUEST to the server), at T2
@@ -79,6 +83,9 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
     private long _t2;
     private long _expiry;
     private bool _defaultRouteAdded;
+    // CHECKING: the lease an ACK granted, and the book's record of claims on its address.
+    private DhcpLease _pending;
+    private AddressCheck? _check;
 
     // Worker-owned counters; read through the control mailbox.
     private long _discovers;
@@ -90,6 +97,9 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
     private long _bindings;
     private long _expirations;
     private long _poolEmpty;
+    private long _probes;
+    private long _conflicts;
+    private long _declines;
 
     public DhcpClient(DhcpClientOptions options, IFlowClock clock, Ipv4RouteTable routes, InterfaceAddressBook addresses)
     {
@@ -132,7 +142,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
 
     public enum Output : byte
     {
-        [Port(typeof(Carries.Ipv4), "broadcast DISCOVER and REQUEST as complete frames for the interface's tx")]
+        [Port(typeof(Carries.Ethernet), "broadcast DISCOVER, REQUEST, DECLINE and ARP probes as complete frames for the interface's tx")]
         Link,
         [Port(typeof(Carries.Ipv4), "REQUEST (renewing) and RELEASE unicast to the server: route them")]
         Routed,
@@ -277,14 +287,97 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         }
         t2 = Math.Clamp(t2, 0, seconds);
         t1 = Math.Clamp(t1, 0, t2);
-        Install(yiaddr, prefix, router, dns);
-        _leaseSeconds = seconds;
-        _t1 = start + t1 * Second;
-        _t2 = start + t2 * Second;
-        _expiry = start + seconds * Second;
+        var granted = new DhcpLease(yiaddr, prefix, router, dns, seconds, start + t1 * Second, start + t2 * Second, start + seconds * Second);
+        if (_state == DhcpClientState.Requesting && _options.AddressCheckProbes > 0)
+        {
+            StartCheck(granted, now);
+        }
+        else
+        {
+            Bind(granted);
+        }
+        return Next.Consumed;
+    }
+
+    /// <summary>
+    /// RFC 2131 4.4.1: before it uses a new address the client SHOULD check that no other host
+    /// has it. ARP probes (RFC 5227 2.1.1: sender 0.0.0.0, so no host's cache learns from them)
+    /// go out <see cref="DhcpClientOptions.AddressCheckInterval"/> apart; <c>arp</c> reports any
+    /// host that answers, uses or probes for the address to the book's check.
+    /// </summary>
+    private void StartCheck(DhcpLease lease, long now)
+    {
+        _pending = lease;
+        _check = _book.BeginCheck(_options.Interface, lease.Address);
+        _state = DhcpClientState.Checking;
+        _tries = 0;
+        SendProbe(now);
+    }
+
+    private void SendProbe(long now)
+    {
+        if (_pool is not null && _pool.TryAllocate(out Packet packet))
+        {
+            SendProbe(packet);
+        }
+        else
+        {
+            _poolEmpty++;
+        }
+        _tries++;
+        _nextSend = now + (long)_options.AddressCheckInterval.TotalNanoseconds;
+    }
+
+    private unsafe void SendProbe(Packet packet)
+    {
+        Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
+        ArpBuilder.TryWriteRequest(frame, _mac, default, Address(_pending.Address), out int written);
+        ref PacketMeta meta = ref packet.Meta;
+        meta.Length = (ushort)written;
+        meta.L2Offset = 0;
+        meta.L3Offset = EthernetHeader.Size;
+        meta.InputPort = _port;
+        meta.Flags |= PacketFlags.L2Valid | PacketFlags.L3Valid;
+        Emit(packet, Output.Link);
+        _probes++;
+    }
+
+    /// <summary>The check's end: another host claimed the address (DECLINE, INIT after ten seconds, 3.1 step 5), or none did (BOUND).</summary>
+    private void FinishCheck(long now)
+    {
+        if (_check is null)
+        {
+            return;
+        }
+        bool claimed = _check.Claimant is not null;
+        _book.EndCheck(_check);
+        _check = null;
+        if (claimed)
+        {
+            _conflicts++;
+            _offered = _pending.Address;
+            NewExchange(now);
+            if (Send(DhcpMessageType.Decline, now))
+            {
+                _declines++;
+            }
+            _previous = 0;
+            _state = DhcpClientState.Init;
+            _nextSend = now + (10 * Second);
+            return;
+        }
+        Bind(_pending);
+    }
+
+    private void Bind(DhcpLease lease)
+    {
+        Install(lease.Address, lease.Prefix, lease.Router, lease.Dns);
+        _leaseSeconds = lease.Seconds;
+        _t1 = lease.T1;
+        _t2 = lease.T2;
+        _expiry = lease.Expiry;
         _state = DhcpClientState.Bound;
         _bindings++;
-        return Next.Consumed;
     }
 
     private Next Nak(long now)
@@ -325,6 +418,20 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
                 }
                 SendRequest(now);
                 break;
+            case DhcpClientState.Checking when _check?.Claimant is not null:
+                FinishCheck(now);
+                break;
+            case DhcpClientState.Checking when now >= _nextSend:
+                if (_tries < _options.AddressCheckProbes)
+                {
+                    SendProbe(now);
+                }
+                else
+                {
+                    // An interval after the last probe with no claim: the address is free.
+                    FinishCheck(now);
+                }
+                break;
             case DhcpClientState.Bound when now >= _t1:
                 _state = DhcpClientState.Renewing;
                 NewExchange(now);
@@ -363,7 +470,15 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
     }
 
     /// <summary>Takes the lease's address and routes back out of the book and the route table when the graph stops without a drain.</summary>
-    public override void OnStop() => Uninstall();
+    public override void OnStop()
+    {
+        if (_check is not null)
+        {
+            _book.EndCheck(_check);
+            _check = null;
+        }
+        Uninstall();
+    }
 
     private void NewExchange(long now)
     {
@@ -424,6 +539,9 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
                 w = DhcpBuilder.StartRelease(message, _xid, _mac, Address(_address), Address(_server));
                 unicast = true;
                 source = _address;
+                break;
+            case DhcpMessageType.Decline:
+                w = DhcpBuilder.StartDecline(message, _xid, _mac, Address(_offered), Address(_server));
                 break;
             case DhcpMessageType.Request when _state == DhcpClientState.Requesting:
                 w = DhcpBuilder.StartRequest(message, _xid, _mac, Address(_offered), Address(_server));
@@ -558,7 +676,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         long Left(long at) => leased ? Math.Max(0, (at - now) / Second) : 0;
         return new DhcpClientStatus(_options.Interface, _state, leased ? $"{Text(_address)}/{_prefix}" : null, _server != 0 ? Text(_server) : null,
             _router != 0 ? Text(_router) : null, [.. _dns.Select(Text)], _leaseSeconds, Left(_t1), Left(_t2), Left(_expiry),
-            _discovers, _requests, _releases, _offers, _acks, _naks, _bindings, _expirations);
+            _discovers, _requests, _releases, _offers, _acks, _naks, _bindings, _expirations, _probes, _conflicts, _declines);
     }
 
     public void Dispose() => _pool?.Dispose();

@@ -19,6 +19,17 @@ public sealed record DhcpClientOptions
     /// <summary>Host name sent in option 12, or null.</summary>
     public string? HostName { get; init; }
 
+    /// <summary>
+    /// ARP probes sent for a newly leased address before the client takes it (RFC 2131 4.4.1,
+    /// RFC 5227 2.1.1), <see cref="AddressCheckInterval"/> apart; an interval after the last with
+    /// no other host claiming it, the client is BOUND; a claim makes it DECLINE the address. 0: no check.
+    /// </summary>
+    [Range(0, 10)]
+    public int AddressCheckProbes { get; init; } = 2;
+
+    /// <summary>Time between address-check probes, and the wait after the last.</summary>
+    public TimeSpan AddressCheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Frames for the client's own messages.</summary>
     [Range(2, 1024)]
     public int PoolFrames { get; init; } = 16;

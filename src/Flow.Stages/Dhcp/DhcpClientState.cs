@@ -8,6 +8,8 @@ public enum DhcpClientState : byte
     Init,
     Selecting,
     Requesting,
+    /// <summary>An ACK granted a new address; ARP probes check that no other host has it before it is used (RFC 2131 4.4.1).</summary>
+    Checking,
     Bound,
     Renewing,
     Rebinding,

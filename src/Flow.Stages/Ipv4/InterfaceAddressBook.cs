@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Flow.Protocols;
+using Flow.Protocols.Ethernet;
 using Flow.Protocols.Ipv4;
 
 namespace Flow.Stages.Ipv4;
@@ -22,6 +23,7 @@ namespace Flow.Stages.Ipv4;
 public sealed class InterfaceAddressBook
 {
     private Snapshot _current = Snapshot.Empty;
+    private AddressCheck[] _checks = [];
 
     /// <summary>An address learned on an interface (host order), its prefix length, and the DNS servers that came with it.</summary>
     public sealed record LearnedAddress(uint Address, int Prefix, IReadOnlyList<uint> DnsServers)
@@ -88,6 +90,51 @@ public sealed class InterfaceAddressBook
             }
             // The swap publishes the whole snapshot at once; a reader loads either the old or the new one.
             if (ReferenceEquals(Interlocked.CompareExchange(ref _current, new Snapshot(learned, seen.Version + 1), seen), seen))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>True while some address is being checked: the one read <c>arp</c> pays per ARP packet otherwise.</summary>
+    public bool HasChecks => Volatile.Read(ref _checks).Length != 0;
+
+    /// <summary>Starts checking <paramref name="address"/> (host order) for <paramref name="interfaceName"/>: claims by other hosts are recorded on the check until <see cref="EndCheck"/>.</summary>
+    public AddressCheck BeginCheck(string interfaceName, uint address)
+    {
+        ArgumentNullException.ThrowIfNull(interfaceName);
+        var check = new AddressCheck(interfaceName, address);
+        Update(checks => [.. checks, check]);
+        return check;
+    }
+
+    /// <summary>Stops recording claims for <paramref name="check"/>.</summary>
+    public void EndCheck(AddressCheck check) => Update(checks => Array.FindAll(checks, c => c != check));
+
+    /// <summary>
+    /// An ARP packet from <paramref name="claimant"/> on <paramref name="interfaceName"/> said it
+    /// holds <paramref name="address"/> (its sender address), or probes for it: recorded on the
+    /// check of that address, if one runs. No allocation.
+    /// </summary>
+    public void ReportClaim(string interfaceName, uint address, MacAddress claimant)
+    {
+        AddressCheck[] checks = Volatile.Read(ref _checks);
+        for (int i = 0; i < checks.Length; i++)
+        {
+            if (checks[i].Address == address && checks[i].Interface == interfaceName)
+            {
+                checks[i].Claim(claimant);
+            }
+        }
+    }
+
+    // Copy on write: readers load the array once and never see it change.
+    private void Update(Func<AddressCheck[], AddressCheck[]> change)
+    {
+        while (true)
+        {
+            AddressCheck[] seen = Volatile.Read(ref _checks);
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _checks, change(seen), seen), seen))
             {
                 return;
             }

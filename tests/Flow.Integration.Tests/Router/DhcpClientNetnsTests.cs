@@ -30,12 +30,13 @@ public sealed class DhcpClientNetnsTests : IDisposable
         ["routes"] = "[]",
     });
 
-    /// <summary>dnsmasq serving the wan link (no DNS, no ping check before an offer, its log on stderr).</summary>
-    private Process Dnsmasq(RoutedHosts hosts) => hosts.Wan.Begin("dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--bind-interfaces",
-        $"--interface={hosts.WanDevice}", "--except-interface=lo", "--dhcp-range=192.168.100.2,192.168.100.2,255.255.255.0,2m",
+    /// <summary>dnsmasq serving the wan link (no DNS, no ping check before an offer, its log on stderr), by default 192.168.100.2 only.</summary>
+    private Process Dnsmasq(RoutedHosts hosts, string range = "192.168.100.2,192.168.100.2", params string[] extra) => hosts.Wan.Begin([
+        "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--bind-interfaces",
+        $"--interface={hosts.WanDevice}", "--except-interface=lo", $"--dhcp-range={range},255.255.255.0,2m",
         "--dhcp-option=option:router,192.168.100.1", "--dhcp-option=option:dns-server,192.168.100.53", "--dhcp-option=option:T1,10",
         "--dhcp-option=option:T2,15", $"--dhcp-leasefile={LeaseFile}", "--no-ping", "--log-dhcp", "--log-facility=-",
-        $"--pid-file={Path.Combine(_directory, "dnsmasq.pid")}");
+        $"--pid-file={Path.Combine(_directory, "dnsmasq.pid")}", .. extra]);
 
     private static async Task<Dictionary<string, string>> ClientAsync(RoutedHosts hosts) =>
         (await hosts.ControlAsync("dhcp show", new Dictionary<string, string>())).Rows
@@ -126,5 +127,33 @@ public sealed class DhcpClientNetnsTests : IDisposable
         {
             await Stop(dnsmasq);
         }
+    }
+
+    [Fact]
+    public async Task AnAddressAnotherHostAlreadyUsesIsDeclinedAndTheClientBindsTheServersNextOffer()
+    {
+        Shell.RequireRootAnd("dnsmasq", "ip");
+        using RoutedHosts hosts = Hosts();
+        // The WAN host already uses 192.168.100.2, which dnsmasq (told not to ping first) offers
+        // the router's MAC; its pool otherwise holds 192.168.100.3 only. Linux answers the
+        // router's ARP probe for .2 (RFC 5227 probe: sender 0.0.0.0).
+        hosts.Wan.Exec("ip", "addr", "add", "192.168.100.2/24", "dev", hosts.WanDevice);
+        Process dnsmasq = Dnsmasq(hosts, "192.168.100.3,192.168.100.3", "--dhcp-host=02:00:00:00:02:01,192.168.100.2");
+        Task<string> log = dnsmasq.StandardError.ReadToEndAsync();
+        try
+        {
+            await Waits.Until(async () => (await ClientAsync(hosts))["state"] == "bound", "the client bound after declining .2 (ten seconds' wait)", TimeSpan.FromSeconds(60));
+            Dictionary<string, string> client = await ClientAsync(hosts);
+            Assert.Equal(("192.168.100.3/24", "1", "1", "1"), (client["address"], client["address_claimed"], client["sent_decline"], client["bound"]));
+            Assert.True(int.Parse(client["sent_arp_probe"]) >= 3, string.Join(", ", client));
+            Assert.True(RoutedHosts.Ping(hosts.Wan, "192.168.100.3"), "the wan host pings the address the router took");
+        }
+        finally
+        {
+            await Stop(dnsmasq);
+        }
+        string dhcp = await log;
+        Assert.Contains("DHCPDECLINE", dhcp, StringComparison.Ordinal);
+        Assert.Contains("192.168.100.2", dhcp.Split('\n').First(l => l.Contains("DHCPDECLINE", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 }

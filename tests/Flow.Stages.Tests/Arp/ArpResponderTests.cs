@@ -33,6 +33,35 @@ public sealed class ArpResponderTests : IDisposable
     }
 
     [Fact]
+    public void AHostHoldingOrProbingForAnAddressUnderCheckIsReportedToTheCheckOfItsInterface()
+    {
+        var book = new InterfaceAddressBook();
+        using var router = new ArpRouter(addresses: book);
+        AddressCheck wan = book.BeginCheck("wan", Host32("192.0.2.77"));
+        AddressCheck lan = book.BeginCheck("lan", Host32("10.0.0.77"));
+        AddressCheck ended = book.BeginCheck("lan", Host32("10.0.0.10"));
+        book.EndCheck(ended);
+
+        // The router's own probe coming back claims nothing; a LAN host using 192.0.2.77 is on the wrong link.
+        router.Responder.Process([router.ArpIn(Wan, Request(Mac(WanMac), "0.0.0.0", "192.0.2.77")), router.ArpIn(Lan, Request(Host, "192.0.2.77", "10.0.0.1"))]);
+        Assert.Null(wan.Claimant);
+        // The holder answers the probe (sender: the address; target: 0.0.0.0 at the router's MAC).
+        router.Responder.Process([router.ArpIn(Wan, ArpFrame(2, Gateway, Mac(WanMac), Gateway, "192.0.2.77", Mac(WanMac), "0.0.0.0"))]);
+        Assert.Equal(Gateway, wan.Claimant);
+        Assert.Null(lan.Claimant);
+        // Another host probes for the same address at the same time (RFC 5227 2.1.1).
+        router.Responder.Process([router.ArpIn(Lan, Request(Host, "0.0.0.0", "10.0.0.77"))]);
+        Assert.Equal(Host, lan.Claimant);
+        // A host using an address whose check ended is nobody's business.
+        router.Responder.Process([router.ArpIn(Lan, Request(Host, "10.0.0.10", "10.0.0.1"))]);
+        Assert.Null(ended.Claimant);
+        foreach (string port in new[] { "lan", "wan" })
+        {
+            PacketPools.Free(router.Responder.Take(port));
+        }
+    }
+
+    [Fact]
     public void DoesNotAnswerForAnAddressOfAnotherInterface()
     {
         _router.Responder.Process([_router.ArpIn(Lan, Request(Host, "10.0.0.10", "192.0.2.1"))]);

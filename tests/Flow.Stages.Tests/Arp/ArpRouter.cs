@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Flow.Protocols.Ethernet;
 using Flow.Stages.Arp;
+using Flow.Stages.Ipv4;
 using Flow.Stages.Routing;
 using Flow.TestKit;
 using Xunit;
@@ -26,13 +27,13 @@ internal sealed class ArpRouter : IDisposable
     public static readonly MacAddress Host = Mac(HostMac);
     public static readonly MacAddress Gateway = new(0x02, 0, 0, 0, 0x02, 0x02);
 
-    public ArpRouter(ArpResponderOptions? options = null)
+    public ArpRouter(ArpResponderOptions? options = null, InterfaceAddressBook? addresses = null)
     {
         Routes = new Ipv4RouteTable(new Ipv4RouteTableOptions { MaxNextHops = 1024, Fib = new Ipv4FibOptions { Tbl8Groups = 64, MaxRoutes = 1024 } });
         Routes.Add(Ipv4Prefix.Parse("10.0.0.0/24"), Ipv4Route.Connected(Lan));
         Routes.Add(Ipv4Prefix.Parse("198.51.100.0/24"), Ipv4Route.Via(Address("192.0.2.2"), Wan));
         Table = new NeighbourTable(Routes) { ApplyRoutesInBackground = false };
-        Responder = new StageHarness(new ArpResponder((options ?? new ArpResponderOptions()) with { Interfaces = Interfaces() }, Table, Clock), "arp");
+        Responder = new StageHarness(new ArpResponder((options ?? new ArpResponderOptions()) with { Interfaces = Interfaces() }, Table, Clock, addresses), "arp");
         Resolver = new StageHarness(new ArpResolver(new ArpResolverOptions { Interfaces = Interfaces() }, Table, Routes, Clock), "arp_resolve");
     }
 

@@ -26,11 +26,13 @@ public sealed class DhcpClientTests : IDisposable
 
     public DhcpClientTests()
     {
-        _client = new DhcpClient(new DhcpClientOptions { Interface = "wan", Interfaces = DhcpInterfaces(), HostName = "flow" }, _clock, _routes, _book);
+        // The address check before BOUND has its own tests (DhcpClientAddressCheckTests): off here,
+        // so that an ACK binds at once and the lease timers run from it.
+        _client = new DhcpClient(new DhcpClientOptions { Interface = "wan", Interfaces = DhcpInterfaces(), HostName = "flow", AddressCheckProbes = 0 }, _clock, _routes, _book);
         _harness = new StageHarness(_client, "dhcp_client");
     }
 
-    private static IReadOnlyList<RouterInterfaceOptions> DhcpInterfaces() =>
+    internal static IReadOnlyList<RouterInterfaceOptions> DhcpInterfaces() =>
     [
         new() { Name = "lan", Mac = LanMac, Addresses = ["10.0.0.1/24"] },
         new() { Name = "wan", Mac = WanMac, Addresses = [RouterInterfaceOptions.DhcpAddress] },
@@ -71,7 +73,7 @@ public sealed class DhcpClientTests : IDisposable
 
     private void Receive(byte[] frame) => _harness.Process([_pool.Classified(Wan, frame)]);
 
-    private const string LeaseOptions = "('server_id','192.0.2.2'), ('lease_time',120), ('renewal_time',10), ('rebinding_time',15), " +
+    internal const string LeaseOptions = "('server_id','192.0.2.2'), ('lease_time',120), ('renewal_time',10), ('rebinding_time',15), " +
         "('subnet_mask','255.255.255.0'), ('router','192.0.2.1'), ('name_server','192.0.2.53','192.0.2.54')";
 
     /// <summary>INIT → BOUND with 192.0.2.50/24 from 192.0.2.2 (T1 10 s, T2 15 s, lease 120 s); returns the xid of the request.</summary>

@@ -101,6 +101,9 @@ internal static class DhcpControlCommands
                 Row("received_nak", Text(status.Naks));
                 Row("bound", Text(status.Bindings));
                 Row("expired", Text(status.Expirations));
+                Row("sent_arp_probe", Text(status.Probes));
+                Row("address_claimed", Text(status.Conflicts));
+                Row("sent_decline", Text(status.Declines));
             }
         }
         return ControlReply.Table(["stage", "role", "name", "value"], rows);

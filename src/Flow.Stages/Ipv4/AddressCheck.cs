@@ -1,0 +1,52 @@
+using Flow.Protocols.Ethernet;
+
+namespace Flow.Stages.Ipv4;
+
+/// <summary>
+/// An address a DHCP client checks before it takes it (RFC 2131 4.4.1, the ARP probes of RFC
+/// 5227 2.1): <c>arp</c> reports any other host that claims it, the client reads the claim.
+/// </summary>
+public sealed class AddressCheck
+{
+    private const ulong Claimed = 1UL << 63;
+
+    // The claimant's MAC with a flag bit, written once by the ARP stage's worker and read by the
+    // client's: one 64-bit word, so the reader sees either nothing or the whole address.
+    private ulong _claim;
+
+    internal AddressCheck(string interfaceName, uint address)
+    {
+        Interface = interfaceName;
+        Address = address;
+    }
+
+    /// <summary>The interface the address is for.</summary>
+    public string Interface { get; }
+
+    /// <summary>The address checked (host order).</summary>
+    public uint Address { get; }
+
+    /// <summary>The first other host seen claiming the address, or null.</summary>
+    public MacAddress? Claimant
+    {
+        get
+        {
+            ulong claim = Volatile.Read(ref _claim);
+            if (claim == 0)
+            {
+                return null;
+            }
+            Span<byte> mac = stackalloc byte[8];
+            BitConverter.TryWriteBytes(mac, claim);
+            return new MacAddress(mac.Slice(0, 6));
+        }
+    }
+
+    internal void Claim(MacAddress claimant)
+    {
+        Span<byte> mac = stackalloc byte[8];
+        mac.Clear();
+        claimant.CopyTo(mac);
+        Interlocked.CompareExchange(ref _claim, BitConverter.ToUInt64(mac) | Claimed, 0);
+    }
+}
