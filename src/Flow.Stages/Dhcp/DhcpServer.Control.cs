@@ -30,7 +30,7 @@ public sealed partial class DhcpServer
     /// <summary>The leases: every address bound, offered, declined or remembering a client; all of the range with <paramref name="all"/>.</summary>
     public IReadOnlyList<DhcpLeaseEntry> GetLeases(bool all = false) => _leases.Snapshot(_clock.NowNanoseconds, all);
 
-    public DhcpServerCounters GetCounters() => new(_received[1], _received[3], _received[4], _received[7], _received[8], _offers, _acks, _naks, _expired);
+    public DhcpServerCounters GetCounters() => new(_received[1], _received[3], _received[4], _received[7], _received[8], _offers, _acks, _naks, _expired, _probes, _conflicts);
 
     /// <summary>The lease file's path, writes and failed writes (null when none is configured).</summary>
     public (string Path, long Writes, long Failures, string? LastError)? LeaseFileStatus =>

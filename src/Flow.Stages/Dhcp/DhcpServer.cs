@@ -29,7 +29,9 @@ namespace Flow.Stages.Dhcp;
 /// DHCP client's replies on port 68 go on to <c>dhcp_client</c>).
 /// Every request gets at most one reply, built in place of the request (RFC 2131 4.3):
 /// DISCOVER → OFFER of the client's current binding, its previous one, the address it asked for,
-/// or a free one, in that order (4.3.1); REQUEST in SELECTING (server identifier present) → ACK
+/// or a free one, in that order (4.3.1) — an address the client does not hold now after an ARP
+/// probe of <see cref="DhcpServerOptions.ProbeTime"/> found no other host on it (the DISCOVER is
+/// held meanwhile; see DhcpServer.Probe.cs); REQUEST in SELECTING (server identifier present) → ACK
 /// when the identifier is ours and the address the one offered, else silence and the offer freed
 /// (the client chose another server); INIT-REBOOT (requested address, no identifier, no ciaddr) →
 /// ACK for the client's own binding, NAK for an address off the interface's network or bound to
@@ -49,7 +51,7 @@ namespace Flow.Stages.Dhcp;
 [SingleShard("its leases: a copy per shard would hand out the same address twice")]
 [Stage("dhcp_server", "Router DHCP server (RFC 2131) for one interface: leases from a range, options, delivery rules, lease file.",
     Accepts = typeof(Carries.Ipv4))]
-public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Reason>, IControlledStage
+public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Reason>, IControlledStage, IDisposable
 {
     /// <summary>Largest DHCP message the server writes (RFC 2131 2: a client accepts 576-byte IP datagrams).</summary>
     private const int MaxReply = 576 - 28;
@@ -172,6 +174,10 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         {
             errors.Add($"OfferTime {options.OfferTime} and DeclineTime {options.DeclineTime} must be positive");
         }
+        if (options.ProbeTime < TimeSpan.Zero || options.ProbeTime > TimeSpan.FromSeconds(10))
+        {
+            errors.Add($"ProbeTime {options.ProbeTime} is out of range 0 (no probe) to 10 seconds");
+        }
         if (errors.Count > 0)
         {
             throw new RouterConfigurationException(errors);
@@ -180,6 +186,12 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         _leaseNanoseconds = _leaseSeconds * 1_000_000_000L;
         _offerNanoseconds = options.OfferTime.Ticks * 100;
         _declineNanoseconds = options.DeclineTime.Ticks * 100;
+        // Probing needs arp's reports, which come through the book.
+        if (options.Enabled && options.ProbeTime > TimeSpan.Zero && addresses is not null)
+        {
+            _probeNanoseconds = options.ProbeTime.Ticks * 100;
+            _probePool = PacketPool.Create(MaxHeldDiscovers, 128, 0, name: $"dhcp_server.{options.Interface}.probes");
+        }
         _leases = new DhcpLeaseTable(first, last, _server, _network, _broadcast);
         if (options.LeaseFile is { Length: > 0 } path)
         {
@@ -190,7 +202,7 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
 
     public enum Output : byte
     {
-        [Port(typeof(Carries.Ipv4), "replies as complete frames for the served interface's tx (broadcast, or to the client's MAC)")]
+        [Port(typeof(Carries.Ethernet), "replies as complete frames for the served interface's tx (broadcast, or to the client's MAC), and ARP probes of addresses before they are offered")]
         Link,
         [Port(typeof(Carries.Ipv4), "replies to a relay agent (giaddr): route them")]
         Relay,
@@ -220,6 +232,10 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         NoBinding,
         [DropReason("the frame has no room for the reply", Severity.Error)]
         NoRoom,
+        [DropReason("a DISCOVER again while its address is probed: the offer follows the probe", Severity.Info)]
+        Probing,
+        [DropReason("every probe slot is in use: the client's next DISCOVER is answered", Severity.Warning)]
+        ProbesBusy,
     }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
@@ -269,9 +285,10 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         }
         Span<byte> reply = stackalloc byte[MaxReply];
         int length;
+        bool held = false;
         Next next = type switch
         {
-            DhcpMessageType.Discover => Discover(request, reply, now, out length),
+            DhcpMessageType.Discover => Discover(packet, request, reply, now, attempt: 0, out length, out held),
             DhcpMessageType.Request => Request(request, reply, now, out length),
             DhcpMessageType.Decline => Decline(request, now, out length),
             DhcpMessageType.Release => Release(request, now, out length),
@@ -282,6 +299,11 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         {
             return Deliver(packet, request, reply.Slice(0, length));
         }
+        if (held)
+        {
+            // The packet waits in _held for its probe; the offer leaves from Tick.
+            return Next.Consumed;
+        }
         if (next.Equals(Next.Consumed))
         {
             PacketPools.Free(packet);
@@ -289,9 +311,10 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         return next;
     }
 
-    private Next Discover(DhcpMessage request, Span<byte> reply, long now, out int length)
+    private Next Discover(Packet packet, DhcpMessage request, Span<byte> reply, long now, int attempt, out int length, out bool held)
     {
         length = 0;
+        held = false;
         ReadOnlySpan<byte> client = ClientKey(request);
         uint requested = request.TryGetOption(DhcpOptionCode.RequestedIpAddress, out ReadOnlySpan<byte> r) && r.Length == 4 ? DhcpFrame.Host(r) : 0;
         int index = _leases.Choose(client, requested);
@@ -299,7 +322,26 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         {
             return Drop(Reason.PoolExhausted);
         }
+        if (_held.Count != 0 && IsHeld(index))
+        {
+            return Drop(Reason.Probing);
+        }
         ref LeaseSlot slot = ref _leases[index];
+        // An address the client does not hold now is probed first (see DhcpServer.Probe.cs).
+        if (_probePool is not null && slot.State == DhcpLeaseState.Free && attempt < MaxProbesPerDiscover && request.Header.GatewayAddress.IsUnspecified)
+        {
+            if (_held.Count == MaxHeldDiscovers)
+            {
+                return Drop(Reason.ProbesBusy);
+            }
+            // Held for the client while it is probed, so that no other DISCOVER gets it meanwhile.
+            _leases.Assign(index, DhcpLeaseState.Offered, client, request.Header.ClientMac, HostName(request), now + _probeNanoseconds + _offerNanoseconds);
+            if (Hold(packet, request, index, now, attempt))
+            {
+                held = true;
+                return Next.Consumed;
+            }
+        }
         // A bound client asking again keeps its lease; anything else is held as an offer (RFC 2131 3.1 step 2).
         if (slot.State != DhcpLeaseState.Bound)
         {
@@ -503,7 +545,11 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
     /// relay's port 67, broadcast for a NAK or the broadcast flag, else to the client's MAC at
     /// ciaddr or yiaddr.
     /// </summary>
-    private unsafe Next Deliver(Packet packet, DhcpMessage request, ReadOnlySpan<byte> reply)
+    private Next Deliver(Packet packet, DhcpMessage request, ReadOnlySpan<byte> reply) =>
+        TryWriteReply(packet, request, reply, out Output output) ? To(output) : Drop(Reason.NoRoom);
+
+    /// <summary>Writes <paramref name="reply"/> into <paramref name="packet"/> as <see cref="Deliver"/> sends it; false when it does not fit.</summary>
+    private unsafe bool TryWriteReply(Packet packet, DhcpMessage request, ReadOnlySpan<byte> reply, out Output output)
     {
         ref DhcpHeader header = ref request.Header;
         uint giaddr = DhcpFrame.Host(header.GatewayAddress);
@@ -516,7 +562,7 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         uint yiaddr = BinaryPrimitives.ReadUInt32BigEndian(reply.Slice(16, 4));
         // The reply was built in a buffer of its own; the request's frame is overwritten from here on.
         Span<byte> frame = new(packet.DataPointer, packet.Length + packet.Tailroom);
-        Output output = Output.Link;
+        output = Output.Link;
         bool written;
         int length;
         if (giaddr != 0)
@@ -534,15 +580,19 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         }
         if (!written)
         {
-            return Drop(Reason.NoRoom);
+            return false;
         }
         DhcpFrame.SetMeta(packet, length);
-        return To(output);
+        return true;
     }
 
     /// <summary>Ends offers, leases and declines; follows DNS servers the router learned; queues the lease file.</summary>
     public override void Tick(long nowNanoseconds)
     {
+        if (_held.Count != 0)
+        {
+            ResolveProbes(nowNanoseconds);
+        }
         _expired += _leases.Expire(nowNanoseconds);
         if (_configuredDns.Length == 0 && _book is not null && !ReferenceEquals(_book.Current, _bookSeen))
         {
@@ -559,6 +609,7 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
     /// <summary>Writes the lease file one last time (a graceful stop).</summary>
     public override void OnStop()
     {
+        ReleaseHeld();
         if (_file is not null)
         {
             _leases.Dirty = false;

@@ -32,6 +32,14 @@ public sealed record DhcpServerOptions
     /// <summary>How long an offered address is held for the client that was offered it (RFC 2131 3.1 step 2).</summary>
     public TimeSpan OfferTime { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long the server waits for an answer to the ARP request it sends for an address before
+    /// it offers it to a client that does not hold it now (RFC 2131 4.3.1); an address some host
+    /// answers for is kept back for <see cref="DeclineTime"/> and the next one is probed.
+    /// Zero: no probe. Needs the router's <c>arp</c> (it reports the answers).
+    /// </summary>
+    public TimeSpan ProbeTime { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How long an address a client declined (found in use, RFC 2131 3.1 step 5) is not offered.</summary>
     public TimeSpan DeclineTime { get; init; } = TimeSpan.FromMinutes(10);
 }

@@ -4,7 +4,9 @@ namespace Flow.Stages.Ipv4;
 
 /// <summary>
 /// An address a DHCP client checks before it takes it (RFC 2131 4.4.1, the ARP probes of RFC
-/// 5227 2.1): <c>arp</c> reports any other host that claims it, the client reads the claim.
+/// 5227 2.1), or a DHCP server before it offers it (4.3.1): <c>arp</c> reports any other host
+/// that claims it, the checker reads the claim. The host the address is meant for (a server's
+/// client) may answer for it without counting as a claim.
 /// </summary>
 public sealed class AddressCheck
 {
@@ -14,10 +16,13 @@ public sealed class AddressCheck
     // client's: one 64-bit word, so the reader sees either nothing or the whole address.
     private ulong _claim;
 
-    internal AddressCheck(string interfaceName, uint address)
+    private readonly MacAddress? _owner;
+
+    internal AddressCheck(string interfaceName, uint address, MacAddress? owner)
     {
         Interface = interfaceName;
         Address = address;
+        _owner = owner;
     }
 
     /// <summary>The interface the address is for.</summary>
@@ -44,6 +49,10 @@ public sealed class AddressCheck
 
     internal void Claim(MacAddress claimant)
     {
+        if (claimant == _owner)
+        {
+            return;
+        }
         Span<byte> mac = stackalloc byte[8];
         mac.Clear();
         claimant.CopyTo(mac);

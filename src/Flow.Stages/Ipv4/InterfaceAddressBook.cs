@@ -99,11 +99,14 @@ public sealed class InterfaceAddressBook
     /// <summary>True while some address is being checked: the one read <c>arp</c> pays per ARP packet otherwise.</summary>
     public bool HasChecks => Volatile.Read(ref _checks).Length != 0;
 
-    /// <summary>Starts checking <paramref name="address"/> (host order) for <paramref name="interfaceName"/>: claims by other hosts are recorded on the check until <see cref="EndCheck"/>.</summary>
-    public AddressCheck BeginCheck(string interfaceName, uint address)
+    /// <summary>
+    /// Starts checking <paramref name="address"/> (host order) for <paramref name="interfaceName"/>:
+    /// claims by hosts other than <paramref name="owner"/> are recorded on the check until <see cref="EndCheck"/>.
+    /// </summary>
+    public AddressCheck BeginCheck(string interfaceName, uint address, MacAddress? owner = null)
     {
         ArgumentNullException.ThrowIfNull(interfaceName);
-        var check = new AddressCheck(interfaceName, address);
+        var check = new AddressCheck(interfaceName, address, owner);
         Update(checks => [.. checks, check]);
         return check;
     }

@@ -114,6 +114,34 @@ public sealed class DhcpServerNetnsTests : IDisposable
     }
 
     [Fact]
+    public async Task AnAddressAnotherHostAlreadyUsesIsProbedKeptBackAndTheNextOneOffered()
+    {
+        Shell.RequireRootAnd("busybox", "ip", "sysctl");
+        using RoutedHosts hosts = Hosts();
+        // A host on the LAN link that already uses the range's first address (a macvlan with a
+        // MAC of its own; arp_ignore 1 so that only it answers ARP for the address).
+        hosts.Lan.Exec("sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1");
+        hosts.Lan.Exec("ip", "link", "add", "link", hosts.LanDevice, "name", "squat", "type", "macvlan", "mode", "bridge");
+        hosts.Lan.Exec("ip", "addr", "add", "192.168.1.100/24", "dev", "squat");
+        hosts.Lan.Exec("ip", "link", "set", "squat", "up");
+        string squatter = hosts.Lan.Exec("cat", "/sys/class/net/squat/address").Trim();
+        string log = Path.Combine(_directory, "events");
+
+        ShellResult run = hosts.Lan.TryExec(TimeSpan.FromSeconds(30), "busybox", "udhcpc", "-f", "-q", "-n", "-i", hosts.LanDevice, "-t", "5", "-T", "2",
+            "-s", Script(log));
+
+        Assert.True(run.ExitCode == 0, $"udhcpc exited {run.ExitCode}: {run.StandardError}\n{Lines(log)}");
+        Assert.Contains("bound ip=192.168.1.101 ", File.ReadAllText(log), StringComparison.Ordinal);
+        IReadOnlyList<IReadOnlyList<string>> leases = await LeasesAsync(hosts);
+        Assert.Equal("declined", leases.Single(l => l[1] == "192.168.1.100")[2]);
+        Assert.Equal("bound", leases.Single(l => l[1] == "192.168.1.101")[2]);
+        IReadOnlyList<IReadOnlyList<string>> show = (await hosts.ControlAsync("dhcp show", new Dictionary<string, string>())).Rows;
+        Assert.Equal("1", show.Single(r => r[1] == "server" && r[2] == "address_in_use")[3]);
+        Assert.True(long.Parse(show.Single(r => r[1] == "server" && r[2] == "sent_arp_probe")[3]) >= 2, string.Join("; ", show.Select(r => string.Join(" ", r))));
+        Assert.NotEqual(squatter, Mac(hosts));
+    }
+
+    [Fact]
     public async Task UdhcpcGetsTheAddressItRequestsWithR()
     {
         Shell.RequireRootAnd("busybox", "ip");

@@ -384,7 +384,7 @@ public sealed class DhcpServerTests : IDisposable
     public void WithoutConfiguredDnsTheServersTheWanClientLearnedAreHandedOut()
     {
         var book = new InterfaceAddressBook();
-        _server = new DhcpServer(Options() with { Dns = [] }, _clock, book);
+        _server = new DhcpServer(Options() with { Dns = [], ProbeTime = TimeSpan.Zero }, _clock, book);
         _harness = new StageHarness(_server, "learning");
         _harnesses.Add(_harness);
         Assert.False(Exchange(FromClient(1, 1, "discover")).ContainsKey("name_server"));

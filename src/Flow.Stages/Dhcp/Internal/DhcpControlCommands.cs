@@ -68,6 +68,8 @@ internal static class DhcpControlCommands
             Row("sent_ack", Text(counters.Acks));
             Row("sent_nak", Text(counters.Naks));
             Row("leases_expired", Text(counters.Expired));
+            Row("sent_arp_probe", Text(counters.Probes));
+            Row("address_in_use", Text(counters.AddressesInUse));
         }
         GraphStats stats = request.Graph.GetStats();
         foreach (string stage in Servers(request))

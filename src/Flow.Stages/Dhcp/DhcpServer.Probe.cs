@@ -1,0 +1,145 @@
+using Flow.Protocols.Arp;
+using Flow.Protocols.Dhcp;
+using Flow.Protocols.Ethernet;
+using Flow.Protocols.Ipv4;
+using Flow.Protocols.Udp;
+using Flow.Stages.Dhcp.Internal;
+using Flow.Stages.Ipv4;
+
+namespace Flow.Stages.Dhcp;
+
+// RFC 2131 4.3.1: "the server SHOULD probe the reused address before allocating the address".
+// The served link is the server's own, so the probe is an ARP request (a host can filter ICMP
+// echo but not ARP); arp reports any host that answers for the address, other than the client
+// it is meant for, to the InterfaceAddressBook's check. The DISCOVER waits, held, for
+// ProbeTime; then the OFFER is built in it as for any other request. An address found in use is
+// kept back for DeclineTime, as if a client had declined it, and the next one is probed.
+// Relayed DISCOVERs are not probed: their clients are not on this link.
+public sealed partial class DhcpServer
+{
+    /// <summary>DISCOVERs held at once while their addresses are probed; more are dropped as <c>probes_busy</c> (their clients ask again).</summary>
+    public const int MaxHeldDiscovers = 32;
+
+    /// <summary>Addresses probed for one DISCOVER; when as many were in use, the next is offered unprobed (the client checks it too).</summary>
+    public const int MaxProbesPerDiscover = 3;
+
+    private readonly List<HeldDiscover> _held = new(MaxHeldDiscovers);
+    private readonly long _probeNanoseconds;
+    private readonly PacketPool? _probePool;
+    private long _probes;
+    private long _conflicts;
+
+    private bool IsHeld(int index)
+    {
+        foreach (HeldDiscover held in _held)
+        {
+            if (held.Index == index)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Holds <paramref name="packet"/> and sends the ARP request for slot <paramref name="index"/>'s address; false when no frame was free (then no probe).</summary>
+    private unsafe bool Hold(Packet packet, DhcpMessage request, int index, long now, int attempt)
+    {
+        if (!_probePool!.TryAllocate(out Packet probe))
+        {
+            return false;
+        }
+        uint address = _leases.AddressOf(index);
+        Span<byte> frame = new(probe.DataPointer, probe.Tailroom + probe.Length);
+        ArpBuilder.TryWriteRequest(frame, _mac, Address(_server), Address(address), out int written);
+        ref PacketMeta meta = ref probe.Meta;
+        meta.Length = (ushort)written;
+        meta.L2Offset = 0;
+        meta.L3Offset = EthernetHeader.Size;
+        meta.InputPort = _port;
+        meta.Flags |= PacketFlags.L2Valid | PacketFlags.L3Valid;
+        AddressCheck check = _book!.BeginCheck(_options.Interface, address, request.Header.ClientMac);
+        _held.Add(new HeldDiscover(packet, index, check, now + _probeNanoseconds, attempt));
+        _probes++;
+        Emit(probe, Output.Link);
+        return true;
+    }
+
+    /// <summary>Probes that ended: an offer of the address nobody claimed, or the next address probed.</summary>
+    private void ResolveProbes(long now)
+    {
+        for (int i = 0; i < _held.Count; i++)
+        {
+            HeldDiscover held = _held[i];
+            bool claimed = held.Check.Claimant is not null;
+            if (!claimed && now < held.Deadline)
+            {
+                continue;
+            }
+            _held.RemoveAt(i--);
+            _book!.EndCheck(held.Check);
+            if (claimed)
+            {
+                _conflicts++;
+                _leases.Decline(held.Index, now + _declineNanoseconds);
+            }
+            Answer(held, claimed, now);
+        }
+    }
+
+    /// <summary>Builds the offer in the held DISCOVER and sends it, or probes the next address after a claim.</summary>
+    private void Answer(HeldDiscover held, bool claimed, long now)
+    {
+        Packet packet = held.Packet;
+        if (!TryReadHeld(packet, out DhcpMessage request))
+        {
+            PacketPools.Free(packet);
+            return;
+        }
+        Span<byte> reply = stackalloc byte[MaxReply];
+        int length;
+        if (claimed)
+        {
+            Discover(packet, request, reply, now, held.Attempt + 1, out length, out bool again);
+            if (again)
+            {
+                return;
+            }
+        }
+        else
+        {
+            DhcpWriter w = DhcpBuilder.StartOffer(reply, request, Address(_leases.AddressOf(held.Index)), Address(_server), _leaseSeconds);
+            AddOptions(ref w, request, withLease: true);
+            _offers++;
+            Finish(ref w, out length);
+        }
+        if (length != 0 && TryWriteReply(packet, request, reply.Slice(0, length), out Output output))
+        {
+            Emit(packet, output);
+            return;
+        }
+        PacketPools.Free(packet);
+    }
+
+    /// <summary>The DHCP message of a DISCOVER the server held (it was checked when it came in).</summary>
+    private static bool TryReadHeld(Packet packet, out DhcpMessage request)
+    {
+        request = default;
+        Span<byte> data = packet.Data;
+        int l3 = packet.Meta.L3Offset;
+        return (uint)l3 <= (uint)data.Length && Ipv4Packet.TryParse(data.Slice(l3), out Ipv4Packet ip)
+            && UdpDatagram.TryParse(ip.Payload, out UdpDatagram udp) && DhcpMessage.TryParse(udp.Payload, out request);
+    }
+
+    /// <summary>Frees the DISCOVERs still held and ends their checks (the graph stops).</summary>
+    private void ReleaseHeld()
+    {
+        foreach (HeldDiscover held in _held)
+        {
+            _book!.EndCheck(held.Check);
+            PacketPools.Free(held.Packet);
+        }
+        _held.Clear();
+    }
+
+    public void Dispose() => _probePool?.Dispose();
+}
