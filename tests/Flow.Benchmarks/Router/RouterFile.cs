@@ -4,6 +4,7 @@ using Flow.Backends.AfXdp;
 using Flow.Backends.Memif;
 using Flow.Hosting;
 using Flow.Stages;
+using Flow.Stages.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow.Benchmarks.Router;
@@ -35,8 +36,14 @@ internal sealed class RouterFile : IRouterUnderTest
     /// <summary>The file's path, or null when it is not found above the working directory or the assembly.</summary>
     public static string? Locate() => Find(Environment.CurrentDirectory) ?? Find(AppContext.BaseDirectory);
 
-    /// <summary>Loads <paramref name="path"/> with <paramref name="parameters"/> (name → value, JSON when it parses), its worker on <paramref name="cpu"/>.</summary>
-    public static RouterFile Load(string path, IReadOnlyDictionary<string, string> parameters, int cpu, bool checks)
+    /// <summary>The route table the file's router stages share.</summary>
+    public Ipv4RouteTable Routes => _services.GetRequiredService<Ipv4RouteTable>();
+
+    /// <summary>
+    /// Loads <paramref name="path"/> with <paramref name="parameters"/> (name → value, JSON when it
+    /// parses), its worker on <paramref name="cpu"/>; the checks know <paramref name="flows"/>' destinations when given.
+    /// </summary>
+    public static RouterFile Load(string path, IReadOnlyDictionary<string, string> parameters, int cpu, bool checks, RouterFlows? flows = null)
     {
         var options = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
         JsonObject file = JsonNode.Parse(File.ReadAllText(path), documentOptions: options)!.AsObject();
@@ -64,6 +71,10 @@ internal sealed class RouterFile : IRouterUnderTest
         services.AddFlowRouting();
         services.AddFlowRouterStages();
         services.AddFlowStage<RouterFrameCheck, RouterFrameCheckOptions>();
+        if (flows is not null)
+        {
+            services.AddSingleton(flows);
+        }
         ServiceProvider provider = services.BuildServiceProvider();
         try
         {

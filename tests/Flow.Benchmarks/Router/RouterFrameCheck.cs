@@ -8,7 +8,8 @@ namespace Flow.Benchmarks.Router;
 /// every 16th burst leaving by that port must be a whole <see cref="TestFrames"/> frame (length,
 /// IPv4 header checksum — so the incremental update after the TTL decrement is checked —, UDP
 /// header, pattern derived from its sequence), with TTL 63, the gateway's MAC as destination, the
-/// port's MAC as source and a destination in the port's prefix. Any other frame is corrupt. What
+/// port's MAC as source and a destination in the port's prefix — or, with the million routes of
+/// <see cref="RouterFlows"/>, a destination whose longest match leaves by this port. Any other frame is corrupt. What
 /// the ARP stage sends on the port does not pass here. The check's cost counts as Flow's.
 /// Counters are written by the worker and read after the graph stopped.
 /// </summary>
@@ -20,12 +21,14 @@ internal sealed class RouterFrameCheck : Stage<RouterFrameCheck.Output, NoDrop>
     private readonly byte[] _gateway;
     private readonly byte[] _router;
     private readonly int _side;
+    private readonly RouterFlows? _flows;
     private long _bursts;
     private long _checked;
     private long _corrupt;
 
-    public RouterFrameCheck(RouterFrameCheckOptions options)
+    public RouterFrameCheck(RouterFrameCheckOptions options, RouterFlows? flows = null)
     {
+        _flows = flows;
         ArgumentNullException.ThrowIfNull(options);
         int side = options.Side;
         _side = side;
@@ -57,5 +60,7 @@ internal sealed class RouterFrameCheck : Stage<RouterFrameCheck.Output, NoDrop>
         TestFrames.Verify(frame, out _) &&
         frame[..6].SequenceEqual(_gateway) && frame[6..12].SequenceEqual(_router) &&
         frame[22] == 63 &&
-        BinaryPrimitives.ReadUInt16BigEndian(frame[30..]) == (198 << 8 | 18) && frame[32] == _side;
+        (_flows is { } flows
+            ? flows.SideOf.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(frame[30..]), out int side) && side == _side
+            : BinaryPrimitives.ReadUInt16BigEndian(frame[30..]) == (198 << 8 | 18) && frame[32] == _side);
 }

@@ -139,12 +139,23 @@ public static class RouterScenario
             {
                 variants = [.. variants, ("flow_nat", () => RunFlowRouter("flow_nat", window, files, routerFile, content, allocation))];
             }
+            if (routerFile is not null && (only is null || only.Split(',').Contains("flow_router_1m")))
+            {
+                var made = Stopwatch.StartNew();
+                RouterFlows flows = RouterFlows.Create();
+                (string, string) flowFiles = flows.Write(traffic);
+                Console.WriteLine($"  flow_router_1m: the file with {RouterFlows.Routes:N0} routes ({FibWorkload.Shape}; each via one of the gateways, alternately) and " +
+                    $"{2 * RouterFlows.FlowsPerSide:N0} flows, {RouterFlows.FlowsPerSide:N0} a side to random hosts of random routes leaving by the other side " +
+                    $"(made in {made.Elapsed.TotalSeconds:F1} s); l3fwd-graph's routes are compiled in, so DPDK's cost of a million routes is the fib part's rte_fib figure");
+                variants = [.. variants, ("flow_router_1m", () => RunFlowRouter("flow_router_1m", window, flowFiles, routerFile, content, allocation, flows))];
+            }
             if (only is not null)
             {
                 string[] chosen = only.Split(',');
                 variants = variants.Where(v => chosen.Contains(v.Name)).ToArray();
             }
-            (string Flow, string Reference)[] pairs = [("flow_router", "l3fwd_graph"), ("flow_router", "l3fwd_graph_zc"), ("flow_nat", "flow_router")];
+            (string Flow, string Reference)[] pairs =
+                [("flow_router", "l3fwd_graph"), ("flow_router", "l3fwd_graph_zc"), ("flow_nat", "flow_router"), ("flow_router_1m", "flow_router")];
             InterleavedRounds measured = await InterleavedRounds.RunAsync(rounds, variants, pairs);
             Dictionary<string, Samples> samples = measured.Samples;
             Console.WriteLine($"{"variant",-15} {"Mpps median",12} {"min–max",18} {"M pkts/CPU-s",13} {"min–max",16}");
@@ -163,7 +174,7 @@ public static class RouterScenario
             foreach ((string flow, string reference) in pairs.Where(p => samples.ContainsKey(p.Flow) && samples.ContainsKey(p.Reference)))
             {
                 Samples ratios = measured.PairedRatios[(flow, reference)];
-                Console.WriteLine($"{flow}/{reference}: {ratios.Median:F2} median of the rounds' ratios (min–max {ratios.Min:F2}–{ratios.Max:F2}) (target ≥ {(flow == "flow_nat" ? "0.80" : "1.00")})");
+                Console.WriteLine($"{flow}/{reference}: {ratios.Median:F2} median of the rounds' ratios (min–max {ratios.Min:F2}–{ratios.Max:F2}) {flow switch { "flow_nat" => "(target ≥ 0.80)", "flow_router_1m" => "(the cost of 1 M routes and 64 K flows against 2 routes)", _ => "(target ≥ 1.00)" }}");
                 json[$"{flow}_vs_{reference}"] = Ratio(ratios.Median);
                 json[$"{flow}_vs_{reference}_min"] = Ratio(ratios.Min);
                 json[$"{flow}_vs_{reference}_max"] = Ratio(ratios.Max);
@@ -201,12 +212,12 @@ public static class RouterScenario
     /// gateway 0's MAC, socket and id from <paramref name="memif0"/>), pcap1, memif1: pcap0 → memif0, memif0 → pcap0 (dropped), and the same
     /// on side 1. <paramref name="rxQueues"/>: the forwarder's tx queues per port.
     /// </summary>
-    private static Testpmd StartTestpmd(string memif0, string memif1, (string A, string B) files, int rxQueues) =>
+    private static Testpmd StartTestpmd(string memif0, string memif1, (string A, string B) files, int rxQueues, int mbufs = 65536) =>
         Testpmd.Interactive(new TestpmdOptions
         {
             Devices = [$"net_pcap0,rx_pcap={files.A},rx_pcap={files.A},infinite_rx=1", $"net_memif0,role=server,{memif0},mac={RouterTraffic.GatewayMacs[0]}",
                 $"net_pcap1,rx_pcap={files.B},rx_pcap={files.B},infinite_rx=1", $"net_memif1,role=server,{memif1},mac={RouterTraffic.GatewayMacs[1]}"],
-            Arguments = $"--total-num-mbufs=65536 --forward-mode=io --rxq={rxQueues} --txq=1",
+            Arguments = $"--total-num-mbufs={mbufs} --forward-mode=io --rxq={rxQueues} --txq=1",
             Cpu = PeerCpu,
         });
 
@@ -289,7 +300,7 @@ public static class RouterScenario
     /// <summary>Each variant's packets per CPU-second of its worker thread, per round.</summary>
     private static readonly Dictionary<string, Samples> PerCpuSecond = new()
     {
-        ["l3fwd_graph"] = new(), ["l3fwd_graph_zc"] = new(), ["flow_router"] = new(), ["flow_nat"] = new(),
+        ["l3fwd_graph"] = new(), ["l3fwd_graph_zc"] = new(), ["flow_router"] = new(), ["flow_nat"] = new(), ["flow_router_1m"] = new(),
     };
 
     private static double RunL3fwdGraph(string binary, TimeSpan window, (string, string) files, bool zeroCopy)
@@ -322,7 +333,8 @@ public static class RouterScenario
     /// the lan side's half of the traffic, 254 UDP flows, leaves translated by established
     /// sessions; the wan side's half is forwarded to the lan prefix as before.
     /// </summary>
-    private static async Task<double> RunFlowRouter(string name, TimeSpan window, (string A, string B) files, string? routerFile, ContentTally content, Samples allocation)
+    private static async Task<double> RunFlowRouter(string name, TimeSpan window, (string A, string B) files, string? routerFile, ContentTally content, Samples allocation,
+        RouterFlows? flows = null)
     {
         Testpmd testpmd;
         IRouterUnderTest router;
@@ -331,10 +343,18 @@ public static class RouterScenario
         {
             // The shipped file's memif ports: clients of one socket file, interface ids 1 (lan) and 2 (wan).
             string socket = Path.Combine(Path.GetDirectoryName(files.A)!, $"router-{Guid.NewGuid():N}.sock");
-            testpmd = StartTestpmd($"socket={socket},socket-abstract=no,id=1", $"socket={socket},socket-abstract=no,id=2", files, rxQueues: 1);
+            // The pcap PMD holds its whole file in mbufs, per rx queue set up (one per pcap port here).
+            int mbufs = flows is null ? 65536 : (2 * (RouterFlows.FlowsPerSide + 1)) + 16384;
+            testpmd = StartTestpmd($"socket={socket},socket-abstract=no,id=1", $"socket={socket},socket-abstract=no,id=2", files, rxQueues: 1, mbufs);
             disposables.Add(testpmd);
-            router = RouterFile.Load(routerFile, FileParameters("memif", RouterTraffic.RouterMacs, [RouterTraffic.RouterAddresses[0] + "/24", RouterTraffic.RouterAddresses[1] + "/24"], RoutesJson(),
-                ("memif_socket", socket), ("nat.enabled", name == "flow_nat" ? "true" : "false")), MeasuredCpu, checks: true);
+            RouterFile file = RouterFile.Load(routerFile, FileParameters("memif", RouterTraffic.RouterMacs, [RouterTraffic.RouterAddresses[0] + "/24", RouterTraffic.RouterAddresses[1] + "/24"], RoutesJson(),
+                ("memif_socket", socket), ("nat.enabled", name == "flow_nat" ? "true" : "false")), MeasuredCpu, checks: true, flows);
+            router = file;
+            if (flows is not null)
+            {
+                double seconds = flows.Install(file.Routes);
+                Console.WriteLine($"    {name}: {file.Routes.Count:N0} routes installed in {seconds:F1} s ({file.Routes.Count / seconds / 1e6:F2} M/s)");
+            }
         }
         else
         {
@@ -404,7 +424,7 @@ public static class RouterScenario
         {
             PathCycles.Add(path * CpuClock.GigaHertz);
         }
-        else
+        else if (name == "flow_nat")
         {
             StageStats nat = stats.Stage("nat_out");
             Console.WriteLine($"    {name}: nat_out translated {nat.In - nat.DroppedTotal} packets at {nat.NanosecondsPerPacket:F1} ns each (sampled)");

@@ -41,9 +41,16 @@ internal static class RouterTraffic
         return (a, b);
     }
 
-    private static void WriteSide(string path, int side)
+    private static void WriteSide(string path, int side) =>
+        WriteSide(path, side, FramesPerSide, k => [198, 18, (byte)(1 - side), (byte)(1 + k * 7 % 254)]);
+
+    /// <summary>
+    /// One side's file: the gateway's ARP request for the router's address, then
+    /// <paramref name="frames"/> − 1 sequenced frames from 198.18.&lt;side&gt;.h to
+    /// <paramref name="destination"/>(k) for frame k.
+    /// </summary>
+    internal static void WriteSide(string path, int side, int frames, Func<int, byte[]> destination)
     {
-        int other = 1 - side;
         using var file = new BinaryWriter(File.Create(path));
         file.Write(0xA1B2C3D4u); // pcap, microsecond timestamps, little-endian
         file.Write((ushort)2);
@@ -56,10 +63,10 @@ internal static class RouterTraffic
         byte[] router = TestFrames.Mac(RouterMacs[side]);
         Record(file, 0, ArpFrame(1, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], gateway, Address(Gateways[side]), new byte[6], Address(RouterAddresses[side])));
         var frame = new byte[FrameLength];
-        for (int k = 1; k < FramesPerSide; k++)
+        for (int k = 1; k < frames; k++)
         {
             TestFrames.Write(frame, router, gateway, (ulong)k);
-            TestFrames.SetAddresses(frame, [198, 18, (byte)side, (byte)(1 + k % 254)], [198, 18, (byte)other, (byte)(1 + k * 7 % 254)]);
+            TestFrames.SetAddresses(frame, [198, 18, (byte)side, (byte)(1 + k % 254)], destination(k));
             Record(file, k, frame);
         }
     }
