@@ -12,6 +12,8 @@ namespace Flow.Benchmarks.Infrastructure;
 /// length and bytes 12..42 (ethertype, IPv4 and UDP headers; its IPv4 checksum must be right) are
 /// what every later frame must match. The MACs are left out: a loop through a switch carries the
 /// same frame in both directions.</item>
+/// <item><see cref="Exact"/>: in-process generators' constant frames, each compared whole with
+/// the frames that may arrive (MACs, TTL and checksum as the path under test writes them).</item>
 /// </list>
 /// Counters are written by the worker and read after the graph stopped.
 /// </summary>
@@ -23,6 +25,7 @@ internal sealed class FrameChecker
     private readonly bool _sequenced;
     private readonly int _sampleEvery;
     private readonly bool[] _seen;
+    private readonly byte[][]? _exact;
     private byte[]? _template;
     private int _templateLength;
     private long _bursts;
@@ -31,9 +34,10 @@ internal sealed class FrameChecker
     private long _duplicates;
     private long _distinct;
 
-    private FrameChecker(bool sequenced, int expected, int sampleEvery)
+    private FrameChecker(bool sequenced, int expected, int sampleEvery, byte[][]? exact = null)
     {
         _sequenced = sequenced;
+        _exact = exact;
         _seen = new bool[expected];
         _sampleEvery = Math.Max(1, sampleEvery);
     }
@@ -41,6 +45,9 @@ internal sealed class FrameChecker
     public static FrameChecker Sequenced(int expected, int sampleEvery = 1) => new(true, expected, sampleEvery);
 
     public static FrameChecker Template(int sampleEvery = 1) => new(false, 0, sampleEvery);
+
+    /// <summary>Every sampled frame must be one of <paramref name="expected"/>, byte for byte.</summary>
+    public static FrameChecker Exact(byte[][] expected, int sampleEvery = 1) => new(false, 0, sampleEvery, expected);
 
     public long Checked => Volatile.Read(ref _checked);
 
@@ -69,12 +76,24 @@ internal sealed class FrameChecker
     private void Check(ReadOnlySpan<byte> frame)
     {
         _checked++;
-        bool good = _sequenced ? CheckSequenced(frame) : CheckTemplate(frame);
+        bool good = _exact is not null ? IsExpected(frame) : _sequenced ? CheckSequenced(frame) : CheckTemplate(frame);
         if (!good)
         {
             _corrupt++;
         }
         Volatile.Write(ref _checked, _checked);
+    }
+
+    private bool IsExpected(ReadOnlySpan<byte> frame)
+    {
+        foreach (byte[] expected in _exact!)
+        {
+            if (frame.SequenceEqual(expected))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private bool CheckSequenced(ReadOnlySpan<byte> frame)

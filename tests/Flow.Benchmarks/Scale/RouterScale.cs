@@ -16,7 +16,8 @@ namespace Flow.Benchmarks.Scale;
 /// no peer needs a core: <c>lan_rx</c> a generator of 64-byte UDP datagrams from the lan host
 /// (192.168.1.10) to 198.51.100.1 (the default route, via the wan gateway), <c>wan_rx</c> a
 /// generator of the gateway's ARP replies (10 a second, so the neighbour resolves and stays
-/// reachable), the two tx null sinks. Each shard gets its own copies of the generators (one
+/// reachable), lan_tx a null sink and wan_tx a <see cref="RoutedFrameSink"/> (it compares sampled
+/// frames whole with the routed datagram). Each shard gets its own copies of the generators (one
 /// flow each), and forwards on its own: its own classify … arp_resolve, one FIB, one neighbour
 /// table read by both; arp runs once. The figure is what the wan sinks of every shard take per
 /// second, all of it routed (TTL − 1, a new Ethernet header).
@@ -28,8 +29,11 @@ internal static class RouterScale
     private static readonly byte[] s_hostMac = [0x02, 0, 0, 0, 0x00, 0x10];
     private static readonly byte[] s_gatewayMac = [0x02, 0, 0, 0, 0x02, 0x02];
 
-    /// <summary>Datagrams per second the wan sinks took over the window, and how many the router dropped in it.</summary>
-    public static async Task<(double Pps, long Dropped)> MeasureAsync(string routerFile, int shards, double seconds)
+    /// <summary>
+    /// Datagrams per second the wan sinks took over the window, and how many the router dropped in
+    /// it; the sinks' comparisons with the routed frame go into <paramref name="content"/>.
+    /// </summary>
+    public static async Task<(double Pps, long Dropped)> MeasureAsync(string routerFile, int shards, double seconds, ContentTally content)
     {
         var documentOptions = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
         JsonObject file = JsonNode.Parse(await File.ReadAllTextAsync(routerFile), documentOptions: documentOptions)!.AsObject();
@@ -38,12 +42,13 @@ internal static class RouterScale
         stages["lan_rx"] = Generator(Hex(LanDatagram()), inputPort: 0, ratePps: 0);
         stages["wan_rx"] = Generator(Hex(GatewayArpReply()), inputPort: 1, ratePps: 10);
         stages["lan_tx"] = new JsonObject { ["type"] = "null_sink" };
-        stages["wan_tx"] = new JsonObject { ["type"] = "null_sink" };
+        stages["wan_tx"] = new JsonObject { ["type"] = "bench_routed_frame_sink", ["config"] = new JsonObject { ["frame"] = Hex(Routed()) } };
 
         var services = new ServiceCollection();
         services.AddFlowHosting();
         services.AddFlowRouting();
         services.AddFlowRouterStages();
+        services.AddFlowStage<RoutedFrameSink, RoutedFrameSinkOptions>();
         await using ServiceProvider provider = services.BuildServiceProvider();
         var parameters = new Dictionary<string, string> { ["shards"] = shards.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         await using FlowGraph graph = new GraphFileLoader(provider).LoadText(file.ToJsonString(), "router.json", Path.GetDirectoryName(routerFile), parameters);
@@ -55,6 +60,11 @@ internal static class RouterScale
         GraphStats end = graph.GetStats();
         double elapsed = Stopwatch.GetElapsedTime(began).TotalSeconds;
         await graph.StopAsync(drain: false);
+        for (int shard = 0; shard < shards; shard++)
+        {
+            RoutedFrameSink sink = graph.GetStage<RoutedFrameSink>(shards == 1 ? "wan_tx" : ShardNames.Of("wan_tx", shard));
+            content.Add(sink.Checked, sink.Corrupt, missing: 0);
+        }
         long routed = end.Summed("wan_tx").Consumed - start.Summed("wan_tx").Consumed;
         long dropped = end.Stages.Sum(s => s.DroppedTotal) - start.Stages.Sum(s => s.DroppedTotal);
         if (routed <= 0)
@@ -92,6 +102,19 @@ internal static class RouterScale
         BinaryPrimitives.WriteUInt16BigEndian(udp, 1024);
         BinaryPrimitives.WriteUInt16BigEndian(udp[2..], 9);
         BinaryPrimitives.WriteUInt16BigEndian(udp[4..], 30);
+        return frame;
+    }
+
+    /// <summary>The datagram as the router must send it to the gateway: new MACs, TTL 63, the header checksum updated.</summary>
+    private static byte[] Routed()
+    {
+        byte[] frame = LanDatagram();
+        s_gatewayMac.CopyTo(frame, 0);
+        s_routerWanMac.CopyTo(frame, 6);
+        Span<byte> ip = frame.AsSpan(14, 20);
+        ip[8] = 63;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], TestFrames.HeaderChecksum(ip));
         return frame;
     }
 

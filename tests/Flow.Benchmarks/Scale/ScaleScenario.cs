@@ -34,6 +34,7 @@ internal static class ScaleScenario
         }
         Console.WriteLine($"scale: switch (4 access ports, VLAN 10) at 1 and 2 shards, busy-polling shard workers on cpus 0 and 1, " +
             $"64-byte unicast frames from in-process generators (one per port and shard), {rounds} interleaved rounds of {seconds:F1} s");
+        var content = new ContentTally();
         var one = new Samples();
         var two = new Samples();
         var ratios = new Samples();
@@ -41,9 +42,9 @@ internal static class ScaleScenario
         var sharing = new Samples();
         for (int round = 1; round <= rounds; round++)
         {
-            double single = await MeasureAsync(1, seconds, sharedTable: true);
-            double both = await MeasureAsync(2, seconds, sharedTable: true);
-            double apart = await MeasureAsync(2, seconds, sharedTable: false);
+            double single = await MeasureAsync(1, seconds, sharedTable: true, content);
+            double both = await MeasureAsync(2, seconds, sharedTable: true, content);
+            double apart = await MeasureAsync(2, seconds, sharedTable: false, content);
             one.Add(single);
             two.Add(both);
             ratios.Add(both / single);
@@ -72,15 +73,15 @@ internal static class ScaleScenario
         if (routerFile is not null)
         {
             Console.WriteLine($"scale: {routerFile} at 1 and 2 shards (in-process ends: a generator of 64-byte datagrams lan → wan per shard, " +
-                $"the gateway's ARP replies, null sinks; worker cpu = shard, busy-polling), {rounds} interleaved rounds of {seconds:F1} s");
+                $"the gateway's ARP replies, a sink on wan comparing sampled frames with the routed one; worker cpu = shard, busy-polling), {rounds} interleaved rounds of {seconds:F1} s");
             var r1 = new Samples();
             var r2 = new Samples();
             var rr = new Samples();
             long drops = 0;
             for (int round = 1; round <= rounds; round++)
             {
-                (double single, long d1) = await RouterScale.MeasureAsync(routerFile, 1, seconds);
-                (double both, long d2) = await RouterScale.MeasureAsync(routerFile, 2, seconds);
+                (double single, long d1) = await RouterScale.MeasureAsync(routerFile, 1, seconds, content);
+                (double both, long d2) = await RouterScale.MeasureAsync(routerFile, 2, seconds, content);
                 r1.Add(single);
                 r2.Add(both);
                 rr.Add(both / single);
@@ -92,6 +93,7 @@ internal static class ScaleScenario
             Console.WriteLine($"router_2s/router_1s: {rr.Median:F2} median of the per-round ratios ({rr.Min:F2}–{rr.Max:F2}); target ≥ 1.80");
         }
         Console.WriteLine($"cross-core latency: {latency:F0} ns");
+        Console.WriteLine($"content: {content.Checked} frames compared whole at the sinks (the first of every 16th burst), {content.Corrupt} not a frame that may leave there");
         var json = new Dictionary<string, object?>
         {
             ["scenario"] = "scale",
@@ -116,20 +118,23 @@ internal static class ScaleScenario
                 ? $"the memif loop at 2 queue pairs needs 2 shard cores and a core for the peer; this process may use {cpus}"
                 : "not built yet: the memif loop at 2 queue pairs",
             ["cross_core_latency_ns"] = Math.Round(latency),
+            ["checked"] = content.Checked,
+            ["corrupt"] = content.Corrupt,
         };
         Console.WriteLine(JsonSerializer.Serialize(json));
-        return 0;
+        return content.Corrupt == 0 && content.Checked > 0 ? 0 : 1;
     }
 
     /// <summary>Packets per second the sinks of every shard took over a window after a warm-up.</summary>
-    private static async Task<double> MeasureAsync(int shards, double seconds, bool sharedTable)
+    private static async Task<double> MeasureAsync(int shards, double seconds, bool sharedTable, ContentTally content)
     {
         // One MAC table for all shards, as switch.json has: shard 0's learner writes it, the others
         // read it; or, for comparison, a table per shard.
         MacLearner? writer = null;
+        var checks = new List<FrameChecker>();
         await using FlowGraph graph = new GraphBuilder().Shards(shards, shard => Declare(shard, shard.Shard == 0 || !sharedTable
             ? writer = new MacLearner(new MacLearnerOptions())
-            : writer!.CopyForShard(shard.Shard, shard.Count))).Build();
+            : writer!.CopyForShard(shard.Shard, shard.Count), checks)).Build();
         graph.Start();
         await Task.Delay(500);
         long before = Sunk(graph.GetStats());
@@ -144,6 +149,10 @@ internal static class ScaleScenario
         if (stats.Summed("forward").DroppedTotal > 0 || flooded > stats.Summed("forward").In / 1000)
         {
             throw new InvalidOperationException($"scale: the switch at {shards} shards did not forward unicast: " + string.Join("; ", stats.Stages));
+        }
+        foreach (FrameChecker check in checks)
+        {
+            content.Add(check, missing: 0);
         }
         return (after - before) / elapsed;
     }
@@ -186,8 +195,14 @@ internal static class ScaleScenario
 
     private static long Sunk(GraphStats stats) => s_ports.Sum(p => stats.Summed("sink_" + p.Name).Consumed);
 
-    /// <summary>One shard: a generator per port into the switch, a sink after each port's tagger, on a busy-polling worker on CPU = shard.</summary>
-    private static void Declare(ShardScope shard, Stage learner)
+    /// <summary>
+    /// One shard: a generator per port into the switch, a sink after each port's tagger, on a
+    /// busy-polling worker on CPU = shard. With <paramref name="checks"/>, each sink compares the
+    /// first frame of every 16th burst with what may leave by its port — the previous port's
+    /// frame, or while a station is not yet learned any port's but its own (a flood) — and adds
+    /// its checker there.
+    /// </summary>
+    private static void Declare(ShardScope shard, Stage learner, List<FrameChecker>? checks = null)
     {
         shard.Worker(0, cpu: shard.Shard, idle: IdlePolicy.BusyPoll)
             .Add(SwitchGraph.Classifier, new VlanClassifier(new VlanClassifierOptions { Ports = s_ports }))
@@ -198,15 +213,29 @@ internal static class ScaleScenario
         for (int i = 0; i < s_ports.Length; i++)
         {
             string port = s_ports[i].Name;
-            string template = Station(i + 1 == s_ports.Length ? 0 : i + 1) + " " + Station(i) + " 88b5" + string.Concat(Enumerable.Repeat(" 00", 46));
-            shard.Add("gen_" + port, new Generator(new GeneratorOptions { Template = template, InputPort = (ushort)i, PoolFrames = 4096 }))
+            Stage sink = new NullSink();
+            if (checks is not null)
+            {
+                int own = i;
+                FrameChecker check = FrameChecker.Exact([.. Enumerable.Range(0, s_ports.Length).Where(p => p != own).Select(p => Convert.FromHexString(Template(p).Replace(" ", "")))], sampleEvery: 16);
+                lock (checks)
+                {
+                    checks.Add(check);
+                }
+                sink = new FrameCheckSink(check);
+            }
+            shard.Add("gen_" + port, new Generator(new GeneratorOptions { Template = Template(i), InputPort = (ushort)i, PoolFrames = 4096 }))
                 .Connect("gen_" + port, SwitchGraph.Classifier)
                 .Add(SwitchGraph.TaggerOf(port), new VlanTagger())
                 .Connect($"{SwitchGraph.Forwarder}:{port}", SwitchGraph.TaggerOf(port))
-                .Add("sink_" + port, new NullSink())
+                .Add("sink_" + port, sink)
                 .Connect(SwitchGraph.TaggerOf(port), "sink_" + port);
         }
     }
+
+    /// <summary>Port <paramref name="index"/>'s generator frame: from its station to the next port's, 60 bytes.</summary>
+    private static string Template(int index) =>
+        Station(index + 1 == s_ports.Length ? 0 : index + 1) + " " + Station(index) + " 88b5" + string.Concat(Enumerable.Repeat(" 00", 46));
 
     /// <summary>The station behind port <paramref name="index"/> (0-based): 02:00:00:00:01:0i, i from 1.</summary>
     private static string Station(int index) => "0200000001" + (index + 1).ToString("x2", CultureInfo.InvariantCulture);
