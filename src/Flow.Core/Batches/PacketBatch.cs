@@ -12,7 +12,8 @@ public sealed class PacketBatch
     /// <summary>Default capacity of a batch (VPP's frame size).</summary>
     public const int DefaultCapacity = 256;
 
-    private readonly Packet[] _packets;
+    // Not readonly: TakeAll hands whole arrays between batches instead of copying handles.
+    private Packet[] _packets;
     private PaddedCount _count;
 
     public PacketBatch(int capacity = DefaultCapacity)
@@ -98,6 +99,26 @@ public sealed class PacketBatch
         }
         _packets.AsSpan(count, _count.Value - count).CopyTo(_packets);
         _count.Value -= count;
+    }
+
+    /// <summary>
+    /// Takes every packet of <paramref name="source"/> when this batch is empty and as large, by
+    /// exchanging the two arrays (no copy); <paramref name="source"/> is left empty. False when
+    /// it cannot (then nothing changed).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryTakeAll(PacketBatch source)
+    {
+        Packet[] mine = _packets;
+        if (_count.Value != 0 || mine.Length != source._packets.Length)
+        {
+            return false;
+        }
+        _packets = source._packets;
+        _count.Value = source._count.Value;
+        source._packets = mine;
+        source._count.Value = 0;
+        return true;
     }
 
     /// <summary>Forgets the packets (does not free them).</summary>

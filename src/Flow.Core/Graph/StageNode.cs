@@ -140,7 +140,7 @@ internal sealed class StageNode
             Publish(ref _counters.Batches, 1);
             // Downstream stages on this worker cannot append to our input (no cycles within a worker),
             // so the input is still exactly the batch we processed.
-            Scatter(input.Packets, nexts);
+            Scatter(input.Packets, nexts, input);
             input.Clear();
             total += n;
         }
@@ -181,7 +181,10 @@ internal sealed class StageNode
         {
             ObserveExit(observers, packets.Slice(0, n), nexts.Slice(0, n));
         }
-        Scatter(packets.Slice(0, n), nexts.Slice(0, n));
+        // The packets are the start of Input (a source's scratch): as a batch they can move whole.
+        Input.Commit(n);
+        Scatter(Input.Packets, nexts.Slice(0, n), Input);
+        Input.Clear();
         return n;
     }
 
@@ -248,15 +251,18 @@ internal sealed class StageNode
         }
     }
 
-    /// <summary>Sends every packet to its next; drops are freed with their reasons counted.</summary>
-    private void Scatter(ReadOnlySpan<Packet> packets, ReadOnlySpan<Next> nexts)
+    /// <summary>
+    /// Sends every packet to its next; drops are freed with their reasons counted.
+    /// <paramref name="packets"/> are all of <paramref name="batch"/>, which may be handed on whole.
+    /// </summary>
+    private void Scatter(ReadOnlySpan<Packet> packets, ReadOnlySpan<Next> nexts, PacketBatch batch)
     {
         // Most batches go to one place (VPP/DPDK "speculation"): one vectorized compare of the
         // nexts, then a bulk copy of the handles, instead of a branchy append per packet.
         ushort first = nexts[0].Value;
         if (AllEqual(MemoryMarshal.Cast<Next, ushort>(nexts), first))
         {
-            ScatterUniform(packets, first);
+            ScatterUniform(packets, first, batch);
             return;
         }
         ScatterMixed(packets, nexts);
@@ -308,11 +314,18 @@ internal sealed class StageNode
         return true;
     }
 
-    private void ScatterUniform(ReadOnlySpan<Packet> packets, ushort next)
+    private void ScatterUniform(ReadOnlySpan<Packet> packets, ushort next, PacketBatch batch)
     {
         if (next < (uint)Ports.Length)
         {
             OutputLink link = Ports[next];
+            // The usual case on a chain of stages: the next stage's input is empty, so it takes
+            // the batch's array itself and gives its empty one back (no copy of the handles).
+            if (link.Buffer.TryTakeAll(batch))
+            {
+                Publish(ref _outByPort[next], packets.Length);
+                return;
+            }
             ReadOnlySpan<Packet> rest = packets;
             while (rest.Length > 0)
             {
