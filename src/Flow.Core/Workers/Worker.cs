@@ -31,6 +31,10 @@ internal sealed class Worker
     private RingLink[] _outbound = [];
     private Thread? _thread;
     private StageNode? _current;
+    // RunPass's stage, as an index (a reference field written per stage would cost a GC write
+    // barrier each time): into _sources when _runningSource, else into _nodes; -1 between stages.
+    private int _running = -1;
+    private bool _runningSource;
     private WorkerLoopCounters _loop;
 
     // Set by a reload while this worker is parked, read by it when it resumes.
@@ -209,7 +213,7 @@ internal sealed class Worker
         }
         catch (Exception e)
         {
-            StageNode? culprit = _current;
+            StageNode? culprit = _current ?? (_running < 0 ? null : _runningSource ? _sources[_running] : _nodes[_running]);
             culprit?.DropInputAsFault();
             _graph.ReportFault(new StageFaultException(culprit?.Name ?? $"worker {Id}", Id, e));
         }
@@ -329,11 +333,14 @@ internal sealed class Worker
         if (pollSources && !IsCongested())
         {
             StageNode[] sources = _sources;
+            _runningSource = true;
             for (int i = 0; i < sources.Length; i++)
             {
-                _current = sources[i];
+                _running = i;
                 work += sources[i].Poll(_burst);
             }
+            _runningSource = false;
+            _running = -1;
         }
         RingLink[] inbound = _inbound;
         for (int i = 0; i < inbound.Length; i++)
@@ -345,11 +352,11 @@ internal sealed class Worker
         {
             if (nodes[i].Input.Count != 0)
             {
-                _current = nodes[i];
+                _running = i;
                 work += nodes[i].RunPending();
             }
         }
-        _current = null;
+        _running = -1;
         RingLink[] outbound = _outbound;
         for (int i = 0; i < outbound.Length; i++)
         {
