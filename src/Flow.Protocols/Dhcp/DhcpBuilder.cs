@@ -42,6 +42,23 @@ public static class DhcpBuilder
         return w;
     }
 
+    /// <summary>
+    /// DHCPREQUEST in INIT-REBOOT state (RFC 2131 4.4.2): the client asks for the address it
+    /// remembers; 'requested IP address' MUST be present, 'server identifier' MUST NOT, ciaddr zero (table 5).
+    /// </summary>
+    public static DhcpWriter StartRebootRequest(Span<byte> buffer, uint transactionId, MacAddress clientMac, Ipv4Address requested)
+    {
+        DhcpWriter w = DhcpWriter.Start(buffer, DhcpHeader.BootRequest, transactionId, clientMac, DhcpMessageType.Request);
+        if (!w.Overflowed)
+        {
+            w.Header.Flags = new NetU16(DhcpHeader.BroadcastFlag);
+        }
+
+        AddClientIdentifier(ref w, clientMac);
+        w.AddRequestedAddress(requested);
+        return w;
+    }
+
     /// <summary>DHCPRELEASE: ciaddr is the released address, 'server identifier' MUST be present (table 5).</summary>
     public static DhcpWriter StartRelease(Span<byte> buffer, uint transactionId, MacAddress clientMac, Ipv4Address clientAddress, Ipv4Address serverIdentifier)
     {

@@ -21,6 +21,11 @@ namespace Flow.Stages.Dhcp;
 /// Output <c>link</c>: DISCOVER, REQUEST (SELECTING, REBINDING), DECLINE and the ARP probes of
 /// the address check as complete broadcast frames for the interface's tx. Output <c>routed</c>: the REQUEST of RENEWING and the RELEASE, unicast to
 /// the server, with room for the Ethernet header: route them (<c>local_lookup</c>).
+/// With a <see cref="DhcpClientOptions.LeaseFile"/> holding a lease that has not ended, the client
+/// starts in INIT-REBOOT: a broadcast REQUEST for that address (REBOOTING, 4.4.2; two tries, then
+/// INIT); an ACK goes on as in REQUESTING, a NAK back to INIT. Each binding is written to the file,
+/// and the file emptied when the lease is released, refused, declined or over; a stop without a
+/// drain keeps it.
 /// States (figure 5): INIT → SELECTING (DISCOVER; the first OFFER is taken) → REQUESTING →
 /// CHECKING on ACK: ARP probes for the address (<see cref="DhcpClientOptions.AddressCheckProbes"/>,
 /// RFC 2131 4.4.1); a host that answers or probes for it too (reported by <c>arp</c> through the
@@ -50,6 +55,9 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
     /// <summary>REQUESTs sent in REQUESTING before the client gives up on an offer and starts again (4, 8, 16, 32 s).</summary>
     public const int RequestTries = 4;
 
+    /// <summary>REQUESTs sent in REBOOTING before the client gives its remembered address up and starts in INIT (4, 8 s).</summary>
+    public const int RebootTries = 2;
+
     private const long Second = 1_000_000_000;
     private const int MaxMessage = 576 - 28;
 
@@ -62,6 +70,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
     private readonly ushort _port;
     private readonly MacAddress _mac;
     private readonly byte[]? _hostName;
+    private readonly DhcpLeaseFile? _file;
 
     private DhcpClientState _state;
     private uint _xid;
@@ -136,6 +145,16 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         _state = interfaces.Interfaces[index].UsesDhcp ? DhcpClientState.Init : DhcpClientState.Disabled;
         if (_state != DhcpClientState.Disabled)
         {
+            if (options.LeaseFile is { Length: > 0 } path)
+            {
+                _file = new DhcpLeaseFile(path);
+                // A lease of this interface's MAC that has not ended: asked for again (INIT-REBOOT).
+                if (_file.Read().FirstOrDefault(r => r.Mac == _mac && r.BoundUntil > DateTimeOffset.UtcNow) is { } remembered)
+                {
+                    _offered = remembered.Address;
+                    _state = DhcpClientState.InitReboot;
+                }
+            }
             _pool = PacketPool.Create(options.PoolFrames, name: $"dhcp_client.{options.Interface}");
         }
     }
@@ -244,12 +263,13 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
 
     private Next Ack(DhcpMessage ack, long now)
     {
-        if (_state is not (DhcpClientState.Requesting or DhcpClientState.Renewing or DhcpClientState.Rebinding))
+        if (_state is not (DhcpClientState.Requesting or DhcpClientState.Rebooting or DhcpClientState.Renewing or DhcpClientState.Rebinding))
         {
             return Drop(Reason.Unexpected);
         }
         uint yiaddr = DhcpFrame.Host(ack.Header.YourAddress);
-        uint expected = _state == DhcpClientState.Requesting ? _offered : _address;
+        bool fresh = _state is DhcpClientState.Requesting or DhcpClientState.Rebooting;
+        uint expected = fresh ? _offered : _address;
         if (yiaddr == 0 || yiaddr != expected || !ack.TryGetOption(DhcpOptionCode.IpAddressLeaseTime, out ReadOnlySpan<byte> lease) || lease.Length != 4)
         {
             return Drop(Reason.NoLease);
@@ -288,7 +308,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         t2 = Math.Clamp(t2, 0, seconds);
         t1 = Math.Clamp(t1, 0, t2);
         var granted = new DhcpLease(yiaddr, prefix, router, dns, seconds, start + t1 * Second, start + t2 * Second, start + seconds * Second);
-        if (_state == DhcpClientState.Requesting && _options.AddressCheckProbes > 0)
+        if (fresh && _options.AddressCheckProbes > 0)
         {
             StartCheck(granted, now);
         }
@@ -361,6 +381,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
             {
                 _declines++;
             }
+            Forget();
             _previous = 0;
             _state = DhcpClientState.Init;
             _nextSend = now + (10 * Second);
@@ -378,15 +399,29 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         _expiry = lease.Expiry;
         _state = DhcpClientState.Bound;
         _bindings++;
+        _file?.Post(LeaseRecords());
     }
+
+    /// <summary>The lease as the file keeps it: the address, the client, and its end on the wall clock.</summary>
+    private List<DhcpLeaseFile.Record> LeaseRecords()
+    {
+        Span<byte> id = [1, 0, 0, 0, 0, 0, 0];
+        _mac.CopyTo(id.Slice(1));
+        long left = Math.Max(0, _expiry - _clock.NowNanoseconds);
+        return [new DhcpLeaseFile.Record(_address, id.ToArray(), _mac, null, DateTimeOffset.UtcNow.AddTicks(Math.Min(left / 100, TimeSpan.FromDays(365 * 100).Ticks)))];
+    }
+
+    /// <summary>The lease is given back, refused or over: the file forgets it.</summary>
+    private void Forget() => _file?.Post([]);
 
     private Next Nak(long now)
     {
-        if (_state is not (DhcpClientState.Requesting or DhcpClientState.Renewing or DhcpClientState.Rebinding))
+        if (_state is not (DhcpClientState.Requesting or DhcpClientState.Rebooting or DhcpClientState.Renewing or DhcpClientState.Rebinding))
         {
             return Drop(Reason.Unexpected);
         }
         _naks++;
+        Forget();
         Uninstall();
         _previous = 0;
         // 3.1 step 4: start again; a second's pause keeps a confused server from being flooded.
@@ -401,6 +436,24 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         long now = nowNanoseconds;
         switch (_state)
         {
+            case DhcpClientState.InitReboot when now >= _nextSend:
+                _state = DhcpClientState.Rebooting;
+                NewExchange(now);
+                SendRequest(now);
+                break;
+            case DhcpClientState.Rebooting when now >= _nextSend:
+                if (_tries >= RebootTries)
+                {
+                    // No server answered for the remembered address: ask for any (4.4.2 lets the
+                    // client keep using it until the lease ends; a router without a confirmed
+                    // address is the safer failure).
+                    Forget();
+                    _state = DhcpClientState.Init;
+                    _nextSend = now;
+                    break;
+                }
+                SendRequest(now);
+                break;
             case DhcpClientState.Init when now >= _nextSend:
                 _state = DhcpClientState.Selecting;
                 NewExchange(now);
@@ -445,6 +498,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
             case DhcpClientState.Renewing or DhcpClientState.Rebinding when now >= _expiry:
                 _expirations++;
                 _previous = _address;
+                Forget();
                 Uninstall();
                 _state = DhcpClientState.Init;
                 _nextSend = now;
@@ -463,6 +517,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
             NewExchange(_clock.NowNanoseconds);
             Send(DhcpMessageType.Release, _clock.NowNanoseconds);
             _releases++;
+            Forget();
             Uninstall();
             _state = DhcpClientState.Init;
             _nextSend = long.MaxValue;
@@ -476,6 +531,11 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         {
             _book.EndCheck(_check);
             _check = null;
+        }
+        // A stop without a drain gives nothing back: the lease stays in the file for INIT-REBOOT.
+        if (_file is not null && _address != 0)
+        {
+            _file.Flush(LeaseRecords());
         }
         Uninstall();
     }
@@ -542,6 +602,9 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
                 break;
             case DhcpMessageType.Decline:
                 w = DhcpBuilder.StartDecline(message, _xid, _mac, Address(_offered), Address(_server));
+                break;
+            case DhcpMessageType.Request when _state == DhcpClientState.Rebooting:
+                w = DhcpBuilder.StartRebootRequest(message, _xid, _mac, Address(_offered));
                 break;
             case DhcpMessageType.Request when _state == DhcpClientState.Requesting:
                 w = DhcpBuilder.StartRequest(message, _xid, _mac, Address(_offered), Address(_server));

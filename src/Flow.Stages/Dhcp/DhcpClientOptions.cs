@@ -30,6 +30,14 @@ public sealed record DhcpClientOptions
     /// <summary>Time between address-check probes, and the wait after the last.</summary>
     public TimeSpan AddressCheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// A file the lease is kept in (written after each binding, emptied when the lease is given
+    /// back or ends), or null. At start a lease in it that has not ended is asked for again
+    /// (INIT-REBOOT, RFC 2131 4.4.2) instead of a DISCOVER: the router keeps its address across a
+    /// restart or a crash.
+    /// </summary>
+    public string? LeaseFile { get; init; }
+
     /// <summary>Frames for the client's own messages.</summary>
     [Range(2, 1024)]
     public int PoolFrames { get; init; } = 16;

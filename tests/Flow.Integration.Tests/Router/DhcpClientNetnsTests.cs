@@ -156,4 +156,49 @@ public sealed class DhcpClientNetnsTests : IDisposable
         Assert.Contains("DHCPDECLINE", dhcp, StringComparison.Ordinal);
         Assert.Contains("192.168.100.2", dhcp.Split('\n').First(l => l.Contains("DHCPDECLINE", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AfterAStopWithoutReleaseTheRestartedRouterAsksForItsLeaseAgainWithoutADiscover()
+    {
+        Shell.RequireRootAnd("dnsmasq", "ip");
+        string clientLease = Path.Combine(_directory, "wan.lease");
+        var parameters = new Dictionary<string, string>
+        {
+            ["wan.address"] = "dhcp",
+            ["routes"] = "[]",
+            ["wan.dhcp_client.lease_file"] = $"\"{clientLease}\"",
+        };
+        using (RoutedHosts first = new("af_packet", parameters))
+        {
+            Process dnsmasq = Dnsmasq(first);
+            try
+            {
+                await Waits.Until(async () => (await ClientAsync(first))["state"] == "bound", "the client bound");
+                // As a crash would leave it: no RELEASE, the lease stays in both files.
+                await first.Graph.StopAsync(drain: false);
+            }
+            finally
+            {
+                await Stop(dnsmasq);
+            }
+        }
+        Assert.Contains("\"192.168.100.2\"", File.ReadAllText(clientLease), StringComparison.Ordinal);
+
+        using RoutedHosts second = new("af_packet", parameters);
+        Process again = Dnsmasq(second);
+        Task<string> log = again.StandardError.ReadToEndAsync();
+        try
+        {
+            await Waits.Until(async () => (await ClientAsync(second))["state"] == "bound", "the restarted client bound", TimeSpan.FromSeconds(30));
+            Dictionary<string, string> client = await ClientAsync(second);
+            Assert.Equal(("192.168.100.2/24", "0"), (client["address"], client["sent_discover"]));
+        }
+        finally
+        {
+            await Stop(again);
+        }
+        string dhcp = await log;
+        Assert.Contains("DHCPREQUEST", dhcp, StringComparison.Ordinal);
+        Assert.DoesNotContain("DHCPDISCOVER", dhcp, StringComparison.Ordinal);
+    }
 }

@@ -9,7 +9,8 @@ namespace Flow.Stages.Dhcp.Internal;
 /// The lease file of a DHCP server (<see cref="DhcpServerOptions.LeaseFile"/>): JSON, one entry
 /// per address that is bound or remembers its last client, with the lease's end in UTC, so a
 /// restarted server keeps both its leases (RFC 2131 4.3.1 "MUST NOT reuse" an address whose lease
-/// has not ended) and the previous bindings it prefers to hand back.
+/// has not ended) and the previous bindings it prefers to hand back. A DHCP client's
+/// (<see cref="DhcpClientOptions.LeaseFile"/>) holds its one lease, or none.
 /// </summary>
 /// <remarks>
 /// The worker never touches the file system (STYLE D9): it hands a snapshot to
