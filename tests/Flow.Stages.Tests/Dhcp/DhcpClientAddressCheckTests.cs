@@ -44,14 +44,7 @@ public sealed class DhcpClientAddressCheckTests : IDisposable
         _harness.Tick(_clock.NowNanoseconds);
     }
 
-    private byte[] TakeOne()
-    {
-        Packet[] sent = _harness.Take("link");
-        Packet packet = Assert.Single(sent);
-        byte[] bytes = packet.Data.ToArray();
-        PacketPools.Free(sent);
-        return bytes;
-    }
+    private byte[] TakeOne() => DhcpFrames.TakeOne(_harness);
 
     /// <summary>INIT → DISCOVER → OFFER → REQUEST → ACK of 192.0.2.50 from 192.0.2.2.</summary>
     private void Acked()

@@ -48,14 +48,7 @@ public sealed class DhcpClientRebootTests : IDisposable
         return (client, harness);
     }
 
-    private static Dictionary<string, string> Sent(StageHarness harness)
-    {
-        Packet[] sent = harness.Take("link");
-        Packet packet = Assert.Single(sent);
-        Dictionary<string, string> read = Read(packet.Data);
-        PacketPools.Free(sent);
-        return read;
-    }
+    private static Dictionary<string, string> Sent(StageHarness harness) => Read(TakeOne(harness));
 
     private void Receive(StageHarness harness, byte[] frame) => harness.Process([_pool.Classified(Wan, frame)]);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Xunit;
 using static Flow.Stages.Tests.Ipv4.RouterFrames;
 
 namespace Flow.Stages.Tests.Dhcp;
@@ -59,4 +60,14 @@ internal static class DhcpFrames
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('=', 2))
             .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal);
+
+    /// <summary>The bytes of the one frame <paramref name="harness"/>'s stage sent on <paramref name="port"/> (freed).</summary>
+    public static byte[] TakeOne(StageHarness harness, string port = "link")
+    {
+        Packet[] sent = harness.Take(port);
+        Packet packet = Assert.Single(sent);
+        byte[] bytes = packet.Data.ToArray();
+        PacketPools.Free(sent);
+        return bytes;
+    }
 }

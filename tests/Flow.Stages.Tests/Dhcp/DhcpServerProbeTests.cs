@@ -44,14 +44,7 @@ public sealed class DhcpServerProbeTests : IDisposable
         _harness.Tick(_clock.NowNanoseconds);
     }
 
-    private byte[] TakeOne()
-    {
-        Packet[] sent = _harness.Take("link");
-        Packet packet = Assert.Single(sent);
-        byte[] bytes = packet.Data.ToArray();
-        PacketPools.Free(sent);
-        return bytes;
-    }
+    private byte[] TakeOne() => DhcpFrames.TakeOne(_harness);
 
     private static string ArpRequest(byte[] frame) => Dissect(frame, "p.dst, p.src, p[ARP].op, p[ARP].hwsrc, p[ARP].psrc, p[ARP].pdst");
 
