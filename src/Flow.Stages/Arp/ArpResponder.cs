@@ -338,20 +338,13 @@ public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpRespond
             return false;
         }
         uint from = gratuitous ? target : SourceFor(index, target);
-        Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
-        MacAddress own = _interfaces.MacOf(index);
-        ArpBuilder.TryWriteRequest(frame, own, new Ipv4Address(new NetU32(from)), new Ipv4Address(new NetU32(target)), out int written);
+        ArpRequestFrame.Write(packet, _interfaces.MacOf(index), new Ipv4Address(new NetU32(from)), new Ipv4Address(new NetU32(target)),
+            _interfaces.Interfaces[index].Id ?? (ushort)index);
         if (destination != MacAddress.Broadcast)
         {
             // RFC 1122 2.3.2.1 unicast poll: to the cached MAC; the ARP fields stay a plain request.
             Unsafe.AsRef<EthernetHeader>(packet.DataPointer).Destination = destination;
         }
-        ref PacketMeta meta = ref packet.Meta;
-        meta.Length = (ushort)written;
-        meta.L2Offset = 0;
-        meta.L3Offset = EthernetHeader.Size;
-        meta.InputPort = _interfaces.Interfaces[index].Id ?? (ushort)index;
-        meta.Flags |= PacketFlags.L2Valid | PacketFlags.L3Valid;
         Emit(packet, (Output)(byte)index);
         if (!gratuitous)
         {

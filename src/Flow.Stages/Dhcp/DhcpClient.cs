@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using Flow.Protocols;
-using Flow.Protocols.Arp;
 using Flow.Protocols.Dhcp;
 using Flow.Protocols.Ethernet;
 using Flow.Protocols.Ipv4;
 using Flow.Protocols.Udp;
+using Flow.Stages.Arp.Internal;
 using Flow.Stages.Dhcp.Internal;
 using Flow.Stages.Ipv4;
 using Flow.Stages.Routing;
@@ -348,16 +348,9 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         _nextSend = now + (long)_options.AddressCheckInterval.TotalNanoseconds;
     }
 
-    private unsafe void SendProbe(Packet packet)
+    private void SendProbe(Packet packet)
     {
-        Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
-        ArpBuilder.TryWriteRequest(frame, _mac, default, Address(_pending.Address), out int written);
-        ref PacketMeta meta = ref packet.Meta;
-        meta.Length = (ushort)written;
-        meta.L2Offset = 0;
-        meta.L3Offset = EthernetHeader.Size;
-        meta.InputPort = _port;
-        meta.Flags |= PacketFlags.L2Valid | PacketFlags.L3Valid;
+        ArpRequestFrame.Write(packet, _mac, default, Address(_pending.Address), _port);
         Emit(packet, Output.Link);
         _probes++;
     }

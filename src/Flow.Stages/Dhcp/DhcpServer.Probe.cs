@@ -1,8 +1,7 @@
-using Flow.Protocols.Arp;
 using Flow.Protocols.Dhcp;
-using Flow.Protocols.Ethernet;
 using Flow.Protocols.Ipv4;
 using Flow.Protocols.Udp;
+using Flow.Stages.Arp.Internal;
 using Flow.Stages.Dhcp.Internal;
 using Flow.Stages.Ipv4;
 
@@ -42,21 +41,14 @@ public sealed partial class DhcpServer
     }
 
     /// <summary>Holds <paramref name="packet"/> and sends the ARP request for slot <paramref name="index"/>'s address; false when no frame was free (then no probe).</summary>
-    private unsafe bool Hold(Packet packet, DhcpMessage request, int index, long now, int attempt)
+    private bool Hold(Packet packet, DhcpMessage request, int index, long now, int attempt)
     {
         if (!_probePool!.TryAllocate(out Packet probe))
         {
             return false;
         }
         uint address = _leases.AddressOf(index);
-        Span<byte> frame = new(probe.DataPointer, probe.Tailroom + probe.Length);
-        ArpBuilder.TryWriteRequest(frame, _mac, Address(_server), Address(address), out int written);
-        ref PacketMeta meta = ref probe.Meta;
-        meta.Length = (ushort)written;
-        meta.L2Offset = 0;
-        meta.L3Offset = EthernetHeader.Size;
-        meta.InputPort = _port;
-        meta.Flags |= PacketFlags.L2Valid | PacketFlags.L3Valid;
+        ArpRequestFrame.Write(probe, _mac, Address(_server), Address(address), _port);
         AddressCheck check = _book!.BeginCheck(_options.Interface, address, request.Header.ClientMac);
         _held.Add(new HeldDiscover(packet, index, check, now + _probeNanoseconds, attempt));
         _probes++;
