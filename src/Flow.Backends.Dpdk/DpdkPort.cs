@@ -27,6 +27,7 @@ public sealed unsafe class DpdkPort : IDisposable
         _mempool = mempool;
         _firstMbuf = (nint)geometry.FirstMbuf;
         _stride = geometry.Stride;
+        MbufIndex = new MbufIndex((nint)geometry.FirstMbuf, geometry.Stride);
         _bufOffset = geometry.BufOffset;
         _pool = pool;
         PortId = portId;
@@ -76,6 +77,9 @@ public sealed unsafe class DpdkPort : IDisposable
     internal nint FirstMbuf => _firstMbuf;
 
     internal uint Stride => _stride;
+
+    /// <summary>Maps an mbuf of this port's mempool to its index (its Flow frame).</summary>
+    internal MbufIndex MbufIndex { get; }
 
     /// <summary>The link now (rte_eth_link_get_nowait).</summary>
     public DpdkLink Link

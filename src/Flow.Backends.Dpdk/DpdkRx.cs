@@ -35,8 +35,7 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
     private readonly ushort _queue;
     private readonly ushort _inputPort;
     private readonly nint _mempool;
-    private readonly nint _firstMbuf;
-    private readonly nuint _stride;
+    private readonly MbufIndex _mbufIndex;
     private readonly bool _readsPortStatistics;
     private long _received;
     private long _lastStatisticsNs;
@@ -87,8 +86,7 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
         _queue = (ushort)options.Queue;
         _inputPort = options.InputPort ?? (ushort)options.Queue;
         _mempool = port.Mempool;
-        _firstMbuf = port.FirstMbuf;
-        _stride = port.Stride;
+        _mbufIndex = port.MbufIndex;
         _readsPortStatistics = options.Queue == 0;
     }
 
@@ -131,8 +129,7 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
         nint* mbufs = stackalloc nint[MaxBurst];
         int got = Interop.FlowDpdk.Rx(_portId, _queue, mbufs, (ushort)want);
         PacketPool pool = _pool;
-        nint first = _firstMbuf;
-        nuint stride = _stride;
+        MbufIndex index = _mbufIndex;
         ushort inputPort = _inputPort;
         ulong rssFlag = Mbuf.RxRssHash;
         ulong vlanFlag = Mbuf.RxVlanStripped;
@@ -143,7 +140,7 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
             Packet packet;
             if (Mbuf.Field<nint>(mbuf, Mbuf.Pool) == _mempool)
             {
-                packet = pool.PacketAt((uint)((nuint)(mbuf - first) / stride));
+                packet = pool.PacketAt(index.Of(mbuf));
                 pool.ResetReceived(packet, Mbuf.Field<ushort>(mbuf, Mbuf.DataLen), inputPort, PacketFlags.L2Valid);
             }
             else if (!TryAdoptForeign(mbuf, out packet))
@@ -178,7 +175,8 @@ public sealed unsafe class DpdkRx : SourceStage<DpdkRx.Output, DpdkRx.Reason>, I
     private bool TryAdoptForeign(nint mbuf, out Packet packet)
     {
         DpdkPort? owner = DpdkPools.ByMempool(Mbuf.Field<nint>(mbuf, Mbuf.Pool));
-        uint index = owner is null ? uint.MaxValue : (uint)((nuint)(mbuf - owner.FirstMbuf) / owner.Stride);
+        // Past the pool's last mbuf the index is past its frame count: checked below.
+        uint index = owner is null || mbuf < owner.FirstMbuf ? uint.MaxValue : owner.MbufIndex.Of(mbuf);
         if (owner is null || index >= (uint)owner.Pool.FrameCount)
         {
             Interop.FlowDpdk.FreeBulk(&mbuf, 1);

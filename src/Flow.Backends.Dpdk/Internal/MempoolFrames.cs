@@ -12,12 +12,14 @@ internal sealed unsafe class MempoolFrames : ExternalFrameAllocator
     private readonly nint _mempool;
     private readonly nint _firstMbuf;
     private readonly uint _stride;
+    private readonly MbufIndex _index;
 
     public MempoolFrames(nint mempool, nint firstMbuf, uint stride)
     {
         _mempool = mempool;
         _firstMbuf = firstMbuf;
         _stride = stride;
+        _index = new MbufIndex(firstMbuf, stride);
     }
 
     public override int Available => (int)Interop.FlowDpdk.PoolAvailable(_mempool);
@@ -40,7 +42,7 @@ internal sealed unsafe class MempoolFrames : ExternalFrameAllocator
             }
             for (int i = 0; i < want; i++)
             {
-                indices[total + i] = (uint)((nuint)(mbufs[i] - _firstMbuf) / _stride);
+                indices[total + i] = _index.Of(mbufs[i]);
             }
             total += want;
         }
