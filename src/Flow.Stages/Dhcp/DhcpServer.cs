@@ -39,7 +39,9 @@ namespace Flow.Stages.Dhcp;
 /// a new lease, NAK when the address is another client's; DECLINE → the address is not offered for
 /// <see cref="DhcpServerOptions.DeclineTime"/>; RELEASE → free; INFORM → ACK with the options and
 /// no lease time (4.3.5). Leases are keyed by the client identifier (option 61), else chaddr (4.2).
-/// Drops: <c>disabled</c>, <c>malformed</c>, <c>not_request</c>, <c>bad_hardware</c>,
+/// A relayed request (giaddr set) is served only when the relay is on the served network: the
+/// range is that network's, and an address of it would be wrong on the relay's other subnets.
+/// Drops: <c>disabled</c>, <c>malformed</c>, <c>not_request</c>, <c>bad_hardware</c>, <c>other_subnet</c>,
 /// <c>no_message_type</c>, <c>bad_message_type</c>, <c>pool_exhausted</c>, <c>other_server</c>
 /// (REQUEST for another server), <c>no_binding</c> (nothing to answer: unknown client, address
 /// outside the range), <c>no_room</c>. A DECLINE or RELEASE acted on is consumed (it has no answer;
@@ -232,6 +234,8 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         NoBinding,
         [DropReason("the frame has no room for the reply", Severity.Error)]
         NoRoom,
+        [DropReason("relayed from a subnet (giaddr) the server has no range for", Severity.Info)]
+        OtherSubnet,
         [DropReason("a DISCOVER again while its address is probed: the offer follows the probe", Severity.Info)]
         Probing,
         [DropReason("every probe slot is in use: the client's next DISCOVER is answered", Severity.Warning)]
@@ -282,6 +286,13 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         if ((byte)type < _received.Length)
         {
             _received[(byte)type]++;
+        }
+        uint giaddr = DhcpFrame.Host(header.GatewayAddress);
+        if (giaddr != 0 && (giaddr & _mask) != _network)
+        {
+            // RFC 2131 4.3.1: a relayed client gets an address of the relay's (giaddr's) subnet;
+            // this server has a range on its own interface's network only.
+            return Drop(Reason.OtherSubnet);
         }
         Span<byte> reply = stackalloc byte[MaxReply];
         int length;

@@ -303,6 +303,13 @@ public sealed class DhcpServerTests : IDisposable
     }
 
     [Fact]
+    public void ARequestRelayedFromAnotherSubnetIsNotGivenAnAddressOfTheServedNetwork()
+    {
+        Silent(FromClient(1, 1, "discover", src: "10.9.0.1", dst: "10.0.0.1", giaddr: "10.9.0.1", ethernetDestination: LanMac), "other_subnet");
+        Assert.DoesNotContain(_server.GetLeases(), l => l.State == DhcpLeaseState.Offered);
+    }
+
+    [Fact]
     public void AnUnrenewedLeaseExpiresAndIsRememberedAsThePreviousBinding()
     {
         string address = Bind(1);
