@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -82,6 +83,26 @@ public readonly struct MacAddress : IEquatable<MacAddress>
         byte.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
 
     public void CopyTo(Span<byte> destination) => MemoryMarshal.Write(destination, in this);
+
+    /// <summary>
+    /// The address as a number: wire byte i in bits 8i to 8i + 7 (the six bytes read
+    /// little-endian), the top 16 bits zero. For table keys and single-word atomic stores.
+    /// </summary>
+    public ulong ToUInt64()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        bytes.Clear();
+        CopyTo(bytes);
+        return BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+    }
+
+    /// <summary>The address whose <see cref="ToUInt64"/> is <paramref name="value"/> (bits above 47 are ignored).</summary>
+    public static MacAddress FromUInt64(ulong value)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
+        return new MacAddress(bytes);
+    }
 
     public bool Equals(MacAddress other) => _head == other._head && _tail == other._tail;
 

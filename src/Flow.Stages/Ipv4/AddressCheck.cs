@@ -37,13 +37,7 @@ public sealed class AddressCheck
         get
         {
             ulong claim = Volatile.Read(ref _claim);
-            if (claim == 0)
-            {
-                return null;
-            }
-            Span<byte> mac = stackalloc byte[8];
-            BitConverter.TryWriteBytes(mac, claim);
-            return new MacAddress(mac.Slice(0, 6));
+            return claim == 0 ? null : MacAddress.FromUInt64(claim);
         }
     }
 
@@ -53,9 +47,6 @@ public sealed class AddressCheck
         {
             return;
         }
-        Span<byte> mac = stackalloc byte[8];
-        mac.Clear();
-        claimant.CopyTo(mac);
-        Interlocked.CompareExchange(ref _claim, BitConverter.ToUInt64(mac) | Claimed, 0);
+        Interlocked.CompareExchange(ref _claim, claimant.ToUInt64() | Claimed, 0);
     }
 }

@@ -42,13 +42,10 @@ public sealed class RouterInterfaceTable
         _macKeys = new ulong[interfaces.Length];
         _macs = macs;
         _primary = new uint[interfaces.Length];
-        Span<byte> bytes = stackalloc byte[8];
         for (int i = 0; i < interfaces.Length; i++)
         {
             _indexById[ids[i]] = (short)i;
-            bytes.Clear();
-            macs[i].CopyTo(bytes);
-            _macKeys[i] = BitConverter.ToUInt64(bytes);
+            _macKeys[i] = macs[i].ToUInt64();
         }
         _own = new uint[addresses.Count];
         _ownPrefix = new byte[addresses.Count];

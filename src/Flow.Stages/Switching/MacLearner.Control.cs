@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Flow.Protocols.Ethernet;
 using Flow.Stages.Switching.Internal;
 
@@ -42,7 +41,7 @@ public sealed partial class MacLearner
             }
             bool isStatic = _table.IsStaticAt(slot);
             TimeSpan age = isStatic ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Max(0, _now - _table.LastSeenAt(slot)) / 100);
-            entries.Add(new MacEntry((ushort)MacTable.VlanOf(key), ToMac(MacTable.MacOf(key)), _table.PortAt(slot), isStatic, age));
+            entries.Add(new MacEntry((ushort)MacTable.VlanOf(key), MacAddress.FromUInt64(MacTable.MacOf(key)), _table.PortAt(slot), isStatic, age));
         }
         return new MacTablePage(entries, slot < _table.Slots ? slot : null, _table.Count);
     }
@@ -50,7 +49,7 @@ public sealed partial class MacLearner
     /// <summary>The port id <paramref name="mac"/> is known on in <paramref name="vlan"/>, or null.</summary>
     public ushort? Lookup(ushort vlan, MacAddress mac)
     {
-        int slot = _table.Find(MacTable.Key(vlan, FromMac(mac)));
+        int slot = _table.Find(MacTable.Key(vlan, mac.ToUInt64()));
         return slot < 0 ? null : _table.PortAt(slot);
     }
 
@@ -102,7 +101,7 @@ public sealed partial class MacLearner
             throw new SwitchConfigurationException(errors);
         }
         RequireWriter();
-        ulong key = MacTable.Key(vlan, FromMac(mac));
+        ulong key = MacTable.Key(vlan, mac.ToUInt64());
         int slot = _table.Find(key);
         if (slot >= 0)
         {
@@ -123,7 +122,7 @@ public sealed partial class MacLearner
     public bool Remove(ushort vlan, MacAddress mac)
     {
         RequireWriter();
-        int slot = _table.Find(MacTable.Key(vlan, FromMac(mac)));
+        int slot = _table.Find(MacTable.Key(vlan, mac.ToUInt64()));
         if (slot < 0)
         {
             return false;
@@ -139,19 +138,4 @@ public sealed partial class MacLearner
     public MacLearnerCounters GetCounters() =>
         new(_writer is null ? _table.Count : 0, _learned, _moves, _staticConflicts, _overflows, _evictions, _aged, _hits, _misses, _portLimited, _vlanLimited,
             _handedOff, _handOffsDropped);
-
-    internal static ulong FromMac(MacAddress mac)
-    {
-        Span<byte> bytes = stackalloc byte[8];
-        bytes.Clear();
-        mac.CopyTo(bytes);
-        return Unsafe.ReadUnaligned<ulong>(ref bytes[0]) & ((1UL << 48) - 1);
-    }
-
-    private static MacAddress ToMac(ulong mac48)
-    {
-        Span<byte> bytes = stackalloc byte[8];
-        Unsafe.WriteUnaligned(ref bytes[0], mac48);
-        return new MacAddress(bytes);
-    }
 }

@@ -273,7 +273,7 @@ public sealed class MacLearnerTests : IDisposable
         _harness = Make(new MacLearnerOptions { MaxEntries = 4, Overflow = MacTableOverflow.ReplaceOldest });
         // Twelve addresses of the same two buckets, so bucket-local eviction is least-recently-seen overall.
         MacTable table = Learner.Table;
-        static ulong KeyOf(int h) => MacTable.Key(10, MacLearner.FromMac(Host(h)));
+        static ulong KeyOf(int h) => MacTable.Key(10, Host(h).ToUInt64());
         (int, int) buckets = (table.BucketOf(KeyOf(1)), table.OtherBucketOf(KeyOf(1)));
         List<int> hosts = Enumerable.Range(1, 10_000)
             .Where(h => (table.BucketOf(KeyOf(h)), table.OtherBucketOf(KeyOf(h))) == buckets).Take(12).ToList();

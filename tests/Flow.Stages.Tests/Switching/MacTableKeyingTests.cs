@@ -51,7 +51,7 @@ public sealed class MacTableKeyingTests : IDisposable
         harness.Tick(_clock.NowNanoseconds);
     }
 
-    private static ulong KeyOf(ushort vlan, MacAddress mac) => MacTable.Key(vlan, MacLearner.FromMac(mac));
+    private static ulong KeyOf(ushort vlan, MacAddress mac) => MacTable.Key(vlan, mac.ToUInt64());
 
     [Fact]
     public void TwoTablesPlaceTheSameKeysInDifferentBuckets()
@@ -131,7 +131,7 @@ public sealed class MacTableKeyingTests : IDisposable
             int refused = 0;
             for (int serial = 0; serial < 8192; serial++)
             {
-                ulong mac = MacLearner.FromMac(new MacAddress(0x00, 0x1B, 0x21, (byte)(serial >> 16), (byte)(serial >> 8), (byte)serial));
+                ulong mac = new MacAddress(0x00, 0x1B, 0x21, (byte)(serial >> 16), (byte)(serial >> 8), (byte)serial).ToUInt64();
                 refused += macs.Insert(MacTable.Key(10, mac), 1, 0, isStatic: false, evictOldest: false, out _) < 0 ? 1 : 0;
             }
             Assert.Equal(0, refused);
