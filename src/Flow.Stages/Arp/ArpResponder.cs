@@ -30,8 +30,9 @@ namespace Flow.Stages.Arp;
 /// the receiving interface's prefixes (grout creates a neighbour for each requester). A sender
 /// claiming one of the router's addresses is counted (<see cref="AddressConflicts"/>) and dropped
 /// as <c>address_conflict</c>; an RFC 5227 probe (sender 0.0.0.0) is answered, not learned.
-/// While a <c>dhcp_client</c> checks a leased address (<see cref="InterfaceAddressBook.BeginCheck"/>),
-/// an ARP packet from another host that holds or probes for it is reported to the check.
+/// While a DHCP client or server checks an address before using or offering it
+/// (<see cref="InterfaceAddressBook.BeginCheck"/>), an ARP packet from another host that holds or
+/// probes for it is reported to the check.
 /// A learned neighbour is reachable for <see cref="ArpResponderOptions.ReachableTime"/>; its held
 /// packets leave from <c>arp_resolve</c>.
 /// Consumed: replies and requests that were only learned from (freed here).
@@ -61,7 +62,7 @@ public sealed partial class ArpResponder : Stage<ArpResponder.Output, ArpRespond
     private RouterInterfaceTable _interfaces;
     // Follows addresses a dhcp_client learns (checked in Tick, a batch boundary).
     private readonly InterfaceWatch _watch;
-    // Where a dhcp_client checks a leased address before taking it: claims seen here go there.
+    // Where DHCP stages check addresses before using or offering them: claims seen here go there.
     private readonly InterfaceAddressBook? _book;
     private InterfaceAddresses _addresses;
     private List<(int Interface, uint Address)> _announce = [];

@@ -338,7 +338,9 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
     {
         if (_pool is not null && _pool.TryAllocate(out Packet packet))
         {
-            SendProbe(packet);
+            ArpRequestFrame.Write(packet, _mac, default, Address(_pending.Address), _port);
+            Emit(packet, Output.Link);
+            _probes++;
         }
         else
         {
@@ -346,13 +348,6 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         }
         _tries++;
         _nextSend = now + (long)_options.AddressCheckInterval.TotalNanoseconds;
-    }
-
-    private void SendProbe(Packet packet)
-    {
-        ArpRequestFrame.Write(packet, _mac, default, Address(_pending.Address), _port);
-        Emit(packet, Output.Link);
-        _probes++;
     }
 
     /// <summary>The check's end: another host claimed the address (DECLINE, INIT after ten seconds, 3.1 step 5), or none did (BOUND).</summary>

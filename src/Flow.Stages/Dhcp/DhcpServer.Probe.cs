@@ -99,10 +99,7 @@ public sealed partial class DhcpServer
         }
         else
         {
-            DhcpWriter w = DhcpBuilder.StartOffer(reply, request, Address(_leases.AddressOf(held.Index)), Address(_server), _leaseSeconds);
-            AddOptions(ref w, request, withLease: true);
-            _offers++;
-            Finish(ref w, out length);
+            Offer(request, reply, held.Index, out length);
         }
         if (length != 0 && TryWriteReply(packet, request, reply.Slice(0, length), out Output output))
         {

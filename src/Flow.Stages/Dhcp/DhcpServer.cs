@@ -358,6 +358,12 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         {
             _leases.Assign(index, DhcpLeaseState.Offered, client, request.Header.ClientMac, HostName(request), now + _offerNanoseconds);
         }
+        return Offer(request, reply, index, out length);
+    }
+
+    /// <summary>The OFFER of slot <paramref name="index"/>'s address, with every option (table 3).</summary>
+    private Next Offer(DhcpMessage request, Span<byte> reply, int index, out int length)
+    {
         DhcpWriter w = DhcpBuilder.StartOffer(reply, request, Address(_leases.AddressOf(index)), Address(_server), _leaseSeconds);
         AddOptions(ref w, request, withLease: true);
         _offers++;

@@ -218,10 +218,7 @@ internal static class ScaleScenario
             {
                 int own = i;
                 FrameChecker check = FrameChecker.Exact([.. Enumerable.Range(0, s_ports.Length).Where(p => p != own).Select(p => Convert.FromHexString(Template(p).Replace(" ", "")))], sampleEvery: 16);
-                lock (checks)
-                {
-                    checks.Add(check);
-                }
+                checks.Add(check);
                 sink = new FrameCheckSink(check);
             }
             shard.Add("gen_" + port, new Generator(new GeneratorOptions { Template = Template(i), InputPort = (ushort)i, PoolFrames = 4096 }))
