@@ -24,6 +24,14 @@ public abstract class SourceStage<TOutput, TDrop> : Stage
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected static Next Drop(TDrop reason) => new((ushort)(Next.DropBit | Unsafe.As<TDrop, byte>(ref reason)));
 
+    /// <summary>
+    /// Gives this instance its own output ports, one per name, each carrying what the declared
+    /// port <paramref name="template"/> carries (as <see cref="Stage{TOutput, TDrop}"/>'s
+    /// NamePorts does). Call it from the constructor.
+    /// </summary>
+    protected void NamePorts(TOutput template, IReadOnlyList<string> names) =>
+        UseInstancePorts(Unsafe.As<TOutput, byte>(ref template), names);
+
     /// <summary>Counts drops of things that never became packets (invalid descriptors, pool empty).</summary>
     protected void CountDrop(TDrop reason, int count = 1) => CountDropWithoutPacket(Unsafe.As<TDrop, byte>(ref reason), count);
 

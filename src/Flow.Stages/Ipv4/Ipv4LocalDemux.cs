@@ -14,7 +14,8 @@ namespace Flow.Stages.Ipv4;
 /// Input: local packets — <c>ipv4_input</c>'s <c>local</c>, or <c>icmp_echo</c>'s <c>other</c>.
 /// Output <c>icmp</c>: ICMP messages for the router (replies to its own echoes, errors about
 /// what it sent). Output <c>udp</c>: datagrams to a port in
-/// <see cref="Ipv4LocalDemuxOptions.UdpPorts"/>. Output <c>unreachable</c>: the packet unchanged
+/// <see cref="Ipv4LocalDemuxOptions.UdpPorts"/>, or every datagram with
+/// <see cref="Ipv4LocalDemuxOptions.AllUdp"/> (a host's stack). Output <c>unreachable</c>: the packet unchanged
 /// with an <see cref="IcmpErrorRequest"/> in <see cref="PacketMeta.UserWord"/>, for
 /// <c>icmp_error</c> — port unreachable (3/3) for UDP to any other port and for TCP (the router
 /// has no TCP stack; RFC 9293 would answer with a reset, and Linux's TCP aborts a connection
@@ -34,6 +35,10 @@ public sealed class Ipv4LocalDemux : Stage<Ipv4LocalDemux.Output, Ipv4LocalDemux
         foreach (ushort port in options.UdpPorts)
         {
             _udpPorts[port >> 6] |= 1UL << (port & 63);
+        }
+        if (options.AllUdp)
+        {
+            Array.Fill(_udpPorts, ulong.MaxValue);
         }
     }
 

@@ -8,4 +8,10 @@ public sealed record Ipv4LocalDemuxOptions
     /// <c>udp</c>, to any other port they are refused with port unreachable.
     /// </summary>
     public IReadOnlyList<ushort> UdpPorts { get; init; } = [];
+
+    /// <summary>
+    /// Every UDP datagram leaves on <c>udp</c>, whatever its port (a host's UDP stack, which
+    /// answers unserved ports itself); <see cref="UdpPorts"/> is then unused.
+    /// </summary>
+    public bool AllUdp { get; init; }
 }

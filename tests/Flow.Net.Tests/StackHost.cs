@@ -1,0 +1,103 @@
+using Flow.Backends.AfPacket;
+using Flow.Hosting;
+using Flow.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flow.Net.Tests;
+
+/// <summary>
+/// Flow's stack (the shipped stack.json) on AF_PACKET, facing a Linux host in a namespace of its own:
+/// <code>
+///  ns host 10.9.0.1/24 ─veth─ stack 10.9.0.2/24 (default via 10.9.0.1)
+/// </code>
+/// The stack's end stays in the test's namespace with no address, no IPv6 and no forwarding, so
+/// the kernel there neither answers nor forwards what crosses it: the stack is the only host on
+/// that side. The Linux host's veth sends whole checksums (tx checksum offload off), as a NIC's
+/// wire would carry them. Everything is removed in <see cref="Dispose"/>, also when construction fails.
+/// </summary>
+internal sealed class StackHost : IDisposable
+{
+    public const string HostAddress = "10.9.0.1";
+    public const string StackAddress = "10.9.0.2";
+
+    private readonly List<IDisposable> _owned = [];
+    private readonly ServiceProvider? _services;
+
+    public StackHost()
+    {
+        Shell.RequireRootAnd("ip", "ping", Shell.Python);
+        try
+        {
+            Host = Own(new NetnsFixture("st"));
+            Veth = Own(new VethPair(Host, "s"));
+            Shell.Run("sysctl", "-qw", $"net.ipv4.conf.{Veth.HostName}.forwarding=0");
+            Host.Exec("ip", "link", "set", "lo", "up");
+            Host.Exec("ip", "addr", "add", HostAddress + "/24", "dev", Veth.PeerName);
+            DisableTxChecksum(Host, Veth.PeerName);
+
+            var services = new ServiceCollection();
+            services.AddFlowHosting();
+            services.AddFlowNet();
+            services.AddFlowAfPacket();
+            _services = services.BuildServiceProvider();
+            Stack = FlowStack.Load(_services, new Dictionary<string, string>
+            {
+                ["backend"] = "af_packet",
+                ["interface"] = Veth.HostName,
+                ["address"] = StackAddress + "/24",
+                ["mac"] = Veth.HostMac,
+                ["af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""",
+                ["routes"] = $$"""[{ "prefix": "0.0.0.0/0", "via": "{{HostAddress}}" }]""",
+            });
+            Stack.Start();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public NetnsFixture Host { get; } = null!;
+
+    public VethPair Veth { get; } = null!;
+
+    public FlowStack Stack { get; } = null!;
+
+    /// <summary>Runs a Python script on the Linux host; returns what it printed, or fails the test with its error output.</summary>
+    public string Python(string script, int timeoutSeconds = 30)
+    {
+        ShellResult result = Host.TryExec(TimeSpan.FromSeconds(timeoutSeconds), Shell.Python, "-c", script);
+        return result.ExitCode == 0 ? result.StandardOutput : throw new InvalidOperationException($"python on the host failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}");
+    }
+
+    public void Dispose()
+    {
+        Stack?.Dispose();
+        _services?.Dispose();
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            _owned[i].Dispose();
+        }
+        _owned.Clear();
+    }
+
+    private T Own<T>(T item) where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
+    /// <summary>
+    /// <c>ethtool -K dev tx off</c> through the ioctl (ethtool is not installed here): with
+    /// checksum offload on, a veth hands AF_PACKET UDP whose checksum holds only the
+    /// pseudo-header sum, which the stack rightly refuses.
+    /// </summary>
+    private static void DisableTxChecksum(NetnsFixture ns, string device) =>
+        ns.Exec(Shell.Python, "-c", $"""
+            import ctypes, fcntl, socket, struct
+            value = ctypes.create_string_buffer(struct.pack('II', 0x17, 0))   # ETHTOOL_STXCSUM, off
+            request = struct.pack('16sQ16x', b'{device}', ctypes.addressof(value))
+            fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8946, request)   # SIOCETHTOOL
+            """);
+}
