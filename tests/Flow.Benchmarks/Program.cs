@@ -28,11 +28,13 @@ switch (scenario)
         return await Flow.Benchmarks.Router.RouterScenario.RunAsync(rest);
     case "scale":
         return await Flow.Benchmarks.Scale.ScaleScenario.RunAsync(rest);
+    case "stack":
+        return await Flow.Benchmarks.Net.StackScenario.RunAsync(rest);
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(PipelineScenario).Assembly).Run(rest.Length > 0 ? rest : ["--filter", "*"]);
         return 0;
     default:
         Console.Error.WriteLine("usage: Flow.Benchmarks <scenario> [options]");
-        Console.Error.WriteLine("scenarios: pipeline, memif, dpdk, afxdp, afpacket, pcap_replay, switch, fib, router, scale, micro");
+        Console.Error.WriteLine("scenarios: pipeline, memif, dpdk, afxdp, afpacket, pcap_replay, switch, fib, router, scale, stack, micro");
         return 2;
 }

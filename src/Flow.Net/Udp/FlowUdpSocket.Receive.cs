@@ -38,7 +38,7 @@ public sealed partial class FlowUdpSocket
         bool waiting = false;
         try
         {
-            if (TryTake(out FlowDatagram datagram))
+            if (TryTake(out FlowDatagram datagram) || (_busyPollTicks > 0 && BusyPoll(out datagram)))
             {
                 return new ValueTask<FlowDatagram>(datagram);
             }
@@ -101,6 +101,23 @@ public sealed partial class FlowUdpSocket
             return true;
         }
         datagram = default;
+        return false;
+    }
+
+    /// <summary>Polls the receive ring for up to <see cref="ReceiveBusyPoll"/> before the receive parks.</summary>
+    private bool BusyPoll(out FlowDatagram datagram)
+    {
+        long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + _busyPollTicks;
+        var spin = default(SpinWait);
+        do
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+            if (TryTake(out datagram))
+            {
+                return true;
+            }
+        }
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < deadline);
         return false;
     }
 

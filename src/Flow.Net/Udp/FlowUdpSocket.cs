@@ -40,6 +40,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
     private int _closed;
     private int _identification;
     private long _receiveQueueDrops;
+    private long _busyPollTicks;
 
     internal FlowUdpSocket(FlowStack stack, int queueLength)
     {
@@ -69,6 +70,17 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
     public IPEndPoint? RemoteEndPoint => ToEndPoint(PeerKey);
 
     public bool Connected => PeerKey != 0;
+
+    /// <summary>
+    /// How long a receive that finds nothing polls the receive ring before it parks (Linux's
+    /// SO_BUSY_POLL): a thread that serves one socket trades a core's time for the wake-up it
+    /// saves. Zero (the default): park at once.
+    /// </summary>
+    public TimeSpan ReceiveBusyPoll
+    {
+        get => TimeSpan.FromSeconds((double)_busyPollTicks / System.Diagnostics.Stopwatch.Frequency);
+        set => _busyPollTicks = value <= TimeSpan.Zero ? 0 : (long)(value.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+    }
 
     /// <summary>Datagrams for this socket dropped because its receive ring was full.</summary>
     public long ReceiveQueueDrops => Volatile.Read(ref _receiveQueueDrops);

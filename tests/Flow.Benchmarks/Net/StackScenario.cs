@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Flow.Backends.AfXdp;
+using Flow.Benchmarks.Infrastructure;
+using Flow.Hosting;
+using Flow.Net;
+using Flow.Net.Udp;
+using Flow.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flow.Benchmarks.Net;
+
+/// <summary>
+/// Scenario <c>stack</c> (issue 20): a UDP echo server on Flow's stack against the same server on
+/// the kernel's sockets, one load (<see cref="UdpEchoClient"/>) for both, rounds interleaved.
+/// <code>
+///  ns client 10.8.1.1 ─veth─ ns kernel 10.8.1.2: a kernel UDP socket echoing, its thread on cpu 0
+///  ns client 10.8.2.1 ─veth─ Flow's stack 10.8.2.2 (stack.json on af_xdp, native, busy poll; worker on cpu 0):
+///                              a FlowUdpSocket echoing, its thread on cpu 0
+///  the client's thread on cpu 1
+/// </code>
+/// Both servers copy each datagram out and back in (receive into a buffer, send from it) on one
+/// thread pinned to cpu 0; Flow's worker shares that core (idle policy yielding). The client's
+/// veths send whole checksums. AF_XDP, not AF_PACKET: TPACKET_V3 hands a block over when it is
+/// full or after its retire timeout (1 ms at least), which bounds a request/response load at
+/// window / 1 ms (32 k echoes a second here, measured). The last line is one JSON object; corrupt echoes fail the run.
+/// TCP request/response, HTTP and bulk figures wait for the stack's TCP.
+/// </summary>
+public static class StackScenario
+{
+    private const int EchoPort = 7;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int rounds = ScenarioArgs.Int(args, "--rounds", 3);
+        int seconds = ScenarioArgs.Int(args, "--seconds", 3);
+        if (Environment.ProcessorCount < 2)
+        {
+            Console.Error.WriteLine("stack: needs 2 CPUs (servers on cpu 0, the client on cpu 1)");
+            return 2;
+        }
+        Shell.RequireRootAnd("ip", Shell.Python);
+        using var client = new NetnsFixture("sc");
+        using var kernelHost = new NetnsFixture("sk");
+        using var toKernel = new VethPair(kernelHost, "k");
+        using var toFlow = new VethPair(null, "f");
+        Shell.Run("ip", "link", "set", toKernel.HostName, "netns", client.Name);
+        Shell.Run("ip", "link", "set", toFlow.PeerName, "netns", client.Name);
+        client.Exec("ip", "link", "set", toKernel.HostName, "up");
+        client.Exec("ip", "link", "set", toFlow.PeerName, "up");
+        client.Exec("ip", "addr", "add", "10.8.1.1/24", "dev", toKernel.HostName);
+        client.Exec("ip", "addr", "add", "10.8.2.1/24", "dev", toFlow.PeerName);
+        kernelHost.Exec("ip", "addr", "add", "10.8.1.2/24", "dev", toKernel.PeerName);
+        Shell.Run("sysctl", "-qw", $"net.ipv4.conf.{toFlow.HostName}.forwarding=0");
+        DisableTxChecksum(client, toFlow.PeerName);
+
+        using var clientThread = new NetnsThread(client);
+        using var kernelThread = new NetnsThread(kernelHost);
+        using Socket kernelServer = kernelThread.Invoke(() =>
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            s.Bind(new IPEndPoint(IPAddress.Any, EchoPort));
+            return s;
+        });
+        using Socket toKernelSocket = clientThread.Invoke(() => Connected("10.8.1.2"));
+        using Socket toFlowSocket = clientThread.Invoke(() => Connected("10.8.2.2"));
+
+        var services = new ServiceCollection();
+        services.AddFlowHosting();
+        services.AddFlowNet();
+        services.AddFlowAfXdp();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        await using FlowStack stack = FlowStack.Load(provider, new Dictionary<string, string>
+        {
+            ["backend"] = "af_xdp",
+            ["interface"] = toFlow.HostName,
+            ["address"] = "10.8.2.2/24",
+            ["mac"] = toFlow.HostMac,
+            ["af_xdp"] = """{ "attach_mode": "native", "bind_mode": "auto", "busy_poll_budget": 64 }""",
+            ["workers"] = """[{ "id": 0, "cpu": 0, "idle": "yielding" }]""",
+        });
+        stack.Start();
+        await using FlowUdpSocket flowServer = stack.CreateUdpSocket(1024);
+        flowServer.Bind(new IPEndPoint(IPAddress.Any, EchoPort));
+        flowServer.ReceiveBusyPoll = TimeSpan.FromMicroseconds(ScenarioArgs.Int(args, "--busy-poll-us", 50));
+
+        Console.WriteLine($"stack: UDP echo, {UdpEchoClient.PayloadLength}-byte datagrams, window {UdpEchoClient.Window}, {rounds} rounds of {seconds} s");
+        var kernelLoad = new UdpEchoClient(toKernelSocket);
+        var flowLoad = new UdpEchoClient(toFlowSocket);
+        TimeSpan window = TimeSpan.FromSeconds(seconds);
+        InterleavedRounds result = await InterleavedRounds.RunAsync(rounds,
+        [
+            ("kernel_udp_echo", () => Measure(kernelLoad, window, stop => KernelEcho(kernelServer, stop))),
+            ("flow_udp_echo", () => Measure(flowLoad, window, stop => FlowEcho(flowServer, stop))),
+        ],
+        [("flow_udp_echo", "kernel_udp_echo")]);
+
+        long corrupt = kernelLoad.Corrupt + flowLoad.Corrupt;
+        Samples kernel = result.Samples["kernel_udp_echo"];
+        Samples flow = result.Samples["flow_udp_echo"];
+        Samples ratio = result.PairedRatios[("flow_udp_echo", "kernel_udp_echo")];
+        Console.WriteLine($"  kernel_udp_echo median {kernel.Median / 1e3:F1} kpps, flow_udp_echo median {flow.Median / 1e3:F1} kpps, ratio {ratio.Median:F2} ({ratio.Min:F2}–{ratio.Max:F2})");
+        Console.WriteLine($"  lost: kernel {kernelLoad.Lost}, flow {flowLoad.Lost}; corrupt: {corrupt}; Flow socket ring drops {flowServer.ReceiveQueueDrops}");
+        string F(double v) => double.IsFinite(v) ? v.ToString("F0", CultureInfo.InvariantCulture) : "null";
+        string R(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "null";
+        Console.WriteLine(
+            $"{{\"scenario\":\"stack\",\"kernel_udp_echo_pps\":{F(kernel.Median)},\"flow_udp_echo_pps\":{F(flow.Median)}," +
+            $"\"flow_vs_kernel_udp_echo\":{R(ratio.Median)},\"flow_vs_kernel_udp_echo_min\":{R(ratio.Min)},\"flow_vs_kernel_udp_echo_max\":{R(ratio.Max)}," +
+            $"\"kernel_udp_echo_lost\":{kernelLoad.Lost},\"flow_udp_echo_lost\":{flowLoad.Lost},\"corrupt\":{corrupt},\"failed_runs\":{result.Failures}," +
+            $"\"cross_core_latency_ns\":{F(result.Latency.Median)},\"rounds\":{rounds}}}");
+        return corrupt == 0 && result.Failures == 0 ? 0 : 1;
+    }
+
+    private static Socket Connected(string server)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        s.Connect(new IPEndPoint(IPAddress.Parse(server), EchoPort));
+        return s;
+    }
+
+    /// <summary>Runs the server on its own thread (cpu 0) and the load on this one (cpu 1) for a warm-up, then the measured window.</summary>
+    private static Task<double> Measure(UdpEchoClient load, TimeSpan window, Action<CancellationToken> server) => Task.Run(() =>
+    {
+        using var stop = new CancellationTokenSource();
+        var serverThread = new Thread(() =>
+        {
+            OsThread.Pin(0);
+            server(stop.Token);
+        }) { IsBackground = true, Name = "echo-server" };
+        serverThread.Start();
+        OsThread.Pin(1);
+        try
+        {
+            load.Run(TimeSpan.FromMilliseconds(500));
+            return load.Run(window);
+        }
+        finally
+        {
+            stop.Cancel();
+            serverThread.Join();
+        }
+    });
+
+    private static void KernelEcho(Socket socket, CancellationToken stop)
+    {
+        socket.ReceiveTimeout = 100;
+        byte[] buffer = new byte[2048];
+        var peer = new SocketAddress(AddressFamily.InterNetwork);
+        while (!stop.IsCancellationRequested)
+        {
+            int n;
+            try
+            {
+                n = socket.ReceiveFrom(buffer, SocketFlags.None, peer);
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            socket.SendTo(buffer.AsSpan(0, n), SocketFlags.None, peer);
+        }
+    }
+
+    private static void FlowEcho(FlowUdpSocket socket, CancellationToken stop)
+    {
+        byte[] buffer = new byte[2048];
+        IPEndPoint? peer = null;
+        while (!stop.IsCancellationRequested)
+        {
+            int n;
+            uint address;
+            ushort port;
+            try
+            {
+                ValueTask<FlowDatagram> pending = socket.ReceiveDatagramAsync(stop);
+                using FlowDatagram datagram = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+                n = datagram.CopyTo(buffer);
+                (address, port) = (datagram.RemoteAddress, datagram.RemotePort);
+                // One client: its endpoint is made once, not per datagram.
+                if (peer is null || peer.Port != port)
+                {
+                    peer = datagram.RemoteEndPoint;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            ValueTask<int> sent = socket.SendToAsync(buffer.AsMemory(0, n), peer, stop);
+            if (!sent.IsCompletedSuccessfully)
+            {
+                sent.AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
+
+    private static void DisableTxChecksum(NetnsFixture ns, string device) =>
+        ns.Exec(Shell.Python, "-c", $"""
+            import ctypes, fcntl, socket, struct
+            value = ctypes.create_string_buffer(struct.pack('II', 0x17, 0))   # ETHTOOL_STXCSUM, off
+            request = struct.pack('16sQ16x', b'{device}', ctypes.addressof(value))
+            fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8946, request)   # SIOCETHTOOL
+            """);
+}
