@@ -6,6 +6,7 @@ using Flow.Backends.Memif;
 using Flow.Backends.Pcap;
 using Flow.Backends.Tap;
 using Flow.Hosting;
+using Flow.Net;
 using Flow.Stages;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,7 @@ internal static class FlowCliServices
     /// Stage libraries registered below that make no system calls, so 'flow validate' and 'flow
     /// graph' may construct their stages (backends never: GraphCheckOptions.PureStageLibraries).
     /// </summary>
-    public static readonly IReadOnlyCollection<System.Reflection.Assembly> PureStageLibraries = [typeof(StagesRegistration).Assembly];
+    public static readonly IReadOnlyCollection<System.Reflection.Assembly> PureStageLibraries = [typeof(StagesRegistration).Assembly, typeof(FlowNetRegistration).Assembly];
 
     public static ServiceProvider Create(bool verbose = false)
     {
@@ -53,6 +54,7 @@ internal static class FlowCliServices
         services.AddFlowSwitching();
         services.AddFlowRouting();
         services.AddFlowRouterStages();
+        services.AddFlowNet();
         return services.BuildServiceProvider();
     }
 }

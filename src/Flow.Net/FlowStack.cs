@@ -1,7 +1,7 @@
 using System.Reflection;
 using Flow.Hosting;
 using Flow.Net.Udp;
-using Flow.Stages.Ipv4;
+using Flow.Net.Internal;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow.Net;
@@ -25,6 +25,7 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
 
     private readonly string[] _socketStages;
     private readonly UdpSender _sender;
+    private readonly SocketHost _host;
     private int _disposed;
 
     private FlowStack(FlowGraph graph, UdpPortTable ports)
@@ -33,16 +34,13 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
         Ports = ports;
         _sender = (UdpSender)Single<UdpSender>(graph).Stage;
         _socketStages = [Single<UdpReceiver>(graph).Name, Single<UdpSender>(graph).Name, Single<UdpErrorReceiver>(graph).Name];
+        _host = new SocketHost(ports, _sender.Interfaces, _sender.SendPool, QuiesceAsync);
     }
 
     /// <summary>The stack's graph: start it (<see cref="Start"/>), read its stats, trace it, reach it by the control socket.</summary>
     public FlowGraph Graph { get; }
 
     internal UdpPortTable Ports { get; }
-
-    internal RouterInterfaceTable Interfaces => _sender.Interfaces;
-
-    internal PacketPool SendPool => _sender.SendPool;
 
     /// <summary>
     /// Loads the stack's graph: <paramref name="graphFile"/>, or the shipped stack.json, with
@@ -83,11 +81,11 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
     public FlowUdpSocket CreateUdpSocket(int queueLength = FlowUdpSocket.DefaultQueueLength)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return new FlowUdpSocket(this, queueLength);
+        return new FlowUdpSocket(_host, queueLength);
     }
 
     /// <summary>Completes once every worker that runs a socket stage has passed a batch boundary, so none still holds a socket it found before.</summary>
-    internal async Task QuiesceAsync()
+    private async Task QuiesceAsync()
     {
         foreach (string stage in _socketStages)
         {

@@ -17,7 +17,7 @@ internal static class TestServices
     }
 
     /// <summary>
-    /// What <c>flow</c> registers that pipelines/ uses: the switch stages and the in-process
+    /// What <c>flow</c> registers that pipelines/ uses: the switch, router and stack stages and the in-process
     /// backends (memif, loop, null) — enough to load every pipeline with its default parameters.
     /// </summary>
     public static ServiceProvider CreateWithBackends()
@@ -27,6 +27,7 @@ internal static class TestServices
         Flow.Stages.StagesRegistration.AddFlowSwitching(services);
         Flow.Stages.StagesRegistration.AddFlowRouting(services);
         Flow.Stages.StagesRegistration.AddFlowRouterStages(services);
+        Flow.Net.FlowNetRegistration.AddFlowNet(services);
         Flow.Backends.Loop.LoopRegistration.AddFlowLoop(services);
         Flow.Backends.Memif.MemifRegistration.AddFlowMemif(services);
         return services.BuildServiceProvider();

@@ -31,10 +31,12 @@ internal static class ValidateCommand
         {
             return ExitCodes.Usage;
         }
-        using ServiceProvider services = FlowCliServices.Create();
         int worst = ExitCodes.Success;
         foreach (string file in files)
         {
+            // A provider per file: it owns the tables a graph's stages share (one route and
+            // neighbour table per router or stack), so two such files checked together do not meet.
+            using ServiceProvider services = FlowCliServices.Create();
             int code = GraphLoading.TryCheck(services, file, parameters, allowAssemblies, out GraphOutline? graph);
             if (code != ExitCodes.Success)
             {

@@ -31,6 +31,8 @@ public sealed partial class FlowUdpSocket
     /// </summary>
     public ValueTask<FlowDatagram> ReceiveDatagramAsync(CancellationToken cancellationToken = default)
     {
+        // A closed socket keeps the receive flag (its close took the consumer's place), so this comes first.
+        ThrowIfClosed();
         if (Interlocked.CompareExchange(ref _receiving, 1, 0) != 0)
         {
             throw new InvalidOperationException("a receive is already waiting on this socket");

@@ -26,7 +26,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
 {
     public const int DefaultQueueLength = 256;
 
-    private readonly FlowStack _stack;
+    private readonly SocketHost _stack;
     private readonly Lock _sendLock = new();
     private readonly SocketSignal _receiveSignal = new();
     private readonly SocketSignal _sendSignal = new();
@@ -42,7 +42,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
     private long _receiveQueueDrops;
     private long _busyPollTicks;
 
-    internal FlowUdpSocket(FlowStack stack, int queueLength)
+    internal FlowUdpSocket(SocketHost stack, int queueLength)
     {
         _stack = stack;
         Received = new SpscRing<Packet>(queueLength);
