@@ -1,3 +1,4 @@
+using Flow.Net.Tcp;
 using Flow.Net.Udp;
 using Flow.Stages;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,8 +10,9 @@ namespace Flow.Net;
 public static class FlowNetRegistration
 {
     /// <summary>
-    /// Adds the UDP stages <c>udp_receive</c>, <c>udp_send</c> and <c>udp_errors</c>, the
-    /// <see cref="UdpPortTable"/> they and the sockets share, and the router's L2/L3 stages the
+    /// Adds the UDP stages <c>udp_receive</c>, <c>udp_send</c> and <c>udp_errors</c>, the TCP
+    /// stages <c>tcp_receive</c> and <c>tcp_send</c>, the <see cref="UdpPortTable"/> and
+    /// <see cref="TcpTable"/> they and the sockets share, and the router's L2/L3 stages the
     /// stack is built from (ARP, IPv4 input and output, ICMP, routing).
     /// </summary>
     public static IServiceCollection AddFlowNet(this IServiceCollection services)
@@ -21,6 +23,9 @@ public static class FlowNetRegistration
         services.AddFlowStage<UdpReceiver, UdpReceiverOptions>();
         services.AddFlowStage<UdpSender, UdpSenderOptions>();
         services.AddFlowStage<UdpErrorReceiver>();
+        services.TryAddSingleton<TcpTable>();
+        services.AddFlowStage<TcpReceiver>();
+        services.AddFlowStage<TcpSender, TcpSenderOptions>();
         return services;
     }
 }

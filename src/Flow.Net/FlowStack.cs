@@ -1,7 +1,10 @@
 using System.Reflection;
 using Flow.Hosting;
 using Flow.Net.Udp;
+using System.Net;
+using System.Net.Sockets;
 using Flow.Net.Internal;
+using Flow.Net.Tcp;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow.Net;
@@ -28,13 +31,13 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
     private readonly SocketHost _host;
     private int _disposed;
 
-    private FlowStack(FlowGraph graph, UdpPortTable ports)
+    private FlowStack(FlowGraph graph, UdpPortTable ports, TcpTable tcp)
     {
         Graph = graph;
         Ports = ports;
         _sender = (UdpSender)Single<UdpSender>(graph).Stage;
         _socketStages = [Single<UdpReceiver>(graph).Name, Single<UdpSender>(graph).Name, Single<UdpErrorReceiver>(graph).Name];
-        _host = new SocketHost(ports, _sender.Interfaces, _sender.SendPool, QuiesceAsync);
+        _host = new SocketHost(ports, tcp, _sender.Interfaces, _sender.SendPool, QuiesceAsync);
     }
 
     /// <summary>The stack's graph: start it (<see cref="Start"/>), read its stats, trace it, reach it by the control socket.</summary>
@@ -56,7 +59,7 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
             : loader.Load(graphFile, parameters);
         try
         {
-            return new FlowStack(graph, services.GetRequiredService<UdpPortTable>());
+            return new FlowStack(graph, services.GetRequiredService<UdpPortTable>(), services.GetRequiredService<TcpTable>());
         }
         catch
         {
@@ -82,6 +85,50 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         return new FlowUdpSocket(_host, queueLength);
+    }
+
+    /// <summary>
+    /// A TCP listener on <paramref name="localEndPoint"/> (any address or one of the stack's, and a
+    /// port); <see cref="FlowTcpListener.Start"/> it. Each accepted connection gets buffers of the
+    /// given sizes (powers of two); the receive buffer is the largest window it advertises.
+    /// </summary>
+    public FlowTcpListener CreateTcpListener(IPEndPoint localEndPoint, int sendBufferSize = 256 * 1024, int receiveBufferSize = 256 * 1024)
+    {
+        ArgumentNullException.ThrowIfNull(localEndPoint);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return new FlowTcpListener(_host, localEndPoint, sendBufferSize, receiveBufferSize);
+    }
+
+    /// <summary>
+    /// Opens a TCP connection to <paramref name="remoteEndPoint"/> from the address of the
+    /// interface its route leaves by and an ephemeral port. Fails with a <see cref="SocketException"/>:
+    /// <see cref="SocketError.ConnectionRefused"/> (a reset), <see cref="SocketError.TimedOut"/>
+    /// (no answer to the SYN and its retransmissions), <see cref="SocketError.NetworkUnreachable"/>.
+    /// </summary>
+    public async ValueTask<FlowTcpStream> ConnectTcpAsync(IPEndPoint remoteEndPoint, CancellationToken cancellationToken = default,
+        int sendBufferSize = 256 * 1024, int receiveBufferSize = 256 * 1024)
+    {
+        ArgumentNullException.ThrowIfNull(remoteEndPoint);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        uint address = FlowEndPoints.HostOrder(remoteEndPoint.Address);
+        if (address == 0 || remoteEndPoint.Port == 0)
+        {
+            throw new SocketException((int)SocketError.AddressNotAvailable);
+        }
+        var connection = new TcpConnection(new TcpKey(0, 0, address, (ushort)remoteEndPoint.Port), sendBufferSize, receiveBufferSize, listener: null);
+        Volatile.Write(ref connection.OpenRequested, 1);
+        _host.Tcp.Request(connection);
+        try
+        {
+            await connection.Connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Volatile.Write(ref connection.Aborted, 1);
+            _host.Tcp.Request(connection);
+            throw;
+        }
+        return new FlowTcpStream(_host, connection);
     }
 
     /// <summary>Completes once every worker that runs a socket stage has passed a batch boundary, so none still holds a socket it found before.</summary>

@@ -15,7 +15,8 @@ namespace Flow.Stages.Ipv4;
 /// Output <c>icmp</c>: ICMP messages for the router (replies to its own echoes, errors about
 /// what it sent). Output <c>udp</c>: datagrams to a port in
 /// <see cref="Ipv4LocalDemuxOptions.UdpPorts"/>, or every datagram with
-/// <see cref="Ipv4LocalDemuxOptions.AllUdp"/> (a host's stack). Output <c>unreachable</c>: the packet unchanged
+/// <see cref="Ipv4LocalDemuxOptions.AllUdp"/> (a host's stack). Output <c>tcp</c>, only with
+/// <see cref="Ipv4LocalDemuxOptions.Tcp"/>: TCP segments, for a host's TCP. Output <c>unreachable</c>: the packet unchanged
 /// with an <see cref="IcmpErrorRequest"/> in <see cref="PacketMeta.UserWord"/>, for
 /// <c>icmp_error</c> — port unreachable (3/3) for UDP to any other port and for TCP (the router
 /// has no TCP stack; RFC 9293 would answer with a reset, and Linux's TCP aborts a connection
@@ -28,6 +29,7 @@ namespace Flow.Stages.Ipv4;
 public sealed class Ipv4LocalDemux : Stage<Ipv4LocalDemux.Output, Ipv4LocalDemux.Reason>
 {
     private readonly ulong[] _udpPorts = new ulong[65536 / 64];
+    private readonly bool _tcp;
 
     public Ipv4LocalDemux(Ipv4LocalDemuxOptions options)
     {
@@ -40,6 +42,12 @@ public sealed class Ipv4LocalDemux : Stage<Ipv4LocalDemux.Output, Ipv4LocalDemux
         {
             Array.Fill(_udpPorts, ulong.MaxValue);
         }
+        _tcp = options.Tcp;
+        if (_tcp)
+        {
+            // A fourth output only for a host's stack, so a router's graph has nothing more to connect.
+            NamePorts(Output.Icmp, ["icmp", "udp", "unreachable", "tcp"]);
+        }
     }
 
     public enum Output : byte
@@ -50,6 +58,8 @@ public sealed class Ipv4LocalDemux : Stage<Ipv4LocalDemux.Output, Ipv4LocalDemux
         Udp,
         [Port(typeof(Carries.Ipv4), "refused packets with a port or protocol unreachable request in UserWord, for icmp_error")]
         Unreachable,
+        [Port(typeof(Carries.Ipv4), "TCP segments, with the tcp option (a host's TCP)")]
+        Tcp,
     }
 
     public enum Reason : byte
@@ -65,14 +75,15 @@ public sealed class Ipv4LocalDemux : Stage<Ipv4LocalDemux.Output, Ipv4LocalDemux
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {
         ulong[] udpPorts = _udpPorts;
+        bool tcp = _tcp;
         for (int i = 0; i < packets.Length; i++)
         {
-            nexts[i] = Deliver(packets[i], udpPorts);
+            nexts[i] = Deliver(packets[i], udpPorts, tcp);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Next Deliver(Packet packet, ulong[] udpPorts)
+    private static Next Deliver(Packet packet, ulong[] udpPorts, bool tcp)
     {
         ref PacketMeta meta = ref packet.Meta;
         int l3 = meta.L3Offset;
@@ -102,6 +113,10 @@ public sealed class Ipv4LocalDemux : Stage<Ipv4LocalDemux.Output, Ipv4LocalDemux
             if (protocol == IpProtocol.Udp && (udpPorts[port >> 6] & 1UL << (port & 63)) != 0)
             {
                 return To(Output.Udp);
+            }
+            if (protocol == IpProtocol.Tcp && tcp)
+            {
+                return To(Output.Tcp);
             }
             meta.UserWord = IcmpErrorRequest.PortUnreachable;
             return To(Output.Unreachable);

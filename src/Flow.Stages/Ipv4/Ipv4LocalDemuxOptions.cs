@@ -14,4 +14,10 @@ public sealed record Ipv4LocalDemuxOptions
     /// answers unserved ports itself); <see cref="UdpPorts"/> is then unused.
     /// </summary>
     public bool AllUdp { get; init; }
+
+    /// <summary>
+    /// TCP segments leave on a fourth output, <c>tcp</c> (a host's TCP); without it they are
+    /// refused with port unreachable, as a router with no TCP of its own does.
+    /// </summary>
+    public bool Tcp { get; init; }
 }

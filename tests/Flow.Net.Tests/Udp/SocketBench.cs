@@ -34,7 +34,7 @@ internal sealed class SocketBench : IDisposable
         SendHarness = new StageHarness(Sender, "udp_send");
         ReceiveHarness = new StageHarness(new UdpReceiver(new UdpReceiverOptions { Interfaces = interfaces }, Ports), "udp_receive");
         ErrorHarness = new StageHarness(new UdpErrorReceiver(Ports), "udp_errors");
-        Host = new SocketHost(Ports, RouterInterfaceTable.Create(interfaces), Sender.SendPool, () => Task.CompletedTask);
+        Host = new SocketHost(Ports, new Flow.Net.Tcp.TcpTable(), RouterInterfaceTable.Create(interfaces), Sender.SendPool, () => Task.CompletedTask);
     }
 
     public UdpPortTable Ports { get; } = new();

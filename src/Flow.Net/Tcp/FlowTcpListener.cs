@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Flow.Net.Internal;
+
+namespace Flow.Net.Tcp;
+
+/// <summary>
+/// Listens for TCP connections on Flow's stack, as <see cref="TcpListener"/> does on the
+/// kernel's: <see cref="Start"/>, <see cref="AcceptAsync"/>, <see cref="Stop"/>.
+/// </summary>
+/// <remarks>
+/// The backlog bounds the connections half open (SYN received) plus those established and not
+/// accepted yet; a SYN beyond it is dropped and counted (<c>backlog_full</c>), so a SYN flood
+/// costs a bounded amount of memory and cannot crowd out connections already made.
+/// </remarks>
+public sealed class FlowTcpListener : IDisposable
+{
+    private readonly SocketHost _host;
+    private readonly ConcurrentQueue<TcpConnection> _accepted = new();
+    private readonly SocketSignal _acceptSignal = new();
+    private readonly SemaphoreSlim _acceptors = new(1, 1);
+    private int _queued;
+    private int _started;
+    private int _stopped;
+
+    internal FlowTcpListener(SocketHost host, IPEndPoint local, int sendBufferSize, int receiveBufferSize)
+    {
+        _host = host;
+        LocalEndPoint = local;
+        Address = FlowEndPoints.HostOrder(local.Address);
+        SendBufferSize = sendBufferSize;
+        ReceiveBufferSize = receiveBufferSize;
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    internal uint Address { get; }
+
+    internal int SendBufferSize { get; }
+
+    internal int ReceiveBufferSize { get; }
+
+    internal int Backlog { get; private set; } = 128;
+
+    /// <summary>Worker: connections in SYN-RECEIVED for this listener.</summary>
+    internal int SynQueue { get; set; }
+
+    /// <summary>Established connections not accepted yet.</summary>
+    internal int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Starts listening; <paramref name="backlog"/> bounds half-open plus unaccepted connections.</summary>
+    public void Start(int backlog = 128)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(backlog, 1);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _stopped) != 0, this);
+        if (Address != 0 && !_host.Interfaces.IsOwnAddress(Address))
+        {
+            throw new SocketException((int)SocketError.AddressNotAvailable);
+        }
+        if (LocalEndPoint.Port == 0)
+        {
+            throw new SocketException((int)SocketError.InvalidArgument);
+        }
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("the listener is started already");
+        }
+        Backlog = backlog;
+        _host.Tcp.Listen(this, (ushort)LocalEndPoint.Port);
+    }
+
+    /// <summary>The next established connection, as a stream.</summary>
+    public async ValueTask<FlowTcpStream> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        await _acceptors.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _stopped) != 0, this);
+                if (_accepted.TryDequeue(out TcpConnection? connection))
+                {
+                    Interlocked.Decrement(ref _queued);
+                    return new FlowTcpStream(_host, connection);
+                }
+                _acceptSignal.Arm();
+                if (!_accepted.IsEmpty || Volatile.Read(ref _stopped) != 0)
+                {
+                    if (_acceptSignal.Disarm())
+                    {
+                        continue;
+                    }
+                }
+                await _acceptSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _acceptors.Release();
+        }
+    }
+
+    /// <summary>Worker: <paramref name="connection"/> reached ESTABLISHED.</summary>
+    internal void Enqueue(TcpConnection connection)
+    {
+        Interlocked.Increment(ref _queued);
+        _accepted.Enqueue(connection);
+        _acceptSignal.Wake();
+    }
+
+    /// <summary>Stops listening; connections not accepted yet are reset.</summary>
+    public void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+        _host.Tcp.StopListening(this, (ushort)LocalEndPoint.Port);
+        _acceptSignal.Fail(new ObjectDisposedException(nameof(FlowTcpListener)));
+        while (_accepted.TryDequeue(out TcpConnection? connection))
+        {
+            Volatile.Write(ref connection.Aborted, 1);
+            _host.Tcp.Request(connection);
+        }
+    }
+
+    public void Dispose() => Stop();
+}

@@ -1,0 +1,187 @@
+using System.Net;
+using System.Net.Sockets;
+using Flow.Net.Internal;
+
+namespace Flow.Net.Tcp;
+
+/// <summary>
+/// A TCP connection on Flow's stack as a <see cref="Stream"/>, the way <see cref="NetworkStream"/>
+/// wraps a kernel socket: reads return what arrived in order (0 once the peer has finished),
+/// writes copy into the connection's send buffer and return once it took everything,
+/// <see cref="Shutdown"/> sends a FIN after the data, and disposing closes gracefully.
+/// </summary>
+/// <remarks>
+/// One reader and one writer at a time, as with any stream. A reset or a timeout fails the next
+/// read or write with an <see cref="IOException"/> around the <see cref="SocketException"/>
+/// (<see cref="SocketError.ConnectionReset"/>, <see cref="SocketError.TimedOut"/>).
+/// </remarks>
+public sealed class FlowTcpStream : Stream
+{
+    private readonly SocketHost _host;
+    private readonly TcpConnection _connection;
+    private int _disposed;
+
+    internal FlowTcpStream(SocketHost host, TcpConnection connection)
+    {
+        _host = host;
+        _connection = connection;
+    }
+
+    public IPEndPoint LocalEndPoint => new(FlowEndPoints.Address(_connection.Key.LocalAddress), _connection.Key.LocalPort);
+
+    public IPEndPoint RemoteEndPoint => new(FlowEndPoints.Address(_connection.Key.RemoteAddress), _connection.Key.RemotePort);
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+        TcpConnection c = _connection;
+        while (true)
+        {
+            int n = TryRead(buffer.Span);
+            if (n > 0)
+            {
+                return n;
+            }
+            if (Volatile.Read(ref c.PeerFinished) == 1 && c.Receive.Count == 0)
+            {
+                return 0;
+            }
+            ThrowIfFailed();
+            c.ReceiveSignal.Arm();
+            if (c.Receive.Count > 0 || Volatile.Read(ref c.PeerFinished) == 1 || Volatile.Read(ref c.Error) != 0)
+            {
+                if (c.ReceiveSignal.Disarm())
+                {
+                    continue;
+                }
+            }
+            await c.ReceiveSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        TcpConnection c = _connection;
+        if (Volatile.Read(ref c.SendClosed) == 1)
+        {
+            throw new IOException("the connection was shut down for sending", new SocketException((int)SocketError.Shutdown));
+        }
+        while (!buffer.IsEmpty)
+        {
+            ThrowIfFailed();
+            int written = c.Send.Write(buffer.Span);
+            if (written > 0)
+            {
+                buffer = buffer.Slice(written);
+                _host.Tcp.Request(c);
+                continue;
+            }
+            c.SendSignal.Arm();
+            if (c.Send.Free > 0 || Volatile.Read(ref c.Error) != 0 || c.State == TcpState.Closed)
+            {
+                if (c.SendSignal.Disarm())
+                {
+                    if (c.State == TcpState.Closed && Volatile.Read(ref c.Error) == 0)
+                    {
+                        throw new IOException("the connection is closed", new SocketException((int)SocketError.Shutdown));
+                    }
+                    continue;
+                }
+            }
+            await c.SendSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends a FIN after the data written so far (the peer's reads then end); reading goes on.</summary>
+    public void Shutdown()
+    {
+        if (Interlocked.Exchange(ref _connection.SendClosed, 1) == 0)
+        {
+            _host.Tcp.Request(_connection);
+        }
+    }
+
+    /// <summary>Ends the connection at once with a reset; data not sent yet is lost.</summary>
+    public void Abort()
+    {
+        Volatile.Write(ref _connection.Aborted, 1);
+        _host.Tcp.Request(_connection);
+        Volatile.Write(ref _disposed, 1);
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Writes go out as soon as the window allows (no Nagle yet): nothing to flush.</summary>
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Shutdown();
+        }
+        base.Dispose(disposing);
+    }
+
+    private int TryRead(Span<byte> destination)
+    {
+        ByteRing ring = _connection.Receive;
+        long head = ring.Head;
+        int n = ring.CopyOut(head, destination);
+        if (n == 0)
+        {
+            return 0;
+        }
+        ring.ReleaseTo(head + n);
+        // A window update when the window the peer knows has grown by a quarter of the buffer (RFC 9293 3.8.6.2.2's SWS avoidance).
+        if (ring.Free - Volatile.Read(ref _connection.AdvertisedWindow) >= ring.Capacity / 4)
+        {
+            _host.Tcp.Request(_connection);
+        }
+        return n;
+    }
+
+    private void ThrowIfFailed()
+    {
+        int error = Volatile.Read(ref _connection.Error);
+        if (error != 0)
+        {
+            throw new IOException($"the connection failed: {(SocketError)error}", new SocketException(error));
+        }
+    }
+}

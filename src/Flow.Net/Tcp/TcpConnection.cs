@@ -1,0 +1,110 @@
+using System.Net.Sockets;
+using Flow.Net.Internal;
+
+namespace Flow.Net.Tcp;
+
+/// <summary>
+/// One TCP connection: the rings and signals the application and the stack's worker share, and
+/// the transmission control block (RFC 9293 3.3.1) only the worker touches.
+/// </summary>
+/// <remarks>
+/// Sequence numbers map onto the send ring: the byte at ring position <c>p</c> has sequence
+/// number <c>ISS + 1 + p</c>; SND.UNA is the ring's head (what is acknowledged is released),
+/// SND.NXT is <see cref="SendNext"/>. The receive ring holds in-order data not read yet; its
+/// free space is the window the connection advertises.
+/// </remarks>
+internal sealed class TcpConnection
+{
+    public TcpConnection(TcpKey key, int sendBuffer, int receiveBuffer, FlowTcpListener? listener)
+    {
+        Key = key;
+        Send = new ByteRing(sendBuffer);
+        Receive = new ByteRing(receiveBuffer);
+        Listener = listener;
+    }
+
+    public TcpKey Key { get; set; }
+
+    /// <summary>Application → worker: bytes to send; released as the peer acknowledges them.</summary>
+    public ByteRing Send { get; }
+
+    /// <summary>Worker → application: in-order data received.</summary>
+    public ByteRing Receive { get; }
+
+    public SocketSignal ReceiveSignal { get; } = new();
+
+    public SocketSignal SendSignal { get; } = new();
+
+    /// <summary>Completes when an active open reaches ESTABLISHED, or fails with why it did not.</summary>
+    public TaskCompletionSource Connected { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The listener a passive open was made by (to queue it for accept once established).</summary>
+    public FlowTcpListener? Listener { get; }
+
+    // Shared flags: written by one side, read by the other.
+    public int SendClosed;        // application: no more data (shutdown or close); a FIN follows the data
+    public int Aborted;           // application: close without a graceful end (RST)
+    public int PeerFinished;      // worker: the peer's FIN arrived after all its data
+    public int Error;             // worker: the SocketError that ended the connection (reset, timeout)
+    public int QueuedForWorker;   // application: in the engine's request queue once
+    public int AdvertisedWindow;  // worker: the window last sent, for the reader's window-update decision
+    public int OpenRequested;     // application: an active open waits for the worker
+
+    // Worker only: the transmission control block.
+    public TcpState State;
+    public ushort InterfaceId;
+    public bool RetransmitOne;    // fast retransmit: the first unacknowledged segment again
+    public bool ProbeWindow;      // the peer's window is zero: one byte past it
+    public uint Iss;
+    public uint Irs;
+    public long SendNext;         // ring position of SND.NXT (FIN not counted)
+    public bool FinSent;
+    public bool FinAcked;
+    public uint SendWindow;       // bytes, scaled
+    public byte SendScale;
+    public byte ReceiveScale;
+    public int Mss = 536;
+    public uint ReceiveNext;
+    public bool AckPending;
+    public bool InReadyQueue;
+    public bool SynSent;          // a SYN or SYN-ACK of this connection is in flight
+    public long RetransmitAt;     // ns, 0: no timer
+    public long RtoNs = 1_000_000_000;
+    public long SrttNs;
+    public long RttVarNs;
+    public bool RttTiming;
+    public long RttPosition;
+    public long RttStartNs;
+    public int Retransmissions;
+    public int DuplicateAcks;
+    public uint Cwnd;
+    public uint Ssthresh = uint.MaxValue;
+    public long TimeWaitEndsNs;
+
+    public uint SendUnacknowledgedSequence => Iss + 1 + (uint)Send.Head;
+
+    public int InFlight => (int)(SendNext - Send.Head) + (FinSent && !FinAcked ? 1 : 0);
+
+    public bool IsSynchronized => State is not (TcpState.Closed or TcpState.SynSent or TcpState.SynReceived);
+
+    /// <summary>Worker: the connection ended cleanly (both FINs acknowledged); readers see the end, writers an error.</summary>
+    public void Finish()
+    {
+        State = TcpState.Closed;
+        Volatile.Write(ref PeerFinished, 1);
+        ReceiveSignal.Wake();
+        SendSignal.Wake();
+    }
+
+    /// <summary>Worker: ends the connection with <paramref name="error"/> and wakes everyone waiting on it.</summary>
+    public void Fail(SocketError error)
+    {
+        if (Interlocked.CompareExchange(ref Error, (int)error, 0) == 0)
+        {
+            Connected.TrySetException(new SocketException((int)error));
+        }
+        State = TcpState.Closed;
+        ReceiveSignal.Wake();
+        SendSignal.Wake();
+    }
+}

@@ -1,0 +1,492 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Flow.Protocols.Ipv4;
+using Flow.Protocols.Tcp;
+
+namespace Flow.Net.Tcp;
+
+/// <summary>
+/// TCP input (RFC 9293 3.10.7): finds each segment's connection, or the listener of its port for
+/// a SYN, and runs the state machine — handshakes both ways (and simultaneous open), ACKs that
+/// release sent data and grow the congestion window, duplicate ACKs that trigger a fast
+/// retransmit, in-order data into the connection's receive ring, FIN, RST (exact sequence, RFC
+/// 5961 challenge ACKs otherwise); a segment of no connection is answered with a reset.
+/// </summary>
+/// <remarks>
+/// Input: <c>ipv4_local</c>'s <c>tcp</c>. Every segment ends here: its data is copied into the
+/// receive ring (the frame goes back to its port at once), and what must be sent in answer is
+/// left for <c>tcp_send</c> on the same worker. Out-of-order data is not kept yet: it is dropped
+/// (<c>out_of_order</c>) and answered with a duplicate ACK, so the peer retransmits.
+/// Drops: <c>malformed</c>, <c>truncated</c>, <c>bad_checksum</c>, <c>no_connection</c> (answered
+/// by a reset), <c>backlog_full</c> (a SYN a listener's queue has no room for), <c>out_of_order</c>,
+/// <c>not_acceptable</c> (outside the window, or no ACK).
+/// </remarks>
+[SingleShard("it writes the connections' control blocks, which tcp_send on the same worker reads")]
+[Stage("tcp_receive", "TCP input: the state machine, ACK and window processing, in-order data to the connection, resets for strays.",
+    Accepts = typeof(Carries.Ipv4))]
+public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
+{
+    private readonly TcpTable _table;
+    private readonly IFlowClock _clock;
+
+    public TcpReceiver(TcpTable table, IFlowClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(clock);
+        _table = table;
+        _clock = clock;
+    }
+
+    public enum Reason : byte
+    {
+        [DropReason("no valid IPv4 header at the L3 offset", Severity.Error)]
+        Malformed,
+        [DropReason("TCP header missing or its data offset wrong")]
+        Truncated,
+        [DropReason("TCP checksum does not match")]
+        BadChecksum,
+        [DropReason("segment of no connection or listener: answered with a reset", Severity.Info)]
+        NoConnection,
+        [DropReason("SYN to a listener whose backlog is full", Severity.Warning)]
+        BacklogFull,
+        [DropReason("data ahead of the next expected byte: not kept yet, answered with a duplicate ACK", Severity.Info)]
+        OutOfOrder,
+        [DropReason("segment outside the receive window, or without ACK where one is needed", Severity.Info)]
+        NotAcceptable,
+    }
+
+    public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
+    {
+        long now = _clock.NowNanoseconds;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            Next next = Arrive(packets[i], now);
+            if (next == Next.Consumed)
+            {
+                PacketPools.Free(packets[i]);
+            }
+            nexts[i] = next;
+        }
+    }
+
+    private Next Arrive(Packet packet, long now)
+    {
+        int l3 = packet.Meta.L3Offset;
+        Span<byte> data = packet.Data;
+        if ((uint)l3 > (uint)data.Length || !Ipv4Packet.TryParse(data.Slice(l3), out Ipv4Packet ip) || ip.Header.IsFragment)
+        {
+            return Drop(Reason.Malformed);
+        }
+        if (!TcpSegment.TryParse(ip.Payload, out TcpSegment segment))
+        {
+            return Drop(Reason.Truncated);
+        }
+        if (!segment.HasValidChecksum(ip.Header.Source, ip.Header.Destination))
+        {
+            return Drop(Reason.BadChecksum);
+        }
+        ref TcpHeader header = ref segment.Header;
+        var key = new TcpKey(ip.Header.Destination.Value.Host, header.DestinationPort.Host, ip.Header.Source.Value.Host, header.SourcePort.Host);
+        var arrived = new Arrival(header.SequenceNumber.Host, header.AcknowledgmentNumber.Host, header.Flags, header.Window.Host, segment.Payload, segment.Options);
+        if (_table.Connections.TryGetValue(key, out TcpConnection? connection))
+        {
+            return Segment(connection, arrived, now);
+        }
+        FlowTcpListener? listener = _table.Listener(key.LocalPort);
+        if (listener is not null && (listener.Address == 0 || listener.Address == key.LocalAddress) && (arrived.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn)
+        {
+            return Listen(listener, key, arrived, packet.Meta.InputPort);
+        }
+        if ((arrived.Flags & TcpFlags.Rst) == 0)
+        {
+            Reset(key, arrived, packet.Meta.InputPort);
+        }
+        return Drop(Reason.NoConnection);
+    }
+
+    /// <summary>RFC 9293 3.10.7.1: the reset a segment of no connection gets.</summary>
+    private void Reset(TcpKey key, in Arrival arrived, ushort interfaceId)
+    {
+        TcpReset reset = (arrived.Flags & TcpFlags.Ack) != 0
+            ? new TcpReset(key, arrived.Acknowledgment, 0, false, interfaceId)
+            : new TcpReset(key, 0, arrived.Sequence + (uint)arrived.Payload.Length + ((arrived.Flags & TcpFlags.Syn) != 0 ? 1u : 0u) + ((arrived.Flags & TcpFlags.Fin) != 0 ? 1u : 0u), true, interfaceId);
+        _table.QueueReset(reset);
+    }
+
+    private Next Listen(FlowTcpListener listener, TcpKey key, in Arrival arrived, ushort interfaceId)
+    {
+        if (listener.SynQueue + listener.Queued >= listener.Backlog)
+        {
+            return Drop(Reason.BacklogFull);
+        }
+        var c = new TcpConnection(key, listener.SendBufferSize, listener.ReceiveBufferSize, listener)
+        {
+            State = TcpState.SynReceived,
+            Irs = arrived.Sequence,
+            ReceiveNext = arrived.Sequence + 1,
+            Iss = (uint)Random.Shared.NextInt64(),
+            SendWindow = arrived.Window,
+            InterfaceId = interfaceId,
+        };
+        ReadSynOptions(c, arrived.Options);
+        listener.SynQueue++;
+        _table.Add(c);
+        _table.MarkReady(c);
+        return Next.Consumed;
+    }
+
+    private void ReadSynOptions(TcpConnection c, ReadOnlySpan<byte> options)
+    {
+        int mss = 536;
+        int scale = -1;
+        var reader = new Ipv4OptionReader(options);
+        while (reader.TryReadNext(out byte kind, out ReadOnlySpan<byte> value))
+        {
+            if (kind == 2 && value.Length == 2)
+            {
+                mss = BinaryPrimitives.ReadUInt16BigEndian(value);
+            }
+            else if (kind == 3 && value.Length == 1)
+            {
+                scale = Math.Min((int)value[0], 14);
+            }
+        }
+        c.Mss = Math.Clamp(mss, 88, _table.OwnMss);
+        if (scale >= 0)
+        {
+            // RFC 7323 2.2: scaling only when both SYNs carry the option.
+            c.SendScale = (byte)scale;
+            if (c.State == TcpState.SynReceived)
+            {
+                c.ReceiveScale = TcpTable.ScaleFor(c.Receive.Capacity);
+            }
+        }
+        else
+        {
+            c.SendScale = 0;
+            c.ReceiveScale = 0;
+        }
+        c.Cwnd = (uint)(10 * c.Mss);   // RFC 6928's initial window
+    }
+
+    private Next Segment(TcpConnection c, in Arrival arrived, long now)
+    {
+        TcpFlags flags = arrived.Flags;
+        if (c.State == TcpState.SynSent)
+        {
+            return SynSent(c, arrived, now);
+        }
+        if (c.State == TcpState.Closed)
+        {
+            return Drop(Reason.NoConnection);
+        }
+
+        // RFC 9293 3.10.7.4 first: is the segment in the window? (Simplified: its first byte is
+        // where the window starts, or it carries nothing but an ACK.)
+        bool inOrder = arrived.Sequence == c.ReceiveNext;
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            if (inOrder)
+            {
+                if (c.State == TcpState.SynReceived && c.Listener is { } listener)
+                {
+                    listener.SynQueue--;
+                    _table.Remove(c);
+                    return Next.Consumed;
+                }
+                c.Fail(SocketError.ConnectionReset);
+                _table.Remove(c);
+                return Next.Consumed;
+            }
+            // RFC 5961 3.2: a reset that is not exactly in sequence gets a challenge ACK.
+            c.AckPending = true;
+            _table.MarkReady(c);
+            return Drop(Reason.NotAcceptable);
+        }
+        if ((flags & TcpFlags.Syn) != 0)
+        {
+            if (c.State == TcpState.SynReceived && arrived.Sequence + 1 == c.ReceiveNext)
+            {
+                // The peer's SYN again: our SYN-ACK was lost.
+                c.SynSent = false;
+                _table.MarkReady(c);
+                return Next.Consumed;
+            }
+            // RFC 5961 4.2: a SYN on a synchronized connection gets a challenge ACK.
+            c.AckPending = true;
+            _table.MarkReady(c);
+            return Drop(Reason.NotAcceptable);
+        }
+        if ((flags & TcpFlags.Ack) == 0)
+        {
+            return Drop(Reason.NotAcceptable);
+        }
+
+        if (c.State == TcpState.SynReceived)
+        {
+            if (arrived.Acknowledgment != c.Iss + 1)
+            {
+                Reset(c.Key, arrived, c.InterfaceId);
+                return Drop(Reason.NotAcceptable);
+            }
+            c.State = TcpState.Established;
+            c.SynSent = false;
+            c.RetransmitAt = 0;
+            c.Retransmissions = 0;
+            c.SendWindow = (uint)arrived.Window << c.SendScale;
+            c.Connected.TrySetResult();
+            if (c.Listener is { } listener)
+            {
+                listener.SynQueue--;
+                listener.Enqueue(c);
+            }
+        }
+
+        Acknowledge(c, arrived, now);
+        if (c.State == TcpState.Closed)
+        {
+            return Next.Consumed;
+        }
+        return Receive(c, arrived, now, inOrder);
+    }
+
+    private Next SynSent(TcpConnection c, in Arrival arrived, long now)
+    {
+        TcpFlags flags = arrived.Flags;
+        bool ackOk = (flags & TcpFlags.Ack) != 0 && arrived.Acknowledgment == c.Iss + 1;
+        if ((flags & TcpFlags.Ack) != 0 && !ackOk)
+        {
+            if ((flags & TcpFlags.Rst) == 0)
+            {
+                Reset(c.Key, arrived, c.InterfaceId);
+            }
+            return Drop(Reason.NotAcceptable);
+        }
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            if (ackOk)
+            {
+                c.Fail(SocketError.ConnectionRefused);
+                _table.Remove(c);
+                return Next.Consumed;
+            }
+            return Drop(Reason.NotAcceptable);
+        }
+        if ((flags & TcpFlags.Syn) == 0)
+        {
+            return Drop(Reason.NotAcceptable);
+        }
+        c.Irs = arrived.Sequence;
+        c.ReceiveNext = arrived.Sequence + 1;
+        ReadSynOptions(c, arrived.Options);
+        c.SendWindow = arrived.Window;
+        c.RetransmitAt = 0;
+        c.Retransmissions = 0;
+        c.SynSent = false;
+        if (ackOk)
+        {
+            c.State = TcpState.Established;
+            if (c.SendScale == 0)
+            {
+                c.ReceiveScale = 0;
+            }
+            c.AckPending = true;
+            c.Connected.TrySetResult();
+        }
+        else
+        {
+            // Simultaneous open (RFC 9293 3.5): both sent a SYN; answer with a SYN-ACK.
+            c.State = TcpState.SynReceived;
+        }
+        _table.MarkReady(c);
+        return Next.Consumed;
+    }
+
+    /// <summary>The ACK field: releases acknowledged data, RTT and window, congestion control, FIN acknowledged.</summary>
+    private void Acknowledge(TcpConnection c, in Arrival arrived, long now)
+    {
+        int acked = (int)(arrived.Acknowledgment - c.SendUnacknowledgedSequence);
+        int inFlight = c.InFlight;
+        uint window = (uint)arrived.Window << c.SendScale;
+        if (acked > inFlight)
+        {
+            // RFC 9293: an ACK of something not yet sent is answered with an ACK and ignored.
+            c.AckPending = true;
+            _table.MarkReady(c);
+            return;
+        }
+        bool windowOpened = window > c.SendWindow;
+        if (acked > 0)
+        {
+            long dataInFlight = c.SendNext - c.Send.Head;
+            int dataAcked = (int)Math.Min(acked, dataInFlight);
+            if (c.FinSent && acked == dataInFlight + 1)
+            {
+                c.FinAcked = true;
+            }
+            long head = c.Send.Head + dataAcked;
+            if (c.RttTiming && head >= c.RttPosition)
+            {
+                Sample(c, now - c.RttStartNs);
+                c.RttTiming = false;
+            }
+            c.Send.ReleaseTo(head);
+            if (dataAcked > 0)
+            {
+                c.SendSignal.Wake();
+            }
+            // RFC 5681 3.1: slow start below the threshold, then about one segment per RTT.
+            if (c.DuplicateAcks >= 3)
+            {
+                c.Cwnd = Math.Max(c.Ssthresh, (uint)c.Mss);
+            }
+            else if (c.Cwnd < c.Ssthresh)
+            {
+                c.Cwnd += (uint)Math.Min(dataAcked, c.Mss);
+            }
+            else
+            {
+                c.Cwnd += (uint)Math.Max(1, c.Mss * c.Mss / (int)Math.Max(c.Cwnd, 1));
+            }
+            c.DuplicateAcks = 0;
+            c.Retransmissions = 0;
+            c.RetransmitAt = c.InFlight > 0 ? now + c.RtoNs : 0;
+            _table.MarkReady(c);
+        }
+        else if (acked == 0 && arrived.Payload.Length == 0 && (arrived.Flags & TcpFlags.Fin) == 0 && inFlight > 0 && window == c.SendWindow)
+        {
+            c.DuplicateAcks++;
+            if (c.DuplicateAcks == 3)
+            {
+                // RFC 5681 3.2: fast retransmit, then inflate the window by the segments that left.
+                c.Ssthresh = (uint)Math.Max(inFlight / 2, 2 * c.Mss);
+                c.Cwnd = c.Ssthresh + (uint)(3 * c.Mss);
+                c.RetransmitOne = true;
+                c.RttTiming = false;
+                _table.MarkReady(c);
+            }
+            else if (c.DuplicateAcks > 3)
+            {
+                c.Cwnd += (uint)c.Mss;
+                _table.MarkReady(c);
+            }
+        }
+        c.SendWindow = window;
+        if (windowOpened)
+        {
+            c.ProbeWindow = false;
+            _table.MarkReady(c);
+        }
+        if (c.FinAcked)
+        {
+            switch (c.State)
+            {
+                case TcpState.FinWait1:
+                    c.State = TcpState.FinWait2;
+                    break;
+                case TcpState.Closing:
+                    EnterTimeWait(c, now);
+                    break;
+                case TcpState.LastAck:
+                    c.Finish();
+                    _table.Remove(c);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The data and FIN: in order into the receive ring, anything else answered with a duplicate ACK.</summary>
+    private Next Receive(TcpConnection c, in Arrival arrived, long now, bool inOrder)
+    {
+        ReadOnlySpan<byte> payload = arrived.Payload;
+        bool fin = (arrived.Flags & TcpFlags.Fin) != 0;
+        if (payload.IsEmpty && !fin)
+        {
+            return Next.Consumed;
+        }
+        if (!inOrder)
+        {
+            c.AckPending = true;
+            _table.MarkReady(c);
+            return Drop(Reason.OutOfOrder);
+        }
+        if (c.State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
+        {
+            // After the peer's FIN there is nothing more to take; a retransmitted FIN is acknowledged again.
+            c.AckPending = true;
+            if (c.State == TcpState.TimeWait)
+            {
+                c.TimeWaitEndsNs = now + _table.TimeWaitNs;
+            }
+            _table.MarkReady(c);
+            return Next.Consumed;
+        }
+        int taken = c.Receive.Write(payload);
+        c.ReceiveNext += (uint)taken;
+        if (taken > 0)
+        {
+            c.ReceiveSignal.Wake();
+        }
+        if (fin && taken == payload.Length)
+        {
+            c.ReceiveNext++;
+            Volatile.Write(ref c.PeerFinished, 1);
+            c.ReceiveSignal.Wake();
+            c.State = c.State switch
+            {
+                TcpState.Established => TcpState.CloseWait,
+                TcpState.FinWait1 when c.FinAcked => TcpState.TimeWait,
+                TcpState.FinWait1 => TcpState.Closing,
+                _ => TcpState.TimeWait,
+            };
+            if (c.State == TcpState.TimeWait)
+            {
+                EnterTimeWait(c, now);
+            }
+        }
+        c.AckPending = true;
+        _table.MarkReady(c);
+        return Next.Consumed;
+    }
+
+    private void EnterTimeWait(TcpConnection c, long now)
+    {
+        c.State = TcpState.TimeWait;
+        c.TimeWaitEndsNs = now + _table.TimeWaitNs;
+        c.RetransmitAt = 0;
+        Volatile.Write(ref c.PeerFinished, 1);
+        c.ReceiveSignal.Wake();
+        c.SendSignal.Wake();
+    }
+
+    /// <summary>RFC 6298 2: smoothed RTT and variance, RTO = SRTT + 4 RTTVAR, at least 200 ms (Linux's floor).</summary>
+    private static void Sample(TcpConnection c, long rttNs)
+    {
+        if (c.SrttNs == 0)
+        {
+            c.SrttNs = rttNs;
+            c.RttVarNs = rttNs / 2;
+        }
+        else
+        {
+            c.RttVarNs = (3 * c.RttVarNs + Math.Abs(c.SrttNs - rttNs)) / 4;
+            c.SrttNs = (7 * c.SrttNs + rttNs) / 8;
+        }
+        c.RtoNs = Math.Clamp(c.SrttNs + 4 * c.RttVarNs, 200_000_000, 60_000_000_000);
+    }
+
+    private readonly ref struct Arrival(uint sequence, uint acknowledgment, TcpFlags flags, ushort window, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> options)
+    {
+        public uint Sequence { get; } = sequence;
+
+        public uint Acknowledgment { get; } = acknowledgment;
+
+        public TcpFlags Flags { get; } = flags;
+
+        public ushort Window { get; } = window;
+
+        public ReadOnlySpan<byte> Payload { get; } = payload;
+
+        public ReadOnlySpan<byte> Options { get; } = options;
+    }
+}

@@ -1,0 +1,434 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Flow.Net.Internal;
+using Flow.Protocols;
+using Flow.Protocols.Ethernet;
+using Flow.Protocols.Ipv4;
+using Flow.Protocols.Tcp;
+using Flow.Stages.Ipv4;
+using Flow.Stages.Routing;
+
+namespace Flow.Net.Tcp;
+
+/// <summary>
+/// TCP output and timers (RFC 9293, RFC 6298, RFC 5681): opens the connections applications ask
+/// for, sends what their send rings hold within the peer's window and the congestion window,
+/// FINs after the data, ACKs and window updates, resets for segments of no connection;
+/// retransmits on timeout (go-back-N from SND.UNA, exponential back-off, Karn's rule) and after
+/// three duplicate ACKs (the first unacknowledged segment), probes a zero window, and ends
+/// TIME-WAIT.
+/// </summary>
+/// <remarks>
+/// A source polled by the stack's worker; with <c>tcp_receive</c> on the same worker it is the
+/// only writer of every connection's control block. Output <c>routed</c>: segments with room
+/// for the Ethernet header <c>arp_resolve</c> writes — route them (a local lookup,
+/// <c>ipv4_output</c>). IPv4 headers carry DF (path MTU discovery, RFC 1191). Drops:
+/// <c>pool_empty</c> (no frame for a segment: it goes out on a later poll).
+/// </remarks>
+[SingleShard("it writes the connections' control blocks, which tcp_receive on the same worker reads")]
+[Stage("tcp_send", "TCP output: opens, data within the windows, FINs, ACKs, resets; retransmission, fast retransmit, zero-window probes, TIME-WAIT.")]
+public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>, IDisposable
+{
+    private const long MinRtoNs = 200_000_000;   // Linux's floor (RFC 6298 asks for 1 s)
+    private const long MaxRtoNs = 60_000_000_000;
+    private const int MaxRetransmissions = 8;
+    private const int MaxSynRetransmissions = 5;
+
+    private readonly TcpTable _table;
+    private readonly RouterInterfaceTable _interfaces;
+    private readonly RouteSource _routes;
+    private readonly IFlowClock _clock;
+    private readonly PacketPool _pool;
+    private readonly long _timeWaitNs;
+    private readonly int _ownMss;
+    private ushort _identification;
+
+    public TcpSender(TcpSenderOptions options, TcpTable table, Ipv4RouteTable routes, IFlowClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(clock);
+        _table = table;
+        _interfaces = RouterInterfaceTable.Create(options.Interfaces);
+        _routes = new RouteSource(routes, _interfaces);
+        _clock = clock;
+        _pool = PacketPool.Create(options.PoolFrames, name: "tcp_send");
+        _timeWaitNs = (long)options.TimeWait.TotalNanoseconds;
+        int mtu = options.Interfaces.Count == 0 ? 1500 : options.Interfaces.Min(i => i.Mtu);
+        _ownMss = mtu - Ipv4Header.Size - TcpHeader.Size;
+        _identification = (ushort)Random.Shared.Next(ushort.MaxValue);
+        table.OwnMss = _ownMss;
+        table.TimeWaitNs = _timeWaitNs;
+    }
+
+    public enum Output : byte
+    {
+        [Port(typeof(Carries.Ipv4), "TCP segments to route")]
+        Routed,
+    }
+
+    public enum Reason : byte
+    {
+        [DropReason("no frame free for a segment; it is sent on a later poll", Severity.Warning)]
+        PoolEmpty,
+    }
+
+    public override int Poll(Span<Packet> packets, Span<Next> nexts)
+    {
+        long now = _clock.NowNanoseconds;
+        while (_table.TryTakeRequest(out TcpConnection requested))
+        {
+            Serve(requested, now);
+        }
+        int n = 0;
+        while (_table.TryTakeReset(out TcpReset reset))
+        {
+            if (!TryEmitReset(reset, packets, nexts, ref n))
+            {
+                _table.ReturnReset(reset);
+                return n;
+            }
+        }
+        while (n < packets.Length && _table.TryTakeReady(out TcpConnection connection))
+        {
+            if (!SendFor(connection, packets, nexts, ref n, now))
+            {
+                // Out of room in this burst or the pool: the rest goes next time.
+                _table.MarkReady(connection);
+                break;
+            }
+        }
+        return n;
+    }
+
+    /// <summary>Retransmission, zero-window probes and TIME-WAIT, at the worker's timer rate.</summary>
+    public override void Tick(long nowNanoseconds)
+    {
+        List<TcpConnection>? ended = null;
+        foreach (TcpConnection c in _table.Connections.Values)
+        {
+            if (c.State == TcpState.TimeWait)
+            {
+                if (nowNanoseconds >= c.TimeWaitEndsNs)
+                {
+                    (ended ??= []).Add(c);
+                }
+                continue;
+            }
+            if (c.RetransmitAt == 0 || nowNanoseconds < c.RetransmitAt)
+            {
+                continue;
+            }
+            c.Retransmissions++;
+            bool opening = c.State is TcpState.SynSent or TcpState.SynReceived;
+            if (c.Retransmissions > (opening ? MaxSynRetransmissions : MaxRetransmissions))
+            {
+                c.Fail(SocketError.TimedOut);
+                (ended ??= []).Add(c);
+                continue;
+            }
+            c.RtoNs = Math.Min(c.RtoNs * 2, MaxRtoNs);
+            c.RetransmitAt = 0;
+            c.RttTiming = false;
+            if (opening)
+            {
+                c.SynSent = false;
+            }
+            else if (c.InFlight > 0)
+            {
+                // RFC 5681 3.1: a timeout halves the threshold and restarts from one segment.
+                c.Ssthresh = (uint)Math.Max(c.InFlight / 2, 2 * c.Mss);
+                c.Cwnd = (uint)c.Mss;
+                c.SendNext = c.Send.Head;
+                if (c.FinSent && !c.FinAcked)
+                {
+                    c.FinSent = false;
+                }
+                c.DuplicateAcks = 0;
+            }
+            else if (c.Send.Count > 0 && c.SendWindow == 0)
+            {
+                c.ProbeWindow = true;
+            }
+            _table.MarkReady(c);
+        }
+        if (ended is not null)
+        {
+            foreach (TcpConnection c in ended)
+            {
+                _table.Remove(c);
+            }
+        }
+    }
+
+    /// <summary>What an application asked: an active open, or a look at a connection (data, close, room).</summary>
+    private void Serve(TcpConnection c, long now)
+    {
+        if (Interlocked.Exchange(ref c.OpenRequested, 0) == 1)
+        {
+            Open(c, now);
+            return;
+        }
+        if (c.State == TcpState.Closed)
+        {
+            return;
+        }
+        if (Volatile.Read(ref c.Aborted) == 1)
+        {
+            if (c.IsSynchronized || c.State == TcpState.SynReceived)
+            {
+                _table.QueueReset(new TcpReset(c.Key, c.Iss + 1 + (uint)c.SendNext, 0, false, c.InterfaceId));
+            }
+            c.Fail(SocketError.ConnectionAborted);
+            _table.Remove(c);
+            return;
+        }
+        _table.MarkReady(c);
+    }
+
+    private void Open(TcpConnection c, long now)
+    {
+        TcpKey key = c.Key;
+        if (!_routes.TrySelect(key.RemoteAddress, out uint source, out ushort interfaceId))
+        {
+            c.Fail(SocketError.NetworkUnreachable);
+            return;
+        }
+        ushort port = _table.TakeEphemeralPort();
+        if (port == 0)
+        {
+            c.Fail(SocketError.AddressNotAvailable);
+            return;
+        }
+        c.Key = key with { LocalAddress = source, LocalPort = port };
+        c.InterfaceId = interfaceId;
+        c.Iss = (uint)Random.Shared.NextInt64();
+        c.State = TcpState.SynSent;
+        c.ReceiveScale = TcpTable.ScaleFor(c.Receive.Capacity);
+        c.Cwnd = (uint)(10 * _ownMss);
+        _table.Add(c);
+        _table.MarkReady(c);
+    }
+
+    /// <summary>Sends what the connection has to send; false when the burst or the pool ran out first.</summary>
+    private bool SendFor(TcpConnection c, Span<Packet> packets, Span<Next> nexts, ref int n, long now)
+    {
+        switch (c.State)
+        {
+            case TcpState.Closed:
+            case TcpState.TimeWait when !c.AckPending:
+                return true;
+            case TcpState.SynSent:
+            case TcpState.SynReceived:
+                if (c.SynSent)
+                {
+                    return true;
+                }
+                bool synAck = c.State == TcpState.SynReceived;
+                if (!TryEmit(c, synAck ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn, c.Iss, 0, 0, packets, nexts, ref n))
+                {
+                    return false;
+                }
+                c.SynSent = true;
+                c.RetransmitAt = now + c.RtoNs;
+                return true;
+        }
+
+        bool sentAny = false;
+        if (c.RetransmitOne && c.SendNext > c.Send.Head)
+        {
+            int length = (int)Math.Min(c.Mss, c.SendNext - c.Send.Head);
+            if (!TryEmit(c, TcpFlags.Ack | TcpFlags.Psh, c.SendUnacknowledgedSequence, c.Send.Head, length, packets, nexts, ref n))
+            {
+                return false;
+            }
+            c.RetransmitOne = false;
+            sentAny = true;
+        }
+        if (c.ProbeWindow && c.SendNext < c.Send.Tail)
+        {
+            // RFC 9293 3.8.6.1: one byte past a zero window, until the peer opens it.
+            if (!TryEmit(c, TcpFlags.Ack, c.Iss + 1 + (uint)c.SendNext, c.SendNext, 1, packets, nexts, ref n))
+            {
+                return false;
+            }
+            c.ProbeWindow = false;
+            c.RetransmitAt = now + c.RtoNs;
+            sentAny = true;
+        }
+        // After a FIN went out, data can still be due again (a timeout sent SND.NXT back to SND.UNA).
+        if (c.State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)
+        {
+            while (true)
+            {
+                long unsent = c.Send.Tail - c.SendNext;
+                long inFlight = c.SendNext - c.Send.Head;
+                long allowed = Math.Min(c.SendWindow, c.Cwnd) - inFlight;
+                if (unsent <= 0 || allowed <= 0)
+                {
+                    break;
+                }
+                int length = (int)Math.Min(Math.Min(unsent, allowed), c.Mss);
+                if (!TryEmit(c, TcpFlags.Ack | TcpFlags.Psh, c.Iss + 1 + (uint)c.SendNext, c.SendNext, length, packets, nexts, ref n))
+                {
+                    return false;
+                }
+                if (!c.RttTiming)
+                {
+                    c.RttTiming = true;
+                    c.RttPosition = c.SendNext + length;
+                    c.RttStartNs = now;
+                }
+                c.SendNext += length;
+                if (c.RetransmitAt == 0)
+                {
+                    c.RetransmitAt = now + c.RtoNs;
+                }
+                sentAny = true;
+            }
+        }
+        bool finDue = Volatile.Read(ref c.SendClosed) == 1 && !c.FinSent && c.SendNext == c.Send.Tail
+            && c.State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck;
+        if (finDue)
+        {
+            if (!TryEmit(c, TcpFlags.Fin | TcpFlags.Ack, c.Iss + 1 + (uint)c.SendNext, 0, 0, packets, nexts, ref n))
+            {
+                return false;
+            }
+            c.FinSent = true;
+            c.State = c.State switch
+            {
+                TcpState.Established => TcpState.FinWait1,
+                TcpState.CloseWait => TcpState.LastAck,
+                _ => c.State,
+            };
+            if (c.RetransmitAt == 0)
+            {
+                c.RetransmitAt = now + c.RtoNs;
+            }
+            sentAny = true;
+        }
+        if (c.AckPending && !sentAny)
+        {
+            uint sequence = c.Iss + 1 + (uint)c.SendNext + (c.FinSent ? 1u : 0u);
+            if (!TryEmit(c, TcpFlags.Ack, sequence, 0, 0, packets, nexts, ref n))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private bool TryEmit(TcpConnection c, TcpFlags flags, uint sequence, long dataPosition, int dataLength,
+        Span<Packet> packets, Span<Next> nexts, ref int n)
+    {
+        if (n >= packets.Length)
+        {
+            return false;
+        }
+        if (!_pool.TryAllocate(out Packet packet))
+        {
+            CountDrop(Reason.PoolEmpty);
+            return false;
+        }
+        bool syn = (flags & TcpFlags.Syn) != 0;
+        Span<byte> options = stackalloc byte[8];
+        int optionsLength = 0;
+        if (syn)
+        {
+            // MSS (RFC 9293 3.7.1), then window scale (RFC 7323 2) when both sides use it.
+            options[0] = 2;
+            options[1] = 4;
+            BinaryPrimitives.WriteUInt16BigEndian(options.Slice(2), (ushort)_ownMss);
+            optionsLength = 4;
+            if (c.State == TcpState.SynSent || c.SendScale != 0 || c.ReceiveScale != 0)
+            {
+                options[4] = 1;
+                options[5] = 3;
+                options[6] = 3;
+                options[7] = c.ReceiveScale;
+                optionsLength = 8;
+            }
+        }
+        int free = c.Receive.Free;
+        ushort window = (ushort)Math.Min(syn ? free : free >> c.ReceiveScale, ushort.MaxValue);
+        Volatile.Write(ref c.AdvertisedWindow, syn ? window : window << c.ReceiveScale);
+        unsafe
+        {
+            Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
+            int tcpOffset = EthernetHeader.Size + Ipv4Header.Size;
+            int payloadOffset = tcpOffset + TcpHeader.Size + optionsLength;
+            if (dataLength > 0)
+            {
+                c.Send.CopyOut(dataPosition, frame.Slice(payloadOffset, dataLength));
+            }
+            var from = new Ipv4Address(new NetU32(c.Key.LocalAddress));
+            var to = new Ipv4Address(new NetU32(c.Key.RemoteAddress));
+            bool ack = (flags & TcpFlags.Ack) != 0;
+            var fields = new TcpFields(c.Key.LocalPort, c.Key.RemotePort, sequence, ack ? c.ReceiveNext : 0, flags, window);
+            int segment = TcpBuilder.Write(frame.Slice(tcpOffset), fields, options.Slice(0, optionsLength), dataLength, from, to);
+            Ipv4Builder.TryWriteHeader(frame.Slice(EthernetHeader.Size), from, to, IpProtocol.Tcp, segment, identification: _identification++, dontFragment: true);
+            frame.Slice(0, EthernetHeader.Size - 2).Clear();
+            BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(EthernetHeader.Size - 2), EtherType.Ipv4);
+            ref PacketMeta meta = ref packet.Meta;
+            meta.Length = (ushort)(tcpOffset + segment);
+            meta.L2Offset = 0;
+            meta.L3Offset = EthernetHeader.Size;
+            meta.L4Offset = (ushort)tcpOffset;
+            meta.Flags |= PacketFlags.L3Valid;
+            meta.InputPort = c.InterfaceId;
+            if (ack)
+            {
+                c.AckPending = false;
+            }
+        }
+        packets[n] = packet;
+        nexts[n] = Next.ToPort(0);
+        n++;
+        return true;
+    }
+
+    private bool TryEmitReset(TcpReset reset, Span<Packet> packets, Span<Next> nexts, ref int n)
+    {
+        if (n >= packets.Length)
+        {
+            return false;
+        }
+        if (!_pool.TryAllocate(out Packet packet))
+        {
+            CountDrop(Reason.PoolEmpty);
+            return false;
+        }
+        unsafe
+        {
+            Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
+            int tcpOffset = EthernetHeader.Size + Ipv4Header.Size;
+            var from = new Ipv4Address(new NetU32(reset.Key.LocalAddress));
+            var to = new Ipv4Address(new NetU32(reset.Key.RemoteAddress));
+            TcpFlags flags = reset.WithAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst;
+            var fields = new TcpFields(reset.Key.LocalPort, reset.Key.RemotePort, reset.Sequence, reset.Acknowledgment, flags, 0);
+            int segment = TcpBuilder.Write(frame.Slice(tcpOffset), fields, default, 0, from, to);
+            Ipv4Builder.TryWriteHeader(frame.Slice(EthernetHeader.Size), from, to, IpProtocol.Tcp, segment, identification: _identification++, dontFragment: true);
+            frame.Slice(0, EthernetHeader.Size - 2).Clear();
+            BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(EthernetHeader.Size - 2), EtherType.Ipv4);
+            ref PacketMeta meta = ref packet.Meta;
+            meta.Length = (ushort)(tcpOffset + segment);
+            meta.L2Offset = 0;
+            meta.L3Offset = EthernetHeader.Size;
+            meta.L4Offset = (ushort)tcpOffset;
+            meta.Flags |= PacketFlags.L3Valid;
+            meta.InputPort = reset.InterfaceId;
+        }
+        packets[n] = packet;
+        nexts[n] = Next.ToPort(0);
+        n++;
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _routes.Dispose();
+        _pool.Dispose();
+    }
+}

@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+
+namespace Flow.Net.Tcp;
+
+/// <summary>
+/// The stack's TCP state shared by <c>tcp_receive</c>, <c>tcp_send</c> and the application's
+/// listeners and streams: listening ports (published by application threads), the connections
+/// (the worker's alone), the requests applications leave for the worker, and the connections the
+/// worker has output for.
+/// </summary>
+/// <remarks>
+/// Both TCP stages run on one worker, so the connection table, the ready queue and every
+/// connection's control block have one writer and need no lock. Applications reach the worker
+/// through <see cref="Request"/>: a connection is queued once until the worker looks at it.
+/// </remarks>
+public sealed class TcpTable
+{
+    /// <summary>Ports an active open takes (IANA's dynamic range, RFC 6335 6; chosen at random, RFC 6056).</summary>
+    public const int FirstEphemeralPort = 49152;
+
+    public const int LastEphemeralPort = 65535;
+
+    private readonly FlowTcpListener?[] _listeners = new FlowTcpListener?[65536];
+    private readonly Lock _listenersLock = new();
+    private readonly ConcurrentQueue<TcpConnection> _requests = new();
+    private readonly Queue<TcpConnection> _ready = new();
+    private readonly int[] _localPortUse = new int[65536];
+    private readonly Queue<TcpReset> _resets = new();
+
+    /// <summary>The worker's connections by four-tuple.</summary>
+    internal Dictionary<TcpKey, TcpConnection> Connections { get; } = [];
+
+    /// <summary>Connections in TIME-WAIT and other closing states count here too; for stats and tests.</summary>
+    public int ConnectionCount => Connections.Count;
+
+    internal FlowTcpListener? Listener(ushort port) => Volatile.Read(ref _listeners[port]);
+
+    internal void Listen(FlowTcpListener listener, ushort port)
+    {
+        lock (_listenersLock)
+        {
+            if (_listeners[port] is not null)
+            {
+                throw new SocketException((int)SocketError.AddressAlreadyInUse);
+            }
+            Volatile.Write(ref _listeners[port], listener);
+        }
+    }
+
+    internal void StopListening(FlowTcpListener listener, ushort port)
+    {
+        lock (_listenersLock)
+        {
+            if (_listeners[port] == listener)
+            {
+                Volatile.Write(ref _listeners[port], null);
+            }
+        }
+    }
+
+    /// <summary>Application: the worker should look at <paramref name="connection"/> (an open, data to send, a close, room to receive).</summary>
+    internal void Request(TcpConnection connection)
+    {
+        if (Interlocked.CompareExchange(ref connection.QueuedForWorker, 1, 0) == 0)
+        {
+            _requests.Enqueue(connection);
+        }
+    }
+
+    /// <summary>Worker: the next connection an application asked about.</summary>
+    internal bool TryTakeRequest(out TcpConnection connection)
+    {
+        if (_requests.TryDequeue(out connection!))
+        {
+            Volatile.Write(ref connection.QueuedForWorker, 0);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Worker: <paramref name="connection"/> has segments to send.</summary>
+    internal void MarkReady(TcpConnection connection)
+    {
+        if (!connection.InReadyQueue)
+        {
+            connection.InReadyQueue = true;
+            _ready.Enqueue(connection);
+        }
+    }
+
+    internal bool TryTakeReady(out TcpConnection connection)
+    {
+        if (_ready.TryDequeue(out connection!))
+        {
+            connection.InReadyQueue = false;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Worker: a free local port for an active open, or 0.</summary>
+    internal ushort TakeEphemeralPort()
+    {
+        const int count = LastEphemeralPort - FirstEphemeralPort + 1;
+        int start = Random.Shared.Next(count);
+        for (int i = 0; i < count; i++)
+        {
+            int port = FirstEphemeralPort + (start + i) % count;
+            if (_localPortUse[port] == 0 && Listener((ushort)port) is null)
+            {
+                _localPortUse[port]++;
+                return (ushort)port;
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>Resets waiting to be sent at most; more are dropped (a flood of segments to closed ports).</summary>
+    public const int MaxQueuedResets = 256;
+
+    /// <summary>The MSS this stack announces (its smallest MTU less 40), set by <c>tcp_send</c>.</summary>
+    internal int OwnMss { get; set; } = 1460;
+
+    /// <summary>How long TIME-WAIT lasts, set by <c>tcp_send</c>.</summary>
+    internal long TimeWaitNs { get; set; } = 60_000_000_000;
+
+    /// <summary>Worker: queues a reset for <c>tcp_send</c>; false when the queue is full.</summary>
+    internal bool QueueReset(TcpReset reset)
+    {
+        if (_resets.Count >= MaxQueuedResets)
+        {
+            return false;
+        }
+        _resets.Enqueue(reset);
+        return true;
+    }
+
+    internal bool TryTakeReset(out TcpReset reset) => _resets.TryDequeue(out reset);
+
+    /// <summary>Worker: a reset that did not fit this burst goes first next time.</summary>
+    internal void ReturnReset(TcpReset reset)
+    {
+        // Rare (a full burst of resets): order among resets does not matter.
+        _resets.Enqueue(reset);
+    }
+
+    /// <summary>The window scale (RFC 7323 2.2) that lets a window cover a receive buffer of <paramref name="capacity"/> bytes.</summary>
+    internal static byte ScaleFor(int capacity)
+    {
+        byte scale = 0;
+        while ((ushort.MaxValue << scale) < capacity && scale < 14)
+        {
+            scale++;
+        }
+        return scale;
+    }
+
+    internal void Add(TcpConnection connection) => Connections[connection.Key] = connection;
+
+    /// <summary>Worker: forgets a connection that reached CLOSED (and its ephemeral port).</summary>
+    internal void Remove(TcpConnection connection)
+    {
+        if (Connections.Remove(connection.Key) && connection.Listener is null && connection.Key.LocalPort >= FirstEphemeralPort)
+        {
+            _localPortUse[connection.Key.LocalPort]--;
+        }
+        connection.State = TcpState.Closed;
+    }
+}

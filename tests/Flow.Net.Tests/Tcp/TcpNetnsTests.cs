@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Flow.Net.Tcp;
+using Flow.TestKit;
+using Xunit;
+
+namespace Flow.Net.Tests.Tcp;
+
+/// <summary>
+/// TCP on Flow's stack against Linux's TCP in a namespace (<see cref="StackHost"/>): both
+/// directions of open, a megabyte each way compared by SHA-256, refused connections both ways,
+/// and transfers through netem loss and reordering.
+/// </summary>
+[Collection(nameof(NetnsCollection))]
+public sealed class TcpNetnsTests
+{
+    private const int Megabyte = 1 << 20;
+
+    [Fact]
+    public async Task ALinuxClientGetsAMegabyteBackIntactFromAnEchoServerOnTheStack()
+    {
+        using var host = new StackHost();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        Task server = EchoServerAsync(host.Stack, 7, stop.Token);
+
+        string result = host.Python(LinuxEchoClient(StackHost.StackAddress, 7, Megabyte), timeoutSeconds: 90);
+        Assert.Equal($"intact {Megabyte}", result.Trim());
+        await stop.CancelAsync();
+        await server.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task AClientOnTheStackGetsAMegabyteBackIntactFromALinuxEchoServer()
+    {
+        using var host = new StackHost();
+        Process server = host.Host.Begin(Shell.Python, "-c", LinuxEchoServer(9000));
+        await Waits.Until(() => host.Host.Exec("ss", "-Htln", "sport = :9000").Contains("9000", StringComparison.Ordinal), "the Linux server listens on 9000");
+
+        await using FlowTcpStream stream = await host.Stack.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse(StackHost.HostAddress), 9000))
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.InRange(stream.LocalEndPoint.Port, TcpTable.FirstEphemeralPort, TcpTable.LastEphemeralPort);
+        byte[] data = RandomNumberGenerator.GetBytes(Megabyte);
+        byte[] back = await ExchangeAsync(stream, data).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(back));
+        Assert.True(server.WaitForExit(10_000), "the Linux server did not see the connection end");
+    }
+
+    [Fact]
+    public async Task ConnectingToAPortNobodyListensOnIsRefusedBothWays()
+    {
+        using var host = new StackHost();
+        SocketException refused = await Assert.ThrowsAsync<SocketException>(async () =>
+            await host.Stack.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse(StackHost.HostAddress), 9999)).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+
+        string linux = host.Python($"""
+            import socket
+            s = socket.socket()
+            s.settimeout(5)
+            try:
+                s.connect(('{StackHost.StackAddress}', 9999))
+                print('connected')
+            except ConnectionRefusedError:
+                print('refused')
+            """);
+        Assert.Equal("refused", linux.Trim());
+    }
+
+    /// <summary>Accepts connections and echoes each until its peer finishes, then closes it.</summary>
+    private static async Task EchoServerAsync(FlowStack stack, int port, CancellationToken cancellationToken)
+    {
+        using FlowTcpListener listener = stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, port));
+        listener.Start();
+        var connections = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                FlowTcpStream stream = await listener.AcceptAsync(cancellationToken);
+                connections.Add(Task.Run(async () =>
+                {
+                    await using (stream)
+                    {
+                        byte[] buffer = new byte[64 * 1024];
+                        int n;
+                        while ((n = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+                        {
+                            await stream.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                        }
+                    }
+                }, cancellationToken));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await Task.WhenAll(connections);
+    }
+
+    /// <summary>Writes <paramref name="data"/> while reading what comes back, shuts down sending, reads to the end.</summary>
+    private static async Task<byte[]> ExchangeAsync(FlowTcpStream stream, byte[] data)
+    {
+        Task writer = Task.Run(async () =>
+        {
+            for (int offset = 0; offset < data.Length; offset += 60_000)
+            {
+                await stream.WriteAsync(data.AsMemory(offset, Math.Min(60_000, data.Length - offset)));
+            }
+            stream.Shutdown();
+        });
+        var received = new MemoryStream();
+        byte[] buffer = new byte[64 * 1024];
+        int n;
+        while ((n = await stream.ReadAsync(buffer)) > 0)
+        {
+            received.Write(buffer, 0, n);
+        }
+        await writer;
+        return received.ToArray();
+    }
+
+    /// <summary>A Linux client that sends <paramref name="length"/> random bytes, reads the echo to the end and compares.</summary>
+    internal static string LinuxEchoClient(string address, int port, int length) => $"""
+        import hashlib, os, socket, threading
+        data = os.urandom({length})
+        s = socket.create_connection(('{address}', {port}), timeout=60)
+        def send():
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        t = threading.Thread(target=send)
+        t.start()
+        got = bytearray()
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        t.join()
+        print('intact' if hashlib.sha256(got).digest() == hashlib.sha256(data).digest() else 'corrupt', len(got))
+        """;
+
+    /// <summary>A Linux server that echoes one connection until its peer finishes, then closes and exits.</summary>
+    internal static string LinuxEchoServer(int port) => $"""
+        import socket
+        l = socket.socket()
+        l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        l.bind(('0.0.0.0', {port}))
+        l.listen(1)
+        l.settimeout(60)
+        c, _ = l.accept()
+        c.settimeout(60)
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            c.sendall(chunk)
+        c.close()
+        """;
+}
