@@ -58,7 +58,9 @@ internal sealed class TcpConnection
     public uint Iss;
     public uint Irs;
     public long SendNext;         // ring position of SND.NXT (FIN not counted)
+    public long SendMax;          // the furthest position ever sent: a go-back-N retransmission moves SendNext back, not this
     public bool FinSent;
+    public bool FinEverSent;      // the FIN went out once; its ACK may come after a timeout took FinSent back
     public bool FinAcked;
     public uint SendWindow;       // bytes, scaled
     public byte SendScale;

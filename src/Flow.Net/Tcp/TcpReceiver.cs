@@ -307,8 +307,10 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
     {
         int acked = (int)(arrived.Acknowledgment - c.SendUnacknowledgedSequence);
         int inFlight = c.InFlight;
+        // After a timeout moved SND.NXT back, the peer may acknowledge what was sent before it.
+        long sentData = c.SendMax - c.Send.Head;
         uint window = (uint)arrived.Window << c.SendScale;
-        if (acked > inFlight)
+        if (acked > sentData + (c.FinEverSent ? 1 : 0))
         {
             // RFC 9293: an ACK of something not yet sent is answered with an ACK and ignored.
             c.AckPending = true;
@@ -318,13 +320,17 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         bool windowOpened = window > c.SendWindow;
         if (acked > 0)
         {
-            long dataInFlight = c.SendNext - c.Send.Head;
-            int dataAcked = (int)Math.Min(acked, dataInFlight);
-            if (c.FinSent && acked == dataInFlight + 1)
+            int dataAcked = (int)Math.Min(acked, sentData);
+            if (c.FinEverSent && acked == sentData + 1)
             {
                 c.FinAcked = true;
+                c.FinSent = true;
             }
             long head = c.Send.Head + dataAcked;
+            if (c.SendNext < head)
+            {
+                c.SendNext = head;
+            }
             if (c.RttTiming && head >= c.RttPosition)
             {
                 Sample(c, now - c.RttStartNs);

@@ -281,6 +281,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                     c.RttStartNs = now;
                 }
                 c.SendNext += length;
+                c.SendMax = Math.Max(c.SendMax, c.SendNext);
                 if (c.RetransmitAt == 0)
                 {
                     c.RetransmitAt = now + c.RtoNs;
@@ -297,6 +298,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                 return false;
             }
             c.FinSent = true;
+            c.FinEverSent = true;
             c.State = c.State switch
             {
                 TcpState.Established => TcpState.FinWait1,

@@ -68,6 +68,47 @@ public sealed class TcpNetnsTests
         Assert.Equal("refused", linux.Trim());
     }
 
+    /// <summary>
+    /// Loss both ways on the Linux host's end: nftables drops that share of the TCP it sends and
+    /// receives at random (this kernel has no netem: CONFIG_NET_SCH_NETEM is off), so both
+    /// stacks retransmit. A megabyte each way, compared by SHA-256, both directions of open.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public async Task AMegabyteCrossesIntactBothWaysThroughRandomLoss(int percent)
+    {
+        using var host = new StackHost();
+        host.Python($$"""
+            import subprocess
+            rules = '''
+            table inet loss {
+              chain in { type filter hook input priority 0; meta l4proto tcp numgen random mod 100 < {{percent}} counter drop; }
+              chain out { type filter hook output priority 0; meta l4proto tcp numgen random mod 100 < {{percent}} counter drop; }
+            }
+            '''
+            subprocess.run(['nft', '-f', '-'], input=rules.encode(), check=True)
+            """);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(150));
+        Task server = EchoServerAsync(host.Stack, 7, stop.Token);
+        Assert.Equal($"intact {Megabyte}", host.Python(LinuxEchoClient(StackHost.StackAddress, 7, Megabyte), timeoutSeconds: 120).Trim());
+
+        Process linuxServer = host.Host.Begin(Shell.Python, "-c", LinuxEchoServer(9000));
+        await Waits.Until(() => host.Host.Exec("ss", "-Htln", "sport = :9000").Contains("9000", StringComparison.Ordinal), "the Linux server listens on 9000");
+        await using FlowTcpStream stream = await host.Stack.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse(StackHost.HostAddress), 9000))
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        byte[] data = RandomNumberGenerator.GetBytes(Megabyte);
+        byte[] back = await ExchangeAsync(stream, data).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(back));
+
+        string counters = host.Host.Exec("nft", "list", "table", "inet", "loss");
+        Assert.Contains("counter packets", counters, StringComparison.Ordinal);
+        Assert.DoesNotContain("counter packets 0 ", counters, StringComparison.Ordinal);
+        await stop.CancelAsync();
+        await server.WaitAsync(TimeSpan.FromSeconds(10));
+        linuxServer.WaitForExit(10_000);
+    }
+
     /// <summary>Accepts connections and echoes each until its peer finishes, then closes it.</summary>
     private static async Task EchoServerAsync(FlowStack stack, int port, CancellationToken cancellationToken)
     {
