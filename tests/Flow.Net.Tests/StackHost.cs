@@ -15,7 +15,7 @@ namespace Flow.Net.Tests;
 /// that side. The Linux host's veth sends whole checksums (tx checksum offload off), as a NIC's
 /// wire would carry them. Everything is removed in <see cref="Dispose"/>, also when construction fails.
 /// </summary>
-internal sealed class StackHost : IDisposable
+public sealed class StackHost : IDisposable
 {
     public const string HostAddress = "10.9.0.1";
     public const string StackAddress = "10.9.0.2";

@@ -168,8 +168,8 @@ public sealed class FlowTcpStream : Stream
             return 0;
         }
         ring.ReleaseTo(head + n);
-        // A window update when the window the peer knows has grown by a quarter of the buffer (RFC 9293 3.8.6.2.2's SWS avoidance).
-        if (ring.Free - Volatile.Read(ref _connection.AdvertisedWindow) >= ring.Capacity / 4)
+        // The worker decides on a window update (tcp_send); ask it once the window could grow by two segments.
+        if (ring.Free - Volatile.Read(ref _connection.AdvertisedWindow) >= Math.Min(2 * _connection.Mss, ring.Capacity / 2))
         {
             _host.Tcp.Request(_connection);
         }
