@@ -28,9 +28,14 @@ internal sealed class InterleavedRounds
     /// <summary>How many variant runs failed.</summary>
     public int Failures { get; private set; }
 
+    /// <param name="rounds">Rounds to run.</param>
+    /// <param name="variants">Each variant's name and run, returning its rate.</param>
+    /// <param name="pairs">(Flow, reference) pairs whose per-round ratio is kept.</param>
+    /// <param name="unit">How the per-round lines print a rate: its name and what one of it is worth (packets per second by default).</param>
     public static async Task<InterleavedRounds> RunAsync(int rounds, IReadOnlyList<(string Name, Func<Task<double>> Run)> variants,
-        IReadOnlyList<(string Flow, string Reference)> pairs)
+        IReadOnlyList<(string Flow, string Reference)> pairs, (string Name, double Scale)? unit = null)
     {
+        (string unitName, double unitScale) = unit ?? ("Mpps", 1e6);
         var result = new InterleavedRounds(variants.Select(v => v.Name), pairs);
         int width = variants.Count == 0 ? 0 : variants.Max(v => v.Name.Length) + 1;
         for (int round = 1; round <= rounds; round++)
@@ -52,7 +57,7 @@ internal sealed class InterleavedRounds
                     }
                     result.Samples[name].Add(pps);
                     thisRound[name] = pps;
-                    Console.WriteLine($"  round {round} {name.PadRight(width)} {pps / 1e6,8:F3} Mpps");
+                    Console.WriteLine($"  round {round} {name.PadRight(width)} {pps / unitScale,8:F3} {unitName}");
                 }
                 catch (InvalidOperationException exception)
                 {

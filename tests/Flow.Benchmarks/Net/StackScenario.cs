@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Flow.Backends.AfXdp;
 using Flow.Benchmarks.Infrastructure;
 using Flow.Hosting;
 using Flow.Net;
+using Flow.Net.Tcp;
 using Flow.Net.Udp;
 using Flow.TestKit;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,6 +32,8 @@ namespace Flow.Benchmarks.Net;
 public static class StackScenario
 {
     private const int EchoPort = 7;
+    private const int TcpRrPort = 8000;
+    private const int TcpBulkPort = 8001;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -85,31 +89,100 @@ public static class StackScenario
         flowServer.Bind(new IPEndPoint(IPAddress.Any, EchoPort));
         flowServer.ReceiveBusyPoll = TimeSpan.FromMicroseconds(ScenarioArgs.Int(args, "--busy-poll-us", 50));
 
-        Console.WriteLine($"stack: UDP echo, {UdpEchoClient.PayloadLength}-byte datagrams, window {UdpEchoClient.Window}, {rounds} rounds of {seconds} s");
+        // TCP: one request/response connection and one bulk connection to each server.
+        using Socket kernelRrListener = kernelThread.Invoke(() => Listening(TcpRrPort));
+        using Socket kernelBulkListener = kernelThread.Invoke(() => Listening(TcpBulkPort));
+        using FlowTcpListener flowRrListener = stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, TcpRrPort));
+        using FlowTcpListener flowBulkListener = stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, TcpBulkPort), receiveBufferSize: 1 << 20);
+        flowRrListener.Start();
+        flowBulkListener.Start();
+        using Socket kernelRrClient = clientThread.Invoke(() => ConnectedTcp("10.8.1.2", TcpRrPort));
+        using Socket kernelRr = kernelRrListener.Accept();
+        using Socket kernelBulkClient = clientThread.Invoke(() => ConnectedTcp("10.8.1.2", TcpBulkPort));
+        using Socket kernelBulk = kernelBulkListener.Accept();
+        using Socket flowRrClient = clientThread.Invoke(() => ConnectedTcp("10.8.2.2", TcpRrPort));
+        await using FlowTcpStream flowRr = await flowRrListener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        using Socket flowBulkClient = clientThread.Invoke(() => ConnectedTcp("10.8.2.2", TcpBulkPort));
+        await using FlowTcpStream flowBulk = await flowBulkListener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Console.WriteLine($"stack: UDP echo ({UdpEchoClient.PayloadLength}-byte datagrams, window {UdpEchoClient.Window}), TCP request/response ({TcpLoads.RequestLength} bytes, one connection), TCP bulk; {rounds} rounds of {seconds} s");
         var kernelLoad = new UdpEchoClient(toKernelSocket);
         var flowLoad = new UdpEchoClient(toFlowSocket);
         TimeSpan window = TimeSpan.FromSeconds(seconds);
+        long rrCorrupt = 0;
+        var kernelTally = new TcpLoads.BulkTally();
+        var flowTally = new TcpLoads.BulkTally();
+        var kernelSent = new StrongBox<long>();
+        var flowSent = new StrongBox<long>();
         InterleavedRounds result = await InterleavedRounds.RunAsync(rounds,
         [
-            ("kernel_udp_echo", () => Measure(kernelLoad, window, stop => KernelEcho(kernelServer, stop))),
-            ("flow_udp_echo", () => Measure(flowLoad, window, stop => FlowEcho(flowServer, stop))),
+            ("kernel_udp_echo", () => Measure(kernelLoad.Run, window, stop => KernelEcho(kernelServer, stop))),
+            ("flow_udp_echo", () => Measure(flowLoad.Run, window, stop => FlowEcho(flowServer, stop))),
+            ("kernel_tcp_rr", () => Measure(d => TcpLoads.RequestResponse(kernelRrClient, d, ref rrCorrupt), window, stop => TcpLoads.KernelEcho(kernelRr, stop))),
+            ("flow_tcp_rr", () => Measure(d => TcpLoads.RequestResponse(flowRrClient, d, ref rrCorrupt), window, stop => TcpLoads.FlowEcho(flowRr, stop))),
         ],
-        [("flow_udp_echo", "kernel_udp_echo")]);
+        [("flow_udp_echo", "kernel_udp_echo"), ("flow_tcp_rr", "kernel_tcp_rr")]);
+        InterleavedRounds bulk = await InterleavedRounds.RunAsync(rounds,
+        [
+            ("kernel_tcp_bulk", () => Measure(d => Bulk(kernelBulkClient, kernelSent, kernelTally, d), window, stop => TcpLoads.KernelSink(kernelBulk, kernelTally, stop))),
+            ("flow_tcp_bulk", () => Measure(d => Bulk(flowBulkClient, flowSent, flowTally, d), window, stop => TcpLoads.FlowSink(flowBulk, flowTally, stop))),
+        ],
+        [("flow_tcp_bulk", "kernel_tcp_bulk")], ("Gbit/s", 1e9));
 
-        long corrupt = kernelLoad.Corrupt + flowLoad.Corrupt;
-        Samples kernel = result.Samples["kernel_udp_echo"];
-        Samples flow = result.Samples["flow_udp_echo"];
-        Samples ratio = result.PairedRatios[("flow_udp_echo", "kernel_udp_echo")];
-        Console.WriteLine($"  kernel_udp_echo median {kernel.Median / 1e3:F1} kpps, flow_udp_echo median {flow.Median / 1e3:F1} kpps, ratio {ratio.Median:F2} ({ratio.Min:F2}–{ratio.Max:F2})");
-        Console.WriteLine($"  lost: kernel {kernelLoad.Lost}, flow {flowLoad.Lost}; corrupt: {corrupt}; Flow socket ring drops {flowServer.ReceiveQueueDrops}");
+        long corrupt = kernelLoad.Corrupt + flowLoad.Corrupt + rrCorrupt + kernelTally.Corrupt + flowTally.Corrupt;
         string F(double v) => double.IsFinite(v) ? v.ToString("F0", CultureInfo.InvariantCulture) : "null";
         string R(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "null";
-        Console.WriteLine(
-            $"{{\"scenario\":\"stack\",\"kernel_udp_echo_pps\":{F(kernel.Median)},\"flow_udp_echo_pps\":{F(flow.Median)}," +
-            $"\"flow_vs_kernel_udp_echo\":{R(ratio.Median)},\"flow_vs_kernel_udp_echo_min\":{R(ratio.Min)},\"flow_vs_kernel_udp_echo_max\":{R(ratio.Max)}," +
-            $"\"kernel_udp_echo_lost\":{kernelLoad.Lost},\"flow_udp_echo_lost\":{flowLoad.Lost},\"corrupt\":{corrupt},\"failed_runs\":{result.Failures}," +
-            $"\"cross_core_latency_ns\":{F(result.Latency.Median)},\"rounds\":{rounds}}}");
-        return corrupt == 0 && result.Failures == 0 ? 0 : 1;
+        var json = new System.Text.StringBuilder("{\"scenario\":\"stack\"");
+        foreach ((InterleavedRounds run, string kernelName, string flowName, string unit) in new[]
+        {
+            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"),
+        })
+        {
+            Samples kernel = run.Samples[kernelName];
+            Samples flow = run.Samples[flowName];
+            Samples ratio = run.PairedRatios[(flowName, kernelName)];
+            string what = flowName["flow_".Length..];
+            Console.WriteLine($"  {what}: kernel median {kernel.Median:F0} {unit}, flow median {flow.Median:F0} {unit}, flow/kernel {ratio.Median:F2} ({ratio.Min:F2}–{ratio.Max:F2})");
+            json.Append(CultureInfo.InvariantCulture, $",\"{kernelName}_{unit}\":{F(kernel.Median)},\"{flowName}_{unit}\":{F(flow.Median)}");
+            json.Append(CultureInfo.InvariantCulture, $",\"flow_vs_kernel_{what}\":{R(ratio.Median)},\"flow_vs_kernel_{what}_min\":{R(ratio.Min)},\"flow_vs_kernel_{what}_max\":{R(ratio.Max)}");
+        }
+        Console.WriteLine($"  UDP lost: kernel {kernelLoad.Lost}, flow {flowLoad.Lost}; corrupt: {corrupt}; Flow socket ring drops {flowServer.ReceiveQueueDrops}");
+        json.Append(CultureInfo.InvariantCulture,
+            $",\"kernel_udp_echo_lost\":{kernelLoad.Lost},\"flow_udp_echo_lost\":{flowLoad.Lost},\"corrupt\":{corrupt},\"failed_runs\":{result.Failures + bulk.Failures}," +
+            $"\"cross_core_latency_ns\":{F(result.Latency.Median)},\"rounds\":{rounds},\"http\":null}}");
+        Console.WriteLine(json.ToString());
+        return corrupt == 0 && result.Failures + bulk.Failures == 0 ? 0 : 1;
+    }
+
+    private static Socket Listening(int port)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Any, port));
+        s.Listen(4);
+        return s;
+    }
+
+    private static Socket ConnectedTcp(string server, int port)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        s.Connect(new IPEndPoint(IPAddress.Parse(server), port));
+        return s;
+    }
+
+    /// <summary>Streams from this thread's pinned sender for <paramref name="duration"/>; returns what the server counted, in bits per second.</summary>
+    private static double Bulk(Socket client, StrongBox<long> sent, TcpLoads.BulkTally tally, TimeSpan duration)
+    {
+        using var stopSending = new CancellationTokenSource();
+        var sender = new Thread(() => TcpLoads.Stream(client, sent, stopSending.Token)) { IsBackground = true, Name = "bulk-client" };
+        sender.Start();
+        long before = tally.Bytes;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Thread.Sleep(duration);
+        long after = tally.Bytes;
+        double elapsed = clock.Elapsed.TotalSeconds;
+        stopSending.Cancel();
+        sender.Join();
+        return (after - before) * 8 / elapsed;
     }
 
     private static Socket Connected(string server)
@@ -120,7 +193,7 @@ public static class StackScenario
     }
 
     /// <summary>Runs the server on its own thread (cpu 0) and the load on this one (cpu 1) for a warm-up, then the measured window.</summary>
-    private static Task<double> Measure(UdpEchoClient load, TimeSpan window, Action<CancellationToken> server) => Task.Run(() =>
+    private static Task<double> Measure(Func<TimeSpan, double> load, TimeSpan window, Action<CancellationToken> server) => Task.Run(() =>
     {
         using var stop = new CancellationTokenSource();
         var serverThread = new Thread(() =>
@@ -132,8 +205,8 @@ public static class StackScenario
         OsThread.Pin(1);
         try
         {
-            load.Run(TimeSpan.FromMilliseconds(500));
-            return load.Run(window);
+            load(TimeSpan.FromMilliseconds(500));
+            return load(window);
         }
         finally
         {

@@ -1,0 +1,174 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Flow.Net.Tcp;
+
+namespace Flow.Benchmarks.Net;
+
+/// <summary>
+/// The <c>stack</c> scenario's TCP loads and servers: request/response on one connection (64-byte
+/// requests echoed, each answer checked) and bulk (the client streams a known byte pattern that
+/// the server checks as it counts). Kernel and Flow servers do the same work on one thread.
+/// </summary>
+internal static class TcpLoads
+{
+    public const int RequestLength = 64;
+    private const int PatternPeriod = 251;
+    private static readonly byte[] s_pattern = MakePattern(64 * 1024 + PatternPeriod);
+
+    /// <summary>Request/response for <paramref name="duration"/> on the calling thread; returns transactions per second, counts wrong answers.</summary>
+    public static double RequestResponse(Socket socket, TimeSpan duration, ref long corrupt)
+    {
+        byte[] request = new byte[RequestLength];
+        byte[] response = new byte[RequestLength];
+        long transactions = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(request, transactions);
+            request.AsSpan(8).Fill((byte)transactions);
+            socket.Send(request);
+            int got = 0;
+            while (got < RequestLength)
+            {
+                int n = socket.Receive(response.AsSpan(got));
+                if (n == 0)
+                {
+                    throw new InvalidOperationException("the server closed the connection");
+                }
+                got += n;
+            }
+            if (!response.AsSpan().SequenceEqual(request))
+            {
+                corrupt++;
+            }
+            transactions++;
+        }
+        return transactions / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Streams the pattern until <paramref name="stop"/>, going on from where the connection's stream stands (<paramref name="sent"/>).</summary>
+    public static void Stream(Socket socket, StrongBox<long> sent, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            int start = (int)(sent.Value % PatternPeriod);
+            sent.Value += socket.Send(s_pattern.AsSpan(start, 64 * 1024));
+        }
+    }
+
+    /// <summary>Kernel: echoes what arrives until <paramref name="stop"/>.</summary>
+    public static void KernelEcho(Socket socket, CancellationToken stop)
+    {
+        socket.ReceiveTimeout = 100;
+        byte[] buffer = new byte[4096];
+        while (!stop.IsCancellationRequested)
+        {
+            int n;
+            try
+            {
+                n = socket.Receive(buffer);
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            socket.Send(buffer.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>Flow: echoes what arrives until <paramref name="stop"/>.</summary>
+    public static void FlowEcho(FlowTcpStream stream, CancellationToken stop)
+    {
+        byte[] buffer = new byte[4096];
+        while (!stop.IsCancellationRequested)
+        {
+            int n;
+            try
+            {
+                ValueTask<int> read = stream.ReadAsync(buffer, stop);
+                n = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            ValueTask written = stream.WriteAsync(buffer.AsMemory(0, n), stop);
+            if (!written.IsCompletedSuccessfully)
+            {
+                written.AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
+
+    /// <summary>Kernel: reads, checks and counts the pattern until <paramref name="stop"/>.</summary>
+    public static void KernelSink(Socket socket, BulkTally tally, CancellationToken stop)
+    {
+        socket.ReceiveTimeout = 100;
+        byte[] buffer = new byte[64 * 1024];
+        while (!stop.IsCancellationRequested)
+        {
+            int n;
+            try
+            {
+                n = socket.Receive(buffer);
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            tally.Take(buffer.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>Flow: reads, checks and counts the pattern until <paramref name="stop"/>.</summary>
+    public static void FlowSink(FlowTcpStream stream, BulkTally tally, CancellationToken stop)
+    {
+        byte[] buffer = new byte[64 * 1024];
+        while (!stop.IsCancellationRequested)
+        {
+            int n;
+            try
+            {
+                ValueTask<int> read = stream.ReadAsync(buffer, stop);
+                n = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            tally.Take(buffer.AsSpan(0, n));
+        }
+    }
+
+    private static byte[] MakePattern(int length)
+    {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            bytes[i] = (byte)(i % PatternPeriod);
+        }
+        return bytes;
+    }
+
+    /// <summary>What a bulk receiver took: bytes, and the bytes that broke the pattern.</summary>
+    internal sealed class BulkTally
+    {
+        private long _bytes;
+
+        public long Bytes => Volatile.Read(ref _bytes);
+
+        public long Corrupt { get; private set; }
+
+        public void Take(ReadOnlySpan<byte> data)
+        {
+            int start = (int)(_bytes % PatternPeriod);
+            if (!data.SequenceEqual(s_pattern.AsSpan(start, data.Length)))
+            {
+                Corrupt += data.Length;
+            }
+            Volatile.Write(ref _bytes, _bytes + data.Length);
+        }
+    }
+}
