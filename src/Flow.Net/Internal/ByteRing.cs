@@ -57,6 +57,29 @@ internal sealed class ByteRing
         return n;
     }
 
+    /// <summary>
+    /// Producer: writes <paramref name="data"/> <paramref name="offset"/> bytes past the tail
+    /// without publishing it (data that arrived ahead of a gap); false when it does not fit the
+    /// free space. <see cref="Publish"/> makes it readable once the gap before it is filled.
+    /// </summary>
+    public bool WriteAhead(int offset, ReadOnlySpan<byte> data)
+    {
+        long tail = _tail;
+        if (offset < 0 || offset + data.Length > _bytes.Length - (int)(tail - Volatile.Read(ref _head)))
+        {
+            return false;
+        }
+        long position = tail + offset;
+        int start = (int)(position & _mask);
+        int first = Math.Min(data.Length, _bytes.Length - start);
+        data.Slice(0, first).CopyTo(_bytes.AsSpan(start));
+        data.Slice(first).CopyTo(_bytes);
+        return true;
+    }
+
+    /// <summary>Producer: makes <paramref name="count"/> bytes written ahead readable.</summary>
+    public void Publish(int count) => Volatile.Write(ref _tail, _tail + count);
+
     /// <summary>Consumer: copies bytes from <paramref name="position"/> (between head and tail) into <paramref name="destination"/>; returns how many.</summary>
     public int CopyOut(long position, Span<byte> destination)
     {

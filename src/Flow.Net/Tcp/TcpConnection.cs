@@ -82,6 +82,109 @@ internal sealed class TcpConnection
     public uint Cwnd;
     public uint Ssthresh = uint.MaxValue;
     public long TimeWaitEndsNs;
+    public bool SackPermitted;    // both SYNs carried SACK-permitted (RFC 2018 2)
+
+    /// <summary>Ranges of data that arrived ahead of a gap, at most this many.</summary>
+    public const int MaxAheadRanges = 8;
+
+    // Receive-ring positions [start, end) of data written ahead of the tail, sorted, disjoint.
+    private readonly long[] _aheadStart = new long[MaxAheadRanges];
+    private readonly long[] _aheadEnd = new long[MaxAheadRanges];
+    private int _newestAhead = -1;
+
+    public int AheadCount { get; private set; }
+
+    /// <summary>
+    /// Worker: keeps <paramref name="data"/> that arrived <paramref name="offset"/> bytes past
+    /// RCV.NXT in the receive ring's free space (RFC 9293 3.10.7.4: segments in the window ahead
+    /// of a gap may be held). False when it does not fit or the ranges are all taken.
+    /// </summary>
+    public bool KeepAhead(int offset, ReadOnlySpan<byte> data)
+    {
+        long start = Receive.Tail + offset;
+        long end = start + data.Length;
+        int first = 0;
+        while (first < AheadCount && _aheadEnd[first] < start)
+        {
+            first++;
+        }
+        int last = first;
+        while (last < AheadCount && _aheadStart[last] <= end)
+        {
+            last++;
+        }
+        // Ranges first..last-1 touch the new one and merge with it.
+        if (first == last && AheadCount == MaxAheadRanges)
+        {
+            return false;
+        }
+        if (!Receive.WriteAhead(offset, data))
+        {
+            return false;
+        }
+        if (first < last)
+        {
+            start = Math.Min(start, _aheadStart[first]);
+            end = Math.Max(end, _aheadEnd[last - 1]);
+        }
+        int removed = last - first;
+        int shift = 1 - removed;
+        if (shift != 0)
+        {
+            Array.Copy(_aheadStart, last, _aheadStart, last + shift, AheadCount - last);
+            Array.Copy(_aheadEnd, last, _aheadEnd, last + shift, AheadCount - last);
+        }
+        _aheadStart[first] = start;
+        _aheadEnd[first] = end;
+        AheadCount += shift;
+        _newestAhead = first;
+        return true;
+    }
+
+    /// <summary>
+    /// Worker: <paramref name="length"/> in-order bytes were written at the tail; publishes them and
+    /// every range held ahead that is now contiguous. Returns how many bytes became readable.
+    /// </summary>
+    public int PublishInOrder(int length)
+    {
+        long tail = Receive.Tail;
+        long end = tail + length;
+        int consumed = 0;
+        while (consumed < AheadCount && _aheadStart[consumed] <= end)
+        {
+            end = Math.Max(end, _aheadEnd[consumed]);
+            consumed++;
+        }
+        if (consumed > 0)
+        {
+            Array.Copy(_aheadStart, consumed, _aheadStart, 0, AheadCount - consumed);
+            Array.Copy(_aheadEnd, consumed, _aheadEnd, 0, AheadCount - consumed);
+            AheadCount -= consumed;
+            _newestAhead = _newestAhead >= consumed ? _newestAhead - consumed : (AheadCount > 0 ? 0 : -1);
+        }
+        int published = (int)(end - tail);
+        Receive.Publish(published);
+        return published;
+    }
+
+    /// <summary>Worker: the SACK blocks (RFC 2018 4) of the ranges held, the newest first, as sequence numbers; returns how many.</summary>
+    public int SackBlocks(Span<(uint Left, uint Right)> blocks)
+    {
+        long tail = Receive.Tail;
+        int n = 0;
+        if (_newestAhead >= 0 && _newestAhead < AheadCount && n < blocks.Length)
+        {
+            blocks[n++] = (ReceiveNext + (uint)(_aheadStart[_newestAhead] - tail), ReceiveNext + (uint)(_aheadEnd[_newestAhead] - tail));
+        }
+        for (int i = 0; i < AheadCount && n < blocks.Length; i++)
+        {
+            if (i != _newestAhead)
+            {
+                blocks[n++] = (ReceiveNext + (uint)(_aheadStart[i] - tail), ReceiveNext + (uint)(_aheadEnd[i] - tail));
+            }
+        }
+        return n;
+    }
 
     public uint SendUnacknowledgedSequence => Iss + 1 + (uint)Send.Head;
 

@@ -15,11 +15,12 @@ namespace Flow.Net.Tcp;
 /// <remarks>
 /// Input: <c>ipv4_local</c>'s <c>tcp</c>. Every segment ends here: its data is copied into the
 /// receive ring (the frame goes back to its port at once), and what must be sent in answer is
-/// left for <c>tcp_send</c> on the same worker. Out-of-order data is not kept yet: it is dropped
-/// (<c>out_of_order</c>) and answered with a duplicate ACK, so the peer retransmits.
+/// left for <c>tcp_send</c> on the same worker. Data ahead of a gap is held in the receive ring's
+/// free space (up to eight ranges, no memory beyond the window) and reported in SACK blocks
+/// (RFC 2018) when the peer allows them; it becomes readable when the gap is filled.
 /// Drops: <c>malformed</c>, <c>truncated</c>, <c>bad_checksum</c>, <c>no_connection</c> (answered
-/// by a reset), <c>backlog_full</c> (a SYN a listener's queue has no room for), <c>out_of_order</c>,
-/// <c>not_acceptable</c> (outside the window, or no ACK).
+/// by a reset), <c>backlog_full</c> (a SYN a listener's queue has no room for), <c>out_of_order</c>
+/// (ahead of a gap and not held), <c>duplicate</c>, <c>not_acceptable</c> (outside the window, or no ACK).
 /// </remarks>
 [SingleShard("it writes the connections' control blocks, which tcp_send on the same worker reads")]
 [Stage("tcp_receive", "TCP input: the state machine, ACK and window processing, in-order data to the connection, resets for strays.",
@@ -49,8 +50,10 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         NoConnection,
         [DropReason("SYN to a listener whose backlog is full", Severity.Warning)]
         BacklogFull,
-        [DropReason("data ahead of the next expected byte: not kept yet, answered with a duplicate ACK", Severity.Info)]
+        [DropReason("data ahead of a gap that could not be held (beyond the ranges kept or the window); answered with a duplicate ACK", Severity.Info)]
         OutOfOrder,
+        [DropReason("data received already (a retransmission): acknowledged again", Severity.Info)]
+        Duplicate,
         [DropReason("segment outside the receive window, or without ACK where one is needed", Severity.Info)]
         NotAcceptable,
     }
@@ -139,6 +142,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
     {
         int mss = 536;
         int scale = -1;
+        bool sackPermitted = false;
         var reader = new Ipv4OptionReader(options);
         while (reader.TryReadNext(out byte kind, out ReadOnlySpan<byte> value))
         {
@@ -150,8 +154,14 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             {
                 scale = Math.Min((int)value[0], 14);
             }
+            else if (kind == 4 && value.IsEmpty)
+            {
+                sackPermitted = true;
+            }
         }
         c.Mss = Math.Clamp(mss, 88, _table.OwnMss);
+        // Our SYN offers SACK; a SYN-ACK carries the option only if the peer agreed (RFC 2018 2).
+        c.SackPermitted = sackPermitted;
         if (scale >= 0)
         {
             // RFC 7323 2.2: scaling only when both SYNs carry the option.
@@ -401,7 +411,12 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         }
     }
 
-    /// <summary>The data and FIN: in order into the receive ring, anything else answered with a duplicate ACK.</summary>
+    /// <summary>
+    /// The data and FIN. In-order data goes into the receive ring and is published with whatever
+    /// was held ahead of it and is now contiguous; data ahead of a gap is held in the ring's free
+    /// space (at most <see cref="TcpConnection.MaxAheadRanges"/> ranges) and answered with a
+    /// duplicate ACK carrying SACK blocks; what repeats received data is trimmed off.
+    /// </summary>
     private Next Receive(TcpConnection c, in Arrival arrived, long now, bool inOrder)
     {
         ReadOnlySpan<byte> payload = arrived.Payload;
@@ -409,12 +424,6 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         if (payload.IsEmpty && !fin)
         {
             return Next.Consumed;
-        }
-        if (!inOrder)
-        {
-            c.AckPending = true;
-            _table.MarkReady(c);
-            return Drop(Reason.OutOfOrder);
         }
         if (c.State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
         {
@@ -427,13 +436,43 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             _table.MarkReady(c);
             return Next.Consumed;
         }
-        int taken = c.Receive.Write(payload);
-        c.ReceiveNext += (uint)taken;
-        if (taken > 0)
+        c.AckPending = true;
+        _table.MarkReady(c);
+        int offset = (int)(arrived.Sequence - c.ReceiveNext);
+        if (offset < 0)
+        {
+            // A retransmission of data partly taken already: keep only what is new.
+            if (-offset > payload.Length || (-offset == payload.Length && !fin))
+            {
+                return Drop(Reason.Duplicate);
+            }
+            payload = payload.Slice(-offset);
+            offset = 0;
+        }
+        int room = c.Receive.Free - offset;
+        if (payload.Length > room)
+        {
+            // Beyond the window: keep what fits; the FIN comes again.
+            payload = payload.Slice(0, Math.Max(room, 0));
+            fin = false;
+        }
+        if (offset > 0)
+        {
+            return !payload.IsEmpty && c.KeepAhead(offset, payload) ? Next.Consumed : Drop(Reason.OutOfOrder);
+        }
+        if (!inOrder && payload.IsEmpty && !fin)
+        {
+            return Drop(Reason.NotAcceptable);
+        }
+        c.Receive.WriteAhead(0, payload);
+        int published = c.PublishInOrder(payload.Length);
+        c.ReceiveNext += (uint)published;
+        if (published > 0)
         {
             c.ReceiveSignal.Wake();
         }
-        if (fin && taken == payload.Length)
+        // The FIN counts once every byte before it is in: it is this segment's last sequence number.
+        if (fin && published == payload.Length)
         {
             c.ReceiveNext++;
             Volatile.Write(ref c.PeerFinished, 1);
@@ -450,8 +489,6 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
                 EnterTimeWait(c, now);
             }
         }
-        c.AckPending = true;
-        _table.MarkReady(c);
         return Next.Consumed;
     }
 

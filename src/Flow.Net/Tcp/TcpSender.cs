@@ -342,22 +342,45 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             return false;
         }
         bool syn = (flags & TcpFlags.Syn) != 0;
-        Span<byte> options = stackalloc byte[8];
+        Span<byte> options = stackalloc byte[40];
         int optionsLength = 0;
         if (syn)
         {
-            // MSS (RFC 9293 3.7.1), then window scale (RFC 7323 2) when both sides use it.
+            // MSS (RFC 9293 3.7.1), window scale (RFC 7323 2) and SACK-permitted (RFC 2018 2):
+            // offered in a SYN, answered in a SYN-ACK only when the peer offered them.
             options[0] = 2;
             options[1] = 4;
             BinaryPrimitives.WriteUInt16BigEndian(options.Slice(2), (ushort)_ownMss);
             optionsLength = 4;
             if (c.State == TcpState.SynSent || c.SendScale != 0 || c.ReceiveScale != 0)
             {
-                options[4] = 1;
-                options[5] = 3;
-                options[6] = 3;
-                options[7] = c.ReceiveScale;
-                optionsLength = 8;
+                options[optionsLength++] = 1;
+                options[optionsLength++] = 3;
+                options[optionsLength++] = 3;
+                options[optionsLength++] = c.ReceiveScale;
+            }
+            if (c.State == TcpState.SynSent || c.SackPermitted)
+            {
+                options[optionsLength++] = 1;
+                options[optionsLength++] = 1;
+                options[optionsLength++] = 4;
+                options[optionsLength++] = 2;
+            }
+        }
+        else if ((flags & TcpFlags.Ack) != 0 && dataLength == 0 && c.SackPermitted && c.AheadCount > 0)
+        {
+            // What is held ahead of a gap (RFC 2018 3), on pure ACKs (a full data segment has no room): the peer retransmits only the holes.
+            Span<(uint Left, uint Right)> blocks = stackalloc (uint, uint)[4];
+            int count = c.SackBlocks(blocks);
+            options[optionsLength++] = 1;
+            options[optionsLength++] = 1;
+            options[optionsLength++] = 5;
+            options[optionsLength++] = (byte)(2 + 8 * count);
+            for (int i = 0; i < count; i++)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(options.Slice(optionsLength), blocks[i].Left);
+                BinaryPrimitives.WriteUInt32BigEndian(options.Slice(optionsLength + 4), blocks[i].Right);
+                optionsLength += 8;
             }
         }
         int free = c.Receive.Free;
