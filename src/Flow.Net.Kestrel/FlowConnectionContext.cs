@@ -17,6 +17,8 @@ internal sealed class FlowConnectionContext : ConnectionContext
     public FlowConnectionContext(FlowTcpStream stream)
     {
         _stream = stream;
+        // Kestrel writes whole responses; it turns Nagle off on kernel sockets too.
+        stream.NoDelay = true;
         // The stream is closed once, by DisposeAsync: a pipe completing first must not send the FIN early.
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));

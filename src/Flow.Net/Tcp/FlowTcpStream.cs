@@ -31,6 +31,29 @@ public sealed class FlowTcpStream : Stream
 
     public IPEndPoint RemoteEndPoint => new(FlowEndPoints.Address(_connection.Key.RemoteAddress), _connection.Key.RemotePort);
 
+    /// <summary>Sends small writes at once instead of holding them while data is in flight (Nagle's algorithm off), as Socket.NoDelay.</summary>
+    public bool NoDelay
+    {
+        get => Volatile.Read(ref _connection.NoDelay) == 1;
+        set => Volatile.Write(ref _connection.NoDelay, value ? 1 : 0);
+    }
+
+    /// <summary>
+    /// Keep-alive (SO_KEEPALIVE with TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT): after
+    /// <paramref name="idle"/> without a segment from the peer, a probe every
+    /// <paramref name="interval"/>; after <paramref name="probes"/> unanswered the connection fails
+    /// with <see cref="SocketError.TimedOut"/>. Checked at the stack's timer rate.
+    /// </summary>
+    public void EnableKeepAlive(TimeSpan idle, TimeSpan interval, int probes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(idle, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(probes, 1);
+        _connection.KeepAliveIntervalNs = (long)interval.TotalNanoseconds;
+        _connection.KeepAliveProbes = probes;
+        Volatile.Write(ref _connection.KeepAliveIdleNs, (long)idle.TotalNanoseconds);
+    }
+
     public override bool CanRead => true;
 
     public override bool CanWrite => true;
@@ -138,7 +161,7 @@ public sealed class FlowTcpStream : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    /// <summary>Writes go out as soon as the window allows (no Nagle yet): nothing to flush.</summary>
+    /// <summary>Writes go out as the window and Nagle allow; there is no buffer of the stream's own to flush.</summary>
     public override void Flush()
     {
     }

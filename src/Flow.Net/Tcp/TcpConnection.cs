@@ -49,6 +49,10 @@ internal sealed class TcpConnection
     public int QueuedForWorker;   // application: in the engine's request queue once
     public int AdvertisedWindow;  // worker: the window last sent, for the reader's window-update decision
     public int OpenRequested;     // application: an active open waits for the worker
+    public int NoDelay;           // application: small segments go out at once (no Nagle)
+    public long KeepAliveIdleNs;  // application: 0 = no keep-alive; else probe after this much silence
+    public long KeepAliveIntervalNs;
+    public int KeepAliveProbes;
 
     // Worker only: the transmission control block.
     public TcpState State;
@@ -83,6 +87,10 @@ internal sealed class TcpConnection
     public uint Ssthresh = uint.MaxValue;
     public long TimeWaitEndsNs;
     public bool SackPermitted;    // both SYNs carried SACK-permitted (RFC 2018 2)
+    public long LastHeardNs;      // when the peer last sent a segment (keep-alive)
+    public long NextKeepAliveNs;
+    public int KeepAlivesUnanswered;
+    public bool KeepAliveDue;
 
     /// <summary>Ranges of data that arrived ahead of a gap, at most this many.</summary>
     public const int MaxAheadRanges = 8;

@@ -182,6 +182,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
     private Next Segment(TcpConnection c, in Arrival arrived, long now)
     {
         TcpFlags flags = arrived.Flags;
+        c.LastHeardNs = now;
         if (c.State == TcpState.SynSent)
         {
             return SynSent(c, arrived, now);
@@ -423,6 +424,12 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         bool fin = (arrived.Flags & TcpFlags.Fin) != 0;
         if (payload.IsEmpty && !fin)
         {
+            if (arrived.Sequence != c.ReceiveNext)
+            {
+                // Below the window (a keep-alive probe) or beyond it: RFC 9293 answers with an ACK.
+                c.AckPending = true;
+                _table.MarkReady(c);
+            }
             return Next.Consumed;
         }
         if (c.State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))

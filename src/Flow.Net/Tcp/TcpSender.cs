@@ -116,6 +116,11 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                 }
                 continue;
             }
+            if (c.KeepAliveIdleNs > 0 && c.State is TcpState.Established or TcpState.CloseWait && c.InFlight == 0 && KeepAlive(c, nowNanoseconds))
+            {
+                (ended ??= []).Add(c);
+                continue;
+            }
             if (c.RetransmitAt == 0 || nowNanoseconds < c.RetransmitAt)
             {
                 continue;
@@ -160,6 +165,40 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                 _table.Remove(c);
             }
         }
+    }
+
+    /// <summary>
+    /// Keep-alive (RFC 1122 4.2.3.6): after the idle time without a segment from the peer, a probe
+    /// (an ACK one byte before SND.NXT, which the peer must answer) every interval; after the
+    /// probes go unanswered the connection fails with <see cref="SocketError.TimedOut"/>.
+    /// Returns true when it failed.
+    /// </summary>
+    private bool KeepAlive(TcpConnection c, long now)
+    {
+        if (c.LastHeardNs == 0)
+        {
+            c.LastHeardNs = now;
+        }
+        if (now - c.LastHeardNs < c.KeepAliveIdleNs)
+        {
+            c.KeepAlivesUnanswered = 0;
+            c.NextKeepAliveNs = 0;
+            return false;
+        }
+        if (c.NextKeepAliveNs != 0 && now < c.NextKeepAliveNs)
+        {
+            return false;
+        }
+        if (c.KeepAlivesUnanswered >= c.KeepAliveProbes)
+        {
+            c.Fail(SocketError.TimedOut);
+            return true;
+        }
+        c.KeepAlivesUnanswered++;
+        c.NextKeepAliveNs = now + c.KeepAliveIntervalNs;
+        c.KeepAliveDue = true;
+        _table.MarkReady(c);
+        return false;
     }
 
     /// <summary>What an application asked: an active open, or a look at a connection (data, close, room).</summary>
@@ -277,6 +316,12 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                     break;
                 }
                 int length = (int)Math.Min(Math.Min(unsent, allowed), c.Mss);
+                // Nagle (RFC 1122 4.2.3.4): a segment shorter than the MSS waits while data is in
+                // flight, unless NoDelay, or the last data before a FIN.
+                if (length < c.Mss && length == unsent && inFlight > 0 && Volatile.Read(ref c.NoDelay) == 0 && Volatile.Read(ref c.SendClosed) == 0)
+                {
+                    break;
+                }
                 if (!TryEmit(c, TcpFlags.Ack | TcpFlags.Psh, c.Iss + 1 + (uint)c.SendNext, c.SendNext, length, packets, nexts, ref n))
                 {
                     return false;
@@ -316,6 +361,16 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             {
                 c.RetransmitAt = now + c.RtoNs;
             }
+            sentAny = true;
+        }
+        if (c.KeepAliveDue && !sentAny)
+        {
+            // SND.NXT − 1: a byte the peer has, so it answers with an ACK.
+            if (!TryEmit(c, TcpFlags.Ack, c.Iss + (uint)c.SendNext + (c.FinSent ? 1u : 0u), 0, 0, packets, nexts, ref n))
+            {
+                return false;
+            }
+            c.KeepAliveDue = false;
             sentAny = true;
         }
         if (c.AckPending && !sentAny)

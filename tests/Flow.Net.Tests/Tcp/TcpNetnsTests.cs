@@ -109,6 +109,37 @@ public sealed class TcpNetnsTests
         linuxServer.WaitForExit(10_000);
     }
 
+    [Fact]
+    public async Task KeepAliveKeepsAnAnsweringPeerAndEndsASilentOne()
+    {
+        using var host = new StackHost();
+        Process server = host.Host.Begin(Shell.Python, "-c", """
+            import socket, time
+            l = socket.socket()
+            l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            l.bind(('0.0.0.0', 9001))
+            l.listen(1)
+            l.settimeout(30)
+            c, _ = l.accept()
+            time.sleep(40)
+            """);
+        await Waits.Until(() => host.Host.Exec("ss", "-Htln", "sport = :9001").Contains("9001", StringComparison.Ordinal), "the Linux server listens on 9001");
+        await using FlowTcpStream stream = await host.Stack.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse(StackHost.HostAddress), 9001))
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        stream.EnableKeepAlive(TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), 3);
+        Task<int> read = stream.ReadAsync(new byte[16]).AsTask();
+
+        // Linux answers the probes: after several idle periods the connection is still there.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.False(read.IsCompleted, "the connection ended although its peer answered every keep-alive probe");
+
+        // Now Linux goes silent: the probes go unanswered and the read fails with a timeout.
+        host.Host.Exec("nft", "add table inet silent; add chain inet silent in { type filter hook input priority 0; }; add rule inet silent in meta l4proto tcp drop");
+        IOException failed = await Assert.ThrowsAsync<IOException>(() => read.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(SocketError.TimedOut, Assert.IsType<SocketException>(failed.InnerException).SocketErrorCode);
+        server.Kill();
+    }
+
     /// <summary>Accepts connections and echoes each until its peer finishes, then closes it.</summary>
     private static async Task EchoServerAsync(FlowStack stack, int port, CancellationToken cancellationToken)
     {
