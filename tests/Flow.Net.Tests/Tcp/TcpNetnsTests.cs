@@ -140,6 +140,34 @@ public sealed class TcpNetnsTests
         server.Kill();
     }
 
+    [Fact]
+    public async Task SocatEchoesBothWays()
+    {
+        using var host = new StackHost();
+        Shell.Require("socat", "socat");
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Task server = EchoServerAsync(host.Stack, 7, stop.Token);
+
+        // socat on Linux as the client of the stack's echo server: a file out, the echo back.
+        host.Host.Exec("dd", "if=/dev/urandom", "of=/tmp/flow-socat-in", "bs=64K", "count=8", "status=none");
+        ShellResult client = host.Host.TryExec(TimeSpan.FromSeconds(30), "bash", "-c",
+            $"socat -t 10 - TCP:{StackHost.StackAddress}:7,shut-down < /tmp/flow-socat-in > /tmp/flow-socat-out && cmp /tmp/flow-socat-in /tmp/flow-socat-out && echo same");
+        Assert.True(client.ExitCode == 0 && client.StandardOutput.Trim() == "same", client.Output);
+
+        // socat on Linux as the echo server (PIPE) of a client on the stack.
+        Process socat = host.Host.Begin("socat", "TCP-LISTEN:9002,reuseaddr", "PIPE");
+        await Waits.Until(() => host.Host.Exec("ss", "-Htln", "sport = :9002").Contains("9002", StringComparison.Ordinal), "socat listens on 9002");
+        await using FlowTcpStream stream = await host.Stack.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse(StackHost.HostAddress), 9002))
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        byte[] data = RandomNumberGenerator.GetBytes(512 * 1024);
+        byte[] back = await ExchangeAsync(stream, data).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(back));
+        Assert.True(socat.WaitForExit(10_000), "socat did not end with the connection");
+        await stop.CancelAsync();
+        await server.WaitAsync(TimeSpan.FromSeconds(10));
+        host.Host.Exec("rm", "-f", "/tmp/flow-socat-in", "/tmp/flow-socat-out");
+    }
+
     /// <summary>Accepts connections and echoes each until its peer finishes, then closes it.</summary>
     private static async Task EchoServerAsync(FlowStack stack, int port, CancellationToken cancellationToken)
     {
