@@ -10,9 +10,11 @@ namespace Flow.Net.Tcp;
 /// kernel's: <see cref="Start"/>, <see cref="AcceptAsync"/>, <see cref="Stop"/>.
 /// </summary>
 /// <remarks>
-/// The backlog bounds the connections half open (SYN received) plus those established and not
-/// accepted yet; a SYN beyond it is dropped and counted (<c>backlog_full</c>), so a SYN flood
-/// costs a bounded amount of memory and cannot crowd out connections already made.
+/// The backlog bounds two queues: connections half open (SYN received) and those established
+/// and not accepted yet. A SYN that finds the half-open queue full is answered with a SYN cookie
+/// (<see cref="SynCookies"/>, counted as <c>syn_cookie</c>) instead of a queue entry, so a SYN
+/// flood costs no memory and a real client still connects; one that finds the accept queue full
+/// is dropped (<c>backlog_full</c>), as Linux does.
 /// </remarks>
 public sealed class FlowTcpListener : IDisposable
 {
@@ -49,7 +51,7 @@ public sealed class FlowTcpListener : IDisposable
     /// <summary>Established connections not accepted yet.</summary>
     internal int Queued => Volatile.Read(ref _queued);
 
-    /// <summary>Starts listening; <paramref name="backlog"/> bounds half-open plus unaccepted connections.</summary>
+    /// <summary>Starts listening; <paramref name="backlog"/> bounds the half-open and the unaccepted connections, each.</summary>
     public void Start(int backlog = 128)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(backlog, 1);

@@ -48,8 +48,10 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         BadChecksum,
         [DropReason("segment of no connection or listener: answered with a reset", Severity.Info)]
         NoConnection,
-        [DropReason("SYN to a listener whose backlog is full", Severity.Warning)]
+        [DropReason("SYN or handshake ACK for a listener whose accept queue is full", Severity.Warning)]
         BacklogFull,
+        [DropReason("SYN not queued: the listener's half-open queue is full, so it was answered with a SYN cookie", Severity.Info)]
+        SynCookie,
         [DropReason("data ahead of a gap that could not be held (beyond the ranges kept or the window); answered with a duplicate ACK", Severity.Info)]
         OutOfOrder,
         [DropReason("data received already (a retransmission): acknowledged again", Severity.Info)]
@@ -96,9 +98,17 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             return Segment(connection, arrived, now);
         }
         FlowTcpListener? listener = _table.Listener(key.LocalPort);
-        if (listener is not null && (listener.Address == 0 || listener.Address == key.LocalAddress) && (arrived.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn)
+        if (listener is not null && (listener.Address == 0 || listener.Address == key.LocalAddress))
         {
-            return Listen(listener, key, arrived, packet.Meta.InputPort);
+            TcpFlags handshake = arrived.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst);
+            if (handshake == TcpFlags.Syn)
+            {
+                return Listen(listener, key, arrived, packet.Meta.InputPort, now);
+            }
+            if (handshake == TcpFlags.Ack && SynCookies.TryCheck(key, arrived.Acknowledgment - 1, now, out int mss))
+            {
+                return Cookie(listener, key, arrived, mss, packet.Meta.InputPort, now);
+            }
         }
         if ((arrived.Flags & TcpFlags.Rst) == 0)
         {
@@ -110,17 +120,34 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
     /// <summary>RFC 9293 3.10.7.1: the reset a segment of no connection gets.</summary>
     private void Reset(TcpKey key, in Arrival arrived, ushort interfaceId)
     {
-        TcpReset reset = (arrived.Flags & TcpFlags.Ack) != 0
-            ? new TcpReset(key, arrived.Acknowledgment, 0, false, interfaceId)
-            : new TcpReset(key, 0, arrived.Sequence + (uint)arrived.Payload.Length + ((arrived.Flags & TcpFlags.Syn) != 0 ? 1u : 0u) + ((arrived.Flags & TcpFlags.Fin) != 0 ? 1u : 0u), true, interfaceId);
-        _table.QueueReset(reset);
+        TcpStatelessReply reset = (arrived.Flags & TcpFlags.Ack) != 0
+            ? TcpStatelessReply.Reset(key, arrived.Acknowledgment, 0, false, interfaceId)
+            : TcpStatelessReply.Reset(key, 0, arrived.Sequence + (uint)arrived.Payload.Length + ((arrived.Flags & TcpFlags.Syn) != 0 ? 1u : 0u) + ((arrived.Flags & TcpFlags.Fin) != 0 ? 1u : 0u), true, interfaceId);
+        _table.QueueReply(reset);
     }
 
-    private Next Listen(FlowTcpListener listener, TcpKey key, in Arrival arrived, ushort interfaceId)
+    private Next Listen(FlowTcpListener listener, TcpKey key, in Arrival arrived, ushort interfaceId, long now)
     {
-        if (listener.SynQueue + listener.Queued >= listener.Backlog)
+        if (listener.Queued >= listener.Backlog)
         {
             return Drop(Reason.BacklogFull);
+        }
+        if (listener.SynQueue >= listener.Backlog)
+        {
+            // The half-open queue is full (a SYN flood, or a burst): answer without keeping state.
+            int mss = 536;
+            var reader = new Ipv4OptionReader(arrived.Options);
+            while (reader.TryReadNext(out byte kind, out ReadOnlySpan<byte> value))
+            {
+                if (kind == 2 && value.Length == 2)
+                {
+                    mss = BinaryPrimitives.ReadUInt16BigEndian(value);
+                }
+            }
+            uint cookie = SynCookies.Make(key, Math.Min(mss, _table.OwnMss), now);
+            _table.QueueReply(new TcpStatelessReply(key, cookie, arrived.Sequence + 1, TcpFlags.Syn | TcpFlags.Ack,
+                (ushort)Math.Min(_table.OwnMss, ushort.MaxValue), interfaceId));
+            return Drop(Reason.SynCookie);
         }
         var c = new TcpConnection(key, listener.SendBufferSize, listener.ReceiveBufferSize, listener)
         {
@@ -136,6 +163,31 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         _table.Add(c);
         _table.MarkReady(c);
         return Next.Consumed;
+    }
+
+    /// <summary>The ACK of a SYN cookie's SYN-ACK: the connection is made now, ESTABLISHED, from what the cookie kept.</summary>
+    private Next Cookie(FlowTcpListener listener, TcpKey key, in Arrival arrived, int mss, ushort interfaceId, long now)
+    {
+        if (listener.Queued >= listener.Backlog)
+        {
+            return Drop(Reason.BacklogFull);
+        }
+        var c = new TcpConnection(key, listener.SendBufferSize, listener.ReceiveBufferSize, listener)
+        {
+            State = TcpState.Established,
+            Iss = arrived.Acknowledgment - 1,
+            Irs = arrived.Sequence - 1,
+            ReceiveNext = arrived.Sequence,
+            SendWindow = arrived.Window,
+            Mss = Math.Min(mss, _table.OwnMss),
+            InterfaceId = interfaceId,
+        };
+        c.Cwnd = (uint)(10 * c.Mss);
+        c.Connected.TrySetResult();
+        _table.Add(c);
+        listener.Enqueue(c);
+        Acknowledge(c, arrived, now);
+        return Receive(c, arrived, now, inOrder: true);
     }
 
     private void ReadSynOptions(TcpConnection c, ReadOnlySpan<byte> options)

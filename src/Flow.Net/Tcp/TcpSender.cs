@@ -82,11 +82,11 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             Serve(requested, now);
         }
         int n = 0;
-        while (_table.TryTakeReset(out TcpReset reset))
+        while (_table.TryTakeReply(out TcpStatelessReply reply))
         {
-            if (!TryEmitReset(reset, packets, nexts, ref n))
+            if (!TryEmitStateless(reply, packets, nexts, ref n))
             {
-                _table.ReturnReset(reset);
+                _table.ReturnReply(reply);
                 return n;
             }
         }
@@ -217,7 +217,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         {
             if (c.IsSynchronized || c.State == TcpState.SynReceived)
             {
-                _table.QueueReset(new TcpReset(c.Key, c.Iss + 1 + (uint)c.SendNext, 0, false, c.InterfaceId));
+                _table.QueueReply(TcpStatelessReply.Reset(c.Key, c.Iss + 1 + (uint)c.SendNext, 0, false, c.InterfaceId));
             }
             c.Fail(SocketError.ConnectionAborted);
             _table.Remove(c);
@@ -476,7 +476,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         return true;
     }
 
-    private bool TryEmitReset(TcpReset reset, Span<Packet> packets, Span<Next> nexts, ref int n)
+    private bool TryEmitStateless(TcpStatelessReply reply, Span<Packet> packets, Span<Next> nexts, ref int n)
     {
         if (n >= packets.Length)
         {
@@ -487,15 +487,25 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             CountDrop(Reason.PoolEmpty);
             return false;
         }
+        Span<byte> options = stackalloc byte[4];
+        int optionsLength = 0;
+        if (reply.Mss != 0)
+        {
+            options[0] = 2;
+            options[1] = 4;
+            BinaryPrimitives.WriteUInt16BigEndian(options.Slice(2), reply.Mss);
+            optionsLength = 4;
+        }
+        // A cookie's SYN-ACK offers the largest window without scaling: a cookie cannot remember the option.
+        ushort window = (reply.Flags & TcpFlags.Syn) != 0 ? ushort.MaxValue : (ushort)0;
         unsafe
         {
             Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
             int tcpOffset = EthernetHeader.Size + Ipv4Header.Size;
-            var from = new Ipv4Address(new NetU32(reset.Key.LocalAddress));
-            var to = new Ipv4Address(new NetU32(reset.Key.RemoteAddress));
-            TcpFlags flags = reset.WithAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst;
-            var fields = new TcpFields(reset.Key.LocalPort, reset.Key.RemotePort, reset.Sequence, reset.Acknowledgment, flags, 0);
-            int segment = TcpBuilder.Write(frame.Slice(tcpOffset), fields, default, 0, from, to);
+            var from = new Ipv4Address(new NetU32(reply.Key.LocalAddress));
+            var to = new Ipv4Address(new NetU32(reply.Key.RemoteAddress));
+            var fields = new TcpFields(reply.Key.LocalPort, reply.Key.RemotePort, reply.Sequence, reply.Acknowledgment, reply.Flags, window);
+            int segment = TcpBuilder.Write(frame.Slice(tcpOffset), fields, options.Slice(0, optionsLength), 0, from, to);
             Ipv4Builder.TryWriteHeader(frame.Slice(EthernetHeader.Size), from, to, IpProtocol.Tcp, segment, identification: _identification++, dontFragment: true);
             frame.Slice(0, EthernetHeader.Size - 2).Clear();
             BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(EthernetHeader.Size - 2), EtherType.Ipv4);
@@ -505,7 +515,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             meta.L3Offset = EthernetHeader.Size;
             meta.L4Offset = (ushort)tcpOffset;
             meta.Flags |= PacketFlags.L3Valid;
-            meta.InputPort = reset.InterfaceId;
+            meta.InputPort = reply.InterfaceId;
         }
         packets[n] = packet;
         nexts[n] = Next.ToPort(0);

@@ -26,7 +26,7 @@ public sealed class TcpTable
     private readonly ConcurrentQueue<TcpConnection> _requests = new();
     private readonly Queue<TcpConnection> _ready = new();
     private readonly int[] _localPortUse = new int[65536];
-    private readonly Queue<TcpReset> _resets = new();
+    private readonly Queue<TcpStatelessReply> _replies = new();
 
     /// <summary>The worker's connections by four-tuple.</summary>
     internal Dictionary<TcpKey, TcpConnection> Connections { get; } = [];
@@ -116,8 +116,8 @@ public sealed class TcpTable
         return 0;
     }
 
-    /// <summary>Resets waiting to be sent at most; more are dropped (a flood of segments to closed ports).</summary>
-    public const int MaxQueuedResets = 256;
+    /// <summary>Resets and SYN-cookie SYN-ACKs waiting to be sent at most; more are dropped (a flood).</summary>
+    public const int MaxQueuedReplies = 256;
 
     /// <summary>The MSS this stack announces (its smallest MTU less 40), set by <c>tcp_send</c>.</summary>
     internal int OwnMss { get; set; } = 1460;
@@ -125,24 +125,24 @@ public sealed class TcpTable
     /// <summary>How long TIME-WAIT lasts, set by <c>tcp_send</c>.</summary>
     internal long TimeWaitNs { get; set; } = 60_000_000_000;
 
-    /// <summary>Worker: queues a reset for <c>tcp_send</c>; false when the queue is full.</summary>
-    internal bool QueueReset(TcpReset reset)
+    /// <summary>Worker: queues a reset or SYN-ACK for <c>tcp_send</c>; false when the queue is full.</summary>
+    internal bool QueueReply(TcpStatelessReply reset)
     {
-        if (_resets.Count >= MaxQueuedResets)
+        if (_replies.Count >= MaxQueuedReplies)
         {
             return false;
         }
-        _resets.Enqueue(reset);
+        _replies.Enqueue(reset);
         return true;
     }
 
-    internal bool TryTakeReset(out TcpReset reset) => _resets.TryDequeue(out reset);
+    internal bool TryTakeReply(out TcpStatelessReply reset) => _replies.TryDequeue(out reset);
 
-    /// <summary>Worker: a reset that did not fit this burst goes first next time.</summary>
-    internal void ReturnReset(TcpReset reset)
+    /// <summary>Worker: a reply that did not fit this burst goes out next time.</summary>
+    internal void ReturnReply(TcpStatelessReply reset)
     {
-        // Rare (a full burst of resets): order among resets does not matter.
-        _resets.Enqueue(reset);
+        // Rare (a full burst of replies): their order does not matter.
+        _replies.Enqueue(reset);
     }
 
     /// <summary>The window scale (RFC 7323 2.2) that lets a window cover a receive buffer of <paramref name="capacity"/> bytes.</summary>

@@ -168,11 +168,41 @@ public sealed class TcpNetnsTests
         host.Host.Exec("rm", "-f", "/tmp/flow-socat-in", "/tmp/flow-socat-out");
     }
 
+    /// <summary>
+    /// 3 000 SYNs from random ports fill a listener's half-open queue (16) many times over — the
+    /// Linux host's resets for the stack's SYN-ACKs are dropped, as a spoofing flooder's would
+    /// never come — while a real client connects and is echoed: SYN cookies answer what the queue cannot hold.
+    /// </summary>
+    [Fact]
+    public async Task ASynFloodDoesNotStopARealClient()
+    {
+        using var host = new StackHost();
+        host.Host.Exec("nft", "add table inet flood; add chain inet flood out { type filter hook output priority 0; }; add rule inet flood out tcp flags & rst == rst drop");
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Task server = EchoServerAsync(host.Stack, 7, stop.Token, backlog: 16);
+        Process flood = host.Host.Begin(Shell.Python, "-c", $"""
+            from scapy.all import IP, TCP, RandShort, send
+            send([IP(dst='{StackHost.StackAddress}')/TCP(sport=RandShort(), dport=7, flags='S', seq=1000) for _ in range(3000)], verbose=0)
+            """);
+        await Waits.Until(() => host.Stack.Graph.GetStats().Stage("tcp_receive").DroppedFor("syn_cookie") > 100, "the flood fills the half-open queue");
+
+        string echoed = host.Python($"""
+            import socket
+            s = socket.create_connection(('{StackHost.StackAddress}', 7), timeout=10)
+            s.sendall(b'still served')
+            print(s.recv(100).decode())
+            """, timeoutSeconds: 30);
+        Assert.Equal("still served", echoed.Trim());
+        flood.WaitForExit(30_000);
+        await stop.CancelAsync();
+        await server.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
     /// <summary>Accepts connections and echoes each until its peer finishes, then closes it.</summary>
-    private static async Task EchoServerAsync(FlowStack stack, int port, CancellationToken cancellationToken)
+    private static async Task EchoServerAsync(FlowStack stack, int port, CancellationToken cancellationToken, int backlog = 128)
     {
         using FlowTcpListener listener = stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, port));
-        listener.Start();
+        listener.Start(backlog);
         var connections = new List<Task>();
         try
         {
