@@ -28,7 +28,7 @@ public abstract class Stage
 
     /// <summary>
     /// Ports, drop reasons and type name, read once from the stage's declarations — or, for a stage
-    /// that named its ports per instance (<see cref="Stage{TOutput, TDrop}.NamePorts"/>), the
+    /// that named its ports per instance (<c>NamePorts</c>), the
     /// same with this instance's ports.
     /// </summary>
     public StageDescriptor Descriptor => _instanceDescriptor ?? StageDescriptor.Of(GetType());
@@ -76,17 +76,24 @@ public abstract class Stage
     private protected void UseInstancePorts(int template, IReadOnlyList<string> names)
     {
         ArgumentNullException.ThrowIfNull(names);
+        UseInstancePorts([.. names.Select(name => (template, name))]);
+    }
+
+    /// <summary>Replaces this instance's ports with one per entry, each a copy of its declared template port under a name of its own.</summary>
+    private protected void UseInstancePorts(IReadOnlyList<(int Template, string Name)> ports)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
         if (Node is not null)
         {
             ThrowHelper.ThrowInvalidOperation($"stage '{Name}' is already placed in a graph; name its ports before adding it");
         }
         StageDescriptor declared = StageDescriptor.Of(GetType());
-        PortDescriptor model = declared.Ports[template];
+        IReadOnlyList<string> names = [.. ports.Select(p => p.Name)];
         if (names.Count == 0 || names.Count > Next.DropBit)
         {
             ThrowHelper.ThrowArgument(nameof(names), $"stage type '{declared.TypeName}': {names.Count} port names given; between 1 and {Next.DropBit} are allowed");
         }
-        var ports = new PortDescriptor[names.Count];
+        var instance = new PortDescriptor[names.Count];
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < names.Count; i++)
         {
@@ -100,9 +107,10 @@ public abstract class Stage
             {
                 ThrowHelper.ThrowArgument(nameof(names), $"stage type '{declared.TypeName}': port name '{name}' is given twice");
             }
-            ports[i] = new PortDescriptor(name, i, model.Carries, model.Description);
+            PortDescriptor model = declared.Ports[ports[i].Template];
+            instance[i] = new PortDescriptor(name, i, model.Carries, model.Description);
         }
-        _instanceDescriptor = declared.WithPorts(ports);
+        _instanceDescriptor = declared.WithPorts(instance);
     }
 
     internal abstract void InvokeProcess(ReadOnlySpan<Packet> packets, Span<Next> nexts);

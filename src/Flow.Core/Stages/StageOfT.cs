@@ -43,6 +43,17 @@ public abstract class Stage<TOutput, TDrop> : Stage
     protected void NamePorts(TOutput template, IReadOnlyList<string> names) =>
         UseInstancePorts(Unsafe.As<TOutput, byte>(ref template), names);
 
+    /// <summary>
+    /// Gives this instance its own output ports, each a copy of a declared port under a name of
+    /// its own, in this order (port <c>i</c> is <see cref="Next.ToPort"/>(<c>i</c>)): for a stage
+    /// whose configuration leaves some declared ports out. Call it from the constructor.
+    /// </summary>
+    protected void NamePorts(IReadOnlyList<(TOutput Template, string Name)> ports)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        UseInstancePorts([.. ports.Select(p => ((int)Unsafe.As<TOutput, byte>(ref Unsafe.AsRef(in p.Template)), p.Name))]);
+    }
+
     /// <summary>Counts drops of things that never reached this stage as packets.</summary>
     protected void CountDrop(TDrop reason, int count = 1) => CountDropWithoutPacket(Unsafe.As<TDrop, byte>(ref reason), count);
 

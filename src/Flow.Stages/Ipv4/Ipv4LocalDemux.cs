@@ -43,10 +43,10 @@ public sealed class Ipv4LocalDemux : Stage<Ipv4LocalDemux.Output, Ipv4LocalDemux
             Array.Fill(_udpPorts, ulong.MaxValue);
         }
         _tcp = options.Tcp;
-        if (_tcp)
+        if (!_tcp)
         {
-            // A fourth output only for a host's stack, so a router's graph has nothing more to connect.
-            NamePorts(Output.Icmp, ["icmp", "udp", "unreachable", "tcp"]);
+            // tcp is an output of a host's stack only: a router's graph has nothing more to connect.
+            NamePorts([(Output.Icmp, "icmp"), (Output.Udp, "udp"), (Output.Unreachable, "unreachable")]);
         }
     }
 

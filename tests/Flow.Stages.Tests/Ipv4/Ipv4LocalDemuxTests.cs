@@ -53,6 +53,20 @@ public sealed class Ipv4LocalDemuxTests : IDisposable
     public void TcpIsRefusedWithPortUnreachable() =>
         Assert.Equal(IcmpErrorRequest.PortUnreachable, Deliver("unreachable", "TCP(dport=67, flags='S')").Meta.UserWord);
 
+    [Fact]
+    public void WithTheTcpOptionTcpLeavesOnTcpAndEveryUdpPortOnUdp()
+    {
+        using var host = new StageHarness(new Ipv4LocalDemux(new Ipv4LocalDemuxOptions { Tcp = true, AllUdp = true }), "ipv4_local");
+        byte[] tcp = ScapyOne("Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='10.0.0.1')/TCP(dport=80, flags='S')");
+        byte[] udp = ScapyOne("Ether(src=H, dst=L)/IP(src='10.0.0.10', dst='10.0.0.1')/UDP(dport=4242)");
+        host.Process([_pool.Classified(Lan, tcp), _pool.Classified(Lan, udp)]);
+        Packet segment = Assert.Single(host.Take("tcp"));
+        Packet datagram = Assert.Single(host.Take("udp"));
+        Assert.Equal(tcp, segment.Data.ToArray());
+        Assert.Equal(udp, datagram.Data.ToArray());
+        PacketPools.Free([segment, datagram]);
+    }
+
     [Theory]
     [InlineData("GRE()")]
     [InlineData("Raw(b'x'*8)")]   // protocol 0

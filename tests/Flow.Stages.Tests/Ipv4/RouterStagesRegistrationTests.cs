@@ -35,7 +35,10 @@ public sealed class RouterStagesRegistrationTests
     {
         Assert.Equal(["ipv4", "arp"], StageDescriptor.Of(typeof(Flow.Stages.Ethernet.EtherClassifier)).Ports.Select(p => p.Name));
         Assert.Equal(["local", "forward"], StageDescriptor.Of(typeof(Ipv4Validator)).Ports.Select(p => p.Name));
-        Assert.Equal(["icmp", "udp", "unreachable"], StageDescriptor.Of(typeof(Ipv4LocalDemux)).Ports.Select(p => p.Name));
+        Assert.Equal(["icmp", "udp", "unreachable", "tcp"], StageDescriptor.Of(typeof(Ipv4LocalDemux)).Ports.Select(p => p.Name));
+        // tcp is a host stack's: a router's instance (no tcp option) leaves it out.
+        Assert.Equal(["icmp", "udp", "unreachable"], new Ipv4LocalDemux(new Ipv4LocalDemuxOptions()).Descriptor.Ports.Select(p => p.Name));
+        Assert.Equal(["icmp", "udp", "unreachable", "tcp"], new Ipv4LocalDemux(new Ipv4LocalDemuxOptions { Tcp = true }).Descriptor.Ports.Select(p => p.Name));
         Assert.Equal(["forwarded", "time_exceeded"], StageDescriptor.Of(typeof(Ipv4Forwarder)).Ports.Select(p => p.Name));
         Assert.Equal(["reply", "other"], StageDescriptor.Of(typeof(IcmpEchoResponder)).Ports.Select(p => p.Name));
         Assert.Equal(["error"], StageDescriptor.Of(typeof(IcmpErrorSender)).Ports.Select(p => p.Name));
