@@ -33,7 +33,7 @@ public sealed class StackHost : IDisposable
             Shell.Run("sysctl", "-qw", $"net.ipv4.conf.{Veth.HostName}.forwarding=0");
             Host.Exec("ip", "link", "set", "lo", "up");
             Host.Exec("ip", "addr", "add", HostAddress + "/24", "dev", Veth.PeerName);
-            DisableTxChecksum(Host, Veth.PeerName);
+            HostOffloads.DisableTxChecksum(Host, Veth.PeerName);
 
             var services = new ServiceCollection();
             services.AddFlowHosting();
@@ -87,17 +87,4 @@ public sealed class StackHost : IDisposable
         _owned.Add(item);
         return item;
     }
-
-    /// <summary>
-    /// <c>ethtool -K dev tx off</c> through the ioctl (ethtool is not installed here): with
-    /// checksum offload on, a veth hands AF_PACKET UDP whose checksum holds only the
-    /// pseudo-header sum, which the stack rightly refuses.
-    /// </summary>
-    private static void DisableTxChecksum(NetnsFixture ns, string device) =>
-        ns.Exec(Shell.Python, "-c", $"""
-            import ctypes, fcntl, socket, struct
-            value = ctypes.create_string_buffer(struct.pack('II', 0x17, 0))   # ETHTOOL_STXCSUM, off
-            request = struct.pack('16sQ16x', b'{device}', ctypes.addressof(value))
-            fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8946, request)   # SIOCETHTOOL
-            """);
 }

@@ -34,6 +34,9 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
     private const int MaxRetransmissions = 8;
     private const int MaxSynRetransmissions = 5;
 
+    /// <summary>Where the TCP header starts in a segment's frame: after the Ethernet header <c>arp_resolve</c> writes and a 20-byte IPv4 header.</summary>
+    private const int TcpOffset = EthernetHeader.Size + Ipv4Header.Size;
+
     private readonly TcpTable _table;
     private readonly RouterInterfaceTable _interfaces;
     private readonly RouteSource _routes;
@@ -441,34 +444,16 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         int free = c.Receive.Free;
         ushort window = (ushort)Math.Min(syn ? free : free >> c.ReceiveScale, ushort.MaxValue);
         Volatile.Write(ref c.AdvertisedWindow, syn ? window : window << c.ReceiveScale);
-        unsafe
+        if (dataLength > 0)
         {
-            Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
-            int tcpOffset = EthernetHeader.Size + Ipv4Header.Size;
-            int payloadOffset = tcpOffset + TcpHeader.Size + optionsLength;
-            if (dataLength > 0)
-            {
-                c.Send.CopyOut(dataPosition, frame.Slice(payloadOffset, dataLength));
-            }
-            var from = new Ipv4Address(new NetU32(c.Key.LocalAddress));
-            var to = new Ipv4Address(new NetU32(c.Key.RemoteAddress));
-            bool ack = (flags & TcpFlags.Ack) != 0;
-            var fields = new TcpFields(c.Key.LocalPort, c.Key.RemotePort, sequence, ack ? c.ReceiveNext : 0, flags, window);
-            int segment = TcpBuilder.Write(frame.Slice(tcpOffset), fields, options.Slice(0, optionsLength), dataLength, from, to);
-            Ipv4Builder.TryWriteHeader(frame.Slice(EthernetHeader.Size), from, to, IpProtocol.Tcp, segment, identification: _identification++, dontFragment: true);
-            frame.Slice(0, EthernetHeader.Size - 2).Clear();
-            BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(EthernetHeader.Size - 2), EtherType.Ipv4);
-            ref PacketMeta meta = ref packet.Meta;
-            meta.Length = (ushort)(tcpOffset + segment);
-            meta.L2Offset = 0;
-            meta.L3Offset = EthernetHeader.Size;
-            meta.L4Offset = (ushort)tcpOffset;
-            meta.Flags |= PacketFlags.L3Valid;
-            meta.InputPort = c.InterfaceId;
-            if (ack)
-            {
-                c.AckPending = false;
-            }
+            c.Send.CopyOut(dataPosition, FrameOf(packet).Slice(TcpOffset + TcpHeader.Size + optionsLength, dataLength));
+        }
+        bool ack = (flags & TcpFlags.Ack) != 0;
+        var fields = new TcpFields(c.Key.LocalPort, c.Key.RemotePort, sequence, ack ? c.ReceiveNext : 0, flags, window);
+        WriteHeaders(packet, c.Key, fields, options.Slice(0, optionsLength), dataLength, c.InterfaceId);
+        if (ack)
+        {
+            c.AckPending = false;
         }
         packets[n] = packet;
         nexts[n] = Next.ToPort(0);
@@ -498,29 +483,37 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         }
         // A cookie's SYN-ACK offers the largest window without scaling: a cookie cannot remember the option.
         ushort window = (reply.Flags & TcpFlags.Syn) != 0 ? ushort.MaxValue : (ushort)0;
-        unsafe
-        {
-            Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
-            int tcpOffset = EthernetHeader.Size + Ipv4Header.Size;
-            var from = new Ipv4Address(new NetU32(reply.Key.LocalAddress));
-            var to = new Ipv4Address(new NetU32(reply.Key.RemoteAddress));
-            var fields = new TcpFields(reply.Key.LocalPort, reply.Key.RemotePort, reply.Sequence, reply.Acknowledgment, reply.Flags, window);
-            int segment = TcpBuilder.Write(frame.Slice(tcpOffset), fields, options.Slice(0, optionsLength), 0, from, to);
-            Ipv4Builder.TryWriteHeader(frame.Slice(EthernetHeader.Size), from, to, IpProtocol.Tcp, segment, identification: _identification++, dontFragment: true);
-            frame.Slice(0, EthernetHeader.Size - 2).Clear();
-            BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(EthernetHeader.Size - 2), EtherType.Ipv4);
-            ref PacketMeta meta = ref packet.Meta;
-            meta.Length = (ushort)(tcpOffset + segment);
-            meta.L2Offset = 0;
-            meta.L3Offset = EthernetHeader.Size;
-            meta.L4Offset = (ushort)tcpOffset;
-            meta.Flags |= PacketFlags.L3Valid;
-            meta.InputPort = reply.InterfaceId;
-        }
+        var fields = new TcpFields(reply.Key.LocalPort, reply.Key.RemotePort, reply.Sequence, reply.Acknowledgment, reply.Flags, window);
+        WriteHeaders(packet, reply.Key, fields, options.Slice(0, optionsLength), 0, reply.InterfaceId);
         packets[n] = packet;
         nexts[n] = Next.ToPort(0);
         n++;
         return true;
+    }
+
+    private static unsafe Span<byte> FrameOf(Packet packet) => new(packet.DataPointer, packet.Tailroom + packet.Length);
+
+    /// <summary>
+    /// Writes a segment's TCP header (with its checksum over <paramref name="dataLength"/> bytes
+    /// already in place after the options), its IPv4 header (DF) and the EtherType, and the
+    /// packet's metadata, ready for routing.
+    /// </summary>
+    private void WriteHeaders(Packet packet, TcpKey key, in TcpFields fields, ReadOnlySpan<byte> options, int dataLength, ushort interfaceId)
+    {
+        Span<byte> frame = FrameOf(packet);
+        var from = new Ipv4Address(new NetU32(key.LocalAddress));
+        var to = new Ipv4Address(new NetU32(key.RemoteAddress));
+        int segment = TcpBuilder.Write(frame.Slice(TcpOffset), fields, options, dataLength, from, to);
+        Ipv4Builder.TryWriteHeader(frame.Slice(EthernetHeader.Size), from, to, IpProtocol.Tcp, segment, identification: _identification++, dontFragment: true);
+        frame.Slice(0, EthernetHeader.Size - 2).Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(EthernetHeader.Size - 2), EtherType.Ipv4);
+        ref PacketMeta meta = ref packet.Meta;
+        meta.Length = (ushort)(TcpOffset + segment);
+        meta.L2Offset = 0;
+        meta.L3Offset = EthernetHeader.Size;
+        meta.L4Offset = TcpOffset;
+        meta.Flags |= PacketFlags.L3Valid;
+        meta.InputPort = interfaceId;
     }
 
     public void Dispose()

@@ -57,7 +57,7 @@ public static class StackScenario
         client.Exec("ip", "addr", "add", "10.8.2.1/24", "dev", toFlow.PeerName);
         kernelHost.Exec("ip", "addr", "add", "10.8.1.2/24", "dev", toKernel.PeerName);
         Shell.Run("sysctl", "-qw", $"net.ipv4.conf.{toFlow.HostName}.forwarding=0");
-        DisableTxChecksum(client, toFlow.PeerName);
+        HostOffloads.DisableTxChecksum(client, toFlow.PeerName);
 
         using var clientThread = new NetnsThread(client);
         using var kernelThread = new NetnsThread(kernelHost);
@@ -267,12 +267,4 @@ public static class StackScenario
             }
         }
     }
-
-    private static void DisableTxChecksum(NetnsFixture ns, string device) =>
-        ns.Exec(Shell.Python, "-c", $"""
-            import ctypes, fcntl, socket, struct
-            value = ctypes.create_string_buffer(struct.pack('II', 0x17, 0))   # ETHTOOL_STXCSUM, off
-            request = struct.pack('16sQ16x', b'{device}', ctypes.addressof(value))
-            fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8946, request)   # SIOCETHTOOL
-            """);
 }

@@ -1,14 +1,12 @@
-using Flow.TestKit;
+namespace Flow.TestKit;
 
-namespace Flow.Integration.Tests.Router;
-
-/// <summary>Offload settings of the Linux hosts in router tests (research 1.3).</summary>
-internal static class HostOffloads
+/// <summary>Offload settings of the Linux hosts that face a Flow graph in tests and benchmarks.</summary>
+public static class HostOffloads
 {
     /// <summary>
     /// <c>ethtool -K dev tx off</c> through the ioctl (ethtool is not installed here): with
     /// checksum offload on, a veth hands AF_PACKET and AF_XDP UDP and TCP segments whose checksum
-    /// holds only the pseudo-header sum, and the receiving host drops what the router forwards.
+    /// holds only the pseudo-header sum, which a receiving host (or Flow's stack) rightly drops.
     /// </summary>
     public static void DisableTxChecksum(NetnsFixture ns, string device) =>
         ns.Exec(Shell.Python, "-c", $"""
