@@ -23,7 +23,9 @@ namespace Flow.Benchmarks.Net;
 ///  the client's thread on cpu 1
 /// </code>
 /// Both servers copy each datagram out and back in (receive into a buffer, send from it) on one
-/// thread pinned to cpu 0; Flow's worker shares that core (idle policy yielding). The client's
+/// thread pinned to cpu 0; Flow's worker shares that core (idle policy yielding). The <c>_async</c>
+/// variants run Flow's server as an application on the thread pool writes it (awaits, no thread
+/// of its own): its continuations are not pinned, so they may also run on cpu 1 beside the client. The client's
 /// veths send whole checksums. AF_XDP, not AF_PACKET: TPACKET_V3 hands a block over when it is
 /// full or after its retire timeout (1 ms at least), which bounds a request/response load at
 /// window / 1 ms (32 k echoes a second here, measured). The last line is one JSON object; corrupt echoes fail the run.
@@ -118,10 +120,13 @@ public static class StackScenario
         [
             ("kernel_udp_echo", () => Measure(kernelLoad.Run, window, stop => KernelEcho(kernelServer, stop))),
             ("flow_udp_echo", () => Measure(flowLoad.Run, window, stop => FlowEcho(flowServer, stop))),
+            ("flow_udp_echo_async", () => Measure(flowLoad.Run, window, stop => FlowEchoAsync(flowServer, stop).GetAwaiter().GetResult())),
             ("kernel_tcp_rr", () => Measure(d => TcpLoads.RequestResponse(kernelRrClient, d, ref rrCorrupt), window, stop => TcpLoads.KernelEcho(kernelRr, stop))),
             ("flow_tcp_rr", () => Measure(d => TcpLoads.RequestResponse(flowRrClient, d, ref rrCorrupt), window, stop => TcpLoads.FlowEcho(flowRr, stop))),
+            ("flow_tcp_rr_async", () => Measure(d => TcpLoads.RequestResponse(flowRrClient, d, ref rrCorrupt), window,
+                stop => TcpLoads.FlowEchoAsync(flowRr, stop).GetAwaiter().GetResult())),
         ],
-        [("flow_udp_echo", "kernel_udp_echo"), ("flow_tcp_rr", "kernel_tcp_rr")]);
+        [("flow_udp_echo", "kernel_udp_echo"), ("flow_udp_echo_async", "kernel_udp_echo"), ("flow_tcp_rr", "kernel_tcp_rr"), ("flow_tcp_rr_async", "kernel_tcp_rr")]);
         InterleavedRounds bulk = await InterleavedRounds.RunAsync(rounds,
         [
             ("kernel_tcp_bulk", () => Measure(d => Bulk(kernelBulkClient, kernelSent, kernelTally, d), window, stop => TcpLoads.KernelSink(kernelBulk, kernelTally, stop))),
@@ -133,9 +138,10 @@ public static class StackScenario
         string F(double v) => double.IsFinite(v) ? v.ToString("F0", CultureInfo.InvariantCulture) : "null";
         string R(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "null";
         var json = new System.Text.StringBuilder("{\"scenario\":\"stack\"");
+        var written = new HashSet<string>();
         foreach ((InterleavedRounds run, string kernelName, string flowName, string unit) in new[]
         {
-            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"),
+            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_async", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_async", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"),
         })
         {
             Samples kernel = run.Samples[kernelName];
@@ -143,7 +149,11 @@ public static class StackScenario
             Samples ratio = run.PairedRatios[(flowName, kernelName)];
             string what = flowName["flow_".Length..];
             Console.WriteLine($"  {what}: kernel median {kernel.Median:F0} {unit}, flow median {flow.Median:F0} {unit}, flow/kernel {ratio.Median:F2} ({ratio.Min:F2}–{ratio.Max:F2})");
-            json.Append(CultureInfo.InvariantCulture, $",\"{kernelName}_{unit}\":{F(kernel.Median)},\"{flowName}_{unit}\":{F(flow.Median)}");
+            if (written.Add(kernelName))
+            {
+                json.Append(CultureInfo.InvariantCulture, $",\"{kernelName}_{unit}\":{F(kernel.Median)}");
+            }
+            json.Append(CultureInfo.InvariantCulture, $",\"{flowName}_{unit}\":{F(flow.Median)}");
             json.Append(CultureInfo.InvariantCulture, $",\"flow_vs_kernel_{what}\":{R(ratio.Median)},\"flow_vs_kernel_{what}_min\":{R(ratio.Min)},\"flow_vs_kernel_{what}_max\":{R(ratio.Max)}");
         }
         Console.WriteLine($"  UDP lost: kernel {kernelLoad.Lost}, flow {flowLoad.Lost}; corrupt: {corrupt}; Flow socket ring drops {flowServer.ReceiveQueueDrops}");
@@ -232,6 +242,32 @@ public static class StackScenario
                 continue;
             }
             socket.SendTo(buffer.AsSpan(0, n), SocketFlags.None, peer);
+        }
+    }
+
+    /// <summary>The UDP echo as an application on the thread pool writes it: awaits, no thread of its own.</summary>
+    private static async Task FlowEchoAsync(FlowUdpSocket socket, CancellationToken stop)
+    {
+        byte[] buffer = new byte[2048];
+        IPEndPoint? peer = null;
+        try
+        {
+            while (true)
+            {
+                int n;
+                using (FlowDatagram datagram = await socket.ReceiveDatagramAsync(stop).ConfigureAwait(false))
+                {
+                    n = datagram.CopyTo(buffer);
+                    if (peer is null || peer.Port != datagram.RemotePort)
+                    {
+                        peer = datagram.RemoteEndPoint;
+                    }
+                }
+                await socket.SendToAsync(buffer.AsMemory(0, n), peer, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -102,6 +102,23 @@ internal static class TcpLoads
         }
     }
 
+    /// <summary>Flow, the way an application on the thread pool is written: echoes with awaits until <paramref name="stop"/>.</summary>
+    public static async Task FlowEchoAsync(FlowTcpStream stream, CancellationToken stop)
+    {
+        byte[] buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                int n = await stream.ReadAsync(buffer, stop).ConfigureAwait(false);
+                await stream.WriteAsync(buffer.AsMemory(0, n), stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>Kernel: reads, checks and counts the pattern until <paramref name="stop"/>.</summary>
     public static void KernelSink(Socket socket, BulkTally tally, CancellationToken stop)
     {
