@@ -9,6 +9,7 @@ using Flow.Net;
 using Flow.Net.Tcp;
 using Flow.Net.Udp;
 using Flow.TestKit;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow.Benchmarks.Net;
@@ -134,14 +135,27 @@ public static class StackScenario
         ],
         [("flow_tcp_bulk", "kernel_tcp_bulk")], ("Gbit/s", 1e9));
 
-        long corrupt = kernelLoad.Corrupt + flowLoad.Corrupt + rrCorrupt + kernelTally.Corrupt + flowTally.Corrupt;
+        // HTTP: the same app on Kestrel over kernel sockets and over the stack, one HttpClient load.
+        int httpConcurrency = ScenarioArgs.Int(args, "--http-concurrency", 16);
+        long httpWrong = 0;
+        await using WebApplication kernelApp = HttpLoad.StartApp("http://10.8.1.2:8080", transport: null, startIn: kernelThread);
+        await using WebApplication flowApp = HttpLoad.StartApp("http://10.8.2.2:8080", HttpLoad.OnFlow(stack), startIn: null);
+        using HttpClient httpClient = HttpLoad.Client(clientThread);
+        InterleavedRounds http = await InterleavedRounds.RunAsync(rounds,
+        [
+            ("kernel_http", () => Task.Run(() => HttpLoad.Run(httpClient, "http://10.8.1.2:8080/hello", httpConcurrency, window, ref httpWrong))),
+            ("flow_http", () => Task.Run(() => HttpLoad.Run(httpClient, "http://10.8.2.2:8080/hello", httpConcurrency, window, ref httpWrong))),
+        ],
+        [("flow_http", "kernel_http")], ("k req/s", 1e3));
+
+        long corrupt = kernelLoad.Corrupt + flowLoad.Corrupt + rrCorrupt + kernelTally.Corrupt + flowTally.Corrupt + httpWrong;
         string F(double v) => double.IsFinite(v) ? v.ToString("F0", CultureInfo.InvariantCulture) : "null";
         string R(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "null";
         var json = new System.Text.StringBuilder("{\"scenario\":\"stack\"");
         var written = new HashSet<string>();
         foreach ((InterleavedRounds run, string kernelName, string flowName, string unit) in new[]
         {
-            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_async", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_async", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"),
+            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_async", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_async", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"), (http, "kernel_http", "flow_http", "rps"),
         })
         {
             Samples kernel = run.Samples[kernelName];
@@ -158,10 +172,10 @@ public static class StackScenario
         }
         Console.WriteLine($"  UDP lost: kernel {kernelLoad.Lost}, flow {flowLoad.Lost}; corrupt: {corrupt}; Flow socket ring drops {flowServer.ReceiveQueueDrops}");
         json.Append(CultureInfo.InvariantCulture,
-            $",\"kernel_udp_echo_lost\":{kernelLoad.Lost},\"flow_udp_echo_lost\":{flowLoad.Lost},\"corrupt\":{corrupt},\"failed_runs\":{result.Failures + bulk.Failures}," +
-            $"\"cross_core_latency_ns\":{F(result.Latency.Median)},\"rounds\":{rounds},\"http\":null}}");
+            $",\"kernel_udp_echo_lost\":{kernelLoad.Lost},\"flow_udp_echo_lost\":{flowLoad.Lost},\"corrupt\":{corrupt},\"failed_runs\":{result.Failures + bulk.Failures + http.Failures}," +
+            $"\"cross_core_latency_ns\":{F(result.Latency.Median)},\"rounds\":{rounds},\"http_concurrency\":{httpConcurrency}}}");
         Console.WriteLine(json.ToString());
-        return corrupt == 0 && result.Failures + bulk.Failures == 0 ? 0 : 1;
+        return corrupt == 0 && result.Failures + bulk.Failures + http.Failures == 0 ? 0 : 1;
     }
 
     private static Socket Listening(int port)
