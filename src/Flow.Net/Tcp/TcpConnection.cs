@@ -91,6 +91,8 @@ internal sealed class TcpConnection
     public long NextKeepAliveNs;
     public int KeepAlivesUnanswered;
     public bool KeepAliveDue;
+    public int UnacknowledgedSegments;   // in-order segments received since the last ACK sent
+    public long DelayedAckAt;            // ns, 0: no delayed ACK waiting
 
     /// <summary>Ranges of data that arrived ahead of a gap, at most this many.</summary>
     public const int MaxAheadRanges = 8;

@@ -27,6 +27,9 @@ namespace Flow.Net.Tcp;
     Accepts = typeof(Carries.Ipv4))]
 public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
 {
+    /// <summary>How long an ACK may wait for data to ride on (Linux's floor; RFC 1122 allows 500 ms). tcp_send's timer pass sends it.</summary>
+    internal const long DelayedAckNs = 40_000_000;
+
     private readonly TcpTable _table;
     private readonly IFlowClock _clock;
 
@@ -495,14 +498,13 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             _table.MarkReady(c);
             return Next.Consumed;
         }
-        c.AckPending = true;
-        _table.MarkReady(c);
         int offset = (int)(arrived.Sequence - c.ReceiveNext);
         if (offset < 0)
         {
             // A retransmission of data partly taken already: keep only what is new.
             if (-offset > payload.Length || (-offset == payload.Length && !fin))
             {
+                AckNow(c);
                 return Drop(Reason.Duplicate);
             }
             payload = payload.Slice(-offset);
@@ -517,12 +519,16 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         }
         if (offset > 0)
         {
+            // Ahead of a gap: a duplicate ACK at once (with SACK blocks) tells the peer what is missing.
+            AckNow(c);
             return !payload.IsEmpty && c.KeepAhead(offset, payload) ? Next.Consumed : Drop(Reason.OutOfOrder);
         }
         if (!inOrder && payload.IsEmpty && !fin)
         {
+            AckNow(c);
             return Drop(Reason.NotAcceptable);
         }
+        bool filledGap = c.AheadCount > 0;
         c.Receive.WriteAhead(0, payload);
         int published = c.PublishInOrder(payload.Length);
         c.ReceiveNext += (uint)published;
@@ -547,8 +553,27 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             {
                 EnterTimeWait(c, now);
             }
+            AckNow(c);
+            return Next.Consumed;
+        }
+        if (filledGap || payload.Length < arrived.Payload.Length || ++c.UnacknowledgedSegments >= 2)
+        {
+            // RFC 1122 4.2.3.2 / RFC 5681 4.2: at least every second segment, and at once when a gap
+            // closes or the window cut the segment short.
+            AckNow(c);
+        }
+        else if (c.DelayedAckAt == 0)
+        {
+            // Delayed: an answer the application writes meanwhile carries the ACK.
+            c.DelayedAckAt = now + DelayedAckNs;
         }
         return Next.Consumed;
+    }
+
+    private void AckNow(TcpConnection c)
+    {
+        c.AckPending = true;
+        _table.MarkReady(c);
     }
 
     private void EnterTimeWait(TcpConnection c, long now)

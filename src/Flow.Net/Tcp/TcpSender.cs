@@ -13,7 +13,8 @@ namespace Flow.Net.Tcp;
 /// <summary>
 /// TCP output and timers (RFC 9293, RFC 6298, RFC 5681): opens the connections applications ask
 /// for, sends what their send rings hold within the peer's window and the congestion window,
-/// FINs after the data, ACKs and window updates, resets for segments of no connection;
+/// FINs after the data, ACKs (delayed ones when their time comes) and window updates, resets for
+/// segments of no connection;
 /// retransmits on timeout (go-back-N from SND.UNA, exponential back-off, Karn's rule) and after
 /// three duplicate ACKs (the first unacknowledged segment), probes a zero window, and ends
 /// TIME-WAIT.
@@ -118,6 +119,12 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                     (ended ??= []).Add(c);
                 }
                 continue;
+            }
+            if (c.DelayedAckAt != 0 && nowNanoseconds >= c.DelayedAckAt)
+            {
+                c.DelayedAckAt = 0;
+                c.AckPending = true;
+                _table.MarkReady(c);
             }
             if (c.KeepAliveIdleNs > 0 && c.State is TcpState.Established or TcpState.CloseWait && c.InFlight == 0 && KeepAlive(c, nowNanoseconds))
             {
@@ -454,6 +461,8 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         if (ack)
         {
             c.AckPending = false;
+            c.UnacknowledgedSegments = 0;
+            c.DelayedAckAt = 0;
         }
         packets[n] = packet;
         nexts[n] = Next.ToPort(0);
