@@ -13,15 +13,12 @@ namespace Flow.Net.Tests;
 /// The stack's end stays in the test's namespace with no address, no IPv6 and no forwarding, so
 /// the kernel there neither answers nor forwards what crosses it: the stack is the only host on
 /// that side. The Linux host's veth sends whole checksums (tx checksum offload off), as a NIC's
-/// wire would carry them. Everything is removed in <see cref="Dispose"/>, also when construction fails.
+/// wire would carry them. Everything is removed in <see cref="NetnsHostFixture.Dispose"/>, also when construction fails.
 /// </summary>
-public sealed class StackHost : IDisposable
+public sealed class StackHost : NetnsHostFixture
 {
     public const string HostAddress = "10.9.0.1";
     public const string StackAddress = "10.9.0.2";
-
-    private readonly List<IDisposable> _owned = [];
-    private readonly ServiceProvider? _services;
 
     public StackHost()
     {
@@ -39,8 +36,9 @@ public sealed class StackHost : IDisposable
             services.AddFlowHosting();
             services.AddFlowNet();
             services.AddFlowAfPacket();
-            _services = services.BuildServiceProvider();
-            Stack = FlowStack.Load(_services, new Dictionary<string, string>
+            // Owned before the stack, so disposed after it: it holds the tables the stack's stages share.
+            ServiceProvider provider = Own(services.BuildServiceProvider());
+            Stack = Own(FlowStack.Load(provider, new Dictionary<string, string>
             {
                 ["backend"] = "af_packet",
                 ["interface"] = Veth.HostName,
@@ -48,7 +46,8 @@ public sealed class StackHost : IDisposable
                 ["mac"] = Veth.HostMac,
                 ["af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""",
                 ["routes"] = $$"""[{ "prefix": "0.0.0.0/0", "via": "{{HostAddress}}" }]""",
-            });
+            }));
+            Graph = Stack.Graph;
             Stack.Start();
         }
         catch
@@ -69,22 +68,5 @@ public sealed class StackHost : IDisposable
     {
         ShellResult result = Host.TryExec(TimeSpan.FromSeconds(timeoutSeconds), Shell.Python, "-c", script);
         return result.ExitCode == 0 ? result.StandardOutput : throw new InvalidOperationException($"python on the host failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}");
-    }
-
-    public void Dispose()
-    {
-        Stack?.Dispose();
-        _services?.Dispose();
-        for (int i = _owned.Count - 1; i >= 0; i--)
-        {
-            _owned[i].Dispose();
-        }
-        _owned.Clear();
-    }
-
-    private T Own<T>(T item) where T : IDisposable
-    {
-        _owned.Add(item);
-        return item;
     }
 }

@@ -10,7 +10,8 @@ namespace Flow.Net.Internal;
 /// </summary>
 /// <remarks>
 /// The waiter arms the signal, checks its condition again, and either takes the wait back
-/// (<see cref="Disarm"/>: the condition came true meanwhile) or awaits <see cref="WaitAsync"/>.
+/// (<see cref="Disarm"/>: the condition came true meanwhile) or awaits <see cref="WaitAsync"/>;
+/// <see cref="WaitUnlessAsync"/> does the three.
 /// Exactly one of the worker's <see cref="Wake"/>, a cancellation, <see cref="Fail"/> or the
 /// waiter's own disarm moves an armed signal back to idle, so a wait completes once.
 /// </remarks>
@@ -25,23 +26,39 @@ internal sealed class SocketSignal : IValueTaskSource, IThreadPoolWorkItem
     private int _state;
 
     /// <summary>Waiter: announces a wait. Check the condition again afterwards.</summary>
-    public void Arm()
+    private void Arm()
     {
         _core.Reset();
         Interlocked.Exchange(ref _state, Armed);
     }
 
     /// <summary>Waiter: takes an armed wait back; false when a wake (or failure) already claimed it, so await it.</summary>
-    public bool Disarm() => Interlocked.CompareExchange(ref _state, Idle, Armed) == Armed;
+    private bool Disarm() => Interlocked.CompareExchange(ref _state, Idle, Armed) == Armed;
 
     /// <summary>Waiter: the armed wait, ended by a wake, <paramref name="cancellationToken"/>, or <see cref="Fail"/>.</summary>
-    public ValueTask WaitAsync(CancellationToken cancellationToken)
+    private ValueTask WaitAsync(CancellationToken cancellationToken)
     {
         if (cancellationToken.CanBeCanceled)
         {
             _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((SocketSignal)state!).Cancel(token), this);
         }
         return new ValueTask(this, _core.Version);
+    }
+
+    /// <summary>
+    /// Waiter: waits for the next wake unless <paramref name="ready"/>, asked once the signal is
+    /// armed (so a wake between the caller's own check and the arming is not lost), says there is
+    /// something to do already. The caller checks again after it returns, either way.
+    /// </summary>
+    public ValueTask WaitUnlessAsync<TState>(Func<TState, bool> ready, TState state, CancellationToken cancellationToken)
+    {
+        Arm();
+        if (ready(state))
+        {
+            // Taken back; or a wake claimed the wait already, and that wait completes at once.
+            return Disarm() ? ValueTask.CompletedTask : WaitAsync(CancellationToken.None);
+        }
+        return WaitAsync(cancellationToken);
     }
 
     /// <summary>Worker: wakes the waiter, if one is armed.</summary>

@@ -86,15 +86,7 @@ public sealed class FlowTcpListener : IDisposable
                     Interlocked.Decrement(ref _queued);
                     return new FlowTcpStream(_host, connection);
                 }
-                _acceptSignal.Arm();
-                if (!_accepted.IsEmpty || Volatile.Read(ref _stopped) != 0)
-                {
-                    if (_acceptSignal.Disarm())
-                    {
-                        continue;
-                    }
-                }
-                await _acceptSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _acceptSignal.WaitUnlessAsync(static l => !l._accepted.IsEmpty || Volatile.Read(ref l._stopped) != 0, this, cancellationToken).ConfigureAwait(false);
             }
         }
         finally

@@ -88,15 +88,8 @@ public sealed class FlowTcpStream : Stream
                 return 0;
             }
             ThrowIfFailed();
-            c.ReceiveSignal.Arm();
-            if (c.Receive.Count > 0 || Volatile.Read(ref c.PeerFinished) == 1 || Volatile.Read(ref c.Error) != 0)
-            {
-                if (c.ReceiveSignal.Disarm())
-                {
-                    continue;
-                }
-            }
-            await c.ReceiveSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await c.ReceiveSignal.WaitUnlessAsync(static c => c.Receive.Count > 0 || Volatile.Read(ref c.PeerFinished) == 1 || Volatile.Read(ref c.Error) != 0,
+                c, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -111,6 +104,10 @@ public sealed class FlowTcpStream : Stream
         while (!buffer.IsEmpty)
         {
             ThrowIfFailed();
+            if (c.State == TcpState.Closed)
+            {
+                throw new IOException("the connection is closed", new SocketException((int)SocketError.Shutdown));
+            }
             int written = c.Send.Write(buffer.Span);
             if (written > 0)
             {
@@ -118,19 +115,8 @@ public sealed class FlowTcpStream : Stream
                 _host.Tcp.Request(c);
                 continue;
             }
-            c.SendSignal.Arm();
-            if (c.Send.Free > 0 || Volatile.Read(ref c.Error) != 0 || c.State == TcpState.Closed)
-            {
-                if (c.SendSignal.Disarm())
-                {
-                    if (c.State == TcpState.Closed && Volatile.Read(ref c.Error) == 0)
-                    {
-                        throw new IOException("the connection is closed", new SocketException((int)SocketError.Shutdown));
-                    }
-                    continue;
-                }
-            }
-            await c.SendSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await c.SendSignal.WaitUnlessAsync(static c => c.Send.Free > 0 || Volatile.Read(ref c.Error) != 0 || c.State == TcpState.Closed,
+                c, cancellationToken).ConfigureAwait(false);
         }
     }
 

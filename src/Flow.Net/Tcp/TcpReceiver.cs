@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using Flow.Protocols.Ipv4;
 using Flow.Protocols.Tcp;
@@ -138,15 +137,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         if (listener.SynQueue >= listener.Backlog)
         {
             // The half-open queue is full (a SYN flood, or a burst): answer without keeping state.
-            int mss = 536;
-            var reader = new Ipv4OptionReader(arrived.Options);
-            while (reader.TryReadNext(out byte kind, out ReadOnlySpan<byte> value))
-            {
-                if (kind == 2 && value.Length == 2)
-                {
-                    mss = BinaryPrimitives.ReadUInt16BigEndian(value);
-                }
-            }
+            int mss = TcpSynOptions.Read(arrived.Options).Mss;
             uint cookie = SynCookies.Make(key, Math.Min(mss, _table.OwnMss), now);
             _table.QueueReply(new TcpStatelessReply(key, cookie, arrived.Sequence + 1, TcpFlags.Syn | TcpFlags.Ack,
                 (ushort)Math.Min(_table.OwnMss, ushort.MaxValue), interfaceId));
@@ -195,25 +186,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
 
     private void ReadSynOptions(TcpConnection c, ReadOnlySpan<byte> options)
     {
-        int mss = 536;
-        int scale = -1;
-        bool sackPermitted = false;
-        var reader = new Ipv4OptionReader(options);
-        while (reader.TryReadNext(out byte kind, out ReadOnlySpan<byte> value))
-        {
-            if (kind == 2 && value.Length == 2)
-            {
-                mss = BinaryPrimitives.ReadUInt16BigEndian(value);
-            }
-            else if (kind == 3 && value.Length == 1)
-            {
-                scale = Math.Min((int)value[0], 14);
-            }
-            else if (kind == 4 && value.IsEmpty)
-            {
-                sackPermitted = true;
-            }
-        }
+        (int mss, int scale, bool sackPermitted) = TcpSynOptions.Read(options);
         c.Mss = Math.Clamp(mss, 88, _table.OwnMss);
         // Our SYN offers SACK; a SYN-ACK carries the option only if the peer agreed (RFC 2018 2).
         c.SackPermitted = sackPermitted;

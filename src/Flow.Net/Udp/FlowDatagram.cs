@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using System.Net;
+using Flow.Net.Internal;
 using Flow.Protocols.Udp;
 
 namespace Flow.Net.Udp;
@@ -29,7 +29,7 @@ public readonly struct FlowDatagram : IDisposable
     public ushort RemotePort => (ushort)_packet.Meta.UserWord;
 
     /// <summary>The sender as an endpoint (allocates; <see cref="RemoteAddress"/> and <see cref="RemotePort"/> do not).</summary>
-    public IPEndPoint RemoteEndPoint => new(new IPAddress(BinaryPrimitives.ReverseEndianness(RemoteAddress)), RemotePort);
+    public IPEndPoint RemoteEndPoint => new(FlowEndPoints.Address(RemoteAddress), RemotePort);
 
     /// <summary>Copies as much of the data as fits <paramref name="destination"/> (the rest is lost, as with a short buffer on any UDP socket); returns how many bytes.</summary>
     public int CopyTo(Span<byte> destination)

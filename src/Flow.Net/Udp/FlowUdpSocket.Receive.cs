@@ -63,23 +63,12 @@ public sealed partial class FlowUdpSocket
         {
             while (true)
             {
-                _receiveSignal.Arm();
-                if (!Received.IsEmpty || Volatile.Read(ref _pendingError) != 0 || Volatile.Read(ref _closed) != 0)
-                {
-                    if (!_receiveSignal.Disarm())
-                    {
-                        // A wake claimed the wait: it completes at once.
-                        await _receiveSignal.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                    }
-                }
-                else
-                {
-                    await _receiveSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
-                }
                 if (TryTake(out FlowDatagram datagram))
                 {
                     return datagram;
                 }
+                await _receiveSignal.WaitUnlessAsync(static s => !s.Received.IsEmpty || Volatile.Read(ref s._pendingError) != 0 || Volatile.Read(ref s._closed) != 0,
+                    this, cancellationToken).ConfigureAwait(false);
             }
         }
         finally

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using Flow.Net.Internal;
 using Flow.Protocols;
 using Flow.Protocols.Ethernet;
 using Flow.Protocols.Ipv4;
@@ -31,7 +32,7 @@ public sealed partial class FlowUdpSocket
     public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> buffer, EndPoint remoteEP, CancellationToken cancellationToken = default)
     {
         IPEndPoint remote = AsIPv4(remoteEP);
-        uint address = HostOrder(remote.Address);
+        uint address = FlowEndPoints.HostOrder(remote.Address);
         if (address == 0 || remote.Port == 0)
         {
             throw new SocketException((int)SocketError.AddressNotAvailable);
@@ -110,7 +111,6 @@ public sealed partial class FlowUdpSocket
             while (true)
             {
                 ThrowIfClosed();
-                _sendSignal.Arm();
                 bool queued;
                 lock (_sendLock)
                 {
@@ -119,14 +119,10 @@ public sealed partial class FlowUdpSocket
                 if (queued)
                 {
                     packet = default;
-                    if (!_sendSignal.Disarm())
-                    {
-                        // A wake claimed the wait already; let it complete before the signal is armed again.
-                        await _sendSignal.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                    }
                     return length;
                 }
-                await _sendSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _sendSignal.WaitUnlessAsync(static s => s.Outgoing.Count < s.Outgoing.Capacity || Volatile.Read(ref s._closed) != 0,
+                    this, cancellationToken).ConfigureAwait(false);
             }
         }
         finally

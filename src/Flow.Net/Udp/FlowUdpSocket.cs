@@ -93,7 +93,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
     {
         ThrowIfClosed();
         IPEndPoint local = AsIPv4(endPoint);
-        uint address = HostOrder(local.Address);
+        uint address = FlowEndPoints.HostOrder(local.Address);
         if (address != 0 && !_stack.Interfaces.IsOwnAddress(address))
         {
             throw new SocketException((int)SocketError.AddressNotAvailable);
@@ -102,7 +102,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
         {
             throw new SocketException((int)SocketError.InvalidArgument);
         }
-        _stack.Ports.Bind(this, (ushort)local.Port, port => Volatile.Write(ref _local, Key(address, port)));
+        _stack.Ports.Bind(this, address, (ushort)local.Port);
     }
 
     /// <summary>
@@ -113,7 +113,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
     {
         ThrowIfClosed();
         IPEndPoint remote = AsIPv4(remoteEndPoint);
-        uint address = HostOrder(remote.Address);
+        uint address = FlowEndPoints.HostOrder(remote.Address);
         if (address == 0 || remote.Port == 0)
         {
             throw new SocketException((int)SocketError.AddressNotAvailable);
@@ -161,6 +161,9 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
         FreeAll(Received);
     }
 
+    /// <summary>The port table, under its lock: the socket's address and port, written before the table publishes the socket.</summary>
+    internal void PublishLocal(uint address, ushort port) => Volatile.Write(ref _local, Key(address, port));
+
     /// <summary>Worker (<c>udp_receive</c>): counts a datagram its full receive ring could not take.</summary>
     internal void CountReceiveQueueDrop() => _receiveQueueDrops++;
 
@@ -180,7 +183,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
     internal static long Key(uint address, ushort port) => (long)address << 16 | port;
 
     private static IPEndPoint? ToEndPoint(long key) =>
-        key == 0 ? null : new IPEndPoint(new IPAddress(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)(key >> 16))), (ushort)key);
+        key == 0 ? null : new IPEndPoint(FlowEndPoints.Address((uint)(key >> 16)), (ushort)key);
 
     private static IPEndPoint AsIPv4(EndPoint endPoint)
     {
@@ -192,20 +195,13 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
         return ip;
     }
 
-    private static uint HostOrder(IPAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[4];
-        address.TryWriteBytes(bytes, out _);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes);
-    }
-
     private bool IsBroadcast(uint address) => address == uint.MaxValue || _stack.Interfaces.IsSubnetBroadcast(address);
 
     private void BindIfUnbound()
     {
         if (LocalKey == 0)
         {
-            _stack.Ports.Bind(this, 0, port => Volatile.Write(ref _local, Key(0, port)));
+            _stack.Ports.Bind(this, 0, 0);
         }
     }
 

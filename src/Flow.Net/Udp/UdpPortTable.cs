@@ -31,11 +31,11 @@ public sealed class UdpPortTable
     public FlowUdpSocket[] Sockets => Volatile.Read(ref _sockets);
 
     /// <summary>
-    /// Gives <paramref name="socket"/> <paramref name="port"/>, or a free ephemeral port when it is 0,
-    /// and returns the port. Refuses a taken port (<see cref="SocketError.AddressAlreadyInUse"/>) and
+    /// Gives <paramref name="socket"/> <paramref name="address"/> (host order, 0: any) and
+    /// <paramref name="port"/>, or a free ephemeral port when it is 0, and returns the port. Refuses a taken port (<see cref="SocketError.AddressAlreadyInUse"/>) and
     /// a full ephemeral range (<see cref="SocketError.AddressNotAvailable"/>), as Linux's bind does.
     /// </summary>
-    internal ushort Bind(FlowUdpSocket socket, ushort port, Action<ushort> publishLocal)
+    internal ushort Bind(FlowUdpSocket socket, uint address, ushort port)
     {
         lock (_lock)
         {
@@ -47,7 +47,7 @@ public sealed class UdpPortTable
             {
                 throw new SocketException((int)SocketError.AddressAlreadyInUse);
             }
-            publishLocal(port);
+            socket.PublishLocal(address, port);
             Volatile.Write(ref _ports[port], socket);
             Volatile.Write(ref _sockets, [.. _sockets, socket]);
             return port;

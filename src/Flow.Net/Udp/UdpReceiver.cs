@@ -88,13 +88,12 @@ public sealed class UdpReceiver : Stage<UdpReceiver.Output, UdpReceiver.Reason>
             return Drop(Reason.BadChecksum);
         }
         uint destination = header.Destination.Value.Host;
-        bool broadcast = destination == uint.MaxValue || _interfaces.IsSubnetBroadcast(destination);
         FlowUdpSocket? socket = _ports.Find(udp.Header.DestinationPort.Host);
         long local = socket?.LocalKey ?? 0;
         uint bound = (uint)(local >> 16);
         if (socket is null || (bound != 0 && bound != destination))
         {
-            if (broadcast)
+            if (destination == uint.MaxValue || _interfaces.IsSubnetBroadcast(destination))
             {
                 return Drop(Reason.NoSocket);
             }

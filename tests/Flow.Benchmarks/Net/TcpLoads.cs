@@ -65,16 +65,11 @@ internal static class TcpLoads
         byte[] buffer = new byte[4096];
         while (!stop.IsCancellationRequested)
         {
-            int n;
-            try
+            int n = KernelRead(socket, buffer);
+            if (n > 0)
             {
-                n = socket.Receive(buffer);
+                socket.Send(buffer.AsSpan(0, n));
             }
-            catch (SocketException)
-            {
-                continue;
-            }
-            socket.Send(buffer.AsSpan(0, n));
         }
     }
 
@@ -82,18 +77,9 @@ internal static class TcpLoads
     public static void FlowEcho(FlowTcpStream stream, CancellationToken stop)
     {
         byte[] buffer = new byte[4096];
-        while (!stop.IsCancellationRequested)
+        int n;
+        while ((n = FlowRead(stream, buffer, stop)) >= 0)
         {
-            int n;
-            try
-            {
-                ValueTask<int> read = stream.ReadAsync(buffer, stop);
-                n = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
             ValueTask written = stream.WriteAsync(buffer.AsMemory(0, n), stop);
             if (!written.IsCompletedSuccessfully)
             {
@@ -126,16 +112,7 @@ internal static class TcpLoads
         byte[] buffer = new byte[64 * 1024];
         while (!stop.IsCancellationRequested)
         {
-            int n;
-            try
-            {
-                n = socket.Receive(buffer);
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            tally.Take(buffer.AsSpan(0, n));
+            tally.Take(buffer.AsSpan(0, KernelRead(socket, buffer)));
         }
     }
 
@@ -143,19 +120,37 @@ internal static class TcpLoads
     public static void FlowSink(FlowTcpStream stream, BulkTally tally, CancellationToken stop)
     {
         byte[] buffer = new byte[64 * 1024];
-        while (!stop.IsCancellationRequested)
+        int n;
+        while ((n = FlowRead(stream, buffer, stop)) >= 0)
         {
-            int n;
-            try
-            {
-                ValueTask<int> read = stream.ReadAsync(buffer, stop);
-                n = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
             tally.Take(buffer.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>A blocking receive; 0 when its 100 ms timeout passed (the caller looks at its stop token again).</summary>
+    private static int KernelRead(Socket socket, byte[] buffer)
+    {
+        try
+        {
+            return socket.Receive(buffer);
+        }
+        catch (SocketException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Flow's read, waited on by this thread when it does not complete at once; -1 once <paramref name="stop"/> fires.</summary>
+    private static int FlowRead(FlowTcpStream stream, byte[] buffer, CancellationToken stop)
+    {
+        try
+        {
+            ValueTask<int> read = stream.ReadAsync(buffer, stop);
+            return read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            return -1;
         }
     }
 

@@ -39,17 +39,21 @@ public sealed class TcpScapyTests
         {{body}}
         """;
 
-    private static void DropKernelResets(StackHost host) =>
+    /// <summary>A listener on <see cref="Port"/> waiting for scapy's connection; the Linux kernel's resets for that hand-made connection are dropped.</summary>
+    private static FlowTcpListener Listen(StackHost host, out Task<FlowTcpStream> accepted)
+    {
         host.Host.Exec("nft", "add table inet handmade; add chain inet handmade out { type filter hook output priority 0; }; add rule inet handmade out tcp flags & rst == rst drop");
+        FlowTcpListener listener = host.Stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, Port));
+        listener.Start();
+        accepted = listener.AcceptAsync().AsTask();
+        return listener;
+    }
 
     [Fact]
     public async Task DataAheadOfAGapIsHeldReportedInSackAndAnOverlapIsTrimmed()
     {
         using var host = new StackHost();
-        DropKernelResets(host);
-        using FlowTcpListener listener = host.Stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, Port));
-        listener.Start();
-        Task<FlowTcpStream> accepted = listener.AcceptAsync().AsTask();
+        using FlowTcpListener listener = Listen(host, out Task<FlowTcpStream> accepted);
 
         string seen = host.Python(Script(host.Veth.PeerName, """
             gap = answers(lambda: segment(1006, b'world'))
@@ -79,10 +83,7 @@ public sealed class TcpScapyTests
     public async Task AResetOutOfSequenceGetsAChallengeAckAndOneInSequenceEndsTheConnection()
     {
         using var host = new StackHost();
-        DropKernelResets(host);
-        using FlowTcpListener listener = host.Stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, Port));
-        listener.Start();
-        Task<FlowTcpStream> accepted = listener.AcceptAsync().AsTask();
+        using FlowTcpListener listener = Listen(host, out Task<FlowTcpStream> accepted);
 
         string challenged = host.Python(Script(host.Veth.PeerName, """
             challenge = answers(lambda: segment(1500, b'', flags='R'))
