@@ -325,10 +325,6 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         if (ackOk)
         {
             c.State = TcpState.Established;
-            if (c.SendScale == 0)
-            {
-                c.ReceiveScale = 0;
-            }
             c.AckPending = true;
             c.Connected.TrySetResult();
         }
