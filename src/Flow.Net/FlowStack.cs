@@ -35,6 +35,7 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
     {
         Graph = graph;
         Ports = ports;
+        Tcp = tcp;
         _sender = (UdpSender)Single<UdpSender>(graph).Stage;
         _socketStages = [Single<UdpReceiver>(graph).Name, Single<UdpSender>(graph).Name, Single<UdpErrorReceiver>(graph).Name];
         _host = new SocketHost(ports, tcp, _sender.Interfaces, _sender.SendPool, QuiesceAsync);
@@ -44,6 +45,9 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
     public FlowGraph Graph { get; }
 
     internal UdpPortTable Ports { get; }
+
+    /// <summary>The stack's TCP state: its connection count and its retransmission counters.</summary>
+    public TcpTable Tcp { get; }
 
     /// <summary>
     /// Loads the stack's graph: <paramref name="graphFile"/>, or the shipped stack.json, with

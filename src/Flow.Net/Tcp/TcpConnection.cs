@@ -57,7 +57,7 @@ internal sealed class TcpConnection
     // Worker only: the transmission control block.
     public TcpState State;
     public ushort InterfaceId;
-    public bool RetransmitOne;    // fast retransmit: the first unacknowledged segment again
+    public bool RetransmitHole;   // loss recovery: the next hole (SACK) or the first unacknowledged segment again
     public bool ProbeWindow;      // the peer's window is zero: one byte past it
     public uint Iss;
     public uint Irs;
@@ -87,12 +87,27 @@ internal sealed class TcpConnection
     public uint Ssthresh = uint.MaxValue;
     public long TimeWaitEndsNs;
     public bool SackPermitted;    // both SYNs carried SACK-permitted (RFC 2018 2)
+    public bool Timestamps;       // both SYNs carried the timestamps option (RFC 7323 3.2): every segment does
+    public uint TimestampOffset;  // this connection's clock offset
+    public uint TsRecent;         // RFC 7323 4.3: the peer's timestamp to echo
+    public uint LastAckSent;      // RFC 7323 4.3: RCV.NXT in the last ACK sent
+    public bool RttMeasured;      // SRTT holds a sample
+    public bool InRecovery;       // fast recovery (RFC 6582) until the ACK of Recover
+    public long Recover;          // ring position: SND.MAX when recovery began (or at the last timeout)
+    public long HighRetransmitted; // ring position: recovery sent everything below this again
+    public int LimitedTransmit;   // RFC 3042: segments past the congestion window the first two duplicate ACKs allow
+    public long TailProbeAt;      // ns, 0: no tail loss probe due (RFC 8985 7)
+    public bool TailProbeDue;     // the probe timer fired: one segment goes out
+    public bool TailProbeSent;    // a probe is out: its ACK's SACK blocks start recovery
     public long LastHeardNs;      // when the peer last sent a segment (keep-alive)
     public long NextKeepAliveNs;
     public int KeepAlivesUnanswered;
     public bool KeepAliveDue;
     public int UnacknowledgedSegments;   // in-order segments received since the last ACK sent
     public long DelayedAckAt;            // ns, 0: no delayed ACK waiting
+
+    /// <summary>What the peer reported holding above SND.UNA (SACK).</summary>
+    public SackScoreboard Scoreboard { get; } = new();
 
     /// <summary>Ranges of data that arrived ahead of a gap, at most this many.</summary>
     public const int MaxAheadRanges = 8;

@@ -60,6 +60,8 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         Duplicate,
         [DropReason("segment outside the receive window, or without ACK where one is needed", Severity.Info)]
         NotAcceptable,
+        [DropReason("segment whose timestamp is older than the connection's latest (PAWS, RFC 7323 5): an old duplicate, acknowledged", Severity.Info)]
+        Stale,
     }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
@@ -94,18 +96,32 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         }
         ref TcpHeader header = ref segment.Header;
         var key = new TcpKey(ip.Header.Destination.Value.Host, header.DestinationPort.Host, ip.Header.Source.Value.Host, header.SourcePort.Host);
-        var arrived = new Arrival(header.SequenceNumber.Host, header.AcknowledgmentNumber.Host, header.Flags, header.Window.Host, segment.Payload, segment.Options);
+        ReadOnlySpan<byte> options = segment.Options;
+        bool timestamped = TcpTimestampOption.TryRead(options, out uint timestamp, out uint echo);
+        var arrived = new Arrival(header.SequenceNumber.Host, header.AcknowledgmentNumber.Host, header.Flags, header.Window.Host, segment.Payload, options,
+            timestamped, timestamp, echo);
+        FlowTcpListener? listener = _table.Listener(key.LocalPort);
+        if (listener is not null && (listener.Address != 0 && listener.Address != key.LocalAddress))
+        {
+            listener = null;
+        }
+        uint? iss = null;
         if (_table.Connections.TryGetValue(key, out TcpConnection? connection))
         {
-            return Segment(connection, arrived, now);
+            if (listener is null || !IsNewIncarnation(connection, arrived))
+            {
+                return Segment(connection, arrived, now);
+            }
+            // Past every sequence number the old incarnation used (RFC 9293 3.4.1).
+            iss = connection.Iss + 1 + (uint)connection.SendMax + ushort.MaxValue + 2;
+            _table.Remove(connection);
         }
-        FlowTcpListener? listener = _table.Listener(key.LocalPort);
-        if (listener is not null && (listener.Address == 0 || listener.Address == key.LocalAddress))
+        if (listener is not null)
         {
             TcpFlags handshake = arrived.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst);
             if (handshake == TcpFlags.Syn)
             {
-                return Listen(listener, key, arrived, packet.Meta.InputPort, now);
+                return Listen(listener, key, arrived, packet.Meta.InputPort, iss);
             }
             if (handshake == TcpFlags.Ack && SynCookies.TryCheck(key, arrived.Acknowledgment - 1, now, out int mss))
             {
@@ -119,6 +135,18 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         return Drop(Reason.NoConnection);
     }
 
+    /// <summary>
+    /// RFC 9293 3.6.1 and RFC 6191: a SYN for a connection in TIME-WAIT opens a new one when it
+    /// cannot be an old duplicate — its timestamp is newer than the old connection's, or, without
+    /// timestamps, its sequence number is past what the old connection received.
+    /// </summary>
+    private static bool IsNewIncarnation(TcpConnection c, in Arrival arrived) =>
+        c.State == TcpState.TimeWait
+        && (arrived.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn
+        && (c.Timestamps && arrived.Timestamped
+            ? (int)(arrived.Timestamp - c.TsRecent) > 0
+            : (int)(arrived.Sequence - c.ReceiveNext) > 0);
+
     /// <summary>RFC 9293 3.10.7.1: the reset a segment of no connection gets.</summary>
     private void Reset(TcpKey key, in Arrival arrived, ushort interfaceId)
     {
@@ -128,7 +156,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         _table.QueueReply(reset);
     }
 
-    private Next Listen(FlowTcpListener listener, TcpKey key, in Arrival arrived, ushort interfaceId, long now)
+    private Next Listen(FlowTcpListener listener, TcpKey key, in Arrival arrived, ushort interfaceId, uint? iss)
     {
         if (listener.Queued >= listener.Backlog)
         {
@@ -138,7 +166,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         {
             // The half-open queue is full (a SYN flood, or a burst): answer without keeping state.
             int mss = TcpSynOptions.Read(arrived.Options).Mss;
-            uint cookie = SynCookies.Make(key, Math.Min(mss, _table.OwnMss), now);
+            uint cookie = SynCookies.Make(key, Math.Min(mss, _table.OwnMss), _clock.NowNanoseconds);
             _table.QueueReply(new TcpStatelessReply(key, cookie, arrived.Sequence + 1, TcpFlags.Syn | TcpFlags.Ack,
                 (ushort)Math.Min(_table.OwnMss, ushort.MaxValue), interfaceId));
             return Drop(Reason.SynCookie);
@@ -148,7 +176,8 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             State = TcpState.SynReceived,
             Irs = arrived.Sequence,
             ReceiveNext = arrived.Sequence + 1,
-            Iss = (uint)Random.Shared.NextInt64(),
+            Iss = iss ?? (uint)Random.Shared.NextInt64(),
+            TimestampOffset = (uint)Random.Shared.NextInt64(),
             SendWindow = arrived.Window,
             InterfaceId = interfaceId,
         };
@@ -186,10 +215,17 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
 
     private void ReadSynOptions(TcpConnection c, ReadOnlySpan<byte> options)
     {
-        (int mss, int scale, bool sackPermitted) = TcpSynOptions.Read(options);
+        (int mss, int scale, bool sackPermitted, bool timestamps, uint timestamp) = TcpSynOptions.Read(options);
         c.Mss = Math.Clamp(mss, 88, _table.OwnMss);
-        // Our SYN offers SACK; a SYN-ACK carries the option only if the peer agreed (RFC 2018 2).
+        // Our SYN offers SACK and timestamps; a SYN-ACK carries them only if the peer agreed (RFC 2018 2, RFC 7323 3.2).
         c.SackPermitted = sackPermitted;
+        c.Timestamps = timestamps;
+        if (timestamps)
+        {
+            c.TsRecent = timestamp;
+            // Every segment carries the option: it takes room from the data.
+            c.Mss -= TcpTimestampOption.AlignedLength;
+        }
         if (scale >= 0)
         {
             // RFC 7323 2.2: scaling only when both SYNs carry the option.
@@ -218,6 +254,20 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         if (c.State == TcpState.Closed)
         {
             return Drop(Reason.NoConnection);
+        }
+        if (c.Timestamps && arrived.Timestamped)
+        {
+            int age = (int)(arrived.Timestamp - c.TsRecent);
+            if (age < 0 && (flags & TcpFlags.Rst) == 0)
+            {
+                // RFC 7323 5.3 (PAWS): an older clock than the peer's latest is an old duplicate.
+                AckNow(c);
+                return Drop(Reason.Stale);
+            }
+            if (age >= 0 && (int)(arrived.Sequence - c.LastAckSent) <= 0)
+            {
+                c.TsRecent = arrived.Timestamp;
+            }
         }
 
         // RFC 9293 3.10.7.4 first: is the segment in the window? (Simplified: its first byte is
@@ -337,7 +387,10 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         return Next.Consumed;
     }
 
-    /// <summary>The ACK field: releases acknowledged data, RTT and window, congestion control, FIN acknowledged.</summary>
+    /// <summary>
+    /// The ACK field: releases acknowledged data, RTT and window, congestion control (RFC 5681),
+    /// loss recovery (RFC 6582's NewReno, sending SACK's holes first, RFC 6675), FIN acknowledged.
+    /// </summary>
     private void Acknowledge(TcpConnection c, in Arrival arrived, long now)
     {
         int acked = (int)(arrived.Acknowledgment - c.SendUnacknowledgedSequence);
@@ -351,6 +404,10 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             c.AckPending = true;
             _table.MarkReady(c);
             return;
+        }
+        if (c.SackPermitted && acked >= 0 && !arrived.Options.IsEmpty)
+        {
+            c.Scoreboard.Read(arrived.Options, c.SendUnacknowledgedSequence, c.Send.Head, c.SendMax);
         }
         bool windowOpened = window > c.SendWindow;
         if (acked > 0)
@@ -366,23 +423,32 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             {
                 c.SendNext = head;
             }
-            if (c.RttTiming && head >= c.RttPosition)
-            {
-                Sample(c, now - c.RttStartNs);
-                c.RttTiming = false;
-            }
+            Measure(c, arrived, head, now);
             c.Send.ReleaseTo(head);
+            c.Scoreboard.ReleaseTo(head);
             if (dataAcked > 0)
             {
                 c.SendSignal.Wake();
             }
-            // RFC 5681 3.1: slow start below the threshold, then about one segment per RTT.
-            if (c.DuplicateAcks >= 3)
+            if (c.InRecovery)
             {
-                c.Cwnd = Math.Max(c.Ssthresh, (uint)c.Mss);
+                if (head >= c.Recover)
+                {
+                    // RFC 6582 3.2 step 3: the full ACK ends recovery; the window deflates to the threshold.
+                    c.InRecovery = false;
+                    c.Cwnd = (uint)Math.Min(c.Ssthresh, Math.Max(c.SendMax - head, c.Mss) + c.Mss);
+                }
+                else
+                {
+                    // Step 4, a partial ACK: the next hole goes at once; the window deflates by what
+                    // was acknowledged, less the segment that left.
+                    c.RetransmitHole = true;
+                    c.Cwnd = (uint)Math.Max((long)c.Cwnd - dataAcked + (dataAcked >= c.Mss ? c.Mss : 0), c.Mss);
+                }
             }
             else if (c.Cwnd < c.Ssthresh)
             {
+                // RFC 5681 3.1: slow start below the threshold, then about one segment per RTT.
                 c.Cwnd += (uint)Math.Min(dataAcked, c.Mss);
             }
             else
@@ -390,25 +456,53 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
                 c.Cwnd += (uint)Math.Max(1, c.Mss * c.Mss / (int)Math.Max(c.Cwnd, 1));
             }
             c.DuplicateAcks = 0;
+            c.LimitedTransmit = 0;
             c.Retransmissions = 0;
+            c.TailProbeSent = false;
             c.RetransmitAt = c.InFlight > 0 ? now + c.RtoNs : 0;
+            TcpSender.ArmTailProbe(c, now);
             _table.MarkReady(c);
         }
         else if (acked == 0 && arrived.Payload.Length == 0 && (arrived.Flags & TcpFlags.Fin) == 0 && inFlight > 0 && window == c.SendWindow)
         {
             c.DuplicateAcks++;
-            if (c.DuplicateAcks == 3)
+            if (c.InRecovery)
             {
-                // RFC 5681 3.2: fast retransmit, then inflate the window by the segments that left.
+                // A segment left the network: a hole the peer reported goes in its place, or, with
+                // none known, the window grows by one segment (RFC 5681 3.2 step 4).
+                if (c.Scoreboard.TryNextHole(Math.Max(c.Send.Head, c.HighRetransmitted), out _, out _))
+                {
+                    c.RetransmitHole = true;
+                }
+                else
+                {
+                    c.Cwnd += (uint)c.Mss;
+                }
+                _table.MarkReady(c);
+            }
+            else if (c.Send.Head >= c.Recover && (c.DuplicateAcks >= DuplicateThreshold(c) || (c.TailProbeSent && c.Scoreboard.Count > 0)))
+            {
+                // RFC 5681 3.2 and RFC 6582 3.2 step 2: fast retransmit, then recovery until all
+                // that was sent so far is acknowledged (not again for losses from before a timeout).
+                // A tail loss probe's answer showing a hole starts it too (RFC 8985 7.4).
+                c.InRecovery = true;
+                c.LimitedTransmit = 0;
+                c.TailProbeSent = false;
+                c.TailProbeAt = 0;
+                _table.FastRetransmits++;
+                c.Recover = c.SendMax;
+                c.HighRetransmitted = c.Send.Head;
                 c.Ssthresh = (uint)Math.Max(inFlight / 2, 2 * c.Mss);
                 c.Cwnd = c.Ssthresh + (uint)(3 * c.Mss);
-                c.RetransmitOne = true;
+                c.RetransmitHole = true;
                 c.RttTiming = false;
                 _table.MarkReady(c);
             }
-            else if (c.DuplicateAcks > 3)
+            else if (c.DuplicateAcks <= 2)
             {
-                c.Cwnd += (uint)c.Mss;
+                // RFC 3042: each of the first two duplicate ACKs lets a new segment out, so a loss in
+                // a small window still draws the duplicates fast retransmit needs.
+                c.LimitedTransmit = c.DuplicateAcks;
                 _table.MarkReady(c);
             }
         }
@@ -433,6 +527,41 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
                     _table.Remove(c);
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// Duplicate ACKs that mean a loss: three (RFC 5681), or, with two or three segments out and
+    /// nothing new to send, one fewer than those out (RFC 5827's early retransmit).
+    /// </summary>
+    private static int DuplicateThreshold(TcpConnection c)
+    {
+        long outstanding = (c.SendMax - c.Send.Head + c.Mss - 1) / c.Mss;
+        return outstanding is 2 or 3 && c.Send.Tail == c.SendNext ? (int)outstanding - 1 : 3;
+    }
+
+    /// <summary>
+    /// An RTT sample per round trip: with timestamps from the echoed clock (RFC 7323 4, valid for
+    /// retransmissions too), else from the segment timed since it was sent (Karn's rule).
+    /// </summary>
+    private static void Measure(TcpConnection c, in Arrival arrived, long head, long now)
+    {
+        if (c.Timestamps)
+        {
+            if (arrived.Timestamped && arrived.Echo != 0 && head >= c.RttPosition)
+            {
+                int milliseconds = (int)(TcpTimestampOption.Clock(now, c.TimestampOffset) - arrived.Echo);
+                if (milliseconds >= 0)
+                {
+                    Sample(c, milliseconds * 1_000_000L);
+                    c.RttPosition = c.SendMax + 1;
+                }
+            }
+        }
+        else if (c.RttTiming && head >= c.RttPosition)
+        {
+            Sample(c, now - c.RttStartNs);
+            c.RttTiming = false;
         }
     }
 
@@ -558,8 +687,9 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
     /// <summary>RFC 6298 2: smoothed RTT and variance, RTO = SRTT + 4 RTTVAR, at least 200 ms (Linux's floor).</summary>
     private static void Sample(TcpConnection c, long rttNs)
     {
-        if (c.SrttNs == 0)
+        if (!c.RttMeasured)
         {
+            c.RttMeasured = true;
             c.SrttNs = rttNs;
             c.RttVarNs = rttNs / 2;
         }
@@ -571,7 +701,8 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         c.RtoNs = Math.Clamp(c.SrttNs + 4 * c.RttVarNs, 200_000_000, 60_000_000_000);
     }
 
-    private readonly ref struct Arrival(uint sequence, uint acknowledgment, TcpFlags flags, ushort window, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> options)
+    private readonly ref struct Arrival(uint sequence, uint acknowledgment, TcpFlags flags, ushort window, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> options,
+        bool timestamped, uint timestamp, uint echo)
     {
         public uint Sequence { get; } = sequence;
 
@@ -584,5 +715,12 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         public ReadOnlySpan<byte> Payload { get; } = payload;
 
         public ReadOnlySpan<byte> Options { get; } = options;
+
+        /// <summary>The segment carries the timestamps option: <see cref="Timestamp"/> (TSval) and <see cref="Echo"/> (TSecr).</summary>
+        public bool Timestamped { get; } = timestamped;
+
+        public uint Timestamp { get; } = timestamp;
+
+        public uint Echo { get; } = echo;
     }
 }

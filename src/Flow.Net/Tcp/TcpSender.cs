@@ -46,6 +46,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
     private readonly long _timeWaitNs;
     private readonly int _ownMss;
     private ushort _identification;
+    private long _now;
 
     public TcpSender(TcpSenderOptions options, TcpTable table, Ipv4RouteTable routes, IFlowClock clock)
     {
@@ -81,6 +82,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
     public override int Poll(Span<Packet> packets, Span<Next> nexts)
     {
         long now = _clock.NowNanoseconds;
+        _now = now;
         while (_table.TryTakeRequest(out TcpConnection requested))
         {
             Serve(requested, now);
@@ -131,11 +133,21 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                 (ended ??= []).Add(c);
                 continue;
             }
+            if (c.TailProbeAt != 0 && nowNanoseconds >= c.TailProbeAt)
+            {
+                c.TailProbeAt = 0;
+                if (!c.InRecovery && c.SendNext > c.Send.Head)
+                {
+                    c.TailProbeDue = true;
+                    _table.MarkReady(c);
+                }
+            }
             if (c.RetransmitAt == 0 || nowNanoseconds < c.RetransmitAt)
             {
                 continue;
             }
             c.Retransmissions++;
+            _table.RetransmissionTimeouts++;
             bool opening = c.State is TcpState.SynSent or TcpState.SynReceived;
             if (c.Retransmissions > (opening ? MaxSynRetransmissions : MaxRetransmissions))
             {
@@ -145,6 +157,9 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             }
             c.RtoNs = Math.Min(c.RtoNs * 2, MaxRtoNs);
             c.RetransmitAt = 0;
+            c.TailProbeAt = 0;
+            c.TailProbeDue = false;
+            c.TailProbeSent = false;
             c.RttTiming = false;
             if (opening)
             {
@@ -161,6 +176,11 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                     c.FinSent = false;
                 }
                 c.DuplicateAcks = 0;
+                // RFC 6582 3.2 step 1: duplicate ACKs of what was sent before the timeout start
+                // no fast retransmit; the peer may have dropped what it reported (RFC 2018 8).
+                c.InRecovery = false;
+                c.Recover = c.SendMax;
+                c.Scoreboard.Clear();
             }
             else if (c.Send.Count > 0 && c.SendWindow == 0)
             {
@@ -260,6 +280,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         c.Key = key with { LocalAddress = source, LocalPort = port };
         c.InterfaceId = interfaceId;
         c.Iss = (uint)Random.Shared.NextInt64();
+        c.TimestampOffset = (uint)Random.Shared.NextInt64();
         c.State = TcpState.SynSent;
         c.ReceiveScale = TcpTable.ScaleFor(c.Receive.Capacity);
         c.Cwnd = (uint)(10 * _ownMss);
@@ -292,14 +313,20 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         }
 
         bool sentAny = false;
-        if (c.RetransmitOne && c.SendNext > c.Send.Head)
+        if (c.RetransmitHole)
         {
-            int length = (int)Math.Min(c.Mss, c.SendNext - c.Send.Head);
-            if (!TryEmit(c, TcpFlags.Ack | TcpFlags.Psh, c.SendUnacknowledgedSequence, c.Send.Head, length, packets, nexts, ref n))
+            if (!RetransmitHole(c, packets, nexts, ref n))
             {
                 return false;
             }
-            c.RetransmitOne = false;
+            sentAny = true;
+        }
+        if (c.TailProbeDue)
+        {
+            if (!TailProbe(c, packets, nexts, ref n))
+            {
+                return false;
+            }
             sentAny = true;
         }
         if (c.ProbeWindow && c.SendNext < c.Send.Tail)
@@ -320,7 +347,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             {
                 long unsent = c.Send.Tail - c.SendNext;
                 long inFlight = c.SendNext - c.Send.Head;
-                long allowed = Math.Min(c.SendWindow, c.Cwnd) - inFlight;
+                long allowed = Math.Min(c.SendWindow, c.Cwnd + (uint)(c.LimitedTransmit * c.Mss)) - inFlight;
                 if (unsent <= 0 || allowed <= 0)
                 {
                     break;
@@ -336,7 +363,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                 {
                     return false;
                 }
-                if (!c.RttTiming)
+                if (!c.RttTiming && !c.Timestamps)
                 {
                     c.RttTiming = true;
                     c.RttPosition = c.SendNext + length;
@@ -348,6 +375,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                 {
                     c.RetransmitAt = now + c.RtoNs;
                 }
+                ArmTailProbe(c, now);
                 sentAny = true;
             }
         }
@@ -394,6 +422,92 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         return true;
     }
 
+    /// <summary>
+    /// RFC 8985 7.2: a probe two smoothed RTTs (at least 10 ms) after the last transmission or ACK,
+    /// well before the retransmission timeout, so a loss at the tail of a flight (which draws no
+    /// duplicate ACKs) costs milliseconds, not the timeout's 200. One segment in flight waits a
+    /// delayed ACK longer. None in recovery, without an RTT sample, or while a probe is out.
+    /// </summary>
+    internal static void ArmTailProbe(TcpConnection c, long now)
+    {
+        if (c.InRecovery || c.TailProbeSent || !c.RttMeasured || c.SendNext <= c.Send.Head)
+        {
+            c.TailProbeAt = 0;
+            return;
+        }
+        long timeout = Math.Max(2 * c.SrttNs, 10_000_000);
+        if (c.SendNext - c.Send.Head <= c.Mss)
+        {
+            timeout += 2 * TcpReceiver.DelayedAckNs;
+        }
+        c.TailProbeAt = c.RetransmitAt != 0 && now + timeout >= c.RetransmitAt ? 0 : now + timeout;
+    }
+
+    /// <summary>
+    /// The tail loss probe (RFC 8985 7.3): a new segment if the peer's window takes one, else the
+    /// last one sent again; either way its ACK tells what is missing at the tail.
+    /// </summary>
+    private bool TailProbe(TcpConnection c, Span<Packet> packets, Span<Next> nexts, ref int n)
+    {
+        long start;
+        int length;
+        bool fresh = c.SendNext == c.SendMax && c.SendNext < c.Send.Tail && c.SendNext - c.Send.Head + c.Mss <= c.SendWindow;
+        if (fresh)
+        {
+            start = c.SendNext;
+            length = (int)Math.Min(c.Mss, c.Send.Tail - c.SendNext);
+        }
+        else
+        {
+            start = Math.Max(c.Send.Head, c.SendNext - c.Mss);
+            length = (int)(c.SendNext - start);
+        }
+        if (!TryEmit(c, TcpFlags.Ack | TcpFlags.Psh, c.Iss + 1 + (uint)start, start, length, packets, nexts, ref n))
+        {
+            return false;
+        }
+        if (fresh)
+        {
+            c.SendNext += length;
+            c.SendMax = c.SendNext;
+        }
+        c.TailProbeDue = false;
+        c.TailProbeSent = true;
+        _table.TailLossProbes++;
+        return true;
+    }
+
+    /// <summary>
+    /// Loss recovery sends one segment again: the next hole the peer's SACK blocks show past what
+    /// recovery sent already, or, with no SACK information, the first unacknowledged segment
+    /// (RFC 6582). False when the burst or the pool ran out first.
+    /// </summary>
+    private bool RetransmitHole(TcpConnection c, Span<Packet> packets, Span<Next> nexts, ref int n)
+    {
+        if (!c.Scoreboard.TryNextHole(Math.Max(c.Send.Head, c.HighRetransmitted), out long start, out long end))
+        {
+            if (c.Scoreboard.Count > 0)
+            {
+                c.RetransmitHole = false;
+                return true;
+            }
+            start = c.Send.Head;
+            end = c.SendNext;
+        }
+        int length = (int)Math.Min(c.Mss, Math.Min(end, c.SendNext) - start);
+        if (length > 0)
+        {
+            if (!TryEmit(c, TcpFlags.Ack | TcpFlags.Psh, c.Iss + 1 + (uint)start, start, length, packets, nexts, ref n))
+            {
+                return false;
+            }
+            c.HighRetransmitted = Math.Max(c.HighRetransmitted, start + length);
+            _table.RecoveryRetransmissions++;
+        }
+        c.RetransmitHole = false;
+        return true;
+    }
+
     private bool TryEmit(TcpConnection c, TcpFlags flags, uint sequence, long dataPosition, int dataLength,
         Span<Packet> packets, Span<Next> nexts, ref int n)
     {
@@ -407,8 +521,10 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             return false;
         }
         bool syn = (flags & TcpFlags.Syn) != 0;
+        bool ack = (flags & TcpFlags.Ack) != 0;
         Span<byte> options = stackalloc byte[40];
         int optionsLength = 0;
+        uint clock = TcpTimestampOption.Clock(_now, c.TimestampOffset);
         if (syn)
         {
             // MSS (RFC 9293 3.7.1), window scale (RFC 7323 2) and SACK-permitted (RFC 2018 2):
@@ -431,11 +547,20 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
                 options[optionsLength++] = 4;
                 options[optionsLength++] = 2;
             }
+            if (c.State == TcpState.SynSent || c.Timestamps)
+            {
+                optionsLength += TcpTimestampOption.Write(options.Slice(optionsLength), clock, ack ? c.TsRecent : 0);
+            }
         }
-        else if ((flags & TcpFlags.Ack) != 0 && dataLength == 0 && c.SackPermitted && c.AheadCount > 0)
+        else if (c.Timestamps)
         {
-            // What is held ahead of a gap (RFC 2018 3), on pure ACKs (a full data segment has no room): the peer retransmits only the holes.
-            Span<(uint Left, uint Right)> blocks = stackalloc (uint, uint)[4];
+            optionsLength += TcpTimestampOption.Write(options, clock, c.TsRecent);
+        }
+        if (!syn && ack && dataLength == 0 && c.SackPermitted && c.AheadCount > 0)
+        {
+            // What is held ahead of a gap (RFC 2018 3), on pure ACKs (a full data segment has no
+            // room): the peer retransmits only the holes. Four blocks fit, three beside a timestamp.
+            Span<(uint Left, uint Right)> blocks = stackalloc (uint, uint)[(options.Length - optionsLength - 4) / 8];
             int count = c.SackBlocks(blocks);
             options[optionsLength++] = 1;
             options[optionsLength++] = 1;
@@ -455,11 +580,11 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         {
             c.Send.CopyOut(dataPosition, FrameOf(packet).Slice(TcpOffset + TcpHeader.Size + optionsLength, dataLength));
         }
-        bool ack = (flags & TcpFlags.Ack) != 0;
         var fields = new TcpFields(c.Key.LocalPort, c.Key.RemotePort, sequence, ack ? c.ReceiveNext : 0, flags, window);
         WriteHeaders(packet, c.Key, fields, options.Slice(0, optionsLength), dataLength, c.InterfaceId);
         if (ack)
         {
+            c.LastAckSent = c.ReceiveNext;
             c.AckPending = false;
             c.UnacknowledgedSegments = 0;
             c.DelayedAckAt = 0;

@@ -116,6 +116,18 @@ public sealed class TcpTable
         return 0;
     }
 
+    /// <summary>Retransmission timeouts that fired (RFC 6298 5.4), handshakes included.</summary>
+    public long RetransmissionTimeouts { get; internal set; }
+
+    /// <summary>Fast retransmits: loss recoveries entered on duplicate ACKs (RFC 5681 3.2).</summary>
+    public long FastRetransmits { get; internal set; }
+
+    /// <summary>Tail loss probes sent (RFC 8985 7): a segment two round trips after the last ACK, instead of waiting for a timeout.</summary>
+    public long TailLossProbes { get; internal set; }
+
+    /// <summary>Segments loss recovery sent again: holes the peer's SACK blocks showed, or the first unacknowledged segment.</summary>
+    public long RecoveryRetransmissions { get; internal set; }
+
     /// <summary>Resets and SYN-cookie SYN-ACKs waiting to be sent at most; more are dropped (a flood).</summary>
     public const int MaxQueuedReplies = 256;
 

@@ -5,16 +5,17 @@ using System.Security.Cryptography;
 using Flow.Net.Tcp;
 using Flow.TestKit;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Flow.Net.Tests.Tcp;
 
 /// <summary>
 /// TCP on Flow's stack against Linux's TCP in a namespace (<see cref="StackHost"/>): both
 /// directions of open, a megabyte each way compared by SHA-256, refused connections both ways,
-/// and transfers through netem loss and reordering.
+/// and transfers through random loss (nftables drops; this kernel has no netem).
 /// </summary>
 [Collection(nameof(NetnsCollection))]
-public sealed class TcpNetnsTests
+public sealed class TcpNetnsTests(ITestOutputHelper output)
 {
     private const int Megabyte = 1 << 20;
 
@@ -91,7 +92,9 @@ public sealed class TcpNetnsTests
             """);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         Task server = EchoServerAsync(host.Stack, 7, stop.Token);
+        var watch = Stopwatch.StartNew();
         Assert.Equal($"intact {Megabyte}", host.Python(LinuxEchoClient(StackHost.StackAddress, 7, Megabyte), timeoutSeconds: 120).Trim());
+        output.WriteLine($"Linux client, echo on the stack: {watch.Elapsed.TotalSeconds:F1} s");
 
         Process linuxServer = host.Host.Begin(Shell.Python, "-c", LinuxEchoServer(9000));
         await Waits.Until(() => host.Host.Exec("ss", "-Htln", "sport = :9000").Contains("9000", StringComparison.Ordinal), "the Linux server listens on 9000");
@@ -100,7 +103,10 @@ public sealed class TcpNetnsTests
         byte[] data = RandomNumberGenerator.GetBytes(Megabyte);
         byte[] back = await ExchangeAsync(stream, data).WaitAsync(TimeSpan.FromSeconds(120));
         Assert.Equal(SHA256.HashData(data), SHA256.HashData(back));
+        output.WriteLine($"whole test so far: {watch.Elapsed.TotalSeconds:F1} s");
 
+        TcpTable tcp = host.Stack.Tcp;
+        output.WriteLine($"timeouts {tcp.RetransmissionTimeouts}, fast retransmits {tcp.FastRetransmits}, recovery retransmissions {tcp.RecoveryRetransmissions}, tail loss probes {tcp.TailLossProbes}");
         string counters = host.Host.Exec("nft", "list", "table", "inet", "loss");
         Assert.Contains("counter packets", counters, StringComparison.Ordinal);
         Assert.DoesNotContain("counter packets 0 ", counters, StringComparison.Ordinal);

@@ -14,21 +14,24 @@ namespace Flow.Net.Tests.Tcp;
 [Collection(nameof(NetnsCollection))]
 public sealed class TcpScapyTests
 {
-    private const int Port = 7000;
+    internal const int Port = 7000;
 
-    /// <summary>Handshake from scapy (ISN 1000, SACK-permitted), then what the script does, sniffing the stack's answers on <paramref name="iface"/>; prints what it saw.</summary>
-    private static string Script(string iface, string body) => $$"""
+    /// <summary>
+    /// Handshake from scapy (ISN 1000, SACK-permitted and <paramref name="synOptions"/>), then what
+    /// the script does, sniffing the stack's answers on <paramref name="iface"/>; prints what it saw.
+    /// </summary>
+    internal static string Script(string iface, string body, string synOptions = "") => $$"""
         import random
         from scapy.all import IP, TCP, AsyncSniffer, conf, send, sr1
         conf.verb = 0
         sport = random.randint(40000, 60000)
         ip = IP(dst='{{StackHost.StackAddress}}')
-        synack = sr1(ip/TCP(sport=sport, dport={{Port}}, flags='S', seq=1000, options=[('MSS', 1460), ('SAckOK', b'')]), timeout=5)
+        synack = sr1(ip/TCP(sport=sport, dport={{Port}}, flags='S', seq=1000, window=65535, options=[('MSS', 1460), ('SAckOK', b''){{synOptions}}]), timeout=5)
         assert synack is not None and synack[TCP].flags == 'SA', synack
         theirs = synack[TCP].seq + 1
-        send(ip/TCP(sport=sport, dport={{Port}}, flags='A', seq=1001, ack=theirs))
+        send(ip/TCP(sport=sport, dport={{Port}}, flags='A', seq=1001, ack=theirs, window=65535))
         def segment(seq, data, flags='PA'):
-            send(ip/TCP(sport=sport, dport={{Port}}, flags=flags, seq=seq, ack=theirs)/data)
+            send(ip/TCP(sport=sport, dport={{Port}}, flags=flags, seq=seq, ack=theirs, window=65535)/data)
         def answers(action, count=1, timeout=3):
             sniffer = AsyncSniffer(iface='{{iface}}', filter=f'tcp and src host {{StackHost.StackAddress}} and dst port {sport}', count=count, timeout=timeout)
             sniffer.start()
@@ -40,7 +43,7 @@ public sealed class TcpScapyTests
         """;
 
     /// <summary>A listener on <see cref="Port"/> waiting for scapy's connection; the Linux kernel's resets for that hand-made connection are dropped.</summary>
-    private static FlowTcpListener Listen(StackHost host, out Task<FlowTcpStream> accepted)
+    internal static FlowTcpListener Listen(StackHost host, out Task<FlowTcpStream> accepted)
     {
         host.Host.Exec("nft", "add table inet handmade; add chain inet handmade out { type filter hook output priority 0; }; add rule inet handmade out tcp flags & rst == rst drop");
         FlowTcpListener listener = host.Stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, Port));
