@@ -30,18 +30,23 @@ namespace Flow.Benchmarks.Net;
 /// veths send whole checksums. AF_XDP, not AF_PACKET: TPACKET_V3 hands a block over when it is
 /// full or after its retire timeout (1 ms at least), which bounds a request/response load at
 /// window / 1 ms (32 k echoes a second here, measured). The last line is one JSON object; corrupt echoes fail the run.
-/// TCP request/response, HTTP and bulk figures wait for the stack's TCP.
+/// Then TCP: request/response (64 bytes echoed) on one connection, and on <c>--connections</c>
+/// (1 000) in waves from the client's one thread, both servers then thread-pool applications with
+/// 16 KiB buffers per connection on Flow; bulk on one connection (the server checks a pattern);
+/// HTTP, one ASP.NET Core app on Kestrel over each.
 /// </summary>
 public static class StackScenario
 {
     private const int EchoPort = 7;
     private const int TcpRrPort = 8000;
     private const int TcpBulkPort = 8001;
+    private const int TcpManyPort = 8002;
 
     public static async Task<int> RunAsync(string[] args)
     {
         int rounds = ScenarioArgs.Int(args, "--rounds", 3);
         int seconds = ScenarioArgs.Int(args, "--seconds", 3);
+        int connections = ScenarioArgs.Int(args, "--connections", 1000);
         if (Environment.ProcessorCount < 2)
         {
             Console.Error.WriteLine("stack: needs 2 CPUs (servers on cpu 0, the client on cpu 1)");
@@ -108,7 +113,7 @@ public static class StackScenario
         using Socket flowBulkClient = clientThread.Invoke(() => ConnectedTcp("10.8.2.2", TcpBulkPort));
         await using FlowTcpStream flowBulk = await flowBulkListener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
 
-        Console.WriteLine($"stack: UDP echo ({UdpEchoClient.PayloadLength}-byte datagrams, window {UdpEchoClient.Window}), TCP request/response ({TcpLoads.RequestLength} bytes, one connection), TCP bulk; {rounds} rounds of {seconds} s");
+        Console.WriteLine($"stack: UDP echo ({UdpEchoClient.PayloadLength}-byte datagrams, window {UdpEchoClient.Window}), TCP request/response ({TcpLoads.RequestLength} bytes, one connection and {connections}), TCP bulk, HTTP; {rounds} rounds of {seconds} s");
         var kernelLoad = new UdpEchoClient(toKernelSocket);
         var flowLoad = new UdpEchoClient(toFlowSocket);
         TimeSpan window = TimeSpan.FromSeconds(seconds);
@@ -135,6 +140,41 @@ public static class StackScenario
         ],
         [("flow_tcp_bulk", "kernel_tcp_bulk")], ("Gbit/s", 1e9));
 
+        // TCP request/response on many connections, both servers written as thread-pool applications.
+        using Socket kernelManyListener = kernelThread.Invoke(() => Listening(TcpManyPort, connections));
+        using FlowTcpListener flowManyListener = stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, TcpManyPort), sendBufferSize: 16 * 1024, receiveBufferSize: 16 * 1024);
+        flowManyListener.Start(connections);
+        Socket[] kernelManyClients = clientThread.Invoke(() => Enumerable.Range(0, connections).Select(_ => ConnectedTcp("10.8.1.2", TcpManyPort)).ToArray());
+        Socket[] kernelMany = [.. Enumerable.Range(0, connections).Select(_ => kernelManyListener.Accept())];
+        Task<FlowTcpStream[]> flowAccepted = Task.Run(async () =>
+        {
+            var accepted = new FlowTcpStream[connections];
+            for (int i = 0; i < connections; i++)
+            {
+                accepted[i] = await flowManyListener.AcceptAsync().ConfigureAwait(false);
+            }
+            return accepted;
+        });
+        Socket[] flowManyClients = clientThread.Invoke(() => Enumerable.Range(0, connections).Select(_ => ConnectedTcp("10.8.2.2", TcpManyPort)).ToArray());
+        FlowTcpStream[] flowMany = await flowAccepted.WaitAsync(TimeSpan.FromSeconds(60));
+        long manyCorrupt = 0;
+        InterleavedRounds many = await InterleavedRounds.RunAsync(rounds,
+        [
+            ("kernel_tcp_rr_many", () => Measure(d => TcpLoads.RequestResponseMany(kernelManyClients, d, ref manyCorrupt), window,
+                stop => Task.WhenAll(kernelMany.Select(s => TcpLoads.KernelEchoAsync(s, stop))).GetAwaiter().GetResult())),
+            ("flow_tcp_rr_many", () => Measure(d => TcpLoads.RequestResponseMany(flowManyClients, d, ref manyCorrupt), window,
+                stop => Task.WhenAll(flowMany.Select(s => TcpLoads.FlowEchoAsync(s, stop))).GetAwaiter().GetResult())),
+        ],
+        [("flow_tcp_rr_many", "kernel_tcp_rr_many")]);
+        foreach (Socket s in kernelManyClients.Concat(kernelMany).Concat(flowManyClients))
+        {
+            s.Dispose();
+        }
+        foreach (FlowTcpStream s in flowMany)
+        {
+            await s.DisposeAsync();
+        }
+
         // HTTP: the same app on Kestrel over kernel sockets and over the stack, one HttpClient load.
         int httpConcurrency = ScenarioArgs.Int(args, "--http-concurrency", 16);
         long httpWrong = 0;
@@ -148,14 +188,14 @@ public static class StackScenario
         ],
         [("flow_http", "kernel_http")], ("k req/s", 1e3));
 
-        long corrupt = kernelLoad.Corrupt + flowLoad.Corrupt + rrCorrupt + kernelTally.Corrupt + flowTally.Corrupt + httpWrong;
+        long corrupt = kernelLoad.Corrupt + flowLoad.Corrupt + rrCorrupt + manyCorrupt + kernelTally.Corrupt + flowTally.Corrupt + httpWrong;
         string F(double v) => double.IsFinite(v) ? v.ToString("F0", CultureInfo.InvariantCulture) : "null";
         string R(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "null";
         var json = new System.Text.StringBuilder("{\"scenario\":\"stack\"");
         var written = new HashSet<string>();
         foreach ((InterleavedRounds run, string kernelName, string flowName, string unit) in new[]
         {
-            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_async", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_async", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"), (http, "kernel_http", "flow_http", "rps"),
+            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_async", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_async", "tps"), (many, "kernel_tcp_rr_many", "flow_tcp_rr_many", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"), (http, "kernel_http", "flow_http", "rps"),
         })
         {
             Samples kernel = run.Samples[kernelName];
@@ -172,17 +212,17 @@ public static class StackScenario
         }
         Console.WriteLine($"  UDP lost: kernel {kernelLoad.Lost}, flow {flowLoad.Lost}; corrupt: {corrupt}; Flow socket ring drops {flowServer.ReceiveQueueDrops}");
         json.Append(CultureInfo.InvariantCulture,
-            $",\"kernel_udp_echo_lost\":{kernelLoad.Lost},\"flow_udp_echo_lost\":{flowLoad.Lost},\"corrupt\":{corrupt},\"failed_runs\":{result.Failures + bulk.Failures + http.Failures}," +
-            $"\"cross_core_latency_ns\":{F(result.Latency.Median)},\"rounds\":{rounds},\"http_concurrency\":{httpConcurrency}}}");
+            $",\"kernel_udp_echo_lost\":{kernelLoad.Lost},\"flow_udp_echo_lost\":{flowLoad.Lost},\"corrupt\":{corrupt},\"failed_runs\":{result.Failures + many.Failures + bulk.Failures + http.Failures}," +
+            $"\"cross_core_latency_ns\":{F(result.Latency.Median)},\"rounds\":{rounds},\"http_concurrency\":{httpConcurrency},\"connections\":{connections}}}");
         Console.WriteLine(json.ToString());
-        return corrupt == 0 && result.Failures + bulk.Failures + http.Failures == 0 ? 0 : 1;
+        return corrupt == 0 && result.Failures + many.Failures + bulk.Failures + http.Failures == 0 ? 0 : 1;
     }
 
-    private static Socket Listening(int port)
+    private static Socket Listening(int port, int backlog = 4)
     {
         var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         s.Bind(new IPEndPoint(IPAddress.Any, port));
-        s.Listen(4);
+        s.Listen(backlog);
         return s;
     }
 

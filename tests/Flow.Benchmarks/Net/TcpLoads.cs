@@ -48,6 +48,71 @@ internal static class TcpLoads
         return transactions / clock.Elapsed.TotalSeconds;
     }
 
+    /// <summary>
+    /// Request/response on many connections from the calling thread, in waves: a request on every
+    /// connection (each names its connection and wave), then every answer, checked; returns
+    /// transactions per second.
+    /// </summary>
+    public static double RequestResponseMany(Socket[] sockets, TimeSpan duration, ref long corrupt)
+    {
+        byte[] request = new byte[RequestLength];
+        byte[] response = new byte[RequestLength];
+        long waves = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            for (int i = 0; i < sockets.Length; i++)
+            {
+                Request(request, waves, i);
+                sockets[i].Send(request);
+            }
+            for (int i = 0; i < sockets.Length; i++)
+            {
+                int got = 0;
+                while (got < RequestLength)
+                {
+                    int n = sockets[i].Receive(response.AsSpan(got));
+                    if (n == 0)
+                    {
+                        throw new InvalidOperationException("the server closed a connection");
+                    }
+                    got += n;
+                }
+                Request(request, waves, i);
+                if (!response.AsSpan().SequenceEqual(request))
+                {
+                    corrupt++;
+                }
+            }
+            waves++;
+        }
+        return waves * sockets.Length / clock.Elapsed.TotalSeconds;
+    }
+
+    private static void Request(byte[] request, long wave, int connection)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(request, wave);
+        BinaryPrimitives.WriteInt32BigEndian(request.AsSpan(8), connection);
+        request.AsSpan(12).Fill((byte)(wave + connection));
+    }
+
+    /// <summary>Kernel, the way an application on the thread pool is written: echoes with awaits until <paramref name="stop"/>.</summary>
+    public static async Task KernelEchoAsync(Socket socket, CancellationToken stop)
+    {
+        byte[] buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, stop).ConfigureAwait(false);
+                await socket.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>Streams the pattern until <paramref name="stop"/>, going on from where the connection's stream stands (<paramref name="sent"/>).</summary>
     public static void Stream(Socket socket, StrongBox<long> sent, CancellationToken stop)
     {
