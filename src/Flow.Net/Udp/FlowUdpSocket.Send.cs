@@ -70,12 +70,15 @@ public sealed partial class FlowUdpSocket
     /// when the socket is bound to any address, and the checksums unfinished: <c>udp_send</c> picks
     /// the source by the route and finishes both on the worker.
     /// </summary>
-    private unsafe Packet Write(ReadOnlySpan<byte> data, long remote)
+    private Packet Write(ReadOnlySpan<byte> data, long remote) =>
+        // Every frame of the pool is queued or in flight: ENOBUFS, as Linux says for a full qdisc.
+        TryWrite(data, remote, out Packet packet) ? packet : throw new SocketException((int)SocketError.NoBufferSpaceAvailable);
+
+    private unsafe bool TryWrite(ReadOnlySpan<byte> data, long remote, out Packet packet)
     {
-        if (!_stack.SendPool.TryAllocate(out Packet packet))
+        if (!_stack.SendPool.TryAllocate(out packet))
         {
-            // Every frame of the pool is queued or in flight: ENOBUFS, as Linux says for a full qdisc.
-            throw new SocketException((int)SocketError.NoBufferSpaceAvailable);
+            return false;
         }
         long local = LocalKey;
         Span<byte> frame = new(packet.DataPointer, packet.Tailroom + packet.Length);
@@ -99,7 +102,7 @@ public sealed partial class FlowUdpSocket
         meta.L4Offset = EthernetHeader.Size + Ipv4Header.Size;
         meta.Flags |= PacketFlags.L3Valid;
         meta.UserWord = Checksum.Sum(data);
-        return packet;
+        return true;
     }
 
     private async ValueTask<int> WaitToSendAsync(Packet packet, int length, CancellationToken cancellationToken)

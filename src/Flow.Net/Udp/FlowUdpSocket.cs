@@ -47,6 +47,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
         _stack = stack;
         Received = new SpscRing<Packet>(queueLength);
         Outgoing = new SpscRing<Packet>(queueLength);
+        WorkerOutgoing = new SpscRing<Packet>(queueLength);
         _identification = Random.Shared.Next(ushort.MaxValue);
     }
 
@@ -152,6 +153,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
         {
             FreeAll(Outgoing);
         }
+        FreeAll(WorkerOutgoing);
         // A receive that was waiting ends with the failure above; take its place as the one consumer.
         var spin = default(SpinWait);
         while (Interlocked.CompareExchange(ref _receiving, 1, 0) != 0)

@@ -17,7 +17,10 @@ namespace Flow.Net.Udp;
 /// address or to the destination, and — for a connected socket — comes from its peer. Its frame
 /// goes to the application as it is (<see cref="FlowDatagram"/>); the stage writes the checked
 /// payload offset, length and sender into the packet's metadata first, so the application never
-/// reads a length from frame memory a peer may write.
+/// reads a length from frame memory a peer may write. A socket with a handler on the worker
+/// (<see cref="FlowUdpSocket.ReceiveOnWorker"/>) gets its datagrams here and now instead: the
+/// handler runs in this stage (<c>handler_failed</c> counts those it threw on) and the frame goes
+/// back after it.
 /// Output <c>unreachable</c>: datagrams to a port no socket has, with
 /// <see cref="IcmpErrorRequest.PortUnreachable"/> in <see cref="PacketMeta.UserWord"/>, for
 /// <c>icmp_error</c> (RFC 1122 4.1.3.1) — except broadcasts, which are dropped (<c>no_socket</c>:
@@ -59,6 +62,8 @@ public sealed class UdpReceiver : Stage<UdpReceiver.Output, UdpReceiver.Reason>
         NotFromPeer,
         [DropReason("the socket's receive ring is full: the application does not keep up", Severity.Warning)]
         SocketFull,
+        [DropReason("the socket's handler on the worker threw", Severity.Error)]
+        HandlerFailed,
     }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
@@ -111,6 +116,16 @@ public sealed class UdpReceiver : Stage<UdpReceiver.Output, UdpReceiver.Reason>
         meta.L4Offset = (ushort)l4;
         meta.Length = (ushort)(l4 + udp.Bytes.Length);
         meta.UserWord = (ulong)sender;
+        if (socket.WorkerHandler is { } handler)
+        {
+            // Run to completion: the application's handler, here and now; the frame goes back after it.
+            if (!socket.Handle(handler, new FlowDatagram(packet)))
+            {
+                return Drop(Reason.HandlerFailed);
+            }
+            PacketPools.Free(packet);
+            return Next.Consumed;
+        }
         if (socket.Received.Enqueue(new ReadOnlySpan<Packet>(in packet)) == 0)
         {
             socket.CountReceiveQueueDrop();

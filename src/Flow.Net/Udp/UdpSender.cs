@@ -93,12 +93,12 @@ public sealed class UdpSender : SourceStage<UdpSender.Output, UdpSender.Reason>,
             int index = start + k;
             FlowUdpSocket socket = sockets[index < count ? index : index - count];
             int n = socket.Outgoing.Dequeue(packets.Slice(filled));
-            if (n == 0)
+            if (n > 0)
             {
-                continue;
+                socket.SignalSent();
             }
-            socket.SignalSent();
             filled += n;
+            filled += socket.WorkerOutgoing.Dequeue(packets.Slice(filled));
         }
         if (filled == 0)
         {

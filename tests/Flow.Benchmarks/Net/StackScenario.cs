@@ -127,12 +127,13 @@ public static class StackScenario
             ("kernel_udp_echo", () => Measure(kernelLoad.Run, window, stop => KernelEcho(kernelServer, stop))),
             ("flow_udp_echo", () => Measure(flowLoad.Run, window, stop => FlowEcho(flowServer, stop))),
             ("flow_udp_echo_async", () => Measure(flowLoad.Run, window, stop => FlowEchoAsync(flowServer, stop).GetAwaiter().GetResult())),
+            ("flow_udp_echo_worker", () => Measure(flowLoad.Run, window, stop => FlowEchoOnWorker(flowServer, stop))),
             ("kernel_tcp_rr", () => Measure(d => TcpLoads.RequestResponse(kernelRrClient, d, ref rrCorrupt), window, stop => TcpLoads.KernelEcho(kernelRr, stop))),
             ("flow_tcp_rr", () => Measure(d => TcpLoads.RequestResponse(flowRrClient, d, ref rrCorrupt), window, stop => TcpLoads.FlowEcho(flowRr, stop))),
             ("flow_tcp_rr_async", () => Measure(d => TcpLoads.RequestResponse(flowRrClient, d, ref rrCorrupt), window,
                 stop => TcpLoads.FlowEchoAsync(flowRr, stop).GetAwaiter().GetResult())),
         ],
-        [("flow_udp_echo", "kernel_udp_echo"), ("flow_udp_echo_async", "kernel_udp_echo"), ("flow_tcp_rr", "kernel_tcp_rr"), ("flow_tcp_rr_async", "kernel_tcp_rr")]);
+        [("flow_udp_echo", "kernel_udp_echo"), ("flow_udp_echo_async", "kernel_udp_echo"), ("flow_udp_echo_worker", "kernel_udp_echo"), ("flow_tcp_rr", "kernel_tcp_rr"), ("flow_tcp_rr_async", "kernel_tcp_rr")]);
         InterleavedRounds bulk = await InterleavedRounds.RunAsync(rounds,
         [
             ("kernel_tcp_bulk", () => Measure(d => Bulk(kernelBulkClient, kernelSent, kernelTally, d), window, stop => TcpLoads.KernelSink(kernelBulk, kernelTally, stop))),
@@ -195,7 +196,7 @@ public static class StackScenario
         var written = new HashSet<string>();
         foreach ((InterleavedRounds run, string kernelName, string flowName, string unit) in new[]
         {
-            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_async", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_async", "tps"), (many, "kernel_tcp_rr_many", "flow_tcp_rr_many", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"), (http, "kernel_http", "flow_http", "rps"),
+            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_async", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_worker", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_async", "tps"), (many, "kernel_tcp_rr_many", "flow_tcp_rr_many", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"), (http, "kernel_http", "flow_http", "rps"),
         })
         {
             Samples kernel = run.Samples[kernelName];
@@ -323,6 +324,14 @@ public static class StackScenario
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>The UDP echo run to completion on the stack's worker (f-stack's model): the handler answers as udp_receive takes each datagram.</summary>
+    private static void FlowEchoOnWorker(FlowUdpSocket socket, CancellationToken stop)
+    {
+        socket.ReceiveOnWorker(static (s, in d) => s.Reply(d, d.Payload));
+        stop.WaitHandle.WaitOne();
+        socket.ReceiveOnWorker(null);
     }
 
     private static void FlowEcho(FlowUdpSocket socket, CancellationToken stop)

@@ -60,6 +60,68 @@ public sealed class UdpSocketNetnsTests
     }
 
     [Fact]
+    public async Task AHandlerOnTheWorkerAnswersEveryDatagramIntactAndOneThatThrowsIsCounted()
+    {
+        using var host = new StackHost();
+        await using FlowUdpSocket server = host.Stack.CreateUdpSocket();
+        Assert.Throws<InvalidOperationException>(() => server.ReceiveOnWorker(static (s, in d) => { }));
+        server.Bind(new IPEndPoint(IPAddress.Any, 7));
+        int handled = 0;
+        // Answers reversed (so an answer is the handler's, not an echo of the frame), throws on "boom".
+        server.ReceiveOnWorker((socket, in datagram) =>
+        {
+            Interlocked.Increment(ref handled);
+            if (datagram.Payload.SequenceEqual("boom"u8))
+            {
+                throw new InvalidOperationException("boom");
+            }
+            Span<byte> reversed = stackalloc byte[datagram.Payload.Length];
+            datagram.Payload.CopyTo(reversed);
+            reversed.Reverse();
+            socket.Reply(datagram, reversed);
+        });
+
+        string counts = host.Python($"""
+            import os, random, socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(2)
+            s.connect(('{StackHost.StackAddress}', 7))
+            s.send(b'boom')
+            try:
+                s.recv(4096)
+                print('answered boom')
+            except socket.timeout:
+                pass
+            ok = bad = lost = 0
+            for i in range(300):
+                data = i.to_bytes(4, 'big') + os.urandom(random.randint(0, 1468))
+                s.send(data)
+                try:
+                    back = s.recv(4096)
+                    if back == data[::-1]: ok += 1
+                    else: bad += 1
+                except socket.timeout:
+                    lost += 1
+            print(ok, bad, lost)
+            """);
+
+        Assert.Equal("300 0 0", counts.Trim());
+        Assert.Equal(301, Volatile.Read(ref handled));
+        Assert.Equal(0, server.WorkerSendDrops);
+        Assert.Equal(1, host.Stack.Graph.GetStats().Stage("udp_receive").DroppedFor("handler_failed"));
+        Assert.Throws<InvalidOperationException>(() => server.Reply(default, "outside"u8));
+
+        // Back to queued delivery: the receive calls get the next datagram.
+        server.ReceiveOnWorker(null);
+        Task<SocketReceiveFromResult> received = server.ReceiveFromAsync(new byte[64]).AsTask();
+        host.Python($"""
+            import socket
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'queued', ('{StackHost.StackAddress}', 7))
+            """);
+        Assert.Equal(6, (await received.WaitAsync(Limit)).ReceivedBytes);
+    }
+
+    [Fact]
     public async Task AConnectedSocketOnTheStackExchangesIntactDatagramsWithALinuxServer()
     {
         using var host = new StackHost();
