@@ -72,9 +72,31 @@ public sealed class FlowTcpListener : IDisposable
         _host.Tcp.Listen(this, (ushort)LocalEndPoint.Port);
     }
 
+    /// <summary>
+    /// Starts listening with every connection served run to completion on the stack's worker by
+    /// <paramref name="handler"/> (<see cref="FlowTcpWorkerConnection"/>), not accepted by
+    /// <see cref="AcceptAsync"/>; <paramref name="backlog"/> bounds the half-open connections.
+    /// </summary>
+    public void StartOnWorker(FlowTcpWorkerHandler handler, int backlog = 128)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (Volatile.Read(ref _started) != 0)
+        {
+            throw new InvalidOperationException("the listener is started already");
+        }
+        WorkerHandler = handler;
+        Start(backlog);
+    }
+
+    internal FlowTcpWorkerHandler? WorkerHandler { get; private set; }
+
     /// <summary>The next established connection, as a stream.</summary>
     public async ValueTask<FlowTcpStream> AcceptAsync(CancellationToken cancellationToken = default)
     {
+        if (WorkerHandler is not null)
+        {
+            throw new InvalidOperationException("this listener's connections are served on the worker (StartOnWorker), not accepted");
+        }
         await _acceptors.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -98,6 +120,11 @@ public sealed class FlowTcpListener : IDisposable
     /// <summary>Worker: <paramref name="connection"/> reached ESTABLISHED.</summary>
     internal void Enqueue(TcpConnection connection)
     {
+        if (WorkerHandler is { } handler)
+        {
+            connection.Worker = new FlowTcpWorkerConnection(_host.Tcp, connection, handler);
+            return;
+        }
         Interlocked.Increment(ref _queued);
         _accepted.Enqueue(connection);
         _acceptSignal.Wake();

@@ -41,6 +41,9 @@ internal sealed class TcpConnection
     /// <summary>The listener a passive open was made by (to queue it for accept once established).</summary>
     public FlowTcpListener? Listener { get; }
 
+    /// <summary>Set when a listener serves the connection on the worker: its handler takes the place of the signals.</summary>
+    public FlowTcpWorkerConnection? Worker { get; set; }
+
     // Shared flags: written by one side, read by the other.
     public int SendClosed;        // application: no more data (shutdown or close); a FIN follows the data
     public int Aborted;           // application: close without a graceful end (RST)
@@ -222,8 +225,34 @@ internal sealed class TcpConnection
     {
         State = TcpState.Closed;
         Volatile.Write(ref PeerFinished, 1);
-        ReceiveSignal.Wake();
+        NotifyReadable();
         SendSignal.Wake();
+    }
+
+    /// <summary>Worker: data, the end or a failure for the application: wakes its reader, or runs its handler here.</summary>
+    public void NotifyReadable()
+    {
+        if (Worker is { } worker)
+        {
+            worker.Handle(writable: false);
+        }
+        else
+        {
+            ReceiveSignal.Wake();
+        }
+    }
+
+    /// <summary>Worker: acknowledgments made room in the send ring.</summary>
+    public void NotifyWritable()
+    {
+        if (Worker is { } worker)
+        {
+            worker.Handle(writable: true);
+        }
+        else
+        {
+            SendSignal.Wake();
+        }
     }
 
     /// <summary>Worker: ends the connection with <paramref name="error"/> and wakes everyone waiting on it.</summary>
@@ -234,7 +263,7 @@ internal sealed class TcpConnection
             Connected.TrySetException(new SocketException((int)error));
         }
         State = TcpState.Closed;
-        ReceiveSignal.Wake();
+        NotifyReadable();
         SendSignal.Wake();
     }
 }

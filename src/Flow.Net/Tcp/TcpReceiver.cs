@@ -428,7 +428,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             c.Scoreboard.ReleaseTo(head);
             if (dataAcked > 0)
             {
-                c.SendSignal.Wake();
+                c.NotifyWritable();
             }
             if (c.InRecovery)
             {
@@ -632,14 +632,14 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         c.ReceiveNext += (uint)published;
         if (published > 0)
         {
-            c.ReceiveSignal.Wake();
+            c.NotifyReadable();
         }
         // The FIN counts once every byte before it is in: it is this segment's last sequence number.
         if (fin && published == payload.Length)
         {
             c.ReceiveNext++;
             Volatile.Write(ref c.PeerFinished, 1);
-            c.ReceiveSignal.Wake();
+            c.NotifyReadable();
             c.State = c.State switch
             {
                 TcpState.Established => TcpState.CloseWait,
@@ -680,7 +680,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         c.TimeWaitEndsNs = now + _table.TimeWaitNs;
         c.RetransmitAt = 0;
         Volatile.Write(ref c.PeerFinished, 1);
-        c.ReceiveSignal.Wake();
+        c.NotifyReadable();
         c.SendSignal.Wake();
     }
 

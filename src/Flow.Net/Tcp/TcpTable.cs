@@ -122,6 +122,9 @@ public sealed class TcpTable
     /// <summary>Fast retransmits: loss recoveries entered on duplicate ACKs (RFC 5681 3.2).</summary>
     public long FastRetransmits { get; internal set; }
 
+    /// <summary>Handlers on the worker that threw: each reset its connection.</summary>
+    public long WorkerHandlerFailures { get; internal set; }
+
     /// <summary>Tail loss probes sent (RFC 8985 7): a segment two round trips after the last ACK, instead of waiting for a timeout.</summary>
     public long TailLossProbes { get; internal set; }
 

@@ -41,6 +41,8 @@ public static class StackScenario
     private const int TcpRrPort = 8000;
     private const int TcpBulkPort = 8001;
     private const int TcpManyPort = 8002;
+    private const int TcpWorkerPort = 8003;
+    private const int TcpManyWorkerPort = 8004;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -110,6 +112,9 @@ public static class StackScenario
         using Socket kernelBulk = kernelBulkListener.Accept();
         using Socket flowRrClient = clientThread.Invoke(() => ConnectedTcp("10.8.2.2", TcpRrPort));
         await using FlowTcpStream flowRr = await flowRrListener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        using FlowTcpListener flowWorkerListener = stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, TcpWorkerPort));
+        flowWorkerListener.StartOnWorker(TcpLoads.WorkerEcho);
+        using Socket flowWorkerClient = clientThread.Invoke(() => ConnectedTcp("10.8.2.2", TcpWorkerPort));
         using Socket flowBulkClient = clientThread.Invoke(() => ConnectedTcp("10.8.2.2", TcpBulkPort));
         await using FlowTcpStream flowBulk = await flowBulkListener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -132,8 +137,9 @@ public static class StackScenario
             ("flow_tcp_rr", () => Measure(d => TcpLoads.RequestResponse(flowRrClient, d, ref rrCorrupt), window, stop => TcpLoads.FlowEcho(flowRr, stop))),
             ("flow_tcp_rr_async", () => Measure(d => TcpLoads.RequestResponse(flowRrClient, d, ref rrCorrupt), window,
                 stop => TcpLoads.FlowEchoAsync(flowRr, stop).GetAwaiter().GetResult())),
+            ("flow_tcp_rr_worker", () => Measure(d => TcpLoads.RequestResponse(flowWorkerClient, d, ref rrCorrupt), window, stop => stop.WaitHandle.WaitOne())),
         ],
-        [("flow_udp_echo", "kernel_udp_echo"), ("flow_udp_echo_async", "kernel_udp_echo"), ("flow_udp_echo_worker", "kernel_udp_echo"), ("flow_tcp_rr", "kernel_tcp_rr"), ("flow_tcp_rr_async", "kernel_tcp_rr")]);
+        [("flow_udp_echo", "kernel_udp_echo"), ("flow_udp_echo_async", "kernel_udp_echo"), ("flow_udp_echo_worker", "kernel_udp_echo"), ("flow_tcp_rr", "kernel_tcp_rr"), ("flow_tcp_rr_async", "kernel_tcp_rr"), ("flow_tcp_rr_worker", "kernel_tcp_rr")]);
         InterleavedRounds bulk = await InterleavedRounds.RunAsync(rounds,
         [
             ("kernel_tcp_bulk", () => Measure(d => Bulk(kernelBulkClient, kernelSent, kernelTally, d), window, stop => TcpLoads.KernelSink(kernelBulk, kernelTally, stop))),
@@ -158,6 +164,9 @@ public static class StackScenario
         });
         Socket[] flowManyClients = clientThread.Invoke(() => Enumerable.Range(0, connections).Select(_ => ConnectedTcp("10.8.2.2", TcpManyPort)).ToArray());
         FlowTcpStream[] flowMany = await flowAccepted.WaitAsync(TimeSpan.FromSeconds(60));
+        using FlowTcpListener flowManyWorkerListener = stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, TcpManyWorkerPort), sendBufferSize: 16 * 1024, receiveBufferSize: 16 * 1024);
+        flowManyWorkerListener.StartOnWorker(TcpLoads.WorkerEcho, connections);
+        Socket[] flowManyWorkerClients = clientThread.Invoke(() => Enumerable.Range(0, connections).Select(_ => ConnectedTcp("10.8.2.2", TcpManyWorkerPort)).ToArray());
         long manyCorrupt = 0;
         InterleavedRounds many = await InterleavedRounds.RunAsync(rounds,
         [
@@ -165,9 +174,10 @@ public static class StackScenario
                 stop => Task.WhenAll(kernelMany.Select(s => TcpLoads.KernelEchoAsync(s, stop))).GetAwaiter().GetResult())),
             ("flow_tcp_rr_many", () => Measure(d => TcpLoads.RequestResponseMany(flowManyClients, d, ref manyCorrupt), window,
                 stop => Task.WhenAll(flowMany.Select(s => TcpLoads.FlowEchoAsync(s, stop))).GetAwaiter().GetResult())),
+            ("flow_tcp_rr_many_worker", () => Measure(d => TcpLoads.RequestResponseMany(flowManyWorkerClients, d, ref manyCorrupt), window, stop => stop.WaitHandle.WaitOne())),
         ],
-        [("flow_tcp_rr_many", "kernel_tcp_rr_many")]);
-        foreach (Socket s in kernelManyClients.Concat(kernelMany).Concat(flowManyClients))
+        [("flow_tcp_rr_many", "kernel_tcp_rr_many"), ("flow_tcp_rr_many_worker", "kernel_tcp_rr_many")]);
+        foreach (Socket s in kernelManyClients.Concat(kernelMany).Concat(flowManyClients).Concat(flowManyWorkerClients))
         {
             s.Dispose();
         }
@@ -196,7 +206,7 @@ public static class StackScenario
         var written = new HashSet<string>();
         foreach ((InterleavedRounds run, string kernelName, string flowName, string unit) in new[]
         {
-            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_async", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_worker", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_async", "tps"), (many, "kernel_tcp_rr_many", "flow_tcp_rr_many", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"), (http, "kernel_http", "flow_http", "rps"),
+            (result, "kernel_udp_echo", "flow_udp_echo", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_async", "pps"), (result, "kernel_udp_echo", "flow_udp_echo_worker", "pps"), (result, "kernel_tcp_rr", "flow_tcp_rr", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_async", "tps"), (result, "kernel_tcp_rr", "flow_tcp_rr_worker", "tps"), (many, "kernel_tcp_rr_many", "flow_tcp_rr_many", "tps"), (many, "kernel_tcp_rr_many", "flow_tcp_rr_many_worker", "tps"), (bulk, "kernel_tcp_bulk", "flow_tcp_bulk", "bps"), (http, "kernel_http", "flow_http", "rps"),
         })
         {
             Samples kernel = run.Samples[kernelName];

@@ -170,6 +170,17 @@ internal static class TcpLoads
         }
     }
 
+    /// <summary>Flow, run to completion on the stack's worker: echoes what the send buffer takes; the rest when acknowledgments made room.</summary>
+    public static void WorkerEcho(FlowTcpWorkerConnection connection)
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        int n;
+        while ((n = connection.Read(buffer.Slice(0, Math.Min(buffer.Length, connection.WriteSpace)))) > 0)
+        {
+            connection.Write(buffer.Slice(0, n));
+        }
+    }
+
     /// <summary>Kernel: reads, checks and counts the pattern until <paramref name="stop"/>.</summary>
     public static void KernelSink(Socket socket, BulkTally tally, CancellationToken stop)
     {
