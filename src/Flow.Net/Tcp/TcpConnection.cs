@@ -98,6 +98,12 @@ internal sealed class TcpConnection
     public bool InRecovery;       // fast recovery (RFC 6582) until the ACK of Recover
     public long Recover;          // ring position: SND.MAX when recovery began (or at the last timeout)
     public long HighRetransmitted; // ring position: recovery sent everything below this again
+    public double CubicMax;       // CUBIC (RFC 9438), in segments: W_max, the window at the last loss
+    public double CubicK;         // seconds from the epoch's start until W(t) is back at W_max
+    public double CubicOrigin;    // the window W(K)
+    public double CubicEstimate;  // the Reno-friendly window (RFC 9438 4.3)
+    public long CubicEpochNs;     // when this avoidance epoch began; 0: at the next ACK in avoidance
+    public long AvoidanceBytes;   // NewReno: bytes acknowledged towards the next segment of growth
     public int LimitedTransmit;   // RFC 3042: segments past the congestion window the first two duplicate ACKs allow
     public long TailProbeAt;      // ns, 0: no tail loss probe due (RFC 8985 7)
     public bool TailProbeDue;     // the probe timer fired: one segment goes out

@@ -453,7 +453,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
             }
             else
             {
-                c.Cwnd += (uint)Math.Max(1, c.Mss * c.Mss / (int)Math.Max(c.Cwnd, 1));
+                TcpCongestion.OnAvoidanceAck(c, dataAcked, now, _table.Congestion);
             }
             c.DuplicateAcks = 0;
             c.LimitedTransmit = 0;
@@ -492,7 +492,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
                 _table.FastRetransmits++;
                 c.Recover = c.SendMax;
                 c.HighRetransmitted = c.Send.Head;
-                c.Ssthresh = (uint)Math.Max(inFlight / 2, 2 * c.Mss);
+                c.Ssthresh = TcpCongestion.OnLoss(c, inFlight, _table.Congestion);
                 c.Cwnd = c.Ssthresh + (uint)(3 * c.Mss);
                 c.RetransmitHole = true;
                 c.RttTiming = false;

@@ -65,6 +65,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
         _identification = (ushort)Random.Shared.Next(ushort.MaxValue);
         table.OwnMss = _ownMss;
         table.TimeWaitNs = _timeWaitNs;
+        table.Congestion = options.Congestion;
     }
 
     public enum Output : byte
@@ -168,7 +169,7 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             else if (c.InFlight > 0)
             {
                 // RFC 5681 3.1: a timeout halves the threshold and restarts from one segment.
-                c.Ssthresh = (uint)Math.Max(c.InFlight / 2, 2 * c.Mss);
+                c.Ssthresh = TcpCongestion.OnLoss(c, c.InFlight, _table.Congestion);
                 c.Cwnd = (uint)c.Mss;
                 c.SendNext = c.Send.Head;
                 if (c.FinSent && !c.FinAcked)

@@ -13,6 +13,9 @@ public sealed record TcpSenderOptions
     [Range(64, 1 << 20)]
     public int PoolFrames { get; init; } = 8192;
 
+    /// <summary>The congestion controller: CUBIC (Linux's default) or NewReno.</summary>
+    public TcpCongestionControl Congestion { get; init; } = TcpCongestionControl.Cubic;
+
     /// <summary>How long a connection stays in TIME-WAIT (2 MSL; Linux keeps 60 s).</summary>
     public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
 }

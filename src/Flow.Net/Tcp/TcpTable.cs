@@ -137,6 +137,9 @@ public sealed class TcpTable
     /// <summary>The MSS this stack announces (its smallest MTU less 40), set by <c>tcp_send</c>.</summary>
     internal int OwnMss { get; set; } = 1460;
 
+    /// <summary>The congestion controller of every connection, set by <c>tcp_send</c>.</summary>
+    internal TcpCongestionControl Congestion { get; set; }
+
     /// <summary>How long TIME-WAIT lasts, set by <c>tcp_send</c>.</summary>
     internal long TimeWaitNs { get; set; } = 60_000_000_000;
 
