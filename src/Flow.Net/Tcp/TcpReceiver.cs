@@ -287,7 +287,12 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
                 _table.Remove(c);
                 return Next.Consumed;
             }
-            // RFC 5961 3.2: a reset that is not exactly in sequence gets a challenge ACK.
+            // RFC 5961 3.2: a reset outside the receive window is dropped silently; one inside it
+            // but not exactly in sequence gets a challenge ACK.
+            if (arrived.Sequence - c.ReceiveNext >= (uint)c.AdvertisedWindow)
+            {
+                return Drop(Reason.NotAcceptable);
+            }
             c.AckPending = true;
             _table.MarkReady(c);
             return Drop(Reason.NotAcceptable);

@@ -205,7 +205,7 @@ public sealed class TcpNetnsTests(ITestOutputHelper output)
     }
 
     /// <summary>Accepts connections and echoes each until its peer finishes, then closes it.</summary>
-    private static async Task EchoServerAsync(FlowStack stack, int port, CancellationToken cancellationToken, int backlog = 128)
+    internal static async Task EchoServerAsync(FlowStack stack, int port, CancellationToken cancellationToken, int backlog = 128)
     {
         using FlowTcpListener listener = stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, port));
         listener.Start(backlog);
@@ -236,7 +236,7 @@ public sealed class TcpNetnsTests(ITestOutputHelper output)
     }
 
     /// <summary>Writes <paramref name="data"/> while reading what comes back, shuts down sending, reads to the end.</summary>
-    private static async Task<byte[]> ExchangeAsync(FlowTcpStream stream, byte[] data)
+    internal static async Task<byte[]> ExchangeAsync(FlowTcpStream stream, byte[] data)
     {
         Task writer = Task.Run(async () =>
         {
