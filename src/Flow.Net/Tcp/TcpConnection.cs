@@ -119,7 +119,7 @@ internal sealed class TcpConnection
     public SackScoreboard Scoreboard { get; } = new();
 
     /// <summary>Ranges of data that arrived ahead of a gap, at most this many.</summary>
-    public const int MaxAheadRanges = 8;
+    public const int MaxAheadRanges = 32;
 
     // Receive-ring positions [start, end) of data written ahead of the tail, sorted, disjoint.
     private readonly long[] _aheadStart = new long[MaxAheadRanges];

@@ -15,7 +15,7 @@ namespace Flow.Net.Tcp;
 /// Input: <c>ipv4_local</c>'s <c>tcp</c>. Every segment ends here: its data is copied into the
 /// receive ring (the frame goes back to its port at once), and what must be sent in answer is
 /// left for <c>tcp_send</c> on the same worker. Data ahead of a gap is held in the receive ring's
-/// free space (up to eight ranges, no memory beyond the window) and reported in SACK blocks
+/// free space (up to 32 ranges, no memory beyond the window) and reported in SACK blocks
 /// (RFC 2018) when the peer allows them; it becomes readable when the gap is filled.
 /// Drops: <c>malformed</c>, <c>truncated</c>, <c>bad_checksum</c>, <c>no_connection</c> (answered
 /// by a reset), <c>backlog_full</c> (a SYN a listener's queue has no room for), <c>out_of_order</c>
@@ -28,6 +28,12 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
 {
     /// <summary>How long an ACK may wait for data to ride on (Linux's floor; RFC 1122 allows 500 ms). tcp_send's timer pass sends it.</summary>
     internal const long DelayedAckNs = 40_000_000;
+
+    /// <summary>
+    /// Clock ticks a segment's timestamp may lag the latest one before PAWS drops it (Linux's
+    /// TCP_PAWS_WINDOW): a segment overtaken on the way by one sent a millisecond later is not an old duplicate.
+    /// </summary>
+    private const int PawsTolerance = 1;
 
     private readonly TcpTable _table;
     private readonly IFlowClock _clock;
@@ -258,7 +264,7 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         if (c.Timestamps && arrived.Timestamped)
         {
             int age = (int)(arrived.Timestamp - c.TsRecent);
-            if (age < 0 && (flags & TcpFlags.Rst) == 0)
+            if (age < -PawsTolerance && (flags & TcpFlags.Rst) == 0)
             {
                 // RFC 7323 5.3 (PAWS): an older clock than the peer's latest is an old duplicate.
                 AckNow(c);
