@@ -15,7 +15,8 @@ namespace Flow.Samples.Iperf3OnFlow;
 /// <param name="Bytes">Bytes to send in all (<c>-n</c>); 0 when the test is timed.</param>
 /// <param name="Seconds">The test's length (<c>-t</c>); the client ends it with <see cref="Iperf3State.TestEnd"/>.</param>
 /// <param name="UdpCounters64Bit">UDP datagrams carry a 64-bit packet counter (<c>--udp-counters-64bit</c>).</param>
-public sealed record Iperf3Params(bool Udp, bool Reverse, bool Bidirectional, int Parallel, int Length, long Bandwidth, long Bytes, double Seconds, bool UdpCounters64Bit)
+public sealed record Iperf3Params(bool Udp = false, bool Reverse = false, bool Bidirectional = false, int Parallel = 1, int Length = 128 * 1024,
+    long Bandwidth = 0, long Bytes = 0, double Seconds = 10, bool UdpCounters64Bit = false)
 {
     public static Iperf3Params Parse(JsonElement root) => new(
         Udp: Flag(root, "udp"),

@@ -53,8 +53,7 @@ public sealed class Iperf3Server
     {
         using FlowTcpListener listener = _stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, _port));
         listener.Start();
-        // 50 Mbit/s of 1460-byte datagrams is 4 300 a second: 1 024 queued covers a quarter second of the reader falling behind.
-        await using FlowUdpSocket udp = _stack.CreateUdpSocket(queueLength: 1024);
+        await using FlowUdpSocket udp = _stack.CreateUdpSocket(Iperf3Transfers.UdpQueueLength);
         udp.Bind(new IPEndPoint(IPAddress.Any, _port));
         using var stopUdp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task udpLoop = ReceiveUdpAsync(udp, stopUdp.Token);
@@ -121,7 +120,7 @@ public sealed class Iperf3Server
             IPEndPoint? greeted = null;
             using (FlowDatagram datagram = await udp.ReceiveDatagramAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (Volatile.Read(ref _session)?.OnDatagram(datagram, Iperf3Session.NowMicroseconds(), reply) == true)
+                if (Volatile.Read(ref _session)?.OnDatagram(datagram, Iperf3Transfers.NowMicroseconds(), reply) == true)
                 {
                     greeted = datagram.RemoteEndPoint;
                 }

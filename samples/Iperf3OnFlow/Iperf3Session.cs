@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text.Json;
 using Flow.Net.Tcp;
 using Flow.Net.Udp;
@@ -85,16 +83,16 @@ internal sealed class Iperf3Session : IDisposable
 
         await Iperf3Control.WriteStateAsync(_control, Iperf3State.TestStart, cancellationToken).ConfigureAwait(false);
         await Iperf3Control.WriteStateAsync(_control, Iperf3State.TestRunning, cancellationToken).ConfigureAwait(false);
-        using var process = Process.GetCurrentProcess();
-        TimeSpan user = process.UserProcessorTime, system = process.PrivilegedProcessorTime;
-        long started = Stopwatch.GetTimestamp();
+        var measurement = new Iperf3Measurement();
         Volatile.Write(ref _running, 1);
         using var stopStreams = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task transfers = Task.WhenAll(_streams.Select(s => TransferAsync(s, p, stopStreams.Token)));
+        // UDP towards the server is counted by the server's receive loop (OnDatagram).
+        Task transfers = p.Udp && !p.Reverse ? Task.CompletedTask
+            : Task.WhenAll(_streams.Select(s => Iperf3Transfers.RunAsync(s, sending: p.Reverse, p, _udp, _log, stopStreams.Token)));
 
         Iperf3State ending = await Iperf3Control.ReadStateAsync(_control, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _running, 0);
-        TimeSpan duration = Stopwatch.GetElapsedTime(started);
+        measurement.Stop();
         await stopStreams.CancelAsync().ConfigureAwait(false);
         await transfers.ConfigureAwait(false);
         CloseTcpStreams();
@@ -103,22 +101,18 @@ internal sealed class Iperf3Session : IDisposable
             _log.WriteLine($"the client ended the test with {ending}");
             return null;
         }
-        process.Refresh();
-        double seconds = Math.Max(duration.TotalSeconds, 1e-6);
-        double userPercent = (process.UserProcessorTime - user).TotalSeconds / seconds * 100;
-        double systemPercent = (process.PrivilegedProcessorTime - system).TotalSeconds / seconds * 100;
 
         await Iperf3Control.WriteStateAsync(_control, Iperf3State.ExchangeResults, cancellationToken).ConfigureAwait(false);
         // The client's results (its counts) are not needed here: it reports both sides itself.
         (await Iperf3Control.ReadJsonAsync(_control, cancellationToken).ConfigureAwait(false)).Dispose();
-        await Iperf3Control.WriteJsonAsync(_control, w => WriteResults(w, p, duration, userPercent, systemPercent), cancellationToken).ConfigureAwait(false);
+        await Iperf3Control.WriteJsonAsync(_control, w => measurement.WriteResults(w, _streams, sending: p.Reverse), cancellationToken).ConfigureAwait(false);
         await Iperf3Control.WriteStateAsync(_control, Iperf3State.DisplayResults, cancellationToken).ConfigureAwait(false);
         Iperf3State done = await Iperf3Control.ReadStateAsync(_control, cancellationToken).ConfigureAwait(false);
         if (done != Iperf3State.IperfDone)
         {
             _log.WriteLine($"the client answered the results with {done}, not {Iperf3State.IperfDone}");
         }
-        return new Iperf3TestSummary(p, duration, _streams.Sum(s => s.Bytes), _streams.Sum(s => s.Packets), p.Reverse ? 0 : _streams.Sum(s => s.Errors));
+        return new Iperf3TestSummary(p, measurement.Duration, _streams.Sum(s => s.Bytes), _streams.Sum(s => s.Packets), p.Reverse ? 0 : _streams.Sum(s => s.Errors));
     }
 
     /// <summary>
@@ -165,9 +159,6 @@ internal sealed class Iperf3Session : IDisposable
 
     public void Dispose() => CloseTcpStreams();
 
-    /// <summary>The microsecond clock of the UDP header: Unix time, as gettimeofday gives.</summary>
-    public static long NowMicroseconds() => DateTimeOffset.UtcNow.Ticks / 10 - DateTimeOffset.UnixEpoch.Ticks / 10;
-
     // iperf3 writes the greeting and its answer as a host-order int: answer in the order the client used.
     private static bool WriteUdpReply(ReadOnlySpan<byte> greeting, Span<byte> reply)
     {
@@ -206,115 +197,6 @@ internal sealed class Iperf3Session : IDisposable
             }
             await connection.DisposeAsync().ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Moves one stream's data until the test ends (<paramref name="stop"/>); a stream the peer breaks just stops.</summary>
-    private async Task TransferAsync(Iperf3Stream stream, Iperf3Params p, CancellationToken stop)
-    {
-        try
-        {
-            if (stream.Tcp is { } tcp)
-            {
-                await (p.Reverse ? SendTcpAsync(tcp, stream, p, stop) : ReceiveTcpAsync(tcp, stream, stop)).ConfigureAwait(false);
-            }
-            else if (p.Reverse)
-            {
-                await SendUdpAsync(stream, p, stop).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        catch (IOException e)
-        {
-            _log.WriteLine($"stream {stream.Id} failed: {e.Message}");
-        }
-    }
-
-    private static async Task ReceiveTcpAsync(FlowTcpStream tcp, Iperf3Stream stream, CancellationToken stop)
-    {
-        byte[] buffer = new byte[64 * 1024];
-        int n;
-        while ((n = await tcp.ReadAsync(buffer, stop).ConfigureAwait(false)) > 0)
-        {
-            stream.CountBytes(n);
-        }
-    }
-
-    private static async Task SendTcpAsync(FlowTcpStream tcp, Iperf3Stream stream, Iperf3Params p, CancellationToken stop)
-    {
-        byte[] block = new byte[p.Length];
-        Random.Shared.NextBytes(block);
-        long started = Stopwatch.GetTimestamp();
-        while (!stop.IsCancellationRequested && !SentEnough(stream, p))
-        {
-            await PaceAsync(stream, p, started, stop).ConfigureAwait(false);
-            await tcp.WriteAsync(block, stop).ConfigureAwait(false);
-            stream.CountBytes(block.Length);
-        }
-    }
-
-    private async Task SendUdpAsync(Iperf3Stream stream, Iperf3Params p, CancellationToken stop)
-    {
-        byte[] datagram = new byte[p.Length];
-        Random.Shared.NextBytes(datagram);
-        long started = Stopwatch.GetTimestamp();
-        long count = 0;
-        while (!stop.IsCancellationRequested && !SentEnough(stream, p))
-        {
-            await PaceAsync(stream, p, started, stop).ConfigureAwait(false);
-            Iperf3UdpHeader.Write(datagram, NowMicroseconds(), count + 1, p.UdpCounters64Bit);
-            try
-            {
-                await _udp.SendToAsync(datagram, stream.UdpPeer!, stop).ConfigureAwait(false);
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
-            {
-                // Every frame of the stack's send pool is in flight: wait for some to come back, as a full qdisc makes Linux's sender wait.
-                await Task.Delay(1, stop).ConfigureAwait(false);
-                continue;
-            }
-            count++;
-            stream.CountSentDatagram(datagram.Length);
-        }
-    }
-
-    // -n splits the bytes over the streams; iperf3 counts them for the whole test.
-    private static bool SentEnough(Iperf3Stream stream, Iperf3Params p) => p.Bytes > 0 && stream.Bytes >= p.Bytes / p.Parallel;
-
-    /// <summary>Holds a stream to its <c>-b</c> rate as iperf3 does: it sends while its average since the start is below the rate.</summary>
-    private static async Task PaceAsync(Iperf3Stream stream, Iperf3Params p, long started, CancellationToken stop)
-    {
-        while (p.Bandwidth > 0 && stream.Bytes * 8.0 >= p.Bandwidth * Stopwatch.GetElapsedTime(started).TotalSeconds)
-        {
-            await Task.Delay(1, stop).ConfigureAwait(false);
-        }
-    }
-
-    private void WriteResults(Utf8JsonWriter w, Iperf3Params p, TimeSpan duration, double userPercent, double systemPercent)
-    {
-        w.WriteNumber("cpu_util_total", userPercent + systemPercent);
-        w.WriteNumber("cpu_util_user", userPercent);
-        w.WriteNumber("cpu_util_system", systemPercent);
-        // As sender the server does not count retransmissions (0: none reported); as receiver it has none to report (-1, as iperf3's own server).
-        w.WriteNumber("sender_has_retransmits", p.Reverse ? 0 : -1);
-        w.WriteStartArray("streams");
-        foreach (Iperf3Stream s in _streams)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("id", s.Id);
-            w.WriteNumber("bytes", s.Bytes);
-            w.WriteNumber("retransmits", -1);
-            w.WriteNumber("jitter", p.Reverse ? 0 : s.JitterSeconds);
-            w.WriteNumber("errors", p.Reverse ? 0 : s.Errors);
-            w.WriteNumber("omitted_errors", 0);
-            w.WriteNumber("packets", s.Packets);
-            w.WriteNumber("omitted_packets", 0);
-            w.WriteNumber("start_time", 0);
-            w.WriteNumber("end_time", duration.TotalSeconds);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
     }
 
     private void CloseTcpStreams()

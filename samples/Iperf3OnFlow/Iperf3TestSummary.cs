@@ -1,11 +1,11 @@
 namespace Flow.Samples.Iperf3OnFlow;
 
-/// <summary>One test as the server saw it: what the client asked for and what the server sent or received in all streams.</summary>
+/// <summary>One test as one side saw it: what the client asked for and what that side sent or received in all streams.</summary>
 /// <param name="Params">The client's parameters.</param>
 /// <param name="Duration">From <see cref="Iperf3State.TestRunning"/> to the client's <see cref="Iperf3State.TestEnd"/>.</param>
-/// <param name="Bytes">Bytes the server sent (reverse) or received.</param>
+/// <param name="Bytes">Bytes the side sent or received.</param>
 /// <param name="Packets">UDP datagrams sent, or the highest packet counts received, summed over the streams.</param>
-/// <param name="LostPackets">UDP datagrams the server received none of (0 when it sent).</param>
+/// <param name="LostPackets">UDP datagrams lost on the way, as the receiving side counts them (0 for the sending side).</param>
 public sealed record Iperf3TestSummary(Iperf3Params Params, TimeSpan Duration, long Bytes, long Packets, long LostPackets)
 {
     public override string ToString() =>
