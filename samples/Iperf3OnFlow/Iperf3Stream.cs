@@ -8,7 +8,7 @@ namespace Flow.Samples.Iperf3OnFlow;
 /// iperf3 counts (iperf_udp.c): bytes of every datagram, the highest packet count seen, gaps in
 /// the counts as losses (an out-of-order datagram takes one back) and the RFC 1889 jitter.
 /// </summary>
-public sealed class Iperf3Stream
+internal sealed class Iperf3Stream
 {
     // UDP datagrams are counted on the server's receive loop while the test reads the totals.
     private readonly Lock _lock = new();
