@@ -8,7 +8,7 @@ packages=(
     dpdk dpdk-dev libdpdk-dev dpdk-doc
     libxdp-dev libbpf-dev xdp-tools clang llvm
     tshark tcpreplay python3-scapy
-    iproute2 busybox dnsmasq iperf3 socat nftables curl
+    iproute2 busybox dnsmasq iperf3 socat netcat-openbsd nftables curl
     iputils-ping iputils-tracepath traceroute tcpdump
     make pkg-config gcc procps util-linux ethtool
 )
