@@ -97,6 +97,9 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
         return new FlowUdpSocket(_host, queueLength);
     }
 
+    /// <summary>A <see cref="FlowSocket"/>: <see cref="SocketType.Stream"/> with <see cref="ProtocolType.Tcp"/>, or <see cref="SocketType.Dgram"/> with <see cref="ProtocolType.Udp"/>.</summary>
+    public FlowSocket CreateSocket(SocketType socketType, ProtocolType protocolType) => new(this, socketType, protocolType);
+
     /// <summary>
     /// A TCP listener on <paramref name="localEndPoint"/> (any address or one of the stack's, and a
     /// port); <see cref="FlowTcpListener.Start"/> it. Each accepted connection gets buffers of the
