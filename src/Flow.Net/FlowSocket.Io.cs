@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using Flow.Net.Tcp;
-using Flow.Net.Udp;
 
 namespace Flow.Net;
 
@@ -24,7 +23,8 @@ public sealed partial class FlowSocket
         {
             return await _udp.SendAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        FlowTcpStream stream = ConnectedStream();
+        // Linux's send on an unconnected TCP socket is EPIPE, which .NET reports as Shutdown.
+        FlowTcpStream stream = _stream ?? throw new SocketException((int)SocketError.Shutdown);
         try
         {
             await stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -70,38 +70,50 @@ public sealed partial class FlowSocket
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
-    /// <summary>A datagram socket sends one datagram to <paramref name="remoteEP"/> (binding an ephemeral port first when unbound).</summary>
+    /// <summary>
+    /// A datagram socket sends one datagram to <paramref name="remoteEP"/> (binding an ephemeral
+    /// port first when unbound); a stream socket ignores the address and sends on its connection,
+    /// as Linux does.
+    /// </summary>
     public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> buffer, SocketFlags socketFlags, EndPoint remoteEP, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
         ThrowIfFlags(socketFlags);
+        AsIPv4(remoteEP);
+        if (_udp is null)
+        {
+            return SendAsync(buffer, socketFlags, cancellationToken);
+        }
         if (Volatile.Read(ref _shutdownSend) != 0)
         {
             throw new SocketException((int)SocketError.Shutdown);
         }
-        return DatagramSocket().SendToAsync(buffer, remoteEP, cancellationToken);
+        return _udp.SendToAsync(buffer, remoteEP, cancellationToken);
     }
 
     public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> buffer, EndPoint remoteEP, CancellationToken cancellationToken = default) =>
         SendToAsync(buffer, SocketFlags.None, remoteEP, cancellationToken);
 
     /// <summary>
-    /// A datagram socket receives one datagram, with its sender. <paramref name="remoteEP"/> is
-    /// there for <see cref="Socket"/>'s signature: it only has to be an IPv4 endpoint.
+    /// A datagram socket receives one datagram, with its sender; a stream socket receives from its
+    /// connection, the sender being its peer. <paramref name="remoteEP"/> is there for
+    /// <see cref="Socket"/>'s signature: it only has to be an IPv4 endpoint.
     /// </summary>
-    public ValueTask<SocketReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer, SocketFlags socketFlags, EndPoint remoteEP, CancellationToken cancellationToken = default)
+    public async ValueTask<SocketReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer, SocketFlags socketFlags, EndPoint remoteEP, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
         ThrowIfFlags(socketFlags);
         AsIPv4(remoteEP);
-        return DatagramSocket().ReceiveFromAsync(buffer, cancellationToken);
+        if (_udp is null || Volatile.Read(ref _shutdownReceive) != 0)
+        {
+            int received = await ReceiveAsync(buffer, socketFlags, cancellationToken).ConfigureAwait(false);
+            return new SocketReceiveFromResult { ReceivedBytes = received, RemoteEndPoint = RemoteEndPoint ?? remoteEP };
+        }
+        return await _udp.ReceiveFromAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask<SocketReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer, EndPoint remoteEP, CancellationToken cancellationToken = default) =>
         ReceiveFromAsync(buffer, SocketFlags.None, remoteEP, cancellationToken);
-
-    /// <summary>The datagram calls on a stream socket: Linux's EOPNOTSUPP.</summary>
-    private FlowUdpSocket DatagramSocket() => _udp ?? throw new SocketException((int)SocketError.OperationNotSupported);
 
     /// <summary>No flag (out-of-band data, peeking, routing bypass) is implemented: each is refused rather than ignored.</summary>
     private static void ThrowIfFlags(SocketFlags flags)

@@ -21,7 +21,8 @@ namespace Flow.Net;
 /// timeout too, not the <see cref="IOException"/> its stream throws); calls in the wrong state
 /// throw what <see cref="Socket"/> throws: <see cref="InvalidOperationException"/> to accept
 /// without listening or to connect a listening socket, <see cref="SocketError.IsConnected"/> to
-/// connect twice, <see cref="SocketError.NotConnected"/> to send or shut down unconnected.
+/// connect twice, <see cref="SocketError.NotConnected"/> to receive or shut down unconnected and
+/// <see cref="SocketError.Shutdown"/> to send unconnected (Linux's EPIPE).
 /// IPv4 only (<see cref="SocketError.AddressFamilyNotSupported"/> otherwise).
 /// </remarks>
 public sealed partial class FlowSocket : IDisposable
@@ -95,8 +96,10 @@ public sealed partial class FlowSocket : IDisposable
 
     public bool IsBound => LocalEndPoint is not null;
 
-    /// <summary>A stream socket with a connection, or a datagram socket with a peer (as <see cref="Socket.Connected"/>: it stays true after the peer resets until the socket is used).</summary>
-    public bool Connected => _udp is not null ? _udp.Connected : _stream is not null && Volatile.Read(ref _closed) == 0;
+    /// <summary>A stream socket with a connection that has not failed (reset, timed out) and is not closed, or a datagram socket with a peer.</summary>
+    public bool Connected => _udp is not null
+        ? _udp.Connected
+        : _stream is not null && Volatile.Read(ref _closed) == 0 && Volatile.Read(ref _stream.Connection.Error) == 0;
 
     public EndPoint? LocalEndPoint => _udp is not null ? _udp.LocalEndPoint : _stream?.LocalEndPoint ?? _listener?.LocalEndPoint ?? _bound;
 

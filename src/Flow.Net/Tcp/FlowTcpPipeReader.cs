@@ -22,7 +22,7 @@ namespace Flow.Net.Tcp;
 /// segments are reused by every read (a returned buffer is valid until the next AdvanceTo, as
 /// with any PipeReader), so a read allocates nothing.
 /// </remarks>
-public sealed class FlowTcpPipeReader : PipeReader
+internal sealed class FlowTcpPipeReader : PipeReader
 {
     private readonly FlowTcpStream _stream;
     private readonly TcpConnection _connection;

@@ -22,7 +22,7 @@ namespace Flow.Net.Tcp;
 /// gives a stream write. So a writer that writes more than the ring holds works, in pieces, and
 /// a writer that asks for no more than the ring's free space never copies.
 /// </remarks>
-public sealed class FlowTcpPipeWriter : PipeWriter
+internal sealed class FlowTcpPipeWriter : PipeWriter
 {
     private readonly FlowTcpStream _stream;
     private readonly TcpConnection _connection;

@@ -37,10 +37,20 @@ public sealed class FlowTcpStream : Stream, IDuplexPipe
 
     internal TcpConnection Connection => _connection;
 
-    /// <summary>The receive buffer as a <see cref="PipeReader"/> whose buffers are the buffer's own memory (<see cref="FlowTcpPipeReader"/>).</summary>
+    /// <summary>
+    /// The receive buffer as a <see cref="PipeReader"/>: a read returns the receive ring's own
+    /// memory from the oldest unconsumed byte to the newest (two segments when it wraps), AdvanceTo
+    /// frees what was consumed (the window opens), and the result is completed once the peer
+    /// finished. Completing the reader leaves the connection open.
+    /// </summary>
     public PipeReader Input => _input ??= new FlowTcpPipeReader(this);
 
-    /// <summary>The send buffer as a <see cref="PipeWriter"/> that hands out the buffer's own free space (<see cref="FlowTcpPipeWriter"/>).</summary>
+    /// <summary>
+    /// The send buffer as a <see cref="PipeWriter"/>: GetMemory hands out the send ring's own free
+    /// space (memory of the writer's own when the ring has less than the size asked, copied in by
+    /// the flush), FlushAsync hands what was written to the stack and waits only while the ring
+    /// cannot take it, and completing the writer sends a FIN after the data.
+    /// </summary>
     public PipeWriter Output => _output ??= new FlowTcpPipeWriter(this);
 
     /// <summary>

@@ -248,10 +248,12 @@ public sealed class FlowSocketNetnsTests
 
         using FlowSocket idle = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await idle.AcceptAsync());
-        Assert.Equal(SocketError.NotConnected, (await Assert.ThrowsAsync<SocketException>(async () => await idle.SendAsync(new byte[1], SocketFlags.None))).SocketErrorCode);
-        Assert.Equal(SocketError.NotConnected, Assert.Throws<SocketException>(() => idle.Shutdown(SocketShutdown.Both)).SocketErrorCode);
-        Assert.Equal(SocketError.OperationNotSupported, (await Assert.ThrowsAsync<SocketException>(async () =>
+        // Linux: send and sendto on an unconnected TCP socket are EPIPE (.NET's Shutdown), recv and shutdown ENOTCONN.
+        Assert.Equal(SocketError.Shutdown, (await Assert.ThrowsAsync<SocketException>(async () => await idle.SendAsync(new byte[1], SocketFlags.None))).SocketErrorCode);
+        Assert.Equal(SocketError.Shutdown, (await Assert.ThrowsAsync<SocketException>(async () =>
             await idle.SendToAsync(new byte[1], SocketFlags.None, new IPEndPoint(s_linux, 9)))).SocketErrorCode);
+        Assert.Equal(SocketError.NotConnected, (await Assert.ThrowsAsync<SocketException>(async () => await idle.ReceiveAsync(new byte[1], SocketFlags.None))).SocketErrorCode);
+        Assert.Equal(SocketError.NotConnected, Assert.Throws<SocketException>(() => idle.Shutdown(SocketShutdown.Both)).SocketErrorCode);
         Assert.Equal(SocketError.AddressNotAvailable, Assert.Throws<SocketException>(() => idle.Bind(new IPEndPoint(IPAddress.Parse("10.9.0.77"), 80))).SocketErrorCode);
         Assert.Equal(SocketError.ProtocolNotSupported, Assert.Throws<SocketException>(() => host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Udp)).SocketErrorCode);
 
