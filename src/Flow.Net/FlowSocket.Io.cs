@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
+using Flow.Net.Internal;
 using Flow.Net.Tcp;
 
 namespace Flow.Net;
@@ -79,7 +80,7 @@ public sealed partial class FlowSocket
     {
         ThrowIfClosed();
         ThrowIfFlags(socketFlags);
-        AsIPv4(remoteEP);
+        FlowEndPoints.AsIPv4(remoteEP);
         if (_udp is null)
         {
             return SendAsync(buffer, socketFlags, cancellationToken);
@@ -103,7 +104,7 @@ public sealed partial class FlowSocket
     {
         ThrowIfClosed();
         ThrowIfFlags(socketFlags);
-        AsIPv4(remoteEP);
+        FlowEndPoints.AsIPv4(remoteEP);
         if (_udp is null || Volatile.Read(ref _shutdownReceive) != 0)
         {
             int received = await ReceiveAsync(buffer, socketFlags, cancellationToken).ConfigureAwait(false);

@@ -159,8 +159,8 @@ public sealed partial class FlowSocket
             (SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval) => RequireStream() ? _keepAliveInterval : 0,
             (SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount) => RequireStream() ? _keepAliveRetryCount : 0,
             (SocketOptionLevel.Socket, SocketOptionName.Broadcast) => _udp?.EnableBroadcast ?? _broadcastOnStream,
-            (SocketOptionLevel.Socket, SocketOptionName.SendBuffer) => RequireStream() ? _stream?.Connection.Send.Capacity ?? _sendBufferSize : 0,
-            (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer) => RequireStream() ? _stream?.Connection.Receive.Capacity ?? _receiveBufferSize : 0,
+            (SocketOptionLevel.Socket, SocketOptionName.SendBuffer) => RequireSizedStream() ? _stream?.Connection.Send.Capacity ?? _sendBufferSize : 0,
+            (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer) => RequireSizedStream() ? _stream?.Connection.Receive.Capacity ?? _receiveBufferSize : 0,
             (SocketOptionLevel.Socket, SocketOptionName.ReuseAddress) => _reuseAddress,
             (SocketOptionLevel.Socket, SocketOptionName.Linger) => LingerState,
             _ => throw new SocketException((int)SocketError.ProtocolOption),
@@ -188,6 +188,9 @@ public sealed partial class FlowSocket
     /// <summary>TCP options on a datagram socket: Linux's ENOPROTOOPT.</summary>
     private bool RequireStream() => _udp is null ? true : throw new SocketException((int)SocketError.ProtocolOption);
 
+    /// <summary>Buffer sizes in bytes are a stream socket's: a datagram socket's queues count datagrams (<see cref="SocketError.OperationNotSupported"/>).</summary>
+    private bool RequireSizedStream() => _udp is null ? true : throw new SocketException((int)SocketError.OperationNotSupported);
+
     /// <summary>Linux's bounds for TCP_KEEPIDLE and TCP_KEEPINTVL (1–32767) and TCP_KEEPCNT (1–127): EINVAL outside.</summary>
     private static int KeepAliveValue(int value, int max) =>
         value is >= 1 && value <= max ? value : throw new SocketException((int)SocketError.InvalidArgument);
@@ -195,7 +198,7 @@ public sealed partial class FlowSocket
     /// <summary>A ring size for a stream socket not connected or listening yet.</summary>
     private int BufferSize(int requested)
     {
-        RequireStream();
+        RequireSizedStream();
         if (_stream is not null || _listener is not null)
         {
             throw new SocketException((int)SocketError.OperationNotSupported);

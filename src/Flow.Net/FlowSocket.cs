@@ -119,7 +119,7 @@ public sealed partial class FlowSocket : IDisposable
             _udp.Bind(localEP);
             return;
         }
-        IPEndPoint local = AsIPv4(localEP);
+        IPEndPoint local = FlowEndPoints.AsIPv4(localEP);
         uint address = FlowEndPoints.HostOrder(local.Address);
         if (address != 0 && !_host.Interfaces.IsOwnAddress(address))
         {
@@ -190,7 +190,7 @@ public sealed partial class FlowSocket : IDisposable
             _udp.Connect(remoteEP);
             return;
         }
-        IPEndPoint remote = AsIPv4(remoteEP);
+        IPEndPoint remote = FlowEndPoints.AsIPv4(remoteEP);
         if (_listener is not null)
         {
             throw new InvalidOperationException("You may not perform this operation after calling the Listen method.");
@@ -305,16 +305,6 @@ public sealed partial class FlowSocket : IDisposable
             }
         }
         throw new SocketException((int)SocketError.AddressAlreadyInUse);
-    }
-
-    private static IPEndPoint AsIPv4(EndPoint endPoint)
-    {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        if (endPoint is not IPEndPoint ip || ip.AddressFamily != AddressFamily.InterNetwork)
-        {
-            throw new SocketException((int)SocketError.AddressFamilyNotSupported);
-        }
-        return ip;
     }
 
     private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);

@@ -135,4 +135,53 @@ public sealed class PipeNetnsTests
         Assert.True(wrapped > 0, "no read spanned the ring's wrap point");
         Assert.True(server.WaitForExit(10_000), "the Linux server did not see the FIN after the data");
     }
+
+    [Fact]
+    public async Task AReadWaitsForDataPastWhatWasExaminedAndKeepsWhatWasNotConsumed()
+    {
+        using var host = new StackHost();
+        Process server = host.Host.Begin(Shell.Python, "-c", """
+            import socket
+            l = socket.socket()
+            l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            l.bind(('0.0.0.0', 9021))
+            l.listen(1)
+            l.settimeout(30)
+            c, _ = l.accept()
+            c.settimeout(30)
+            c.sendall(b'hello')
+            assert c.recv(2) == b'go'
+            c.sendall(b' world')
+            c.close()
+            """);
+        await Waits.Until(() => host.Host.Exec("ss", "-Htln", "sport = :9021").Contains("9021", StringComparison.Ordinal), "the Linux server listens on 9021");
+        await using FlowTcpStream stream = await host.Stack.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse(StackHost.HostAddress), 9021))
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        PipeReader input = stream.Input;
+
+        ReadResult result = await input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        while (result.Buffer.Length < 5)
+        {
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            result = await input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        Assert.Equal("hello", System.Text.Encoding.ASCII.GetString(result.Buffer.ToArray()));
+        // Nothing consumed, everything examined: the next read waits for more.
+        input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        ValueTask<ReadResult> next = input.ReadAsync();
+        await Task.Delay(300);
+        Assert.False(next.IsCompleted, "a read returned without data past what was examined");
+
+        await stream.Output.WriteAsync("go"u8.ToArray());
+        result = await next.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        while (!result.IsCompleted)
+        {
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            result = await input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        Assert.Equal("hello world", System.Text.Encoding.ASCII.GetString(result.Buffer.ToArray()));
+        input.AdvanceTo(result.Buffer.End);
+        Assert.True(server.WaitForExit(10_000), "the Linux server did not end");
+        Assert.Equal(0, server.ExitCode);
+    }
 }
