@@ -96,6 +96,8 @@ public sealed partial class FlowSocket : IDisposable
 
     public bool IsBound => LocalEndPoint is not null;
 
+    internal bool IsClosed => Volatile.Read(ref _closed) != 0;
+
     /// <summary>A stream socket with a connection that has not failed (reset, timed out) and is not closed, or a datagram socket with a peer.</summary>
     public bool Connected => _udp is not null
         ? _udp.Connected

@@ -64,8 +64,8 @@ public sealed class FlowTcpClient : IDisposable
     /// </summary>
     public FlowTcpStream GetStream()
     {
-        ObjectDisposedException.ThrowIf(!Client.Connected && Client.Stream is not null, this);
-        return Client.Stream ?? throw new InvalidOperationException("The operation is not allowed on non-connected sockets.");
+        ObjectDisposedException.ThrowIf(Client.IsClosed, this);
+        return Client.Connected ? Client.Stream! : throw new InvalidOperationException("The operation is not allowed on non-connected sockets.");
     }
 
     /// <summary>Closes the connection (see <see cref="FlowSocket.Close()"/>).</summary>
