@@ -6,23 +6,22 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Flow.Net.Kestrel;
 
-/// <summary>A Kestrel connection over a Flow TCP stream, its transport a pipe pair on the stream.</summary>
+/// <summary>
+/// A Kestrel connection over a Flow TCP connection, its transport the connection's own pipe
+/// (<see cref="FlowTcpStream.Input"/> reads the receive ring in place, <see cref="FlowTcpStream.Output"/>
+/// writes into the send ring): no pipe of Kestrel's own between them, so no copy.
+/// </summary>
 internal sealed class FlowConnectionContext : ConnectionContext
 {
     private static long s_nextId;
     private readonly FlowTcpStream _stream;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
 
     public FlowConnectionContext(FlowTcpStream stream)
     {
         _stream = stream;
         // Kestrel writes whole responses; it turns Nagle off on kernel sockets too.
         stream.NoDelay = true;
-        // The stream is closed once, by DisposeAsync: a pipe completing first must not send the FIN early.
-        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
-        _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-        Transport = new DuplexPipe(_input, _output);
+        Transport = stream;
         LocalEndPoint = stream.LocalEndPoint;
         RemoteEndPoint = stream.RemoteEndPoint;
         ConnectionId = "flow-" + Interlocked.Increment(ref s_nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -42,17 +41,11 @@ internal sealed class FlowConnectionContext : ConnectionContext
 
     public override void Abort(ConnectionAbortedException abortReason) => _stream.Abort();
 
+    /// <summary>The output's completion sends the FIN after what Kestrel wrote; disposing the stream then is the close.</summary>
     public override async ValueTask DisposeAsync()
     {
-        await _input.CompleteAsync().ConfigureAwait(false);
-        await _output.CompleteAsync().ConfigureAwait(false);
+        await _stream.Input.CompleteAsync().ConfigureAwait(false);
+        await _stream.Output.CompleteAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input => input;
-
-        public PipeWriter Output => output;
     }
 }

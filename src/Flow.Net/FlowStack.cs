@@ -49,6 +49,16 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
     /// <summary>The stack's TCP state: its connection count and its retransmission counters.</summary>
     public TcpTable Tcp { get; }
 
+    /// <summary>What the stack's sockets share; throws once the stack is disposed.</summary>
+    internal SocketHost Host
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return _host;
+        }
+    }
+
     /// <summary>
     /// Loads the stack's graph: <paramref name="graphFile"/>, or the shipped stack.json, with
     /// <paramref name="parameters"/> overriding its parameters as <c>flow run --set</c> does
@@ -91,6 +101,9 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
         return new FlowUdpSocket(_host, queueLength);
     }
 
+    /// <summary>A <see cref="FlowSocket"/>: <see cref="SocketType.Stream"/> with <see cref="ProtocolType.Tcp"/>, or <see cref="SocketType.Dgram"/> with <see cref="ProtocolType.Udp"/>.</summary>
+    public FlowSocket CreateSocket(SocketType socketType, ProtocolType protocolType) => new(this, socketType, protocolType);
+
     /// <summary>
     /// A TCP listener on <paramref name="localEndPoint"/> (any address or one of the stack's, and a
     /// port); <see cref="FlowTcpListener.Start"/> it. Each accepted connection gets buffers of the
@@ -109,30 +122,12 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
     /// <see cref="SocketError.ConnectionRefused"/> (a reset), <see cref="SocketError.TimedOut"/>
     /// (no answer to the SYN and its retransmissions), <see cref="SocketError.NetworkUnreachable"/>.
     /// </summary>
-    public async ValueTask<FlowTcpStream> ConnectTcpAsync(IPEndPoint remoteEndPoint, CancellationToken cancellationToken = default,
+    public ValueTask<FlowTcpStream> ConnectTcpAsync(IPEndPoint remoteEndPoint, CancellationToken cancellationToken = default,
         int sendBufferSize = 256 * 1024, int receiveBufferSize = 256 * 1024)
     {
         ArgumentNullException.ThrowIfNull(remoteEndPoint);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        uint address = FlowEndPoints.HostOrder(remoteEndPoint.Address);
-        if (address == 0 || remoteEndPoint.Port == 0)
-        {
-            throw new SocketException((int)SocketError.AddressNotAvailable);
-        }
-        var connection = new TcpConnection(new TcpKey(0, 0, address, (ushort)remoteEndPoint.Port), sendBufferSize, receiveBufferSize, listener: null);
-        Volatile.Write(ref connection.OpenRequested, 1);
-        _host.Tcp.Request(connection);
-        try
-        {
-            await connection.Connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            Volatile.Write(ref connection.Aborted, 1);
-            _host.Tcp.Request(connection);
-            throw;
-        }
-        return new FlowTcpStream(_host, connection);
+        return FlowTcpStream.ConnectAsync(_host, remoteEndPoint, sendBufferSize, receiveBufferSize, cancellationToken);
     }
 
     /// <summary>Completes once every worker that runs a socket stage has passed a batch boundary, so none still holds a socket it found before.</summary>

@@ -95,6 +95,32 @@ internal sealed class ByteRing
         return n;
     }
 
+    /// <summary>
+    /// Producer: the free space from <paramref name="offset"/> bytes past the tail to the end of the
+    /// array or to the head, whichever comes first — the ring's own memory, to be written in place
+    /// and then made readable with <see cref="Publish"/>. Empty when nothing is free there.
+    /// </summary>
+    public Memory<byte> FreeSpace(int offset)
+    {
+        long position = _tail + offset;
+        int free = _bytes.Length - (int)(position - Volatile.Read(ref _head));
+        int start = (int)(position & _mask);
+        return free <= 0 ? Memory<byte>.Empty : _bytes.AsMemory(start, Math.Min(free, _bytes.Length - start));
+    }
+
+    /// <summary>
+    /// Consumer: the bytes in [<paramref name="position"/>, <paramref name="end"/>) as the ring's own
+    /// memory, in at most two pieces (the second when the range wraps past the array's end). They
+    /// stay valid until <see cref="ReleaseTo"/> frees them.
+    /// </summary>
+    public (ReadOnlyMemory<byte> First, ReadOnlyMemory<byte> Second) Readable(long position, long end)
+    {
+        int n = (int)(end - position);
+        int start = (int)(position & _mask);
+        int first = Math.Min(n, _bytes.Length - start);
+        return (_bytes.AsMemory(start, first), _bytes.AsMemory(0, n - first));
+    }
+
     /// <summary>Consumer: frees every byte before <paramref name="position"/> for the producer.</summary>
     public void ReleaseTo(long position)
     {

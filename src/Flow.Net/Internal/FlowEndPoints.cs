@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Sockets;
 
 namespace Flow.Net.Internal;
 
@@ -13,4 +14,15 @@ internal static class FlowEndPoints
     }
 
     public static IPAddress Address(uint hostOrder) => new(BinaryPrimitives.ReverseEndianness(hostOrder));
+
+    /// <summary>The IPv4 endpoint <paramref name="endPoint"/> is, or <see cref="SocketError.AddressFamilyNotSupported"/>: the stack is IPv4 only.</summary>
+    public static IPEndPoint AsIPv4(EndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        if (endPoint is not IPEndPoint ip || ip.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw new SocketException((int)SocketError.AddressFamilyNotSupported);
+        }
+        return ip;
+    }
 }

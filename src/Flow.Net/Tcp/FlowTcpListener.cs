@@ -37,6 +37,9 @@ public sealed class FlowTcpListener : IDisposable
 
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <summary><see cref="LocalEndPoint"/> under <see cref="TcpListener.LocalEndpoint"/>'s name.</summary>
+    public EndPoint LocalEndpoint => LocalEndPoint;
+
     internal uint Address { get; }
 
     internal int SendBufferSize { get; }
@@ -115,6 +118,24 @@ public sealed class FlowTcpListener : IDisposable
         {
             _acceptors.Release();
         }
+    }
+
+    /// <summary>The next established connection, as a <see cref="FlowSocket"/> (<see cref="TcpListener.AcceptSocketAsync()"/>).</summary>
+    public async ValueTask<FlowSocket> AcceptSocketAsync(CancellationToken cancellationToken = default) =>
+        new(_host, await AcceptAsync(cancellationToken).ConfigureAwait(false), listening: null);
+
+    /// <summary>The next established connection, as a <see cref="FlowTcpClient"/> (<see cref="TcpListener.AcceptTcpClientAsync()"/>).</summary>
+    public async ValueTask<FlowTcpClient> AcceptTcpClientAsync(CancellationToken cancellationToken = default) =>
+        new(await AcceptSocketAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Whether a connection waits to be accepted (<see cref="InvalidOperationException"/> before <see cref="Start"/>, as <see cref="TcpListener.Pending"/>).</summary>
+    public bool Pending()
+    {
+        if (Volatile.Read(ref _started) == 0 || Volatile.Read(ref _stopped) != 0)
+        {
+            throw new InvalidOperationException("Not listening. You must call the Start() method before calling this method.");
+        }
+        return !_accepted.IsEmpty;
     }
 
     /// <summary>Worker: <paramref name="connection"/> reached ESTABLISHED.</summary>

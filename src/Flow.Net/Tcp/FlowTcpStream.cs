@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Flow.Net.Internal;
@@ -14,17 +15,70 @@ namespace Flow.Net.Tcp;
 /// One reader and one writer at a time, as with any stream. A reset or a timeout fails the next
 /// read or write with an <see cref="IOException"/> around the <see cref="SocketException"/>
 /// (<see cref="SocketError.ConnectionReset"/>, <see cref="SocketError.TimedOut"/>).
+/// The connection is also an <see cref="IDuplexPipe"/>: <see cref="Input"/> reads the receive
+/// buffer in place and <see cref="Output"/> writes into the send buffer in place, without the
+/// stream's copies. Use either the stream or the pipe for each direction, not both at once.
 /// </remarks>
-public sealed class FlowTcpStream : Stream
+public sealed class FlowTcpStream : Stream, IDuplexPipe
 {
     private readonly SocketHost _host;
     private readonly TcpConnection _connection;
+    private FlowTcpPipeReader? _input;
+    private FlowTcpPipeWriter? _output;
     private int _disposed;
 
     internal FlowTcpStream(SocketHost host, TcpConnection connection)
     {
         _host = host;
         _connection = connection;
+    }
+
+    internal SocketHost Host => _host;
+
+    internal TcpConnection Connection => _connection;
+
+    /// <summary>
+    /// The receive buffer as a <see cref="PipeReader"/>: a read returns the receive ring's own
+    /// memory from the oldest unconsumed byte to the newest (two segments when it wraps), AdvanceTo
+    /// frees what was consumed (the window opens), and the result is completed once the peer
+    /// finished. Completing the reader leaves the connection open.
+    /// </summary>
+    public PipeReader Input => _input ??= new FlowTcpPipeReader(this);
+
+    /// <summary>
+    /// The send buffer as a <see cref="PipeWriter"/>: GetMemory hands out the send ring's own free
+    /// space (memory of the writer's own when the ring has less than the size asked, copied in by
+    /// the flush), FlushAsync hands what was written to the stack and waits only while the ring
+    /// cannot take it, and completing the writer sends a FIN after the data.
+    /// </summary>
+    public PipeWriter Output => _output ??= new FlowTcpPipeWriter(this);
+
+    /// <summary>
+    /// Opens a connection to <paramref name="remoteEndPoint"/>: the worker picks the source address
+    /// by the route and an ephemeral port (see <see cref="FlowStack.ConnectTcpAsync"/>).
+    /// </summary>
+    internal static async ValueTask<FlowTcpStream> ConnectAsync(SocketHost host, IPEndPoint remoteEndPoint, int sendBufferSize, int receiveBufferSize,
+        CancellationToken cancellationToken)
+    {
+        uint address = FlowEndPoints.HostOrder(remoteEndPoint.Address);
+        if (address == 0 || remoteEndPoint.Port == 0)
+        {
+            throw new SocketException((int)SocketError.AddressNotAvailable);
+        }
+        var connection = new TcpConnection(new TcpKey(0, 0, address, (ushort)remoteEndPoint.Port), sendBufferSize, receiveBufferSize, listener: null);
+        Volatile.Write(ref connection.OpenRequested, 1);
+        host.Tcp.Request(connection);
+        try
+        {
+            await connection.Connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Volatile.Write(ref connection.Aborted, 1);
+            host.Tcp.Request(connection);
+            throw;
+        }
+        return new FlowTcpStream(host, connection);
     }
 
     public IPEndPoint LocalEndPoint => new(FlowEndPoints.Address(_connection.Key.LocalAddress), _connection.Key.LocalPort);
@@ -53,6 +107,9 @@ public sealed class FlowTcpStream : Stream
         _connection.KeepAliveProbes = probes;
         Volatile.Write(ref _connection.KeepAliveIdleNs, (long)idle.TotalNanoseconds);
     }
+
+    /// <summary>Turns keep-alive off again (the worker sends no more probes).</summary>
+    public void DisableKeepAlive() => Volatile.Write(ref _connection.KeepAliveIdleNs, 0);
 
     public override bool CanRead => true;
 
@@ -172,20 +229,26 @@ public sealed class FlowTcpStream : Stream
         ByteRing ring = _connection.Receive;
         long head = ring.Head;
         int n = ring.CopyOut(head, destination);
-        if (n == 0)
+        if (n > 0)
         {
-            return 0;
+            ReleaseReceived(head + n);
         }
-        ring.ReleaseTo(head + n);
+        return n;
+    }
+
+    /// <summary>Reader: frees the received bytes before <paramref name="position"/>, and asks for a window update when that made enough room.</summary>
+    internal void ReleaseReceived(long position)
+    {
+        ByteRing ring = _connection.Receive;
+        ring.ReleaseTo(position);
         // The worker decides on a window update (tcp_send); ask it once the window could grow by two segments.
         if (ring.Free - Volatile.Read(ref _connection.AdvertisedWindow) >= Math.Min(2 * _connection.Mss, ring.Capacity / 2))
         {
             _host.Tcp.Request(_connection);
         }
-        return n;
     }
 
-    private void ThrowIfFailed()
+    internal void ThrowIfFailed()
     {
         int error = Volatile.Read(ref _connection.Error);
         if (error != 0)

@@ -31,7 +31,7 @@ public sealed partial class FlowUdpSocket
     /// <summary>Sends <paramref name="buffer"/> to <paramref name="remoteEP"/>; binds an ephemeral port first when the socket is not bound.</summary>
     public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> buffer, EndPoint remoteEP, CancellationToken cancellationToken = default)
     {
-        IPEndPoint remote = AsIPv4(remoteEP);
+        IPEndPoint remote = FlowEndPoints.AsIPv4(remoteEP);
         uint address = FlowEndPoints.HostOrder(remote.Address);
         if (address == 0 || remote.Port == 0)
         {

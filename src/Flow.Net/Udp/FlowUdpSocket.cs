@@ -93,7 +93,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
     public void Bind(EndPoint endPoint)
     {
         ThrowIfClosed();
-        IPEndPoint local = AsIPv4(endPoint);
+        IPEndPoint local = FlowEndPoints.AsIPv4(endPoint);
         uint address = FlowEndPoints.HostOrder(local.Address);
         if (address != 0 && !_stack.Interfaces.IsOwnAddress(address))
         {
@@ -113,7 +113,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
     public void Connect(EndPoint remoteEndPoint)
     {
         ThrowIfClosed();
-        IPEndPoint remote = AsIPv4(remoteEndPoint);
+        IPEndPoint remote = FlowEndPoints.AsIPv4(remoteEndPoint);
         uint address = FlowEndPoints.HostOrder(remote.Address);
         if (address == 0 || remote.Port == 0)
         {
@@ -186,16 +186,6 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
 
     private static IPEndPoint? ToEndPoint(long key) =>
         key == 0 ? null : new IPEndPoint(FlowEndPoints.Address((uint)(key >> 16)), (ushort)key);
-
-    private static IPEndPoint AsIPv4(EndPoint endPoint)
-    {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        if (endPoint is not IPEndPoint ip || ip.AddressFamily != AddressFamily.InterNetwork)
-        {
-            throw new SocketException((int)SocketError.AddressFamilyNotSupported);
-        }
-        return ip;
-    }
 
     private bool IsBroadcast(uint address) => address == uint.MaxValue || _stack.Interfaces.IsSubnetBroadcast(address);
 
