@@ -110,8 +110,8 @@ public sealed partial class FlowSocket : IDisposable
     /// <summary>
     /// Binds to <paramref name="localEP"/>: <see cref="IPAddress.Any"/> or one of the stack's
     /// addresses, and a port (0: an ephemeral one). A stream socket takes its port when it
-    /// listens; one that connects must leave the port 0 (the stack picks the source port of an
-    /// active open, <see cref="SocketError.OperationNotSupported"/> otherwise).
+    /// listens or connects (then <see cref="SocketError.AddressAlreadyInUse"/> if a listener or
+    /// another connection has it).
     /// </summary>
     public void Bind(EndPoint localEP)
     {
@@ -201,11 +201,7 @@ public sealed partial class FlowSocket : IDisposable
         {
             throw new SocketException((int)SocketError.IsConnected);
         }
-        if (_bound is { Port: not 0 })
-        {
-            throw new SocketException((int)SocketError.OperationNotSupported);
-        }
-        _stream = await FlowTcpStream.ConnectAsync(_host, remote, _sendBufferSize, _receiveBufferSize, cancellationToken).ConfigureAwait(false);
+        _stream = await FlowTcpStream.ConnectAsync(_host, remote, _sendBufferSize, _receiveBufferSize, cancellationToken, _bound).ConfigureAwait(false);
         ApplyStreamOptions();
     }
 

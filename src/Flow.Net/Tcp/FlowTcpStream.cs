@@ -55,17 +55,20 @@ public sealed class FlowTcpStream : Stream, IDuplexPipe
 
     /// <summary>
     /// Opens a connection to <paramref name="remoteEndPoint"/>: the worker picks the source address
-    /// by the route and an ephemeral port (see <see cref="FlowStack.ConnectTcpAsync"/>).
+    /// by the route and an ephemeral port (see <see cref="FlowStack.ConnectTcpAsync"/>), unless
+    /// <paramref name="localEndPoint"/> names them (a socket bound before it connects).
     /// </summary>
     internal static async ValueTask<FlowTcpStream> ConnectAsync(SocketHost host, IPEndPoint remoteEndPoint, int sendBufferSize, int receiveBufferSize,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IPEndPoint? localEndPoint = null)
     {
         uint address = FlowEndPoints.HostOrder(remoteEndPoint.Address);
         if (address == 0 || remoteEndPoint.Port == 0)
         {
             throw new SocketException((int)SocketError.AddressNotAvailable);
         }
-        var connection = new TcpConnection(new TcpKey(0, 0, address, (ushort)remoteEndPoint.Port), sendBufferSize, receiveBufferSize, listener: null);
+        uint localAddress = localEndPoint is null ? 0 : FlowEndPoints.HostOrder(localEndPoint.Address);
+        ushort localPort = (ushort)(localEndPoint?.Port ?? 0);
+        var connection = new TcpConnection(new TcpKey(localAddress, localPort, address, (ushort)remoteEndPoint.Port), sendBufferSize, receiveBufferSize, listener: null);
         Volatile.Write(ref connection.OpenRequested, 1);
         host.Tcp.Request(connection);
         try

@@ -272,13 +272,14 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             c.Fail(SocketError.NetworkUnreachable);
             return;
         }
-        ushort port = _table.TakeEphemeralPort();
-        if (port == 0)
+        // A socket bound before it connects keeps its port (and address) if no one else has the port.
+        ushort port = key.LocalPort;
+        if (port != 0 ? !_table.TryTakePort(port) : (port = _table.TakeEphemeralPort()) == 0)
         {
-            c.Fail(SocketError.AddressNotAvailable);
+            c.Fail(key.LocalPort != 0 ? SocketError.AddressAlreadyInUse : SocketError.AddressNotAvailable);
             return;
         }
-        c.Key = key with { LocalAddress = source, LocalPort = port };
+        c.Key = key with { LocalAddress = key.LocalAddress != 0 ? key.LocalAddress : source, LocalPort = port };
         c.InterfaceId = interfaceId;
         c.Iss = (uint)Random.Shared.NextInt64();
         c.TimestampOffset = (uint)Random.Shared.NextInt64();

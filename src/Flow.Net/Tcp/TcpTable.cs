@@ -131,6 +131,17 @@ public sealed class TcpTable
     /// <summary>Segments loss recovery sent again: holes the peer's SACK blocks showed, or the first unacknowledged segment.</summary>
     public long RecoveryRetransmissions { get; internal set; }
 
+    /// <summary>Worker: <paramref name="port"/> for an active open of a socket bound to it, if no listener or connection has it.</summary>
+    internal bool TryTakePort(ushort port)
+    {
+        if (_localPortUse[port] != 0 || Listener(port) is not null)
+        {
+            return false;
+        }
+        _localPortUse[port]++;
+        return true;
+    }
+
     /// <summary>Resets and SYN-cookie SYN-ACKs waiting to be sent at most; more are dropped (a flood).</summary>
     public const int MaxQueuedReplies = 256;
 
@@ -176,10 +187,10 @@ public sealed class TcpTable
 
     internal void Add(TcpConnection connection) => Connections[connection.Key] = connection;
 
-    /// <summary>Worker: forgets a connection that reached CLOSED (and its ephemeral port).</summary>
+    /// <summary>Worker: forgets a connection that reached CLOSED (and the local port an active open took).</summary>
     internal void Remove(TcpConnection connection)
     {
-        if (Connections.Remove(connection.Key) && connection.Listener is null && connection.Key.LocalPort >= FirstEphemeralPort)
+        if (Connections.Remove(connection.Key) && connection.Listener is null)
         {
             _localPortUse[connection.Key.LocalPort]--;
         }

@@ -324,6 +324,30 @@ public sealed class FlowSocketNetnsTests
         Assert.True(server.WaitForExit(10_000), "the Linux server did not see the connection end");
     }
 
+    [Fact]
+    public async Task ASocketBoundBeforeItConnectsKeepsItsPortAndASecondOneOnThatPortIsRefused()
+    {
+        using var host = new StackHost();
+        Process server = host.Host.Begin(Shell.Python, "-c", TcpNetnsTests.LinuxEchoServer(9016));
+        await ListensAsync(host, 9016);
+        var local = new IPEndPoint(IPAddress.Parse(StackHost.StackAddress), 40001);
+
+        using FlowSocket socket = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(local);
+        await socket.ConnectAsync(s_linux, 9016).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(local, socket.LocalEndPoint);
+        Assert.Contains($"{StackHost.StackAddress}:40001", host.Host.Exec("ss", "-Htn", "sport = :9016"), StringComparison.Ordinal);
+        using FlowSocket second = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+        second.Bind(local);
+        SocketException taken = await Assert.ThrowsAsync<SocketException>(() => second.ConnectAsync(s_linux, 9016).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(SocketError.AddressAlreadyInUse, taken.SocketErrorCode);
+        byte[] data = RandomNumberGenerator.GetBytes(4096);
+        byte[] back = await ExchangeAsync(socket, data).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(data, back);
+        Assert.True(server.WaitForExit(10_000), "the Linux server did not see the connection end");
+    }
+
     private static Task ListensAsync(StackHost host, int port) =>
         Waits.Until(() => host.Host.Exec("ss", "-Htln", $"sport = :{port}").Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal),
             $"the Linux server listens on {port}");
