@@ -242,10 +242,9 @@ public sealed class FlowTcpStream : Stream, IDuplexPipe
     /// <summary>Reader: frees the received bytes before <paramref name="position"/>, and asks for a window update when that made enough room.</summary>
     internal void ReleaseReceived(long position)
     {
-        ByteRing ring = _connection.Receive;
-        ring.ReleaseTo(position);
-        // The worker decides on a window update (tcp_send); ask it once the window could grow by two segments.
-        if (ring.Free - Volatile.Read(ref _connection.AdvertisedWindow) >= Math.Min(2 * _connection.Mss, ring.Capacity / 2))
+        _connection.Receive.ReleaseTo(position);
+        // The worker decides on a window update (tcp_send); ask it once one could be due.
+        if (_connection.WindowUpdateDue)
         {
             _host.Tcp.Request(_connection);
         }

@@ -75,9 +75,8 @@ public sealed class FlowTcpWorkerConnection
         if (n > 0)
         {
             ring.ReleaseTo(head + n);
-            if (c.IsSynchronized && ring.Free - c.AdvertisedWindow >= Math.Min(2 * c.Mss, ring.Capacity / 2))
+            if (c.IsSynchronized && c.WindowUpdateDue)
             {
-                // Window update: the room made is worth telling the peer (RFC 9293 3.8.6.2.2).
                 c.AckPending = true;
                 _table.MarkReady(c);
             }

@@ -220,6 +220,12 @@ internal sealed class TcpConnection
         return n;
     }
 
+    /// <summary>
+    /// The reader made room worth a window update: the window could grow by two segments (or half
+    /// the ring) since the last one sent (RFC 9293 3.8.6.2.2: no dribbling updates).
+    /// </summary>
+    public bool WindowUpdateDue => Receive.Free - Volatile.Read(ref AdvertisedWindow) >= Math.Min(2 * Mss, Receive.Capacity / 2);
+
     public uint SendUnacknowledgedSequence => Iss + 1 + (uint)Send.Head;
 
     public int InFlight => (int)(SendNext - Send.Head) + (FinSent && !FinAcked ? 1 : 0);

@@ -106,21 +106,22 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         bool timestamped = TcpTimestampOption.TryRead(options, out uint timestamp, out uint echo);
         var arrived = new Arrival(header.SequenceNumber.Host, header.AcknowledgmentNumber.Host, header.Flags, header.Window.Host, segment.Payload, options,
             timestamped, timestamp, echo);
-        FlowTcpListener? listener = _table.Listener(key.LocalPort);
-        if (listener is not null && (listener.Address != 0 && listener.Address != key.LocalAddress))
-        {
-            listener = null;
-        }
         uint? iss = null;
+        FlowTcpListener? listener;
         if (_table.Connections.TryGetValue(key, out TcpConnection? connection))
         {
-            if (listener is null || !IsNewIncarnation(connection, arrived))
+            // Only a SYN for a connection in TIME-WAIT needs the listener; every other segment is the connection's.
+            if (!IsNewIncarnation(connection, arrived) || (listener = ListenerFor(key)) is null)
             {
                 return Segment(connection, arrived, now);
             }
             // Past every sequence number the old incarnation used (RFC 9293 3.4.1).
             iss = connection.Iss + 1 + (uint)connection.SendMax + ushort.MaxValue + 2;
             _table.Remove(connection);
+        }
+        else
+        {
+            listener = ListenerFor(key);
         }
         if (listener is not null)
         {
@@ -140,6 +141,10 @@ public sealed class TcpReceiver : Stage<NoOutput, TcpReceiver.Reason>
         }
         return Drop(Reason.NoConnection);
     }
+
+    /// <summary>The listener of the segment's port, if it listens on any address or on the segment's.</summary>
+    private FlowTcpListener? ListenerFor(TcpKey key) =>
+        _table.Listener(key.LocalPort) is { } listener && (listener.Address == 0 || listener.Address == key.LocalAddress) ? listener : null;
 
     /// <summary>
     /// RFC 9293 3.6.1 and RFC 6191: a SYN for a connection in TIME-WAIT opens a new one when it

@@ -254,10 +254,8 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             _table.Remove(c);
             return;
         }
-        // The reader made room: tell the peer when the window grew by two segments, or from zero
-        // (RFC 9293 3.8.6.2.2: no dribbling window updates).
-        int advertised = Volatile.Read(ref c.AdvertisedWindow);
-        if (c.IsSynchronized && c.Receive.Free - advertised >= Math.Min(2 * c.Mss, c.Receive.Capacity / 2))
+        // The reader made room: tell the peer once it is worth an update.
+        if (c.IsSynchronized && c.WindowUpdateDue)
         {
             c.AckPending = true;
         }

@@ -106,11 +106,10 @@ public sealed class TcpTable
         int start = Random.Shared.Next(count);
         for (int i = 0; i < count; i++)
         {
-            int port = FirstEphemeralPort + (start + i) % count;
-            if (_localPortUse[port] == 0 && Listener((ushort)port) is null)
+            ushort port = (ushort)(FirstEphemeralPort + (start + i) % count);
+            if (TryTakePort(port))
             {
-                _localPortUse[port]++;
-                return (ushort)port;
+                return port;
             }
         }
         return 0;
