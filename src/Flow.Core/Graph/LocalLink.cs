@@ -7,7 +7,11 @@ namespace Flow;
 internal sealed class LocalLink : OutputLink
 {
     public LocalLink(StageNode target)
-        : base(target.Input) => Target = target;
+        : base(target.Input)
+    {
+        Target = target;
+        LocalTarget = target;
+    }
 
     public StageNode Target { get; }
 

@@ -10,6 +10,9 @@ internal abstract class OutputLink
 
     public PacketBatch Buffer { get; }
 
+    /// <summary>The stage this port feeds directly on the same worker; null for a ring.</summary>
+    public StageNode? LocalTarget { get; protected init; }
+
     /// <summary>Makes room in a full <see cref="Buffer"/>.</summary>
     public abstract void Overflow();
 }

@@ -15,14 +15,24 @@ namespace Flow;
 internal sealed class StageNode
 {
     /// <summary>
-    /// Time one batch in this many per stage: two clock reads cost ~50 ns, which on every
-    /// 32-packet batch would be ~1.5 ns/packet per stage — as much as a light stage's work.
-    /// The timed batch is the last of each 32, never batch 0: a stage's first batch runs the
-    /// JIT over its whole path (measured: mac_learner's first 32-packet batch took 13.6 ms, of
-    /// which 13.2 ms compiling 60 methods, against 4–11 µs for later batches), and a few pps
-    /// made that one sample the figure for minutes.
+    /// Time one batch in this many per stage until <see cref="SteadyAfterTimedBatches"/> were
+    /// timed: two clock reads and two JIT counter reads cost ~90 ns, which on every 32-packet
+    /// batch would be ~3 ns/packet per stage — more than a light stage's work. The timed batch is
+    /// the last of each 32, never batch 0: a stage's first batch runs the JIT over its whole path
+    /// (measured: mac_learner's first 32-packet batch took 13.6 ms, of which 13.2 ms compiling 60
+    /// methods, against 4–11 µs for later batches), and a few pps made that one sample the figure
+    /// for minutes.
     /// </summary>
-    private const int TimingSampleMask = 31;
+    private const int EarlyTimingMask = 31;
+
+    /// <summary>
+    /// Then one batch in 512: at one in 32 the sampling was 5 % of a five-stage pipeline's time in
+    /// profiles (clock and JIT counter reads), 0.45 ns per packet; a busy stage still gets
+    /// thousands of timed batches a second.
+    /// </summary>
+    private const int SteadyTimingMask = 511;
+
+    private const int SteadyAfterTimedBatches = 64;
 
     /// <summary>
     /// Fewer timed batches than this give no cost per packet (null, shown as "–"): one
@@ -36,6 +46,11 @@ internal sealed class StageNode
     private readonly long[] _dropsByReason;
     private readonly long[] _burstSizes = new long[BurstHistogram.Buckets];
     private StageNodeCounters _counters;
+
+    // While this node's batch runs on through later stages of its worker (RunOn): the
+    // WorkerIndex of the one running, for naming a stage that throws; -1 otherwise. An index,
+    // not a reference: a reference field written per hop would cost a GC write barrier.
+    private int _chainedTo = -1;
 
     // Captures and traces watching this stage; null when none (the one branch per batch they
     // cost then). Written only by the owning worker (through the control mailbox) or while no
@@ -106,6 +121,9 @@ internal sealed class StageNode
         }
     }
 
+    /// <summary>Index of this node among its worker's non-source stages (set when the graph is assembled).</summary>
+    public int WorkerIndex { get; set; } = -1;
+
     /// <summary>Processes everything waiting on the input; returns how many packets it took.</summary>
     public int RunPending()
     {
@@ -114,33 +132,10 @@ internal sealed class StageNode
         while (input.Count > 0)
         {
             int n = input.Count;
-            Span<Next> nexts = _nexts.AsSpan(0, n);
-            bool timed = (_counters.Batches & TimingSampleMask) == TimingSampleMask;
-            long jitted = 0;
-            long start = 0;
-            if (timed)
-            {
-                jitted = JitInfo.GetCompiledMethodCount(currentThread: true);
-                start = Stopwatch.GetTimestamp();
-            }
-            BatchObserver[]? observers = _observers;
-            if (observers is null)
-            {
-                Stage.InvokeProcess(input.Packets, nexts);
-            }
-            else
-            {
-                ProcessObserved(observers, input.Packets, nexts);
-            }
-            if (timed)
-            {
-                RecordTiming(start, jitted, n);
-            }
-            Publish(ref _counters.In, n);
-            Publish(ref _counters.Batches, 1);
+            ReadOnlySpan<Packet> packets = input.Packets;
             // Downstream stages on this worker cannot append to our input (no cycles within a worker),
-            // so the input is still exactly the batch we processed.
-            Scatter(input.Packets, nexts, input);
+            // so the input is still exactly the batch we process.
+            RunOn(packets, ProcessBatch(packets), input);
             input.Clear();
             total += n;
         }
@@ -156,7 +151,7 @@ internal sealed class StageNode
             packets = packets.Slice(0, burst);
         }
         Span<Next> nexts = _nexts.AsSpan(0, packets.Length);
-        bool timed = (_counters.Batches & TimingSampleMask) == TimingSampleMask;
+        bool timed = IsTimedBatch();
         long jitted = 0;
         long start = 0;
         if (timed)
@@ -183,9 +178,97 @@ internal sealed class StageNode
         }
         // The packets are the start of Input (a source's scratch): as a batch they can move whole.
         Input.Commit(n);
-        Scatter(Input.Packets, nexts.Slice(0, n), Input);
+        RunOn(Input.Packets, nexts.Slice(0, n), Input);
         Input.Clear();
         return n;
+    }
+
+    /// <summary>
+    /// The stage that was running when this node's pass threw: this node, or a stage its batch
+    /// had run on to (see <see cref="RunOn"/>).
+    /// </summary>
+    internal StageNode FaultedStage(StageNode[] workerNodes)
+    {
+        StageNode node = this;
+        // Chains run forward in the worker's order, so following them ends.
+        while (node._chainedTo > node.WorkerIndex && node._chainedTo < workerNodes.Length)
+        {
+            node = workerNodes[node._chainedTo];
+        }
+        return node;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="packets"/> (all of <paramref name="batch"/>, just processed by this
+    /// stage into <paramref name="nexts"/>) on. While a stage sends the whole batch to one stage of
+    /// this worker that has nothing queued, that stage runs on it at once, in place: no hand-over
+    /// of the batch, no visit of the worker's loop, no second look at an input — what fusing
+    /// the chain would give, decided per batch. The order is the one the worker's pass would
+    /// have run, since a stage's successors on a worker come after it.
+    /// </summary>
+    private void RunOn(ReadOnlySpan<Packet> packets, Span<Next> nexts, PacketBatch batch)
+    {
+        StageNode node = this;
+        while (true)
+        {
+            ushort first = nexts[0].Value;
+            // Most batches go to one place (VPP/DPDK "speculation"): one vectorized compare of the
+            // nexts, then the whole batch moves, instead of a branchy append per packet.
+            if (!AllEqual(MemoryMarshal.Cast<Next, ushort>(nexts), first))
+            {
+                node.ScatterMixed(packets, nexts);
+                break;
+            }
+            if (first < (uint)node.Ports.Length && node.Ports[first].LocalTarget is { } next && next.Input.Count == 0)
+            {
+                Publish(ref node._outByPort[first], packets.Length);
+                _chainedTo = next.WorkerIndex;
+                node = next;
+                nexts = node.ProcessBatch(packets);
+                continue;
+            }
+            node.ScatterUniform(packets, first, batch);
+            break;
+        }
+        _chainedTo = -1;
+    }
+
+    /// <summary>Runs the stage on one batch and counts it; returns where each packet goes.</summary>
+    private Span<Next> ProcessBatch(ReadOnlySpan<Packet> packets)
+    {
+        int n = packets.Length;
+        Span<Next> nexts = _nexts.AsSpan(0, n);
+        bool timed = IsTimedBatch();
+        long jitted = 0;
+        long start = 0;
+        if (timed)
+        {
+            jitted = JitInfo.GetCompiledMethodCount(currentThread: true);
+            start = Stopwatch.GetTimestamp();
+        }
+        BatchObserver[]? observers = _observers;
+        if (observers is null)
+        {
+            Stage.InvokeProcess(packets, nexts);
+        }
+        else
+        {
+            ProcessObserved(observers, packets, nexts);
+        }
+        if (timed)
+        {
+            RecordTiming(start, jitted, n);
+        }
+        Publish(ref _counters.In, n);
+        Publish(ref _counters.Batches, 1);
+        return nexts;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsTimedBatch()
+    {
+        long mask = _counters.SampledBatches < SteadyAfterTimedBatches ? EarlyTimingMask : SteadyTimingMask;
+        return (_counters.Batches & mask) == mask;
     }
 
     /// <summary>
@@ -249,23 +332,6 @@ internal sealed class StageNode
         {
             observer.OnExit(packets, nexts);
         }
-    }
-
-    /// <summary>
-    /// Sends every packet to its next; drops are freed with their reasons counted.
-    /// <paramref name="packets"/> are all of <paramref name="batch"/>, which may be handed on whole.
-    /// </summary>
-    private void Scatter(ReadOnlySpan<Packet> packets, ReadOnlySpan<Next> nexts, PacketBatch batch)
-    {
-        // Most batches go to one place (VPP/DPDK "speculation"): one vectorized compare of the
-        // nexts, then a bulk copy of the handles, instead of a branchy append per packet.
-        ushort first = nexts[0].Value;
-        if (AllEqual(MemoryMarshal.Cast<Next, ushort>(nexts), first))
-        {
-            ScatterUniform(packets, first, batch);
-            return;
-        }
-        ScatterMixed(packets, nexts);
     }
 
     /// <summary>
@@ -455,13 +521,16 @@ internal sealed class StageNode
         Publish(ref _dropsByReason[reason], count);
     }
 
-    /// <summary>A stage threw: its pending input is dropped as <c>stage_fault</c>.</summary>
-    public void DropInputAsFault()
+    /// <summary>
+    /// This stage threw on the packets in <paramref name="batch"/> (its own input, or the input of
+    /// the stage whose batch ran on to it): they are dropped here as <c>stage_fault</c>.
+    /// </summary>
+    public void DropAsFault(PacketBatch batch)
     {
-        int n = Input.Count;
+        int n = batch.Count;
         Publish(ref _counters.In, n);
         Publish(ref _dropsByReason[Descriptor.StageFaultReason], n);
-        Input.FreeAll();
+        batch.FreeAll();
     }
 
     /// <summary>

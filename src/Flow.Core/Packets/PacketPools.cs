@@ -25,16 +25,33 @@ public static class PacketPools
         while (start < packets.Length)
         {
             ushort id = packets[start].Meta.PoolId;
-            int end = start + 1;
-            while (end < packets.Length && packets[end].Meta.PoolId == id)
-            {
-                end++;
-            }
             PacketPool? pool = Get(id);
-            // A frame whose pool is gone is not ours to touch again; the pool's owner already freed its memory.
-            pool?.FreeBulk(packets.Slice(start, end - start));
-            start = end;
+            if (pool is null)
+            {
+                // A frame whose pool is gone is not ours to touch again; the pool's owner already freed its memory.
+                start = EndOfRun(packets, start, id);
+                continue;
+            }
+            // The pool frees frames up to the first that is not its own, so the run needs no pass of its own.
+            int taken = pool.FreeLeadingRun(packets.Slice(start));
+            if (taken == 0)
+            {
+                // The metadata names this pool but the frame is not one of its: refused, as FreeBulk refuses it.
+                pool.CountInvalidFree();
+                taken = 1;
+            }
+            start += taken;
         }
+    }
+
+    private static int EndOfRun(ReadOnlySpan<Packet> packets, int start, ushort id)
+    {
+        int end = start + 1;
+        while (end < packets.Length && packets[end].Meta.PoolId == id)
+        {
+            end++;
+        }
+        return end;
     }
 
     /// <summary>Frees one packet to the pool it came from.</summary>

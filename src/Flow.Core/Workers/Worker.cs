@@ -118,6 +118,10 @@ internal sealed class Worker
     {
         _sources = sources;
         _nodes = nodesInOrder;
+        for (int i = 0; i < nodesInOrder.Length; i++)
+        {
+            nodesInOrder[i].WorkerIndex = i;
+        }
         _inbound = inbound;
         _outbound = outbound;
     }
@@ -213,8 +217,9 @@ internal sealed class Worker
         }
         catch (Exception e)
         {
-            StageNode? culprit = _current ?? (_running < 0 ? null : _runningSource ? _sources[_running] : _nodes[_running]);
-            culprit?.DropInputAsFault();
+            StageNode? head = _current ?? (_running < 0 ? null : _runningSource ? _sources[_running] : _nodes[_running]);
+            StageNode? culprit = head?.FaultedStage(_nodes);
+            culprit?.DropAsFault(head!.Input);
             _graph.ReportFault(new StageFaultException(culprit?.Name ?? $"worker {Id}", Id, e));
         }
         finally

@@ -155,6 +155,29 @@ public class GraphRunTests
     }
 
     [Fact]
+    public async Task AStageThatThrowsDeepInAChainOfStagesIsTheOneNamedAndCharged()
+    {
+        // source → first → second → faulty → sink on one worker: a batch runs on through the
+        // chain in place, so the fault is found three stages after the batch's owner.
+        using FlowGraph graph = new GraphBuilder()
+            .Add("source", new TaggedSource(new TaggedSourceOptions { Count = 1_000_000 }))
+            .Add("first", new Counter()).Add("second", new Counter())
+            .Add("faulty", new Thrower(throwOnBatch: 3))
+            .Add("sink", new NullSink())
+            .Connect("source", "first").Connect("first", "second").Connect("second", "faulty").Connect("faulty", "sink")
+            .Build();
+        graph.Start();
+        var e = await Assert.ThrowsAsync<StageFaultException>(() => graph.Completion.WaitAsync(Limit));
+        Assert.Equal("faulty", e.Stage);
+        GraphStats stats = graph.GetStats();
+        long dropped = stats.Stage("faulty").DroppedFor(StageDescriptor.StageFault);
+        Assert.True(dropped > 0, "the faulty stage's batch is dropped as stage_fault");
+        Assert.Equal(0, stats.Stage("first").DroppedFor(StageDescriptor.StageFault));
+        Assert.Equal(0, stats.Stage("second").DroppedFor(StageDescriptor.StageFault));
+        Assert.Equal(stats.Stage("second").In, stats.Stage("faulty").In);
+    }
+
+    [Fact]
     public async Task FloodCopiesAreCountedAsEmittedAndBalance()
     {
         using var copies = new LeakCheckingPool(4096);

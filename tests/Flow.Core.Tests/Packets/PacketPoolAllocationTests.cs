@@ -116,6 +116,25 @@ public unsafe class PacketPoolAllocationTests
     }
 
     [Fact]
+    public void AFrameWhoseMetadataNamesAnotherPoolIsRefusedAndTheRestOfItsBatchFreed()
+    {
+        using PacketPool a = PacketPool.Create(8);
+        using PacketPool b = PacketPool.Create(8);
+        var packets = new Packet[4];
+        a.AllocateBulk(packets.AsSpan(0, 1));
+        b.AllocateBulk(packets.AsSpan(1, 1));
+        a.AllocateBulk(packets.AsSpan(2, 2));
+        packets[1].Meta.PoolIdField = a.Id;
+        PacketPools.Free(packets);
+        Assert.Equal(0, a.Outstanding);
+        Assert.Equal(1, a.InvalidFrees);
+        Assert.Equal(1, b.Outstanding);
+        packets[1].Meta.PoolIdField = b.Id;
+        PacketPools.Free(packets.AsSpan(1, 1));
+        Assert.Equal(0, b.Outstanding);
+    }
+
+    [Fact]
     public void WrappedRegionServesFramesFromTheBackendsMemory()
     {
         const int frameSize = 4096;
