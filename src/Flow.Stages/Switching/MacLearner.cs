@@ -136,6 +136,8 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         ushort lastSourcePort = 0;
         ulong lastDestination = 0;
         uint lastHop = Flood;
+        // Every frame but a runt goes on: one fill, then the exceptions (Stage.Process's remarks).
+        nexts.Slice(0, packets.Length).Fill(To(Output.Resolved));
         for (int i = 0; i < packets.Length; i++)
         {
             Packet packet = packets[i];
@@ -184,7 +186,6 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
                     misses++;
                 }
             }
-            nexts[i] = To(Output.Resolved);
         }
         // Counted in locals and added once: a field increment per packet is a store-to-load chain.
         _hits += hits;

@@ -51,8 +51,8 @@ internal sealed class BenchRx : SourceStage<BenchRx.Output, BenchRx.Reason>, IDi
                 _next = (_next + 1) & (destinations.Length - 1);
             }
             PacketWork.Receive(packets[i], destination);
-            nexts[i] = To(Output.Out);
         }
+        nexts.Slice(0, n).Fill(To(Output.Out));
         return n;
     }
 

@@ -14,9 +14,13 @@ internal sealed class Ipv4Classify : Stage<Ipv4Classify.Output, NoDrop>
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {
+        nexts.Slice(0, packets.Length).Fill(To(Output.Ipv4));
         for (int i = 0; i < packets.Length; i++)
         {
-            nexts[i] = PacketWork.Classify(packets[i]) ? To(Output.Ipv4) : To(Output.Other);
+            if (!PacketWork.Classify(packets[i]))
+            {
+                nexts[i] = To(Output.Other);
+            }
         }
     }
 }

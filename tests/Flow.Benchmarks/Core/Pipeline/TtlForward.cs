@@ -18,9 +18,13 @@ internal sealed class TtlForward : Stage<TtlForward.Output, TtlForward.Reason>
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
     {
+        nexts.Slice(0, packets.Length).Fill(To(Output.Out));
         for (int i = 0; i < packets.Length; i++)
         {
-            nexts[i] = PacketWork.Forward(packets[i]) ? To(Output.Out) : Drop(Reason.TtlExpired);
+            if (!PacketWork.Forward(packets[i]))
+            {
+                nexts[i] = Drop(Reason.TtlExpired);
+            }
         }
     }
 }
