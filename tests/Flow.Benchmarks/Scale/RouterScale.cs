@@ -31,13 +31,14 @@ internal static class RouterScale
 
     /// <summary>
     /// Datagrams per second the wan sinks took over the window, and how many the router dropped in
-    /// it; the sinks' comparisons with the routed frame go into <paramref name="content"/>.
+    /// it; the sinks' comparisons with the routed frame go into <paramref name="content"/>. One
+    /// shard runs on <paramref name="cpu"/>; two run on cpus 0 and 1.
     /// </summary>
-    public static async Task<(double Pps, long Dropped)> MeasureAsync(string routerFile, int shards, double seconds, ContentTally content)
+    public static async Task<(double Pps, long Dropped)> MeasureAsync(string routerFile, int shards, double seconds, ContentTally content, int cpu = 0)
     {
         var documentOptions = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
         JsonObject file = JsonNode.Parse(await File.ReadAllTextAsync(routerFile), documentOptions: documentOptions)!.AsObject();
-        file["workers"] = new JsonArray(new JsonObject { ["id"] = 0, ["cpu"] = 0, ["idle"] = "busy_poll" });
+        file["workers"] = new JsonArray(new JsonObject { ["id"] = 0, ["cpu"] = cpu, ["idle"] = "busy_poll" });
         JsonObject stages = file["stages"]!.AsObject();
         stages["lan_rx"] = Generator(Hex(LanDatagram()), inputPort: 0, ratePps: 0);
         stages["wan_rx"] = Generator(Hex(GatewayArpReply()), inputPort: 1, ratePps: 10);
