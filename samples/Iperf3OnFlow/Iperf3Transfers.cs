@@ -10,10 +10,9 @@ internal static class Iperf3Transfers
 {
     /// <summary>
     /// Datagrams a test's UDP socket holds for its reader: 50 Mbit/s of 1460-byte datagrams is
-    /// 4 300 a second, so 512 cover 120 ms of the reader falling behind. Received datagrams are the
-    /// rx port's own frames (zero-copy), so a queue as long as the port's pool (1 024 frames in the
-    /// tests' stack) would let one slow reader take every frame and stall all receiving, TCP
-    /// included: past this, the socket drops (<c>socket_full</c>) and the rest of the stack goes on.
+    /// 4 300 a second, so 512 cover 120 ms of the reader falling behind; past this, the socket drops
+    /// (<c>socket_full</c>). The stack bounds what all sockets hold of the port's own frames
+    /// (<see cref="Flow.Net.Udp.UdpReceiveMemory"/>), so a longer queue would not stall receiving.
     /// </summary>
     public const int UdpQueueLength = 512;
 

@@ -49,6 +49,9 @@ public sealed class FlowStack : IAsyncDisposable, IDisposable
     /// <summary>The stack's TCP state: its connection count and its retransmission counters.</summary>
     public TcpTable Tcp { get; }
 
+    /// <summary>How many received frames the UDP sockets' rings hold, and how many datagrams were copied out of theirs.</summary>
+    public UdpReceiveMemory UdpReceiveMemory => Ports.ReceiveMemory;
+
     /// <summary>What the stack's sockets share; throws once the stack is disposed.</summary>
     internal SocketHost Host
     {

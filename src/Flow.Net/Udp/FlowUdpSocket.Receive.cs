@@ -88,6 +88,7 @@ public sealed partial class FlowUdpSocket
         Packet packet = default;
         if (Received.Dequeue(new Span<Packet>(ref packet)) == 1)
         {
+            _stack.Ports.ReceiveMemory.Left(packet);
             datagram = new FlowDatagram(packet);
             return true;
         }

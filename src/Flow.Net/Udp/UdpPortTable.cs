@@ -21,6 +21,9 @@ public sealed class UdpPortTable
     public const int LastEphemeralPort = 65535;
 
     private readonly FlowUdpSocket?[] _ports = new FlowUdpSocket?[65536];
+
+    /// <summary>What the sockets' receive rings hold of the receive ports' frames.</summary>
+    public UdpReceiveMemory ReceiveMemory { get; } = new();
     private readonly Lock _lock = new();
     private FlowUdpSocket[] _sockets = [];
 

@@ -29,17 +29,23 @@ namespace Flow.Net.Udp;
 [SingleShard("its sockets' receive rings have one producer")]
 [Stage("udp_receive", "UDP input: delivers datagrams to the socket bound to their port, port unreachable for the rest.",
     Accepts = typeof(Carries.Ipv4))]
-public sealed class UdpReceiver : Stage<UdpReceiver.Output, UdpReceiver.Reason>
+public sealed class UdpReceiver : Stage<UdpReceiver.Output, UdpReceiver.Reason>, IDisposable
 {
     private readonly UdpPortTable _ports;
     private readonly RouterInterfaceTable _interfaces;
+    private readonly UdpReceiveMemory _memory;
+    private readonly PacketPool _copies;
 
     public UdpReceiver(UdpReceiverOptions options, UdpPortTable ports)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(ports);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.CopyPoolFrames, 1, nameof(options.CopyPoolFrames));
         _interfaces = RouterInterfaceTable.Create(options.Interfaces);
         _ports = ports;
+        _copies = PacketPool.Create(options.CopyPoolFrames, name: "udp_receive");
+        _memory = ports.ReceiveMemory;
+        _memory.Configure(options.InPlaceFrames, _copies.Id);
     }
 
     public enum Output : byte
@@ -64,6 +70,8 @@ public sealed class UdpReceiver : Stage<UdpReceiver.Output, UdpReceiver.Reason>
         SocketFull,
         [DropReason("the socket's handler on the worker threw", Severity.Error)]
         HandlerFailed,
+        [DropReason("the sockets hold their share of the port's frames and every frame for copies is taken", Severity.Warning)]
+        SocketMemory,
     }
 
     public override void Process(ReadOnlySpan<Packet> packets, Span<Next> nexts)
@@ -126,12 +134,59 @@ public sealed class UdpReceiver : Stage<UdpReceiver.Output, UdpReceiver.Reason>
             PacketPools.Free(packet);
             return Next.Consumed;
         }
-        if (socket.Received.Enqueue(new ReadOnlySpan<Packet>(in packet)) == 0)
+        if (socket.Received.Count >= socket.Received.Capacity)
         {
+            socket.CountReceiveQueueDrop();
+            return Drop(Reason.SocketFull);
+        }
+        Packet queued = packet;
+        if (!_memory.TryHoldInPlace())
+        {
+            if (!TryCopy(packet, out queued))
+            {
+                return Drop(Reason.SocketMemory);
+            }
+            PacketPools.Free(packet);
+        }
+        if (socket.Received.Enqueue(new ReadOnlySpan<Packet>(in queued)) == 0)
+        {
+            // Cannot happen: only this worker fills the ring, and it had room. Kept so that no
+            // frame is ever lost uncounted if it did.
+            _memory.Left(queued);
+            if (queued != packet)
+            {
+                PacketPools.Free(queued);
+                return Next.Consumed;
+            }
             socket.CountReceiveQueueDrop();
             return Drop(Reason.SocketFull);
         }
         socket.SignalReceived();
         return Next.Consumed;
     }
+
+    /// <summary>A copy of the datagram in this stage's pool, with the metadata the socket reads (offsets, length, sender).</summary>
+    private bool TryCopy(Packet packet, out Packet copy)
+    {
+        if (!_copies.TryAllocate(out copy))
+        {
+            return false;
+        }
+        ref PacketMeta meta = ref packet.Meta;
+        if (!copy.TrySetLength(meta.Length))
+        {
+            _copies.Free(copy);
+            copy = default;
+            return false;
+        }
+        packet.Data.CopyTo(copy.Data);
+        ref PacketMeta copied = ref copy.Meta;
+        copied.L3Offset = meta.L3Offset;
+        copied.L4Offset = meta.L4Offset;
+        copied.UserWord = meta.UserWord;
+        _memory.CountCopy();
+        return true;
+    }
+
+    public void Dispose() => _copies.Dispose();
 }

@@ -236,6 +236,77 @@ public sealed class UdpSocketNetnsTests
         Assert.Equal(new IPEndPoint(IPAddress.Parse(StackHost.StackAddress), sender.LocalEndPoint!.Port), datagram.RemoteEndPoint);
     }
 
+    [Fact]
+    public async Task SocketsNobodyReadsDoNotTakeThePortsLastFramesAndKeepEveryDatagramIntact()
+    {
+        // The port's pool has 1 024 frames; three sockets that are not read get 3 000 datagrams.
+        using var host = new StackHost();
+        var idle = new FlowUdpSocket[3];
+        for (int i = 0; i < idle.Length; i++)
+        {
+            idle[i] = host.Stack.CreateUdpSocket(queueLength: 1024);
+            idle[i].Bind(new IPEndPoint(IPAddress.Any, 5001 + i));
+        }
+        string sent = host.Python($"""
+            import socket, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for i in range(3000):
+                s.sendto(i.to_bytes(4, 'big') + bytes([i % 251]) * 96, ('{StackHost.StackAddress}', 5001 + i % 3))
+                if i % 50 == 49: time.sleep(0.005)
+            print('sent')
+            """);
+        Assert.Equal("sent", sent.Trim());
+        UdpReceiveMemory memory = host.Stack.UdpReceiveMemory;
+        var deadline = Stopwatch.StartNew();
+        while (memory.InPlace + memory.Copied < 3000 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(memory.InPlaceLimit, memory.InPlace);
+        Assert.Equal(3000 - memory.InPlaceLimit, memory.Copied);
+
+        // The port still receives: an echo server on another socket answers a Linux client.
+        await using FlowUdpSocket server = host.Stack.CreateUdpSocket();
+        server.Bind(new IPEndPoint(IPAddress.Any, 7));
+        using var stop = new CancellationTokenSource(Limit);
+        Task echo = EchoAsync(server, stop.Token);
+        string answered = host.Python($"""
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(2)
+            s.connect(('{StackHost.StackAddress}', 7))
+            ok = 0
+            for i in range(20):
+                s.send(b'still here %d' % i)
+                try:
+                    ok += s.recv(100) == b'still here %d' % i
+                except socket.timeout:
+                    pass
+            print(ok)
+            """);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => echo);
+        Assert.Equal("20", answered.Trim());
+
+        // Every datagram is there and intact, in place or copied, in the order it was sent.
+        byte[] buffer = new byte[2048];
+        for (int s = 0; s < idle.Length; s++)
+        {
+            for (int k = 0; k < 1000; k++)
+            {
+                int expected = s + 3 * k;
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                int n = await idle[s].ReceiveAsync(buffer, wait.Token);
+                Assert.Equal(100, n);
+                Assert.Equal(expected, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(buffer));
+                Assert.True(buffer.AsSpan(4, 96).IndexOfAnyExcept((byte)(expected % 251)) < 0, $"datagram {expected} changed");
+            }
+            Assert.Equal(0, idle[s].ReceiveQueueDrops);
+            await idle[s].DisposeAsync();
+        }
+        Assert.Equal(0, memory.InPlace);
+    }
+
     private static async Task EchoAsync(FlowUdpSocket socket, CancellationToken cancellationToken)
     {
         byte[] buffer = new byte[4096];
