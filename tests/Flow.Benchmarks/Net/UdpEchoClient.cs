@@ -7,20 +7,22 @@ namespace Flow.Benchmarks.Net;
 /// <summary>
 /// The load of the <c>stack</c> scenario's UDP echo: one connected kernel socket in the client's
 /// namespace keeps <see cref="Window"/> datagrams of 64 bytes in flight and sends the next as each
-/// echo comes back. Every echo is checked whole — its sequence number and the 56 bytes made from it
-/// — so a server that drops, reorders or corrupts is counted, not only one that is slow.
+/// echo comes back, a batch per system call each way (<see cref="BatchedUdp"/>). Every echo is
+/// checked whole — its sequence number and the 56 bytes made from it — so a server that drops,
+/// reorders or corrupts is counted, not only one that is slow.
 /// </summary>
-internal sealed class UdpEchoClient
+internal sealed class UdpEchoClient : IDisposable
 {
     public const int PayloadLength = 64;
-    public const int Window = 32;
+    public const int Window = 64;
 
-    private readonly Socket _socket;
+    private readonly BatchedUdp _udp;
+    private readonly int[] _lengths = Enumerable.Repeat(PayloadLength, BatchedUdp.Batch).ToArray();
 
     public UdpEchoClient(Socket socket)
     {
-        _socket = socket;
-        _socket.ReceiveTimeout = 200;
+        socket.ReceiveTimeout = 200;
+        _udp = new BatchedUdp(socket, 2048);
     }
 
     public long Echoed { get; private set; }
@@ -33,8 +35,6 @@ internal sealed class UdpEchoClient
     /// <summary>Runs for <paramref name="duration"/> on the calling thread; returns echoes per second.</summary>
     public double Run(TimeSpan duration)
     {
-        byte[] send = new byte[PayloadLength];
-        byte[] receive = new byte[2048];
         ulong sequence = 0;
         int outstanding = 0;
         long echoed = 0;
@@ -43,54 +43,58 @@ internal sealed class UdpEchoClient
         {
             while (outstanding < Window)
             {
-                Fill(send, sequence++);
-                _socket.Send(send);
-                outstanding++;
+                int count = Math.Min(Window - outstanding, BatchedUdp.Batch);
+                for (int i = 0; i < count; i++)
+                {
+                    Fill(_udp.Slot(i).Slice(0, PayloadLength), sequence++);
+                }
+                outstanding += _udp.Send(count, _lengths, toSenders: false);
             }
-            int n;
-            try
-            {
-                n = _socket.Receive(receive);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            int n = _udp.Receive(keepSenders: false);
+            if (n == 0)
             {
                 Lost += outstanding;
                 outstanding = 0;
                 continue;
             }
-            outstanding--;
-            if (IsIntact(receive.AsSpan(0, n)))
+            outstanding -= n;
+            for (int i = 0; i < n; i++)
             {
-                echoed++;
-            }
-            else
-            {
-                Corrupt++;
+                if (IsIntact(_udp.Slot(i).Slice(0, _udp.ReceivedLength(i))))
+                {
+                    echoed++;
+                }
+                else
+                {
+                    Corrupt++;
+                }
             }
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        Drain(receive, ref outstanding);
+        Drain(ref outstanding);
         Lost += outstanding;
         Echoed += echoed;
         return echoed / seconds;
     }
 
-    private void Drain(byte[] receive, ref int outstanding)
+    public void Dispose() => _udp.Dispose();
+
+    private void Drain(ref int outstanding)
     {
         while (outstanding > 0)
         {
-            try
+            int n = _udp.Receive(keepSenders: false);
+            if (n == 0)
             {
-                int n = _socket.Receive(receive);
-                outstanding--;
-                if (!IsIntact(receive.AsSpan(0, n)))
+                return;
+            }
+            outstanding -= n;
+            for (int i = 0; i < n; i++)
+            {
+                if (!IsIntact(_udp.Slot(i).Slice(0, _udp.ReceivedLength(i))))
                 {
                     Corrupt++;
                 }
-            }
-            catch (SocketException)
-            {
-                return;
             }
         }
     }
