@@ -138,7 +138,6 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         uint lastHop = Flood;
         // Every frame but a runt goes on: one fill, then the exceptions (Stage.Process's remarks).
         nexts.Slice(0, packets.Length).Fill(To(Output.Resolved));
-        PrefetchBuckets(table, packets);
         for (int i = 0; i < packets.Length; i++)
         {
             Packet packet = packets[i];
@@ -191,27 +190,6 @@ public sealed partial class MacLearner : Stage<MacLearner.Output, MacLearner.Rea
         // Counted in locals and added once: a field increment per packet is a store-to-load chain.
         _hits += hits;
         _misses += misses;
-    }
-
-    /// <summary>
-    /// Loads the buckets of every frame's source and destination before the batch is learned and
-    /// resolved, so the lookups of many stations overlap their misses instead of taking them in turn.
-    /// </summary>
-    private static unsafe void PrefetchBuckets(MacTable table, ReadOnlySpan<Packet> packets)
-    {
-        for (int i = 0; i < packets.Length; i++)
-        {
-            Packet packet = packets[i];
-            ref PacketMeta meta = ref packet.Meta;
-            if (meta.Length < 14)
-            {
-                continue;
-            }
-            byte* data = packet.DataPointer;
-            int vlan = (meta.Flags & PacketFlags.VlanStripped) != 0 ? meta.VlanTci & 0x0FFF : 0;
-            table.Prefetch(MacTable.Key(vlan, ReadMac(data + 6)));
-            table.Prefetch(MacTable.Key(vlan, ReadMac(data)));
-        }
     }
 
     private enum Learned : byte

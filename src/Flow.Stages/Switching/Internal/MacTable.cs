@@ -3,7 +3,6 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 
 namespace Flow.Stages.Switching.Internal;
@@ -162,25 +161,6 @@ internal sealed class MacTable
         ulong mixed = Mix(key);
         int slot = FindInBucket(BucketAt(mixed, _firstMultiplier), key);
         return slot >= 0 ? slot : FindInBucket(BucketAt(mixed, _secondMultiplier), key);
-    }
-
-    /// <summary>
-    /// Starts loading the first bucket of <paramref name="key"/> — its keys, ports and last-seen
-    /// times — so that a <see cref="Find"/> a few packets later finds them in L1: a batch of
-    /// frames from thousands of stations otherwise waits on each lookup's misses one after another.
-    /// A hint only: nothing is read, and a moved array just makes it useless.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Prefetch(ulong key)
-    {
-        if (!Sse.IsSupported)
-        {
-            return;
-        }
-        int first = BucketAt(Mix(key), _firstMultiplier);
-        Sse.Prefetch0(Unsafe.AsPointer(ref _keys[_base + first]));
-        Sse.Prefetch0(Unsafe.AsPointer(ref _ports[first]));
-        Sse.Prefetch0(Unsafe.AsPointer(ref _lastSeen[first]));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
