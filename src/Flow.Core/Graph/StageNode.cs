@@ -151,14 +151,7 @@ internal sealed class StageNode
             packets = packets.Slice(0, burst);
         }
         Span<Next> nexts = _nexts.AsSpan(0, packets.Length);
-        bool timed = IsTimedBatch();
-        long jitted = 0;
-        long start = 0;
-        if (timed)
-        {
-            jitted = JitInfo.GetCompiledMethodCount(currentThread: true);
-            start = Stopwatch.GetTimestamp();
-        }
+        (long start, long jitted) = BeginTiming();
         int n = Stage.InvokePoll(packets, nexts);
         int bucket = BurstHistogram.BucketOf(n);
         Publish(ref _burstSizes[bucket], 1);
@@ -166,7 +159,7 @@ internal sealed class StageNode
         {
             return 0;
         }
-        if (timed)
+        if (start != 0)
         {
             RecordTiming(start, jitted, n);
         }
@@ -238,14 +231,7 @@ internal sealed class StageNode
     {
         int n = packets.Length;
         Span<Next> nexts = _nexts.AsSpan(0, n);
-        bool timed = IsTimedBatch();
-        long jitted = 0;
-        long start = 0;
-        if (timed)
-        {
-            jitted = JitInfo.GetCompiledMethodCount(currentThread: true);
-            start = Stopwatch.GetTimestamp();
-        }
+        (long start, long jitted) = BeginTiming();
         BatchObserver[]? observers = _observers;
         if (observers is null)
         {
@@ -255,7 +241,7 @@ internal sealed class StageNode
         {
             ProcessObserved(observers, packets, nexts);
         }
-        if (timed)
+        if (start != 0)
         {
             RecordTiming(start, jitted, n);
         }
@@ -264,11 +250,20 @@ internal sealed class StageNode
         return nexts;
     }
 
+    /// <summary>
+    /// For a batch that is one of the timed ones: the JIT's count of compiled methods, then the
+    /// clock (so the count's read is outside the timed span); (0, 0) for the others.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool IsTimedBatch()
+    private (long Start, long Jitted) BeginTiming()
     {
         long mask = _counters.SampledBatches < SteadyAfterTimedBatches ? EarlyTimingMask : SteadyTimingMask;
-        return (_counters.Batches & mask) == mask;
+        if ((_counters.Batches & mask) != mask)
+        {
+            return (0, 0);
+        }
+        long jitted = JitInfo.GetCompiledMethodCount(currentThread: true);
+        return (Stopwatch.GetTimestamp(), jitted);
     }
 
     /// <summary>
