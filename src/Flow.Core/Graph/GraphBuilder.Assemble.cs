@@ -32,12 +32,20 @@ public sealed partial class GraphBuilder
         Wiring wiring, List<string> warnings)
     {
         var rings = new List<RingLink>();
+        // A stage fed by one edge only may run a batch sent to it in place (StageNode.RunOn); where
+        // several edges meet, each pass's packets still gather into one batch (a tx stage then
+        // kicks its device once, not once per feeding stage).
+        var inbound = new Dictionary<StageNode, int>(ReferenceEqualityComparer.Instance);
+        foreach ((OutputPort _, PortLink link) in wiring.Links)
+        {
+            inbound[link.Target] = inbound.GetValueOrDefault(link.Target) + 1;
+        }
         foreach ((OutputPort output, PortLink link) in wiring.Links)
         {
             StageNode source = output.Node;
             if (!link.IsRing(source))
             {
-                source.Ports[output.Port] = new LocalLink(link.Target);
+                source.Ports[output.Port] = new LocalLink(link.Target, runsInPlace: inbound[link.Target] == 1);
             }
             else
             {

@@ -6,11 +6,11 @@ namespace Flow;
 /// </summary>
 internal sealed class LocalLink : OutputLink
 {
-    public LocalLink(StageNode target)
+    public LocalLink(StageNode target, bool runsInPlace)
         : base(target.Input)
     {
         Target = target;
-        LocalTarget = target;
+        InPlaceTarget = runsInPlace ? target : null;
     }
 
     public StageNode Target { get; }

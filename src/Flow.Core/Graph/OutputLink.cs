@@ -10,8 +10,12 @@ internal abstract class OutputLink
 
     public PacketBatch Buffer { get; }
 
-    /// <summary>The stage this port feeds directly on the same worker; null for a ring.</summary>
-    public StageNode? LocalTarget { get; protected init; }
+    /// <summary>
+    /// The stage this port feeds on the same worker when this port is its only input: a batch
+    /// sent whole may run there at once (<see cref="StageNode"/>'s RunOn). Null for a ring, and
+    /// for a stage several edges feed.
+    /// </summary>
+    public StageNode? InPlaceTarget { get; protected init; }
 
     /// <summary>Makes room in a full <see cref="Buffer"/>.</summary>
     public abstract void Overflow();

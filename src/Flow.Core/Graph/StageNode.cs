@@ -194,7 +194,7 @@ internal sealed class StageNode
     /// <summary>
     /// Sends <paramref name="packets"/> (all of <paramref name="batch"/>, just processed by this
     /// stage into <paramref name="nexts"/>) on. While a stage sends the whole batch to one stage of
-    /// this worker that has nothing queued, that stage runs on it at once, in place: no hand-over
+    /// this worker that has nothing queued and no other input, that stage runs on it at once, in place: no hand-over
     /// of the batch, no visit of the worker's loop, no second look at an input — what fusing
     /// the chain would give, decided per batch. The order is the one the worker's pass would
     /// have run, since a stage's successors on a worker come after it.
@@ -212,7 +212,7 @@ internal sealed class StageNode
                 node.ScatterMixed(packets, nexts);
                 break;
             }
-            if (first < (uint)node.Ports.Length && node.Ports[first].LocalTarget is { } next && next.Input.Count == 0)
+            if (first < (uint)node.Ports.Length && node.Ports[first].InPlaceTarget is { } next && next.Input.Count == 0)
             {
                 Publish(ref node._outByPort[first], packets.Length);
                 _chainedTo = next.WorkerIndex;

@@ -155,6 +155,25 @@ public class GraphRunTests
     }
 
     [Fact]
+    public async Task AStageTwoStagesFeedTakesBothOfAPassAsOneBatch()
+    {
+        // Where edges meet, a pass's packets gather into one batch (a tx stage kicks its device
+        // once a pass); only a stage with one input runs each batch in place as it comes.
+        using FlowGraph graph = new GraphBuilder().WithBurst(32)
+            .Add("a", new TaggedSource(new TaggedSourceOptions { Count = 32_000 }))
+            .Add("b", new TaggedSource(new TaggedSourceOptions { Count = 32_000 }))
+            .Add("both", new Counter()).Add("sink", new NullSink())
+            .Connect("a", "both").Connect("b", "both").Connect("both", "sink")
+            .Build();
+        graph.Start();
+        await graph.Completion.WaitAsync(Limit);
+        GraphStats stats = graph.GetStats();
+        Assert.Equal(64_000, stats.Stage("both").In);
+        Assert.True(stats.Stage("both").Batches <= 1_100, $"{stats.Stage("both").Batches} batches for 2 000 polls of 32 from each source");
+        Assert.Equal(64_000, stats.Stage("sink").In);
+    }
+
+    [Fact]
     public async Task AStageThatThrowsDeepInAChainOfStagesIsTheOneNamedAndCharged()
     {
         // source → first → second → faulty → sink on one worker: a batch runs on through the
