@@ -1,5 +1,3 @@
-using Flow.Backends.AfPacket;
-using Flow.Hosting;
 using Flow.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -58,21 +56,9 @@ public sealed class ImpairedStackHost : NetnsHostFixture
                 throw new InvalidOperationException($"impair.py did not start: {_medium.Output}");
             }
 
-            var services = new ServiceCollection();
-            services.AddFlowHosting();
-            services.AddFlowNet();
-            services.AddFlowAfPacket();
             // Owned before the stack, so disposed after it: it holds the tables the stack's stages share.
-            ServiceProvider provider = Own(services.BuildServiceProvider());
-            Stack = Own(FlowStack.Load(provider, new Dictionary<string, string>
-            {
-                ["backend"] = "af_packet",
-                ["interface"] = stackLink.HostName,
-                ["address"] = StackHost.StackAddress + "/24",
-                ["mac"] = stackLink.HostMac,
-                ["af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""",
-                ["routes"] = $$"""[{ "prefix": "0.0.0.0/0", "via": "{{StackHost.HostAddress}}" }]""",
-            }));
+            ServiceProvider provider = Own(StackHost.StackServices());
+            Stack = Own(StackHost.LoadStack(provider, stackLink.HostName, stackLink.HostMac));
             Graph = Stack.Graph;
             Stack.Start();
         }

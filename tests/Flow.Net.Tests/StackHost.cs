@@ -32,21 +32,9 @@ public sealed class StackHost : NetnsHostFixture
             Host.Exec("ip", "addr", "add", HostAddress + "/24", "dev", Veth.PeerName);
             HostOffloads.DisableTxChecksum(Host, Veth.PeerName);
 
-            var services = new ServiceCollection();
-            services.AddFlowHosting();
-            services.AddFlowNet();
-            services.AddFlowAfPacket();
             // Owned before the stack, so disposed after it: it holds the tables the stack's stages share.
-            ServiceProvider provider = Own(services.BuildServiceProvider());
-            Stack = Own(FlowStack.Load(provider, new Dictionary<string, string>
-            {
-                ["backend"] = "af_packet",
-                ["interface"] = Veth.HostName,
-                ["address"] = StackAddress + "/24",
-                ["mac"] = Veth.HostMac,
-                ["af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""",
-                ["routes"] = $$"""[{ "prefix": "0.0.0.0/0", "via": "{{HostAddress}}" }]""",
-            }));
+            ServiceProvider provider = Own(StackServices());
+            Stack = Own(LoadStack(provider, Veth.HostName, Veth.HostMac));
             Graph = Stack.Graph;
             Stack.Start();
         }
@@ -62,6 +50,31 @@ public sealed class StackHost : NetnsHostFixture
     public VethPair Veth { get; } = null!;
 
     public FlowStack Stack { get; } = null!;
+
+    /// <summary>What a test stack loads with: hosting, the stack's stages, AF_PACKET.</summary>
+    internal static ServiceProvider StackServices()
+    {
+        var services = new ServiceCollection();
+        services.AddFlowHosting();
+        services.AddFlowNet();
+        services.AddFlowAfPacket();
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>
+    /// The shipped stack.json on AF_PACKET over <paramref name="interfaceName"/> (a 1 024-frame
+    /// pool), as <see cref="StackAddress"/>/24 with <see cref="HostAddress"/> as its gateway.
+    /// </summary>
+    internal static FlowStack LoadStack(ServiceProvider provider, string interfaceName, string mac) =>
+        FlowStack.Load(provider, new Dictionary<string, string>
+        {
+            ["backend"] = "af_packet",
+            ["interface"] = interfaceName,
+            ["address"] = StackAddress + "/24",
+            ["mac"] = mac,
+            ["af_packet"] = """{ "pool_frames": 1024, "block_count": 8 }""",
+            ["routes"] = $$"""[{ "prefix": "0.0.0.0/0", "via": "{{HostAddress}}" }]""",
+        });
 
     /// <summary>Runs a Python script on the Linux host; returns what it printed, or fails the test with its error output.</summary>
     public string Python(string script, int timeoutSeconds = 30)

@@ -160,7 +160,7 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
         {
             spin.SpinOnce();
         }
-        FreeReceived();
+        FreeAll(Received, _stack.Ports.ReceiveMemory);
     }
 
     /// <summary>The port table, under its lock: the socket's address and port, written before the table publishes the socket.</summary>
@@ -199,27 +199,20 @@ public sealed partial class FlowUdpSocket : IDisposable, IAsyncDisposable
 
     private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
 
-    /// <summary>Frees what the receive ring holds, counting each frame out of the receive memory.</summary>
-    private void FreeReceived()
-    {
-        Span<Packet> packets = stackalloc Packet[32];
-        int n;
-        while ((n = Received.Dequeue(packets)) > 0)
-        {
-            foreach (Packet packet in packets.Slice(0, n))
-            {
-                _stack.Ports.ReceiveMemory.Left(packet);
-            }
-            PacketPools.Free(packets.Slice(0, n));
-        }
-    }
-
-    private static void FreeAll(SpscRing<Packet> ring)
+    /// <summary>Frees what <paramref name="ring"/> holds; frames of the receive ring are counted out of <paramref name="receiveMemory"/>.</summary>
+    private static void FreeAll(SpscRing<Packet> ring, UdpReceiveMemory? receiveMemory = null)
     {
         Span<Packet> packets = stackalloc Packet[32];
         int n;
         while ((n = ring.Dequeue(packets)) > 0)
         {
+            if (receiveMemory is not null)
+            {
+                foreach (Packet packet in packets.Slice(0, n))
+                {
+                    receiveMemory.Left(packet);
+                }
+            }
             PacketPools.Free(packets.Slice(0, n));
         }
     }
