@@ -12,6 +12,9 @@ public sealed class NatCounters
     /// <summary>Packets from inside to an external endpoint, sent back inside.</summary>
     public long Hairpinned;
 
+    /// <summary>Packets routed out by another NAT's interface and sent back by this one's gateway (dual WAN, "source in, source out").</summary>
+    public long Steered;
+
     /// <summary>Packets refused because the session table was full.</summary>
     public long TableFull;
 

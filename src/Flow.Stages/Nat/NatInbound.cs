@@ -35,6 +35,7 @@ namespace Flow.Stages.Nat;
 public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Reason>
 {
     private readonly NatTable _table;
+    private readonly NatTables _tables;
     private readonly IFlowClock _clock;
     private readonly bool _enabled;
     private readonly ushort _outsidePort;
@@ -56,6 +57,11 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         _portMappings = setup.PortMappings;
         _enabled = options.Enabled;
         _outsidePort = setup.OutsidePort;
+        _tables = tables;
+        if (_enabled)
+        {
+            tables.Outside(options.Table, _outsidePort, _table, setup.OneToOne);
+        }
         _clock = clock;
         _counters = _table.Counters;
         _oneToOne = setup.OneToOne;
@@ -116,7 +122,8 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         ref Ipv4Header header = ref ip.Header;
         uint destination = header.Destination.Value.Host;
         byte protocol = header.Protocol;
-        bool hairpin = meta.InputPort != _outsidePort;
+        // From inside: not by this NAT's interface, nor by another WAN's (whose NAT it passed).
+        bool hairpin = meta.InputPort != _outsidePort && !ByAnOutside(meta.InputPort);
         if (_oneToOne.Length > 0 && OneToOne.InternalOf(_oneToOne, destination) is uint mapped)
         {
             return OneToOneIn(ref header, ip.Payload, mapped, hairpin, now);
@@ -203,9 +210,30 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
             }
             _table.TrackTcp(session, flags, outbound: false, now);
         }
-        // UDP admitted through a mapping needs no session: the reply makes one.
+        // UDP admitted through a mapping needs no session: the reply makes one — on its own WAN.
+        // With several, the reply must find this one's to leave by the WAN it came in by.
+        if (protocol == IpProtocol.Udp && _tables.Outsides.Length > 1)
+        {
+            if (_table.TryCreateOnMapping(mapping, remote, remotePort, now, out session) != NatCreateResult.Created)
+            {
+                return Drop(Reason.Limit);
+            }
+            _table.CountInbound(session);
+        }
         NatRewrite.Destination(ref header, l4, m.InsideAddress, m.InsidePort);
         return Delivered(hairpin, datagram, ref header, now);
+    }
+
+    private bool ByAnOutside(ushort port)
+    {
+        foreach (NatOutside outside in _tables.Outsides)
+        {
+            if (outside.Port == port)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

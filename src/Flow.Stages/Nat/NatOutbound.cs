@@ -52,6 +52,9 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
 
     private readonly NatCounters _counters;
     private readonly NatFragments _fragments = new(rewritesSource: true);
+    private readonly NatTables _tables;
+    private readonly NatOutside? _outside;
+    private readonly uint _returnHop; // "via gateway on the outside port", 0 when no gateway is given
 
     public NatOutbound(NatOptions options, NatTables tables, Ipv4RouteTable routes, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
@@ -70,6 +73,16 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         _reader = routes.OpenReader();
         _clock = clock;
         _counters = _table.Counters;
+        _tables = tables;
+        if (_enabled)
+        {
+            _outside = tables.Outside(options.Table, _outsidePort, _table, _setup.OneToOne);
+            _outside.Fragments = _fragments;
+            if (_setup.Gateway != 0 && (_returnHop = routes.AcquireNextHop(_outsidePort, _setup.Gateway)) == 0)
+            {
+                throw new RouterConfigurationException([$"gateway: no next-hop id is free for {options.Gateway}"]);
+            }
+        }
     }
 
     public enum Output : byte
@@ -96,6 +109,8 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         Unsupported,
         [DropReason("ICMP error about a packet of no session or mapping", Severity.Info)]
         UnmatchedError,
+        [DropReason("packet of this NAT's conversation routed out by another NAT's interface, and no gateway given to send it back by this one", Severity.Warning)]
+        NoReturnRoute,
     }
 
     /// <summary>The table this NAT keeps its state in (worker-owned).</summary>
@@ -115,6 +130,13 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         NextHop* hops = _routes.NextHops.Entries;
         uint capacity = (uint)_routes.NextHops.Capacity;
         _reader.Enter();
+        NatOutside[] outsides = _tables.Outsides;
+        if (outsides.Length > 1)
+        {
+            ProcessAmong(outsides, packets, nexts, hops, capacity, now);
+            _reader.Exit();
+            return;
+        }
         FlowKey* keys = stackalloc FlowKey[PrefetchChunk];
         for (int start = 0; start < packets.Length; start += PrefetchChunk)
         {
@@ -455,5 +477,12 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         return To(Output.Out);
     }
 
-    public void Dispose() => _reader.Dispose();
+    public void Dispose()
+    {
+        _reader.Dispose();
+        if (_returnHop != 0)
+        {
+            _routes.ReleaseNextHop(_returnHop);
+        }
+    }
 }

@@ -9,6 +9,7 @@ public sealed class NatTables : IDisposable
 {
     private readonly Dictionary<string, NatTable> _tables = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private volatile NatOutside[] _outsides = [];
 
     /// <summary>
     /// The table named <paramref name="name"/>, made with <paramref name="settings"/> and its
@@ -53,6 +54,39 @@ public sealed class NatTables : IDisposable
         }
     }
 
+    /// <summary>
+    /// The outside interfaces of the enabled NATs made here: one for a router with one WAN; with
+    /// several, each NAT asks the others whose a packet leaving by an outside interface is.
+    /// </summary>
+    internal NatOutside[] Outsides => _outsides;
+
+    /// <summary>
+    /// Registers NAT <paramref name="name"/>'s outside interface, or returns the one its other half
+    /// registered. Two NATs on one interface are a configuration error: which would a packet leaving
+    /// by it belong to?
+    /// </summary>
+    internal NatOutside Outside(string name, ushort port, NatTable table, NatOneToOne[] oneToOne)
+    {
+        lock (_lock)
+        {
+            foreach (NatOutside existing in _outsides)
+            {
+                if (existing.Name == name)
+                {
+                    existing.OneToOne = oneToOne;
+                    return existing;
+                }
+                if (existing.Port == port)
+                {
+                    throw new Ipv4.RouterConfigurationException([$"outside: NATs '{existing.Name}' and '{name}' both translate on port {port}; give each WAN interface one NAT"]);
+                }
+            }
+            var outside = new NatOutside(name, port, table) { OneToOne = oneToOne };
+            _outsides = [.. _outsides, outside];
+            return outside;
+        }
+    }
+
     public void Dispose()
     {
         lock (_lock)
@@ -62,6 +96,7 @@ public sealed class NatTables : IDisposable
                 table.Dispose();
             }
             _tables.Clear();
+            _outsides = [];
         }
     }
 }

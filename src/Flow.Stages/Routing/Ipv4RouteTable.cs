@@ -141,6 +141,34 @@ public sealed class Ipv4RouteTable : IDisposable
         }
     }
 
+    /// <summary>
+    /// A next hop no route needs to point at, for a stage that sends a packet somewhere routing did
+    /// not (a NAT sending a reply back by the WAN its connection came in by): the id of "via
+    /// <paramref name="gateway"/> (host order) on <paramref name="port"/>", shared with any route
+    /// via the same and kept until <see cref="ReleaseNextHop"/>. 0 when ids run out.
+    /// </summary>
+    public uint AcquireNextHop(ushort port, uint gateway)
+    {
+        lock (_writer)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            NextHops.Reclaim();
+            return NextHops.Acquire(NextHopKind.Via, port, gateway);
+        }
+    }
+
+    /// <summary>Gives back an id from <see cref="AcquireNextHop"/>.</summary>
+    public void ReleaseNextHop(uint id)
+    {
+        lock (_writer)
+        {
+            if (!_disposed)
+            {
+                NextHops.Release(id);
+            }
+        }
+    }
+
     private uint Acquire(Ipv4Route route) => route.Kind == NextHopKind.Multipath
         ? NextHops.AddGroup(route.Members, _slotBits)
         : NextHops.Acquire(route.Kind, route.Port, route.Gateway.Value.Host);

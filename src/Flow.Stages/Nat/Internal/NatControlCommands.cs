@@ -49,6 +49,7 @@ internal static class NatControlCommands
             [
                 ["enabled", nat.Enabled ? "yes" : "no"],
                 ["addresses", string.Join(" ", table.Addresses.Select(Address))],
+                ["gateway", nat.Options.Gateway ?? "-"],
                 ["mapping", Snake(settings.Mapping.ToString())],
                 ["filtering", Snake(settings.Filtering.ToString())],
                 ["timeout_udp", Seconds(settings.Timeouts.Udp)],
@@ -64,6 +65,7 @@ internal static class NatControlCommands
                 ["outbound_translated", Number(c.Outbound)],
                 ["inbound_translated", Number(c.Inbound)],
                 ["hairpinned", Number(c.Hairpinned)],
+                ["steered", Number(c.Steered)],
                 ["refused_table_full", Number(c.TableFull)],
                 ["refused_host_limit", Number(c.HostLimit)],
                 ["refused_ports_exhausted", Number(c.PortsExhausted)],

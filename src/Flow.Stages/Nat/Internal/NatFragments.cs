@@ -58,6 +58,9 @@ internal sealed unsafe class NatFragments(bool rewritesSource)
         return Hold(packet, source, destination, id, header.Protocol, now) ? Outcome.Held : Outcome.Full;
     }
 
+    /// <summary>Whether the datagram's first fragment was translated here (and its time is not up).</summary>
+    public bool Knows(uint source, uint destination, ushort id, byte protocol, long now) => TryFind(source, destination, id, protocol, now, out _);
+
     /// <summary>
     /// A first fragment was translated to <paramref name="translated"/>: remembers it for the
     /// datagram's later fragments and sends the ones waiting, rewritten, to <paramref name="send"/>.

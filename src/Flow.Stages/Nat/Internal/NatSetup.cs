@@ -11,7 +11,7 @@ namespace Flow.Stages.Nat.Internal;
 /// Every bad value is named in one <see cref="RouterConfigurationException"/>.
 /// </summary>
 internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSettings Settings, IReadOnlyList<NatStaticMapping> PortMappings, string? FollowsInterface,
-    NatOneToOne[] OneToOne)
+    NatOneToOne[] OneToOne, uint Gateway)
 {
     public static NatSetup Resolve(NatOptions options)
     {
@@ -54,6 +54,26 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
             if (options.Enabled && texts.Count == 0 && follows is null)
             {
                 errors.Add($"addresses: the outside interface '{options.Outside}' has no address and none is given");
+            }
+        }
+        uint gateway = 0;
+        if (options.Gateway is not null && index >= 0)
+        {
+            // On a DHCP-addressed outside the network is learned later: ARP finds the gateway or not.
+            IReadOnlyList<AttachedNetwork> networks = RouteConfiguration.AttachedNetworks(options.Interfaces, []);
+            if (RouteConfiguration.ParseAddress(options.Gateway) is not uint given || !RouterInterfaceTable.IsUnicastHost(given))
+            {
+                errors.Add($"gateway: '{options.Gateway}' is not a unicast IPv4 address");
+            }
+            else if (options.Interfaces[index].StaticAddresses.Any()
+                && (RouteConfiguration.ResolveGateway(networks, given, out ushort port) is string problem ? problem
+                    : port != outsidePort ? $"via {options.Gateway} is on another interface's network" : null) is string wrong)
+            {
+                errors.Add($"gateway: {wrong}; it must be a router on '{options.Outside}''s network");
+            }
+            else
+            {
+                gateway = given;
             }
         }
         if (options.MaxSessions is < 1 or > 1 << 24)
@@ -120,7 +140,7 @@ internal sealed record NatSetup(ushort OutsidePort, uint[] Addresses, NatTableSe
             MaxSessions = options.Enabled ? options.MaxSessions : Math.Min(options.MaxSessions, 1024),
             MaxSessionsPerHost = options.MaxSessionsPerHost,
         };
-        return new NatSetup(outsidePort, [.. addresses], settings, mappings, follows, [.. oneToOne]);
+        return new NatSetup(outsidePort, [.. addresses], settings, mappings, follows, [.. oneToOne], gateway);
     }
 
     /// <summary>

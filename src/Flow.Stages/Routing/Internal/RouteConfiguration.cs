@@ -159,7 +159,8 @@ internal sealed class RouteConfiguration
 
     public static string Text(uint address) => new Ipv4Address(new NetU32(address)).ToString();
 
-    private static IReadOnlyList<AttachedNetwork> AttachedNetworks(IReadOnlyList<RouterInterfaceOptions> interfaces, List<(string, string)> errors)
+    /// <summary>The networks the interfaces' static addresses attach; empty (with the reasons in <paramref name="errors"/>) when the interfaces are refused.</summary>
+    public static IReadOnlyList<AttachedNetwork> AttachedNetworks(IReadOnlyList<RouterInterfaceOptions> interfaces, List<(string, string)> errors)
     {
         if (interfaces.Count == 0)
         {
