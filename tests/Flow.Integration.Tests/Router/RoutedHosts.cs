@@ -28,7 +28,12 @@ internal sealed class RoutedHosts : NetnsHostFixture
     public const string WanRouter = "192.168.100.2";
     public const string Beyond = "198.51.100.1";
 
+    public const string Wan2Host = "192.168.200.1";
+    public const string Wan2Router = "192.168.200.2";
+    public const string Beyond2 = "198.51.100.2";
+
     private readonly Dictionary<string, string> _hostDevices = [];
+    private readonly bool _dualWan;
     private ServiceProvider? _services;
 
     /// <param name="backend">
@@ -41,18 +46,24 @@ internal sealed class RoutedHosts : NetnsHostFixture
     /// to a third host, 192.168.200.1, which also holds <see cref="Beyond"/> (a second way there).
     /// </param>
     /// <param name="reloadableFile">A router graph file to load through a <see cref="Reloader"/> instead of router.json (not with <paramref name="withDmz"/>).</param>
-    public RoutedHosts(string backend, IReadOnlyDictionary<string, string>? parameters = null, bool withDmz = false, string? reloadableFile = null)
+    /// <param name="dualWan">
+    /// router-dual-wan.json instead of router.json: the third port is wan2 (192.168.200.2/24, the
+    /// second NAT's outside) to a third host, 192.168.200.1, its gateway, which holds
+    /// <see cref="Beyond2"/>; neither WAN host has a route to the lan (only the NATs connect it).
+    /// </param>
+    public RoutedHosts(string backend, IReadOnlyDictionary<string, string>? parameters = null, bool withDmz = false, string? reloadableFile = null, bool dualWan = false)
     {
         Shell.RequireRootAnd("ip", "ping");
         try
         {
             Lan = Own(new NetnsFixture("rl"));
             Wan = Own(new NetnsFixture("rw"));
-            Dmz = withDmz ? Own(new NetnsFixture("rd")) : null;
+            Dmz = withDmz || dualWan ? Own(new NetnsFixture("rd")) : null;
+            _dualWan = dualWan;
             var ports = new List<(string Name, NetnsFixture Host)> { ("lan", Lan), ("wan", Wan) };
             if (Dmz is not null)
             {
-                ports.Add(("dmz", Dmz));
+                ports.Add((dualWan ? "wan2" : "dmz", Dmz));
             }
             var set = new Dictionary<string, string>();
             if (backend.Split(':') is [string named, string shards])
@@ -90,7 +101,7 @@ internal sealed class RoutedHosts : NetnsHostFixture
             }
             else
             {
-                (graph, _services) = RouterJson.Load(set, withDmz);
+                (graph, _services) = RouterJson.Load(set, withDmz, dualWan ? RouterJson.DualWanPath : null);
             }
             Graph = Own(graph);
             if (backend == "tap")
@@ -116,7 +127,7 @@ internal sealed class RoutedHosts : NetnsHostFixture
 
     public NetnsFixture Wan { get; } = null!;
 
-    /// <summary>The third host, with <c>withDmz</c>; null otherwise.</summary>
+    /// <summary>The third host, with <c>withDmz</c> (dmz) or <c>dualWan</c> (wan2); null otherwise.</summary>
     public NetnsFixture? Dmz { get; }
 
     /// <summary>The hosts' interfaces toward the router (veth ends or TAP interfaces).</summary>
@@ -124,7 +135,7 @@ internal sealed class RoutedHosts : NetnsHostFixture
 
     public string WanDevice => _hostDevices["wan"];
 
-    public string DmzDevice => _hostDevices["dmz"];
+    public string DmzDevice => _hostDevices[_dualWan ? "wan2" : "dmz"];
 
     /// <summary>memif only: the graph serving the router's memif ports and relaying them to the veths.</summary>
     public FlowGraph? Relay { get; }
@@ -135,13 +146,13 @@ internal sealed class RoutedHosts : NetnsHostFixture
     /// <summary>The route table the router's lookups share.</summary>
     public Ipv4RouteTable Routes => _services!.GetRequiredService<Ipv4RouteTable>();
 
-    /// <summary>Runs a control command of the router as <c>flow ctl</c> would, with its arguments by name.</summary>
-    public async Task<ControlReply> ControlAsync(string command, IReadOnlyDictionary<string, string> arguments)
+    /// <summary>Runs a control command of the router as <c>flow ctl</c> would, with its arguments by name (and <c>--stage</c> when several stages serve it).</summary>
+    public async Task<ControlReply> ControlAsync(string command, IReadOnlyDictionary<string, string> arguments, string? stage = null)
     {
         var served = Graph.Stages.Where(s => Graph.GetStage<Stage>(s.Name) is IControlledStage controlled && controlled.ControlCommands.Any(c => c.Name == command))
             .Select(s => s.Name).ToList();
         IControlCommand handler = ((IControlledStage)Graph.GetStage<Stage>(served[0])).ControlCommands.Single(c => c.Name == command);
-        return await handler.ExecuteAsync(new ControlRequest(Graph, command, arguments, servedBy: served), CancellationToken.None);
+        return await handler.ExecuteAsync(new ControlRequest(Graph, command, arguments, stage, servedBy: served), CancellationToken.None);
     }
 
     /// <summary>True when <paramref name="ns"/> gets <paramref name="count"/> echo replies from <paramref name="address"/>.</summary>
@@ -187,15 +198,21 @@ internal sealed class RoutedHosts : NetnsHostFixture
         Lan.Exec("ip", "route", "add", "default", "via", LanRouter);
         Wan.Exec("ip", "addr", "add", WanHost + "/24", "dev", WanDevice);
         Wan.Exec("ip", "addr", "add", Beyond + "/32", "dev", "lo");
-        Wan.Exec("ip", "route", "add", "192.168.1.0/24", "via", WanRouter);
+        if (!_dualWan)
+        {
+            Wan.Exec("ip", "route", "add", "192.168.1.0/24", "via", WanRouter);
+        }
         if (Dmz is not null)
         {
             Dmz.Exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1");
             Dmz.Exec("ip", "link", "set", "lo", "up");
             Dmz.Exec("ip", "link", "set", DmzDevice, "up");
-            Dmz.Exec("ip", "addr", "add", "192.168.200.1/24", "dev", DmzDevice);
-            Dmz.Exec("ip", "addr", "add", Beyond + "/32", "dev", "lo");
-            Dmz.Exec("ip", "route", "add", "192.168.1.0/24", "via", "192.168.200.2");
+            Dmz.Exec("ip", "addr", "add", Wan2Host + "/24", "dev", DmzDevice);
+            Dmz.Exec("ip", "addr", "add", (_dualWan ? Beyond2 : Beyond) + "/32", "dev", "lo");
+            if (!_dualWan)
+            {
+                Dmz.Exec("ip", "route", "add", "192.168.1.0/24", "via", Wan2Router);
+            }
         }
     }
 

@@ -9,12 +9,15 @@ internal static class RouterJson
 {
     public static string Path => PipelineFiles.PathOf("router.json");
 
+    /// <summary>pipelines/router-dual-wan.json: router.json with a second WAN, wan2, and a NAT on each.</summary>
+    public static string DualWanPath => PipelineFiles.PathOf("router-dual-wan.json");
+
     /// <summary>
-    /// The router with its parameters overridden (name or name.key → value, as <c>--set</c> takes
+    /// The router (router.json, or <paramref name="file"/>) with its parameters overridden (name or name.key → value, as <c>--set</c> takes
     /// them), and the service provider that made it: it owns the route and neighbour tables the
     /// graph's stages share, so dispose it after the graph.
     /// </summary>
-    public static (FlowGraph Graph, ServiceProvider Services) Load(IReadOnlyDictionary<string, string> parameters, bool withDmz = false)
+    public static (FlowGraph Graph, ServiceProvider Services) Load(IReadOnlyDictionary<string, string> parameters, bool withDmz = false, string? file = null)
     {
         ServiceProvider provider = Services();
         try
@@ -22,7 +25,7 @@ internal static class RouterJson
             GraphFileLoader loader = provider.GetRequiredService<GraphFileLoader>();
             FlowGraph graph = withDmz
                 ? loader.LoadText(WithDmz(File.ReadAllText(Path)), "router.json", System.IO.Path.GetDirectoryName(Path), parameters)
-                : loader.Load(Path, parameters);
+                : loader.Load(file ?? Path, parameters);
             return (graph, provider);
         }
         catch
