@@ -13,7 +13,7 @@ namespace Flow.Stages.Nat;
 /// translated outer and inner (RFC 5508 4.2) without making or refreshing anything. A packet
 /// from inside to an external endpoint is hairpinned (RFC 4787 REQ-9, RFC 5382 REQ-8): its
 /// source becomes the sender's own external endpoint first, so the receiver sees it as any
-/// remote would.
+/// remote would; its later fragments get both addresses of their first.
 /// </summary>
 /// <remarks>
 /// Input: packets for the router's addresses (<c>ipv4_input</c>'s <c>local</c>).
@@ -41,7 +41,7 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
     private readonly ushort _outsidePort;
 
     private readonly NatCounters _counters;
-    private readonly NatFragments _fragments = new(rewritesSource: false);
+    private readonly NatFragments _fragments = new();
     private readonly NatOneToOne[] _oneToOne;
     private NatOptions _options; // a reload may give it new port mappings (NatInbound.Reconfigure.cs)
     private IReadOnlyList<NatStaticMapping> _portMappings;
@@ -126,7 +126,7 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         bool hairpin = meta.InputPort != _outsidePort && !ByAnOutside(meta.InputPort);
         if (_oneToOne.Length > 0 && OneToOne.InternalOf(_oneToOne, destination) is uint mapped)
         {
-            return OneToOneIn(ref header, ip.Payload, mapped, hairpin, now);
+            return OneToOneIn(packet, ref header, ip.Payload, mapped, hairpin, now);
         }
         if (!_table.IsExternal(destination) || protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp))
         {
@@ -135,9 +135,9 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         // Only the first fragment holds the L4 header; the others follow its translation.
         if (header.FragmentOffset > 0)
         {
-            return LaterFragment(packet, ref header, now);
+            return LaterFragment(packet, ref header, hairpin, now);
         }
-        var datagram = new Datagram(header.Source.Value.Host, destination, header.Identification.Host, protocol, header.MoreFragments);
+        var datagram = Datagram.Of(ref header);
         Span<byte> l4 = ip.Payload;
         if (protocol == IpProtocol.Icmp)
         {
@@ -334,71 +334,87 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
     }
 
     /// <summary>What identifies a datagram's fragments as they arrive, and whether this packet is a first fragment.</summary>
-    private readonly record struct Datagram(uint Source, uint Destination, ushort Id, byte Protocol, bool IsFirstFragment);
+    private readonly record struct Datagram(uint Source, uint Destination, ushort Id, byte Protocol, bool IsFirstFragment)
+    {
+        /// <summary>The datagram of a packet at offset 0, read before it is translated.</summary>
+        public static Datagram Of(ref Ipv4Header header) =>
+            new(header.Source.Value.Host, header.Destination.Value.Host, header.Identification.Host, header.Protocol, header.MoreFragments);
+    }
 
     private Next Delivered(bool hairpin, Datagram datagram, ref Ipv4Header header, long now)
     {
         if (datagram.IsFirstFragment)
         {
-            FirstFragment(datagram, header.Destination.Value.Host, now);
+            FirstFragment(datagram, header.Source.Value.Host, header.Destination.Value.Host, hairpin, now);
         }
         _counters.Inbound++;
         _counters.Hairpinned += hairpin ? 1 : 0;
         return To(Output.Translated);
     }
 
-    /// <summary>A packet to a 1:1 external address: its host's address, ports kept, whoever sent it; ICMP errors translated inside too.</summary>
     /// <summary>
-    /// A packet to a 1:1 external address: the mapped host's address, ports kept, no session.
-    /// From inside (hairpinned, RFC 4787 REQ-9, RFC 5508 REQ-7) the sender is first translated as
-    /// it would leave: it reaches the host from its own external endpoint, and the answer comes
-    /// back through the NAT.
+    /// A packet to a 1:1 external address: the mapped host's address, ports kept, no session;
+    /// ICMP errors translated inside too. From inside (hairpinned, RFC 4787 REQ-9, RFC 5508 REQ-7)
+    /// the sender is first translated as it would leave: it reaches the host from its own external
+    /// endpoint, and the answer comes back through the NAT.
     /// </summary>
-    private Next OneToOneIn(ref Ipv4Header header, Span<byte> l4, uint inside, bool hairpin, long now)
+    private Next OneToOneIn(Packet packet, ref Ipv4Header header, Span<byte> l4, uint inside, bool hairpin, long now)
     {
         bool first = header.FragmentOffset == 0;
         if (header.Protocol == IpProtocol.Icmp && first && l4.Length >= IcmpHeader.Size && IcmpType.IsError(l4[0]))
         {
             return TranslateError(ref header, l4);
         }
-        if (hairpin && first && header.Protocol is IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp)
+        if (!hairpin || header.Protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp))
         {
-            if (!NatRewrite.HasHeader(header.Protocol, l4))
-            {
-                return Drop(Reason.Truncated);
-            }
-            TcpFlags flags = header.Protocol == IpProtocol.Tcp ? (TcpFlags)l4[13] : TcpFlags.None;
-            if (!HairpinSource(ref header, l4, flags, now))
-            {
-                return header.Protocol == IpProtocol.Tcp ? Drop(Reason.UnsolicitedTcp) : Drop(Reason.Limit);
-            }
-            _counters.Hairpinned++;
+            NatRewrite.DestinationAddress(ref header, l4, inside);
+            _counters.Inbound++;
+            return To(Output.Translated);
+        }
+        // The sender's external endpoint may be a session's, which only the first fragment's ports find.
+        if (!first)
+        {
+            return LaterFragment(packet, ref header, hairpin, now);
+        }
+        if (!NatRewrite.HasHeader(header.Protocol, l4))
+        {
+            return Drop(Reason.Truncated);
+        }
+        var datagram = Datagram.Of(ref header);
+        TcpFlags flags = header.Protocol == IpProtocol.Tcp ? (TcpFlags)l4[13] : TcpFlags.None;
+        if (!HairpinSource(ref header, l4, flags, now))
+        {
+            return header.Protocol == IpProtocol.Tcp ? Drop(Reason.UnsolicitedTcp) : Drop(Reason.Limit);
         }
         NatRewrite.DestinationAddress(ref header, l4, inside);
-        _counters.Inbound++;
-        return To(Output.Translated);
+        return Delivered(hairpin, datagram, ref header, now);
     }
 
-    /// <summary>A first fragment came in translated: its datagram's later fragments take the same destination, the waiting ones now.</summary>
-    private void FirstFragment(Datagram d, uint translated, long now)
+    /// <summary>
+    /// A first fragment came in translated: its datagram's later fragments take the same
+    /// addresses (a hairpinned one's source too), the waiting ones now.
+    /// </summary>
+    private void FirstFragment(Datagram d, uint translatedSource, uint translatedDestination, bool hairpin, long now)
     {
-        if (!_fragments.FirstTranslated(d.Source, d.Destination, d.Id, d.Protocol, translated, now, this, static (stage, packet) =>
+        if (!_fragments.FirstTranslated(d.Source, d.Destination, d.Id, d.Protocol, translatedSource, translatedDestination, now, (Stage: this, Hairpin: hairpin), static (state, packet) =>
         {
-            stage._counters.Inbound++;
-            stage.Emit(packet, Output.Translated);
+            state.Stage._counters.Inbound++;
+            state.Stage._counters.Hairpinned += state.Hairpin ? 1 : 0;
+            state.Stage.Emit(packet, Output.Translated);
         }))
         {
             _counters.FragmentTableFull++;
         }
     }
 
-    /// <summary>A fragment after the first: the address its first fragment got, or it waits for it.</summary>
-    private Next LaterFragment(Packet packet, ref Ipv4Header header, long now)
+    /// <summary>A fragment after the first: the addresses its first fragment got, or it waits for it.</summary>
+    private Next LaterFragment(Packet packet, ref Ipv4Header header, bool hairpin, long now)
     {
         switch (_fragments.Follow(packet, ref header, now))
         {
             case NatFragments.Outcome.Translated:
                 _counters.Inbound++;
+                _counters.Hairpinned += hairpin ? 1 : 0;
                 return To(Output.Translated);
             case NatFragments.Outcome.Held:
                 return Next.Consumed;

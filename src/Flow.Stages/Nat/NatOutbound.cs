@@ -51,7 +51,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     private readonly ushort _outsidePort;
 
     private readonly NatCounters _counters;
-    private readonly NatFragments _fragments = new(rewritesSource: true);
+    private readonly NatFragments _fragments = new();
     private readonly NatTables _tables;
     private readonly NatOutside? _outside;
     private readonly uint _returnHop; // "via gateway on the outside port", 0 when no gateway is given
@@ -362,7 +362,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     /// <summary>A first fragment went out translated: its datagram's later fragments take the same source, the waiting ones now.</summary>
     private void FirstFragment(uint source, uint remote, ushort id, byte protocol, uint translated, long now)
     {
-        if (!_fragments.FirstTranslated(source, remote, id, protocol, translated, now, this, static (stage, packet) =>
+        if (!_fragments.FirstTranslated(source, remote, id, protocol, translated, remote, now, this, static (stage, packet) =>
         {
             stage._counters.Outbound++;
             stage.Emit(packet, Output.Out);

@@ -158,6 +158,47 @@ public sealed class NatNetnsTests
     }
 
     /// <summary>
+    /// A 3000-byte UDP datagram from 192.168.1.10:43000 to the router's address at a port mapping
+    /// whose service is the same host's second address (192.168.1.11:6100): the lan host's kernel
+    /// sends it as three fragments, the router hairpins every one, and the service reads the same
+    /// bytes from the router's address and the sender's kept port.
+    /// </summary>
+    [Fact]
+    public async Task AUdpDatagramBiggerThanTheMtuIsHairpinnedWholeToAPortMapping()
+    {
+        Shell.RequireRootAnd(Shell.Python);
+        using var hosts = new RoutedHosts("af_packet", new Dictionary<string, string>
+        {
+            ["nat.enabled"] = "true",
+            ["nat.port_mappings"] = """[{ "protocol": "udp", "external_port": 6100, "internal": "192.168.1.11:6100" }]""",
+        });
+        hosts.Wan.Exec("ip", "route", "del", "192.168.1.0/24");
+        hosts.Lan.Exec("ip", "addr", "add", "192.168.1.11/24", "dev", hosts.LanDevice);
+        Assert.True(RoutedHosts.Ping(hosts.Lan, RoutedHosts.WanRouter), "the lan host did not reach the router's wan address");
+
+        byte[] datagram = System.Security.Cryptography.RandomNumberGenerator.GetBytes(3000);
+        string exchange = $"""
+            import socket
+            service = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            service.bind(('192.168.1.11', 6100)); service.settimeout(10)
+            sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sender.bind(('{RoutedHosts.LanHost}', 43000))
+            sender.sendto(bytes.fromhex('{Convert.ToHexString(datagram)}'), ('{RoutedHosts.WanRouter}', 6100))
+            data, peer = service.recvfrom(65535)
+            print(peer[0], peer[1], data.hex())
+            """;
+        ShellResult received = hosts.Lan.TryExec(TimeSpan.FromSeconds(20), Shell.Python, "-c", exchange);
+        Assert.True(received.ExitCode == 0, $"the hairpinned datagram did not arrive: {received.Output}");
+        string[] words = received.StandardOutput.Trim().Split(' ');
+        Assert.Equal((RoutedHosts.WanRouter, "43000"), (words[0], words[1]));
+        Assert.Equal(Convert.ToHexString(datagram), words[2], ignoreCase: true);
+
+        GraphStats stats = await hosts.StopAsync();
+        Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
+        Assert.Equal(0, stats.Stage("nat_in").DroppedTotal);
+    }
+
+    /// <summary>
     /// A second LAN address (192.168.1.11) has wan's second address (192.168.100.3) 1:1. From the
     /// first LAN address, UDP and ping to 192.168.100.3 are hairpinned: the mapped host sees the
     /// sender at the router's pool address, and the answers come back from 192.168.100.3.

@@ -6,12 +6,13 @@ namespace Flow.Stages.Nat.Internal;
 /// <summary>
 /// Fragments through the NAT (RFC 4787 REQ-14, in order and out of order) by virtual
 /// reassembly, bounded: the first fragment carries the ports and is translated like any packet;
-/// the address it got is remembered by (source, destination, identification, protocol) so the
-/// later fragments of the datagram get the same one. A later fragment that comes before its
-/// first waits (at most <see cref="MaxHeld"/> of them) and leaves when the first is translated,
-/// or is dropped when its datagram's time is up. One per direction; owned by its stage's worker.
+/// the addresses it left with are remembered by (source, destination, identification, protocol)
+/// so the later fragments of the datagram get the same ones — one changed, or both for a
+/// hairpinned datagram. A later fragment that comes before its first waits (at most
+/// <see cref="MaxHeld"/> of them) and leaves when the first is translated, or is dropped when
+/// its datagram's time is up. One per direction; owned by its stage's worker.
 /// </summary>
-internal sealed unsafe class NatFragments(bool rewritesSource)
+internal sealed unsafe class NatFragments
 {
     /// <summary>Datagrams remembered at once.</summary>
     public const int Capacity = 1024;
@@ -31,7 +32,7 @@ internal sealed unsafe class NatFragments(bool rewritesSource)
     /// <summary>What <see cref="Follow"/> did with a later fragment.</summary>
     public enum Outcome
     {
-        /// <summary>Its first fragment was translated: it got the same address.</summary>
+        /// <summary>Its first fragment was translated: it got the same addresses.</summary>
         Translated,
 
         /// <summary>It waits for its first fragment (the stage consumed it).</summary>
@@ -42,33 +43,35 @@ internal sealed unsafe class NatFragments(bool rewritesSource)
     }
 
     /// <summary>
-    /// A fragment after the first: gets the address its first fragment was translated to
-    /// (source or destination, as this direction rewrites), or waits for it.
+    /// A fragment after the first: gets the source and destination its first fragment left
+    /// with, or waits for it.
     /// </summary>
     public Outcome Follow(Packet packet, ref Ipv4Header header, long now)
     {
         uint source = header.Source.Value.Host;
         uint destination = header.Destination.Value.Host;
         ushort id = header.Identification.Host;
-        if (TryFind(source, destination, id, header.Protocol, now, out uint translated))
+        if (TryFind(source, destination, id, header.Protocol, now, out uint translatedSource, out uint translatedDestination))
         {
-            Rewrite(ref header, translated);
+            Rewrite(ref header, translatedSource, translatedDestination);
             return Outcome.Translated;
         }
         return Hold(packet, source, destination, id, header.Protocol, now) ? Outcome.Held : Outcome.Full;
     }
 
     /// <summary>Whether the datagram's first fragment was translated here (and its time is not up).</summary>
-    public bool Knows(uint source, uint destination, ushort id, byte protocol, long now) => TryFind(source, destination, id, protocol, now, out _);
+    public bool Knows(uint source, uint destination, ushort id, byte protocol, long now) => TryFind(source, destination, id, protocol, now, out _, out _);
 
     /// <summary>
-    /// A first fragment was translated to <paramref name="translated"/>: remembers it for the
-    /// datagram's later fragments and sends the ones waiting, rewritten, to <paramref name="send"/>.
-    /// False when the datagram could not be remembered (its later fragments will wait and expire).
+    /// A first fragment, which came as (<paramref name="source"/>, <paramref name="destination"/>),
+    /// left as (<paramref name="translatedSource"/>, <paramref name="translatedDestination"/>):
+    /// remembers that for the datagram's later fragments and sends the ones waiting, rewritten, to
+    /// <paramref name="send"/>. False when the datagram could not be remembered (its later
+    /// fragments will wait and expire).
     /// </summary>
-    public bool FirstTranslated<TState>(uint source, uint destination, ushort id, byte protocol, uint translated, long now, TState state, Action<TState, Packet> send)
+    public bool FirstTranslated<TState>(uint source, uint destination, ushort id, byte protocol, uint translatedSource, uint translatedDestination, long now, TState state, Action<TState, Packet> send)
     {
-        bool remembered = Remember(source, destination, id, protocol, translated, now);
+        bool remembered = Remember(source, destination, id, protocol, translatedSource, translatedDestination, now);
         for (int i = 0; i < _heldCount;)
         {
             Held h = _held[i];
@@ -76,7 +79,7 @@ internal sealed unsafe class NatFragments(bool rewritesSource)
             {
                 _held[i] = _held[--_heldCount];
                 _held[_heldCount] = default;
-                Rewrite(ref *(Ipv4Header*)(h.Packet.DataPointer + h.Packet.Meta.L3Offset), translated);
+                Rewrite(ref *(Ipv4Header*)(h.Packet.DataPointer + h.Packet.Meta.L3Offset), translatedSource, translatedDestination);
                 send(state, h.Packet);
             }
             else
@@ -87,21 +90,21 @@ internal sealed unsafe class NatFragments(bool rewritesSource)
         return remembered;
     }
 
-    private void Rewrite(ref Ipv4Header header, uint address)
+    /// <summary>Gives a later fragment its first's addresses; the ports and the L4 checksum are in the first alone.</summary>
+    private static void Rewrite(ref Ipv4Header header, uint source, uint destination)
     {
-        var to = new Ipv4Address(new NetU32(address));
-        if (rewritesSource)
+        if (header.Source.Value.Host != source)
         {
-            header.RewriteSource(to);
+            header.RewriteSource(new Ipv4Address(new NetU32(source)));
         }
-        else
+        if (header.Destination.Value.Host != destination)
         {
-            header.RewriteDestination(to);
+            header.RewriteDestination(new Ipv4Address(new NetU32(destination)));
         }
     }
 
-    /// <summary>Remembers the address the datagram's first fragment was translated to.</summary>
-    private bool Remember(uint source, uint destination, ushort id, byte protocol, uint translated, long now)
+    /// <summary>Remembers the addresses the datagram's first fragment left with.</summary>
+    private bool Remember(uint source, uint destination, ushort id, byte protocol, uint translatedSource, uint translatedDestination, long now)
     {
         int start = Index(source, destination, id, protocol);
         int victim = -1;
@@ -119,12 +122,12 @@ internal sealed unsafe class NatFragments(bool rewritesSource)
         {
             return false;
         }
-        _entries[victim] = new Entry { InUse = true, Source = source, Destination = destination, Id = id, Protocol = protocol, Translated = translated, Expires = now + LifetimeNanoseconds };
+        _entries[victim] = new Entry { InUse = true, Source = source, Destination = destination, Id = id, Protocol = protocol, TranslatedSource = translatedSource, TranslatedDestination = translatedDestination, Expires = now + LifetimeNanoseconds };
         return true;
     }
 
-    /// <summary>The address a later fragment gets; false when its first fragment has not been seen (or its time is up).</summary>
-    private bool TryFind(uint source, uint destination, ushort id, byte protocol, long now, out uint translated)
+    /// <summary>The addresses a later fragment gets; false when its first fragment has not been seen (or its time is up).</summary>
+    private bool TryFind(uint source, uint destination, ushort id, byte protocol, long now, out uint translatedSource, out uint translatedDestination)
     {
         int start = Index(source, destination, id, protocol);
         for (int p = 0; p < Probes; p++)
@@ -132,11 +135,13 @@ internal sealed unsafe class NatFragments(bool rewritesSource)
             ref Entry e = ref _entries[(start + p) & (Capacity - 1)];
             if (e.InUse && e.Expires > now && e.Matches(source, destination, id, protocol))
             {
-                translated = e.Translated;
+                translatedSource = e.TranslatedSource;
+                translatedDestination = e.TranslatedDestination;
                 return true;
             }
         }
-        translated = 0;
+        translatedSource = 0;
+        translatedDestination = 0;
         return false;
     }
 
@@ -198,7 +203,8 @@ internal sealed unsafe class NatFragments(bool rewritesSource)
         public ushort Id;
         public uint Source;
         public uint Destination;
-        public uint Translated;
+        public uint TranslatedSource;
+        public uint TranslatedDestination;
         public long Expires;
 
         public readonly bool Matches(uint source, uint destination, ushort id, byte protocol) =>
