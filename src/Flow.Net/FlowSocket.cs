@@ -34,6 +34,7 @@ public sealed partial class FlowSocket : IDisposable
     private FlowTcpListener? _listener;
     private FlowTcpStream? _stream;
     private IPEndPoint? _bound;
+    private ushort _heldPort; // the TCP port this socket's Bind (or Listen) took, given back at Close
     private int _shutdownSend;
     private int _shutdownReceive;
     private int _closed;
@@ -109,9 +110,10 @@ public sealed partial class FlowSocket : IDisposable
 
     /// <summary>
     /// Binds to <paramref name="localEP"/>: <see cref="IPAddress.Any"/> or one of the stack's
-    /// addresses, and a port (0: an ephemeral one). A stream socket takes its port when it
-    /// listens or connects (then <see cref="SocketError.AddressAlreadyInUse"/> if a listener or
-    /// another connection has it).
+    /// addresses, and a port (0: a free one of the ephemeral range, as Linux picks at bind). A
+    /// stream socket holds its port from here until it closes, as on Linux:
+    /// <see cref="SocketError.AddressAlreadyInUse"/> when a socket, a listener or a connection
+    /// (TIME-WAIT included) has it.
     /// </summary>
     public void Bind(EndPoint localEP)
     {
@@ -131,11 +133,13 @@ public sealed partial class FlowSocket : IDisposable
         {
             throw new SocketException((int)SocketError.InvalidArgument);
         }
-        if (local.Port != 0 && _host.Tcp.Listener((ushort)local.Port) is not null)
+        ushort port = local.Port != 0 ? (ushort)local.Port : _host.Tcp.ReserveEphemeral();
+        if (port == 0 || (local.Port != 0 && !_host.Tcp.TryReserve(port)))
         {
             throw new SocketException((int)SocketError.AddressAlreadyInUse);
         }
-        _bound = new IPEndPoint(local.Address, local.Port);
+        _heldPort = port;
+        _bound = new IPEndPoint(local.Address, port);
     }
 
     /// <summary>
@@ -157,8 +161,14 @@ public sealed partial class FlowSocket : IDisposable
         {
             return;
         }
-        IPEndPoint local = _bound ?? new IPEndPoint(IPAddress.Any, 0);
-        _listener = local.Port != 0 ? Start(local, backlog) : StartOnEphemeralPort(local.Address, backlog);
+        if (_bound is null)
+        {
+            // Linux's listen on an unbound socket binds it to a free ephemeral port first.
+            Bind(new IPEndPoint(IPAddress.Any, 0));
+        }
+        var listener = new FlowTcpListener(_host, _bound!, _sendBufferSize, _receiveBufferSize) { PortHeld = true };
+        listener.Start(backlog);
+        _listener = listener;
     }
 
     /// <summary>The next connection of a listening socket (<see cref="InvalidOperationException"/> when it does not listen).</summary>
@@ -244,6 +254,10 @@ public sealed partial class FlowSocket : IDisposable
         }
         _listener?.Stop();
         _udp?.Close();
+        if (_heldPort != 0)
+        {
+            _host.Tcp.Release(_heldPort);
+        }
         if (_stream is not null)
         {
             if (_linger is { Enabled: true, LingerTime: 0 })
@@ -273,37 +287,6 @@ public sealed partial class FlowSocket : IDisposable
     }
 
     public void Dispose() => Close();
-
-    private FlowTcpListener Start(IPEndPoint local, int backlog)
-    {
-        var listener = new FlowTcpListener(_host, local, _sendBufferSize, _receiveBufferSize);
-        listener.Start(backlog);
-        return listener;
-    }
-
-    /// <summary>A random free port of the ephemeral range (RFC 6056's random start), as Linux's listen on an unbound socket.</summary>
-    private FlowTcpListener StartOnEphemeralPort(IPAddress address, int backlog)
-    {
-        const int count = TcpTable.LastEphemeralPort - TcpTable.FirstEphemeralPort + 1;
-        int start = Random.Shared.Next(count);
-        for (int i = 0; i < count; i++)
-        {
-            int port = TcpTable.FirstEphemeralPort + (start + i) % count;
-            if (_host.Tcp.Listener((ushort)port) is not null)
-            {
-                continue;
-            }
-            try
-            {
-                return Start(new IPEndPoint(address, port), backlog);
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
-            {
-                // Taken between the look and the listen: the next one.
-            }
-        }
-        throw new SocketException((int)SocketError.AddressAlreadyInUse);
-    }
 
     private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
 

@@ -72,8 +72,11 @@ public sealed class FlowTcpListener : IDisposable
             throw new InvalidOperationException("the listener is started already");
         }
         Backlog = backlog;
-        _host.Tcp.Listen(this, (ushort)LocalEndPoint.Port);
+        _host.Tcp.Listen(this, (ushort)LocalEndPoint.Port, PortHeld);
     }
+
+    /// <summary>Whether a bound socket holds the port (a FlowSocket's listener); else the listener takes it itself.</summary>
+    internal bool PortHeld { get; init; }
 
     /// <summary>
     /// Starts listening with every connection served run to completion on the stack's worker by
@@ -158,7 +161,7 @@ public sealed class FlowTcpListener : IDisposable
         {
             return;
         }
-        _host.Tcp.StopListening(this, (ushort)LocalEndPoint.Port);
+        _host.Tcp.StopListening(this, (ushort)LocalEndPoint.Port, PortHeld);
         _acceptSignal.Fail(new ObjectDisposedException(nameof(FlowTcpListener)));
         while (_accepted.TryDequeue(out TcpConnection? connection))
         {

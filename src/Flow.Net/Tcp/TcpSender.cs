@@ -270,11 +270,15 @@ public sealed class TcpSender : SourceStage<TcpSender.Output, TcpSender.Reason>,
             c.Fail(SocketError.NetworkUnreachable);
             return;
         }
-        // A socket bound before it connects keeps its port (and address) if no one else has the port.
+        // A socket bound before it connects uses the port its Bind took (and its address).
         ushort port = key.LocalPort;
-        if (port != 0 ? !_table.TryTakePort(port) : (port = _table.TakeEphemeralPort()) == 0)
+        if (port != 0)
         {
-            c.Fail(key.LocalPort != 0 ? SocketError.AddressAlreadyInUse : SocketError.AddressNotAvailable);
+            _table.HoldBoundPort(port);
+        }
+        else if ((port = _table.TakeEphemeralPort()) == 0)
+        {
+            c.Fail(SocketError.AddressNotAvailable);
             return;
         }
         c.Key = key with { LocalAddress = key.LocalAddress != 0 ? key.LocalAddress : source, LocalPort = port };

@@ -25,7 +25,11 @@ public sealed class TcpTable
     private readonly Lock _listenersLock = new();
     private readonly ConcurrentQueue<TcpConnection> _requests = new();
     private readonly Queue<TcpConnection> _ready = new();
-    private readonly int[] _localPortUse = new int[65536];
+    // How many hold each local port: a socket that bound it (until it closes), a listener that
+    // took it itself, an active open's connection (until CLOSED, TIME-WAIT included). A port is
+    // taken only from 0, by compare-and-swap, from application threads (Bind, Listen) and the
+    // worker (ephemeral ports) alike, so it is never given twice.
+    private readonly int[] _portHolders = new int[65536];
     private readonly Queue<TcpStatelessReply> _replies = new();
 
     /// <summary>The worker's connections by four-tuple.</summary>
@@ -36,11 +40,16 @@ public sealed class TcpTable
 
     internal FlowTcpListener? Listener(ushort port) => Volatile.Read(ref _listeners[port]);
 
-    internal void Listen(FlowTcpListener listener, ushort port)
+    /// <summary>
+    /// Application: <paramref name="listener"/> listens on <paramref name="port"/>, which its
+    /// socket holds since it bound it (<paramref name="held"/>) or which it takes now (and gives
+    /// back when it stops).
+    /// </summary>
+    internal void Listen(FlowTcpListener listener, ushort port, bool held)
     {
         lock (_listenersLock)
         {
-            if (_listeners[port] is not null)
+            if (_listeners[port] is not null || (!held && !TryReserve(port)))
             {
                 throw new SocketException((int)SocketError.AddressAlreadyInUse);
             }
@@ -48,16 +57,43 @@ public sealed class TcpTable
         }
     }
 
-    internal void StopListening(FlowTcpListener listener, ushort port)
+    /// <summary>Application: the listener stops; the port it took itself (<paramref name="held"/> false) is given back.</summary>
+    internal void StopListening(FlowTcpListener listener, ushort port, bool held)
     {
         lock (_listenersLock)
         {
             if (_listeners[port] == listener)
             {
                 Volatile.Write(ref _listeners[port], null);
+                if (!held)
+                {
+                    Release(port);
+                }
             }
         }
     }
+
+    /// <summary>Application: takes <paramref name="port"/> for a socket's Bind; false when a socket, a listener or a connection holds it.</summary>
+    internal bool TryReserve(ushort port) => port != 0 && Interlocked.CompareExchange(ref _portHolders[port], 1, 0) == 0;
+
+    /// <summary>Application: reserves a random free port of the ephemeral range (RFC 6056), as Linux's bind to port 0; 0 when none is free.</summary>
+    internal ushort ReserveEphemeral()
+    {
+        const int count = LastEphemeralPort - FirstEphemeralPort + 1;
+        int start = Random.Shared.Next(count);
+        for (int i = 0; i < count; i++)
+        {
+            ushort port = (ushort)(FirstEphemeralPort + (start + i) % count);
+            if (TryReserve(port))
+            {
+                return port;
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>A holder of <paramref name="port"/> lets go (a bound socket closed, a listener stopped).</summary>
+    internal void Release(ushort port) => Interlocked.Decrement(ref _portHolders[port]);
 
     /// <summary>Application: the worker should look at <paramref name="connection"/> (an open, data to send, a close, room to receive).</summary>
     internal void Request(TcpConnection connection)
@@ -107,7 +143,7 @@ public sealed class TcpTable
         for (int i = 0; i < count; i++)
         {
             ushort port = (ushort)(FirstEphemeralPort + (start + i) % count);
-            if (TryTakePort(port))
+            if (Interlocked.CompareExchange(ref _portHolders[port], 1, 0) == 0)
             {
                 return port;
             }
@@ -130,16 +166,8 @@ public sealed class TcpTable
     /// <summary>Segments loss recovery sent again: holes the peer's SACK blocks showed, or the first unacknowledged segment.</summary>
     public long RecoveryRetransmissions { get; internal set; }
 
-    /// <summary>Worker: <paramref name="port"/> for an active open of a socket bound to it, if no listener or connection has it.</summary>
-    internal bool TryTakePort(ushort port)
-    {
-        if (_localPortUse[port] != 0 || Listener(port) is not null)
-        {
-            return false;
-        }
-        _localPortUse[port]++;
-        return true;
-    }
+    /// <summary>Worker: the active open of a socket bound to <paramref name="port"/> holds it too (the socket holds it until it closes).</summary>
+    internal void HoldBoundPort(ushort port) => Interlocked.Increment(ref _portHolders[port]);
 
     /// <summary>Resets and SYN-cookie SYN-ACKs waiting to be sent at most; more are dropped (a flood).</summary>
     public const int MaxQueuedReplies = 256;
@@ -191,7 +219,7 @@ public sealed class TcpTable
     {
         if (Connections.Remove(connection.Key) && connection.Listener is null)
         {
-            _localPortUse[connection.Key.LocalPort]--;
+            Release(connection.Key.LocalPort);
         }
         connection.State = TcpState.Closed;
     }

@@ -325,7 +325,7 @@ public sealed class FlowSocketNetnsTests
     }
 
     [Fact]
-    public async Task ASocketBoundBeforeItConnectsKeepsItsPortAndASecondOneOnThatPortIsRefused()
+    public async Task ASocketBoundBeforeItConnectsKeepsItsPortAndASecondBindOnThatPortIsRefused()
     {
         using var host = new StackHost();
         Process server = host.Host.Begin(Shell.Python, "-c", TcpNetnsTests.LinuxEchoServer(9016));
@@ -339,12 +339,55 @@ public sealed class FlowSocketNetnsTests
         Assert.Equal(local, socket.LocalEndPoint);
         Assert.Contains($"{StackHost.StackAddress}:40001", host.Host.Exec("ss", "-Htn", "sport = :9016"), StringComparison.Ordinal);
         using FlowSocket second = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
-        second.Bind(local);
-        SocketException taken = await Assert.ThrowsAsync<SocketException>(() => second.ConnectAsync(s_linux, 9016).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(SocketError.AddressAlreadyInUse, taken.SocketErrorCode);
+        Assert.Equal(SocketError.AddressAlreadyInUse, Assert.Throws<SocketException>(() => second.Bind(local)).SocketErrorCode);
         byte[] data = RandomNumberGenerator.GetBytes(4096);
         byte[] back = await ExchangeAsync(socket, data).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(data, back);
+        Assert.True(server.WaitForExit(10_000), "the Linux server did not see the connection end");
+    }
+
+    [Fact]
+    public async Task BindHoldsItsPortUntilCloseAgainstSocketsListenersAndConnections()
+    {
+        using var host = new StackHost();
+        // Port 0: a free ephemeral port, picked at Bind as Linux does; nobody else may bind it until Close.
+        FlowSocket first = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+        first.Bind(new IPEndPoint(IPAddress.Any, 0));
+        int port = ((IPEndPoint)first.LocalEndPoint!).Port;
+        Assert.InRange(port, TcpTable.FirstEphemeralPort, TcpTable.LastEphemeralPort);
+        using FlowSocket second = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+        Assert.Equal(SocketError.AddressAlreadyInUse, Assert.Throws<SocketException>(() => second.Bind(new IPEndPoint(IPAddress.Any, port))).SocketErrorCode);
+        using (FlowTcpListener clash = host.Stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, port)))
+        {
+            Assert.Equal(SocketError.AddressAlreadyInUse, Assert.Throws<SocketException>(() => clash.Start()).SocketErrorCode);
+        }
+        first.Close();
+        second.Bind(new IPEndPoint(IPAddress.Any, port));
+        second.Listen();
+        Assert.Equal(port, ((IPEndPoint)second.LocalEndPoint!).Port);
+
+        // A listener started on its own holds its port while it listens.
+        using (FlowTcpListener listener = host.Stack.CreateTcpListener(new IPEndPoint(IPAddress.Any, 7013)))
+        {
+            listener.Start();
+            using FlowSocket refused = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+            Assert.Equal(SocketError.AddressAlreadyInUse, Assert.Throws<SocketException>(() => refused.Bind(new IPEndPoint(IPAddress.Any, 7013))).SocketErrorCode);
+        }
+        using (FlowSocket after = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp))
+        {
+            after.Bind(new IPEndPoint(IPAddress.Any, 7013));
+        }
+
+        // An active open's ephemeral port is held by its connection (TIME-WAIT included).
+        Process server = host.Host.Begin(Shell.Python, "-c", TcpNetnsTests.LinuxEchoServer(9017));
+        await ListensAsync(host, 9017);
+        using FlowSocket client = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(s_linux, 9017).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        int clientPort = ((IPEndPoint)client.LocalEndPoint!).Port;
+        using FlowSocket onClientPort = host.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+        Assert.Equal(SocketError.AddressAlreadyInUse, Assert.Throws<SocketException>(() => onClientPort.Bind(new IPEndPoint(IPAddress.Any, clientPort))).SocketErrorCode);
+        byte[] back = await ExchangeAsync(client, "bound"u8.ToArray()).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("bound"u8.ToArray(), back);
         Assert.True(server.WaitForExit(10_000), "the Linux server did not see the connection end");
     }
 
