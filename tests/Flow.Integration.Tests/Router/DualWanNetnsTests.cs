@@ -36,16 +36,16 @@ public sealed class DualWanNetnsTests
         // Each ISP's client (beyond its gateway, so routing alone would answer it by wan) reaches
         // the service at its own WAN address and is seen there as itself.
         string isp2Client = $"bind={RoutedHosts.Beyond2}";
-        await Waits.Until(() => Send(isp2, $"TCP:{RoutedHosts.Wan2Router}:8080,{isp2Client},connect-timeout=3").Output.Contains("inside-", StringComparison.Ordinal),
+        await Waits.Until(() => NatNetnsTests.Send(isp2, $"TCP:{RoutedHosts.Wan2Router}:8080,{isp2Client},connect-timeout=3").Output.Contains("inside-", StringComparison.Ordinal),
             "ISP2's connection through wan2's port mapping to be answered", TimeSpan.FromSeconds(20));
-        Assert.Equal($"inside-{RoutedHosts.Beyond2}", Ask(isp2, $"TCP:{RoutedHosts.Wan2Router}:8080,{isp2Client},connect-timeout=5"));
-        Assert.Equal($"inside-{RoutedHosts.Beyond}", Ask(hosts.Wan, $"TCP:{RoutedHosts.WanRouter}:8080,bind={RoutedHosts.Beyond},connect-timeout=5"));
-        Assert.Equal($"udp-inside-{RoutedHosts.Beyond2}", Ask(isp2, $"UDP:{RoutedHosts.Wan2Router}:5353,{isp2Client}"));
-        Assert.Equal($"udp-inside-{RoutedHosts.Beyond}", Ask(hosts.Wan, $"UDP:{RoutedHosts.WanRouter}:5353,bind={RoutedHosts.Beyond}"));
+        Assert.Equal($"inside-{RoutedHosts.Beyond2}", NatNetnsTests.Ask(isp2, $"TCP:{RoutedHosts.Wan2Router}:8080,{isp2Client},connect-timeout=5"));
+        Assert.Equal($"inside-{RoutedHosts.Beyond}", NatNetnsTests.Ask(hosts.Wan, $"TCP:{RoutedHosts.WanRouter}:8080,bind={RoutedHosts.Beyond},connect-timeout=5"));
+        Assert.Equal($"udp-inside-{RoutedHosts.Beyond2}", NatNetnsTests.Ask(isp2, $"UDP:{RoutedHosts.Wan2Router}:5353,{isp2Client}"));
+        Assert.Equal($"udp-inside-{RoutedHosts.Beyond}", NatNetnsTests.Ask(hosts.Wan, $"UDP:{RoutedHosts.WanRouter}:5353,bind={RoutedHosts.Beyond}"));
         // A conversation the lan starts takes the default route: wan, from wan's address.
-        await Waits.Until(() => Send(hosts.Lan, $"UDP:{RoutedHosts.WanHost}:7000,sourceport=41000").Output.Contains(RoutedHosts.WanRouter, StringComparison.Ordinal),
+        await Waits.Until(() => NatNetnsTests.Send(hosts.Lan, $"UDP:{RoutedHosts.WanHost}:7000,sourceport=41000").Output.Contains(RoutedHosts.WanRouter, StringComparison.Ordinal),
             "the wan host's UDP server answering", TimeSpan.FromSeconds(15));
-        Assert.Equal($"{RoutedHosts.WanRouter} 41000", Ask(hosts.Lan, $"UDP:{RoutedHosts.WanHost}:7000,sourceport=41000"));
+        Assert.Equal($"{RoutedHosts.WanRouter} 41000", NatNetnsTests.Ask(hosts.Lan, $"UDP:{RoutedHosts.WanHost}:7000,sourceport=41000"));
 
         ControlReply sessions2 = await hosts.ControlAsync("nat sessions", new Dictionary<string, string>(), "nat_out2");
         Assert.Contains(sessions2.Rows, r => r[0] == "tcp" && r[1] == $"{RoutedHosts.LanHost}:8000" && r[2] == $"{RoutedHosts.Wan2Router}:8080"
@@ -61,17 +61,4 @@ public sealed class DualWanNetnsTests
         Assert.True(stats.IsBalanced, string.Join("\n", stats.Stages));
         Assert.Equal(0, stats.Stages.Where(s => s.Name.StartsWith("nat_out", StringComparison.Ordinal)).Sum(s => s.DroppedFor("no_return_route")));
     }
-
-    private static string Ask(NetnsFixture from, string target)
-    {
-        ShellResult result = Send(from, target);
-        Assert.True(result.ExitCode == 0, $"socat {target}: {result.Output}");
-        return result.Output.Trim();
-    }
-
-    /// <summary>TCP: the server's line read to its close; UDP: one line sent, the reply read (as NatNetnsTests).</summary>
-    private static ShellResult Send(NetnsFixture from, string target) =>
-        target.StartsWith("TCP", StringComparison.Ordinal)
-            ? from.TryExec(TimeSpan.FromSeconds(15), "socat", "-T", "10", "-u", target, "STDOUT")
-            : from.TryExec(TimeSpan.FromSeconds(15), "sh", "-c", $"echo hello | socat -t 5 -T 10 - '{target}'");
 }

@@ -23,7 +23,7 @@ public sealed class NatNetnsTests
         return hosts;
     }
 
-    private static string Ask(NetnsFixture from, string target)
+    internal static string Ask(NetnsFixture from, string target)
     {
         ShellResult result = Send(from, target);
         Assert.True(result.ExitCode == 0, $"socat {target}: {result.Output}");
@@ -35,7 +35,7 @@ public sealed class NatNetnsTests
     /// ends it). TCP: nothing sent, the server's line read to its close — a line the server never
     /// read would make its close a RST, which can overtake its answer.
     /// </summary>
-    private static ShellResult Send(NetnsFixture from, string target) =>
+    internal static ShellResult Send(NetnsFixture from, string target) =>
         target.StartsWith("TCP", StringComparison.Ordinal)
             ? from.TryExec(TimeSpan.FromSeconds(15), "socat", "-T", "10", "-u", target, "STDOUT")
             : from.TryExec(TimeSpan.FromSeconds(15), "sh", "-c", $"echo hello | socat -t 5 -T 10 - '{target}'");
