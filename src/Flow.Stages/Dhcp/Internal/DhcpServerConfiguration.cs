@@ -160,6 +160,11 @@ internal sealed class DhcpServerConfiguration
         {
             DhcpSubnetOptions subnet = subnets[i];
             string member = $"Subnets[{i}]";
+            if (subnet.Network is null || subnet.Range is null)
+            {
+                // Left out of a graph file, where the binder has reported the missing key already.
+                continue;
+            }
             if (!Ipv4Prefix.TryParse(subnet.Network, out Ipv4Prefix network, out string? error))
             {
                 Errors.Add(($"{member}.Network", $"{member}.Network {error}; expected a network like 10.9.0.0/24"));
@@ -199,7 +204,7 @@ internal sealed class DhcpServerConfiguration
             }
             uint leaseSeconds = subnet.LeaseTime is { } leaseTime ? ReadLeaseTime(leaseTime, $"{member}.LeaseTime", $"{member}.LeaseTime") : defaultLeaseSeconds;
             Ipv4Address[] dns = ReadDns(subnet.Dns, $"{member}.Dns", $"{member}.Dns");
-            if (ReadRange(subnet.Range, network, $"{member}.Range", $"{member}.Range", $"its network {network}") is (uint first, uint last))
+            if (ReadRange(subnet.Range, network, $"{member}.Range", $"{member}.Range", "its network") is (uint first, uint last))
             {
                 Pools.Add(new DhcpPoolSettings(network.Address, network.Length, first, last, router, router, leaseSeconds, dns.Length == 0 ? null : dns));
             }
