@@ -42,8 +42,8 @@ namespace Flow.Stages.Dhcp;
 /// Pools (RFC 2131 4.3.1: "from the subnet of giaddr"): a request relayed by an agent (giaddr set)
 /// is served from the pool whose network holds giaddr — the served interface's own, or one of
 /// <see cref="DhcpServerOptions.Subnets"/> — and dropped as <c>other_subnet</c> when none does; a
-/// request straight from a client from ciaddr's pool when a subnet holds it, else the served
-/// network's. Everything above is per pool: the address chosen, the leases, the INIT-REBOOT NAK for
+/// request unicast to the server straight from a client (renewing, releasing, informing) from
+/// ciaddr's pool when a subnet holds it; anything else from the served network's. Everything above is per pool: the address chosen, the leases, the INIT-REBOOT NAK for
 /// an address off the client's network (the pool's), the mask, router (a subnet's own, else the
 /// relay agent's address) and broadcast handed out. Only the served network's clients are probed.
 /// Drops: <c>disabled</c>, <c>malformed</c>, <c>not_request</c>, <c>bad_hardware</c>, <c>other_subnet</c>,
@@ -203,7 +203,7 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
             _received[(byte)type]++;
         }
         uint giaddr = DhcpFrame.Host(header.GatewayAddress);
-        DhcpPool? pool = PoolFor(giaddr, DhcpFrame.Host(header.ClientAddress));
+        DhcpPool? pool = PoolFor(giaddr, DhcpFrame.Host(header.ClientAddress), toServer: DhcpFrame.Host(ip.Header.Destination) == _server);
         if (pool is null)
         {
             // RFC 2131 4.3.1: a relayed client gets an address of the relay's (giaddr's) subnet,
@@ -244,17 +244,19 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
 
     /// <summary>
     /// The pool a request is served from: giaddr's for a relayed one (null: none is on the relay's
-    /// subnet); for one straight from a client, ciaddr's pool when a relayed subnet holds it — a
-    /// client behind a relay renews, releases and informs by unicast to the server, not through the
-    /// relay (RFC 2131 4.4.5, 4.4.6) — else the served interface's own.
+    /// subnet). One straight from a client and unicast to the server (<paramref name="toServer"/>)
+    /// may have been routed — a client behind a relay renews, releases and informs that way, not
+    /// through the relay (RFC 2131 4.4.5, 4.4.6) — so ciaddr's pool serves it. A broadcast came
+    /// on the served link itself: its pool, even for a ciaddr of another (a client that moved
+    /// there is NAKed for the wrong network, 4.3.2).
     /// </summary>
-    private DhcpPool? PoolFor(uint giaddr, uint ciaddr)
+    private DhcpPool? PoolFor(uint giaddr, uint ciaddr, bool toServer)
     {
         if (giaddr != 0)
         {
             return PoolOf(giaddr);
         }
-        return ciaddr != 0 ? PoolOf(ciaddr) ?? _pools[0] : _pools[0];
+        return ciaddr != 0 && toServer ? PoolOf(ciaddr) ?? _pools[0] : _pools[0];
     }
 
     /// <summary>The pool whose network holds <paramref name="address"/>, or null (networks do not overlap: at most one does).</summary>

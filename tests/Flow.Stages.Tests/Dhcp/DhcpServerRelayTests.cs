@@ -260,6 +260,19 @@ public sealed class DhcpServerRelayTests : IDisposable
     }
 
     [Fact]
+    public void AClientThatMovedOntoTheLinkItselfAndRebindsWithItsSubnetsAddressIsNakedThere()
+    {
+        string address = Bind(1);
+
+        // REBINDING is broadcast: it came on lan's link, whatever ciaddr says (4.3.2 wrong network).
+        Dictionary<string, string> nak = Exchange(FromClient(1, 8, "request", src: address, ciaddr: address), "link");
+
+        Assert.Equal(("6", "255.255.255.255", "ff:ff:ff:ff:ff:ff"), (nak["message-type"], nak["ip_dst"], nak["eth_dst"]));
+        Assert.Equal(1, PoolOf("10.0.0.0/24").Naks);
+        Assert.Equal(DhcpLeaseState.Bound, Lease(address).State);
+    }
+
+    [Fact]
     public void AClientBehindTheRelayReleasesByUnicastAndDeclinesThroughTheRelayInItsPool()
     {
         string first = Bind(1);
