@@ -10,27 +10,27 @@ public sealed partial class DhcpServer
 
     public DhcpServerOptions Options => _options;
 
-    /// <summary>Addresses in the range, excluding the server's own and the network and broadcast addresses if they fall in it.</summary>
-    public int PoolSize
-    {
-        get
-        {
-            int size = 0;
-            for (uint a = _leases.First; a <= _leases.Last && a >= _leases.First; a++)
-            {
-                size += _leases.IndexOf(a) >= 0 ? 1 : 0;
-            }
-            return size;
-        }
-    }
-
     /// <summary>DNS servers handed out now (configured, or learned by the router's DHCP client).</summary>
     public IReadOnlyList<string> DnsServers => [.. _dns.Select(d => d.ToString())];
 
-    /// <summary>The leases: every address bound, offered, declined or remembering a client; all of the range with <paramref name="all"/>.</summary>
-    public IReadOnlyList<DhcpLeaseEntry> GetLeases(bool all = false) => _leases.Snapshot(_clock.NowNanoseconds, all);
+    /// <summary>The leases of every pool: each address bound, offered, declined or remembering a client; all of the ranges with <paramref name="all"/>.</summary>
+    public IReadOnlyList<DhcpLeaseEntry> GetLeases(bool all = false)
+    {
+        var entries = new List<DhcpLeaseEntry>();
+        long now = _clock.NowNanoseconds;
+        foreach (DhcpPool pool in _pools)
+        {
+            pool.Leases.Snapshot(now, all, pool.Name, entries);
+        }
+        return entries;
+    }
 
-    public DhcpServerCounters GetCounters() => new(_received[1], _received[3], _received[4], _received[7], _received[8], _offers, _acks, _naks, _expired, _probes, _conflicts);
+    /// <summary>Each pool's network, range, options and counters: the served interface's first, then the relayed subnets'.</summary>
+    public IReadOnlyList<DhcpPoolStatus> GetPools() => [.. _pools.Select(p => p.Status(_dns))];
+
+    /// <summary>The server's counters; what it sent, and the leases that expired, summed over its pools.</summary>
+    public DhcpServerCounters GetCounters() => new(_received[1], _received[3], _received[4], _received[7], _received[8],
+        _pools.Sum(static p => p.Offers), _pools.Sum(static p => p.Acks), _pools.Sum(static p => p.Naks), _pools.Sum(static p => p.Expired), _probes, _conflicts);
 
     /// <summary>The lease file's path, writes and failed writes (null when none is configured).</summary>
     public (string Path, long Writes, long Failures, string? LastError)? LeaseFileStatus =>

@@ -13,7 +13,9 @@ namespace Flow.Stages.Dhcp;
 // it is meant for, to the InterfaceAddressBook's check. The DISCOVER waits, held, for
 // ProbeTime; then the OFFER is built in it as for any other request. An address found in use is
 // kept back for DeclineTime, as if a client had declined it, and the next one is probed.
-// Relayed DISCOVERs are not probed: their clients are not on this link.
+// Relayed DISCOVERs (and so every relayed subnet's pool) are not probed: their clients are not on
+// this link, and ARP reaches no further. RFC 2131's example probe, an ICMP echo, would reach them,
+// but its replies go to the router's ping stage (flow ctl ping), not here.
 public sealed partial class DhcpServer
 {
     /// <summary>DISCOVERs held at once while their addresses are probed; more are dropped as <c>probes_busy</c> (their clients ask again).</summary>
@@ -28,11 +30,11 @@ public sealed partial class DhcpServer
     private long _probes;
     private long _conflicts;
 
-    private bool IsHeld(int index)
+    private bool IsHeld(DhcpPool pool, int index)
     {
         foreach (HeldDiscover held in _held)
         {
-            if (held.Index == index)
+            if (held.Index == index && held.Pool == pool)
             {
                 return true;
             }
@@ -40,17 +42,17 @@ public sealed partial class DhcpServer
         return false;
     }
 
-    /// <summary>Holds <paramref name="packet"/> and sends the ARP request for slot <paramref name="index"/>'s address; false when no frame was free (then no probe).</summary>
-    private bool Hold(Packet packet, DhcpMessage request, int index, long now, int attempt)
+    /// <summary>Holds <paramref name="packet"/> and sends the ARP request for <paramref name="pool"/>'s slot <paramref name="index"/>; false when no frame was free (then no probe).</summary>
+    private bool Hold(Packet packet, DhcpMessage request, DhcpPool pool, int index, long now, int attempt)
     {
         if (!_probePool!.TryAllocate(out Packet probe))
         {
             return false;
         }
-        uint address = _leases.AddressOf(index);
+        uint address = pool.Leases.AddressOf(index);
         ArpRequestFrame.Write(probe, _mac, Address(_server), Address(address), _port);
         AddressCheck check = _book!.BeginCheck(_options.Interface, address, request.Header.ClientMac);
-        _held.Add(new HeldDiscover(packet, index, check, now + _probeNanoseconds, attempt));
+        _held.Add(new HeldDiscover(packet, pool, index, check, now + _probeNanoseconds, attempt));
         _probes++;
         Emit(probe, Output.Link);
         return true;
@@ -72,7 +74,7 @@ public sealed partial class DhcpServer
             if (claimed)
             {
                 _conflicts++;
-                _leases.Decline(held.Index, now + _declineNanoseconds);
+                held.Pool.Leases.Decline(held.Index, now + _declineNanoseconds);
             }
             Answer(held, claimed, now);
         }
@@ -91,7 +93,7 @@ public sealed partial class DhcpServer
         int length;
         if (claimed)
         {
-            Discover(packet, request, reply, now, held.Attempt + 1, out length, out bool again);
+            Discover(held.Pool, packet, request, reply, now, held.Attempt + 1, out length, out bool again);
             if (again)
             {
                 return;
@@ -99,7 +101,7 @@ public sealed partial class DhcpServer
         }
         else
         {
-            Offer(request, reply, held.Index, out length);
+            Offer(held.Pool, request, reply, held.Index, out length);
         }
         if (length != 0 && TryWriteReply(packet, request, reply.Slice(0, length), out Output output))
         {

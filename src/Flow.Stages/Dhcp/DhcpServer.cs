@@ -1,7 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Flow.Protocols;
 using Flow.Protocols.Dhcp;
 using Flow.Protocols.Ethernet;
@@ -14,8 +11,9 @@ namespace Flow.Stages.Dhcp;
 
 /// <summary>
 /// The router's DHCP server for one interface (RFC 2131, options of RFC 2132): hands out the
-/// addresses of a range, with the subnet mask, router, DNS servers, broadcast address, lease time,
-/// T1 and T2, and keeps the leases in a file across restarts when asked to.
+/// addresses of a range on the interface's network, and of a pool per subnet behind a DHCP relay
+/// agent, with the subnet mask, router, DNS servers, broadcast address, lease time, T1 and T2, and
+/// keeps the leases in a file across restarts when asked to.
 /// </summary>
 /// <remarks>
 /// Input: local UDP (<c>ipv4_local:udp</c>), L3 and L4 offsets set by <c>ipv4_input</c>.
@@ -23,8 +21,10 @@ namespace Flow.Stages.Dhcp;
 /// broadcast (ff:ff:ff:ff:ff:ff to 255.255.255.255) when the client set the broadcast flag or for
 /// a DHCPNAK, else straight to the client's hardware address at ciaddr (renewing) or yiaddr (RFC
 /// 2131 4.1: the server addresses the frame to chaddr, no ARP, since the client has no address yet).
-/// Output <c>relay</c>: replies to a relay agent (giaddr set), IPv4 to giaddr port 67 with room
-/// for the Ethernet header: route them (<c>local_lookup</c>).
+/// Output <c>relay</c>: replies that are routed, IPv4 with room for the Ethernet header (send them
+/// to <c>local_lookup</c>): to a relay agent (giaddr set) at giaddr port 67, and to a client behind
+/// one that renews or informs by unicast (no giaddr, ciaddr off the served network) at ciaddr port
+/// 68 (RFC 2131 4.1).
 /// Output <c>other</c>: UDP not to port 67, and requests from other interfaces, unchanged (the
 /// DHCP client's replies on port 68 go on to <c>dhcp_client</c>).
 /// Every request gets at most one reply, built in place of the request (RFC 2131 4.3):
@@ -39,19 +39,24 @@ namespace Flow.Stages.Dhcp;
 /// a new lease, NAK when the address is another client's; DECLINE → the address is not offered for
 /// <see cref="DhcpServerOptions.DeclineTime"/>; RELEASE → free; INFORM → ACK with the options and
 /// no lease time (4.3.5). Leases are keyed by the client identifier (option 61), else chaddr (4.2).
-/// A relayed request (giaddr set) is served only when the relay is on the served network: the
-/// range is that network's, and an address of it would be wrong on the relay's other subnets.
+/// Pools (RFC 2131 4.3.1: "from the subnet of giaddr"): a request relayed by an agent (giaddr set)
+/// is served from the pool whose network holds giaddr — the served interface's own, or one of
+/// <see cref="DhcpServerOptions.Subnets"/> — and dropped as <c>other_subnet</c> when none does; a
+/// request unicast to the server straight from a client (renewing, releasing, informing) from
+/// ciaddr's pool when a subnet holds it; anything else from the served network's. Everything above is per pool: the address chosen, the leases, the INIT-REBOOT NAK for
+/// an address off the client's network (the pool's), the mask, router (a subnet's own, else the
+/// relay agent's address) and broadcast handed out. Only the served network's clients are probed.
 /// Drops: <c>disabled</c>, <c>malformed</c>, <c>not_request</c>, <c>bad_hardware</c>, <c>other_subnet</c>,
-/// <c>no_message_type</c>, <c>bad_message_type</c>, <c>pool_exhausted</c>, <c>other_server</c>
+/// <c>no_message_type</c>, <c>bad_message_type</c>, <c>pool_exhausted</c> (also counted per pool), <c>other_server</c>
 /// (REQUEST for another server), <c>no_binding</c> (nothing to answer: unknown client, address
 /// outside the range), <c>no_room</c>. A DECLINE or RELEASE acted on is consumed (it has no answer;
 /// <c>dhcp show</c> counts it).
-/// Timers (<see cref="Tick"/>): offers, leases and declines end; the lease file is written after a
-/// change (off the worker). Lease state belongs to the worker; <c>dhcp leases</c> and
+/// Timers (<see cref="Tick"/>): offers, leases and declines end; the lease file (every pool's) is
+/// written after a change (off the worker). Lease state belongs to the worker; <c>dhcp leases</c> and
 /// <c>dhcp show</c> read it through the control mailbox.
 /// </remarks>
 [SingleShard("its leases: a copy per shard would hand out the same address twice")]
-[Stage("dhcp_server", "Router DHCP server (RFC 2131) for one interface: leases from a range, options, delivery rules, lease file.",
+[Stage("dhcp_server", "Router DHCP server (RFC 2131) for one interface: leases from a range and relayed subnets' pools, options, delivery rules, lease file.",
     Accepts = typeof(Carries.Ipv4))]
 public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Reason>, IControlledStage, IDisposable
 {
@@ -61,17 +66,13 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
     private readonly DhcpServerOptions _options;
     private readonly IFlowClock _clock;
     private readonly InterfaceAddressBook? _book;
-    private readonly DhcpLeaseTable _leases;
+    // The served interface's own network first (its clients, and relays on it), then one pool per
+    // relayed subnet; none when the server is disabled.
+    private readonly DhcpPool[] _pools;
     private readonly DhcpLeaseFile? _file;
     private readonly ushort _port;
     private readonly MacAddress _mac;
     private readonly uint _server;
-    private readonly uint _mask;
-    private readonly uint _network;
-    private readonly uint _broadcast;
-    private readonly uint _router;
-    private readonly uint _leaseSeconds;
-    private readonly long _leaseNanoseconds;
     private readonly long _offerNanoseconds;
     private readonly long _declineNanoseconds;
     private readonly Ipv4Address[] _configuredDns;
@@ -79,12 +80,8 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
     private Ipv4Address[] _dns;
     private InterfaceAddressBook.Snapshot? _bookSeen;
 
-    // Worker-owned counters; read through the control mailbox.
+    // Worker-owned counters (and each pool's); read through the control mailbox.
     private readonly long[] _received = new long[9];
-    private long _offers;
-    private long _acks;
-    private long _naks;
-    private long _expired;
 
     public DhcpServer(DhcpServerOptions options, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
@@ -92,100 +89,19 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         ArgumentNullException.ThrowIfNull(clock);
         _options = options;
         _clock = clock;
-        RouterInterfaceTable interfaces = RouterInterfaceTable.Create(options.Interfaces);
-        var errors = new List<string>();
-        int index = -1;
-        for (int i = 0; i < interfaces.Count; i++)
+        DhcpServerConfiguration configuration = DhcpServerConfiguration.Build(options);
+        if (configuration.Errors.Count > 0)
         {
-            if (interfaces.Interfaces[i].Name == options.Interface)
-            {
-                index = i;
-            }
+            throw new RouterConfigurationException([.. configuration.Errors.Select(e => e.Message)]);
         }
-        if (index < 0)
-        {
-            throw new RouterConfigurationException($"Interface '{options.Interface}' is none of the interfaces ({string.Join(", ", interfaces.Interfaces.Select(i => i.Name))})");
-        }
-        RouterInterfaceOptions served = interfaces.Interfaces[index];
-        _port = served.Id ?? (ushort)index;
-        _mac = interfaces.MacOf(index);
-        // A disabled server answers nothing, so the rest need not fit the interface (router.json
-        // keeps the stage with its default range whatever address the lan port is given).
-        string? own = served.StaticAddresses.FirstOrDefault() ?? (options.Enabled ? null : "0.0.0.0/32");
-        if (own is null)
-        {
-            throw new RouterConfigurationException($"interface '{served.Name}' has no static address; a DHCP server needs one (its server identifier and the network it serves)");
-        }
-        int slash = own.IndexOf('/', StringComparison.Ordinal);
-        _server = ParseAddress(own[..slash])!.Value;
-        int prefix = int.Parse(own.AsSpan(slash + 1), CultureInfo.InvariantCulture);
-        _mask = RouterInterfaceTable.PrefixMask(prefix);
-        _network = _server & _mask;
-        _broadcast = _network | ~_mask;
-        _router = _server;
-        if (options.Router is not null && ParseAddress(options.Router) is not uint router)
-        {
-            errors.Add($"Router '{options.Router}' is not an IPv4 address");
-        }
-        else if (options.Router is not null)
-        {
-            _router = ParseAddress(options.Router)!.Value;
-        }
-        var dns = new List<Ipv4Address>();
-        foreach (string text in options.Dns)
-        {
-            if (ParseAddress(text) is uint server)
-            {
-                dns.Add(new Ipv4Address(new NetU32(server)));
-            }
-            else
-            {
-                errors.Add($"Dns '{text}' is not an IPv4 address");
-            }
-        }
-        _configuredDns = [.. dns];
+        RouterInterfaceTable interfaces = configuration.Interfaces!;
+        _port = interfaces.Interfaces[configuration.Index].Id ?? (ushort)configuration.Index;
+        _mac = interfaces.MacOf(configuration.Index);
+        _server = configuration.Server;
+        _configuredDns = configuration.Dns;
         _dns = _configuredDns;
         _book = addresses;
-        uint first = 0, last = 0;
-        string[] ends = options.Range.Split('-', StringSplitOptions.TrimEntries);
-        if (!options.Enabled)
-        {
-            (first, last) = (0, 0);
-        }
-        else if (ends.Length != 2 || ParseAddress(ends[0]) is not uint a || ParseAddress(ends[1]) is not uint b)
-        {
-            errors.Add($"Range '{options.Range}' is not two IPv4 addresses first-last, like 192.168.1.100-192.168.1.199");
-        }
-        else if (b < a || (a & _mask) != _network || (b & _mask) != _network)
-        {
-            errors.Add($"Range '{options.Range}' is not an ascending range inside {served.Name}'s network {new Ipv4Address(new NetU32(_network))}/{prefix}");
-        }
-        else if (b - a >= DhcpLeaseTable.MaxAddresses)
-        {
-            errors.Add($"Range '{options.Range}' holds {b - a + 1} addresses; at most {DhcpLeaseTable.MaxAddresses}");
-        }
-        else
-        {
-            (first, last) = (a, b);
-        }
-        if (options.LeaseTime < TimeSpan.FromSeconds(10) || options.LeaseTime.TotalSeconds > uint.MaxValue - 1)
-        {
-            errors.Add($"LeaseTime {options.LeaseTime} is out of range 10 seconds to 136 years");
-        }
-        if (options.OfferTime <= TimeSpan.Zero || options.DeclineTime <= TimeSpan.Zero)
-        {
-            errors.Add($"OfferTime {options.OfferTime} and DeclineTime {options.DeclineTime} must be positive");
-        }
-        if (options.ProbeTime < TimeSpan.Zero || options.ProbeTime > TimeSpan.FromSeconds(10))
-        {
-            errors.Add($"ProbeTime {options.ProbeTime} is out of range 0 (no probe) to 10 seconds");
-        }
-        if (errors.Count > 0)
-        {
-            throw new RouterConfigurationException(errors);
-        }
-        _leaseSeconds = (uint)options.LeaseTime.TotalSeconds;
-        _leaseNanoseconds = _leaseSeconds * 1_000_000_000L;
+        _pools = [.. configuration.Pools.Select(static p => new DhcpPool(p))];
         _offerNanoseconds = options.OfferTime.Ticks * 100;
         _declineNanoseconds = options.DeclineTime.Ticks * 100;
         // Probing needs arp's reports, which come through the book.
@@ -194,7 +110,6 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
             _probeNanoseconds = options.ProbeTime.Ticks * 100;
             _probePool = PacketPool.Create(MaxHeldDiscovers, 128, 0, name: $"dhcp_server.{options.Interface}.probes");
         }
-        _leases = new DhcpLeaseTable(first, last, _server, _network, _broadcast);
         if (options.LeaseFile is { Length: > 0 } path)
         {
             _file = new DhcpLeaseFile(path);
@@ -206,7 +121,7 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
     {
         [Port(typeof(Carries.Ethernet), "replies as complete frames for the served interface's tx (broadcast, or to the client's MAC), and ARP probes of addresses before they are offered")]
         Link,
-        [Port(typeof(Carries.Ipv4), "replies to a relay agent (giaddr): route them")]
+        [Port(typeof(Carries.Ipv4), "replies to a relay agent (giaddr), or to a client behind one at ciaddr: route them")]
         Relay,
         [Port(typeof(Carries.Ipv4), "UDP not for the server (port 68: dhcp_client), and requests from other interfaces")]
         Other,
@@ -226,7 +141,7 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         NoMessageType,
         [DropReason("message type a client does not send", Severity.Warning)]
         BadMessageType,
-        [DropReason("no free address left in the range", Severity.Warning)]
+        [DropReason("no free address left in the request's pool", Severity.Warning)]
         PoolExhausted,
         [DropReason("REQUEST for another server: the client took another offer", Severity.Info)]
         OtherServer,
@@ -234,7 +149,7 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         NoBinding,
         [DropReason("the frame has no room for the reply", Severity.Error)]
         NoRoom,
-        [DropReason("relayed from a subnet (giaddr) the server has no range for", Severity.Info)]
+        [DropReason("relayed from a subnet (giaddr) the server has no pool for", Severity.Info)]
         OtherSubnet,
         [DropReason("a DISCOVER again while its address is probed: the offer follows the probe", Severity.Info)]
         Probing,
@@ -288,22 +203,27 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
             _received[(byte)type]++;
         }
         uint giaddr = DhcpFrame.Host(header.GatewayAddress);
-        if (giaddr != 0 && (giaddr & _mask) != _network)
+        DhcpPool? pool = PoolFor(giaddr, DhcpFrame.Host(header.ClientAddress), toServer: DhcpFrame.Host(ip.Header.Destination) == _server);
+        if (pool is null)
         {
-            // RFC 2131 4.3.1: a relayed client gets an address of the relay's (giaddr's) subnet;
-            // this server has a range on its own interface's network only.
+            // RFC 2131 4.3.1: a relayed client gets an address of the relay's (giaddr's) subnet,
+            // and no pool is on it: any address given would be wrong there.
             return Drop(Reason.OtherSubnet);
+        }
+        if (giaddr != 0)
+        {
+            pool.Relay = giaddr;
         }
         Span<byte> reply = stackalloc byte[MaxReply];
         int length;
         bool held = false;
         Next next = type switch
         {
-            DhcpMessageType.Discover => Discover(packet, request, reply, now, attempt: 0, out length, out held),
-            DhcpMessageType.Request => Request(request, reply, now, out length),
-            DhcpMessageType.Decline => Decline(request, now, out length),
-            DhcpMessageType.Release => Release(request, now, out length),
-            DhcpMessageType.Inform => Inform(request, reply, out length),
+            DhcpMessageType.Discover => Discover(pool, packet, request, reply, now, attempt: 0, out length, out held),
+            DhcpMessageType.Request => Request(pool, request, reply, now, out length),
+            DhcpMessageType.Decline => Decline(pool, request, now, out length),
+            DhcpMessageType.Release => Release(pool, request, now, out length),
+            DhcpMessageType.Inform => Inform(pool, request, reply, out length),
             _ => Refuse(Reason.BadMessageType, out length),
         };
         if (length != 0)
@@ -322,32 +242,66 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         return next;
     }
 
-    private Next Discover(Packet packet, DhcpMessage request, Span<byte> reply, long now, int attempt, out int length, out bool held)
+    /// <summary>
+    /// The pool a request is served from: giaddr's for a relayed one (null: none is on the relay's
+    /// subnet). One straight from a client and unicast to the server (<paramref name="toServer"/>)
+    /// may have been routed — a client behind a relay renews, releases and informs that way, not
+    /// through the relay (RFC 2131 4.4.5, 4.4.6) — so ciaddr's pool serves it. A broadcast came
+    /// on the served link itself: its pool, even for a ciaddr of another (a client that moved
+    /// there is NAKed for the wrong network, 4.3.2).
+    /// </summary>
+    private DhcpPool? PoolFor(uint giaddr, uint ciaddr, bool toServer)
+    {
+        if (giaddr != 0)
+        {
+            return PoolOf(giaddr);
+        }
+        return ciaddr != 0 && toServer ? PoolOf(ciaddr) ?? _pools[0] : _pools[0];
+    }
+
+    /// <summary>The pool whose network holds <paramref name="address"/>, or null (networks do not overlap: at most one does).</summary>
+    private DhcpPool? PoolOf(uint address)
+    {
+        foreach (DhcpPool pool in _pools)
+        {
+            if (pool.Contains(address))
+            {
+                return pool;
+            }
+        }
+        return null;
+    }
+
+    private Next Discover(DhcpPool pool, Packet packet, DhcpMessage request, Span<byte> reply, long now, int attempt, out int length, out bool held)
     {
         length = 0;
         held = false;
         ReadOnlySpan<byte> client = ClientKey(request);
         uint requested = request.TryGetOption(DhcpOptionCode.RequestedIpAddress, out ReadOnlySpan<byte> r) && r.Length == 4 ? DhcpFrame.Host(r) : 0;
-        int index = _leases.Choose(client, requested);
+        uint giaddr = DhcpFrame.Host(request.Header.GatewayAddress);
+        DhcpLeaseTable leases = pool.Leases;
+        int index = leases.Choose(client, requested, relay: giaddr);
         if (index < 0)
         {
+            pool.Exhausted++;
             return Drop(Reason.PoolExhausted);
         }
-        if (_held.Count != 0 && IsHeld(index))
+        if (_held.Count != 0 && IsHeld(pool, index))
         {
             return Drop(Reason.Probing);
         }
-        ref LeaseSlot slot = ref _leases[index];
-        // An address the client does not hold now is probed first (see DhcpServer.Probe.cs).
-        if (_probePool is not null && slot.State == DhcpLeaseState.Free && attempt < MaxProbesPerDiscover && request.Header.GatewayAddress.IsUnspecified)
+        ref LeaseSlot slot = ref leases[index];
+        // An address the client does not hold now is probed first (see DhcpServer.Probe.cs), when
+        // the client is on the served link: ARP reaches no further.
+        if (_probePool is not null && slot.State == DhcpLeaseState.Free && attempt < MaxProbesPerDiscover && giaddr == 0 && pool == _pools[0])
         {
             if (_held.Count == MaxHeldDiscovers)
             {
                 return Drop(Reason.ProbesBusy);
             }
             // Held for the client while it is probed, so that no other DISCOVER gets it meanwhile.
-            _leases.Assign(index, DhcpLeaseState.Offered, client, request.Header.ClientMac, HostName(request), now + _probeNanoseconds + _offerNanoseconds);
-            if (Hold(packet, request, index, now, attempt))
+            leases.Assign(index, DhcpLeaseState.Offered, client, request.Header.ClientMac, HostName(request), now + _probeNanoseconds + _offerNanoseconds);
+            if (Hold(packet, request, pool, index, now, attempt))
             {
                 held = true;
                 return Next.Consumed;
@@ -356,97 +310,99 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         // A bound client asking again keeps its lease; anything else is held as an offer (RFC 2131 3.1 step 2).
         if (slot.State != DhcpLeaseState.Bound)
         {
-            _leases.Assign(index, DhcpLeaseState.Offered, client, request.Header.ClientMac, HostName(request), now + _offerNanoseconds);
+            leases.Assign(index, DhcpLeaseState.Offered, client, request.Header.ClientMac, HostName(request), now + _offerNanoseconds);
         }
-        return Offer(request, reply, index, out length);
+        return Offer(pool, request, reply, index, out length);
     }
 
-    /// <summary>The OFFER of slot <paramref name="index"/>'s address, with every option (table 3).</summary>
-    private Next Offer(DhcpMessage request, Span<byte> reply, int index, out int length)
+    /// <summary>The OFFER of <paramref name="pool"/>'s slot <paramref name="index"/>, with every option (table 3).</summary>
+    private Next Offer(DhcpPool pool, DhcpMessage request, Span<byte> reply, int index, out int length)
     {
-        DhcpWriter w = DhcpBuilder.StartOffer(reply, request, Address(_leases.AddressOf(index)), Address(_server), _leaseSeconds);
-        AddOptions(ref w, request, withLease: true);
-        _offers++;
+        DhcpWriter w = DhcpBuilder.StartOffer(reply, request, Address(pool.Leases.AddressOf(index)), Address(_server), pool.LeaseSeconds);
+        AddOptions(pool, ref w, request, withLease: true);
+        pool.Offers++;
         return Finish(ref w, out length);
     }
 
-    private Next Request(DhcpMessage request, Span<byte> reply, long now, out int length)
+    private Next Request(DhcpPool pool, DhcpMessage request, Span<byte> reply, long now, out int length)
     {
         length = 0;
+        DhcpLeaseTable leases = pool.Leases;
         ReadOnlySpan<byte> client = ClientKey(request);
         uint ciaddr = DhcpFrame.Host(request.Header.ClientAddress);
         bool hasServer = request.TryGetOption(DhcpOptionCode.ServerIdentifier, out ReadOnlySpan<byte> s) && s.Length == 4;
         uint requested = request.TryGetOption(DhcpOptionCode.RequestedIpAddress, out ReadOnlySpan<byte> r) && r.Length == 4 ? DhcpFrame.Host(r) : 0;
-        int found = _leases.FindClient(client, out bool current);
+        int found = leases.FindClient(client, out bool current);
         if (hasServer)
         {
             // SELECTING (RFC 2131 4.3.2): the client names the server whose offer it took.
             if (DhcpFrame.Host(s) != _server)
             {
-                if (found >= 0 && current && _leases[found].State == DhcpLeaseState.Offered)
+                if (found >= 0 && current && leases[found].State == DhcpLeaseState.Offered)
                 {
-                    _leases.Free(found, now);
+                    leases.Free(found, now);
                 }
                 return Drop(Reason.OtherServer);
             }
-            if (found >= 0 && current && _leases.AddressOf(found) == requested && ciaddr == 0)
+            if (found >= 0 && current && leases.AddressOf(found) == requested && ciaddr == 0)
             {
-                return Ack(request, reply, found, client, now, out length);
+                return Ack(pool, request, reply, found, client, now, out length);
             }
-            return Nak(request, reply, out length);
+            return Nak(pool, request, reply, out length);
         }
         if (ciaddr == 0)
         {
-            // INIT-REBOOT: the client checks an address it remembers.
+            // INIT-REBOOT: the client checks an address it remembers. Its network is the pool's:
+            // the served link's, or the relay's (giaddr's) when relayed.
             if (requested == 0)
             {
                 return Drop(Reason.NoBinding);
             }
-            if ((requested & _mask) != _network)
+            if (!pool.Contains(requested))
             {
-                return Nak(request, reply, out length);
+                return Nak(pool, request, reply, out length);
             }
-            if (found >= 0 && _leases.AddressOf(found) == requested)
+            if (found >= 0 && leases.AddressOf(found) == requested)
             {
                 // Its current binding, or its previous one if nobody took the address since.
-                return Ack(request, reply, found, client, now, out length);
+                return Ack(pool, request, reply, found, client, now, out length);
             }
-            int asked = _leases.IndexOf(requested);
-            if (asked >= 0 && _leases[asked].State != DhcpLeaseState.Free)
+            int asked = leases.IndexOf(requested);
+            if (asked >= 0 && leases[asked].State != DhcpLeaseState.Free)
             {
-                return Nak(request, reply, out length);
+                return Nak(pool, request, reply, out length);
             }
             return Drop(Reason.NoBinding);
         }
         // RENEWING (unicast) or REBINDING (broadcast): ciaddr is the client's address.
-        if (found >= 0 && _leases.AddressOf(found) == ciaddr)
+        if (found >= 0 && leases.AddressOf(found) == ciaddr)
         {
-            return Ack(request, reply, found, client, now, out length);
+            return Ack(pool, request, reply, found, client, now, out length);
         }
-        int index = _leases.IndexOf(ciaddr);
+        int index = leases.IndexOf(ciaddr);
         if (index < 0)
         {
-            // Off our network: wrong (NAK, 4.3.2 "incorrect network"); on it but outside the range: not ours to judge.
-            return (ciaddr & _mask) != _network ? Nak(request, reply, out length) : Drop(Reason.NoBinding);
+            // Off the pool's network: wrong (NAK, 4.3.2 "incorrect network"); on it but outside the range: not ours to judge.
+            return !pool.Contains(ciaddr) ? Nak(pool, request, reply, out length) : Drop(Reason.NoBinding);
         }
-        if (_leases[index].State is DhcpLeaseState.Free)
+        if (leases[index].State is DhcpLeaseState.Free)
         {
             // A lease this server no longer knows (lost its file): the address is free, so the client keeps it.
-            return Ack(request, reply, index, client, now, out length);
+            return Ack(pool, request, reply, index, client, now, out length);
         }
-        return Nak(request, reply, out length);
+        return Nak(pool, request, reply, out length);
     }
 
-    private Next Ack(DhcpMessage request, Span<byte> reply, int index, ReadOnlySpan<byte> client, long now, out int length)
+    private Next Ack(DhcpPool pool, DhcpMessage request, Span<byte> reply, int index, ReadOnlySpan<byte> client, long now, out int length)
     {
-        _leases.Assign(index, DhcpLeaseState.Bound, client, request.Header.ClientMac, HostName(request), now + _leaseNanoseconds);
-        DhcpWriter w = DhcpBuilder.StartAck(reply, request, Address(_leases.AddressOf(index)), Address(_server), _leaseSeconds);
-        AddOptions(ref w, request, withLease: true);
-        _acks++;
+        pool.Leases.Assign(index, DhcpLeaseState.Bound, client, request.Header.ClientMac, HostName(request), now + pool.LeaseNanoseconds);
+        DhcpWriter w = DhcpBuilder.StartAck(reply, request, Address(pool.Leases.AddressOf(index)), Address(_server), pool.LeaseSeconds);
+        AddOptions(pool, ref w, request, withLease: true);
+        pool.Acks++;
         return Finish(ref w, out length);
     }
 
-    private Next Nak(DhcpMessage request, Span<byte> reply, out int length)
+    private Next Nak(DhcpPool pool, DhcpMessage request, Span<byte> reply, out int length)
     {
         DhcpWriter w = DhcpBuilder.StartNak(reply, request, Address(_server));
         EchoClientIdentifier(ref w, request);
@@ -455,11 +411,11 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
             // RFC 2131 4.3.2: a NAK through a relay asks it to broadcast.
             w.Header.Flags = new NetU16(DhcpHeader.BroadcastFlag);
         }
-        _naks++;
+        pool.Naks++;
         return Finish(ref w, out length);
     }
 
-    private Next Decline(DhcpMessage request, long now, out int length)
+    private Next Decline(DhcpPool pool, DhcpMessage request, long now, out int length)
     {
         length = 0;
         // RFC 2131 4.3.3: only a decline of our own offer or lease counts.
@@ -471,34 +427,34 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         {
             return Drop(Reason.Malformed);
         }
-        int index = _leases.IndexOf(DhcpFrame.Host(r));
-        int found = _leases.FindClient(ClientKey(request), out bool current);
+        int index = pool.Leases.IndexOf(DhcpFrame.Host(r));
+        int found = pool.Leases.FindClient(ClientKey(request), out bool current);
         if (index < 0 || found != index || !current)
         {
             return Drop(Reason.NoBinding);
         }
-        _leases.Decline(index, now + _declineNanoseconds);
+        pool.Leases.Decline(index, now + _declineNanoseconds);
         return Next.Consumed;
     }
 
-    private Next Release(DhcpMessage request, long now, out int length)
+    private Next Release(DhcpPool pool, DhcpMessage request, long now, out int length)
     {
         length = 0;
         if (request.TryGetOption(DhcpOptionCode.ServerIdentifier, out ReadOnlySpan<byte> s) && s.Length == 4 && DhcpFrame.Host(s) != _server)
         {
             return Drop(Reason.OtherServer);
         }
-        int found = _leases.FindClient(ClientKey(request), out bool current);
-        if (found < 0 || !current || _leases.AddressOf(found) != DhcpFrame.Host(request.Header.ClientAddress))
+        int found = pool.Leases.FindClient(ClientKey(request), out bool current);
+        if (found < 0 || !current || pool.Leases.AddressOf(found) != DhcpFrame.Host(request.Header.ClientAddress))
         {
             return Drop(Reason.NoBinding);
         }
         // RFC 2131 4.3.4: freed, the client remembered for its next DISCOVER.
-        _leases.Free(found, now);
+        pool.Leases.Free(found, now);
         return Next.Consumed;
     }
 
-    private Next Inform(DhcpMessage request, Span<byte> reply, out int length)
+    private Next Inform(DhcpPool pool, DhcpMessage request, Span<byte> reply, out int length)
     {
         length = 0;
         if (request.Header.ClientAddress.IsUnspecified)
@@ -506,8 +462,8 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
             return Drop(Reason.Malformed);
         }
         DhcpWriter w = DhcpBuilder.StartInformAck(reply, request, Address(_server));
-        AddOptions(ref w, request, withLease: false);
-        _acks++;
+        AddOptions(pool, ref w, request, withLease: false);
+        pool.Acks++;
         return Finish(ref w, out length);
     }
 
@@ -527,23 +483,27 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         return To(Output.Link);
     }
 
-    /// <summary>Subnet mask, router, DNS, broadcast address; with a lease T1 and T2 too (RFC 2132; RFC 2131 4.4.5 defaults).</summary>
-    private void AddOptions(ref DhcpWriter w, DhcpMessage request, bool withLease)
+    /// <summary>The pool's subnet mask, router, DNS, broadcast address; with a lease T1 and T2 too (RFC 2132; RFC 2131 4.4.5 defaults).</summary>
+    private void AddOptions(DhcpPool pool, ref DhcpWriter w, DhcpMessage request, bool withLease)
     {
-        w.AddSubnetMask(Address(_mask));
-        ReadOnlySpan<Ipv4Address> router = [Address(_router)];
-        w.AddRouters(router);
-        if (_dns.Length > 0)
+        w.AddSubnetMask(Address(pool.Mask));
+        if (pool.RouterFor(DhcpFrame.Host(request.Header.GatewayAddress)) is uint gateway and not 0)
         {
-            w.AddDomainNameServers(_dns);
+            ReadOnlySpan<Ipv4Address> router = [Address(gateway)];
+            w.AddRouters(router);
+        }
+        Ipv4Address[] dns = pool.Dns ?? _dns;
+        if (dns.Length > 0)
+        {
+            w.AddDomainNameServers(dns);
         }
         Span<byte> broadcast = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(broadcast, _broadcast);
+        BinaryPrimitives.WriteUInt32BigEndian(broadcast, pool.Broadcast);
         w.AddOption(DhcpOptionCode.BroadcastAddress, broadcast);
         if (withLease)
         {
-            w.AddRenewalTime(_leaseSeconds / 2);
-            w.AddRebindingTime((uint)(_leaseSeconds * 7UL / 8));
+            w.AddRenewalTime(pool.LeaseSeconds / 2);
+            w.AddRebindingTime((uint)(pool.LeaseSeconds * 7UL / 8));
         }
         EchoClientIdentifier(ref w, request);
     }
@@ -559,8 +519,8 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
 
     /// <summary>
     /// Sends <paramref name="reply"/> where RFC 2131 4.1 says, in place of the request: to a
-    /// relay's port 67, broadcast for a NAK or the broadcast flag, else to the client's MAC at
-    /// ciaddr or yiaddr.
+    /// relay's port 67, broadcast for a NAK, routed to ciaddr for a client off the served link,
+    /// broadcast for the broadcast flag, else to the client's MAC at ciaddr or yiaddr.
     /// </summary>
     private Next Deliver(Packet packet, DhcpMessage request, ReadOnlySpan<byte> reply) =>
         TryWriteReply(packet, request, reply, out Output output) ? To(output) : Drop(Reason.NoRoom);
@@ -587,7 +547,18 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
             written = DhcpFrame.TryWrite(frame, reply, default, default, _server, giaddr, DhcpFrame.ServerPort, DhcpFrame.ServerPort, out length);
             output = Output.Relay;
         }
-        else if (nak || broadcastFlag || (ciaddr == 0 && yiaddr == 0))
+        else if (nak)
+        {
+            written = DhcpFrame.TryWrite(frame, reply, MacAddress.Broadcast, _mac, _server, 0xFFFF_FFFF, DhcpFrame.ServerPort, DhcpFrame.ClientPort, out length);
+        }
+        else if (ciaddr != 0 && !_pools[0].Contains(ciaddr))
+        {
+            // A client behind a relay, renewing or informing by unicast: "the server unicasts ...
+            // to the address in 'ciaddr'" (4.1), which only routing reaches.
+            written = DhcpFrame.TryWrite(frame, reply, default, default, _server, ciaddr, DhcpFrame.ServerPort, DhcpFrame.ClientPort, out length);
+            output = Output.Relay;
+        }
+        else if (broadcastFlag || (ciaddr == 0 && yiaddr == 0))
         {
             written = DhcpFrame.TryWrite(frame, reply, MacAddress.Broadcast, _mac, _server, 0xFFFF_FFFF, DhcpFrame.ServerPort, DhcpFrame.ClientPort, out length);
         }
@@ -610,15 +581,17 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         {
             ResolveProbes(nowNanoseconds);
         }
-        _expired += _leases.Expire(nowNanoseconds);
+        foreach (DhcpPool pool in _pools)
+        {
+            pool.Expired += pool.Leases.Expire(nowNanoseconds);
+        }
         if (_configuredDns.Length == 0 && _book is not null && !ReferenceEquals(_book.Current, _bookSeen))
         {
             _bookSeen = _book.Current;
             _dns = [.. _book.DnsServers.Select(static d => new Ipv4Address(new NetU32(d)))];
         }
-        if (_file is not null && _leases.Dirty)
+        if (_file is not null && TakeDirty())
         {
-            _leases.Dirty = false;
             _file.Post(FileRecords(nowNanoseconds));
         }
     }
@@ -629,51 +602,73 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
         ReleaseHeld();
         if (_file is not null)
         {
-            _leases.Dirty = false;
+            TakeDirty();
             _file.Flush(FileRecords(_clock.NowNanoseconds));
         }
     }
 
+    /// <summary>True when a binding changed in any pool since the last call.</summary>
+    private bool TakeDirty()
+    {
+        bool dirty = false;
+        foreach (DhcpPool pool in _pools)
+        {
+            dirty |= pool.Leases.Dirty;
+            pool.Leases.Dirty = false;
+        }
+        return dirty;
+    }
+
+    /// <summary>Every pool's leases for the file (one file: an address names its pool, as networks do not overlap).</summary>
     private List<DhcpLeaseFile.Record> FileRecords(long now)
     {
         var records = new List<DhcpLeaseFile.Record>();
         DateTimeOffset wall = DateTimeOffset.UtcNow;
-        for (int i = 0; i < _leases.Count; i++)
+        foreach (DhcpPool pool in _pools)
         {
-            LeaseSlot slot = _leases[i];
-            if (slot.Client is null || slot.State is DhcpLeaseState.Declined)
+            DhcpLeaseTable leases = pool.Leases;
+            for (int i = 0; i < leases.Count; i++)
             {
-                continue;
+                LeaseSlot slot = leases[i];
+                if (slot.Client is null || slot.State is DhcpLeaseState.Declined)
+                {
+                    continue;
+                }
+                DateTimeOffset? until = slot.State == DhcpLeaseState.Bound ? wall.AddTicks((slot.Deadline - now) / 100) : null;
+                records.Add(new DhcpLeaseFile.Record(leases.AddressOf(i), slot.Client, slot.Mac, slot.HostName, until));
             }
-            DateTimeOffset? until = slot.State == DhcpLeaseState.Bound ? wall.AddTicks((slot.Deadline - now) / 100) : null;
-            records.Add(new DhcpLeaseFile.Record(_leases.AddressOf(i), slot.Client, slot.Mac, slot.HostName, until));
         }
         return records;
     }
 
-    /// <summary>Leases from the file: still running ones bound again, ended ones remembered as previous bindings.</summary>
+    /// <summary>
+    /// Leases from the file, each into the pool whose range holds its address: still running ones
+    /// bound again, ended ones remembered as previous bindings. An address no pool holds now is
+    /// left out.
+    /// </summary>
     private void Restore(List<DhcpLeaseFile.Record> records)
     {
         long now = _clock.NowNanoseconds;
         DateTimeOffset wall = DateTimeOffset.UtcNow;
         foreach (DhcpLeaseFile.Record record in records)
         {
-            int index = _leases.IndexOf(record.Address);
+            DhcpLeaseTable? leases = PoolOf(record.Address)?.Leases;
+            int index = leases?.IndexOf(record.Address) ?? -1;
             if (index < 0)
             {
                 continue;
             }
             if (record.BoundUntil is { } until && until > wall)
             {
-                _leases.Assign(index, DhcpLeaseState.Bound, record.Client, record.Mac, record.HostName, now + (until - wall).Ticks * 100);
+                leases!.Assign(index, DhcpLeaseState.Bound, record.Client, record.Mac, record.HostName, now + (until - wall).Ticks * 100);
             }
             else
             {
-                _leases.Assign(index, DhcpLeaseState.Free, record.Client, record.Mac, record.HostName, now);
-                _leases.Free(index, now);
+                leases!.Assign(index, DhcpLeaseState.Free, record.Client, record.Mac, record.HostName, now);
+                leases.Free(index, now);
             }
         }
-        _leases.Dirty = false;
+        TakeDirty();
     }
 
     /// <summary>The binding key (RFC 2131 4.2): option 61 when present, else chaddr.</summary>
@@ -693,9 +688,4 @@ public sealed partial class DhcpServer : Stage<DhcpServer.Output, DhcpServer.Rea
             : null;
 
     private static Ipv4Address Address(uint host) => new(new NetU32(host));
-
-    private static uint? ParseAddress(string text) =>
-        IPAddress.TryParse(text, out IPAddress? address) && address.AddressFamily == AddressFamily.InterNetwork && text.Count(c => c == '.') == 3
-            ? BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes())
-            : null;
 }

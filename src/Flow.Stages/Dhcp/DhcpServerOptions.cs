@@ -1,9 +1,11 @@
+using System.ComponentModel.DataAnnotations;
+using Flow.Stages.Dhcp.Internal;
 using Flow.Stages.Ipv4;
 
 namespace Flow.Stages.Dhcp;
 
 /// <summary>Options of <see cref="DhcpServer"/> (router.json's <c>lan.dhcp_server</c>).</summary>
-public sealed record DhcpServerOptions
+public sealed record DhcpServerOptions : IValidatableObject
 {
     /// <summary>False: the stage stays in the graph and answers nothing (requests counted as <c>disabled</c>).</summary>
     public bool Enabled { get; init; } = true;
@@ -16,6 +18,13 @@ public sealed record DhcpServerOptions
 
     /// <summary>Addresses handed out, <c>first-last</c> inside the served interface's network: <c>192.168.1.100-192.168.1.199</c>.</summary>
     public string Range { get; init; } = "";
+
+    /// <summary>
+    /// Pools for subnets behind DHCP relay agents, besides <see cref="Range"/> (the served
+    /// interface's own): a request relayed with a giaddr in one's network is served from it; one
+    /// relayed from anywhere else is dropped (<c>other_subnet</c>).
+    /// </summary>
+    public IReadOnlyList<DhcpSubnetOptions> Subnets { get; init; } = [];
 
     /// <summary>Lease length granted (option 51); T1 and T2 are 0.5 and 0.875 of it (RFC 2131 4.4.5).</summary>
     public TimeSpan LeaseTime { get; init; } = TimeSpan.FromHours(1);
@@ -42,4 +51,11 @@ public sealed record DhcpServerOptions
 
     /// <summary>How long an address a client declined (found in use, RFC 2131 3.1 step 5) is not offered.</summary>
     public TimeSpan DeclineTime { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Every problem with the served interface, the range, the subnets and the times, each naming
+    /// the member it is about (<c>Subnets[1].Range</c>), so a graph file's error points at the value.
+    /// </summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        DhcpServerConfiguration.Build(this).Errors.Select(e => new ValidationResult(e.Message, [e.Member]));
 }

@@ -172,8 +172,8 @@ public sealed class DhcpServerNetnsTests : IDisposable
             Shell.Run("kill", "-USR1", udhcpc.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             await Waits.Until(() => Lines(log).Contains("renew ip=192.168.1.100", StringComparison.Ordinal), () => $"udhcpc renewed: {Lines(log)}");
             IReadOnlyList<IReadOnlyList<string>> show = (await hosts.ControlAsync("dhcp show", new Dictionary<string, string>())).Rows;
-            Assert.Equal("2", show.Single(r => r[2] == "sent_ack")[3]);
-            Assert.Equal("2", show.Single(r => r[2] == "received_request")[3]);
+            Assert.Equal("2", show.Single(r => r[1] == "server" && r[2] == "sent_ack")[3]);
+            Assert.Equal("2", show.Single(r => r[1] == "server" && r[2] == "received_request")[3]);
             // On the wire: the renewing REQUEST is unicast from ciaddr to the server, its ACK unicast to ciaddr at the client's MAC.
             await Task.Delay(300);
             string[] rows = Shell.Run("tshark", "-r", capture, "-Y", "dhcp.option.dhcp == 3 or dhcp.option.dhcp == 5", "-T", "fields", "-E", "separator=,",

@@ -5,18 +5,21 @@ namespace Flow.Stages.Dhcp.Internal;
 
 /// <summary>
 /// The DHCP verbs, declared by <see cref="DhcpServer"/> (<c>dhcp_server</c>): <c>dhcp leases</c>
-/// lists each server's leases; <c>dhcp show</c> each server's settings and counters and each
-/// <c>dhcp_client</c>'s state, address and lease times. Every server, or the one <c>--stage</c> names.
+/// lists each server's leases with the network of the pool each is in; <c>dhcp show</c> each
+/// server's settings and counters, each of its pools (role <c>pool &lt;network&gt;</c>: range,
+/// options, occupancy, counters), and each <c>dhcp_client</c>'s state, address and lease times.
+/// Every server, or the one <c>--stage</c> names.
 /// </summary>
 internal static class DhcpControlCommands
 {
     public static IReadOnlyList<IControlCommand> All { get; } =
     [
         new RouterControlCommand("dhcp leases", "DHCP server leases: address, state (bound, offered, declined, free), client MAC and identifier, host name, " +
-            "seconds left. Free addresses appear when they remember their last client; --all true lists the whole range.",
-            [new("all", "true: list every address of the range.", ControlValue.OneOf("true", "false"))], LeasesAsync),
-        new RouterControlCommand("dhcp show", "DHCP servers (range, lease time, options handed out, counters, lease file) and DHCP clients (state, address, " +
-            "server, router, DNS, lease, T1/T2 and expiry in seconds, counters).", [], ShowAsync),
+            "seconds left, and the network of its pool (lan's or a relayed subnet's). Free addresses appear when they remember their last client; " +
+            "--all true lists the whole ranges.",
+            [new("all", "true: list every address of the ranges.", ControlValue.OneOf("true", "false"))], LeasesAsync),
+        new RouterControlCommand("dhcp show", "DHCP servers (settings, counters, lease file; each pool's range, options handed out, addresses in use " +
+            "and counters) and DHCP clients (state, address, server, router, DNS, lease, T1/T2 and expiry in seconds, counters).", [], ShowAsync),
     ];
 
     private static IReadOnlyList<string> Servers(ControlRequest request) => request.Stage is null ? request.ServedBy : [request.ServingStage()];
@@ -32,10 +35,11 @@ internal static class DhcpControlCommands
             foreach (DhcpLeaseEntry lease in leases)
             {
                 bound += lease.State == DhcpLeaseState.Bound ? 1 : 0;
-                rows.Add([stage, lease.Address, lease.State.ToString().ToLowerInvariant(), lease.Mac, lease.ClientId, lease.HostName ?? "", Text(lease.SecondsLeft)]);
+                rows.Add([stage, lease.Address, lease.State.ToString().ToLowerInvariant(), lease.Mac, lease.ClientId, lease.HostName ?? "", Text(lease.SecondsLeft),
+                    lease.Network]);
             }
         }
-        return ControlReply.Table(["stage", "address", "state", "mac", "client_id", "host_name", "seconds_left"], rows, $"{Text(bound)} bound");
+        return ControlReply.Table(["stage", "address", "state", "mac", "client_id", "host_name", "seconds_left", "network"], rows, $"{Text(bound)} bound");
     }
 
     private static async Task<ControlReply> ShowAsync(ControlRequest request)
@@ -43,14 +47,13 @@ internal static class DhcpControlCommands
         var rows = new List<IReadOnlyList<string>>();
         foreach (string stage in Servers(request))
         {
-            (DhcpServerOptions options, int pool, IReadOnlyList<string> dns, DhcpServerCounters counters, (string Path, long Writes, long Failures, string? LastError)? file) =
-                await request.Graph.InvokeAsync<DhcpServer, (DhcpServerOptions, int, IReadOnlyList<string>, DhcpServerCounters, (string, long, long, string?)?)>(
-                    stage, static s => (s.Options, s.PoolSize, s.DnsServers, s.GetCounters(), s.LeaseFileStatus)).ConfigureAwait(false);
+            (DhcpServerOptions options, IReadOnlyList<DhcpPoolStatus> pools, IReadOnlyList<string> dns, DhcpServerCounters counters,
+                (string Path, long Writes, long Failures, string? LastError)? file) =
+                await request.Graph.InvokeAsync<DhcpServer, (DhcpServerOptions, IReadOnlyList<DhcpPoolStatus>, IReadOnlyList<string>, DhcpServerCounters, (string, long, long, string?)?)>(
+                    stage, static s => (s.Options, s.GetPools(), s.DnsServers, s.GetCounters(), s.LeaseFileStatus)).ConfigureAwait(false);
             void Row(string name, string value) => rows.Add([stage, "server", name, value]);
             Row("enabled", options.Enabled ? "true" : "false");
             Row("interface", options.Interface);
-            Row("range", options.Range);
-            Row("pool_size", Text(pool));
             Row("lease_time", Text((long)options.LeaseTime.TotalSeconds));
             Row("dns", string.Join(",", dns));
             Row("lease_file", file?.Path ?? "");
@@ -70,6 +73,24 @@ internal static class DhcpControlCommands
             Row("leases_expired", Text(counters.Expired));
             Row("sent_arp_probe", Text(counters.Probes));
             Row("address_in_use", Text(counters.AddressesInUse));
+            foreach (DhcpPoolStatus pool in pools)
+            {
+                // One role per pool, so each pool's rows keep the server's names (sent_offer, ...).
+                void PoolRow(string name, string value) => rows.Add([stage, $"pool {pool.Network}", name, value]);
+                PoolRow("range", pool.Range);
+                PoolRow("router", pool.Router);
+                PoolRow("lease_time", Text(pool.LeaseSeconds));
+                PoolRow("dns", string.Join(",", pool.Dns));
+                PoolRow("pool_size", Text(pool.Size));
+                PoolRow("bound", Text(pool.Bound));
+                PoolRow("offered", Text(pool.Offered));
+                PoolRow("declined", Text(pool.Declined));
+                PoolRow("sent_offer", Text(pool.Offers));
+                PoolRow("sent_ack", Text(pool.Acks));
+                PoolRow("sent_nak", Text(pool.Naks));
+                PoolRow("pool_exhausted", Text(pool.Exhausted));
+                PoolRow("leases_expired", Text(pool.Expired));
+            }
         }
         GraphStats stats = request.Graph.GetStats();
         foreach (string stage in Servers(request))

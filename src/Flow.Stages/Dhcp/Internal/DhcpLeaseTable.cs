@@ -17,20 +17,25 @@ internal sealed class DhcpLeaseTable
     public const int MaxAddresses = 65536;
 
     private readonly LeaseSlot[] _slots;
-    private readonly uint _own;
+    // An address of the range never handed out: the server's own, or the pool's router (0: none).
+    private readonly uint _reserved;
     private readonly uint _network;
     private readonly uint _broadcast;
     private long _nextDeadline = long.MaxValue;
 
-    public DhcpLeaseTable(uint first, uint last, uint own, uint network, uint broadcast)
+    public DhcpLeaseTable(uint first, uint last, uint reserved, uint network, uint broadcast)
     {
         Debug.Assert(last >= first && last - first < MaxAddresses, "range checked by the stage");
         First = first;
         Last = last;
-        _own = own;
+        _reserved = reserved;
         _network = network;
         _broadcast = broadcast;
         _slots = new LeaseSlot[last - first + 1];
+        for (uint a = first; a <= last && a >= first; a++)
+        {
+            Usable += IndexOf(a) >= 0 ? 1 : 0;
+        }
     }
 
     public uint First { get; }
@@ -39,6 +44,9 @@ internal sealed class DhcpLeaseTable
 
     public int Count => _slots.Length;
 
+    /// <summary>Addresses handed out: the range without the reserved, network and broadcast addresses.</summary>
+    public int Usable { get; }
+
     /// <summary>Set whenever a binding changed; the lease file writer clears it.</summary>
     public bool Dirty { get; set; }
 
@@ -46,10 +54,10 @@ internal sealed class DhcpLeaseTable
 
     public uint AddressOf(int index) => First + (uint)index;
 
-    /// <summary>The slot of <paramref name="address"/>, or -1 outside the range or for an address never handed out (own, network, broadcast).</summary>
+    /// <summary>The slot of <paramref name="address"/>, or -1 outside the range or for an address never handed out (reserved, network, broadcast).</summary>
     public int IndexOf(uint address)
     {
-        if (address < First || address > Last || address == _own || address == _network || address == _broadcast)
+        if (address < First || address > Last || address == _reserved || address == _network || address == _broadcast)
         {
             return -1;
         }
@@ -85,9 +93,11 @@ internal sealed class DhcpLeaseTable
     /// <summary>
     /// The address to offer (RFC 2131 4.3.1): the client's current binding, its previous one, the
     /// address it asked for if in the range and free, else a free address — one never handed out
-    /// first, then the one free the longest. -1: the range is exhausted.
+    /// first, then the one free the longest — never <paramref name="relay"/>, the address of the
+    /// relay agent the request came through (0: none), should the range hold it. -1: the range is
+    /// exhausted.
     /// </summary>
-    public int Choose(ReadOnlySpan<byte> client, uint requested)
+    public int Choose(ReadOnlySpan<byte> client, uint requested, uint relay)
     {
         int found = FindClient(client, out _);
         if (found >= 0)
@@ -95,7 +105,7 @@ internal sealed class DhcpLeaseTable
             return found;
         }
         int asked = IndexOf(requested);
-        if (asked >= 0 && _slots[asked].State == DhcpLeaseState.Free)
+        if (asked >= 0 && _slots[asked].State == DhcpLeaseState.Free && requested != relay)
         {
             return asked;
         }
@@ -103,7 +113,7 @@ internal sealed class DhcpLeaseTable
         LeaseSlot[] slots = _slots;
         for (int i = 0; i < slots.Length; i++)
         {
-            if (slots[i].State != DhcpLeaseState.Free || IndexOf(AddressOf(i)) < 0)
+            if (slots[i].State != DhcpLeaseState.Free || IndexOf(AddressOf(i)) < 0 || AddressOf(i) == relay)
             {
                 continue;
             }
@@ -194,10 +204,22 @@ internal sealed class DhcpLeaseTable
         return expired;
     }
 
-    /// <summary>Every address that is not free and never bound, for control output.</summary>
-    public List<DhcpLeaseEntry> Snapshot(long now, bool all)
+    /// <summary>How many addresses are bound, offered and declined now, for control output.</summary>
+    public (int Bound, int Offered, int Declined) CountStates()
     {
-        var entries = new List<DhcpLeaseEntry>();
+        int bound = 0, offered = 0, declined = 0;
+        foreach (LeaseSlot slot in _slots)
+        {
+            bound += slot.State == DhcpLeaseState.Bound ? 1 : 0;
+            offered += slot.State == DhcpLeaseState.Offered ? 1 : 0;
+            declined += slot.State == DhcpLeaseState.Declined ? 1 : 0;
+        }
+        return (bound, offered, declined);
+    }
+
+    /// <summary>Every address that is not free and never bound (every one with <paramref name="all"/>), for control output, added to <paramref name="entries"/>.</summary>
+    public void Snapshot(long now, bool all, string network, List<DhcpLeaseEntry> entries)
+    {
         for (int i = 0; i < _slots.Length; i++)
         {
             LeaseSlot slot = _slots[i];
@@ -208,8 +230,7 @@ internal sealed class DhcpLeaseTable
             long left = slot.State == DhcpLeaseState.Free ? 0 : Math.Max(0, (slot.Deadline - now) / 1_000_000_000);
             entries.Add(new DhcpLeaseEntry(new Ipv4Address(new NetU32(AddressOf(i))).ToString(), slot.State,
                 slot.Client is null ? "" : slot.Mac.ToString(), slot.Client is null ? "" : Convert.ToHexString(slot.Client).ToLowerInvariant(),
-                slot.HostName, left));
+                slot.HostName, left, network));
         }
-        return entries;
     }
 }
