@@ -22,12 +22,15 @@ namespace Flow.Benchmarks.Router;
 /// </code>
 /// Same generator for both, from cpu 1: dpdk-testpmd txonly on net_af_xdp on h1's eth0, 64-byte
 /// UDP frames 198.18.0.1 → 198.18.1.1 to the router's MAC (PortA's, the same in both). Figure:
-/// h2's kernel rx counter per second. Each variant first proves the path with pings (h1 → h2,
+/// h2's kernel rx counter per second; h2 drops the UDP at its ingress hook after counting it. Each variant first proves the path with pings (h1 → h2,
 /// both neighbours resolved by ARP). Loss (what testpmd sent minus what h2 received, over the
 /// whole run) is reported, not failed: the generator offers more than either router takes.
 /// Frames are counted, not checked (the memif part checks Flow's routed frames byte by byte).
 /// The kernel forwards in softirq on the CPU the frame arrives on, which for a veth is the
-/// sender's (cpu 1, testpmd's); Flow's worker has cpu 0 to itself.
+/// sender's (cpu 1, testpmd's); Flow's worker has cpu 0 to itself. Steering the kernel's
+/// forwarding to cpu 0 (RPS on the router's ports) was tried: it slowed the kernel from
+/// 1.35 to 0.97 Mpps (a cross-CPU interrupt per backlog batch, costly in this VM), so the
+/// kernel runs as it is fastest here.
 /// </summary>
 internal static class RouterVethBench
 {
@@ -55,6 +58,13 @@ internal static class RouterVethBench
         using var hosts = new VethHosts(H1, H2);
         VethHosts.Run("ip", $"-n {hosts.H1} route add default via {s_routerAddresses[0]}");
         VethHosts.Run("ip", $"-n {hosts.H2} route add default via {s_routerAddresses[1]}");
+        // h2 is a counting sink: its rx counter counts at the veth, then its ingress hook drops the
+        // UDP. Without it, h2's kernel would route every datagram and answer port unreachable —
+        // work done on the CPU that sent the frame into h2's veth: Flow's worker core, but the
+        // generator's core when the kernel forwards. Pings still reach h2.
+        VethHosts.Run("ip", $"netns exec {hosts.H2} nft add table netdev flow_sink");
+        VethHosts.Run("ip", $"netns exec {hosts.H2} nft add chain netdev flow_sink ingress {{ type filter hook ingress device eth0 priority 0 ; }}");
+        VethHosts.Run("ip", $"netns exec {hosts.H2} nft add rule netdev flow_sink ingress meta l4proto udp counter drop");
         string routerMac = VethHosts.MacOfLink(hosts.PortA);
         // flow_nat_afxdp: the shipped file with its NAT on, against nftables masquerade (kernel_masq).
         string[] names = routerFile is null ? ["flow_router_afxdp", "kernel_fwd", "kernel_masq"] : ["flow_router_afxdp", "kernel_fwd", "flow_nat_afxdp", "kernel_masq"];
