@@ -651,7 +651,7 @@ public sealed class DhcpClient : Stage<DhcpClient.Output, DhcpClient.Reason>, ID
         _prefix = prefix;
         _router = router;
         _dns = dns;
-        _book.Set(_options.Interface, new InterfaceAddressBook.LearnedAddress(address, prefix, dns));
+        _book.Set(_options.Interface, new InterfaceAddressBook.LearnedAddress(address, prefix, dns, router));
         uint mask = RouterInterfaceTable.PrefixMask(prefix);
         if (prefix < 32)
         {

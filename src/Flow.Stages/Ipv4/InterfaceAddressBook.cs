@@ -25,8 +25,8 @@ public sealed class InterfaceAddressBook
     private Snapshot _current = Snapshot.Empty;
     private AddressCheck[] _checks = [];
 
-    /// <summary>An address learned on an interface (host order), its prefix length, and the DNS servers that came with it.</summary>
-    public sealed record LearnedAddress(uint Address, int Prefix, IReadOnlyList<uint> DnsServers)
+    /// <summary>An address learned on an interface (host order), its prefix length, the DNS servers that came with it, and the router (0: none offered).</summary>
+    public sealed record LearnedAddress(uint Address, int Prefix, IReadOnlyList<uint> DnsServers, uint Router = 0)
     {
         /// <summary>The address as an interface entry, <c>a.b.c.d/n</c>.</summary>
         public string Text => $"{new Ipv4Address(new NetU32(Address))}/{Prefix.ToString(CultureInfo.InvariantCulture)}";

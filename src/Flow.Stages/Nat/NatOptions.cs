@@ -27,8 +27,9 @@ public sealed record NatOptions : IShardPlacementOptions
     /// The router on <see cref="Outside"/>'s network that this NAT's conversations leave through
     /// when routing would send them by another interface (a router with several WANs, each with a
     /// NAT: "source in, source out" — a connection that came in by this WAN answers by it, and a
-    /// session keeps its WAN when routes change). null: a router with one NAT needs none; with
-    /// several, such a packet is dropped (<c>no_return_route</c>).
+    /// session keeps its WAN when routes change). null: an outside addressed by DHCP uses the router
+    /// its lease names; a router with one NAT needs none; otherwise such a packet is dropped
+    /// (<c>no_return_route</c>).
     /// </summary>
     public string? Gateway { get; init; }
 

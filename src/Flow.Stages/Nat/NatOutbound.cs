@@ -7,6 +7,7 @@ using Flow.Stages.Icmp;
 using Flow.Stages.Ipv4;
 using Flow.Stages.Nat.Internal;
 using Flow.Stages.Routing;
+using Flow.Stages.Routing.Internal;
 
 namespace Flow.Stages.Nat;
 
@@ -54,7 +55,8 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     private readonly NatFragments _fragments = new();
     private readonly NatTables _tables;
     private readonly NatOutside? _outside;
-    private readonly uint _returnHop; // "via gateway on the outside port", 0 when no gateway is given
+    private uint _returnHop; // "via gateway on the outside port": the given gateway's, or the learned router's; 0: none
+    private uint _learnedGateway; // the router a DHCP-addressed outside learned, when no gateway is given
 
     public NatOutbound(NatOptions options, NatTables tables, Ipv4RouteTable routes, IFlowClock clock, InterfaceAddressBook? addresses = null)
     {
@@ -109,7 +111,7 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
         Unsupported,
         [DropReason("ICMP error about a packet of no session or mapping", Severity.Info)]
         UnmatchedError,
-        [DropReason("packet of this NAT's conversation routed out by another NAT's interface, and no gateway given to send it back by this one", Severity.Warning)]
+        [DropReason("packet of this NAT's conversation routed out by another NAT's interface, and no gateway (given, or learned with the outside's lease) to send it back by this one", Severity.Warning)]
         NoReturnRoute,
     }
 
@@ -251,12 +253,39 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
             return;
         }
         _seen = now;
-        uint[] learned = now.Learned.TryGetValue(_setup.FollowsInterface!, out InterfaceAddressBook.LearnedAddress? address) ? [address.Address] : [];
+        bool bound = now.Learned.TryGetValue(_setup.FollowsInterface!, out InterfaceAddressBook.LearnedAddress? address);
+        uint[] learned = bound ? [address!.Address] : [];
         if (!learned.AsSpan().SequenceEqual(_table.Addresses))
         {
             _table.ReplaceAddresses(learned);
         }
+        if (_setup.Gateway == 0)
+        {
+            FollowLearnedGateway(bound ? address!.Router : 0);
+        }
     }
+
+    /// <summary>
+    /// Without a given gateway, the router the outside interface's lease names is where this NAT's
+    /// conversations go back by when routing sends them elsewhere (dual WAN). Taking its next hop
+    /// takes the route table's writer lock: once a lease change, never per packet.
+    /// </summary>
+    private void FollowLearnedGateway(uint router)
+    {
+        if (router == _learnedGateway)
+        {
+            return;
+        }
+        if (_returnHop != 0)
+        {
+            _routes.ReleaseNextHop(_returnHop);
+        }
+        _learnedGateway = router;
+        _returnHop = router != 0 ? _routes.AcquireNextHop(_outsidePort, router) : 0;
+    }
+
+    /// <summary>The gateway steered conversations leave by: the given one, the one the outside interface's lease named, or null.</summary>
+    public string? Gateway => _setup.Gateway != 0 ? _options.Gateway : _learnedGateway != 0 ? RouteConfiguration.Text(_learnedGateway) : null;
 
     private Next Translate(Packet packet, long now)
     {

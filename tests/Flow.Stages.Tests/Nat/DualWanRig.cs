@@ -27,19 +27,24 @@ internal sealed class DualWanRig : IDisposable
     private readonly Ipv4Lookup _lookup;
     private readonly StageHarness[] _outs;
 
-    public DualWanRig(bool wan2First = false, NatOptions? wan = null, NatOptions? wan2 = null, bool wan2Gateway = true)
+    /// <param name="wan2First">nat_out2 before nat_out in the chain.</param>
+    /// <param name="wan">wan's NAT options (interfaces, outside and gateway are the rig's).</param>
+    /// <param name="wan2">wan2's NAT options (table, interfaces, outside and gateway are the rig's).</param>
+    /// <param name="wan2Gateway">false: wan2's NAT is given no gateway.</param>
+    /// <param name="wan2Dhcp">wan2 is addressed by DHCP: its address (and, without a gateway, its router) come from <see cref="Book"/>.</param>
+    public DualWanRig(bool wan2First = false, NatOptions? wan = null, NatOptions? wan2 = null, bool wan2Gateway = true, bool wan2Dhcp = false)
     {
         IReadOnlyList<RouterInterfaceOptions> interfaces =
         [
             new() { Name = "lan", Mac = LanMac, Addresses = ["10.0.0.1/24"] },
             new() { Name = "wan", Mac = WanMac, Addresses = ["192.0.2.1/24"] },
-            new() { Name = "wan2", Mac = "02:00:00:00:03:01", Addresses = ["100.64.0.1/24"] },
+            new() { Name = "wan2", Mac = "02:00:00:00:03:01", Addresses = [wan2Dhcp ? RouterInterfaceOptions.DhcpAddress : "100.64.0.1/24"] },
         ];
         _lookup = new Ipv4Lookup(new Ipv4LookupOptions { Interfaces = interfaces, Routes = [new() { Prefix = "0.0.0.0/0", Via = "192.0.2.2" }] }, _routes);
         NatOptions first = (wan ?? new NatOptions()) with { Interfaces = interfaces, Outside = "wan", Gateway = "192.0.2.2" };
         NatOptions second = (wan2 ?? new NatOptions()) with { Table = "nat2", Interfaces = interfaces, Outside = "wan2", Gateway = wan2Gateway ? Gateway2 : null };
         Outbound = new NatOutbound(first, _tables, _routes, Clock);
-        Outbound2 = new NatOutbound(second, _tables, _routes, Clock);
+        Outbound2 = new NatOutbound(second, _tables, _routes, Clock, Book);
         Inbound = new NatInbound(first, _tables, Clock);
         Inbound2 = new NatInbound(second, _tables, Clock);
         Out = new StageHarness(Outbound, "nat_out");
@@ -50,6 +55,9 @@ internal sealed class DualWanRig : IDisposable
     }
 
     public ManualClock Clock { get; } = new();
+
+    /// <summary>Where a DHCP client would publish wan2's lease (with <c>wan2Dhcp</c>).</summary>
+    public InterfaceAddressBook Book { get; } = new();
 
     public LeakCheckingPool Pool { get; } = new(256);
 

@@ -107,6 +107,26 @@ public sealed class DualWanTests
     }
 
     [Fact]
+    public void AWanAddressedByDhcpSendsItsConversationsBackByTheRouterItsLeaseNamed()
+    {
+        using var rig = new DualWanRig(wan2: new NatOptions { PortMappings = [new() { Protocol = "tcp", ExternalPort = 8080, Internal = "10.0.0.20:8000" }] },
+            wan2Gateway: false, wan2Dhcp: true);
+        rig.Book.Set("wan2", new InterfaceAddressBook.LearnedAddress(0x6440_0001, 24, [], Router: 0x6440_00FE));
+        rig.Out2.Tick(rig.Clock.NowNanoseconds);
+        Assert.Equal(DualWanRig.Gateway2, rig.Outbound2.Gateway);
+        byte[] syn = ScapyOne($"Ether(dst='02:00:00:00:03:01')/IP(src='{Remote}', dst='{DualWanRig.External2}')/TCP(sport=33333, dport=8080, flags='S')");
+        Assert.NotNull(rig.Receive(syn, DualWanRig.Wan2));
+        (byte[] frame, ushort port, string gateway) = rig.Send(Tcp("10.0.0.20", 8000, Remote, 33333, "SA"))!.Value;
+        Assert.Equal((DualWanRig.External2, 8080), (NatRig.Endpoints(frame).Source, NatRig.Endpoints(frame).SourcePort));
+        Assert.Equal((DualWanRig.Wan2, DualWanRig.Gateway2), (port, gateway));
+
+        // A new lease names another router: the next reply goes by it.
+        rig.Book.Set("wan2", new InterfaceAddressBook.LearnedAddress(0x6440_0001, 24, [], Router: 0x6440_00FD));
+        rig.Out2.Tick(rig.Clock.NowNanoseconds);
+        Assert.Equal("100.64.0.253", rig.Send(Tcp("10.0.0.20", 8000, Remote, 33333, "A"))!.Value.Gateway);
+    }
+
+    [Fact]
     public void AGatewayOffTheOutsideNetworkAndTwoNatsOnOneInterfaceAreRefused()
     {
         IReadOnlyList<RouterInterfaceOptions> interfaces = Interfaces();

@@ -49,7 +49,7 @@ internal static class NatControlCommands
             [
                 ["enabled", nat.Enabled ? "yes" : "no"],
                 ["addresses", string.Join(" ", table.Addresses.Select(Address))],
-                ["gateway", nat.Options.Gateway ?? "-"],
+                ["gateway", nat.Gateway ?? "-"],
                 ["mapping", Snake(settings.Mapping.ToString())],
                 ["filtering", Snake(settings.Filtering.ToString())],
                 ["timeout_udp", Seconds(settings.Timeouts.Udp)],
