@@ -133,7 +133,7 @@ public sealed partial class FlowSocket : IDisposable
         {
             throw new SocketException((int)SocketError.InvalidArgument);
         }
-        ushort port = local.Port != 0 ? (ushort)local.Port : _host.Tcp.ReserveEphemeral();
+        ushort port = local.Port != 0 ? (ushort)local.Port : _host.Tcp.TakeEphemeralPort();
         if (port == 0 || (local.Port != 0 && !_host.Tcp.TryReserve(port)))
         {
             throw new SocketException((int)SocketError.AddressAlreadyInUse);

@@ -76,8 +76,11 @@ public sealed class TcpTable
     /// <summary>Application: takes <paramref name="port"/> for a socket's Bind; false when a socket, a listener or a connection holds it.</summary>
     internal bool TryReserve(ushort port) => port != 0 && Interlocked.CompareExchange(ref _portHolders[port], 1, 0) == 0;
 
-    /// <summary>Application: reserves a random free port of the ephemeral range (RFC 6056), as Linux's bind to port 0; 0 when none is free.</summary>
-    internal ushort ReserveEphemeral()
+    /// <summary>
+    /// Takes a random free port of the ephemeral range (RFC 6056; 0 when none is free): for a
+    /// socket's bind to port 0 (an application thread) or an unbound socket's connect (the worker).
+    /// </summary>
+    internal ushort TakeEphemeralPort()
     {
         const int count = LastEphemeralPort - FirstEphemeralPort + 1;
         int start = Random.Shared.Next(count);
@@ -133,22 +136,6 @@ public sealed class TcpTable
             return true;
         }
         return false;
-    }
-
-    /// <summary>Worker: a free local port for an active open, or 0.</summary>
-    internal ushort TakeEphemeralPort()
-    {
-        const int count = LastEphemeralPort - FirstEphemeralPort + 1;
-        int start = Random.Shared.Next(count);
-        for (int i = 0; i < count; i++)
-        {
-            ushort port = (ushort)(FirstEphemeralPort + (start + i) % count);
-            if (Interlocked.CompareExchange(ref _portHolders[port], 1, 0) == 0)
-            {
-                return port;
-            }
-        }
-        return 0;
     }
 
     /// <summary>Retransmission timeouts that fired (RFC 6298 5.4), handshakes included.</summary>

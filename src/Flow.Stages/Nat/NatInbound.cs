@@ -123,7 +123,7 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         uint destination = header.Destination.Value.Host;
         byte protocol = header.Protocol;
         // From inside: not by this NAT's interface, nor by another WAN's (whose NAT it passed).
-        bool hairpin = meta.InputPort != _outsidePort && !ByAnOutside(meta.InputPort);
+        bool hairpin = meta.InputPort != _outsidePort && _tables.OutsideOn(meta.InputPort) is null;
         if (_oneToOne.Length > 0 && OneToOne.InternalOf(_oneToOne, destination) is uint mapped)
         {
             return OneToOneIn(packet, ref header, ip.Payload, mapped, hairpin, now);
@@ -224,18 +224,6 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
         return Delivered(hairpin, datagram, ref header, now);
     }
 
-    private bool ByAnOutside(ushort port)
-    {
-        foreach (NatOutside outside in _tables.Outsides)
-        {
-            if (outside.Port == port)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /// <summary>
     /// A packet from inside to an external endpoint: its source becomes the sender's external
     /// endpoint, through the sender's own session with that endpoint (made here as
@@ -293,18 +281,13 @@ public sealed partial class NatInbound : Stage<NatInbound.Output, NatInbound.Rea
     /// </summary>
     private Next TranslateError(ref Ipv4Header outer, Span<byte> icmp)
     {
-        if (!Ipv4Packet.TryParseQuoted(icmp.Slice(IcmpHeader.Size), out Ipv4Packet quoted))
+        if (!NatRewrite.TryQuoted(icmp, out Ipv4Packet quoted))
         {
             return To(Output.Local);
         }
         ref Ipv4Header inner = ref quoted.Header;
         byte protocol = inner.Protocol;
         Span<byte> l4 = quoted.Payload;
-        if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp) || !NatRewrite.HasPorts(protocol, l4)
-            || (protocol == IpProtocol.Icmp && !NatRewrite.IsQuery(l4[0])))
-        {
-            return To(Output.Local);
-        }
         uint outside = inner.Source.Value.Host;
         ushort outsidePort = NatRewrite.Port(protocol, l4, source: true);
         uint remote = inner.Destination.Value.Host;

@@ -17,7 +17,7 @@ public sealed unsafe partial class NatOutbound
         {
             ref PacketMeta meta = ref packets[i].Meta;
             uint id = meta.NextHop;
-            NatOutside? routed = id < capacity ? OutsideOn(outsides, hops[id].Port) : null;
+            NatOutside? routed = id < capacity ? _tables.OutsideOn(hops[id].Port) : null;
             if (routed is null || OwnerOf(packets[i], outsides, routed, now) != _outside)
             {
                 nexts[i] = To(Output.Out);
@@ -35,18 +35,6 @@ public sealed unsafe partial class NatOutbound
             }
             nexts[i] = Translate(packets[i], now);
         }
-    }
-
-    private static NatOutside? OutsideOn(NatOutside[] outsides, ushort port)
-    {
-        foreach (NatOutside outside in outsides)
-        {
-            if (outside.Port == port)
-            {
-                return outside;
-            }
-        }
-        return null;
     }
 
     /// <summary>The NAT whose conversation the packet is, else the one of the interface it was routed to (a malformed packet: that one, which drops it).</summary>

@@ -456,18 +456,13 @@ public sealed unsafe partial class NatOutbound : Stage<NatOutbound.Output, NatOu
     /// </summary>
     private Next TranslateError(ref Ipv4Header outer, Span<byte> icmp, bool translateOuter)
     {
-        if (!Ipv4Packet.TryParseQuoted(icmp.Slice(IcmpHeader.Size), out Ipv4Packet quoted))
+        if (!NatRewrite.TryQuoted(icmp, out Ipv4Packet quoted))
         {
             return translateOuter ? Drop(Reason.UnmatchedError) : To(Output.Out);
         }
         ref Ipv4Header inner = ref quoted.Header;
         byte protocol = inner.Protocol;
         Span<byte> l4 = quoted.Payload;
-        if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp) || !NatRewrite.HasPorts(protocol, l4)
-            || (protocol == IpProtocol.Icmp && !NatRewrite.IsQuery(l4[0])))
-        {
-            return translateOuter ? Drop(Reason.UnmatchedError) : To(Output.Out);
-        }
         uint inside = inner.Destination.Value.Host;
         uint remote = inner.Source.Value.Host;
         // The quoted packet is an inbound one: its destination is the internal endpoint.

@@ -60,17 +60,13 @@ internal sealed class NatOutside(string name, ushort port, NatTable table)
     /// <summary>An ICMP error from inside: the packet it quotes went remote → inside through this NAT.</summary>
     private bool OwnsQuoted(Span<byte> icmp)
     {
-        if (!Ipv4Packet.TryParseQuoted(icmp.Slice(IcmpHeader.Size), out Ipv4Packet quoted))
+        if (!NatRewrite.TryQuoted(icmp, out Ipv4Packet quoted))
         {
             return false;
         }
         ref Ipv4Header inner = ref quoted.Header;
         byte protocol = inner.Protocol;
         Span<byte> l4 = quoted.Payload;
-        if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp) || !NatRewrite.HasPorts(protocol, l4))
-        {
-            return false;
-        }
         uint inside = inner.Destination.Value.Host;
         uint remote = inner.Source.Value.Host;
         if (Nat.OneToOne.ExternalOf(OneToOne, inside) is not null)

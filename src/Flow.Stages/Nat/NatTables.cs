@@ -60,6 +60,19 @@ public sealed class NatTables : IDisposable
     /// </summary>
     internal NatOutside[] Outsides => _outsides;
 
+    /// <summary>The enabled NAT whose outside interface is <paramref name="port"/>, or null (an inside port).</summary>
+    internal NatOutside? OutsideOn(ushort port)
+    {
+        foreach (NatOutside outside in _outsides)
+        {
+            if (outside.Port == port)
+            {
+                return outside;
+            }
+        }
+        return null;
+    }
+
     /// <summary>
     /// Registers NAT <paramref name="name"/>'s outside interface, or returns the one its other half
     /// registered. Two NATs on one interface are a configuration error: which would a packet leaving

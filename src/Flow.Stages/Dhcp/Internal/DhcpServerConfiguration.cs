@@ -1,11 +1,8 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Flow.Protocols;
 using Flow.Protocols.Ipv4;
 using Flow.Stages.Ipv4;
 using Flow.Stages.Routing;
+using Flow.Stages.Routing.Internal;
 
 namespace Flow.Stages.Dhcp.Internal;
 
@@ -21,6 +18,8 @@ internal sealed class DhcpServerConfiguration
 {
     /// <summary>Most relayed subnets: a request's pool is found by a scan, and each pool's lease table is allocated up front.</summary>
     public const int MaxSubnets = 64;
+
+    private IReadOnlyList<AttachedNetwork> _networks = [];
 
     private DhcpServerConfiguration()
     {
@@ -60,7 +59,7 @@ internal sealed class DhcpServerConfiguration
         uint router = Server;
         if (options.Router is not null)
         {
-            if (ParseAddress(options.Router) is uint given)
+            if (RouteConfiguration.ParseAddress(options.Router) is uint given)
             {
                 router = given;
             }
@@ -120,8 +119,20 @@ internal sealed class DhcpServerConfiguration
             return false;
         }
         RouterInterfaceOptions served = Interfaces.Interfaces[Index];
-        string? own = served.StaticAddresses.FirstOrDefault();
-        if (own is null)
+        var problems = new List<(string Member, string Message)>();
+        _networks = RouteConfiguration.AttachedNetworks(options.Interfaces, problems);
+        if (problems.Count > 0)
+        {
+            Errors.AddRange(problems.Select(p => (nameof(options.Interfaces), p.Message)));
+            return false;
+        }
+        // Its first address: the server identifier, on the network the server hands out.
+        int own = -1;
+        for (int i = 0; i < _networks.Count && own < 0; i++)
+        {
+            own = _networks[i].Interface == served.Name ? i : -1;
+        }
+        if (own < 0)
         {
             if (options.Enabled)
             {
@@ -131,9 +142,8 @@ internal sealed class DhcpServerConfiguration
             // A disabled server answers nothing; it needs no address.
             return true;
         }
-        int slash = own.IndexOf('/', StringComparison.Ordinal);
-        Server = ParseAddress(own[..slash])!.Value;
-        prefix = int.Parse(own.AsSpan(slash + 1), CultureInfo.InvariantCulture);
+        Server = _networks[own].Address;
+        prefix = _networks[own].Network.Length;
         return true;
     }
 
@@ -146,16 +156,7 @@ internal sealed class DhcpServerConfiguration
         }
         // Each subnet is off the router's own links (a relay there would hand out addresses a
         // connected network already has) and apart from the others, so giaddr picks one pool.
-        var networks = new List<(Ipv4Prefix Network, string Owner)>();
-        foreach (RouterInterfaceOptions item in Interfaces!.Interfaces)
-        {
-            foreach (string address in item.StaticAddresses)
-            {
-                int slash = address.IndexOf('/', StringComparison.Ordinal);
-                var connected = new Ipv4Prefix(ParseAddress(address[..slash])!.Value, int.Parse(address.AsSpan(slash + 1), CultureInfo.InvariantCulture));
-                networks.Add((connected, $"{item.Name}'s network {connected}"));
-            }
-        }
+        var networks = _networks.Select(n => (n.Network, Owner: $"{n.Interface}'s network {n.Network}")).ToList();
         for (int i = 0; i < subnets.Count; i++)
         {
             DhcpSubnetOptions subnet = subnets[i];
@@ -193,7 +194,7 @@ internal sealed class DhcpServerConfiguration
             uint router = 0;
             if (subnet.Router is not null)
             {
-                if (ParseAddress(subnet.Router) is uint given && network.Contains(given) && given != network.Address && given != (network.Address | ~network.Mask))
+                if (RouteConfiguration.ParseAddress(subnet.Router) is uint given && network.Contains(given) && given != network.Address && given != (network.Address | ~network.Mask))
                 {
                     router = given;
                 }
@@ -215,7 +216,7 @@ internal sealed class DhcpServerConfiguration
     private (uint First, uint Last)? ReadRange(string text, Ipv4Prefix network, string member, string label, string networkName)
     {
         string[] ends = text.Split('-', StringSplitOptions.TrimEntries);
-        if (ends.Length != 2 || ParseAddress(ends[0]) is not uint a || ParseAddress(ends[1]) is not uint b)
+        if (ends.Length != 2 || RouteConfiguration.ParseAddress(ends[0]) is not uint a || RouteConfiguration.ParseAddress(ends[1]) is not uint b)
         {
             Errors.Add((member, $"{label} '{text}' is not two IPv4 addresses first-last, like 192.168.1.100-192.168.1.199"));
             return null;
@@ -248,7 +249,7 @@ internal sealed class DhcpServerConfiguration
         var dns = new List<Ipv4Address>();
         for (int i = 0; i < servers.Count; i++)
         {
-            if (ParseAddress(servers[i]) is uint server)
+            if (RouteConfiguration.ParseAddress(servers[i]) is uint server)
             {
                 dns.Add(new Ipv4Address(new NetU32(server)));
             }
@@ -259,10 +260,4 @@ internal sealed class DhcpServerConfiguration
         }
         return [.. dns];
     }
-
-    /// <summary>A dotted quad in host order, or null.</summary>
-    public static uint? ParseAddress(string text) =>
-        IPAddress.TryParse(text, out IPAddress? address) && address.AddressFamily == AddressFamily.InterNetwork && text.Count(c => c == '.') == 3
-            ? BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes())
-            : null;
 }

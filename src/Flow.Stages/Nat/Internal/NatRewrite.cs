@@ -121,6 +121,22 @@ internal static class NatRewrite
         }
     }
 
+    /// <summary>
+    /// The packet an ICMP error (<paramref name="icmp"/>, from its header on) quotes, when it is one
+    /// the NAT could have translated: UDP or TCP with its ports, or an ICMP echo with its identifier.
+    /// </summary>
+    public static bool TryQuoted(Span<byte> icmp, out Ipv4Packet quoted)
+    {
+        if (!Ipv4Packet.TryParseQuoted(icmp.Slice(IcmpHeader.Size), out quoted))
+        {
+            return false;
+        }
+        byte protocol = quoted.Header.Protocol;
+        Span<byte> l4 = quoted.Payload;
+        return protocol is IpProtocol.Udp or IpProtocol.Tcp or IpProtocol.Icmp && HasPorts(protocol, l4)
+            && (protocol != IpProtocol.Icmp || IsQuery(l4[0]));
+    }
+
     /// <summary>Whether an ICMP type is a query the NAT maps by identifier (RFC 5508 3.1): echo.</summary>
     public static bool IsQuery(byte type) => type is IcmpType.EchoRequest or IcmpType.EchoReply;
 }
